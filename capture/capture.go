@@ -1,0 +1,121 @@
+// Package capture reads packet records from capture files: the first stage
+// of jj's pipeline (capture → decode → flow → extract → output).
+//
+// It reads classic pcap (micro- and nanosecond, either byte order) and pcapng
+// (several sections and interfaces, per-interface link type, if_tsresol and
+// if_tsoffset), from files, directories, standard input, and gzip or zstd
+// streams detected by their magic bytes. Readers are zero-copy: the bytes of
+// a Record point into a buffer owned by the reader and are valid only until
+// the next call to Next. Nothing here allocates per packet.
+//
+// Files are untrusted input. A record or block whose length field lies is
+// never allocated blindly: lengths are bounded by MaxRecordLen, and a file
+// cut off mid-record ends with ErrTruncated after every complete record.
+package capture
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxRecordLen bounds the captured length of one record. Real link layers
+// stay far below it (a 512 KiB BIG TCP super-packet is the largest seen in
+// the corpus); anything larger is a corrupt length field, not a packet.
+const MaxRecordLen = 16 << 20
+
+// LinkType is a LINKTYPE_ value from the tcpdump.org registry.
+type LinkType uint16
+
+// Link types jj decodes. Others are reported by number.
+const (
+	LinkNull     LinkType = 0   // BSD loopback, host-order family
+	LinkEthernet LinkType = 1   // Ethernet II
+	LinkRaw12    LinkType = 12  // raw IP (DLT_RAW on most systems)
+	LinkRaw14    LinkType = 14  // raw IP (DLT_RAW on OpenBSD)
+	LinkRaw      LinkType = 101 // LINKTYPE_RAW
+	LinkLoop     LinkType = 108 // OpenBSD loopback, network-order family
+	LinkSLL      LinkType = 113 // Linux cooked capture v1
+	LinkIPv4     LinkType = 228 // raw IPv4
+	LinkIPv6     LinkType = 229 // raw IPv6
+	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+)
+
+// Record is one packet record of a capture file.
+type Record struct {
+	// Timestamp is the capture time in nanoseconds since the Unix epoch,
+	// with pcapng's if_tsoffset applied.
+	Timestamp int64
+	// Data holds the captured bytes. It points into the reader's buffer and
+	// is valid only until the next call to Next.
+	Data []byte
+	// WireLen is the packet's length on the wire (the record's original
+	// length), which may exceed len(Data) when the snap length cut it.
+	WireLen uint32
+	// LinkType is the link type of the record's interface.
+	LinkType LinkType
+	// Interface is the pcapng interface index within its section (0 for pcap).
+	Interface uint32
+}
+
+// Reader reads records one at a time.
+type Reader interface {
+	// Next fills rec with the next record. It returns io.EOF at the clean end
+	// of the input, ErrTruncated (wrapped) when the input ends inside a record,
+	// and another error when the input is corrupt beyond that point; every
+	// record before the error was returned intact.
+	Next(rec *Record) error
+	// Warnings returns the non-fatal problems seen so far, such as an
+	// unexpected version number, in the order they were found.
+	Warnings() []string
+}
+
+// Sentinel errors. Readers wrap them with the file name and the offset.
+var (
+	// ErrNotCapture means the input starts with no known capture magic.
+	ErrNotCapture = errors.New("not a pcap or pcapng file")
+	// ErrTruncated means the input ends inside a header or record.
+	ErrTruncated = errors.New("file cut off mid-record")
+	// ErrCorrupt means a header or length field is impossible.
+	ErrCorrupt = errors.New("corrupt capture")
+	// ErrLinkType means the file's only link type is one jj cannot decode.
+	ErrLinkType = errors.New("unsupported link type")
+	// ErrEmpty means the input has no bytes at all.
+	ErrEmpty = errors.New("empty file")
+)
+
+// LinkTypeError reports a link type jj cannot decode.
+type LinkTypeError struct {
+	LinkType uint32
+}
+
+func (e *LinkTypeError) Error() string {
+	if name := linkTypeNames[e.LinkType]; name != "" {
+		return fmt.Sprintf("unsupported link type %d (%s)", e.LinkType, name)
+	}
+	return fmt.Sprintf("unsupported link type %d", e.LinkType)
+}
+
+// Unwrap makes errors.Is(err, ErrLinkType) true.
+func (e *LinkTypeError) Unwrap() error { return ErrLinkType }
+
+// Supported reports whether jj decodes the link type.
+func Supported(lt uint32) bool {
+	switch LinkType(lt) {
+	case LinkNull, LinkEthernet, LinkRaw12, LinkRaw14, LinkRaw, LinkLoop,
+		LinkSLL, LinkIPv4, LinkIPv6, LinkSLL2:
+		return lt <= 0xffff
+	}
+	return false
+}
+
+// linkTypeNames names common link types in error messages.
+var linkTypeNames = map[uint32]string{
+	0: "NULL", 1: "ETHERNET", 6: "IEEE802_5", 8: "SLIP", 9: "PPP", 10: "FDDI",
+	12: "RAW", 14: "RAW", 50: "PPP_HDLC", 51: "PPP_ETHER", 101: "RAW", 104: "C_HDLC",
+	105: "IEEE802_11", 108: "LOOP", 113: "LINUX_SLL", 119: "PRISM_HEADER",
+	127: "IEEE802_11_RADIOTAP", 138: "APPLE_IP_OVER_IEEE1394", 147: "USER0",
+	160: "USER13", 187: "BLUETOOTH_HCI_H4", 192: "PPI", 195: "IEEE802_15_4",
+	197: "ERF", 201: "BLUETOOTH_HCI_H4_WITH_PHDR", 220: "USB_LINUX_MMAPPED",
+	228: "IPV4", 229: "IPV6", 239: "NFLOG", 242: "IPOIB", 249: "USBPCAP",
+	258: "PKTAP", 271: "VSOCK", 276: "LINUX_SLL2",
+}

@@ -1,0 +1,116 @@
+// Package extract defines the feature extractors: the fourth stage of the
+// pipeline (capture → decode → flow → extract → output).
+//
+// An extractor fixes its columns when it is built. The flow table then hands
+// it batches of packet references (Observe) and, when a flow ends, asks it
+// to append that flow's values to an output batch (Emit). Per-flow state
+// lives in slices indexed by the flow's slot, so a new flow costs no
+// allocation and no interface value, and the interface dispatch is paid once
+// per batch rather than once per packet.
+//
+// Adding an extractor means one file and its test in this package and one
+// row in the registry (registry.go); the flow table does not change.
+package extract
+
+import (
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/output"
+)
+
+// Dir is a packet's direction within its flow.
+type Dir uint8
+
+// Directions.
+const (
+	Fwd Dir = 0 // initiator → responder
+	Bwd Dir = 1 // responder → initiator
+)
+
+// Ref is one packet as the flow table hands it to extractors.
+type Ref struct {
+	// Slot identifies the flow. Slots are reused after a flow is emitted.
+	Slot uint32
+	// Dir is the packet's direction in the flow.
+	Dir Dir
+	// New is true for the flow's first packet: the extractor must start the
+	// slot's state afresh.
+	New bool
+	// Index is the packet's position in the input (0-based, over all files).
+	Index uint64
+	// Pkt is the decoded packet, valid only during the Observe call.
+	Pkt *decode.Packet
+}
+
+// Flow is what the flow table knows about a flow when it ends. Extractors
+// read it in Emit; it is valid only during that call.
+type Flow struct {
+	// Src and Dst are the initiator's and responder's addresses (IPv4 in the
+	// first 4 bytes unless V6), SrcPort and DstPort their ports.
+	Src, Dst         [16]byte
+	SrcPort, DstPort uint16
+	V6               bool
+	Proto            uint8
+	// First and Last are the earliest and latest timestamps (ns).
+	First, Last int64
+	// Packets is the number of packets in the flow.
+	Packets uint64
+	// FlowStat is the flow_stat bitmap (flow-meta.md §4).
+	FlowStat uint8
+	// Hdrs is the header stack of the flow's first packet.
+	Hdrs *decode.Stack
+	// StartIndex is the input position of the flow's first packet.
+	StartIndex uint64
+}
+
+// Extractor computes one feature group.
+type Extractor interface {
+	// Name returns the feature group name ("flow_meta", "timing", ...).
+	Name() string
+	// Columns returns the columns the extractor emits, in order. Fixed at
+	// construction.
+	Columns() []output.Column
+	// Observe folds a batch of packets into the flows' state. Refs of one
+	// flow come in capture order; a Ref with New set starts its slot afresh.
+	Observe(refs []Ref)
+	// Emit appends the flow's values to b, one per column starting at
+	// column base, and releases the slot's state (series, buffers).
+	Emit(slot uint32, f *Flow, b *output.Batch, base int)
+}
+
+// Options are the extractor options of jj's Config, validated by the
+// caller before any extractor is built.
+type Options struct {
+	IncludeIPAddresses bool
+	IncludePorts       bool
+	AnonymizeIPs       bool
+	AnonymizationSalt  string
+	IncludeFlowID      bool
+
+	// Timing and size options (extractors.md).
+	BurstThresholdMs    float64
+	IncludeRawSequences bool
+	IncludeSPLT         bool
+	MaxSequenceLength   int
+}
+
+// grow returns s with length at least n, keeping its contents; new
+// elements are zero. It grows capacity geometrically so that slot arrays
+// reach their size in few steps.
+func grow[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	c := 2 * cap(s)
+	if c < n {
+		c = n
+	}
+	if c < 64 {
+		c = 64
+	}
+	ns := make([]T, n, c)
+	copy(ns, s)
+	return ns
+}

@@ -1,0 +1,82 @@
+package extract
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Group is one row of the registry: a feature group and how to build it.
+type Group struct {
+	Name        string
+	Description string
+	// New builds the extractor. Options were validated by the caller.
+	New func(o Options) Extractor
+}
+
+// Registry lists every feature group in output order: a flow's columns are
+// those of its groups, in this order, whatever order the user named them.
+var Registry = []Group{
+	{Name: "flow_meta", Description: "flow identity, times, packet and byte counts, rates, TCP state, header stack", New: func(o Options) Extractor { return NewFlowMeta(o) }},
+}
+
+// Names returns the registered group names, in registry order.
+func Names() []string {
+	names := make([]string, len(Registry))
+	for i, g := range Registry {
+		names[i] = g.Name
+	}
+	return names
+}
+
+// Resolve turns the user's feature list ("flow_meta", "timing,size", "all")
+// into registry rows in registry order, rejecting unknown names.
+func Resolve(features []string) ([]Group, error) {
+	want := map[string]bool{}
+	for _, f := range features {
+		for _, name := range strings.Split(f, ",") {
+			name = strings.TrimSpace(strings.ToLower(name))
+			if name == "" {
+				continue
+			}
+			if name == "all" {
+				for _, g := range Registry {
+					want[g.Name] = true
+				}
+				continue
+			}
+			found := false
+			for _, g := range Registry {
+				if g.Name == name {
+					found = true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("unknown feature group %q (known: %s, all)", name, strings.Join(Names(), ", "))
+			}
+			want[name] = true
+		}
+	}
+	if len(want) == 0 {
+		want["flow_meta"] = true
+	}
+	var groups []Group
+	for _, g := range Registry {
+		if want[g.Name] {
+			groups = append(groups, g)
+		}
+	}
+	return groups, nil
+}
+
+// Build resolves the feature list and builds one extractor per group.
+func Build(features []string, o Options) ([]Extractor, error) {
+	groups, err := Resolve(features)
+	if err != nil {
+		return nil, err
+	}
+	exs := make([]Extractor, len(groups))
+	for i, g := range groups {
+		exs[i] = g.New(o)
+	}
+	return exs, nil
+}

@@ -1,0 +1,3 @@
+module github.com/jjflow/jj
+
+go 1.26.8
