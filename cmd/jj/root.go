@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jjflow/jj"
+	"github.com/jjflow/jj/output"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitInput = 1 // some input unreadable, or output failed
+	exitUsage = 2 // bad command line or option value: nothing was read
+)
+
+// usageError marks command-line mistakes (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := newRootCmd(stdin, stdout, stderr)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ie *jj.InputError
+	switch {
+	case errors.As(err, &ie):
+		for _, e := range ie.Errs {
+			fatal(stderr, e)
+		}
+		return exitInput
+	case isUsage(err):
+		fatal(stderr, err)
+		fmt.Fprintln(stderr, "jj: see 'jj --help'")
+		return exitUsage
+	}
+	fatal(stderr, err)
+	return exitInput
+}
+
+func isUsage(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue) || errors.Is(err, jj.ErrConfig) ||
+		strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") ||
+		strings.HasPrefix(err.Error(), "unknown shorthand flag")
+}
+
+const rootLong = `jj turns packet captures (pcap, pcapng, gzip or zstd compressed) into
+per-flow feature tables for machine learning: one row per bidirectional flow,
+with the feature names of the Python JoyfulJay library.
+
+Exit codes:
+  0  success
+  1  some input could not be read (every flow that could be computed was
+     still written), or the output could not be written
+  2  usage or option error (checked before any input is read)`
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "jj",
+		Short:         "Turn packet captures into per-flow feature tables",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(newExtractCmd(stdin, stdout, stderr), newFeaturesCmd(stdout), newVersionCmd(stdout))
+	root.CompletionOptions.DisableDefaultCmd = true
+	return root
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print jj's version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(stdout, "jj %s\n", jj.Version)
+			return nil
+		},
+	}
+}
+
+// extractFlags are the command-line options of `jj extract`.
+type extractFlags struct {
+	features       []string
+	out, format    string
+	config         string
+	timeout        float64
+	activeTimeout  float64
+	closeTimeout   float64
+	maxFlows       int
+	noIPs, noPorts bool
+	anonymize      bool
+	salt           string
+	flowID         bool
+	quiet          bool
+	burstMs        float64
+	rawSeq, splt   bool
+	maxSeqLen      int
+}
+
+const extractLong = `Extract per-flow features from captures.
+
+INPUT is a pcap or pcapng file (optionally gzip or zstd compressed), a
+directory (its capture files in name order), or - for standard input.
+Several inputs are read as one capture: flows continue across files.
+
+The output format comes from --format, else from the --output extension
+(.csv, .jsonl/.ndjson, .json), else CSV. Without --output, rows go to
+standard output. A run summary goes to standard error unless --quiet.`
+
+func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var f extractFlags
+	def := jj.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "extract INPUT...",
+		Short: "Extract per-flow features from captures",
+		Long:  extractLong,
+		Example: `  jj extract capture.pcap -o flows.csv
+  jj extract capture.pcapng --features flow_meta --include-flow-id --anonymize-ips --salt s3cret -o flows.jsonl
+  jj extract day1/ day2.pcap.gz --timeout 120 -f json > flows.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &usageError{errors.New("extract needs at least one INPUT (a file, a directory or -)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExtract(cmd, &f, args, stdin, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.features, "features", def.Features, "feature groups, repeatable or comma-separated ("+strings.Join(groupNames(), ", ")+", all)")
+	fl.StringVarP(&f.out, "output", "o", "", "output file (default: standard output)")
+	fl.StringVarP(&f.format, "format", "f", "", "output format: "+strings.Join(output.Formats, ", ")+" (default: from the --output extension, else csv)")
+	fl.StringVarP(&f.config, "config", "c", "", "config file (JSON or YAML, snake_case option names); flags override it")
+	fl.Float64Var(&f.timeout, "timeout", def.FlowTimeout, "idle timeout in seconds (flow_timeout)")
+	fl.Float64Var(&f.activeTimeout, "active-timeout", def.ActiveTimeout, "end flows this many seconds after their first packet; 0 = off")
+	fl.Float64Var(&f.closeTimeout, "tcp-close-timeout", def.TCPCloseTimeout, "idle timeout in seconds of a TCP flow closed by RST or FIN both ways")
+	fl.IntVar(&f.maxFlows, "max-flows", def.MaxConcurrentFlows, "most concurrent flows; when full the least recently seen is written early; 0 = unlimited")
+	fl.BoolVar(&f.noIPs, "no-ips", false, "leave out src_ip and dst_ip")
+	fl.BoolVar(&f.noPorts, "no-ports", false, "leave out src_port, dst_port, dst_port_class, dst_port_class_num")
+	fl.BoolVar(&f.anonymize, "anonymize-ips", false, "replace IPs by 16 hex chars of SHA-256(salt + ip)")
+	fl.StringVar(&f.salt, "salt", "", "salt for IP hashes and flow_id (anonymization_salt)")
+	fl.BoolVar(&f.flowID, "include-flow-id", false, "add flow_id, a 32-char hash of the 5-tuple, the same in both directions")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no run summary on standard error")
+	fl.Float64Var(&f.burstMs, "burst-threshold-ms", def.BurstThresholdMs, "gap in milliseconds that ends a burst (timing)")
+	fl.BoolVar(&f.rawSeq, "include-sequences", false, "add raw sequence columns (timing, size)")
+	fl.BoolVar(&f.splt, "include-splt", false, "add splt_* sequence columns (timing)")
+	fl.IntVar(&f.maxSeqLen, "max-sequence-length", def.MaxSequenceLength, "length of sequence columns")
+	fl.SortFlags = false
+	return cmd
+}
+
+// buildConfig layers defaults, the config file and the flags the user set.
+func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
+	cfg := jj.DefaultConfig()
+	if f.config != "" {
+		var err error
+		if cfg, err = jj.LoadConfig(f.config, cfg); err != nil {
+			if errors.Is(err, jj.ErrConfig) {
+				return cfg, err
+			}
+			return cfg, &usageError{err}
+		}
+	}
+	set := cmd.Flags().Changed
+	if set("features") {
+		cfg.Features = f.features
+	}
+	if set("timeout") {
+		cfg.FlowTimeout = f.timeout
+	}
+	if set("active-timeout") {
+		cfg.ActiveTimeout = f.activeTimeout
+	}
+	if set("tcp-close-timeout") {
+		cfg.TCPCloseTimeout = f.closeTimeout
+	}
+	if set("max-flows") {
+		cfg.MaxConcurrentFlows = f.maxFlows
+	}
+	if f.noIPs {
+		cfg.IncludeIPAddresses = false
+	}
+	if f.noPorts {
+		cfg.IncludePorts = false
+	}
+	if f.anonymize {
+		cfg.AnonymizeIPs = true
+	}
+	if set("salt") {
+		cfg.AnonymizationSalt = f.salt
+	}
+	if f.flowID {
+		cfg.IncludeFlowID = true
+	}
+	if set("burst-threshold-ms") {
+		cfg.BurstThresholdMs = f.burstMs
+	}
+	if f.rawSeq {
+		cfg.IncludeRawSequences = true
+	}
+	if f.splt {
+		cfg.IncludeSPLT = true
+	}
+	if set("max-sequence-length") {
+		cfg.MaxSequenceLength = f.maxSeqLen
+	}
+	return cfg, cfg.Validate()
+}
+
+func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := buildConfig(cmd, f)
+	if err != nil {
+		return err
+	}
+	format := f.format
+	if format == "" {
+		format = output.FormatFromPath(f.out)
+	}
+	if format == "" {
+		format = "csv"
+	}
+	format = strings.ToLower(format)
+	if !output.ValidFormat(format) {
+		return &usageError{fmt.Errorf("option --format: unknown format %q (known: %s)", f.format, strings.Join(output.Formats, ", "))}
+	}
+	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && !f.quiet {
+		fmt.Fprintln(stderr, "jj: warning: --anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
+	}
+
+	var dst io.Writer = stdout
+	var file *os.File
+	if f.out != "" && f.out != "-" {
+		if file, err = os.Create(f.out); err != nil {
+			return fmt.Errorf("create output: %w", err)
+		}
+		dst = file
+	}
+	bw := bufio.NewWriterSize(dst, 1<<20)
+	p := jj.NewPipeline(cfg)
+	p.Stdin = stdin
+	schema, err := p.Schema()
+	if err != nil {
+		return err
+	}
+	w, err := output.NewWriter(format, bw, schema)
+	if err != nil {
+		return &usageError{err}
+	}
+	sum, runErr := p.Run(inputs, w)
+	flushErr := bw.Flush()
+	if file != nil {
+		if err := file.Close(); err != nil && flushErr == nil {
+			flushErr = err
+		}
+	}
+	if sum != nil && !f.quiet {
+		fmt.Fprint(stderr, sum.String())
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if flushErr != nil {
+		return fmt.Errorf("write output: %w", flushErr)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package jj
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/jjflow/jj/extract"
+)
+
+// Config holds every option of an extraction. Start from DefaultConfig: the
+// zero value excludes IP addresses and ports and has no timeouts. Field
+// names follow the Python library's options (include_ip_addresses, ...);
+// the yaml tags are the names used in config files (JSON or YAML).
+type Config struct {
+	// Features lists the feature groups ("flow_meta", or "all"); empty
+	// means flow_meta.
+	Features []string `yaml:"features"`
+
+	// IncludeIPAddresses emits src_ip and dst_ip.
+	IncludeIPAddresses bool `yaml:"include_ip_addresses"`
+	// IncludePorts emits src_port, dst_port, dst_port_class and
+	// dst_port_class_num.
+	IncludePorts bool `yaml:"include_ports"`
+	// AnonymizeIPs replaces each address by 16 hex chars of
+	// SHA-256(AnonymizationSalt + address text).
+	AnonymizeIPs bool `yaml:"anonymize_ips"`
+	// AnonymizationSalt salts the address hashes and flow_id.
+	AnonymizationSalt string `yaml:"anonymization_salt"`
+	// IncludeFlowID emits flow_id.
+	IncludeFlowID bool `yaml:"include_flow_id"`
+
+	// FlowTimeout is the idle timeout in seconds (> 0).
+	FlowTimeout float64 `yaml:"flow_timeout"`
+	// ActiveTimeout ends flows this many seconds after their first packet;
+	// 0 turns it off.
+	ActiveTimeout float64 `yaml:"active_timeout"`
+	// TCPCloseTimeout is the idle timeout, in seconds, of a TCP flow
+	// closed by RST or by FIN in both directions.
+	TCPCloseTimeout float64 `yaml:"tcp_close_timeout"`
+	// MaxConcurrentFlows bounds the flow table; when full, the least
+	// recently seen flow is written early. 0 means unlimited.
+	MaxConcurrentFlows int `yaml:"max_concurrent_flows"`
+
+	// BurstThresholdMs separates bursts in the timing group (> 0).
+	BurstThresholdMs float64 `yaml:"burst_threshold_ms"`
+	// IncludeRawSequences adds the sequence columns of timing and size.
+	IncludeRawSequences bool `yaml:"include_raw_sequences"`
+	// IncludeSPLT adds the splt_* columns of timing.
+	IncludeSPLT bool `yaml:"include_splt"`
+	// MaxSequenceLength is the length L of sequence columns (> 0).
+	MaxSequenceLength int `yaml:"max_sequence_length"`
+}
+
+// DefaultConfig returns the defaults of flow-meta.md §5: flow_meta with IP
+// addresses and ports, 60 s idle timeout, no active timeout, 5 s TCP close
+// timeout, unlimited flows.
+func DefaultConfig() Config {
+	return Config{
+		Features:           []string{"flow_meta"},
+		IncludeIPAddresses: true,
+		IncludePorts:       true,
+		FlowTimeout:        60,
+		TCPCloseTimeout:    5,
+		BurstThresholdMs:   50,
+		MaxSequenceLength:  50,
+	}
+}
+
+// ErrConfig marks an invalid option value.
+var ErrConfig = errors.New("invalid option")
+
+// OptionError names an invalid option and the values it accepts.
+type OptionError struct {
+	Option string // the option's config-file name
+	Value  string
+	Want   string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("option %s: invalid value %s (want %s)", e.Option, e.Value, e.Want)
+}
+
+// Unwrap makes errors.Is(err, ErrConfig) true.
+func (e *OptionError) Unwrap() error { return ErrConfig }
+
+// Validate checks every option, before any input is read.
+func (c *Config) Validate() error {
+	seconds := func(name string, v float64, min float64, strict bool) error {
+		bad := math.IsNaN(v) || math.IsInf(v, 0) || v < min || (strict && v == min) || v > 1e9
+		if bad {
+			want := "a number of seconds ≥ 0"
+			if strict {
+				want = "a number of seconds > 0"
+			}
+			return &OptionError{Option: name, Value: fmt.Sprint(v), Want: want}
+		}
+		return nil
+	}
+	if err := seconds("flow_timeout", c.FlowTimeout, 0, true); err != nil {
+		return err
+	}
+	if err := seconds("active_timeout", c.ActiveTimeout, 0, false); err != nil {
+		return err
+	}
+	if err := seconds("tcp_close_timeout", c.TCPCloseTimeout, 0, false); err != nil {
+		return err
+	}
+	if c.MaxConcurrentFlows < 0 {
+		return &OptionError{Option: "max_concurrent_flows", Value: fmt.Sprint(c.MaxConcurrentFlows), Want: "0 (unlimited) or a positive count"}
+	}
+	if math.IsNaN(c.BurstThresholdMs) || math.IsInf(c.BurstThresholdMs, 0) || c.BurstThresholdMs <= 0 {
+		return &OptionError{Option: "burst_threshold_ms", Value: fmt.Sprint(c.BurstThresholdMs), Want: "milliseconds > 0"}
+	}
+	if c.MaxSequenceLength <= 0 || c.MaxSequenceLength > 1<<16 {
+		return &OptionError{Option: "max_sequence_length", Value: fmt.Sprint(c.MaxSequenceLength), Want: "a length from 1 to 65536"}
+	}
+	if _, err := extract.Resolve(c.Features); err != nil {
+		return fmt.Errorf("option features: %w", errors.Join(ErrConfig, err))
+	}
+	return nil
+}
+
+func (c *Config) options() extract.Options {
+	return extract.Options{
+		IncludeIPAddresses:  c.IncludeIPAddresses,
+		IncludePorts:        c.IncludePorts,
+		AnonymizeIPs:        c.AnonymizeIPs,
+		AnonymizationSalt:   c.AnonymizationSalt,
+		IncludeFlowID:       c.IncludeFlowID,
+		BurstThresholdMs:    c.BurstThresholdMs,
+		IncludeRawSequences: c.IncludeRawSequences,
+		IncludeSPLT:         c.IncludeSPLT,
+		MaxSequenceLength:   c.MaxSequenceLength,
+	}
+}
+
+// nanos converts validated seconds to nanoseconds.
+func nanos(s float64) int64 { return int64(math.Round(s * 1e9)) }
+
+// LoadConfig reads a JSON or YAML config file over base: keys are the
+// snake_case option names (flow_timeout, include_flow_id, ...); options the
+// file does not name keep their base value. Unknown keys are errors.
+func LoadConfig(path string, base Config) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return base, fmt.Errorf("config %s: %w", path, err)
+	}
+	return ParseConfig(data, path, base)
+}
+
+// ParseConfig is LoadConfig on bytes; name is used in messages.
+func ParseConfig(data []byte, name string, base Config) (Config, error) {
+	cfg := base
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		return base, fmt.Errorf("config %s: %s: %w", name, msg, ErrConfig)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,530 @@
+// Package flow groups decoded packets into bidirectional flows and decides
+// when each flow ends: the third stage of the pipeline
+// (capture → decode → flow → extract → output).
+//
+// The Table keys flows on a canonical 5-tuple (both directions find the same
+// entry), keeps its per-flow core state in a slice indexed by slot, and hands
+// packets to the extractors in batches. Flow ends follow flow-meta.md §3 in
+// capture time: idle timeout, active timeout, TCP close (RST, or FIN both
+// ways, then a SYN starts a new flow), eviction of the least recently seen
+// flow when MaxFlows is reached, and the end of input.
+//
+// Output order is deterministic and documented: flows are written in the
+// order they end. A flow that ends because of a packet (timeout seen by a
+// packet of the same 5-tuple, SYN after close, eviction) ends at that
+// packet. Flows that simply go quiet are found by a sweep every
+// SweepPackets packets, which ends every flow idle for longer than its
+// timeout as of the newest timestamp seen, ordered by first packet. At the
+// end of input the remaining flows are written in order of their first
+// packet. Memory grows with the number of concurrent flows only.
+package flow
+
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/output"
+)
+
+// Config sets the flow lifecycle. Times are nanoseconds.
+type Config struct {
+	FlowTimeout     int64 // idle timeout; a packet more than this after the flow's latest one starts a new flow
+	ActiveTimeout   int64 // 0 = off; a packet this long or more after the flow's first one starts a new flow
+	TCPCloseTimeout int64 // idle timeout of a closed TCP flow
+	MaxFlows        int   // 0 = unlimited; otherwise the least recently seen flow is ended early
+}
+
+// Sizes of the internal batches.
+const (
+	// BatchPackets is how many packets are handed to extractors at once.
+	BatchPackets = 256
+	// SweepPackets is how often (in packets used) quiet flows are swept.
+	SweepPackets = 4096
+	// OutputRows is how many rows are collected before the sink is called.
+	OutputRows = 1024
+	// maxFrags bounds the fragment map (first fragments awaiting the rest).
+	maxFrags = 1 << 16
+)
+
+// Key is a canonical flow key: endpoint A is the smaller of the two by
+// (address bytes, port), so both directions map to the same Key. It holds
+// no pointer, so maps of Keys cost the garbage collector nothing.
+type Key struct {
+	A, B   [16]byte
+	PA, PB uint16
+	Proto  uint8
+	V6     bool
+}
+
+// Sink receives full output batches. The batch is reused after the call.
+type Sink func(b *output.Batch) error
+
+// List ids for the LRU lists.
+const (
+	listOpen   = 0
+	listClosed = 1
+	listNone   = 2 // ended, waiting to be emitted
+)
+
+// entry is the table's core per-flow state.
+type entry struct {
+	key         Key
+	first, last int64  // earliest and latest timestamps
+	startIdx    uint64 // input position of the first packet
+	lastIdx     uint64 // input position of the latest packet (LRU order)
+	packets     uint64
+	prev, next  int32 // LRU links within list
+	hdr         uint32
+	stat        uint8
+	list        uint8
+	initA       bool // the initiator is endpoint A
+}
+
+type pending struct {
+	slot  uint32
+	start uint64 // startIdx, for sorting sweeps
+}
+
+type fragKey struct {
+	src, dst [16]byte
+	id       uint32
+	proto    uint8
+	v6       bool
+}
+
+type fragVal struct {
+	sport, dport uint16
+	ts           int64
+}
+
+// Stats counts what the table did.
+type Stats struct {
+	Packets  uint64 // packets added
+	Flows    uint64 // flows emitted
+	Evicted  uint64 // flows ended early by MaxFlows
+	MaxLive  int    // the most flows open at once
+	Orphans  uint64 // later fragments whose first fragment was not seen
+	FragUsed uint64 // later fragments joined to their datagram's flow
+}
+
+// Table is the flow table. It is not safe for concurrent use.
+type Table struct {
+	cfg   Config
+	exs   []extract.Extractor
+	bases []int
+	sink  Sink
+	out   *output.Batch
+
+	index map[Key]uint32
+	slots []entry
+	free  []uint32
+	lists [2]struct{ head, tail int32 }
+
+	pkts [BatchPackets]decode.Packet
+	refs []extract.Ref
+	done []pending // ended flows, in end order, emitted at the next flush
+
+	stacks   []decode.Stack
+	stackIdx map[decode.Stack]uint32
+
+	frags     map[fragKey]fragVal
+	fragOrder []fragKey // insertion order, for expiry
+
+	maxTS     int64
+	sinceSwep int
+	err       error
+	stats     Stats
+	scratch   extract.Flow
+}
+
+// New returns a table that feeds the extractors and writes finished rows to
+// sink. The output schema is the extractors' columns in order.
+func New(cfg Config, exs []extract.Extractor, sink Sink) *Table {
+	var schema []output.Column
+	bases := make([]int, len(exs))
+	for i, ex := range exs {
+		bases[i] = len(schema)
+		schema = append(schema, ex.Columns()...)
+	}
+	t := &Table{
+		cfg:      cfg,
+		exs:      exs,
+		bases:    bases,
+		sink:     sink,
+		out:      output.NewBatch(schema),
+		index:    make(map[Key]uint32),
+		refs:     make([]extract.Ref, 0, BatchPackets),
+		stackIdx: make(map[decode.Stack]uint32),
+		frags:    make(map[fragKey]fragVal),
+		maxTS:    -1 << 63,
+	}
+	t.lists[0] = struct{ head, tail int32 }{-1, -1}
+	t.lists[1] = struct{ head, tail int32 }{-1, -1}
+	return t
+}
+
+// Schema returns the output columns.
+func (t *Table) Schema() []output.Column { return t.out.Schema }
+
+// Stats returns the counters so far.
+func (t *Table) Stats() Stats { return t.stats }
+
+// Packet returns the slot the caller decodes the next packet into. The
+// packet joins a flow only when Add is called; otherwise the slot is reused.
+func (t *Table) Packet() *decode.Packet { return &t.pkts[len(t.refs)] }
+
+// Add puts the packet last returned by Packet into its flow. idx is its
+// position in the input. It returns the sink's error, if any, once.
+func (t *Table) Add(idx uint64) error {
+	p := &t.pkts[len(t.refs)]
+	t.stats.Packets++
+	if p.Timestamp > t.maxTS {
+		t.maxTS = p.Timestamp
+	}
+	if p.Flags&decode.FlagFragment != 0 {
+		t.fragment(p)
+	}
+	k, srcIsA := makeKey(p)
+	slot, ok := t.index[k]
+	if ok && t.ends(&t.slots[slot], p) {
+		t.end(slot)
+		ok = false
+	}
+	isNew := !ok
+	if isNew {
+		slot = t.open(k, p, srcIsA, idx)
+	}
+	e := &t.slots[slot]
+	dir := extract.Bwd
+	if srcIsA == e.initA {
+		dir = extract.Fwd
+	}
+	if p.Timestamp < e.first {
+		e.first = p.Timestamp
+	}
+	if p.Timestamp > e.last {
+		e.last = p.Timestamp
+	}
+	e.packets++
+	e.lastIdx = idx
+	if p.Flags&decode.FlagTCP != 0 {
+		t.tcpState(slot, e, p.TCPFlags, dir)
+	}
+	t.touch(slot, e)
+	t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
+	if len(t.refs) == BatchPackets {
+		t.flush()
+	}
+	if t.sinceSwep++; t.sinceSwep >= SweepPackets {
+		t.sinceSwep = 0
+		t.flush()
+		t.sweep()
+		t.flush()
+	}
+	return t.err
+}
+
+// Close ends every remaining flow, in order of first packet, and writes
+// the last rows.
+func (t *Table) Close() error {
+	t.flush()
+	var rest []pending
+	for _, slot := range t.index {
+		rest = append(rest, pending{slot: slot, start: t.slots[slot].startIdx})
+	}
+	t.endSorted(rest)
+	t.flush()
+	if t.err == nil && t.out.Len() > 0 {
+		t.err = t.sink(t.out)
+		t.out.Reset()
+	}
+	return t.err
+}
+
+// ends reports whether packet p cannot join the flow e (flow-meta.md §3).
+func (t *Table) ends(e *entry, p *decode.Packet) bool {
+	timeout := t.cfg.FlowTimeout
+	closed := e.list == listClosed
+	if closed {
+		timeout = t.cfg.TCPCloseTimeout
+	}
+	if p.Timestamp-e.last > timeout {
+		return true
+	}
+	if t.cfg.ActiveTimeout > 0 && p.Timestamp-e.first >= t.cfg.ActiveTimeout {
+		return true
+	}
+	return closed && p.Flags&decode.FlagTCP != 0 &&
+		p.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
+}
+
+// tcpState folds a packet's TCP flags into flow_stat and moves the flow to
+// the closed list after a RST or a FIN in each direction.
+func (t *Table) tcpState(slot uint32, e *entry, f decode.TCPFlags, dir extract.Dir) {
+	if f&decode.TCPSyn != 0 {
+		if f&decode.TCPAck != 0 {
+			e.stat |= 0x02
+		} else {
+			e.stat |= 0x01
+		}
+	}
+	if f&decode.TCPFin != 0 {
+		e.stat |= 0x04 << dir
+	}
+	if f&decode.TCPRst != 0 {
+		e.stat |= 0x10
+	}
+	if e.list == listOpen && (e.stat&0x10 != 0 || e.stat&0x0c == 0x0c) {
+		t.unlink(slot, e)
+		t.link(slot, e, listClosed)
+	}
+}
+
+// open starts a flow for packet p.
+func (t *Table) open(k Key, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
+	if t.cfg.MaxFlows > 0 && len(t.index) >= t.cfg.MaxFlows {
+		t.evict()
+	}
+	var slot uint32
+	if n := len(t.free); n > 0 {
+		slot = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		slot = uint32(len(t.slots))
+		t.slots = append(t.slots, entry{})
+	}
+	t.slots[slot] = entry{
+		key:      k,
+		first:    p.Timestamp,
+		last:     p.Timestamp,
+		startIdx: idx,
+		hdr:      t.intern(&p.Hdrs),
+		initA:    srcIsA,
+		prev:     -1,
+		next:     -1,
+		list:     listNone,
+	}
+	t.link(slot, &t.slots[slot], listOpen)
+	t.index[k] = slot
+	if len(t.index) > t.stats.MaxLive {
+		t.stats.MaxLive = len(t.index)
+	}
+	return slot
+}
+
+// evict ends the least recently seen flow, open or closed.
+func (t *Table) evict() {
+	o, c := t.lists[listOpen].head, t.lists[listClosed].head
+	victim := o
+	if victim < 0 || (c >= 0 && t.slots[c].lastIdx < t.slots[o].lastIdx) {
+		victim = c
+	}
+	if victim >= 0 {
+		t.stats.Evicted++
+		t.end(uint32(victim))
+	}
+}
+
+// end removes a flow from the index and queues it for emission.
+func (t *Table) end(slot uint32) {
+	e := &t.slots[slot]
+	delete(t.index, e.key)
+	t.unlink(slot, e)
+	t.done = append(t.done, pending{slot: slot, start: e.startIdx})
+}
+
+// endSorted ends flows in order of their first packet.
+func (t *Table) endSorted(ps []pending) {
+	slices.SortFunc(ps, func(a, b pending) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return 0
+	})
+	for _, p := range ps {
+		t.end(p.slot)
+	}
+}
+
+// sweep ends the flows that have been quiet longer than their timeout as of
+// the newest timestamp seen. Lists are in last-seen order, so each walk
+// stops at the first flow still within its timeout.
+func (t *Table) sweep() {
+	var expired []pending
+	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
+		for i := t.lists[l].head; i >= 0; i = t.slots[i].next {
+			e := &t.slots[i]
+			if t.maxTS-e.last <= timeout {
+				break
+			}
+			expired = append(expired, pending{slot: uint32(i), start: e.startIdx})
+		}
+	}
+	t.endSorted(expired)
+}
+
+// flush hands the batched packets to the extractors, then emits the flows
+// that ended. Slots of ended flows are reused only after this point, so a
+// batch never mixes two flows in one slot.
+func (t *Table) flush() {
+	if len(t.refs) > 0 {
+		for _, ex := range t.exs {
+			ex.Observe(t.refs)
+		}
+		t.refs = t.refs[:0]
+	}
+	for _, d := range t.done {
+		t.emit(d.slot)
+	}
+	t.done = t.done[:0]
+}
+
+// emit writes one ended flow's row and frees its slot.
+func (t *Table) emit(slot uint32) {
+	e := &t.slots[slot]
+	f := &t.scratch
+	k := &e.key
+	if e.initA {
+		f.Src, f.Dst, f.SrcPort, f.DstPort = k.A, k.B, k.PA, k.PB
+	} else {
+		f.Src, f.Dst, f.SrcPort, f.DstPort = k.B, k.A, k.PB, k.PA
+	}
+	f.V6, f.Proto = k.V6, k.Proto
+	f.First, f.Last = e.first, e.last
+	f.Packets = e.packets
+	f.StartIndex = e.startIdx
+	f.FlowStat = 0
+	if k.Proto == 6 {
+		f.FlowStat = e.stat
+		if e.stat&0x03 == 0x03 && (e.stat&0x0c == 0x0c || e.stat&0x10 != 0) {
+			f.FlowStat |= 0x40
+		}
+	}
+	f.Hdrs = &t.stacks[e.hdr]
+	for i, ex := range t.exs {
+		ex.Emit(slot, f, t.out, t.bases[i])
+	}
+	t.out.EndRow()
+	t.stats.Flows++
+	t.free = append(t.free, slot)
+	if t.out.Len() >= OutputRows && t.err == nil {
+		t.err = t.sink(t.out)
+		t.out.Reset()
+	}
+}
+
+// intern returns the id of a header stack; stacks are few.
+func (t *Table) intern(s *decode.Stack) uint32 {
+	if id, ok := t.stackIdx[*s]; ok {
+		return id
+	}
+	id := uint32(len(t.stacks))
+	t.stacks = append(t.stacks, *s)
+	t.stackIdx[*s] = id
+	return id
+}
+
+// fragment joins a later fragment to the ports of its datagram's first
+// fragment, and remembers the ports of a first fragment.
+func (t *Table) fragment(p *decode.Packet) {
+	fk := fragKey{src: p.Src, dst: p.Dst, id: p.FragID, proto: p.Proto, v6: p.V6}
+	if p.Flags&decode.FlagLaterFragment != 0 {
+		if v, ok := t.frags[fk]; ok {
+			p.SrcPort, p.DstPort = v.sport, v.dport
+			t.stats.FragUsed++
+		} else {
+			t.stats.Orphans++
+		}
+		return
+	}
+	if p.Flags&decode.FlagPorts == 0 {
+		return
+	}
+	// Forget first fragments older than the idle timeout, and bound the map.
+	for len(t.fragOrder) > 0 {
+		old := t.fragOrder[0]
+		v, ok := t.frags[old]
+		if ok && p.Timestamp-v.ts <= t.cfg.FlowTimeout && len(t.frags) < maxFrags {
+			break
+		}
+		if ok {
+			delete(t.frags, old)
+		}
+		t.fragOrder = t.fragOrder[1:]
+	}
+	if _, seen := t.frags[fk]; !seen {
+		t.fragOrder = append(t.fragOrder, fk)
+	}
+	t.frags[fk] = fragVal{sport: p.SrcPort, dport: p.DstPort, ts: p.Timestamp}
+}
+
+// makeKey returns the canonical key of p and whether p's source is
+// endpoint A.
+func makeKey(p *decode.Packet) (Key, bool) {
+	k := Key{Proto: p.Proto, V6: p.V6}
+	if less(&p.Src, p.SrcPort, &p.Dst, p.DstPort) {
+		k.A, k.PA, k.B, k.PB = p.Src, p.SrcPort, p.Dst, p.DstPort
+		return k, true
+	}
+	k.A, k.PA, k.B, k.PB = p.Dst, p.DstPort, p.Src, p.SrcPort
+	return k, false
+}
+
+// less orders endpoints by address bytes, then port. Equal endpoints (a
+// host talking to itself on one port) make the sender A.
+func less(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
+	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+	if a0 != b0 {
+		return a0 < b0
+	}
+	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
+	if a1 != b1 {
+		return a1 < b1
+	}
+	return pa <= pb
+}
+
+// LRU lists: a flow sits at the tail of its list after each packet.
+
+func (t *Table) link(slot uint32, e *entry, list uint8) {
+	l := &t.lists[list]
+	e.list, e.prev, e.next = list, l.tail, -1
+	if l.tail >= 0 {
+		t.slots[l.tail].next = int32(slot)
+	} else {
+		l.head = int32(slot)
+	}
+	l.tail = int32(slot)
+}
+
+func (t *Table) unlink(slot uint32, e *entry) {
+	if e.list == listNone {
+		return
+	}
+	l := &t.lists[e.list]
+	if e.prev >= 0 {
+		t.slots[e.prev].next = e.next
+	} else {
+		l.head = e.next
+	}
+	if e.next >= 0 {
+		t.slots[e.next].prev = e.prev
+	} else {
+		l.tail = e.prev
+	}
+	e.list, e.prev, e.next = listNone, -1, -1
+}
+
+func (t *Table) touch(slot uint32, e *entry) {
+	if t.lists[e.list].tail == int32(slot) {
+		return
+	}
+	list := e.list
+	t.unlink(slot, e)
+	t.link(slot, e, list)
+}

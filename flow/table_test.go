@@ -1,0 +1,376 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/internal/testpkt"
+	"github.com/jjflow/jj/output"
+)
+
+const (
+	sec   = int64(1e9)
+	epoch = 1700000000 * sec
+)
+
+var defaultCfg = Config{FlowTimeout: 60 * sec, TCPCloseTimeout: 5 * sec}
+
+var (
+	a = testpkt.Addr("192.0.2.1")
+	b = testpkt.Addr("192.0.2.2")
+	c = testpkt.Addr("192.0.2.3")
+)
+
+// TCP flag bytes.
+const (
+	fin = 0x01
+	syn = 0x02
+	rst = 0x04
+	psh = 0x08
+	ack = 0x10
+)
+
+// row is one emitted flow, the columns the lifecycle tests look at.
+type row struct {
+	src           string
+	sport, dport  int64
+	packets       int64
+	fwd, bwd      int64
+	start, end    float64
+	stat          int64
+	hdrs          string
+	bytes, payload int64
+}
+
+func (r row) String() string {
+	return fmt.Sprintf("%s:%d->%d pk=%d(%d/%d) t=[%v,%v] stat=%#x", r.src, r.sport, r.dport, r.packets, r.fwd, r.bwd, r.start, r.end, r.stat)
+}
+
+// run feeds frames through the decoder and a table with flow_meta, and
+// returns the rows in output order.
+func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
+	t.Helper()
+	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
+	col := map[string]int{}
+	for i, c := range fm.Columns() {
+		col[c.Name] = i
+	}
+	var rows []row
+	tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch) error {
+		for r := 0; r < bt.Len(); r++ {
+			rows = append(rows, row{
+				src:     string(bt.Bytes(col["src_ip"], r)),
+				sport:   bt.Int(col["src_port"], r),
+				dport:   bt.Int(col["dst_port"], r),
+				packets: bt.Int(col["total_packets"], r),
+				fwd:     bt.Int(col["packets_fwd"], r),
+				bwd:     bt.Int(col["packets_bwd"], r),
+				start:   bt.Float(col["start_time"], r),
+				end:     bt.Float(col["end_time"], r),
+				stat:    bt.Int(col["flow_stat"], r),
+				hdrs:    string(bt.Bytes(col["hdr_desc"], r)),
+				bytes:   bt.Int(col["total_bytes"], r),
+				payload: bt.Int(col["payload_bytes_total"], r),
+			})
+		}
+		return nil
+	})
+	var d decode.Decoder
+	for i, f := range frames {
+		data, wire := f.Build()
+		p := tab.Packet()
+		p.Timestamp = f.TS
+		if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
+			t.Fatalf("frame %d: %v", i, r)
+		}
+		if err := tab.Add(uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return rows, tab.Stats()
+}
+
+// tcpf builds a TCP frame at s seconds from src:sp to dst:dp.
+func tcpf(s float64, src, dst string, sp, dp uint16, flags uint8) testpkt.Frame {
+	return testpkt.Frame{TS: epoch + testpkt.Sec(s), Src: testpkt.Addr(src), Dst: testpkt.Addr(dst), Proto: 6, SrcPort: sp, DstPort: dp, Flags: flags}
+}
+
+func udpf(s float64, src, dst string, sp, dp uint16) testpkt.Frame {
+	return testpkt.Frame{TS: epoch + testpkt.Sec(s), Src: testpkt.Addr(src), Dst: testpkt.Addr(dst), Proto: 17, SrcPort: sp, DstPort: dp}
+}
+
+// flows summarises rows as "packets@start" relative to the test epoch.
+func summary(rows []row) []string {
+	var out []string
+	for _, r := range rows {
+		rel := func(x float64) float64 { return math.Round((x-1700000000)*1e6) / 1e6 }
+		out = append(out, fmt.Sprintf("%s:%d %d@%g-%g stat=%d", r.src, r.sport, r.packets, rel(r.start), rel(r.end), r.stat))
+	}
+	return out
+}
+
+func check(t *testing.T, rows []row, want ...string) {
+	t.Helper()
+	got := summary(rows)
+	if len(got) != len(want) {
+		t.Fatalf("got %d flows %q, want %d %q", len(got), got, len(want), want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("flow %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+// The cases follow flow-meta.md §3; each want line is "src:port
+// packets@start-end stat=flow_stat", worked out from the rules.
+func TestLifecycle(t *testing.T) {
+	const A, B = "192.0.2.1", "192.0.2.2"
+	cases := []struct {
+		name   string
+		cfg    Config
+		frames []testpkt.Frame
+		want   []string
+	}{
+		{
+			// 60 s after the latest packet still joins (strictly greater
+			// ends); 60.5 s later starts a new flow.
+			name:   "idle timeout is strict",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{udpf(0, A, B, 1000, 53), udpf(60, B, A, 53, 1000), udpf(120.5, A, B, 1000, 53)},
+			want:   []string{"192.0.2.1:1000 2@0-60 stat=0", "192.0.2.1:1000 1@120.5-120.5 stat=0"},
+		},
+		{
+			// Active timeout 10 s: the packet at 10 s (≥ 10 after the
+			// first) starts a new flow.
+			name:   "active timeout",
+			cfg:    Config{FlowTimeout: 60 * sec, TCPCloseTimeout: 5 * sec, ActiveTimeout: 10 * sec},
+			frames: []testpkt.Frame{udpf(0, A, B, 1000, 53), udpf(5, A, B, 1000, 53), udpf(10, A, B, 1000, 53), udpf(15, B, A, 53, 1000)},
+			want:   []string{"192.0.2.1:1000 2@0-5 stat=0", "192.0.2.1:1000 2@10-15 stat=0"},
+		},
+		{
+			// SYN, SYN-ACK, ACK, FIN→, FIN←, last ACK: one flow, 0x4F.
+			// The SYN that follows the close starts a new flow.
+			name: "fin fin close then syn",
+			cfg:  defaultCfg,
+			frames: []testpkt.Frame{
+				tcpf(0, A, B, 40000, 80, syn), tcpf(0.1, B, A, 80, 40000, syn|ack), tcpf(0.2, A, B, 40000, 80, ack),
+				tcpf(1, A, B, 40000, 80, fin|ack), tcpf(1.1, B, A, 80, 40000, fin|ack), tcpf(1.2, A, B, 40000, 80, ack),
+				tcpf(2, A, B, 40000, 80, syn),
+			},
+			want: []string{"192.0.2.1:40000 6@0-1.2 stat=79", "192.0.2.1:40000 1@2-2 stat=1"},
+		},
+		{
+			// A retransmitted FIN and a late ACK after the close stay in it.
+			name: "late packets after close stay",
+			cfg:  defaultCfg,
+			frames: []testpkt.Frame{
+				tcpf(0, A, B, 40000, 80, syn), tcpf(0.1, B, A, 80, 40000, syn|ack),
+				tcpf(1, A, B, 40000, 80, fin|ack), tcpf(1.1, B, A, 80, 40000, fin|ack),
+				tcpf(1.2, B, A, 80, 40000, fin|ack), tcpf(3, A, B, 40000, 80, ack),
+			},
+			want: []string{"192.0.2.1:40000 6@0-3 stat=79"},
+		},
+		{
+			// A closed flow idles out after the 5 s close timeout: the ACK
+			// 5.5 s after the RST starts a new flow (no SYN needed).
+			name: "rst then close timeout",
+			cfg:  defaultCfg,
+			frames: []testpkt.Frame{
+				tcpf(0, A, B, 40000, 80, syn), tcpf(0.1, B, A, 80, 40000, rst|ack),
+				tcpf(5, A, B, 40000, 80, ack), tcpf(10.5, A, B, 40000, 80, ack),
+			},
+			want: []string{"192.0.2.1:40000 3@0-5 stat=17", "192.0.2.1:40000 1@10.5-10.5 stat=0"},
+		},
+		{
+			// Handshake then RST: 0x01|0x02|0x10|0x40 = 0x53 = 83.
+			name: "rst after handshake is proper termination",
+			cfg:  defaultCfg,
+			frames: []testpkt.Frame{
+				tcpf(0, A, B, 40000, 80, syn), tcpf(0.1, B, A, 80, 40000, syn|ack), tcpf(0.2, A, B, 40000, 80, rst),
+			},
+			want: []string{"192.0.2.1:40000 3@0-0.2 stat=83"},
+		},
+		{
+			// A retransmitted SYN in an open flow stays in it: 0x01 only.
+			name:   "syn retransmission stays",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{tcpf(0, A, B, 40000, 80, syn), tcpf(1, A, B, 40000, 80, syn), tcpf(3, A, B, 40000, 80, syn)},
+			want:   []string{"192.0.2.1:40000 3@0-3 stat=1"},
+		},
+		{
+			// FIN from one side only does not close: a SYN stays in the flow.
+			name:   "one fin does not close",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{tcpf(0, A, B, 40000, 80, fin|ack), tcpf(1, A, B, 40000, 80, syn)},
+			want:   []string{"192.0.2.1:40000 2@0-1 stat=5"},
+		},
+		{
+			// SYN-ACK alone (capture started mid-handshake): the responder
+			// sent the first packet, so it is the initiator.
+			name:   "initiator is first sender",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{tcpf(0, B, A, 80, 40000, syn|ack), tcpf(0.1, A, B, 40000, 80, ack)},
+			want:   []string{"192.0.2.2:80 2@0-0.1 stat=2"},
+		},
+		{
+			// Out-of-order timestamps: start is the min, end the max.
+			name:   "out of order timestamps",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{udpf(10, A, B, 1, 2), udpf(5, B, A, 2, 1), udpf(7, A, B, 1, 2)},
+			want:   []string{"192.0.2.1:1 3@5-10 stat=0"},
+		},
+		{
+			// Flows end in this order: the first is split by its own
+			// timeout at packet 3, the others are still open at the end and
+			// come in order of their first packet.
+			name:   "output order",
+			cfg:    defaultCfg,
+			frames: []testpkt.Frame{udpf(0, A, B, 1, 2), udpf(1, A, B, 3, 4), udpf(2, A, B, 5, 6), udpf(100, A, B, 1, 2)},
+			want:   []string{"192.0.2.1:1 1@0-0 stat=0", "192.0.2.1:3 1@1-1 stat=0", "192.0.2.1:5 1@2-2 stat=0", "192.0.2.1:1 1@100-100 stat=0"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rows, _ := run(t, c.cfg, c.frames...)
+			check(t, rows, c.want...)
+		})
+	}
+}
+
+func TestMaxFlows(t *testing.T) {
+	// Three flows, room for two: the least recently seen (port 3, whose
+	// last packet is older than port 1's second one) is written early, at
+	// the arrival of port 5; every flow is written exactly once.
+	cfg := defaultCfg
+	cfg.MaxFlows = 2
+	rows, st := run(t, cfg,
+		udpf(0, "192.0.2.1", "192.0.2.2", 1, 2),
+		udpf(1, "192.0.2.1", "192.0.2.2", 3, 4),
+		udpf(2, "192.0.2.1", "192.0.2.2", 1, 2),
+		udpf(3, "192.0.2.1", "192.0.2.2", 5, 6),
+		udpf(4, "192.0.2.1", "192.0.2.2", 1, 2),
+	)
+	check(t, rows, "192.0.2.1:3 1@1-1 stat=0", "192.0.2.1:1 3@0-4 stat=0", "192.0.2.1:5 1@3-3 stat=0")
+	if st.Evicted != 1 || st.MaxLive != 2 {
+		t.Errorf("evicted, max live = %d, %d, want 1, 2", st.Evicted, st.MaxLive)
+	}
+}
+
+func TestFragments(t *testing.T) {
+	// A UDP datagram in two fragments (id 7) joins one flow with the first
+	// fragment's ports; a later fragment whose first fragment never came
+	// (id 8) makes a flow with ports 0. Bytes: 20+8+100 and 20+200; the
+	// orphan 20+50.
+	first := testpkt.Frame{TS: epoch, Src: a, Dst: b, Proto: 17, SrcPort: 5000, DstPort: 53, IPID: 7, MF: true, Payload: 100, UDPLen: 308}
+	later := testpkt.Frame{TS: epoch + 1e6, Src: a, Dst: b, Proto: 17, IPID: 7, FragOff: 14, Payload: 200}
+	orphan := testpkt.Frame{TS: epoch + 2e6, Src: a, Dst: c, Proto: 17, IPID: 8, FragOff: 14, Payload: 50}
+	rows, st := run(t, defaultCfg, first, later, orphan)
+	check(t, rows, "192.0.2.1:5000 2@0-0.001 stat=0", "192.0.2.1:0 1@0.002-0.002 stat=0")
+	// Payload: first fragment 128 − 20 − 8 (UDP length 308 is beyond the
+	// IP payload) = 100, later fragment its whole IP payload 200.
+	if rows[0].bytes != 128+220 || rows[0].payload != 300 || rows[0].hdrs != "ETH-IP-UDP" {
+		t.Errorf("datagram flow bytes, payload, hdrs = %d %d %q, want 348 300 ETH-IP-UDP", rows[0].bytes, rows[0].payload, rows[0].hdrs)
+	}
+	if rows[1].dport != 0 || rows[1].payload != 50 || rows[1].hdrs != "ETH-IP" {
+		t.Errorf("orphan dport, payload, hdrs = %d %d %q, want 0 50 ETH-IP", rows[1].dport, rows[1].payload, rows[1].hdrs)
+	}
+	if st.Orphans != 1 || st.FragUsed != 1 {
+		t.Errorf("orphans, joined = %d %d, want 1 1", st.Orphans, st.FragUsed)
+	}
+}
+
+func TestTruncatedTCPHeader(t *testing.T) {
+	// A SYN cut to 10 bytes of TCP header: ports 0 and flags unknown, so
+	// it opens nothing (flow_stat 0) and does not join the port-80 flow.
+	cut := tcpf(0, "192.0.2.1", "192.0.2.2", 40000, 80, syn)
+	cut.Snap = 14 + 20 + 10
+	rows, _ := run(t, defaultCfg, cut, tcpf(1, "192.0.2.1", "192.0.2.2", 40000, 80, syn))
+	check(t, rows, "192.0.2.1:0 1@0-0 stat=0", "192.0.2.1:40000 1@1-1 stat=1")
+}
+
+func TestSweepBoundsMemory(t *testing.T) {
+	// 50 000 one-packet flows, one per millisecond, with a 1 s timeout:
+	// sweeps keep the table near 1 000 live flows, and every flow is
+	// still written exactly once.
+	cfg := Config{FlowTimeout: sec, TCPCloseTimeout: sec}
+	var frames []testpkt.Frame
+	const n = 50000
+	for i := 0; i < n; i++ {
+		f := udpf(float64(i)/1000, "10.0.0.1", "10.0.0.2", uint16(1+i%60000), 53)
+		f.Src = testpkt.Addr(fmt.Sprintf("10.%d.%d.1", i/250%250, i%250))
+		frames = append(frames, f)
+	}
+	rows, st := run(t, cfg, frames...)
+	if len(rows) != n {
+		t.Fatalf("%d flows written, want %d", len(rows), n)
+	}
+	if st.MaxLive > 1000+SweepPackets+10 {
+		t.Errorf("max live flows = %d, want about 1000 + one sweep interval", st.MaxLive)
+	}
+}
+
+// TestRandomInvariants checks, on random traffic, that packets are
+// conserved and every flow's counts add up.
+func TestRandomInvariants(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var frames []testpkt.Frame
+	ts := 0.0
+	for i := 0; i < 20000; i++ {
+		ts += r.ExpFloat64() * 0.01
+		src, dst := fmt.Sprintf("10.0.0.%d", r.IntN(20)), fmt.Sprintf("10.0.1.%d", r.IntN(5))
+		sp, dp := uint16(1000+r.IntN(10)), uint16(80)
+		if r.IntN(2) == 0 {
+			src, dst, sp, dp = dst, src, dp, sp
+		}
+		flags := []uint8{syn, syn | ack, ack, fin | ack, rst, psh | ack}[r.IntN(6)]
+		frames = append(frames, tcpf(ts, src, dst, sp, dp, flags))
+	}
+	cfg := defaultCfg
+	cfg.FlowTimeout = 2 * sec
+	cfg.MaxFlows = 150
+	rows, st := run(t, cfg, frames...)
+	var total int64
+	for _, rw := range rows {
+		total += rw.packets
+		if rw.fwd+rw.bwd != rw.packets || rw.fwd == 0 || rw.end < rw.start {
+			t.Fatalf("bad flow %v", rw)
+		}
+	}
+	if total != int64(len(frames)) || st.Flows != uint64(len(rows)) {
+		t.Errorf("packets in flows = %d, want %d", total, len(frames))
+	}
+}
+
+func BenchmarkTable(b *testing.B) {
+	// 10 000 concurrent UDP flows, round robin.
+	var d decode.Decoder
+	var pkts []decode.Packet
+	for i := 0; i < 10000; i++ {
+		f := udpf(0, "10.0.0.1", "10.0.0.2", uint16(i+1), 53)
+		data, wire := f.Build()
+		var p decode.Packet
+		d.Decode(capture.LinkEthernet, data, uint32(wire), &p)
+		pkts = append(pkts, p)
+	}
+	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
+	tab := New(defaultCfg, []extract.Extractor{fm}, func(*output.Batch) error { return nil })
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := tab.Packet()
+		*p = pkts[i%len(pkts)]
+		p.Timestamp = int64(i)
+		tab.Add(uint64(i))
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+}

@@ -1,0 +1,293 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Writer writes batches of rows in one format.
+type Writer interface {
+	// Write writes every row of b. b may be reused after the call.
+	Write(b *Batch) error
+	// Close finishes the output (a JSON array's closing bracket, a CSV
+	// header when no row was written) and flushes it. It does not close the
+	// underlying io.Writer.
+	Close() error
+}
+
+// Formats lists the output formats by name.
+var Formats = []string{"csv", "jsonl", "json"}
+
+// FormatFromPath guesses a format from an output file's extension; "" when
+// the extension says nothing.
+func FormatFromPath(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return "csv"
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	case ".json":
+		return "json"
+	}
+	return ""
+}
+
+// ValidFormat reports whether name is a known format.
+func ValidFormat(name string) bool {
+	for _, f := range Formats {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// NewWriter returns a writer of the named format on w.
+func NewWriter(format string, w io.Writer, schema []Column) (Writer, error) {
+	switch format {
+	case "csv":
+		return &csvWriter{w: w, schema: schema}, nil
+	case "jsonl":
+		return &jsonWriter{w: w, schema: schema}, nil
+	case "json":
+		return &jsonWriter{w: w, schema: schema, array: true}, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q (known: %s)", format, strings.Join(Formats, ", "))
+}
+
+type csvWriter struct {
+	w      io.Writer
+	schema []Column
+	buf    []byte
+	header bool
+}
+
+func (c *csvWriter) writeHeader() {
+	c.header = true
+	for i, col := range c.schema {
+		if i > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = appendCSVField(c.buf, []byte(col.Name))
+	}
+	c.buf = append(c.buf, '\n')
+}
+
+func (c *csvWriter) Write(b *Batch) error {
+	c.buf = c.buf[:0]
+	if !c.header {
+		c.writeHeader()
+	}
+	var cell []byte
+	for r := 0; r < b.Len(); r++ {
+		for i, col := range c.schema {
+			if i > 0 {
+				c.buf = append(c.buf, ',')
+			}
+			switch col.Type {
+			case String:
+				c.buf = appendCSVField(c.buf, b.Bytes(i, r))
+			case IntList, FloatList:
+				// A JSON array in one cell; it always holds commas.
+				cell = appendValue(cell[:0], b, i, r)
+				c.buf = appendCSVField(c.buf, cell)
+			default:
+				c.buf = appendValue(c.buf, b, i, r)
+			}
+		}
+		c.buf = append(c.buf, '\n')
+	}
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+func (c *csvWriter) Close() error {
+	if c.header {
+		return nil
+	}
+	c.buf = c.buf[:0]
+	c.writeHeader()
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+// appendCSVField quotes a field when it holds a comma, quote or line break
+// (RFC 4180).
+func appendCSVField(dst, s []byte) []byte {
+	quote := false
+	for _, ch := range s {
+		if ch == ',' || ch == '"' || ch == '\n' || ch == '\r' {
+			quote = true
+			break
+		}
+	}
+	if !quote {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for _, ch := range s {
+		if ch == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, ch)
+	}
+	return append(dst, '"')
+}
+
+type jsonWriter struct {
+	w      io.Writer
+	schema []Column
+	array  bool
+	rows   int
+	buf    []byte
+	keys   [][]byte // `"name":` for each column
+}
+
+func (j *jsonWriter) Write(b *Batch) error {
+	if j.keys == nil {
+		for _, col := range j.schema {
+			k := appendJSONString(nil, []byte(col.Name))
+			j.keys = append(j.keys, append(k, ':'))
+		}
+	}
+	j.buf = j.buf[:0]
+	for r := 0; r < b.Len(); r++ {
+		if j.array {
+			if j.rows == 0 {
+				j.buf = append(j.buf, "[\n"...)
+			} else {
+				j.buf = append(j.buf, ",\n"...)
+			}
+		}
+		j.rows++
+		j.buf = append(j.buf, '{')
+		for i, col := range j.schema {
+			if i > 0 {
+				j.buf = append(j.buf, ',')
+			}
+			j.buf = append(j.buf, j.keys[i]...)
+			if col.Type == String {
+				j.buf = appendJSONString(j.buf, b.Bytes(i, r))
+			} else {
+				j.buf = appendValue(j.buf, b, i, r)
+			}
+		}
+		j.buf = append(j.buf, '}')
+		if !j.array {
+			j.buf = append(j.buf, '\n')
+		}
+	}
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonWriter) Close() error {
+	if !j.array {
+		return nil
+	}
+	end := "\n]\n"
+	if j.rows == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(j.w, end)
+	return err
+}
+
+// appendValue appends a non-string value as text that CSV and JSON readers
+// both parse to the right type: integers, floats that always read as floats,
+// true/false, and JSON arrays for lists.
+func appendValue(dst []byte, b *Batch, col, r int) []byte {
+	switch b.Schema[col].Type {
+	case Int:
+		return strconv.AppendInt(dst, b.Int(col, r), 10)
+	case Float:
+		return AppendFloat(dst, b.Float(col, r))
+	case Bool:
+		return strconv.AppendBool(dst, b.Bool(col, r))
+	case String:
+		return append(dst, b.Bytes(col, r)...)
+	case IntList:
+		dst = append(dst, '[')
+		for i, v := range b.IntList(col, r) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendInt(dst, v, 10)
+		}
+		return append(dst, ']')
+	case FloatList:
+		dst = append(dst, '[')
+		for i, v := range b.FloatList(col, r) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendFloat(dst, v)
+		}
+		return append(dst, ']')
+	}
+	return dst
+}
+
+// AppendFloat appends the shortest text that reads back to f, always with a
+// decimal point or exponent so that readers infer a float ("1.0", not "1").
+// The layout matches Python's repr: plain notation from 1e-4 up to 1e16,
+// exponent notation outside. NaN and infinities, which jj never produces,
+// are written as 0.0 so that the output stays valid JSON.
+func AppendFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "0.0"...)
+	}
+	if f == 0 {
+		if math.Signbit(f) {
+			return append(dst, "-0.0"...)
+		}
+		return append(dst, "0.0"...)
+	}
+	abs := math.Abs(f)
+	if abs >= 1e16 || abs < 1e-4 {
+		return strconv.AppendFloat(dst, f, 'e', -1, 64)
+	}
+	n := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+	for _, ch := range dst[n:] {
+		if ch == '.' {
+			return dst
+		}
+	}
+	return append(dst, ".0"...)
+}
+
+// appendJSONString appends s as a JSON string, escaping what JSON requires
+// and replacing invalid UTF-8.
+func appendJSONString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
