@@ -37,13 +37,13 @@ const (
 
 // row is one emitted flow, the columns the lifecycle tests look at.
 type row struct {
-	src           string
-	sport, dport  int64
-	packets       int64
-	fwd, bwd      int64
-	start, end    float64
-	stat          int64
-	hdrs          string
+	src            string
+	sport, dport   int64
+	packets        int64
+	fwd, bwd       int64
+	start, end     float64
+	stat           int64
+	hdrs           string
 	bytes, payload int64
 }
 

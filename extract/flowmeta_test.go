@@ -1,0 +1,107 @@
+package extract
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"net/netip"
+	"testing"
+)
+
+// sha is the reference: lowercase hex of SHA-256 over a literal string.
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestFlowID(t *testing.T) {
+	v4a, v4b := netip.MustParseAddr("192.168.1.100"), netip.MustParseAddr("142.250.189.46")
+	v6a, v6b := netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:0db8:0000:0000:0000:0000:0000:00ff")
+	cases := []struct {
+		name   string
+		salt   string
+		a      netip.Addr
+		pa     uint16
+		b      netip.Addr
+		pb     uint16
+		proto  uint8
+		preimg string // the contract's string, written by hand
+	}{
+		// "142.250.189.46" < "192.168.1.100" as text, so it comes first.
+		{"ipv4", "", v4a, 52341, v4b, 443, 6, "142.250.189.46:443:192.168.1.100:52341:6"},
+		{"ipv4 salted", "consistent-salt", v4a, 52341, v4b, 443, 6, "consistent-salt142.250.189.46:443:192.168.1.100:52341:6"},
+		// RFC 5952 text: "2001:db8::1" < "2001:db8::ff".
+		{"ipv6", "s", v6b, 53, v6a, 5353, 17, "s2001:db8::1:5353:2001:db8::ff:53:17"},
+		// Same address: the smaller port first.
+		{"same ip", "", v4a, 9, v4a, 7, 17, "192.168.1.100:7:192.168.1.100:9:17"},
+		// Text order, not numeric: "10.0.0.10" < "10.0.0.9".
+		{"text order", "", netip.MustParseAddr("10.0.0.9"), 1, netip.MustParseAddr("10.0.0.10"), 2, 1, "10.0.0.10:2:10.0.0.9:1:1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := sha(c.preimg)[:32]
+			if got := FlowID(c.salt, c.a, c.pa, c.b, c.pb, c.proto); got != want {
+				t.Errorf("FlowID = %s, want %s", got, want)
+			}
+			if got := FlowID(c.salt, c.b, c.pb, c.a, c.pa, c.proto); got != want {
+				t.Errorf("FlowID reversed = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestAnonymizeIP(t *testing.T) {
+	cases := []struct{ salt, ip, preimg string }{
+		{"", "192.168.1.100", "192.168.1.100"},
+		{"research-project-2025", "10.0.0.1", "research-project-202510.0.0.1"},
+		{"k", "2001:0db8:0:0:0:0:0:0001", "k2001:db8::1"},
+		{"k", "::ffff:10.1.2.3", "k::ffff:10.1.2.3"},
+	}
+	for _, c := range cases {
+		want := sha(c.preimg)[:16]
+		if got := AnonymizeIP(c.salt, netip.MustParseAddr(c.ip)); got != want {
+			t.Errorf("AnonymizeIP(%q, %s) = %s, want %s", c.salt, c.ip, got, want)
+		}
+	}
+}
+
+func TestPortClass(t *testing.T) {
+	for _, c := range []struct {
+		port uint16
+		want int
+	}{{0, 0}, {443, 0}, {1023, 0}, {1024, 1}, {49151, 1}, {49152, 2}, {65535, 2}} {
+		if got := PortClass(c.port); got != c.want {
+			t.Errorf("PortClass(%d) = %d, want %d", c.port, got, c.want)
+		}
+	}
+}
+
+func TestFloatConversions(t *testing.T) {
+	// 1704067200.123456789 s: the nearest float64 is the one ParseFloat
+	// gives for the decimal text (correct rounding).
+	if got, want := Seconds(1704067200123456789), 1704067200.123456789; got != want {
+		t.Errorf("Seconds = %.9f, want %.9f", got, want)
+	}
+	if got := Seconds(1500); got != 1.5e-6 {
+		t.Errorf("Seconds(1500) = %g, want 1.5e-06", got)
+	}
+	cases := []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"ratio", FwdRatio(22, 23), 22.0 / 23.0},
+		{"ratio bwd 0", FwdRatio(5, 0), 5},
+		{"ratio both 0", FwdRatio(0, 0), 0},
+		{"rate", PerSecond(45, 2665556000), 45 / 2.665556},
+		{"rate zero duration", PerSecond(7, 0), 7},
+		// 2^62 bytes over 1 s: the product overflows 64 bits.
+		{"rate 128-bit", PerSecond(1<<62, 1e9), math.Ldexp(1, 62)},
+		{"big ratio", Ratio(1<<60+1, 3), float64(1<<60+1) / 3},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}

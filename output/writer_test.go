@@ -1,0 +1,145 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestAppendFloat(t *testing.T) {
+	cases := []struct {
+		f    float64
+		want string // Python's repr of the same value
+	}{
+		{0, "0.0"}, {1, "1.0"}, {-2, "-2.0"}, {0.1, "0.1"}, {1.5, "1.5"},
+		{1704067200.123456, "1704067200.123456"}, {1e15, "1000000000000000.0"},
+		{1e16, "1e+16"}, {1.5e-5, "1.5e-05"}, {0.0001, "0.0001"}, {123456789.0, "123456789.0"},
+		{math.NaN(), "0.0"}, {math.Inf(1), "0.0"},
+	}
+	for _, c := range cases {
+		got := string(AppendFloat(nil, c.f))
+		if got != c.want {
+			t.Errorf("AppendFloat(%v) = %q, want %q", c.f, got, c.want)
+		}
+		if !math.IsNaN(c.f) && !math.IsInf(c.f, 0) {
+			if back, err := strconv.ParseFloat(got, 64); err != nil || back != c.f {
+				t.Errorf("%q reads back as %v, %v", got, back, err)
+			}
+		}
+	}
+}
+
+func testBatch() *Batch {
+	schema := []Column{
+		{Name: "s", Type: String}, {Name: "i", Type: Int}, {Name: "f", Type: Float},
+		{Name: "b", Type: Bool}, {Name: "il", Type: IntList}, {Name: "fl", Type: FloatList},
+	}
+	b := NewBatch(schema)
+	b.AppendString(0, `a,"b"`)
+	b.AppendInt(1, -7)
+	b.AppendFloat(2, 2)
+	b.AppendBool(3, true)
+	b.AppendIntList(4, []int64{1, -2})
+	b.AppendFloatList(5, []float64{0.5, 3})
+	b.EndRow()
+	b.AppendString(0, "ETH-IP-TCP\n\x01")
+	b.AppendInt(1, 1<<40)
+	b.AppendFloat(2, 0.25)
+	b.AppendBool(3, false)
+	b.AppendIntList(4, nil)
+	b.AppendFloatList(5, []float64{})
+	b.EndRow()
+	return b
+}
+
+func write(t *testing.T, format string, batches ...*Batch) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(format, &buf, testBatch().Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestCSV(t *testing.T) {
+	out := write(t, "csv", testBatch())
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("encoding/csv cannot read our CSV: %v\n%s", err, out)
+	}
+	want := [][]string{
+		{"s", "i", "f", "b", "il", "fl"},
+		{`a,"b"`, "-7", "2.0", "true", "[1,-2]", "[0.5,3.0]"},
+		{"ETH-IP-TCP\n\x01", "1099511627776", "0.25", "false", "[]", "[]"},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records, want %d", len(recs), len(want))
+	}
+	for i := range want {
+		for j := range want[i] {
+			if recs[i][j] != want[i][j] {
+				t.Errorf("record %d field %d = %q, want %q", i, j, recs[i][j], want[i][j])
+			}
+		}
+	}
+	if got := write(t, "csv"); got != "s,i,f,b,il,fl\n" {
+		t.Errorf("empty CSV = %q, want the header alone", got)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	for _, format := range []string{"jsonl", "json"} {
+		out := write(t, format, testBatch(), testBatch())
+		var rows []map[string]any
+		if format == "json" {
+			if err := json.Unmarshal([]byte(out), &rows); err != nil {
+				t.Fatalf("json: %v\n%s", err, out)
+			}
+		} else {
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("jsonl line %q: %v", line, err)
+				}
+				rows = append(rows, m)
+			}
+		}
+		if len(rows) != 4 {
+			t.Fatalf("%s: %d rows, want 4", format, len(rows))
+		}
+		r := rows[0]
+		if r["s"] != `a,"b"` || r["i"] != -7.0 || r["f"] != 2.0 || r["b"] != true {
+			t.Errorf("%s row 0 = %v", format, r)
+		}
+		if l, ok := r["fl"].([]any); !ok || len(l) != 2 || l[1] != 3.0 {
+			t.Errorf("%s fl = %v, want [0.5 3]", format, r["fl"])
+		}
+		if rows[1]["s"] != "ETH-IP-TCP\n\x01" {
+			t.Errorf("%s escaped string = %q", format, rows[1]["s"])
+		}
+	}
+	if got := write(t, "json"); got != "[]\n" {
+		t.Errorf("empty JSON = %q, want []", got)
+	}
+}
+
+func TestFormatFromPath(t *testing.T) {
+	for path, want := range map[string]string{"a.csv": "csv", "b.JSONL": "jsonl", "c.ndjson": "jsonl", "d.json": "json", "e.txt": "", "": ""} {
+		if got := FormatFromPath(path); got != want {
+			t.Errorf("FormatFromPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
