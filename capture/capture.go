@@ -16,6 +16,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // MaxRecordLen bounds the captured length of one record. Real link layers
@@ -69,6 +70,19 @@ type Reader interface {
 	Warnings() []string
 }
 
+// Progress is implemented by every Reader this package returns, for a
+// progress bar: BytesRead out of Size.
+type Progress interface {
+	// BytesRead returns how many bytes have been read from the file so far,
+	// read-ahead included; for gzip and zstd input it counts compressed
+	// bytes, like Size.
+	BytesRead() int64
+	// Size returns the size of the file in bytes, or -1 when it is unknown
+	// (standard input, pipes, or a reader given to NewReader that is not a
+	// regular *os.File).
+	Size() int64
+}
+
 // Sentinel errors. Readers wrap them with the file name and the offset.
 var (
 	// ErrNotCapture means the input starts with no known capture magic.
@@ -82,6 +96,34 @@ var (
 	// ErrEmpty means the input has no bytes at all.
 	ErrEmpty = errors.New("empty file")
 )
+
+// FileError is the error of every reader and opener of this package: it
+// names the input and, when the problem sits at a known place, the byte
+// offset of the record or block at fault. Its message reads
+// "read NAME: PROBLEM" or "read NAME: PROBLEM at offset N". Err wraps one of
+// the sentinel errors above (or a *LinkTypeError) whenever one applies, so
+// errors.Is and errors.As see through a FileError.
+type FileError struct {
+	// Name is the name given to NewReader, the path given to Open, or
+	// "stdin".
+	Name string
+	// Offset is the byte offset of the record or block at fault, counted in
+	// the decompressed input for gzip and zstd files, or -1 when the error
+	// concerns the whole file.
+	Offset int64
+	// Err is the problem.
+	Err error
+}
+
+func (e *FileError) Error() string {
+	if e.Offset < 0 {
+		return "read " + e.Name + ": " + e.Err.Error()
+	}
+	return "read " + e.Name + ": " + e.Err.Error() + " at offset " + strconv.FormatInt(e.Offset, 10)
+}
+
+// Unwrap returns the problem, so that errors.Is(err, ErrTruncated) works.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // LinkTypeError reports a link type jj cannot decode.
 type LinkTypeError struct {

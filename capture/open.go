@@ -1,0 +1,404 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The first four bytes of each input format, as they appear in the file.
+var (
+	magicPcapMicroLE = []byte{0xd4, 0xc3, 0xb2, 0xa1}
+	magicPcapMicroBE = []byte{0xa1, 0xb2, 0xc3, 0xd4}
+	magicPcapNanoLE  = []byte{0x4d, 0x3c, 0xb2, 0xa1}
+	magicPcapNanoBE  = []byte{0xa1, 0xb2, 0x3c, 0x4d}
+	magicPcapng      = []byte{0x0a, 0x0d, 0x0d, 0x0a} // the section header block type, a palindrome
+	magicGzip        = []byte{0x1f, 0x8b}             // RFC 1952; the third byte is the method
+	magicZstd        = []byte{0x28, 0xb5, 0x2f, 0xfd} // RFC 8878
+)
+
+// format is an input format told by its magic bytes.
+type format int
+
+const (
+	formatUnknown format = iota
+	formatPcap
+	formatPcapng
+	formatGzip
+	formatZstd
+)
+
+var magics = []struct {
+	magic  []byte
+	format format
+}{
+	{magicPcapMicroLE, formatPcap},
+	{magicPcapMicroBE, formatPcap},
+	{magicPcapNanoLE, formatPcap},
+	{magicPcapNanoBE, formatPcap},
+	{magicPcapng, formatPcapng},
+	{magicGzip, formatGzip},
+	{magicZstd, formatZstd},
+}
+
+// detect tells the format from the first bytes of an input. With fewer bytes
+// than a magic, it reports whether they could still be the start of one.
+func detect(b []byte) (f format, partial bool) {
+	for _, m := range magics {
+		if bytes.HasPrefix(b, m.magic) {
+			return m.format, false
+		}
+		if len(b) < len(m.magic) && bytes.HasPrefix(m.magic, b) {
+			partial = true
+		}
+	}
+	return formatUnknown, partial
+}
+
+// maxZstdWindow bounds the memory a zstd stream may ask for. It is the
+// default limit of the zstd command-line tool without --long or --memory,
+// so whatever zstd compresses by default decompresses here.
+const maxZstdWindow = 128 << 20
+
+// Warnings beyond maxWarnings are counted, not kept: a hostile file could
+// otherwise repeat a bad section header a million times.
+const maxWarnings = 32
+
+// Warning kinds that can repeat on every record; each is reported once.
+const (
+	warnFraction uint = 1 << iota
+	warnCapLen
+	warnSPB
+	warnRange
+	warnOptions
+)
+
+// input is the part every reader shares: the name, the buffered streams,
+// warnings and the Progress methods.
+type input struct {
+	name     string
+	raw      *stream // the file as read
+	s        *stream // the capture bytes: raw, or a decompressor reading raw
+	size     int64
+	zstd     *zstd.Decoder // closed by Open's closer
+	warnings []string
+	dropped  int  // warnings beyond maxWarnings
+	warned   uint // warning kinds already reported once
+}
+
+// BytesRead implements Progress.
+func (in *input) BytesRead() int64 { return in.raw.total }
+
+// Size implements Progress.
+func (in *input) Size() int64 { return in.size }
+
+// Warnings implements Reader.Warnings. Each warning starts with the input's
+// name; the returned slice is the caller's.
+func (in *input) Warnings() []string {
+	w := append([]string(nil), in.warnings...)
+	if in.dropped > 0 {
+		w = append(w, fmt.Sprintf("%s: %d more warnings not shown", in.name, in.dropped))
+	}
+	return w
+}
+
+func (in *input) warnf(format string, args ...any) {
+	if len(in.warnings) >= maxWarnings {
+		in.dropped++
+		return
+	}
+	in.warnings = append(in.warnings, in.name+": "+fmt.Sprintf(format, args...))
+}
+
+// warnOnce reports a warning of a kind that could repeat on every record
+// the first time only, and says so.
+func (in *input) warnOnce(kind uint, format string, args ...any) {
+	if in.warned&kind != 0 {
+		return
+	}
+	in.warned |= kind
+	in.warnf(format+" (reported once)", args...)
+}
+
+// fail wraps err with the input's name and an offset (-1 for none).
+func (in *input) fail(off int64, err error) error {
+	return &FileError{Name: in.name, Offset: off, Err: err}
+}
+
+// cut turns a short peek at offset off into the error to return: io.EOF
+// itself when the input ended cleanly before a record (have == 0), else a
+// FileError wrapping ErrTruncated or the reader's own error.
+func (in *input) cut(off int64, have, want int, err error) error {
+	switch {
+	case err == io.EOF && have == 0:
+		return io.EOF
+	case err == io.EOF:
+		return in.fail(off, fmt.Errorf("%w: %d of %d bytes present", ErrTruncated, have, want))
+	}
+	return in.fail(off, err)
+}
+
+// NewReader returns a Reader for the capture in r, whose format it detects
+// from the first bytes (never from the name): classic pcap (micro- or
+// nanosecond, either byte order), pcapng, or either of them compressed with
+// gzip or zstd, which is decompressed as a stream. The name only labels
+// errors and warnings, which read "read NAME: ...".
+//
+// NewReader reads the file header, and for pcapng the blocks up to the first
+// packet. It fails with an error wrapping ErrEmpty when r has no bytes,
+// ErrNotCapture when the magic is unknown, and a *LinkTypeError when the
+// file's only link type is one jj cannot decode (see Supported). A file
+// whose header is complete but which is cut off or corrupt after it opens
+// without error: Next returns its records, then the error.
+//
+// Every Reader it returns also implements Progress.
+func NewReader(r io.Reader, name string) (Reader, error) {
+	size := int64(-1)
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	rd, _, err := newReader(r, name, size)
+	return rd, err
+}
+
+func newReader(r io.Reader, name string, size int64) (Reader, *input, error) {
+	raw := newStream(r)
+	in := &input{name: name, raw: raw, s: raw, size: size}
+	f, err := in.detect()
+	if err != nil {
+		return nil, nil, err
+	}
+	switch f {
+	case formatGzip, formatZstd:
+		if err := in.decompress(f); err != nil {
+			return nil, nil, err
+		}
+		if f, err = in.detect(); err != nil {
+			in.close()
+			return nil, nil, err
+		}
+		if f != formatPcap && f != formatPcapng {
+			in.close()
+			return nil, nil, in.fail(-1, fmt.Errorf("%w: compressed data is not a capture", ErrNotCapture))
+		}
+	}
+	var rd Reader
+	if f == formatPcap {
+		rd, err = newPcapReader(in)
+	} else {
+		rd, err = newNgReader(in)
+	}
+	if err != nil {
+		in.close()
+		return nil, nil, err
+	}
+	return rd, in, nil
+}
+
+// detect peeks at the magic of in.s.
+func (in *input) detect() (format, error) {
+	b, err := in.s.peek(4)
+	if len(b) == 4 {
+		err = nil
+	}
+	if err != nil && err != io.EOF {
+		return formatUnknown, in.fail(0, err)
+	}
+	if len(b) == 0 {
+		return formatUnknown, in.fail(-1, ErrEmpty)
+	}
+	f, partial := detect(b)
+	switch {
+	case f != formatUnknown:
+		return f, nil
+	case partial:
+		return f, in.fail(0, fmt.Errorf("%w: %d bytes, less than a magic number", ErrTruncated, len(b)))
+	}
+	return f, in.fail(-1, ErrNotCapture)
+}
+
+// decompress makes in.s read the decompressed raw stream.
+func (in *input) decompress(f format) error {
+	var dec io.Reader
+	name := "gzip"
+	if f == formatGzip {
+		zr, err := gzip.NewReader(in.raw)
+		if err != nil {
+			return in.fail(0, classify(in.raw, name, err))
+		}
+		dec = zr
+	} else {
+		name = "zstd"
+		zr, err := zstd.NewReader(in.raw,
+			zstd.WithDecoderConcurrency(1), // decode in this goroutine, start none
+			zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return in.fail(0, classify(in.raw, name, err))
+		}
+		in.zstd = zr
+		dec = zr
+	}
+	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
+	return nil
+}
+
+func (in *input) close() {
+	if in.zstd != nil {
+		in.zstd.Close()
+		in.zstd = nil
+	}
+}
+
+// decoded wraps a decompressor so that its errors say what they mean for a
+// capture: a cut stream is ErrTruncated, bad compressed data ErrCorrupt,
+// and an I/O error of the file stays itself.
+type decoded struct {
+	r    io.Reader
+	src  *stream
+	name string
+}
+
+func (d *decoded) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = classify(d.src, d.name, err)
+	}
+	return n, err
+}
+
+func classify(src *stream, name string, err error) error {
+	switch {
+	case src.err != nil && src.err != io.EOF:
+		return src.err
+	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
+		return fmt.Errorf("%w: %s stream ends early", ErrTruncated, name)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+}
+
+// Open opens the capture file at path, or standard input for "-" (named
+// "stdin" in messages), and returns a Reader as NewReader does. Closing the
+// io.Closer releases the file and any decompressor; it does not close
+// standard input. A path that cannot be opened gives the *fs.PathError of
+// os.Open, which names it.
+func Open(path string) (Reader, io.Closer, error) {
+	if path == "-" {
+		rd, in, err := newReader(os.Stdin, "stdin", -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rd, closer{in: in}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			f.Close()
+			return nil, nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("is a directory")}
+		}
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	rd, in, err := newReader(f, path, size)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return rd, closer{in: in, f: f}, nil
+}
+
+// closer is the io.Closer that Open returns.
+type closer struct {
+	in *input
+	f  *os.File // nil for standard input
+}
+
+func (c closer) Close() error {
+	c.in.close()
+	if c.f == nil {
+		return nil
+	}
+	return c.f.Close()
+}
+
+// Expand turns command-line arguments into the list of inputs to read, in
+// order. A file stays as it is, whatever its content (reading it reports a
+// non-capture); "-" stays as it is; a directory becomes its regular files
+// (not those of subdirectories) whose first bytes are a pcap, pcapng, gzip
+// or zstd magic, sorted by name. A path that does not exist, a directory
+// without capture files ("no capture files in DIR") and a directory entry
+// that cannot be read are errors naming the path.
+func Expand(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p) // sorted by name
+		if err != nil {
+			return nil, err
+		}
+		found := 0
+		for _, e := range entries {
+			name := filepath.Join(p, e.Name())
+			ok, err := isCaptureFile(name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, name)
+				found++
+			}
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("no capture files in %s", p)
+		}
+	}
+	return out, nil
+}
+
+// isCaptureFile reports whether name is a regular file (symbolic links
+// followed) that starts with a capture or compression magic.
+func isCaptureFile(name string) (bool, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var b [4]byte
+	n, err := io.ReadFull(f, b[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return false, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	f2, _ := detect(b[:n])
+	return f2 != formatUnknown, nil
+}

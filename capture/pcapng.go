@@ -1,0 +1,386 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// pcapng block types (draft-ietf-opsawg-pcapng §4, §11.1). Every block is
+// type(4) total_length(4) body total_length(4), in the byte order of its
+// section, which the section header's byte-order magic gives.
+const (
+	blockSHB = 0x0a0d0d0a // section header; the same bytes in either order
+	blockIDB = 0x00000001 // interface description
+	blockPB  = 0x00000002 // packet block, obsolete
+	blockSPB = 0x00000003 // simple packet block
+	blockEPB = 0x00000006 // enhanced packet block
+
+	byteOrderMagic = 0x1a2b3c4d
+)
+
+// Interface description options that jj uses.
+const (
+	optEndOfOpt = 0
+	optTSResol  = 9  // if_tsresol: 1 byte
+	optTSOffset = 14 // if_tsoffset: int64 seconds
+)
+
+// ngBlockHeaderLen is type, length and the first body word, which for a
+// section header is the byte-order magic: enough to read any block's length.
+const ngBlockHeaderLen = 12
+
+// maxBlockLen bounds the total length of a block: a record of MaxRecordLen
+// plus room for the packet header and options. A longer block is a lying
+// length field, and it is never buffered.
+const maxBlockLen = MaxRecordLen + 1<<20
+
+// nsPerSec is the number of nanoseconds in a second.
+const nsPerSec = 1_000_000_000
+
+// pow10 holds 10^0 to 10^19, all that fit in a uint64.
+var pow10 = [20]uint64{
+	1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+}
+
+// ngInterface is what jj keeps of an interface description block.
+type ngInterface struct {
+	link      LinkType
+	supported bool // Supported(link), computed once
+	snaplen   uint32
+	binary    bool  // ticks are 2^-exp seconds rather than 10^-exp
+	exp       uint8 // if_tsresol exponent, 6 by default
+	offset    int64 // if_tsoffset, seconds added to every timestamp
+}
+
+// nanos converts a timestamp in ticks to nanoseconds since the epoch, with
+// if_tsoffset applied, exactly (truncating like integer division). A result
+// outside the int64 range (the years 1677 to 2262) wraps around, as
+// time.Time.UnixNano does, so that the differences between the timestamps of
+// a file stay right; ok is false then.
+func (ifc *ngInterface) nanos(ticks uint64) (ns int64, ok bool) {
+	var hi, lo uint64 // 128-bit nanoseconds
+	switch {
+	case !ifc.binary && ifc.exp <= 9:
+		hi, lo = bits.Mul64(ticks, pow10[9-ifc.exp])
+	case !ifc.binary:
+		// Below a nanosecond; 10^20 ticks and more exceed any uint64,
+		// so such a resolution truncates every timestamp to 0.
+		if d := ifc.exp - 9; int(d) < len(pow10) {
+			lo = ticks / pow10[d]
+		}
+	default:
+		// ticks × 2^-exp s = (ticks × 10^9) >> exp ns.
+		hi, lo = bits.Mul64(ticks, 1e9)
+		switch e := uint(ifc.exp); {
+		case e >= 64:
+			hi, lo = 0, hi>>(e-64)
+		case e > 0:
+			hi, lo = hi>>e, lo>>e|hi<<(64-e)
+		}
+	}
+	ok = hi == 0 && lo <= math.MaxInt64
+	ns = int64(lo)
+	if o := ifc.offset; o != 0 {
+		ok = ok && o <= math.MaxInt64/nsPerSec && o >= math.MinInt64/nsPerSec
+		sum := ns + o*nsPerSec
+		if o > 0 && sum < ns || o < 0 && sum > ns {
+			ok = false
+		}
+		ns = sum
+	}
+	return ns, ok
+}
+
+// lookAhead is how far past a packet of an unsupported link type the reader
+// looks for a second interface before it rejects a file.
+const lookAhead = MaxRecordLen
+
+// errAgain asks next to read the current block again.
+var errAgain = errors.New("read the block again")
+
+// ngReader reads pcapng.
+//
+// Link types: when a packet's interface has a link type jj does not decode
+// and it is the only interface the file declares, the file is rejected with
+// a *LinkTypeError, by NewReader, which reads ahead to the first packet.
+// "Only" means: no other interface description block before the packet nor
+// in the lookAhead bytes after it. (A reader of a stream cannot see the whole
+// file; this sees the multi-section files where each section has one
+// interface of its own.) Otherwise packets of unsupported interfaces are
+// returned with their LinkType, for the caller to count as skipped after
+// checking Supported.
+//
+// Simple packet blocks carry no timestamp: they get the timestamp of the
+// previous record of the file (0 before any), a warning says so once.
+type ngReader struct {
+	*input
+	big      bool          // byte order of the current section
+	sections int           // section headers read
+	ifaces   []ngInterface // interfaces of the current section
+	declared int           // interfaces declared in the whole file
+	link0    LinkType      // link type of the file's first interface
+	lastTS   int64         // timestamp of the previous record, for SPBs
+	several  bool          // a second interface was found ahead
+
+	pending bool   // first holds the first record, read by newNgReader
+	first   Record //
+	err     error  // sticky: returned again by every later Next
+}
+
+var _ Reader = (*ngReader)(nil)
+
+// newNgReader reads up to the first packet record; in.s starts with the
+// section header block type.
+func newNgReader(in *input) (*ngReader, error) {
+	r := &ngReader{input: in}
+	if h, _ := in.s.peek(ngBlockHeaderLen); len(h) == ngBlockHeaderLen {
+		if m := binary.LittleEndian.Uint32(h[8:]); m != byteOrderMagic && m != 0x4d3c2b1a {
+			// "\n\r\r\n" could start a text file too.
+			return nil, in.fail(-1, fmt.Errorf("%w: section header without byte-order magic", ErrNotCapture))
+		}
+	}
+	err := r.next(&r.first)
+	var lte *LinkTypeError
+	switch {
+	case err == nil:
+		r.pending = true
+	case r.sections == 0, errors.As(err, &lte):
+		return nil, err
+	default:
+		r.err = err // returned by the first Next
+	}
+	if !r.pending && r.declared == 1 && !Supported(uint32(r.link0)) {
+		// No packet, and the only interface is one jj cannot decode.
+		return nil, in.fail(-1, &LinkTypeError{LinkType: uint32(r.link0)})
+	}
+	return r, nil
+}
+
+// Next implements Reader.
+func (r *ngReader) Next(rec *Record) error {
+	if r.pending {
+		*rec = r.first
+		r.pending, r.first = false, Record{}
+		return nil
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.next(rec); err != nil {
+		r.err = err
+		return err
+	}
+	return nil
+}
+
+// next reads blocks until a packet, which it puts in rec.
+func (r *ngReader) next(rec *Record) error {
+	for {
+		off := r.s.off
+		h, err := r.s.peek(ngBlockHeaderLen)
+		if len(h) < ngBlockHeaderLen {
+			return r.cut(off, len(h), ngBlockHeaderLen, err)
+		}
+		typ := u32(h, r.big)
+		if typ == blockSHB {
+			switch binary.BigEndian.Uint32(h[8:]) {
+			case byteOrderMagic:
+				r.big = true
+			case 0x4d3c2b1a:
+				r.big = false
+			default:
+				return r.fail(off, fmt.Errorf("%w: section header with byte-order magic %#08x", ErrCorrupt, binary.BigEndian.Uint32(h[8:])))
+			}
+		}
+		length := u32(h[4:], r.big)
+		if length < ngBlockHeaderLen || length%4 != 0 || length > maxBlockLen {
+			return r.fail(off, fmt.Errorf("%w: block of type %#x with a lying length of %d bytes", ErrCorrupt, typ, length))
+		}
+		n := int(length)
+		b, err := r.s.peek(n)
+		if len(b) < n {
+			return r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
+		}
+		if t := u32(b[n-4:], r.big); t != length {
+			return r.fail(off, fmt.Errorf("%w: block of type %#x with a length of %d bytes and a trailing length of %d", ErrCorrupt, typ, length, t))
+		}
+		body := b[8 : n-4]
+		switch typ {
+		case blockSHB:
+			err = r.section(off, body)
+		case blockIDB:
+			err = r.iface(off, body)
+		case blockEPB, blockPB, blockSPB:
+			if err := r.packet(off, typ, body, rec); err == errAgain {
+				continue
+			} else if err != nil {
+				return err
+			}
+			r.s.discard(n)
+			return nil
+		}
+		// Other blocks (name resolution, statistics, decryption secrets,
+		// custom, unknown) say nothing jj needs.
+		if err != nil {
+			return err
+		}
+		r.s.discard(n)
+	}
+}
+
+// interfaceAhead reports whether an interface description block starts in
+// the lookAhead bytes from offset off, the block being read, without
+// consuming them. It walks block lengths only; a bad one ends the walk.
+func (r *ngReader) interfaceAhead(off int64) bool {
+	big := r.big
+	for p := int(off - r.s.off); p < lookAhead; {
+		b, _ := r.s.peek(p + ngBlockHeaderLen)
+		if len(b) < p+ngBlockHeaderLen {
+			return false
+		}
+		h := b[p:]
+		typ := u32(h, big)
+		switch {
+		case typ == blockIDB:
+			return true
+		case typ == blockSHB:
+			big = binary.BigEndian.Uint32(h[8:]) == byteOrderMagic
+		}
+		length := u32(h[4:], big)
+		if length < ngBlockHeaderLen || length%4 != 0 || length > maxBlockLen {
+			return false
+		}
+		p += int(length)
+	}
+	return false
+}
+
+// section starts a section: byte order (set by next), version, no interfaces.
+func (r *ngReader) section(off int64, body []byte) error {
+	// byte-order magic(4) major(2) minor(2) section length(8) options
+	if len(body) < 16 {
+		return r.fail(off, fmt.Errorf("%w: section header block of %d bytes", ErrCorrupt, len(body)+12))
+	}
+	if major, minor := u16(body[4:], r.big), u16(body[6:], r.big); major != 1 {
+		r.warnf("section at offset %d has version %d.%d, read as 1.0", off, major, minor)
+	}
+	r.sections++
+	r.ifaces = r.ifaces[:0]
+	return nil
+}
+
+// iface adds an interface to the section.
+func (r *ngReader) iface(off int64, body []byte) error {
+	// link type(2) reserved(2) snaplen(4) options
+	if len(body) < 8 {
+		return r.fail(off, fmt.Errorf("%w: interface description block of %d bytes", ErrCorrupt, len(body)+12))
+	}
+	ifc := ngInterface{
+		link:    LinkType(u16(body, r.big)),
+		snaplen: u32(body[4:], r.big),
+		exp:     6, // microseconds unless if_tsresol says otherwise
+	}
+	ifc.supported = Supported(uint32(ifc.link))
+	// Each option is code(2) length(2) value, padded to 4 bytes.
+	for opts := body[8:]; len(opts) >= 4; {
+		code, n := u16(opts, r.big), int(u16(opts[2:], r.big))
+		if code == optEndOfOpt {
+			break
+		}
+		padded := (n + 3) &^ 3
+		if 4+padded > len(opts) {
+			r.warnOnce(warnOptions, "options of the interface description block at offset %d run past its end, the rest ignored", off)
+			break
+		}
+		val := opts[4 : 4+n]
+		switch {
+		case code == optTSResol && n >= 1:
+			ifc.binary, ifc.exp = val[0]&0x80 != 0, val[0]&0x7f
+		case code == optTSOffset && n >= 8:
+			ifc.offset = int64(u64(val, r.big))
+		}
+		opts = opts[4+padded:]
+	}
+	if r.declared == 0 {
+		r.link0 = ifc.link
+	}
+	r.declared++
+	r.ifaces = append(r.ifaces, ifc)
+	return nil
+}
+
+// packet fills rec from an enhanced, simple or obsolete packet block.
+func (r *ngReader) packet(off int64, typ uint32, body []byte, rec *Record) error {
+	var id, capLen, wireLen uint32
+	var ticks uint64
+	var data []byte
+	switch typ {
+	case blockEPB, blockPB:
+		// EPB: interface id(4) ts high(4) ts low(4) captured len(4) original len(4) data options
+		// PB:  interface id(2) drops(2), then the same
+		if len(body) < 20 {
+			return r.fail(off, fmt.Errorf("%w: packet block of %d bytes", ErrCorrupt, len(body)+12))
+		}
+		if typ == blockEPB {
+			id = u32(body, r.big)
+		} else {
+			id = uint32(u16(body, r.big))
+		}
+		ticks = uint64(u32(body[4:], r.big))<<32 | uint64(u32(body[8:], r.big))
+		capLen = u32(body[12:], r.big)
+		wireLen = u32(body[16:], r.big)
+		data = body[20:]
+	case blockSPB:
+		// original len(4) data; interface 0, captured length implied
+		if len(body) < 4 {
+			return r.fail(off, fmt.Errorf("%w: simple packet block of %d bytes", ErrCorrupt, len(body)+12))
+		}
+		if len(r.ifaces) == 0 {
+			return r.fail(off, fmt.Errorf("%w: simple packet block before any interface description", ErrCorrupt))
+		}
+		wireLen = u32(body, r.big)
+		data = body[4:]
+		capLen = min(wireLen, uint32(len(data)))
+		if s := r.ifaces[0].snaplen; s != 0 {
+			capLen = min(capLen, s)
+		}
+	}
+	if id >= uint32(len(r.ifaces)) {
+		return r.fail(off, fmt.Errorf("%w: packet for interface %d of a section with %d", ErrCorrupt, id, len(r.ifaces)))
+	}
+	if capLen > uint32(len(data)) {
+		return r.fail(off, fmt.Errorf("%w: captured length %d larger than the %d-byte block body", ErrCorrupt, capLen, len(data)))
+	}
+	ifc := &r.ifaces[id]
+	if !ifc.supported && r.declared == 1 && !r.several {
+		if !r.interfaceAhead(off) {
+			return r.fail(-1, &LinkTypeError{LinkType: uint32(ifc.link)})
+		}
+		// The look-ahead may have moved the buffer: read the block again.
+		r.several = true
+		return errAgain
+	}
+	ts := r.lastTS
+	if typ == blockSPB {
+		r.warnOnce(warnSPB, "simple packet blocks carry no timestamp; each gets the previous record's")
+	} else {
+		var ok bool
+		if ts, ok = ifc.nanos(ticks); !ok {
+			r.warnOnce(warnRange, "block at offset %d has a timestamp outside the years 1677 to 2262, wrapped around", off)
+		}
+	}
+	if capLen > wireLen {
+		r.warnOnce(warnCapLen, "block at offset %d has %d captured bytes, more than its original length %d", off, capLen, wireLen)
+	}
+	rec.Timestamp = ts
+	rec.Data = data[:capLen:capLen]
+	rec.WireLen = wireLen
+	rec.LinkType = ifc.link
+	rec.Interface = id
+	r.lastTS = ts
+	return nil
+}

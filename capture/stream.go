@@ -1,0 +1,127 @@
+package capture
+
+import "io"
+
+// Buffer sizes of a stream. Reading 1 MiB at a time makes the system-call
+// cost per packet negligible. A stream starts at bufMin so that opening a
+// directory of tiny files (or fuzzing) stays cheap, and it doubles up to
+// bufMax each time the input fills it. It grows beyond bufMax only to hold
+// one record or block that is larger, which the format readers bound by
+// maxBlockLen before they ask.
+const (
+	bufMin = 64 << 10
+	bufMax = 1 << 20
+)
+
+// maxEmptyReads is how many (0, nil) reads in a row mean that the source is
+// stuck, as in bufio.
+const maxEmptyReads = 100
+
+// stream is a buffered input that hands out slices of its own buffer, so
+// that the format readers parse records in place without copying them again.
+// A slice returned by peek is valid until the next peek, Read or ReadByte.
+type stream struct {
+	r     io.Reader
+	buf   []byte // len(buf) is the buffer size in use
+	start int    // first unconsumed byte of buf
+	end   int    // end of the buffered bytes
+	off   int64  // input offset of buf[start]
+	total int64  // bytes read from r so far
+	err   error  // sticky error of r; io.EOF at the end of the input
+}
+
+func newStream(r io.Reader) *stream {
+	return &stream{r: r}
+}
+
+// peek returns the next n bytes without consuming them. When the input ends
+// or fails first, it returns the bytes it has and the error: io.EOF at the
+// end of the input, else the error of the underlying reader.
+func (s *stream) peek(n int) ([]byte, error) {
+	if s.end-s.start >= n {
+		return s.buf[s.start : s.start+n], nil
+	}
+	return s.fill(n)
+}
+
+// fill reads until n bytes are buffered or the input ends.
+func (s *stream) fill(n int) ([]byte, error) {
+	if s.start+n > len(s.buf) && s.err == nil {
+		// Not enough room after start: move the unread bytes to the front,
+		// growing the buffer if it is still small or n does not fit.
+		size := len(s.buf)
+		switch {
+		case size == 0:
+			size = bufMin
+		case size < bufMax:
+			size *= 2
+		}
+		if size < n {
+			size = max(n, 2*len(s.buf)) // geometric, for a look-ahead that grows
+		}
+		if size != len(s.buf) {
+			buf := make([]byte, size)
+			copy(buf, s.buf[s.start:s.end])
+			s.buf = buf
+		} else {
+			copy(s.buf, s.buf[s.start:s.end])
+		}
+		s.end -= s.start
+		s.start = 0
+	}
+	for empty := 0; s.end-s.start < n && s.err == nil; {
+		m, err := s.r.Read(s.buf[s.end:])
+		if m < 0 || m > len(s.buf)-s.end {
+			// A reader that breaks the io.Reader contract must not
+			// make us slice out of bounds.
+			s.err = io.ErrShortBuffer
+			break
+		}
+		s.end += m
+		s.total += int64(m)
+		switch {
+		case err != nil:
+			s.err = err
+		case m == 0:
+			if empty++; empty >= maxEmptyReads {
+				s.err = io.ErrNoProgress
+			}
+		default:
+			empty = 0
+		}
+	}
+	if s.end-s.start >= n {
+		return s.buf[s.start : s.start+n], nil
+	}
+	return s.buf[s.start:s.end], s.err
+}
+
+// discard consumes n bytes, which the caller has peeked.
+func (s *stream) discard(n int) {
+	s.start += n
+	s.off += int64(n)
+}
+
+// Read implements io.Reader, so that a decompressor can read the stream.
+func (s *stream) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b, err := s.peek(1)
+	if len(b) == 0 {
+		return 0, err
+	}
+	n := copy(p, s.buf[s.start:s.end])
+	s.discard(n)
+	return n, nil
+}
+
+// ReadByte implements io.ByteReader, which spares gzip a second buffer.
+func (s *stream) ReadByte() (byte, error) {
+	b, err := s.peek(1)
+	if len(b) == 0 {
+		return 0, err
+	}
+	s.discard(1)
+	return b[0], nil
+}
