@@ -17,6 +17,9 @@ type Group struct {
 // those of its groups, in this order, whatever order the user named them.
 var Registry = []Group{
 	{Name: "flow_meta", Description: "flow identity, times, packet and byte counts, rates, TCP state, header stack", New: func(o Options) Extractor { return NewFlowMeta(o) }},
+	{Name: "timing", Description: "inter-arrival time statistics (all, forward, backward), bursts and idle periods, first response time, optional IAT, timestamp and SPLT sequences", New: func(o Options) Extractor { return NewTiming(o) }},
+	{Name: "size", Description: "packet and payload length distributions, dominant length, L7 byte counts, direction asymmetry, optional signed length sequence", New: func(o Options) Extractor { return NewSize(o) }},
+	{Name: "tcp", Description: "TCP flag counts and ratios, handshake and close state, initial windows, retransmissions, out-of-order segments, duplicate ACKs, handshake RTT", New: func(o Options) Extractor { return NewTCP(o) }},
 }
 
 // Names returns the registered group names, in registry order.

@@ -1,0 +1,297 @@
+package extract
+
+import (
+	"math"
+	"slices"
+
+	"github.com/jjflow/jj/output"
+)
+
+// Size is the size extractor (extractors.md, "size"): distributions of IP
+// packet lengths (all packets and per direction) and of payload lengths,
+// the dominant length, L7 byte counts and direction asymmetry.
+//
+// Per flow it stores each packet's IP length (4 bytes) and direction (1
+// bit) in capture order, in pooled buffers given back at Emit: medians,
+// percentiles and the dominant length need the values, and capture order
+// breaks ties of the dominant length and gives pkt_len_sequence. Payload
+// statistics need only mean and standard deviation, so payloads are
+// streamed into exact integer sums (count, Σx, Σx²) per direction.
+type Size struct {
+	cols []output.Column
+	seqL int  // max_sequence_length
+	raw  bool // include_raw_sequences
+
+	state   []sizeState
+	lenPool pool[uint32]
+	bitPool pool[uint64]
+	scratch []int64 // at Emit: all lengths, then fwd, then bwd, each sorted
+	ibuf    []int64 // pkt_len_sequence, length seqL
+	empty   sizeState
+}
+
+// sizeState is one flow's lengths and payload sums, indexed by Dir where
+// per direction.
+type sizeState struct {
+	lens    []uint32 // IP lengths, capture order
+	dirs    bitmap   // bit i set: packet i is backward
+	packets [2]uint64
+	bytes   [2]uint64
+	pay     [2]u128 // Σ payload
+	pay2    [2]u128 // Σ payload²
+	payMin  uint32  // over every packet, zero payloads included
+	payMax  uint32
+	withPay [2]uint64 // packets with payload > 0
+	l7Min   [2]uint32 // over packets with payload > 0; valid when withPay > 0
+	l7Max   [2]uint32
+}
+
+var _ Extractor = (*Size)(nil)
+
+func scol(name string, t output.Type, unit, dir, desc string) output.Column {
+	return col("size", name, t, unit, dir, desc)
+}
+
+var sizeColumns = []output.Column{
+	scol("pkt_len_min", output.Float, "bytes", "both", "smallest IP length (IPv4 total length, IPv6 payload length + 40) of the flow's packets; 0 for no packet"),
+	scol("pkt_len_max", output.Float, "bytes", "both", "largest IP length"),
+	scol("pkt_len_mean", output.Float, "bytes", "both", "mean IP length (total_bytes / total_packets)"),
+	scol("pkt_len_std", output.Float, "bytes", "both", "population standard deviation of the IP lengths"),
+	scol("pkt_len_median", output.Float, "bytes", "both", "median IP length (linear interpolation, as NumPy)"),
+	scol("pkt_len_p25", output.Float, "bytes", "both", "25th percentile of the IP lengths, linear interpolation at rank (n-1)*p/100"),
+	scol("pkt_len_p75", output.Float, "bytes", "both", "75th percentile of the IP lengths"),
+	scol("pkt_len_p90", output.Float, "bytes", "both", "90th percentile of the IP lengths"),
+	scol("pkt_len_p95", output.Float, "bytes", "both", "95th percentile of the IP lengths"),
+	scol("pkt_len_variance", output.Float, "bytes^2", "both", "population variance of the IP lengths (pkt_len_std squared)"),
+	scol("pkt_len_skew", output.Float, "", "both", "skewness m3/m2^1.5 of the IP lengths (population central moments); 0 when all are equal"),
+	scol("pkt_len_kurtosis", output.Float, "", "both", "excess kurtosis m4/m2^2 - 3 of the IP lengths; 0 when all are equal"),
+	scol("pkt_len_cv", output.Float, "", "both", "coefficient of variation pkt_len_std / pkt_len_mean; 0 when the mean is 0"),
+	scol("pkt_len_fwd_min", output.Float, "bytes", "fwd", "smallest IP length initiator to responder; 0 if none"),
+	scol("pkt_len_fwd_max", output.Float, "bytes", "fwd", "largest forward IP length"),
+	scol("pkt_len_fwd_mean", output.Float, "bytes", "fwd", "mean forward IP length"),
+	scol("pkt_len_fwd_std", output.Float, "bytes", "fwd", "population standard deviation of the forward IP lengths"),
+	scol("pkt_len_fwd_median", output.Float, "bytes", "fwd", "median forward IP length"),
+	scol("pkt_len_bwd_min", output.Float, "bytes", "bwd", "smallest IP length responder to initiator; 0 if none"),
+	scol("pkt_len_bwd_max", output.Float, "bytes", "bwd", "largest backward IP length"),
+	scol("pkt_len_bwd_mean", output.Float, "bytes", "bwd", "mean backward IP length"),
+	scol("pkt_len_bwd_std", output.Float, "bytes", "bwd", "population standard deviation of the backward IP lengths"),
+	scol("pkt_len_bwd_median", output.Float, "bytes", "bwd", "median backward IP length"),
+	scol("payload_len_min", output.Float, "bytes", "both", "smallest application payload (from header lengths) over all packets, zero payloads included"),
+	scol("payload_len_max", output.Float, "bytes", "both", "largest payload"),
+	scol("payload_len_mean", output.Float, "bytes", "both", "mean payload over all packets, zero payloads included"),
+	scol("payload_len_std", output.Float, "bytes", "both", "population standard deviation of the payloads, zero payloads included"),
+	scol("payload_len_fwd_mean", output.Float, "bytes", "fwd", "mean payload of the forward packets"),
+	scol("payload_len_fwd_std", output.Float, "bytes", "fwd", "population standard deviation of the forward payloads"),
+	scol("payload_len_bwd_mean", output.Float, "bytes", "bwd", "mean payload of the backward packets"),
+	scol("payload_len_bwd_std", output.Float, "bytes", "bwd", "population standard deviation of the backward payloads"),
+	scol("packets_with_payload", output.Int, "packets", "both", "packets with payload > 0"),
+	scol("packets_with_payload_fwd", output.Int, "packets", "fwd", "forward packets with payload > 0"),
+	scol("packets_with_payload_bwd", output.Int, "packets", "bwd", "backward packets with payload > 0"),
+	scol("header_only_ratio", output.Float, "", "both", "packets without payload / packets; 0 for no packet"),
+	scol("dominant_pkt_size", output.Int, "bytes", "both", "most frequent IP length; on a tie the one seen first; 0 for no packet"),
+	scol("dominant_pkt_ratio", output.Float, "", "both", "packets with the dominant IP length / packets"),
+	scol("l7_bytes_fwd", output.Int, "bytes", "fwd", "sum of the forward payloads"),
+	scol("l7_bytes_bwd", output.Int, "bytes", "bwd", "sum of the backward payloads"),
+	scol("l7_bytes_total", output.Int, "bytes", "both", "sum of all payloads"),
+	scol("l7_pkt_min_fwd", output.Int, "bytes", "fwd", "smallest forward payload among packets with payload > 0; 0 if none"),
+	scol("l7_pkt_max_fwd", output.Int, "bytes", "fwd", "largest forward payload; 0 if none"),
+	scol("l7_pkt_min_bwd", output.Int, "bytes", "bwd", "smallest backward payload among packets with payload > 0; 0 if none"),
+	scol("l7_pkt_max_bwd", output.Int, "bytes", "bwd", "largest backward payload; 0 if none"),
+	scol("pkt_asymmetry", output.Float, "", "both", "(packets_fwd - packets_bwd) / (packets_fwd + packets_bwd); 0 for no packet"),
+	scol("byte_asymmetry", output.Float, "", "both", "(bytes_fwd - bytes_bwd) / (bytes_fwd + bytes_bwd) over IP lengths; 0 if both are 0"),
+}
+
+var sizeRawColumns = []output.Column{
+	scol("pkt_len_sequence", output.IntList, "bytes", "both", "IP lengths of the first max_sequence_length packets, negative for responder-to-initiator packets, zero-padded"),
+}
+
+// NewSize builds the size extractor for the options.
+func NewSize(o Options) *Size {
+	z := &Size{seqL: seqLength(o.MaxSequenceLength), raw: o.IncludeRawSequences}
+	z.cols = append(z.cols, sizeColumns...)
+	if z.raw {
+		z.cols = append(z.cols, sizeRawColumns...)
+		z.ibuf = make([]int64, z.seqL)
+	}
+	return z
+}
+
+// Name returns "size".
+func (z *Size) Name() string { return "size" }
+
+// Columns returns the enabled columns.
+func (z *Size) Columns() []output.Column { return z.cols }
+
+// Observe records each packet's length and direction and streams its
+// payload into the flow's sums.
+func (z *Size) Observe(refs []Ref) {
+	for i := range refs {
+		r := &refs[i]
+		if r.New || int(r.Slot) >= len(z.state) {
+			z.state = grow(z.state, int(r.Slot)+1)
+			s := &z.state[r.Slot]
+			*s = sizeState{lens: z.lenPool.reuse(s.lens), dirs: z.bitPool.reuse(s.dirs)}
+		}
+		s := &z.state[r.Slot]
+		p := r.Pkt
+		k := len(s.lens)
+		s.lens = append(s.lens, p.Length)
+		s.dirs = s.dirs.set(k, r.Dir == Bwd)
+		d := r.Dir & 1
+		s.packets[d]++
+		s.bytes[d] += uint64(p.Length)
+		pl := p.Payload
+		s.pay[d].add(uint64(pl))
+		s.pay2[d].add(uint64(pl) * uint64(pl))
+		if k == 0 || pl < s.payMin {
+			s.payMin = pl
+		}
+		s.payMax = max(s.payMax, pl)
+		if pl > 0 {
+			if s.withPay[d] == 0 || pl < s.l7Min[d] {
+				s.l7Min[d] = pl
+			}
+			s.l7Max[d] = max(s.l7Max[d], pl)
+			s.withPay[d]++
+		}
+	}
+}
+
+// Emit appends the flow's size values and releases its buffers.
+func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
+	s := &z.empty
+	if int(slot) < len(z.state) {
+		s = &z.state[slot]
+	}
+	w := colWriter{b: b, col: base}
+	n := len(s.lens)
+	nf := int(s.packets[Fwd])
+
+	// Sorted copies: all lengths, then the forward ones, then the backward.
+	sc := growScratch(z.scratch, 2*n)
+	all, fwd, bwd := sc[:n], sc[n:n:n+nf], sc[n+nf:n+nf:2*n]
+	for i, l := range s.lens {
+		all[i] = int64(l)
+		if s.dirs.get(i) {
+			bwd = append(bwd, int64(l))
+		} else {
+			fwd = append(fwd, int64(l))
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(fwd)
+	slices.Sort(bwd)
+	da, df, db := describe(all, 1), describe(fwd, 1), describe(bwd, 1)
+
+	w.float(da.min)
+	w.float(da.max)
+	w.float(da.mean)
+	w.float(da.std)
+	w.float(quantile(all, pMedian, 1))
+	w.float(quantile(all, p25, 1))
+	w.float(quantile(all, p75, 1))
+	w.float(quantile(all, p90, 1))
+	w.float(quantile(all, p95, 1))
+	w.float(da.variance)
+	w.float(da.skew)
+	w.float(da.kurtosis)
+	w.float(da.cv)
+	for _, d := range [2]struct {
+		d      *dist
+		sorted []int64
+	}{{&df, fwd}, {&db, bwd}} {
+		w.float(d.d.min)
+		w.float(d.d.max)
+		w.float(d.d.mean)
+		w.float(d.d.std)
+		w.float(quantile(d.sorted, pMedian, 1))
+	}
+
+	np := s.packets[Fwd] + s.packets[Bwd]
+	payAll, pay2All := s.pay[Fwd].plus(s.pay[Bwd]), s.pay2[Fwd].plus(s.pay2[Bwd])
+	w.float(float64(s.payMin))
+	w.float(float64(s.payMax))
+	w.float(payloadMean(np, payAll))
+	w.float(math.Sqrt(sumsVariance(np, payAll, pay2All)))
+	for _, d := range [2]Dir{Fwd, Bwd} {
+		w.float(payloadMean(s.packets[d], s.pay[d]))
+		w.float(math.Sqrt(sumsVariance(s.packets[d], s.pay[d], s.pay2[d])))
+	}
+
+	wp := s.withPay[Fwd] + s.withPay[Bwd]
+	w.uint(wp)
+	w.uint(s.withPay[Fwd])
+	w.uint(s.withPay[Bwd])
+	w.float(fraction(np-wp, np))
+
+	dom, domN := dominant(s.lens, all)
+	w.int(dom)
+	w.float(fraction(domN, np))
+
+	// Payload sums fit 64 bits: 2^32 packets of 2^32 bytes would be needed
+	// to overflow them.
+	w.uint(s.pay[Fwd].lo)
+	w.uint(s.pay[Bwd].lo)
+	w.uint(payAll.lo)
+	for _, d := range [2]Dir{Fwd, Bwd} {
+		w.uint(uint64(s.l7Min[d]))
+		w.uint(uint64(s.l7Max[d]))
+	}
+	w.float(asymmetry(s.packets[Fwd], s.packets[Bwd]))
+	w.float(asymmetry(s.bytes[Fwd], s.bytes[Bwd]))
+
+	if z.raw {
+		seq := z.ibuf
+		clear(seq)
+		for i := 0; i < n && i < z.seqL; i++ {
+			seq[i] = int64(s.lens[i])
+			if s.dirs.get(i) {
+				seq[i] = -seq[i]
+			}
+		}
+		w.ints(seq)
+	}
+
+	z.scratch = trimScratch(sc)
+	if s != &z.empty {
+		z.lenPool.put(s.lens)
+		z.bitPool.put(s.dirs)
+		*s = sizeState{}
+	}
+}
+
+// payloadMean returns sum / n, 0 when n is 0.
+func payloadMean(n uint64, sum u128) float64 {
+	if n == 0 {
+		return 0
+	}
+	return quo(sum, u128{lo: n})
+}
+
+// dominant returns the most frequent value of lens (capture order) and its
+// count; on a tie, the value seen first. sorted holds the same values in
+// ascending order. (0, 0) for an empty series.
+func dominant(lens []uint32, sorted []int64) (int64, uint64) {
+	if len(sorted) == 0 {
+		return 0, 0
+	}
+	best := 0
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j] == sorted[i] {
+			j++
+		}
+		best = max(best, j-i)
+		i = j
+	}
+	// The first value in capture order that reaches the best count.
+	for _, l := range lens {
+		v := int64(l)
+		lo, _ := slices.BinarySearch(sorted, v)
+		hi, _ := slices.BinarySearch(sorted, v+1)
+		if hi-lo == best {
+			return v, uint64(best)
+		}
+	}
+	return 0, 0 // not reached: some value has the best count
+}

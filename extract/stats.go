@@ -1,0 +1,321 @@
+package extract
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+
+	"github.com/jjflow/jj/output"
+)
+
+// Shared statistics for the timing, size and tcp extractors
+// (extractors.md, "Statistics, everywhere").
+//
+// Series are integers (nanoseconds, bytes) and stay integers until the last
+// step: sums are exact 128-bit integers, a percentile is the exact rational
+// value of NumPy's linear interpolation, and each of them is rounded to
+// float64 once. Central moments are taken around the mean split into an
+// exact integer part and a fraction, so every deviation is exact to one
+// rounding; a constant series therefore gives a variance of exactly 0, and
+// skew and kurtosis are 0 whenever the variance is 0. No statistic can be
+// NaN or Inf: every division is guarded, and an empty series gives 0.
+
+// u128 is an unsigned 128-bit integer, used for exact sums.
+type u128 struct{ hi, lo uint64 }
+
+// add adds v to the sum.
+func (u *u128) add(v uint64) {
+	var c uint64
+	u.lo, c = bits.Add64(u.lo, v, 0)
+	u.hi += c
+}
+
+// mul128 returns a × b as a 128-bit integer.
+func mul128(a, b uint64) u128 {
+	hi, lo := bits.Mul64(a, b)
+	return u128{hi, lo}
+}
+
+// quo returns n / d rounded once to the nearest float64; d must not be 0.
+// Operands below 2^53 take one float division; larger ones go through
+// math/big (allocating, but only for sums no real flow reaches).
+func quo(n, d u128) float64 {
+	if n.hi == 0 && d.hi == 0 && n.lo < exactLimit && d.lo < exactLimit {
+		return float64(n.lo) / float64(d.lo)
+	}
+	f, _ := new(big.Rat).SetFrac(n.big(), d.big()).Float64()
+	return f
+}
+
+func (u u128) big() *big.Int {
+	x := new(big.Int).SetUint64(u.hi)
+	x.Lsh(x, 64)
+	return x.Or(x, new(big.Int).SetUint64(u.lo))
+}
+
+// sub returns u − v (u ≥ v).
+func (u u128) sub(v u128) u128 {
+	lo, b := bits.Sub64(u.lo, v.lo, 0)
+	return u128{u.hi - v.hi - b, lo}
+}
+
+// plus returns u + v.
+func (u u128) plus(v u128) u128 {
+	lo, c := bits.Add64(u.lo, v.lo, 0)
+	return u128{u.hi + v.hi + c, lo}
+}
+
+// sumsVariance returns the population variance (n·s2 − s1²) / n² of n
+// values with exact sum s1 and exact sum of squares s2, rounded once. The
+// numerator is an exact integer, so a constant series gives exactly 0.
+func sumsVariance(n uint64, s1, s2 u128) float64 {
+	if n == 0 {
+		return 0
+	}
+	if s1.hi == 0 && s2.hi == 0 {
+		hi1, lo1 := bits.Mul64(n, s2.lo)
+		hi2, lo2 := bits.Mul64(s1.lo, s1.lo)
+		// n·s2 ≥ s1² (Cauchy–Schwarz), so the difference is ≥ 0.
+		num := u128{hi1, lo1}.sub(u128{hi2, lo2})
+		return quo(num, mul128(n, n))
+	}
+	num := new(big.Int).Mul(new(big.Int).SetUint64(n), s2.big())
+	num.Sub(num, new(big.Int).Mul(s1.big(), s1.big()))
+	den := new(big.Int).SetUint64(n)
+	den.Mul(den, den)
+	f, _ := new(big.Rat).SetFrac(num, den).Float64()
+	return f
+}
+
+// quo64 returns n / d rounded once; d must not be 0.
+func quo64(n, d uint64) float64 { return quo(u128{lo: n}, u128{lo: d}) }
+
+// fraction returns a / b, or 0 when b is 0 (ratios of counts).
+func fraction(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return quo64(a, b)
+}
+
+// asymmetry returns (fwd − bwd) / (fwd + bwd), or 0 when both are 0.
+func asymmetry(fwd, bwd uint64) float64 {
+	t := u128{lo: fwd}
+	t.add(bwd)
+	if t.hi == 0 && t.lo == 0 {
+		return 0
+	}
+	if fwd >= bwd {
+		return quo(u128{lo: fwd - bwd}, t)
+	}
+	return -quo(u128{lo: bwd - fwd}, t)
+}
+
+// Percentiles reported by the extractors.
+const (
+	pMedian = 50
+	p25     = 25
+	p75     = 75
+	p90     = 90
+	p95     = 95
+	p99     = 99
+)
+
+// dist summarises one series of non-negative integers. Values are in
+// output units: the series unit divided by scale (1e9 turns nanoseconds
+// into seconds, 1 keeps bytes).
+type dist struct {
+	n                   int
+	sum                 u128    // exact sum in series units
+	min, max, mean, std float64 // output units
+	variance            float64 // output units squared
+	skew, kurtosis, cv  float64
+}
+
+// describe summarises sorted, a series of non-negative integers in
+// ascending order. An empty series gives the zero dist.
+func describe(sorted []int64, scale uint64) dist {
+	n := len(sorted)
+	if n == 0 {
+		return dist{}
+	}
+	var d dist
+	d.n = n
+	for _, x := range sorted {
+		d.sum.add(uint64(x))
+	}
+	d.min = quo64(uint64(sorted[0]), scale)
+	d.max = quo64(uint64(sorted[n-1]), scale)
+	d.mean = quo(d.sum, mul128(uint64(n), scale))
+	m2, m3, m4 := centralMoments(sorted, d.sum)
+	s := float64(scale)
+	d.variance = m2 / (s * s)
+	d.std = math.Sqrt(m2) / s
+	if m2 > 0 {
+		// m2 > 0 means two values differ, so some deviation is at least
+		// 1/2 and m2 ≥ 1/(4n): neither division can overflow.
+		d.skew = m3 / (m2 * math.Sqrt(m2))
+		d.kurtosis = m4/(m2*m2) - 3
+	}
+	d.cv = cv(d.std, d.mean)
+	return d
+}
+
+// cv returns std / mean, or 0 when mean is 0.
+func cv(std, mean float64) float64 {
+	if mean == 0 {
+		return 0
+	}
+	return std / mean
+}
+
+// centralMoments returns the population central moments m2, m3, m4 of xs
+// (non-negative), whose exact sum is sum. The mean is q + r/n with integer
+// q; x − q is exact, so each deviation is rounded once and a constant
+// series gives exactly 0.
+func centralMoments(xs []int64, sum u128) (m2, m3, m4 float64) {
+	n := uint64(len(xs))
+	// sum ≤ n·max < n·2^63, so sum.hi < n and Div64 cannot overflow.
+	q, r := bits.Div64(sum.hi, sum.lo, n)
+	f := float64(r) / float64(n)
+	var s2, s3, s4 float64
+	for _, x := range xs {
+		d := float64(x-int64(q)) - f
+		d2 := d * d
+		s2 += d2
+		s3 += d2 * d
+		s4 += d2 * d2
+	}
+	fn := float64(n)
+	return s2 / fn, s3 / fn, s4 / fn
+}
+
+// quantile returns the p-th percentile (0 ≤ p ≤ 100) of sorted in output
+// units, by linear interpolation between closest ranks at rank
+// (n − 1)·p/100 (NumPy's default). The rank is exact (integer arithmetic,
+// no float 0.9), and the value 100·a + (b − a)·(rank fraction·100) is an
+// exact integer divided by 100·scale once. 0 for an empty series.
+func quantile(sorted []int64, p int, scale uint64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	k := uint64(n-1) * uint64(p)
+	i, rem := k/100, k%100
+	a := uint64(sorted[i])
+	if rem == 0 {
+		return quo64(a, scale)
+	}
+	b := uint64(sorted[i+1])
+	num := mul128(a, 100)
+	t := mul128(b-a, rem)
+	var c uint64
+	num.lo, c = bits.Add64(num.lo, t.lo, 0)
+	num.hi += t.hi + c
+	return quo(num, mul128(scale, 100))
+}
+
+// Pools of per-flow series buffers. A flow takes a buffer when it starts
+// and gives it back at Emit, so in steady state no flow allocates. A
+// buffer that grew past poolMaxCap elements (one huge flow) is not kept,
+// and a pool keeps at most poolMaxElems elements in all, so memory once
+// needed by a burst of flows is eventually returned to the runtime.
+const (
+	seriesInitCap = 16
+	poolMaxCap    = 1 << 16
+	poolMaxElems  = 1 << 21
+	// scratchMaxCap bounds the Emit scratch buffers kept between flows.
+	scratchMaxCap = 1 << 16
+)
+
+type pool[T any] struct {
+	free  [][]T
+	elems int // total capacity held in free
+}
+
+// get returns an empty buffer with some capacity.
+func (p *pool[T]) get() []T {
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.elems -= cap(s)
+		return s
+	}
+	return make([]T, 0, seriesInitCap)
+}
+
+// put gives s back; s must not be used afterwards.
+func (p *pool[T]) put(s []T) {
+	c := cap(s)
+	if c == 0 || c > poolMaxCap || p.elems+c > poolMaxElems {
+		return
+	}
+	p.free = append(p.free, s[:0])
+	p.elems += c
+}
+
+// reuse returns s emptied when it holds a buffer (a slot restarted
+// without Emit), or a buffer from the pool.
+func (p *pool[T]) reuse(s []T) []T {
+	if s != nil {
+		return s[:0]
+	}
+	return p.get()
+}
+
+// bitmap is a growable bit vector (packet directions, one bit per packet).
+type bitmap []uint64
+
+// set sets bit i (bits must be appended in order: i ≤ 64·len).
+func (m bitmap) set(i int, v bool) bitmap {
+	w := i >> 6
+	if w == len(m) {
+		m = append(m, 0)
+	}
+	if v {
+		m[w] |= 1 << (uint(i) & 63)
+	}
+	return m
+}
+
+// get reports bit i.
+func (m bitmap) get(i int) bool { return m[i>>6]>>(uint(i)&63)&1 != 0 }
+
+// growScratch returns s with length n, reusing its capacity.
+func growScratch[T any](s []T, n int) []T {
+	if n <= cap(s) {
+		return s[:n]
+	}
+	return make([]T, n, n+n/4)
+}
+
+// trimScratch drops a scratch buffer grown by a huge flow.
+func trimScratch[T any](s []T) []T {
+	if cap(s) > scratchMaxCap {
+		return nil
+	}
+	return s
+}
+
+// col builds a column of one of the statistics groups; all are Safe (no
+// host can be named from them).
+func col(group, name string, t output.Type, unit, dir, desc string) output.Column {
+	return output.Column{Group: group, Name: name, Type: t, Unit: unit, Direction: dir, Privacy: output.Safe, Description: desc}
+}
+
+// colWriter appends values to consecutive columns of a batch.
+type colWriter struct {
+	b   *output.Batch
+	col int
+}
+
+func (w *colWriter) float(v float64) { w.b.AppendFloat(w.col, v); w.col++ }
+func (w *colWriter) int(v int64)     { w.b.AppendInt(w.col, v); w.col++ }
+func (w *colWriter) uint(v uint64)   { w.b.AppendUint(w.col, v); w.col++ }
+func (w *colWriter) bool(v bool)     { w.b.AppendBool(w.col, v); w.col++ }
+func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col, v); w.col++ }
+func (w *colWriter) floats(v []float64) {
+	w.b.AppendFloatList(w.col, v)
+	w.col++
+}

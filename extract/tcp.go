@@ -1,0 +1,487 @@
+package extract
+
+// The tcp extractor follows extractors.md ("tcp") to the letter. Its
+// retransmission, out-of-order and duplicate-ACK counts are meant to be
+// cross-checked against tshark's tcp.analysis.* flags, which use different
+// rules on purpose. The intended differences:
+//
+//   - Judged segments. We judge only segments with payload > 0; tshark
+//     also judges SYN and FIN segments without payload, so a retransmitted
+//     SYN or bare FIN is a tshark retransmission and not one of ours.
+//   - Retransmission. Ours: every byte of the segment (its SYN and FIN
+//     sequence numbers included) was seen before in that direction. tshark:
+//     the segment starts below its nextseq, so a segment that overlaps old
+//     bytes but also carries new ones is a tshark retransmission and not
+//     ours. tshark also splits retransmissions into three flags: compare
+//     our count with tcp.analysis.retransmission ||
+//     tcp.analysis.fast_retransmission ||
+//     tcp.analysis.spurious_retransmission, minus the segments we count as
+//     out of order.
+//   - Out of order. Ours: the segment is not a retransmission and covers
+//     bytes of a gap left earlier (a hole below next expected). tshark's is
+//     time based: a segment that does not advance nextseq and arrives
+//     within the first RTT (3 ms when unknown) of the highest segment. A
+//     late retransmission that fills a hole made by capture loss is out of
+//     order here and a retransmission in tshark; a quick re-send of bytes
+//     already seen is a retransmission here and may be out of order there.
+//   - Keep-alives. tshark never flags a keep-alive (0 or 1 byte at
+//     nextseq − 1) as a retransmission. A 1-byte keep-alive repeats a byte
+//     already seen, so we count it as one; a 0-byte one is not judged.
+//   - Zero-window probes. tshark flags a 1-byte segment at nextseq sent
+//     while the peer's window is 0 as a ZeroWindowProbe and does not advance
+//     nextseq for it, so re-sent probes stay probes. Here the first probe
+//     carries a new byte (not a retransmission) and, like every packet,
+//     moves next expected; a probe re-sent with the same byte therefore
+//     repeats a byte seen before and counts as a retransmission.
+//   - Next expected. tshark advances nextseq except for zero-window probes
+//     and compares sequence numbers modulo 2^32; we advance it on every
+//     packet with a TCP header (pure ACKs and RSTs included: one whose
+//     sequence number is above next expected opens a gap) and unwrap
+//     sequence numbers to 64 bits, to the value nearest next expected.
+//   - Gaps. We keep at most maxHoles holes per direction (below); beyond
+//     that the lowest (oldest) hole is forgotten and its bytes count as
+//     seen, so a very late fill of it counts as a retransmission. Bytes
+//     below the direction's first sequence number were not seen: a segment
+//     there is not counted, lowers the start of the seen range and, if it
+//     stops short of it, leaves a hole.
+//   - Duplicate ACKs. Ours: a pure ACK (no payload, no SYN/FIN/RST) with
+//     the same ACK number and window as the previous ACK-carrying packet of
+//     the same direction. tshark also requires a non-zero window and the
+//     sequence number to equal nextseq, compares with the previous segment
+//     whatever its flags, and labels window updates, keep-alive ACKs and
+//     zero-window-probe ACKs separately; repeated zero-window ACKs are
+//     duplicate ACKs here and not in tshark.
+//   - Scope. tshark analyses a whole TCP stream; our state lives and dies
+//     with the flow (flow-meta.md §3), so a connection split by a timeout
+//     starts afresh in the new flow.
+
+import (
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/output"
+)
+
+// TCP is the tcp extractor: flag counts and ratios, handshake and close
+// state, initial windows, retransmissions, out-of-order segments,
+// duplicate ACKs and the handshake RTT. Only packets whose TCP header was
+// decoded (decode.FlagTCP) carry flags and sequence numbers; every packet
+// of the flow counts in the ratios' denominator, as total_packets does.
+// Every column is 0 or false for a flow whose protocol is not 6.
+//
+// The state is a fixed-size value per slot: no per-packet allocation and
+// no buffer to free.
+type TCP struct {
+	cols  []output.Column
+	state []tcpState
+	empty tcpState
+}
+
+// maxHoles bounds the gaps remembered per direction. Four covers the
+// holes a receiver can report in SACK blocks at once; more are rare
+// outside lossy captures, where the oldest ones are mostly bytes the
+// capture never saw and will never be filled.
+const maxHoles = 4
+
+// hole is a range [start, end) of unwrapped sequence numbers not seen yet.
+type hole struct{ start, end int64 }
+
+// tcpDir is one direction's TCP state.
+type tcpDir struct {
+	next, low int64 // seen bytes: [low, next) minus the holes
+	holes     [maxHoles]hole
+	nholes    uint8
+	started   bool
+	haveAck   bool
+	flags     decode.TCPFlags // OR of the flag bytes
+	initWin   uint16
+	lastWin   uint16
+	lastAck   uint32
+	syn, psh  uint64 // SYN without ACK; PSH
+	retrans   uint64
+	ooo       uint64
+	dupAck    uint64
+}
+
+// tcpState is one flow's TCP state.
+type tcpState struct {
+	packets               uint64 // every packet, TCP header or not
+	synack, fin, rst, ack uint64
+	urg, ece, cwr         uint64
+	data, ackOnly         uint64
+	respSynAck, anomaly   bool
+	hs                    uint8 // handshake: 1 SYN, 2 SYN-ACK after it, 3 ACK after that
+	synTS, ackTS          int64
+	dir                   [2]tcpDir
+}
+
+var _ Extractor = (*TCP)(nil)
+
+// Handshake stages.
+const (
+	hsSyn      = 1
+	hsSynAck   = 2
+	hsComplete = 3
+)
+
+// tcp_fstat bits.
+const (
+	fstatInitSyn    = 0x01
+	fstatRespSynAck = 0x02
+	fstatHandshake  = 0x04
+	fstatInitFin    = 0x08
+	fstatRespFin    = 0x10
+	fstatRst        = 0x20
+	fstatData       = 0x40
+	fstatAnomaly    = 0x80
+)
+
+func ccol(name string, t output.Type, unit, dir, desc string) output.Column {
+	return col("tcp", name, t, unit, dir, desc)
+}
+
+var tcpColumns = []output.Column{
+	ccol("tcp_is_tcp", output.Bool, "", "", "the flow's IP protocol is 6 (TCP); every other tcp column is 0 or false when it is not"),
+	ccol("tcp_syn_count", output.Int, "packets", "both", "packets with SYN and without ACK"),
+	ccol("tcp_synack_count", output.Int, "packets", "both", "packets with SYN and ACK"),
+	ccol("tcp_fin_count", output.Int, "packets", "both", "packets with FIN"),
+	ccol("tcp_rst_count", output.Int, "packets", "both", "packets with RST"),
+	ccol("tcp_ack_count", output.Int, "packets", "both", "packets with ACK"),
+	ccol("tcp_psh_count", output.Int, "packets", "both", "packets with PSH"),
+	ccol("tcp_urg_count", output.Int, "packets", "both", "packets with URG"),
+	ccol("tcp_ece_count", output.Int, "packets", "both", "packets with ECE"),
+	ccol("tcp_cwr_count", output.Int, "packets", "both", "packets with CWR"),
+	ccol("tcp_syn_count_fwd", output.Int, "packets", "fwd", "initiator packets with SYN and without ACK"),
+	ccol("tcp_syn_count_bwd", output.Int, "packets", "bwd", "responder packets with SYN and without ACK"),
+	ccol("tcp_psh_count_fwd", output.Int, "packets", "fwd", "initiator packets with PSH"),
+	ccol("tcp_psh_count_bwd", output.Int, "packets", "bwd", "responder packets with PSH"),
+	ccol("tcp_data_packets", output.Int, "packets", "both", "TCP segments with payload > 0"),
+	ccol("tcp_ack_only_packets", output.Int, "packets", "both", "segments with ACK, no payload and none of SYN, FIN, RST"),
+	ccol("tcp_syn_ratio", output.Float, "", "both", "(tcp_syn_count + tcp_synack_count) / all packets of the flow"),
+	ccol("tcp_fin_ratio", output.Float, "", "both", "tcp_fin_count / all packets of the flow"),
+	ccol("tcp_rst_ratio", output.Float, "", "both", "tcp_rst_count / all packets of the flow"),
+	ccol("tcp_psh_ratio", output.Float, "", "both", "tcp_psh_count / all packets of the flow"),
+	ccol("tcp_initiator_syn", output.Bool, "", "fwd", "the initiator sent a SYN without ACK"),
+	ccol("tcp_responder_synack", output.Bool, "", "bwd", "the responder sent a SYN-ACK"),
+	ccol("tcp_complete_handshake", output.Bool, "", "both", "an initiator SYN, then a responder SYN-ACK, then an initiator ACK without SYN, in capture order"),
+	ccol("tcp_graceful_close", output.Bool, "", "both", "both sides sent a FIN"),
+	ccol("tcp_reset_close", output.Bool, "", "both", "some packet has RST"),
+	ccol("tcp_flags_anomaly", output.Bool, "", "both", "some segment has no flag, or FIN+PSH+URG, or FIN without ACK, or SYN+FIN, or SYN+RST"),
+	ccol("tcp_fstat", output.Int, "", "both", "bitmap: 0x01 initiator SYN, 0x02 responder SYN-ACK, 0x04 handshake complete, 0x08 initiator FIN, 0x10 responder FIN, 0x20 RST, 0x40 data, 0x80 anomaly"),
+	ccol("tcp_flags_agg", output.Int, "", "both", "OR of the TCP flag bytes of all segments (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80)"),
+	ccol("tcp_flags_fwd", output.Int, "", "fwd", "OR of the flag bytes of the initiator's segments"),
+	ccol("tcp_flags_bwd", output.Int, "", "bwd", "OR of the flag bytes of the responder's segments"),
+	ccol("tcp_initial_window_fwd", output.Int, "bytes", "fwd", "window field (unscaled) of the initiator's first segment; 0 if none"),
+	ccol("tcp_initial_window_bwd", output.Int, "bytes", "bwd", "window field (unscaled) of the responder's first segment; 0 if none"),
+	ccol("tcp_retrans_fwd", output.Int, "packets", "fwd", "initiator segments with payload all of whose sequence numbers (SYN and FIN included) were seen before"),
+	ccol("tcp_retrans_bwd", output.Int, "packets", "bwd", "responder segments with payload all of whose sequence numbers were seen before"),
+	ccol("tcp_out_of_order_fwd", output.Int, "packets", "fwd", "initiator segments with payload, not retransmissions, that cover bytes of an earlier gap"),
+	ccol("tcp_out_of_order_bwd", output.Int, "packets", "bwd", "responder segments with payload, not retransmissions, that cover bytes of an earlier gap"),
+	ccol("tcp_dup_ack_fwd", output.Int, "packets", "fwd", "initiator pure ACKs repeating the ACK number and window of the initiator's previous ACK-carrying segment"),
+	ccol("tcp_dup_ack_bwd", output.Int, "packets", "bwd", "responder pure ACKs repeating the ACK number and window of the responder's previous ACK-carrying segment"),
+	ccol("tcp_handshake_rtt", output.Float, "s", "both", "time of the initiator's first ACK without SYN after the responder's SYN-ACK minus that of the initiator's first SYN; 0 without a complete handshake"),
+}
+
+// NewTCP builds the tcp extractor. It has no options.
+func NewTCP(o Options) *TCP {
+	return &TCP{cols: tcpColumns}
+}
+
+// Name returns "tcp".
+func (t *TCP) Name() string { return "tcp" }
+
+// Columns returns the tcp columns.
+func (t *TCP) Columns() []output.Column { return t.cols }
+
+// Observe folds each packet's flags and sequence numbers into its flow.
+func (t *TCP) Observe(refs []Ref) {
+	for i := range refs {
+		r := &refs[i]
+		if r.New || int(r.Slot) >= len(t.state) {
+			t.state = grow(t.state, int(r.Slot)+1)
+			t.state[r.Slot] = tcpState{}
+		}
+		s := &t.state[r.Slot]
+		s.packets++
+		p := r.Pkt
+		if p.Flags&decode.FlagTCP == 0 {
+			continue
+		}
+		fl := p.TCPFlags
+		dir := r.Dir & 1
+		d := &s.dir[dir]
+		d.flags |= fl
+		syn, ack := fl&decode.TCPSyn != 0, fl&decode.TCPAck != 0
+		if syn {
+			if ack {
+				s.synack++
+				s.respSynAck = s.respSynAck || dir == Bwd
+			} else {
+				d.syn++
+			}
+		}
+		if fl&decode.TCPFin != 0 {
+			s.fin++
+		}
+		if fl&decode.TCPRst != 0 {
+			s.rst++
+		}
+		if ack {
+			s.ack++
+		}
+		if fl&decode.TCPPsh != 0 {
+			d.psh++
+		}
+		if fl&decode.TCPUrg != 0 {
+			s.urg++
+		}
+		if fl&decode.TCPEce != 0 {
+			s.ece++
+		}
+		if fl&decode.TCPCwr != 0 {
+			s.cwr++
+		}
+		pure := ack && p.Payload == 0 && fl&(decode.TCPSyn|decode.TCPFin|decode.TCPRst) == 0
+		if p.Payload > 0 {
+			s.data++
+		} else if pure {
+			s.ackOnly++
+		}
+		if anomalous(fl) {
+			s.anomaly = true
+		}
+
+		switch {
+		case s.hs == 0 && dir == Fwd && syn && !ack:
+			s.hs, s.synTS = hsSyn, p.Timestamp
+		case s.hs == hsSyn && dir == Bwd && syn && ack:
+			s.hs = hsSynAck
+		case s.hs == hsSynAck && dir == Fwd && ack && !syn:
+			s.hs, s.ackTS = hsComplete, p.Timestamp
+		}
+
+		d.segment(p.Seq, p.Payload, fl, p.Window)
+		if ack {
+			if pure && d.haveAck && p.Ack == d.lastAck && p.Window == d.lastWin {
+				d.dupAck++
+			}
+			d.haveAck, d.lastAck, d.lastWin = true, p.Ack, p.Window
+		}
+	}
+}
+
+// anomalous reports the flag combinations of tcp_flags_anomaly.
+func anomalous(fl decode.TCPFlags) bool {
+	const (
+		fin = decode.TCPFin
+		syn = decode.TCPSyn
+		rst = decode.TCPRst
+	)
+	return fl == 0 ||
+		fl.Has(fin|decode.TCPPsh|decode.TCPUrg) ||
+		fl&fin != 0 && fl&decode.TCPAck == 0 ||
+		fl.Has(syn|fin) ||
+		fl.Has(syn|rst)
+}
+
+// segment runs the sequence analysis for one segment of this direction:
+// it judges a segment with payload (retransmission, out of order, or
+// neither), then records its bytes as seen. SYN and FIN each occupy one
+// sequence number.
+func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16) {
+	n := int64(payload)
+	if fl&decode.TCPSyn != 0 {
+		n++
+	}
+	if fl&decode.TCPFin != 0 {
+		n++
+	}
+	if !d.started {
+		d.started, d.initWin = true, win
+		d.low = int64(seq)
+		d.next = d.low + n
+		return
+	}
+	// Unwrap to the 64-bit value nearest next expected.
+	s := d.next + int64(int32(seq-uint32(d.next)))
+	e := s + n
+	if payload > 0 {
+		switch {
+		case d.inHole(s, e):
+			d.ooo++
+		case s >= d.low && e <= d.next:
+			d.retrans++
+		}
+	}
+	if e > s {
+		d.fill(s, e)
+		if s < d.low {
+			if e < d.low {
+				d.addHole(hole{e, d.low})
+			}
+			d.low = s
+		}
+	}
+	if s > d.next {
+		d.addHole(hole{d.next, s})
+	}
+	d.next = max(d.next, e)
+}
+
+// inHole reports whether [s, e) covers bytes of a hole.
+func (d *tcpDir) inHole(s, e int64) bool {
+	for _, h := range d.holes[:d.nholes] {
+		if h.start < e && s < h.end {
+			return true
+		}
+	}
+	return false
+}
+
+// fill marks [s, e) as seen: holes shrink, vanish or split in two.
+func (d *tcpDir) fill(s, e int64) {
+	var out [maxHoles + 1]hole
+	k := 0
+	for _, h := range d.holes[:d.nholes] {
+		if h.end <= s || e <= h.start {
+			out[k] = h
+			k++
+			continue
+		}
+		if h.start < s {
+			out[k] = hole{h.start, s}
+			k++
+		}
+		if e < h.end {
+			out[k] = hole{e, h.end}
+			k++
+		}
+	}
+	d.setHoles(out[:k])
+}
+
+// addHole inserts h (disjoint from the others) in order, merging it with
+// a neighbour it touches.
+func (d *tcpDir) addHole(h hole) {
+	var out [maxHoles + 1]hole
+	k := 0
+	placed := false
+	for _, g := range d.holes[:d.nholes] {
+		if !placed && h.start < g.start {
+			out[k], k, placed = h, k+1, true
+		}
+		out[k] = g
+		k++
+	}
+	if !placed {
+		out[k] = h
+		k++
+	}
+	// Merge touching neighbours.
+	m := 0
+	for i := 0; i < k; i++ {
+		if m > 0 && out[m-1].end == out[i].start {
+			out[m-1].end = out[i].end
+			continue
+		}
+		out[m] = out[i]
+		m++
+	}
+	d.setHoles(out[:m])
+}
+
+// setHoles stores hs (in order), forgetting the lowest ones beyond
+// maxHoles: their bytes then count as seen.
+func (d *tcpDir) setHoles(hs []hole) {
+	if len(hs) > maxHoles {
+		hs = hs[len(hs)-maxHoles:]
+	}
+	d.nholes = uint8(copy(d.holes[:], hs))
+}
+
+// Emit appends the flow's tcp values and resets its slot.
+func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
+	isTCP := f != nil && f.Proto == 6
+	s := &t.empty
+	if isTCP && int(slot) < len(t.state) {
+		s = &t.state[slot]
+	}
+	w := colWriter{b: b, col: base}
+	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
+
+	w.bool(isTCP)
+	syn := fw.syn + bw.syn
+	psh := fw.psh + bw.psh
+	w.uint(syn)
+	w.uint(s.synack)
+	w.uint(s.fin)
+	w.uint(s.rst)
+	w.uint(s.ack)
+	w.uint(psh)
+	w.uint(s.urg)
+	w.uint(s.ece)
+	w.uint(s.cwr)
+	w.uint(fw.syn)
+	w.uint(bw.syn)
+	w.uint(fw.psh)
+	w.uint(bw.psh)
+	w.uint(s.data)
+	w.uint(s.ackOnly)
+	w.float(fraction(syn+s.synack, s.packets))
+	w.float(fraction(s.fin, s.packets))
+	w.float(fraction(s.rst, s.packets))
+	w.float(fraction(psh, s.packets))
+
+	var fstat uint8
+	if fw.syn > 0 {
+		fstat |= fstatInitSyn
+	}
+	if s.respSynAck {
+		fstat |= fstatRespSynAck
+	}
+	if s.hs == hsComplete {
+		fstat |= fstatHandshake
+	}
+	if fw.flags&decode.TCPFin != 0 {
+		fstat |= fstatInitFin
+	}
+	if bw.flags&decode.TCPFin != 0 {
+		fstat |= fstatRespFin
+	}
+	if s.rst > 0 {
+		fstat |= fstatRst
+	}
+	if s.data > 0 {
+		fstat |= fstatData
+	}
+	if s.anomaly {
+		fstat |= fstatAnomaly
+	}
+	w.bool(fstat&fstatInitSyn != 0)
+	w.bool(fstat&fstatRespSynAck != 0)
+	w.bool(fstat&fstatHandshake != 0)
+	w.bool(fstat&(fstatInitFin|fstatRespFin) == fstatInitFin|fstatRespFin)
+	w.bool(s.rst > 0)
+	w.bool(s.anomaly)
+	w.int(int64(fstat))
+	w.int(int64(fw.flags | bw.flags))
+	w.int(int64(fw.flags))
+	w.int(int64(bw.flags))
+	w.int(int64(fw.initWin))
+	w.int(int64(bw.initWin))
+	w.uint(fw.retrans)
+	w.uint(bw.retrans)
+	w.uint(fw.ooo)
+	w.uint(bw.ooo)
+	w.uint(fw.dupAck)
+	w.uint(bw.dupAck)
+	if s.hs == hsComplete {
+		w.float(Seconds(max(s.ackTS-s.synTS, 0)))
+	} else {
+		w.float(0)
+	}
+
+	if s != &t.empty {
+		*s = tcpState{}
+	} else if int(slot) < len(t.state) {
+		t.state[slot] = tcpState{} // a non-TCP flow's packet counter
+	}
+}

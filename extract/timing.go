@@ -1,0 +1,384 @@
+package extract
+
+import (
+	"math"
+	"slices"
+
+	"github.com/jjflow/jj/output"
+)
+
+// Timing is the timing extractor (extractors.md, "timing"): inter-arrival
+// time (IAT) statistics for the whole flow and per direction, bursts and
+// idle periods, the first response time and, as options, the raw IAT and
+// timestamp sequences and the SPLT (sequence of packet lengths and times).
+//
+// Per flow it stores each packet's timestamp (8 bytes) and direction (1
+// bit) in capture order, in buffers taken from a pool and given back at
+// Emit: medians and percentiles are exact, so the values must be kept, and
+// the three IAT series (all, fwd, bwd) are derived from the timestamps only
+// when the flow ends, into one reused scratch buffer. With include_splt
+// the IP lengths of the first max_sequence_length packets are kept too.
+//
+// Decisions where the contract is silent:
+//   - "flow start" (first_response_time, timestamp_sequence) is the
+//     earliest timestamp of the flow, as flow_meta's start_time, so both are
+//     never negative even when the first packet is not the earliest;
+//   - a burst's duration is the timestamp of its last packet minus that of
+//     its first (capture order), 0 if negative;
+//   - splt_times are IATs, so a negative gap is 0 there too;
+//   - a threshold of 0 or less (never passed by a validated Config) and a
+//     max_sequence_length of 0 or less mean the defaults, 50 ms and 50.
+type Timing struct {
+	cols []output.Column
+	thr  int64 // burst threshold in ns: an IAT < thr extends a burst
+	seqL int   // max_sequence_length
+	raw  bool  // include_raw_sequences
+	splt bool  // include_splt
+
+	state   []timingState
+	tsPool  pool[int64]
+	bitPool pool[uint64]
+	lenPool pool[uint32]
+	scratch []int64   // IATs at Emit: all, then fwd, then bwd
+	fbuf    []float64 // one float sequence at Emit, length seqL
+	ibuf    []int64   // one int sequence at Emit, length seqL
+	empty   timingState
+}
+
+// timingState is one flow's packets: timestamps and directions in capture
+// order, and (SPLT only) the IP lengths of the first seqL packets.
+type timingState struct {
+	ts   []int64
+	dirs bitmap // bit i set: packet i is backward
+	lens []uint32
+}
+
+var _ Extractor = (*Timing)(nil)
+
+// Defaults of the timing and size options (extractors.md).
+const (
+	defaultBurstThresholdMs  = 50
+	defaultMaxSequenceLength = 50
+)
+
+func tcol(name string, t output.Type, unit, dir, desc string) output.Column {
+	return col("timing", name, t, unit, dir, desc)
+}
+
+// timingColumns are the columns always present, in contract order.
+var timingColumns = []output.Column{
+	tcol("iat_min", output.Float, "s", "both", "smallest inter-arrival time (IAT) between consecutive packets in capture order; negative gaps count as 0; 0 with fewer than 2 packets"),
+	tcol("iat_max", output.Float, "s", "both", "largest IAT"),
+	tcol("iat_mean", output.Float, "s", "both", "mean IAT"),
+	tcol("iat_std", output.Float, "s", "both", "population standard deviation of the IATs"),
+	tcol("iat_median", output.Float, "s", "both", "median IAT (linear interpolation, as NumPy)"),
+	tcol("iat_sum", output.Float, "s", "both", "sum of the IATs (last minus first packet time when timestamps are in order)"),
+	tcol("iat_p25", output.Float, "s", "both", "25th percentile of the IATs, linear interpolation at rank (n-1)*p/100"),
+	tcol("iat_p75", output.Float, "s", "both", "75th percentile of the IATs"),
+	tcol("iat_p90", output.Float, "s", "both", "90th percentile of the IATs"),
+	tcol("iat_p95", output.Float, "s", "both", "95th percentile of the IATs"),
+	tcol("iat_p99", output.Float, "s", "both", "99th percentile of the IATs"),
+	tcol("iat_skew", output.Float, "", "both", "skewness m3/m2^1.5 of the IATs (population central moments); 0 when they are all equal"),
+	tcol("iat_kurtosis", output.Float, "", "both", "excess kurtosis m4/m2^2 - 3 of the IATs; 0 when they are all equal"),
+	tcol("iat_cv", output.Float, "", "both", "coefficient of variation iat_std / iat_mean; 0 when the mean is 0 (same value as burstiness_index)"),
+	tcol("iat_fwd_min", output.Float, "s", "fwd", "smallest IAT between consecutive initiator-to-responder packets"),
+	tcol("iat_fwd_max", output.Float, "s", "fwd", "largest forward IAT"),
+	tcol("iat_fwd_mean", output.Float, "s", "fwd", "mean forward IAT"),
+	tcol("iat_fwd_std", output.Float, "s", "fwd", "population standard deviation of the forward IATs"),
+	tcol("iat_fwd_median", output.Float, "s", "fwd", "median forward IAT"),
+	tcol("iat_bwd_min", output.Float, "s", "bwd", "smallest IAT between consecutive responder-to-initiator packets"),
+	tcol("iat_bwd_max", output.Float, "s", "bwd", "largest backward IAT"),
+	tcol("iat_bwd_mean", output.Float, "s", "bwd", "mean backward IAT"),
+	tcol("iat_bwd_std", output.Float, "s", "bwd", "population standard deviation of the backward IATs"),
+	tcol("iat_bwd_median", output.Float, "s", "bwd", "median backward IAT"),
+	tcol("burstiness_index", output.Float, "", "both", "iat_std / iat_mean; 0 when the mean is 0"),
+	tcol("burstiness_index_fwd", output.Float, "", "fwd", "iat_fwd_std / iat_fwd_mean; 0 when the mean is 0"),
+	tcol("burstiness_index_bwd", output.Float, "", "bwd", "iat_bwd_std / iat_bwd_mean; 0 when the mean is 0"),
+	tcol("burst_count", output.Int, "", "both", "bursts: the first packet opens one, an IAT below burst_threshold_ms extends it, an IAT at or above it opens the next; 0 for a 1-packet flow"),
+	tcol("avg_burst_packets", output.Float, "packets", "both", "mean number of packets per burst"),
+	tcol("avg_burst_duration", output.Float, "s", "both", "mean burst duration, last minus first packet time of the burst (0 if negative)"),
+	tcol("max_burst_packets", output.Int, "packets", "both", "packets in the largest burst"),
+	tcol("idle_count", output.Int, "", "both", "number of IATs at or above burst_threshold_ms"),
+	tcol("avg_idle_duration", output.Float, "s", "both", "mean of the IATs at or above burst_threshold_ms; 0 if none"),
+	tcol("max_idle_duration", output.Float, "s", "both", "largest IAT at or above burst_threshold_ms; 0 if none"),
+	tcol("first_response_time", output.Float, "s", "bwd", "time of the first responder-to-initiator packet minus the flow start (earliest timestamp); 0 if the responder never sent"),
+}
+
+var timingRawColumns = []output.Column{
+	tcol("iat_sequence", output.FloatList, "s", "both", "the first max_sequence_length IATs in capture order, zero-padded to max_sequence_length"),
+	tcol("timestamp_sequence", output.FloatList, "s", "both", "times of the first max_sequence_length packets relative to the flow start, zero-padded"),
+}
+
+var timingSPLTColumns = []output.Column{
+	tcol("splt_lengths", output.IntList, "bytes", "both", "IP lengths of the first max_sequence_length packets, zero-padded"),
+	tcol("splt_times", output.FloatList, "s", "both", "gap to the previous packet (0 for the first, negative gaps 0) of the first max_sequence_length packets, zero-padded"),
+	tcol("splt_directions", output.IntList, "", "both", "+1 initiator to responder, -1 responder to initiator, for the first max_sequence_length packets; padded with 0"),
+}
+
+// NewTiming builds the timing extractor for the options.
+func NewTiming(o Options) *Timing {
+	t := &Timing{
+		thr:  burstThresholdNs(o.BurstThresholdMs),
+		seqL: seqLength(o.MaxSequenceLength),
+		raw:  o.IncludeRawSequences,
+		splt: o.IncludeSPLT,
+	}
+	t.cols = append(t.cols, timingColumns...)
+	if t.raw {
+		t.cols = append(t.cols, timingRawColumns...)
+	}
+	if t.splt {
+		t.cols = append(t.cols, timingSPLTColumns...)
+	}
+	if t.raw || t.splt {
+		t.fbuf = make([]float64, t.seqL)
+		t.ibuf = make([]int64, t.seqL)
+	}
+	return t
+}
+
+// burstThresholdNs converts the threshold to integer ns: for an integer
+// IAT d, d < ms·1e6 exactly when d < ceil(ms·1e6).
+func burstThresholdNs(ms float64) int64 {
+	if !(ms > 0) {
+		ms = defaultBurstThresholdMs
+	}
+	ns := math.Ceil(ms * 1e6)
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(ns)
+}
+
+func seqLength(l int) int {
+	if l <= 0 {
+		return defaultMaxSequenceLength
+	}
+	return l
+}
+
+// Name returns "timing".
+func (t *Timing) Name() string { return "timing" }
+
+// Columns returns the enabled columns.
+func (t *Timing) Columns() []output.Column { return t.cols }
+
+// Observe records each packet's timestamp and direction.
+func (t *Timing) Observe(refs []Ref) {
+	for i := range refs {
+		r := &refs[i]
+		if r.New || int(r.Slot) >= len(t.state) {
+			t.state = grow(t.state, int(r.Slot)+1)
+			s := &t.state[r.Slot]
+			s.ts = t.tsPool.reuse(s.ts)
+			s.dirs = t.bitPool.reuse(s.dirs)
+			if t.splt {
+				s.lens = t.lenPool.reuse(s.lens)
+			}
+		}
+		s := &t.state[r.Slot]
+		k := len(s.ts)
+		s.ts = append(s.ts, r.Pkt.Timestamp)
+		s.dirs = s.dirs.set(k, r.Dir == Bwd)
+		if t.splt && k < t.seqL {
+			s.lens = append(s.lens, r.Pkt.Length)
+		}
+	}
+}
+
+// Emit appends the flow's timing values and releases its buffers.
+func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
+	s := &t.empty
+	if int(slot) < len(t.state) {
+		s = &t.state[slot]
+	}
+	w := colWriter{b: b, col: base}
+	ts := s.ts
+	n := len(ts)
+
+	// Pass 1: the flow start, the first backward packet, all IATs in
+	// capture order and the number of forward packets.
+	sc := growScratch(t.scratch, 2*n)
+	var start int64
+	firstBwd, nf := -1, 0
+	for i, x := range ts {
+		if i == 0 || x < start {
+			start = x
+		}
+		if s.dirs.get(i) {
+			if firstBwd < 0 {
+				firstBwd = i
+			}
+		} else {
+			nf++
+		}
+		if i > 0 {
+			sc[i-1] = max(x-ts[i-1], 0)
+		}
+	}
+	var all, fwd, bwd []int64
+	if n > 0 {
+		all = sc[:n-1]
+		// Pass 2: per-direction IATs after the n−1 IATs of the flow.
+		fwd = sc[n-1 : n-1 : 2*n]
+		bwd = sc[n-1+max(nf-1, 0) : n-1+max(nf-1, 0) : 2*n]
+		var last [2]int64
+		var seen [2]bool
+		for i, x := range ts {
+			d := Fwd
+			if s.dirs.get(i) {
+				d = Bwd
+			}
+			if seen[d] {
+				g := max(x-last[d], 0)
+				if d == Fwd {
+					fwd = append(fwd, g)
+				} else {
+					bwd = append(bwd, g)
+				}
+			}
+			seen[d], last[d] = true, x
+		}
+	}
+
+	// Bursts and idle periods walk the IATs in capture order, before
+	// sorting. all[i] is the gap between packets i and i+1.
+	var bu bursts
+	if n >= 2 {
+		first := 0 // the current burst's first packet
+		for i, d := range all {
+			if d >= t.thr {
+				bu.close(ts, first, i)
+				first = i + 1
+				bu.idle++
+				bu.idleSum.add(uint64(d))
+				bu.idleMax = max(bu.idleMax, d)
+			}
+		}
+		bu.close(ts, first, n-1)
+	}
+
+	var seqIAT []float64
+	if t.raw {
+		// iat_sequence is emitted after the statistics; fill it now, while
+		// the IATs are in capture order.
+		seqIAT = t.fbuf
+		clear(seqIAT)
+		for i := 0; i < len(all) && i < t.seqL; i++ {
+			seqIAT[i] = quo64(uint64(all[i]), 1e9)
+		}
+	}
+
+	slices.Sort(all)
+	slices.Sort(fwd)
+	slices.Sort(bwd)
+	da, df, db := describe(all, 1e9), describe(fwd, 1e9), describe(bwd, 1e9)
+
+	w.float(da.min)
+	w.float(da.max)
+	w.float(da.mean)
+	w.float(da.std)
+	w.float(quantile(all, pMedian, 1e9))
+	w.float(quo(da.sum, u128{lo: 1e9}))
+	w.float(quantile(all, p25, 1e9))
+	w.float(quantile(all, p75, 1e9))
+	w.float(quantile(all, p90, 1e9))
+	w.float(quantile(all, p95, 1e9))
+	w.float(quantile(all, p99, 1e9))
+	w.float(da.skew)
+	w.float(da.kurtosis)
+	w.float(da.cv)
+	writeDirIATs(&w, &df, fwd)
+	writeDirIATs(&w, &db, bwd)
+	w.float(da.cv)
+	w.float(df.cv)
+	w.float(db.cv)
+
+	w.uint(bu.count)
+	if bu.count > 0 {
+		w.float(quo64(uint64(n), bu.count))
+		w.float(quo(bu.dur, mul128(bu.count, 1e9)))
+	} else {
+		w.float(0)
+		w.float(0)
+	}
+	w.uint(bu.maxPackets)
+	w.uint(bu.idle)
+	if bu.idle > 0 {
+		w.float(quo(bu.idleSum, mul128(bu.idle, 1e9)))
+	} else {
+		w.float(0)
+	}
+	w.float(quo64(uint64(bu.idleMax), 1e9))
+	if firstBwd >= 0 {
+		w.float(Seconds(ts[firstBwd] - start))
+	} else {
+		w.float(0)
+	}
+
+	if t.raw {
+		w.floats(seqIAT)
+		seq := t.fbuf
+		clear(seq)
+		for i := 0; i < n && i < t.seqL; i++ {
+			seq[i] = Seconds(ts[i] - start)
+		}
+		w.floats(seq)
+	}
+	if t.splt {
+		lens := t.ibuf
+		clear(lens)
+		for i, l := range s.lens {
+			lens[i] = int64(l)
+		}
+		w.ints(lens)
+		times := t.fbuf
+		clear(times)
+		for i := 1; i < n && i < t.seqL; i++ {
+			times[i] = quo64(uint64(max(ts[i]-ts[i-1], 0)), 1e9)
+		}
+		w.floats(times)
+		dirs := t.ibuf
+		clear(dirs)
+		for i := 0; i < n && i < t.seqL; i++ {
+			dirs[i] = 1
+			if s.dirs.get(i) {
+				dirs[i] = -1
+			}
+		}
+		w.ints(dirs)
+	}
+
+	t.scratch = trimScratch(sc)
+	if s != &t.empty {
+		t.tsPool.put(s.ts)
+		t.bitPool.put(s.dirs)
+		t.lenPool.put(s.lens)
+		*s = timingState{}
+	}
+}
+
+// bursts accumulates the burst and idle columns of one flow.
+type bursts struct {
+	count, maxPackets uint64
+	dur               u128 // sum of burst durations, ns
+	idle              uint64
+	idleSum           u128 // ns
+	idleMax           int64
+}
+
+// close ends the burst made of packets first..last (capture order).
+func (b *bursts) close(ts []int64, first, last int) {
+	b.count++
+	b.maxPackets = max(b.maxPackets, uint64(last-first+1))
+	b.dur.add(uint64(max(ts[last]-ts[first], 0)))
+}
+
+// writeDirIATs writes min, max, mean, std and median of one direction.
+func writeDirIATs(w *colWriter, d *dist, sorted []int64) {
+	w.float(d.min)
+	w.float(d.max)
+	w.float(d.mean)
+	w.float(d.std)
+	w.float(quantile(sorted, pMedian, 1e9))
+}
