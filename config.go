@@ -90,6 +90,11 @@ func (e *OptionError) Error() string {
 // Unwrap makes errors.Is(err, ErrConfig) true.
 func (e *OptionError) Unwrap() error { return ErrConfig }
 
+// plainConfigError is a config error whose message needs no suffix.
+type plainConfigError struct{ error }
+
+func (e plainConfigError) Unwrap() error { return ErrConfig }
+
 // Validate checks every option, before any input is read.
 func (c *Config) Validate() error {
 	seconds := func(name string, v float64, min float64, strict bool) error {
@@ -122,7 +127,7 @@ func (c *Config) Validate() error {
 		return &OptionError{Option: "max_sequence_length", Value: fmt.Sprint(c.MaxSequenceLength), Want: "a length from 1 to 65536"}
 	}
 	if _, err := extract.Resolve(c.Features); err != nil {
-		return fmt.Errorf("option features: %w", errors.Join(ErrConfig, err))
+		return plainConfigError{fmt.Errorf("option features: %v", err)}
 	}
 	return nil
 }

@@ -90,8 +90,8 @@ type agg struct {
 	packets, bytes, payload int64
 	first, last             float64 // earliest and latest frame.time_epoch
 	noTime                  bool    // a simple packet block: tshark says 0, jj the previous time
-	noBytes                 bool // some packet had no usable length field
-	payloadOK               bool // payload computable from tshark fields
+	noBytes                 bool    // some packet had no usable length field
+	payloadOK               bool    // payload computable from tshark fields
 }
 
 func protoClass(p int64) string {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jjflow/jj/internal/testpkt"
+)
+
+// runJJ runs the real command tree and returns exit code, stdout, stderr.
+func runJJ(t *testing.T, stdin []byte, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, bytes.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const sample = "../../testdata/sample.pcap"
+
+func TestExtractCSV(t *testing.T) {
+	code, out, errs := runJJ(t, nil, "extract", sample, "--features", "flow_meta", "-q")
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	// The sample holds 3 flows (checked against tshark in the root package).
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "src_ip,dst_ip,src_port,") {
+		t.Errorf("output = %q", out)
+	}
+}
+
+func TestExtractOptions(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "flows.jsonl")
+	code, _, errs := runJJ(t, nil, "extract", sample, "--include-flow-id", "--anonymize-ips", "--salt", "s", "--no-ports", "--timeout", "30", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	data, _ := os.ReadFile(out)
+	first := strings.SplitN(string(data), "\n", 2)[0]
+	if !strings.HasPrefix(first, `{"flow_id":"`) || strings.Contains(first, "src_port") || strings.Contains(first, "192.168.") {
+		t.Errorf("first JSONL row = %s", first)
+	}
+	if !strings.Contains(errs, "3 flows written") {
+		t.Errorf("summary = %q, want the flow count", errs)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	data, _ := os.ReadFile(sample)
+	code, out, _ := runJJ(t, data, "extract", "-", "-q", "-f", "json")
+	if code != 0 || !strings.HasPrefix(out, "[\n{") {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	cfg := writeFile(t, "jj.yaml", []byte("include_flow_id: true\ninclude_ip_addresses: false\nflow_timeout: 30\n"))
+	code, out, errs := runJJ(t, nil, "extract", sample, "-c", cfg, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, "flow_id,src_port,") {
+		t.Errorf("header = %q", strings.SplitN(out, "\n", 2)[0])
+	}
+	cfg = writeFile(t, "jj.json", []byte(`{"include_ports": false}`))
+	if code, out, _ = runJJ(t, nil, "extract", sample, "-c", cfg, "-q"); code != 0 || !strings.HasPrefix(out, "src_ip,dst_ip,protocol,") {
+		t.Errorf("JSON config: exit %d, header %q", code, strings.SplitN(out, "\n", 2)[0])
+	}
+}
+
+// Each bad input gives one line naming the file or option, and the
+// documented exit code; usage errors read nothing.
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := writeFile(t, "empty.pcap", nil)
+	text := writeFile(t, "notes.pcap", []byte("this is not a capture\n"))
+	full, _ := os.ReadFile(sample)
+	cut := writeFile(t, "cut.pcap", full[:len(full)-10])
+	link := writeFile(t, "link160.pcap", func() []byte {
+		b := testpkt.Pcap(testpkt.Frame{Src: testpkt.Addr("10.0.0.1"), Dst: testpkt.Addr("10.0.0.2"), Proto: 17})
+		b[20] = 160
+		return b
+	}())
+	// A pcapng section header block whose length says 4 GB.
+	lying := writeFile(t, "lying.pcapng", []byte{0x0a, 0x0d, 0x0d, 0x0a, 0xf0, 0xff, 0xff, 0xff, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  []string // substrings of stderr
+	}{
+		{"missing file", []string{"extract", filepath.Join(dir, "nope.pcap")}, 1, []string{"nope.pcap"}},
+		{"empty dir", []string{"extract", dir}, 1, []string{dir, "no capture"}},
+		{"text file", []string{"extract", text}, 1, []string{"notes.pcap", "not a pcap"}},
+		{"zero bytes", []string{"extract", empty}, 1, []string{"empty.pcap", "empty"}},
+		{"unsupported link type", []string{"extract", link}, 1, []string{"link160.pcap", "link type 160"}},
+		{"lying block length", []string{"extract", lying}, 1, []string{"lying.pcapng"}},
+		{"cut file is a warning", []string{"extract", cut}, 0, []string{"cut.pcap", "warning", "cut off"}},
+		{"unknown group", []string{"extract", sample, "--features", "bogus"}, 2, []string{"bogus", "flow_meta"}},
+		{"negative timeout", []string{"extract", sample, "--timeout", "-1"}, 2, []string{"flow_timeout"}},
+		{"unknown format", []string{"extract", sample, "-f", "xml"}, 2, []string{"xml", "csv"}},
+		{"unknown flag", []string{"extract", sample, "--bogus"}, 2, []string{"--bogus"}},
+		{"no input", []string{"extract"}, 2, []string{"INPUT"}},
+		{"bad config key", []string{"extract", sample, "-c", writeFile(t, "bad.yaml", []byte("flow_timeot: 3\n"))}, 2, []string{"bad.yaml", "flow_timeot"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runJJ(t, nil, append(c.args, "-o", filepath.Join(t.TempDir(), "out.csv"))...)
+			if code != c.code {
+				t.Errorf("exit = %d, want %d (stderr %q)", code, c.code, errs)
+			}
+			for _, m := range c.msg {
+				if !strings.Contains(errs, m) {
+					t.Errorf("stderr %q does not mention %q", errs, m)
+				}
+			}
+			if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine") {
+				t.Errorf("stderr has a stack trace: %s", errs)
+			}
+		})
+	}
+}
+
+// A missing file among good ones: the good ones are still written, exit 1.
+func TestPartialFailure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.csv")
+	code, _, errs := runJJ(t, nil, "extract", sample, "/nonexistent/x.pcap", "-o", out)
+	data, _ := os.ReadFile(out)
+	if code != 1 || strings.Count(string(data), "\n") != 4 {
+		t.Errorf("exit %d, %d lines written, stderr %q; want 1 and header + 3 flows", code, strings.Count(string(data), "\n"), errs)
+	}
+}
+
+func TestFeaturesAndVersion(t *testing.T) {
+	code, out, _ := runJJ(t, nil, "features")
+	if code != 0 || !strings.Contains(out, "flow_meta:") || !strings.Contains(out, "hdr_desc") {
+		t.Errorf("features: exit %d, %q", code, out)
+	}
+	code, out, _ = runJJ(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "jj ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+// The committed features reference must be what `jj features --markdown`
+// prints today.
+func TestFeaturesReferenceUpToDate(t *testing.T) {
+	_, out, _ := runJJ(t, nil, "features", "--markdown")
+	want, err := os.ReadFile("../../docs/FEATURES.md")
+	if err != nil || string(want) != out {
+		t.Errorf("docs/FEATURES.md is stale: run `go run ./cmd/jj features --markdown > docs/FEATURES.md`")
+	}
+}
