@@ -32,10 +32,17 @@ func Reference() string {
 	b.WriteString("Privacy: identifier (names a host), sensitive (may help identify one), safe.\n")
 	for _, g := range Registry {
 		fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n", g.Name, g.Description)
-		b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
-		for _, c := range AllColumns(g) {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"))
-		}
+		b.WriteString(ColumnTable(g))
+	}
+	return b.String()
+}
+
+// ColumnTable renders a group's columns as a Markdown table.
+func ColumnTable(g Group) string {
+	var b strings.Builder
+	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
+	for _, c := range AllColumns(g) {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"))
 	}
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jjflow/jj/extract"
 	"github.com/jjflow/jj/internal/testpkt"
 )
 
@@ -161,5 +162,22 @@ func TestFeaturesReferenceUpToDate(t *testing.T) {
 	want, err := os.ReadFile("../../docs/FEATURES.md")
 	if err != nil || string(want) != out {
 		t.Errorf("docs/FEATURES.md is stale: run `go run ./cmd/jj features --markdown > docs/FEATURES.md`")
+	}
+}
+
+// The README's flow_meta table is the generated one.
+func TestReadmeColumnsUpToDate(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "(generated: go run ./cmd/jj features --markdown) -->\n", "<!-- END flow_meta columns -->"
+	s := string(readme)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatal("README.md lacks the flow_meta columns markers")
+	}
+	if got, want := s[i+len(begin):j], extract.ColumnTable(extract.Registry[0]); got != want {
+		t.Errorf("README.md flow_meta table is stale; want:\n%s", want)
 	}
 }
