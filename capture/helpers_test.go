@@ -153,14 +153,14 @@ func pcapngFile(n, size int) []byte {
 	b.u32(28)
 
 	b.u32(blockIDB)
-	b.u32(32)
+	b.u32(28)
 	b.u16(1) // Ethernet
 	b.u16(0)
 	b.u32(0)
 	b.u16(optTSResol)
 	b.u16(1)
-	b.Write([]byte{9, 0, 0, 0})
-	b.u32(32)
+	b.Write([]byte{9, 0, 0, 0}) // 10^-9, padding
+	b.u32(28)
 
 	padded := (size + 3) &^ 3
 	data := bytes.Repeat([]byte{0xab}, padded)

@@ -1,0 +1,319 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+func gzipBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	if _, err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func zstdBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	w, err := zstd.NewWriter(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Close()
+	return w.EncodeAll(b, nil)
+}
+
+func TestNewReaderCompressed(t *testing.T) {
+	pcap := pcapFile(50, 100)
+	pcapng := pcapngFile(50, 100)
+	_, wantPcap, err := readBytes(t, pcap, "x")
+	if err != io.EOF || len(wantPcap) != 50 {
+		t.Fatalf("plain pcap: %d records, %v", len(wantPcap), err)
+	}
+	_, wantPcapng, err := readBytes(t, pcapng, "x")
+	if err != io.EOF || len(wantPcapng) != 50 {
+		t.Fatalf("plain pcapng: %d records, %v", len(wantPcapng), err)
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want []rec
+	}{
+		{"gzip pcap", gzipBytes(t, pcap), wantPcap},
+		{"gzip pcapng", gzipBytes(t, pcapng), wantPcapng},
+		{"zstd pcap", zstdBytes(t, pcap), wantPcap},
+		{"zstd pcapng", zstdBytes(t, pcapng), wantPcapng},
+		// Two gzip members, as `cat a.gz b.gz` makes.
+		{"gzip in two members", append(gzipBytes(t, pcap[:1000]), gzipBytes(t, pcap[1000:])...), wantPcap},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got, err := readBytes(t, tt.in, "x.gz")
+			if err != io.EOF {
+				t.Errorf("Next = %v, want io.EOF", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("records differ from those of the uncompressed file")
+			}
+		})
+	}
+}
+
+func TestNewReaderErrors(t *testing.T) {
+	pcap := pcapFile(20, 100)
+	gz := gzipBytes(t, pcap)
+	zs := zstdBytes(t, pcap)
+	corrupt := bytes.Clone(gz)
+	corrupt[len(corrupt)-8] ^= 0xff // CRC-32 of the gzip trailer
+	tests := []struct {
+		name    string
+		in      []byte
+		openErr error // nil: opens, then Next fails with err
+		err     error
+		message string
+	}{
+		{name: "zero bytes", in: nil, openErr: ErrEmpty, message: "read x: empty file"},
+		{name: "text", in: []byte("hello, world\n"), openErr: ErrNotCapture, message: "read x: not a pcap or pcapng file"},
+		{name: "one byte", in: []byte{'h'}, openErr: ErrNotCapture},
+		{name: "start of a pcap magic", in: []byte{0xd4, 0xc3, 0xb2}, openErr: ErrTruncated},
+		{name: "start of a gzip magic", in: []byte{0x1f}, openErr: ErrTruncated},
+		{name: "gzip header cut", in: gz[:5], openErr: ErrTruncated},
+		{name: "gzip of nothing", in: gzipBytes(t, nil), openErr: ErrEmpty},
+		{name: "gzip of text", in: gzipBytes(t, []byte("hello, world\n")), openErr: ErrNotCapture},
+		{name: "gzip of gzip", in: gzipBytes(t, gz), openErr: ErrNotCapture, message: "read x: not a pcap or pcapng file: compressed data is not a capture"},
+		{name: "zstd of text", in: zstdBytes(t, []byte("hello, world\n")), openErr: ErrNotCapture},
+		{name: "gzip cut off", in: gz[:len(gz)/2], err: ErrTruncated},
+		{name: "gzip trailer missing", in: gz[:len(gz)-8], err: ErrTruncated},
+		{name: "gzip checksum wrong", in: corrupt, err: ErrCorrupt},
+		{name: "zstd cut off in the first block", in: zs[:len(zs)/2], openErr: ErrTruncated},
+		{name: "zstd header garbage", in: append(bytes.Clone(magicZstd), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), openErr: ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rd, recs, err := readBytes(t, tt.in, "x")
+			checkErr(t, err)
+			if tt.openErr != nil {
+				if rd != nil || !errors.Is(err, tt.openErr) {
+					t.Errorf("NewReader = %v, want an error wrapping %q", err, tt.openErr)
+				}
+			} else if rd == nil || !errors.Is(err, tt.err) {
+				t.Errorf("after %d records: %v, want an error wrapping %q", len(recs), err, tt.err)
+			}
+			if !strings.HasPrefix(err.Error(), "read x: ") {
+				t.Errorf("message %q does not start with %q", err, "read x: ")
+			}
+			if tt.message != "" && err.Error() != tt.message {
+				t.Errorf("message = %q, want %q", err, tt.message)
+			}
+		})
+	}
+}
+
+// writeFile writes b to dir/name and returns the path.
+func writeFile(tb testing.TB, dir, name string, b []byte) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	pcap := pcapFile(3000, 600) // 1.8 MB: more than one buffer
+	for _, tt := range []struct {
+		name string
+		b    []byte
+	}{
+		{"a.pcap", pcap},
+		{"a.pcap.zst", zstdBytes(t, pcap)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, dir, tt.name, tt.b)
+			rd, c, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := rd.(Progress)
+			if p.Size() != int64(len(tt.b)) {
+				t.Errorf("Size() = %d, want %d", p.Size(), len(tt.b))
+			}
+			recs, err := readAll(t, rd)
+			if err != io.EOF || len(recs) != 3000 {
+				t.Errorf("read %d records then %v, want 3000 then io.EOF", len(recs), err)
+			}
+			if p.BytesRead() != int64(len(tt.b)) {
+				t.Errorf("BytesRead() = %d at the end, want %d", p.BytesRead(), len(tt.b))
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+
+	t.Run("missing", func(t *testing.T) {
+		path := filepath.Join(dir, "missing.pcap")
+		_, _, err := Open(path)
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Open(%q) = %v, want a not-exist error naming it", path, err)
+		}
+	})
+	t.Run("directory", func(t *testing.T) {
+		_, _, err := Open(dir)
+		if err == nil || !strings.Contains(err.Error(), dir) {
+			t.Errorf("Open(%q) = %v, want an error naming it", dir, err)
+		}
+	})
+	t.Run("cut file names itself and the offset", func(t *testing.T) {
+		path := writeFile(t, dir, "cut.pcap", pcap[:24+616+10])
+		rd, c, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		recs, err := readAll(t, rd)
+		want := "read " + path + ": file cut off mid-record: 10 of 16 bytes present at offset 640"
+		if len(recs) != 1 || err == nil || err.Error() != want {
+			t.Errorf("read %d records then %v, want 1 then %q", len(recs), err, want)
+		}
+	})
+}
+
+func TestExpand(t *testing.T) {
+	dir := t.TempDir()
+	pcap := pcapFile(1, 10)
+	writeFile(t, dir, "b.pcap", pcap)
+	writeFile(t, dir, "a.cap", pcapngFile(1, 10))
+	writeFile(t, dir, "c.gz", gzipBytes(t, pcap))
+	writeFile(t, dir, "d.zst", zstdBytes(t, pcap))
+	writeFile(t, dir, "notes.txt", []byte("not a capture"))
+	writeFile(t, dir, "empty.pcap", nil)
+	writeFile(t, dir, "short", []byte{0xd4, 0xc3})
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "sub"), "e.pcap", pcap)
+	empty := t.TempDir()
+	writeFile(t, empty, "readme.md", []byte("# nothing here"))
+	text := writeFile(t, empty, "explicit.txt", []byte("given by name"))
+
+	tests := []struct {
+		name    string
+		in      []string
+		want    []string
+		wantErr string
+	}{
+		{
+			name: "directory: captures sorted by name, not recursive",
+			in:   []string{dir},
+			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst"},
+		},
+		{
+			name: "order of arguments kept, files and - as given",
+			in:   []string{text, "-", dir},
+			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst"},
+		},
+		{name: "no captures", in: []string{empty}, wantErr: "no capture files in " + empty},
+		{name: "missing path", in: []string{filepath.Join(dir, "nope")}, wantErr: filepath.Join(dir, "nope")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Expand(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Expand = %v, %v, want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range tt.want {
+				if !filepath.IsAbs(w) && w != "-" {
+					tt.want[i] = filepath.Join(dir, w)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Expand = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStreamGrowth reads records larger than the buffer, through a reader
+// that returns a few bytes at a time.
+func TestStreamGrowth(t *testing.T) {
+	var b builder
+	b.Write(pcapFile(0, 0))
+	sizes := []int{10, bufMax + 3, 5, 3*bufMax + 1, 0, 7}
+	for i, n := range sizes {
+		b.u32(uint32(i))
+		b.u32(0)
+		b.u32(uint32(n))
+		b.u32(uint32(n))
+		b.Write(bytes.Repeat([]byte{byte(i)}, n))
+	}
+	for _, chunk := range []int{1 << 30, 4093} {
+		rd, err := NewReader(&chunkReader{b: b.Bytes(), n: chunk}, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := readAll(t, rd)
+		if err != io.EOF || len(recs) != len(sizes) {
+			t.Fatalf("read %d records then %v", len(recs), err)
+		}
+		for i, r := range recs {
+			if len(r.data) != sizes[i] || r.data != strings.Repeat(string(rune(i)), sizes[i]) {
+				t.Errorf("record %d: %d bytes, want %d bytes of %d", i, len(r.data), sizes[i], i)
+			}
+		}
+	}
+}
+
+// chunkReader returns at most n bytes per Read, and sometimes none.
+type chunkReader struct {
+	b     []byte
+	n     int
+	calls int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	if r.calls++; r.calls%3 == 0 {
+		return 0, nil
+	}
+	n := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// TestStuckReader ends with io.ErrNoProgress on a reader that never returns
+// anything, rather than looping.
+func TestStuckReader(t *testing.T) {
+	_, err := NewReader(stuckReader{}, "x")
+	if !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("NewReader = %v, want io.ErrNoProgress", err)
+	}
+}
+
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
