@@ -11,6 +11,32 @@
 // Files are untrusted input. A record or block whose length field lies is
 // never allocated blindly: lengths are bounded by MaxRecordLen, and a file
 // cut off mid-record ends with ErrTruncated after every complete record.
+//
+// What a caller sees:
+//
+//   - Errors are *FileError values, "read NAME: PROBLEM [at offset N]",
+//     wrapping a sentinel: NewReader fails on the file header (ErrEmpty,
+//     ErrNotCapture, ErrTruncated, ErrCorrupt, or a *LinkTypeError); Next
+//     returns io.EOF at a clean end, or ErrTruncated or ErrCorrupt after
+//     the last good record. Next never returns a link-type error. After an
+//     error, Next returns the same error again.
+//   - Unsupported link types: a pcap file of one, or a pcapng file whose only
+//     interface has one, is rejected by NewReader. In a pcapng file with
+//     several interfaces, records of an unsupported interface are returned
+//     with their LinkType; the caller checks Supported and counts them as
+//     skipped.
+//   - pcapng simple packet blocks carry no timestamp: they get the previous
+//     record's (0 before any).
+//   - FCS bits in a pcap link type field are ignored: an Ethernet FCS, if
+//     any, stays at the end of Data. Records longer than the snap length or
+//     than their original length are returned as written.
+//   - Timestamps out of the int64 nanosecond range (after 2262) wrap around,
+//     as time.Time.UnixNano does, so differences stay right.
+//   - Oddities that do not stop reading (a version other than pcap 2.4 or
+//     pcapng 1.x, FCS bits, fractions of a second of one second or more,
+//     timestamps out of range, simple packet blocks) are Warnings: one line
+//     each, starting with the file name, each per-record kind once per
+//     file.
 package capture
 
 import (
@@ -115,6 +141,8 @@ type FileError struct {
 	Err error
 }
 
+// Error returns "read NAME: PROBLEM", with " at offset N" when the offset
+// is known.
 func (e *FileError) Error() string {
 	if e.Offset < 0 {
 		return "read " + e.Name + ": " + e.Err.Error()
@@ -130,6 +158,7 @@ type LinkTypeError struct {
 	LinkType uint32
 }
 
+// Error names the link type, and its LINKTYPE_ name when jj knows it.
 func (e *LinkTypeError) Error() string {
 	if name := linkTypeNames[e.LinkType]; name != "" {
 		return fmt.Sprintf("unsupported link type %d (%s)", e.LinkType, name)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -117,6 +118,46 @@ func TestCorpusUnreadable(t *testing.T) {
 			var fe *FileError
 			if !errors.Is(err, tt.err) || !errors.As(err, &fe) || fe.Offset != tt.off {
 				t.Errorf("Next = %v, want %v at offset %d", err, tt.err, tt.off)
+			}
+		})
+	}
+}
+
+// TestCapinfos compares the record counts of the testdata captures with
+// those of capinfos -c, when Wireshark's capinfos is installed. Files that
+// capinfos reports an error for are left out.
+func TestCapinfos(t *testing.T) {
+	capinfos, err := exec.LookPath("capinfos")
+	if err != nil {
+		t.Skip("capinfos not installed")
+	}
+	files, err := filepath.Glob("testdata/*.pcap*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			out, err := exec.Command(capinfos, "-c", "-M", "-T", "-r", file).Output()
+			if err != nil {
+				t.Skipf("capinfos fails: %v", err)
+			}
+			// -T -r: one line "file<TAB>count".
+			fields := strings.Fields(string(out))
+			want, err := strconv.Atoi(fields[len(fields)-1])
+			if err != nil {
+				t.Fatalf("capinfos output %q: %v", out, err)
+			}
+			rd, c, err := Open(file)
+			if errors.Is(err, ErrLinkType) {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			recs, err := readAll(t, rd)
+			if err != io.EOF || len(recs) != want {
+				t.Errorf("read %d records then %v, capinfos counts %d", len(recs), err, want)
 			}
 		})
 	}

@@ -152,7 +152,8 @@ func (in *input) cut(off int64, have, want int, err error) error {
 // errors and warnings, which read "read NAME: ...".
 //
 // NewReader reads the file header, and for pcapng the blocks up to the first
-// packet. It fails with an error wrapping ErrEmpty when r has no bytes,
+// packet. It does not close r. A zstd decoder it starts runs in the calling
+// goroutine and needs no closing (Open's closer releases it early). It fails with an error wrapping ErrEmpty when r has no bytes,
 // ErrNotCapture when the magic is unknown, and a *LinkTypeError when the
 // file's only link type is one jj cannot decode (see Supported). A file
 // whose header is complete but which is cut off or corrupt after it opens
@@ -380,9 +381,13 @@ func Expand(paths []string) ([]string, error) {
 }
 
 // isCaptureFile reports whether name is a regular file (symbolic links
-// followed) that starts with a capture or compression magic.
+// followed; a dangling one is no file) that starts with a capture or
+// compression magic.
 func isCaptureFile(name string) (bool, error) {
 	fi, err := os.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
