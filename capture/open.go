@@ -93,6 +93,11 @@ type input struct {
 	warned   uint // warning kinds already reported once
 }
 
+var (
+	_ Progress = (*pcapReader)(nil)
+	_ Progress = (*ngReader)(nil)
+)
+
 // BytesRead implements Progress.
 func (in *input) BytesRead() int64 { return in.raw.total }
 
@@ -127,8 +132,13 @@ func (in *input) warnOnce(kind uint, format string, args ...any) {
 	in.warnf(format+" (reported once)", args...)
 }
 
-// fail wraps err with the input's name and an offset (-1 for none).
+// fail wraps err with the input's name and an offset (-1 for none). The
+// *fs.PathError of a failed file read is unwrapped, as the FileError names
+// the file already.
 func (in *input) fail(off int64, err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
 	return &FileError{Name: in.name, Offset: off, Err: err}
 }
 

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -317,3 +318,29 @@ func TestStuckReader(t *testing.T) {
 type stuckReader struct{}
 
 func (stuckReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestReadError passes an I/O error of the source through, after the
+// records before it, plain or compressed, named and not called corrupt.
+func TestReadError(t *testing.T) {
+	errDisk := errors.New("disk on fire")
+	pcap := pcapFile(10, 100)
+	for _, tt := range []struct {
+		name string
+		b    []byte
+	}{
+		{"plain", pcap},
+		{"gzip", gzipBytes(t, pcap)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := io.MultiReader(bytes.NewReader(tt.b[:len(tt.b)-20]), iotest.ErrReader(errDisk))
+			rd, err := NewReader(src, "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = readAll(t, rd)
+			if !errors.Is(err, errDisk) || errors.Is(err, ErrCorrupt) || !strings.HasPrefix(err.Error(), "read x: disk on fire") {
+				t.Errorf("Next = %v, want the source's error", err)
+			}
+		})
+	}
+}
