@@ -506,42 +506,61 @@ func steadyState(ex Extractor, flows, perFlow int) float64 {
 	return testing.AllocsPerRun(20, round)
 }
 
-// benchObserve measures Observe plus the Emit of every flow, per packet.
+// benchObserve measures, per packet, Observe alone ("observe": the Emit
+// that frees the flows is run with the timer stopped) and Observe plus the
+// Emit of every flow ("observe+emit"), for short and long flows. One round
+// runs before timing, so pools and batch buffers are warm.
 func benchObserve(b *testing.B, ex Extractor) {
-	for _, perFlow := range []int{4, 32, 256} {
-		b.Run(fmt.Sprintf("pkts_per_flow=%d", perFlow), func(b *testing.B) {
-			flows := 8192 / perFlow
-			ps := make([]decode.Packet, flows*perFlow)
-			rs := make([]Ref, len(ps))
-			for i := range ps {
-				f, k := i%flows, i/flows
-				ps[i] = decode.Packet{
-					Timestamp: t0 + int64(i)*997_001 + int64(k%5)*20_000_000,
-					Length:    uint32(40 + (i*131)%1460),
-					Payload:   uint32((i * 131) % 1460),
-					Proto:     6,
-					Flags:     decode.FlagTCP,
-					TCPFlags:  decode.TCPAck | decode.TCPFlags(k%2)*decode.TCPPsh,
-					Seq:       uint32(k * 1400),
-					Ack:       uint32(k),
-					Window:    1000,
+	for _, mode := range []string{"observe", "observe+emit"} {
+		for _, perFlow := range []int{4, 32, 256} {
+			b.Run(fmt.Sprintf("%s/pkts_per_flow=%d", mode, perFlow), func(b *testing.B) {
+				flows := 8192 / perFlow
+				ps := make([]decode.Packet, flows*perFlow)
+				rs := make([]Ref, len(ps))
+				for i := range ps {
+					f, k := i%flows, i/flows
+					ps[i] = decode.Packet{
+						Timestamp: t0 + int64(i)*997_001 + int64(k%5)*20_000_000,
+						Length:    uint32(40 + (i*131)%1460),
+						Payload:   uint32((i * 131) % 1460),
+						Proto:     6,
+						Flags:     decode.FlagTCP,
+						TCPFlags:  decode.TCPAck | decode.TCPFlags(k%2)*decode.TCPPsh,
+						Seq:       uint32(k * 1400),
+						Ack:       uint32(k),
+						Window:    1000,
+					}
+					rs[i] = Ref{Slot: uint32(f), Dir: Dir(k % 2), New: k == 0, Index: uint64(i), Pkt: &ps[i]}
 				}
-				rs[i] = Ref{Slot: uint32(f), Dir: Dir(k % 2), New: k == 0, Index: uint64(i), Pkt: &ps[i]}
-			}
-			out := output.NewBatch(ex.Columns())
-			fl := &Flow{Proto: 6}
-			b.ReportAllocs()
-			for b.Loop() {
-				for lo := 0; lo < len(rs); lo += 256 {
-					ex.Observe(rs[lo:min(lo+256, len(rs))])
+				out := output.NewBatch(ex.Columns())
+				fl := &Flow{Proto: 6}
+				observe := func() {
+					for lo := 0; lo < len(rs); lo += 256 {
+						ex.Observe(rs[lo:min(lo+256, len(rs))])
+					}
 				}
-				for f := 0; f < flows; f++ {
-					ex.Emit(uint32(f), fl, out, 0)
-					out.EndRow()
+				emit := func() {
+					for f := 0; f < flows; f++ {
+						ex.Emit(uint32(f), fl, out, 0)
+						out.EndRow()
+					}
+					out.Reset()
 				}
-				out.Reset()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(rs)), "ns/packet")
-		})
+				observe()
+				emit()
+				b.ReportAllocs()
+				for b.Loop() {
+					observe()
+					if mode == "observe" {
+						b.StopTimer()
+						emit()
+						b.StartTimer()
+					} else {
+						emit()
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(rs)), "ns/packet")
+			})
+		}
 	}
 }
