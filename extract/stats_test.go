@@ -564,3 +564,25 @@ func benchObserve(b *testing.B, ex Extractor) {
 		}
 	}
 }
+
+// TestExtremes feeds hostile values (lengths near 2^32, timestamps decades
+// apart and out of order, random sequence numbers) to every extractor:
+// nothing may panic, and no column may be NaN or Inf.
+func TestExtremes(t *testing.T) {
+	big := []tp{
+		{ts: -t0, length: math.MaxUint32, payload: math.MaxUint32, tcp: true, flags: 0xFF, seq: math.MaxUint32},
+		{ts: 1 << 62, dir: Bwd, length: math.MaxUint32, payload: math.MaxUint32 - 1, tcp: true, seq: 0, ack: math.MaxUint32, win: math.MaxUint16},
+		{ts: 0, length: 0, tcp: true, flags: fSYN | fFIN | fRST, seq: 1 << 31},
+		{ts: 1<<62 + 1, dir: Bwd, length: 1, payload: 1, tcp: true, flags: fACK, seq: 1<<31 + 1},
+		{ts: -t0, length: math.MaxUint32, payload: 0},
+	}
+	o := Options{BurstThresholdMs: 1e-9, IncludeRawSequences: true, IncludeSPLT: true, MaxSequenceLength: 7}
+	for _, ex := range []Extractor{NewTiming(o), NewSize(o), NewTCP(o)} {
+		for n := 0; n <= len(big); n++ {
+			if n > 0 {
+				ex.Observe(refs(5, big[:n]))
+			}
+			finite(t, emitRow(t, ex, 5, &Flow{Proto: 6}))
+		}
+	}
+}
