@@ -3,7 +3,6 @@ package gen
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -65,11 +64,14 @@ type Config struct {
 	MaxFlowPackets int64
 
 	// MeanFrameSize is the mean Ethernet frame length in bytes, headers
-	// included, that the traffic aims at, SYN-flood packets apart. It is
-	// reached by adjusting the mixture of TCP data frames (ACK-only,
-	// mid-size, full 1514-byte frames); New returns an error when the kinds
-	// and lengths above make it unreachable. It is ignored when
-	// TCPFraction is 0.
+	// included, that the traffic aims at, SYN-flood packets apart, in
+	// [54, 1514]. New reaches it by adjusting the mixture of TCP data
+	// segments (ACK-only, mid-size, full 1514-byte frames) to the exact
+	// make-up of the capture: the handshakes, closes, UDP and ICMP packets
+	// that its schedule holds. When those leave it out of reach (a capture
+	// of a few packets per flow is mostly handshakes), the mixture goes to
+	// its bound, all ACK-only or all full-size, and Stats.MeanFrame tells
+	// what was reached. It is ignored when TCPFraction is 0.
 	MeanFrameSize float64
 	// RSTFraction is the share of TCP connections, in [0, 1], that end
 	// with a RST instead of a FIN from each side and a last ACK.
@@ -128,11 +130,9 @@ func DefaultConfig() Config {
 }
 
 // Validate reports the first problem that keeps the Config from being
-// generated, wrapping ErrConfig, or nil. Whether MeanFrameSize can be
-// reached depends on the schedule, so Validate replays it: it costs a few
-// nanoseconds per packet.
+// generated, wrapping ErrConfig, or nil.
 func (c Config) Validate() error {
-	_, _, err := c.prepare()
+	_, err := c.derive()
 	return err
 }
 
@@ -144,9 +144,7 @@ func (c Config) prepare() (params, []int64, error) {
 		return p, nil, err
 	}
 	last, m := replay(c, &p)
-	if err := c.calibrate(&p, m); err != nil {
-		return p, nil, err
-	}
+	c.calibrate(&p, m)
 	return p, last, nil
 }
 
@@ -201,8 +199,8 @@ func (c Config) check() error {
 		return bad("PacketRate %v not in [0.001, 1e9] packets/s", c.PacketRate)
 	case c.Start.Year() < 1970 || c.Start.Year() > 2100:
 		return bad("Start %v not between 1970 and 2100", c.Start)
-	case math.IsNaN(c.MeanFrameSize) || (c.TCPFraction > 0 && c.MeanFrameSize <= 0):
-		return bad("MeanFrameSize %v is not positive", c.MeanFrameSize)
+	case c.TCPFraction > 0 && !(c.MeanFrameSize >= ethLen+ip4Len+tcpLen && c.MeanFrameSize <= maxFrame):
+		return bad("MeanFrameSize %v not in [%d, %d]", c.MeanFrameSize, ethLen+ip4Len+tcpLen, maxFrame)
 	}
 	return nil
 }
