@@ -201,7 +201,6 @@ type composition struct {
 	req   int64 // UDP requests
 	resp  int64 // UDP responses
 	icmp  int64 // ICMP echo requests and replies
-	flood int64 // SYN-flood packets
 }
 
 // add counts the first sent packets of a flow of kind k and planned length

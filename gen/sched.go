@@ -125,7 +125,6 @@ func replay(c Config, p *params) ([]int64, composition) {
 	for i := int64(0); s.left > 0; i++ {
 		s.next(&st)
 		if st.flood {
-			m.flood++
 			continue
 		}
 		last[st.slot] = i

@@ -120,7 +120,7 @@ func Write(w io.Writer, cfg Config, format Format) (Stats, error) {
 
 // shbApp is the shb_userappl option of the section header, padded to 4
 // bytes (its length field says 6).
-var shbApp = []byte("jj/gen\x00\x00")
+const shbApp = "jj/gen\x00\x00"
 
 // writeHeader writes the file header: the pcap global header, or the
 // pcapng section header and interface description blocks.
