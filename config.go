@@ -56,6 +56,33 @@ type Config struct {
 	IncludeSPLT bool `yaml:"include_splt"`
 	// MaxSequenceLength is the length L of sequence columns (> 0).
 	MaxSequenceLength int `yaml:"max_sequence_length"`
+
+	// Decapsulate keys flows on the innermost IP header of tunnels (GRE,
+	// VXLAN, GTP-U, IP-in-IP, ...); false keys them on the outermost one, as
+	// the Python library does.
+	Decapsulate bool `yaml:"decapsulate"`
+	// AnonymizeMode is "hash" (the Python library's salted SHA-256 prefix)
+	// or "prefix" (keyed, prefix-preserving, Crypto-PAn style).
+	AnonymizeMode string `yaml:"anonymize_mode"`
+
+	// ConnectionScope is "capture" (counts over the whole input, which looks
+	// ahead) or "causal" (only what happened by each flow's end).
+	ConnectionScope string `yaml:"connection_scope"`
+	// ConnectionUsePorts makes connection nodes IP:port instead of IP.
+	ConnectionUsePorts bool `yaml:"connection_use_ports"`
+	// ConnectionGraphMetrics adds betweenness, communities and clustering.
+	ConnectionGraphMetrics bool `yaml:"connection_graph_metrics"`
+	// ConnectionTemporal adds the temporal connection columns.
+	ConnectionTemporal bool `yaml:"connection_temporal"`
+
+	// Filter is a tcpdump filter expression; only matching packets are used.
+	Filter string `yaml:"filter"`
+	// Columns keeps only the named columns (validated against the schema);
+	// empty keeps every column of the selected groups.
+	Columns []string `yaml:"columns"`
+	// Workers is the number of flow-table workers; 0 means one per CPU.
+	// The output is byte-identical whatever the number.
+	Workers int `yaml:"workers"`
 }
 
 // DefaultConfig returns the defaults of flow-meta.md §5: flow_meta with IP
@@ -70,6 +97,9 @@ func DefaultConfig() Config {
 		TCPCloseTimeout:    5,
 		BurstThresholdMs:   50,
 		MaxSequenceLength:  50,
+		Decapsulate:        true,
+		AnonymizeMode:      "hash",
+		ConnectionScope:    "capture",
 	}
 }
 
@@ -126,6 +156,15 @@ func (c *Config) Validate() error {
 	if c.MaxSequenceLength <= 0 || c.MaxSequenceLength > 1<<16 {
 		return &OptionError{Option: "max_sequence_length", Value: fmt.Sprint(c.MaxSequenceLength), Want: "a length from 1 to 65536"}
 	}
+	if c.AnonymizeMode != "hash" && c.AnonymizeMode != "prefix" {
+		return &OptionError{Option: "anonymize_mode", Value: fmt.Sprintf("%q", c.AnonymizeMode), Want: "hash or prefix"}
+	}
+	if c.ConnectionScope != "capture" && c.ConnectionScope != "causal" {
+		return &OptionError{Option: "connection_scope", Value: fmt.Sprintf("%q", c.ConnectionScope), Want: "capture or causal"}
+	}
+	if c.Workers < 0 || c.Workers > 1024 {
+		return &OptionError{Option: "workers", Value: fmt.Sprint(c.Workers), Want: "0 (one per CPU) or a count up to 1024"}
+	}
 	if _, err := extract.Resolve(c.Features); err != nil {
 		return plainConfigError{fmt.Errorf("option features: %v", err)}
 	}
@@ -143,6 +182,12 @@ func (c *Config) options() extract.Options {
 		IncludeRawSequences: c.IncludeRawSequences,
 		IncludeSPLT:         c.IncludeSPLT,
 		MaxSequenceLength:   c.MaxSequenceLength,
+
+		AnonymizeMode:          c.AnonymizeMode,
+		ConnectionScope:        c.ConnectionScope,
+		ConnectionUsePorts:     c.ConnectionUsePorts,
+		ConnectionGraphMetrics: c.ConnectionGraphMetrics,
+		ConnectionTemporal:     c.ConnectionTemporal,
 	}
 }
 

@@ -19,16 +19,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/jjflow/jj/capture"
-	"github.com/jjflow/jj/decode"
-	"github.com/jjflow/jj/extract"
-	"github.com/jjflow/jj/flow"
 	"github.com/jjflow/jj/output"
 )
 
@@ -46,28 +41,26 @@ type Pipeline struct {
 	cfg Config
 	// Stdin is read for the input "-"; os.Stdin when nil.
 	Stdin io.Reader
+	// OnProgress, when set, is called from the reading goroutine about
+	// every 50 000 records and once at the end.
+	OnProgress func(Progress)
+}
+
+// Progress is a snapshot of a running extraction.
+type Progress struct {
+	// BytesRead and BytesTotal cover every input file; BytesTotal is -1
+	// when a size is unknown (standard input, pipes).
+	BytesRead, BytesTotal int64
+	// Packets counts the records read, Flows the rows written.
+	Packets, Flows uint64
+	Elapsed        time.Duration
+	// Done is true for the last call.
+	Done bool
 }
 
 // NewPipeline returns a pipeline for cfg. The config is validated when the
 // pipeline runs.
 func NewPipeline(cfg Config) *Pipeline { return &Pipeline{cfg: cfg} }
-
-// Schema returns the columns the pipeline's config produces, in order, or
-// the config's error.
-func (p *Pipeline) Schema() ([]output.Column, error) {
-	if err := p.cfg.Validate(); err != nil {
-		return nil, err
-	}
-	exs, err := extract.Build(p.cfg.Features, p.cfg.options())
-	if err != nil {
-		return nil, err
-	}
-	var cols []output.Column
-	for _, ex := range exs {
-		cols = append(cols, ex.Columns()...)
-	}
-	return cols, nil
-}
 
 // Table is a whole flow table in memory: the columns and one row per flow,
 // in output order. A value's Go type follows its column's type: int64,
@@ -249,184 +242,6 @@ func (e *InputError) Error() string {
 
 // Unwrap returns the individual input errors.
 func (e *InputError) Unwrap() []error { return e.Errs }
-
-// Run reads the inputs as one capture and writes every flow to w, then
-// closes w. The returned error is an *InputError when some inputs could
-// not be read (every computable flow was still written), a config error
-// before anything is read, or the writer's error.
-func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
-	start := time.Now()
-	cfg := p.cfg
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	exs, err := extract.Build(cfg.Features, cfg.options())
-	if err != nil {
-		return nil, err
-	}
-	sum := &Summary{Skipped: map[string]uint64{}}
-	var inErrs []error
-	table := flow.New(flow.Config{
-		FlowTimeout:     nanos(cfg.FlowTimeout),
-		ActiveTimeout:   nanos(cfg.ActiveTimeout),
-		TCPCloseTimeout: nanos(cfg.TCPCloseTimeout),
-		MaxFlows:        cfg.MaxConcurrentFlows,
-	}, exs, w.Write)
-	sum.Columns = table.Schema()
-
-	var files []string
-	for _, in := range inputs {
-		if in == "-" {
-			files = append(files, in)
-			continue
-		}
-		fs, err := capture.Expand([]string{in})
-		if err != nil {
-			inErrs = append(inErrs, err)
-			continue
-		}
-		files = append(files, fs...)
-	}
-	if len(inputs) == 0 {
-		inErrs = append(inErrs, errors.New("no input given"))
-	}
-
-	rd := reader{table: table, sum: sum}
-	var writeErr error
-	for _, f := range files {
-		sum.Inputs = append(sum.Inputs, f)
-		err := rd.file(f, p.Stdin)
-		var we *writeError
-		if errors.As(err, &we) {
-			writeErr = we.err
-			break
-		}
-		if err != nil {
-			inErrs = append(inErrs, err)
-		}
-	}
-	if err := table.Close(); err != nil && writeErr == nil {
-		writeErr = err
-	}
-	if err := w.Close(); err != nil && writeErr == nil {
-		writeErr = err
-	}
-	rd.finish()
-	st := table.Stats()
-	sum.Flows, sum.Evicted, sum.MaxConcurrent = st.Flows, st.Evicted, st.MaxLive
-	sum.Elapsed = time.Since(start)
-	if writeErr != nil {
-		return sum, fmt.Errorf("write output: %w", writeErr)
-	}
-	if len(inErrs) > 0 {
-		return sum, &InputError{Errs: inErrs}
-	}
-	return sum, nil
-}
-
-// writeError marks an error of the output, which stops the run.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-
-// reader is the hot loop: records to decoded packets to the flow table.
-type reader struct {
-	table   *flow.Table
-	sum     *Summary
-	dec     decode.Decoder
-	idx     uint64
-	skipped [decode.NumReasons]uint64
-	nonIP   map[uint16]uint64
-	links   map[capture.LinkType]uint64
-}
-
-func (rd *reader) file(name string, stdin io.Reader) error {
-	var r capture.Reader
-	var closer io.Closer
-	var err error
-	if name == "-" {
-		in := stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		r, err = capture.NewReader(in, "-")
-	} else {
-		r, closer, err = capture.Open(name)
-	}
-	if err != nil {
-		return err
-	}
-	if closer != nil {
-		defer closer.Close()
-	}
-	var rec capture.Record
-	var readErr error
-	for {
-		if err := r.Next(&rec); err != nil {
-			if err != io.EOF {
-				readErr = err
-			}
-			break
-		}
-		idx := rd.idx
-		rd.idx++
-		p := rd.table.Packet()
-		p.Timestamp = rec.Timestamp
-		if reason := rd.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
-			rd.skip(reason, rec.LinkType)
-			continue
-		}
-		rd.sum.Used++
-		if err := rd.table.Add(idx); err != nil {
-			return &writeError{err}
-		}
-	}
-	rd.sum.Packets = rd.idx
-	for _, w := range r.Warnings() {
-		rd.sum.Warnings = append(rd.sum.Warnings, w)
-	}
-	if errors.Is(readErr, capture.ErrTruncated) {
-		// Every complete record was read: a warning, not a failure.
-		rd.sum.Warnings = append(rd.sum.Warnings, readErr.Error())
-		return nil
-	}
-	return readErr
-}
-
-// skip counts a record that made no flow. Non-IP frames and unsupported
-// link types are rare, so a map per kind is fine here.
-func (rd *reader) skip(reason decode.Reason, lt capture.LinkType) {
-	switch reason {
-	case decode.ReasonNonIP:
-		if rd.nonIP == nil {
-			rd.nonIP = map[uint16]uint64{}
-		}
-		rd.nonIP[rd.dec.EtherType]++
-	case decode.ReasonLinkType:
-		if rd.links == nil {
-			rd.links = map[capture.LinkType]uint64{}
-		}
-		rd.links[lt]++
-	default:
-		rd.skipped[reason]++
-	}
-}
-
-// finish turns the skip counters into the summary's reasons.
-func (rd *reader) finish() {
-	rd.sum.Packets = rd.idx
-	for r, n := range rd.skipped {
-		if n > 0 {
-			rd.sum.Skipped[decode.Reason(r).String()] += n
-		}
-	}
-	for et, n := range rd.nonIP {
-		rd.sum.Skipped[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
-	}
-	for lt, n := range rd.links {
-		rd.sum.Skipped[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
-	}
-}
 
 func etherName(et uint16) string {
 	switch et {

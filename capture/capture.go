@@ -121,6 +121,10 @@ var (
 	ErrLinkType = errors.New("unsupported link type")
 	// ErrEmpty means the input has no bytes at all.
 	ErrEmpty = errors.New("empty file")
+	// ErrNoPacket is returned by live readers when no packet arrived within
+	// their poll interval. It is not a failure: the caller uses the pause to
+	// expire flows on the wall clock, then calls Next again.
+	ErrNoPacket = errors.New("no packet yet")
 )
 
 // FileError is the error of every reader and opener of this package: it

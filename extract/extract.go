@@ -91,6 +91,15 @@ type Options struct {
 	IncludeRawSequences bool
 	IncludeSPLT         bool
 	MaxSequenceLength   int
+
+	// AnonymizeMode is "hash" or "prefix" (with AnonymizeIPs).
+	AnonymizeMode string
+
+	// Connection options (extractors.md, connection).
+	ConnectionScope        string // "capture" or "causal"
+	ConnectionUsePorts     bool
+	ConnectionGraphMetrics bool
+	ConnectionTemporal     bool
 }
 
 // grow returns s with length at least n, keeping its contents; new
@@ -113,4 +122,22 @@ func grow[T any](s []T, n int) []T {
 	ns := make([]T, n, c)
 	copy(ns, s)
 	return ns
+}
+
+// MultiPass is implemented by extractors that need the whole input before
+// their first row, such as the connection extractor in capture scope. The
+// pipeline then reads the input Passes() times with the same extractor
+// instance, calling StartPass(n) before pass n (1-based); only the last
+// pass's rows are written. Standard input cannot be read twice, so such an
+// extractor fails the run there.
+type MultiPass interface {
+	Passes() int
+	StartPass(n int)
+}
+
+// Sequential is implemented by extractors whose state spans flows (the
+// connection extractor): the pipeline then runs one flow table, which sees
+// every packet in input order, instead of one per worker.
+type Sequential interface {
+	Sequential() bool
 }

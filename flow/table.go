@@ -9,14 +9,16 @@
 // ways, then a SYN starts a new flow), eviction of the least recently seen
 // flow when MaxFlows is reached, and the end of input.
 //
-// Output order is deterministic and documented: flows are written in the
-// order they end. A flow that ends because of a packet (timeout seen by a
-// packet of the same 5-tuple, SYN after close, eviction) ends at that
-// packet. Flows that simply go quiet are found by a sweep every
-// SweepPackets packets, which ends every flow idle for longer than its
-// timeout as of the newest timestamp seen, ordered by first packet. At the
-// end of input the remaining flows are written in order of their first
-// packet. Memory grows with the number of concurrent flows only.
+// Output order is deterministic: every row carries an Order, the event
+// that ended the flow and the input position of the flow's first packet.
+// A flow that ends because of a packet (timeout seen by a packet of the
+// same 5-tuple, SYN after close, eviction) ends at that packet's event.
+// Flows that simply go quiet are ended by Sweep, which the caller runs at
+// fixed points of the input (every SweepPackets packets) with the newest
+// timestamp seen; Close ends the rest. Rows sorted by Order are the same
+// whether one table sees every packet or several tables each see the flows
+// of their shard, which is how jj keeps its output identical whatever the
+// number of workers. Memory grows with the number of concurrent flows only.
 package flow
 
 import (
@@ -40,12 +42,11 @@ type Config struct {
 const (
 	// BatchPackets is how many packets are handed to extractors at once.
 	BatchPackets = 256
-	// SweepPackets is how often (in packets used) quiet flows are swept.
+	// SweepPackets is how often (in input records) the caller sweeps
+	// quiet flows.
 	SweepPackets = 4096
 	// OutputRows is how many rows are collected before the sink is called.
 	OutputRows = 1024
-	// maxFrags bounds the fragment map (first fragments awaiting the rest).
-	maxFrags = 1 << 16
 )
 
 // Key is a canonical flow key: endpoint A is the smaller of the two by
@@ -58,8 +59,35 @@ type Key struct {
 	V6     bool
 }
 
-// Sink receives full output batches. The batch is reused after the call.
-type Sink func(b *output.Batch) error
+// Order places a row in the output: rows are written sorted by Event,
+// then Start.
+type Order struct {
+	// Event is the input event that ended the flow: 2i+2 for the record at
+	// input position i, 2i+1 for a sweep run just before record i, and
+	// EndOfInput for the flows still open at the end.
+	Event uint64
+	// Start is the input position of the flow's first packet.
+	Start uint64
+}
+
+// Less orders rows.
+func (o Order) Less(p Order) bool {
+	return o.Event < p.Event || (o.Event == p.Event && o.Start < p.Start)
+}
+
+// EndOfInput is the Event of flows ended by Close.
+const EndOfInput = ^uint64(0)
+
+// PacketEvent is the Event of the record at input position idx.
+func PacketEvent(idx uint64) uint64 { return 2*idx + 2 }
+
+// SweepEvent is the Event of a sweep run before the record at position idx.
+func SweepEvent(idx uint64) uint64 { return 2*idx + 1 }
+
+// Sink receives output batches with the Order of each row. The batch
+// belongs to the sink after the call; the table continues with a batch
+// from its NewBatch function.
+type Sink func(b *output.Batch, order []Order) error
 
 // List ids for the LRU lists.
 const (
@@ -84,19 +112,7 @@ type entry struct {
 
 type pending struct {
 	slot  uint32
-	start uint64 // startIdx, for sorting sweeps
-}
-
-type fragKey struct {
-	src, dst [16]byte
-	id       uint32
-	proto    uint8
-	v6       bool
-}
-
-type fragVal struct {
-	sport, dport uint16
-	ts           int64
+	order Order
 }
 
 // Stats counts what the table did.
@@ -105,8 +121,6 @@ type Stats struct {
 	Flows    uint64 // flows emitted
 	Evicted  uint64 // flows ended early by MaxFlows
 	MaxLive  int    // the most flows open at once
-	Orphans  uint64 // later fragments whose first fragment was not seen
-	FragUsed uint64 // later fragments joined to their datagram's flow
 }
 
 // Table is the flow table. It is not safe for concurrent use.
@@ -129,19 +143,21 @@ type Table struct {
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
 
-	frags     map[fragKey]fragVal
-	fragOrder []fragKey // insertion order, for expiry
+	order    []Order // of the rows in out
+	newBatch func() *output.Batch
+	event    uint64 // Event of the packet or sweep being handled
 
-	maxTS     int64
-	sinceSwep int
-	err       error
-	stats     Stats
-	scratch   extract.Flow
+	maxTS   int64
+	err     error
+	stats   Stats
+	scratch extract.Flow
 }
 
 // New returns a table that feeds the extractors and writes finished rows to
-// sink. The output schema is the extractors' columns in order.
-func New(cfg Config, exs []extract.Extractor, sink Sink) *Table {
+// sink. The output schema is the extractors' columns in order (Schema).
+// After each sink call the table takes a new batch from newBatch, which
+// may recycle batches the sink is done with; nil allocates.
+func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output.Batch) *Table {
 	var schema []output.Column
 	bases := make([]int, len(exs))
 	for i, ex := range exs {
@@ -157,8 +173,11 @@ func New(cfg Config, exs []extract.Extractor, sink Sink) *Table {
 		index:    make(map[Key]uint32),
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
-		frags:    make(map[fragKey]fragVal),
+		newBatch: newBatch,
 		maxTS:    -1 << 63,
+	}
+	if t.newBatch == nil {
+		t.newBatch = func() *output.Batch { return output.NewBatch(t.out.Schema) }
 	}
 	t.lists[0] = struct{ head, tail int32 }{-1, -1}
 	t.lists[1] = struct{ head, tail int32 }{-1, -1}
@@ -180,11 +199,9 @@ func (t *Table) Packet() *decode.Packet { return &t.pkts[len(t.refs)] }
 func (t *Table) Add(idx uint64) error {
 	p := &t.pkts[len(t.refs)]
 	t.stats.Packets++
+	t.event = PacketEvent(idx)
 	if p.Timestamp > t.maxTS {
 		t.maxTS = p.Timestamp
-	}
-	if p.Flags&decode.FlagFragment != 0 {
-		t.fragment(p)
 	}
 	k, srcIsA := makeKey(p)
 	slot, ok := t.index[k]
@@ -217,28 +234,72 @@ func (t *Table) Add(idx uint64) error {
 	if len(t.refs) == BatchPackets {
 		t.flush()
 	}
-	if t.sinceSwep++; t.sinceSwep >= SweepPackets {
-		t.sinceSwep = 0
-		t.flush()
-		t.sweep()
-		t.flush()
-	}
 	return t.err
 }
 
-// Close ends every remaining flow, in order of first packet, and writes
-// the last rows.
+// Sweep ends, at event SweepEvent(idx), the flows that have been quiet
+// longer than their timeout as of maxTS, the newest timestamp of the
+// input so far (which the table may not have seen if other tables got
+// those packets). Lists are in last-seen order, so each walk stops at the
+// first flow still within its timeout.
+func (t *Table) Sweep(maxTS int64, idx uint64) {
+	t.flush()
+	t.event = SweepEvent(idx)
+	if maxTS > t.maxTS {
+		t.maxTS = maxTS
+	}
+	var expired []pending
+	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
+		for i := t.lists[l].head; i >= 0; i = t.slots[i].next {
+			e := &t.slots[i]
+			if t.maxTS-e.last <= timeout {
+				break
+			}
+			expired = append(expired, pending{slot: uint32(i)})
+		}
+	}
+	t.endSorted(expired)
+	t.flush()
+}
+
+// Expire is Sweep on the wall clock for live capture: as of time now (ns)
+// it also ends, with an active timeout, every flow open that long, so
+// long flows report periodically even when no packet arrives.
+func (t *Table) Expire(now int64, idx uint64) {
+	t.Sweep(now, idx)
+	if t.cfg.ActiveTimeout > 0 {
+		var old []pending
+		for _, slot := range t.index {
+			if now-t.slots[slot].first >= t.cfg.ActiveTimeout {
+				old = append(old, pending{slot: slot})
+			}
+		}
+		t.endSorted(old)
+		t.flush()
+	}
+}
+
+// Close ends every remaining flow and hands the last rows to the sink.
 func (t *Table) Close() error {
 	t.flush()
+	t.event = EndOfInput
 	var rest []pending
 	for _, slot := range t.index {
-		rest = append(rest, pending{slot: slot, start: t.slots[slot].startIdx})
+		rest = append(rest, pending{slot: slot})
 	}
 	t.endSorted(rest)
 	t.flush()
+	t.Flush()
+	return t.err
+}
+
+// Flush hands the rows emitted so far to the sink, even if the batch is
+// not full.
+func (t *Table) Flush() error {
 	if t.err == nil && t.out.Len() > 0 {
-		t.err = t.sink(t.out)
-		t.out.Reset()
+		t.err = t.sink(t.out, t.order)
+		t.out = t.newBatch()
+		t.order = nil
 	}
 	return t.err
 }
@@ -327,45 +388,20 @@ func (t *Table) evict() {
 	}
 }
 
-// end removes a flow from the index and queues it for emission.
+// end removes a flow from the index and queues it for emission at the
+// current event.
 func (t *Table) end(slot uint32) {
 	e := &t.slots[slot]
 	delete(t.index, e.key)
 	t.unlink(slot, e)
-	t.done = append(t.done, pending{slot: slot, start: e.startIdx})
+	t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
 }
 
-// endSorted ends flows in order of their first packet.
+// endSorted ends several flows at the current event; flush sorts them.
 func (t *Table) endSorted(ps []pending) {
-	slices.SortFunc(ps, func(a, b pending) int {
-		switch {
-		case a.start < b.start:
-			return -1
-		case a.start > b.start:
-			return 1
-		}
-		return 0
-	})
 	for _, p := range ps {
 		t.end(p.slot)
 	}
-}
-
-// sweep ends the flows that have been quiet longer than their timeout as of
-// the newest timestamp seen. Lists are in last-seen order, so each walk
-// stops at the first flow still within its timeout.
-func (t *Table) sweep() {
-	var expired []pending
-	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
-		for i := t.lists[l].head; i >= 0; i = t.slots[i].next {
-			e := &t.slots[i]
-			if t.maxTS-e.last <= timeout {
-				break
-			}
-			expired = append(expired, pending{slot: uint32(i), start: e.startIdx})
-		}
-	}
-	t.endSorted(expired)
 }
 
 // flush hands the batched packets to the extractors, then emits the flows
@@ -378,14 +414,26 @@ func (t *Table) flush() {
 		}
 		t.refs = t.refs[:0]
 	}
+	if len(t.done) > 1 {
+		// Several flows ending at one event are written by first packet.
+		slices.SortFunc(t.done, func(a, b pending) int {
+			switch {
+			case a.order.Less(b.order):
+				return -1
+			case b.order.Less(a.order):
+				return 1
+			}
+			return 0
+		})
+	}
 	for _, d := range t.done {
-		t.emit(d.slot)
+		t.emit(d.slot, d.order)
 	}
 	t.done = t.done[:0]
 }
 
 // emit writes one ended flow's row and frees its slot.
-func (t *Table) emit(slot uint32) {
+func (t *Table) emit(slot uint32, order Order) {
 	e := &t.slots[slot]
 	f := &t.scratch
 	k := &e.key
@@ -410,11 +458,11 @@ func (t *Table) emit(slot uint32) {
 		ex.Emit(slot, f, t.out, t.bases[i])
 	}
 	t.out.EndRow()
+	t.order = append(t.order, order)
 	t.stats.Flows++
 	t.free = append(t.free, slot)
-	if t.out.Len() >= OutputRows && t.err == nil {
-		t.err = t.sink(t.out)
-		t.out.Reset()
+	if t.out.Len() >= OutputRows {
+		t.Flush()
 	}
 }
 
@@ -427,40 +475,6 @@ func (t *Table) intern(s *decode.Stack) uint32 {
 	t.stacks = append(t.stacks, *s)
 	t.stackIdx[*s] = id
 	return id
-}
-
-// fragment joins a later fragment to the ports of its datagram's first
-// fragment, and remembers the ports of a first fragment.
-func (t *Table) fragment(p *decode.Packet) {
-	fk := fragKey{src: p.Src, dst: p.Dst, id: p.FragID, proto: p.Proto, v6: p.V6}
-	if p.Flags&decode.FlagLaterFragment != 0 {
-		if v, ok := t.frags[fk]; ok {
-			p.SrcPort, p.DstPort = v.sport, v.dport
-			t.stats.FragUsed++
-		} else {
-			t.stats.Orphans++
-		}
-		return
-	}
-	if p.Flags&decode.FlagPorts == 0 {
-		return
-	}
-	// Forget first fragments older than the idle timeout, and bound the map.
-	for len(t.fragOrder) > 0 {
-		old := t.fragOrder[0]
-		v, ok := t.frags[old]
-		if ok && p.Timestamp-v.ts <= t.cfg.FlowTimeout && len(t.frags) < maxFrags {
-			break
-		}
-		if ok {
-			delete(t.frags, old)
-		}
-		t.fragOrder = t.fragOrder[1:]
-	}
-	if _, seen := t.frags[fk]; !seen {
-		t.fragOrder = append(t.fragOrder, fk)
-	}
-	t.frags[fk] = fragVal{sport: p.SrcPort, dport: p.DstPort, ts: p.Timestamp}
 }
 
 // makeKey returns the canonical key of p and whether p's source is

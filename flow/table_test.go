@@ -61,7 +61,7 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
 		col[c.Name] = i
 	}
 	var rows []row
-	tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch) error {
+	tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch, _ []Order) error {
 		for r := 0; r < bt.Len(); r++ {
 			rows = append(rows, row{
 				src:     string(bt.Bytes(col["src_ip"], r)),
@@ -79,15 +79,25 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
 			})
 		}
 		return nil
-	})
+	}, nil)
+	// As the pipeline does: defragment, sweep every SweepPackets records.
 	var d decode.Decoder
+	df := NewDefrag(cfg.FlowTimeout)
+	maxTS := int64(-1 << 63)
 	for i, f := range frames {
+		if i > 0 && i%SweepPackets == 0 {
+			tab.Sweep(maxTS, uint64(i))
+		}
 		data, wire := f.Build()
 		p := tab.Packet()
 		p.Timestamp = f.TS
 		if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
 			t.Fatalf("frame %d: %v", i, r)
 		}
+		if p.Flags&decode.FlagFragment != 0 {
+			df.Fix(p)
+		}
+		maxTS = max(maxTS, p.Timestamp)
 		if err := tab.Add(uint64(i)); err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +105,12 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
 	if err := tab.Close(); err != nil {
 		t.Fatal(err)
 	}
+	lastDefrag = df
 	return rows, tab.Stats()
 }
+
+// lastDefrag is the Defrag of the latest run, for its counters.
+var lastDefrag *Defrag
 
 // tcpf builds a TCP frame at s seconds from src:sp to dst:dp.
 func tcpf(s float64, src, dst string, sp, dp uint16, flags uint8) testpkt.Frame {
@@ -273,7 +287,7 @@ func TestFragments(t *testing.T) {
 	first := testpkt.Frame{TS: epoch, Src: a, Dst: b, Proto: 17, SrcPort: 5000, DstPort: 53, IPID: 7, MF: true, Payload: 100, UDPLen: 308}
 	later := testpkt.Frame{TS: epoch + 1e6, Src: a, Dst: b, Proto: 17, IPID: 7, FragOff: 14, Payload: 200}
 	orphan := testpkt.Frame{TS: epoch + 2e6, Src: a, Dst: c, Proto: 17, IPID: 8, FragOff: 14, Payload: 50}
-	rows, st := run(t, defaultCfg, first, later, orphan)
+	rows, _ := run(t, defaultCfg, first, later, orphan)
 	check(t, rows, "192.0.2.1:5000 2@0-0.001 stat=0", "192.0.2.1:0 1@0.002-0.002 stat=0")
 	// Payload: first fragment 128 − 20 − 8 (UDP length 308 is beyond the
 	// IP payload) = 100, later fragment its whole IP payload 200.
@@ -283,8 +297,8 @@ func TestFragments(t *testing.T) {
 	if rows[1].dport != 0 || rows[1].payload != 50 || rows[1].hdrs != "ETH-IP" {
 		t.Errorf("orphan dport, payload, hdrs = %d %d %q, want 0 50 ETH-IP", rows[1].dport, rows[1].payload, rows[1].hdrs)
 	}
-	if st.Orphans != 1 || st.FragUsed != 1 {
-		t.Errorf("orphans, joined = %d %d, want 1 1", st.Orphans, st.FragUsed)
+	if lastDefrag.Orphans != 1 || lastDefrag.Joined != 1 {
+		t.Errorf("orphans, joined = %d %d, want 1 1", lastDefrag.Orphans, lastDefrag.Joined)
 	}
 }
 
@@ -362,7 +376,7 @@ func BenchmarkTable(b *testing.B) {
 		pkts = append(pkts, p)
 	}
 	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
-	tab := New(defaultCfg, []extract.Extractor{fm}, func(*output.Batch) error { return nil })
+	tab := New(defaultCfg, []extract.Extractor{fm}, func(*output.Batch, []Order) error { return nil }, nil)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

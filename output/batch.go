@@ -154,3 +154,43 @@ func (b *Batch) Value(col, r int) any {
 	}
 	return nil
 }
+
+// AppendRow appends row r of src, which has the same schema, as a
+// complete row.
+func (b *Batch) AppendRow(src *Batch, r int) {
+	for i := range b.Schema {
+		c, s := &b.cols[i], &src.cols[i]
+		switch b.Schema[i].Type {
+		case Int, Bool:
+			c.ints = append(c.ints, s.ints[r])
+		case Float:
+			c.floats = append(c.floats, s.floats[r])
+		case String:
+			c.bytes = append(c.bytes, s.bytes[src.start(s, r):s.offs[r]]...)
+			c.offs = append(c.offs, uint32(len(c.bytes)))
+		case IntList:
+			c.ints = append(c.ints, s.ints[src.start(s, r):s.offs[r]]...)
+			c.offs = append(c.offs, uint32(len(c.ints)))
+		case FloatList:
+			c.floats = append(c.floats, s.floats[src.start(s, r):s.offs[r]]...)
+			c.offs = append(c.offs, uint32(len(c.floats)))
+		}
+	}
+	b.rows++
+}
+
+// View returns a batch that shows only the columns idx of b, sharing its
+// buffers; schema is b.Schema restricted to idx. view is reused when not
+// nil. The view is valid until b changes.
+func (b *Batch) View(idx []int, schema []Column, view *Batch) *Batch {
+	if view == nil {
+		view = &Batch{}
+	}
+	view.Schema = schema
+	view.cols = view.cols[:0]
+	for _, i := range idx {
+		view.cols = append(view.cols, b.cols[i])
+	}
+	view.rows = b.rows
+	return view
+}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -115,6 +113,20 @@ type extractFlags struct {
 	burstMs        float64
 	rawSeq, splt   bool
 	maxSeqLen      int
+
+	noDecap        bool
+	anonymizeMode  string
+	connScope      string
+	connPorts      bool
+	connGraph      bool
+	connTemporal   bool
+	filter         string
+	columns        []string
+	workers        int
+	compression    string
+	partitionBy    string
+	progress       bool
+	noProgress     bool
 }
 
 const extractLong = `Extract per-flow features from captures.
@@ -166,6 +178,19 @@ func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&f.rawSeq, "include-sequences", false, "add raw sequence columns (timing, size)")
 	fl.BoolVar(&f.splt, "include-splt", false, "add splt_* sequence columns (timing)")
 	fl.IntVar(&f.maxSeqLen, "max-sequence-length", def.MaxSequenceLength, "length of sequence columns")
+	fl.BoolVar(&f.noDecap, "no-decap", false, "key tunnelled flows on the outermost IP header (the Python library's behaviour)")
+	fl.StringVar(&f.anonymizeMode, "anonymize-mode", def.AnonymizeMode, "IP anonymization: hash (salted SHA-256, as the Python library) or prefix (keyed, prefix-preserving)")
+	fl.StringVar(&f.connScope, "connection-scope", def.ConnectionScope, "connection counts over the whole capture (capture) or only up to each flow's end (causal)")
+	fl.BoolVar(&f.connPorts, "connection-use-ports", false, "connection graph nodes are IP:port, not IP")
+	fl.BoolVar(&f.connGraph, "connection-graph-metrics", false, "add betweenness, community and clustering columns (connection)")
+	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
+	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
+	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
+	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "flow-table workers; 0 = one per CPU (output is identical whatever the number)")
+	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
+	fl.StringVar(&f.partitionBy, "partition-by", "", "with a directory output: write Hive-style partitions by date (of start_time)")
+	fl.BoolVar(&f.progress, "progress", false, "show a progress bar on standard error (default: when it is a terminal)")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "never show a progress bar")
 	fl.SortFlags = false
 	return cmd
 }
@@ -225,6 +250,33 @@ func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
 	if set("max-sequence-length") {
 		cfg.MaxSequenceLength = f.maxSeqLen
 	}
+	if f.noDecap {
+		cfg.Decapsulate = false
+	}
+	if set("anonymize-mode") {
+		cfg.AnonymizeMode = f.anonymizeMode
+	}
+	if set("connection-scope") {
+		cfg.ConnectionScope = f.connScope
+	}
+	if f.connPorts {
+		cfg.ConnectionUsePorts = true
+	}
+	if f.connGraph {
+		cfg.ConnectionGraphMetrics = true
+	}
+	if f.connTemporal {
+		cfg.ConnectionTemporal = true
+	}
+	if set("filter") {
+		cfg.Filter = f.filter
+	}
+	if set("feature") {
+		cfg.Columns = f.columns
+	}
+	if set("workers") {
+		cfg.Workers = f.workers
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -248,32 +300,22 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		fmt.Fprintln(stderr, "jj: warning: --anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
 	}
 
-	var dst io.Writer = stdout
-	var file *os.File
-	if f.out != "" && f.out != "-" {
-		if file, err = os.Create(f.out); err != nil {
-			return fmt.Errorf("create output: %w", err)
-		}
-		dst = file
-	}
-	bw := bufio.NewWriterSize(dst, 1<<20)
 	p := jj.NewPipeline(cfg)
 	p.Stdin = stdin
 	schema, err := p.Schema()
 	if err != nil {
 		return err
 	}
-	w, err := output.NewWriter(format, bw, schema)
+	out, err := openOutput(f, format, schema, stdout)
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
-	sum, runErr := p.Run(inputs, w)
-	flushErr := bw.Flush()
-	if file != nil {
-		if err := file.Close(); err != nil && flushErr == nil {
-			flushErr = err
-		}
+	if bar := newProgress(f, stderr); bar != nil {
+		p.OnProgress = bar.update
+		defer bar.finish()
 	}
+	sum, runErr := p.Run(inputs, out.w)
+	flushErr := out.close()
 	if sum != nil && !f.quiet {
 		fmt.Fprint(stderr, sum.String())
 	}

@@ -1,0 +1,94 @@
+package flow
+
+import "github.com/jjflow/jj/decode"
+
+// maxFrags bounds the datagrams remembered at once.
+const maxFrags = 1 << 16
+
+// Defrag gives later IP fragments the ports of their datagram's first
+// fragment (flow-meta.md §1): fragments match on source, destination,
+// protocol and identification. It runs before packets are sharded, since a
+// fragment's ports decide its flow. A first fragment is remembered for one
+// idle timeout, and at most maxFrags of them at once.
+type Defrag struct {
+	timeout int64
+	frags   map[fragKey]fragVal
+	order   []fragKey // insertion order, for expiry
+
+	// Joined counts later fragments given their datagram's ports; Orphans
+	// those whose first fragment was not seen.
+	Joined, Orphans uint64
+}
+
+type fragKey struct {
+	src, dst [16]byte
+	id       uint32
+	proto    uint8
+	v6       bool
+}
+
+type fragVal struct {
+	sport, dport uint16
+	ts           int64
+}
+
+// NewDefrag returns a Defrag that forgets first fragments after timeout ns.
+func NewDefrag(timeout int64) *Defrag {
+	return &Defrag{timeout: timeout, frags: make(map[fragKey]fragVal)}
+}
+
+// Fix sets the ports of a later fragment, or remembers those of a first
+// fragment. Call it for packets with decode.FlagFragment.
+func (d *Defrag) Fix(p *decode.Packet) {
+	fk := fragKey{src: p.Src, dst: p.Dst, id: p.FragID, proto: p.Proto, v6: p.V6}
+	if p.Flags&decode.FlagLaterFragment != 0 {
+		if v, ok := d.frags[fk]; ok {
+			p.SrcPort, p.DstPort = v.sport, v.dport
+			d.Joined++
+		} else {
+			d.Orphans++
+		}
+		return
+	}
+	if p.Flags&decode.FlagPorts == 0 {
+		return
+	}
+	for len(d.order) > 0 {
+		old := d.order[0]
+		v, ok := d.frags[old]
+		if ok && p.Timestamp-v.ts <= d.timeout && len(d.frags) < maxFrags {
+			break
+		}
+		if ok {
+			delete(d.frags, old)
+		}
+		d.order = d.order[1:]
+	}
+	if _, seen := d.frags[fk]; !seen {
+		d.order = append(d.order, fk)
+	}
+	d.frags[fk] = fragVal{sport: p.SrcPort, dport: p.DstPort, ts: p.Timestamp}
+}
+
+// Shard returns the worker, of n, that owns packet p's flow: a hash of the
+// two endpoints that is the same in both directions.
+func Shard(p *decode.Packet, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := endpointHash(&p.Src, p.SrcPort) + endpointHash(&p.Dst, p.DstPort) + uint64(p.Proto)
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return int(h % uint64(n))
+}
+
+func endpointHash(a *[16]byte, port uint16) uint64 {
+	var h uint64 = 0xcbf29ce484222325
+	for _, b := range a {
+		h = (h ^ uint64(b)) * 0x100000001b3
+	}
+	h = (h ^ uint64(port)) * 0x100000001b3
+	h ^= h >> 33
+	return h * 0xff51afd7ed558ccd
+}

@@ -1,0 +1,537 @@
+package jj
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/flow"
+	"github.com/jjflow/jj/output"
+)
+
+// How a run is organised:
+//
+//	reader goroutine ──► worker 1: flow.Table + extractors ──┐
+//	 (read, decode,   ──► worker 2: ...                     ├─► merger ──► writer
+//	  defragment,     ──► ...                               ┘   (rows in Order)
+//	  shard by flow)
+//
+// The reading goroutine (the caller's) reads records, decodes them, gives
+// later fragments their datagram's ports and sends each packet to the
+// worker that owns its flow (a hash of the two endpoints). Every
+// flow.SweepPackets records it sends every worker a sweep marker with the
+// newest timestamp so far, so quiet flows end at the same input position
+// whatever the number of workers. Workers tag each row with its flow.Order;
+// the merger writes rows in that order, which therefore does not depend on
+// the number of workers either.
+
+// plan is a validated Config turned into what a run needs.
+type plan struct {
+	cfg     Config
+	fcfg    flow.Config
+	opts    extract.Options
+	shared  []extract.Extractor // the extractors, when one worker must see everything
+	workers int
+	passes  int
+	schema  []output.Column // every column of the selected groups
+	proj    []int           // indexes of the kept columns; nil keeps all
+	out     []output.Column // the written columns
+}
+
+func (p *Pipeline) plan() (*plan, error) {
+	cfg := p.cfg
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Filter != "" {
+		return nil, &OptionError{Option: "filter", Value: fmt.Sprintf("%q", cfg.Filter), Want: "no filter: filters are not supported yet"}
+	}
+	pl := &plan{
+		cfg:  cfg,
+		opts: cfg.options(),
+		fcfg: flow.Config{
+			FlowTimeout:     nanos(cfg.FlowTimeout),
+			ActiveTimeout:   nanos(cfg.ActiveTimeout),
+			TCPCloseTimeout: nanos(cfg.TCPCloseTimeout),
+			MaxFlows:        cfg.MaxConcurrentFlows,
+		},
+		workers: cfg.Workers,
+		passes:  1,
+	}
+	exs, err := extract.Build(cfg.Features, pl.opts)
+	if err != nil {
+		return nil, err
+	}
+	sequential := cfg.MaxConcurrentFlows > 0 // eviction order is global
+	for _, ex := range exs {
+		pl.schema = append(pl.schema, ex.Columns()...)
+		if s, ok := ex.(extract.Sequential); ok && s.Sequential() {
+			sequential = true
+		}
+		if m, ok := ex.(extract.MultiPass); ok {
+			sequential = true
+			pl.passes = max(pl.passes, m.Passes())
+		}
+	}
+	if pl.workers == 0 {
+		pl.workers = runtime.GOMAXPROCS(0)
+	}
+	if sequential {
+		pl.workers = 1
+		pl.shared = exs
+	}
+	pl.out = pl.schema
+	if len(cfg.Columns) > 0 {
+		pl.out = nil
+		for _, name := range cfg.Columns {
+			for _, n := range strings.Split(name, ",") {
+				n = strings.TrimSpace(n)
+				i := slices.IndexFunc(pl.schema, func(c output.Column) bool { return c.Name == n })
+				if i < 0 {
+					return nil, &OptionError{Option: "feature", Value: fmt.Sprintf("%q", n), Want: "a column of the selected feature groups (see jj features)"}
+				}
+				if !slices.Contains(pl.proj, i) {
+					pl.proj = append(pl.proj, i)
+					pl.out = append(pl.out, pl.schema[i])
+				}
+			}
+		}
+	}
+	return pl, nil
+}
+
+// extractors returns the extractors of one worker.
+func (pl *plan) extractors() []extract.Extractor {
+	if pl.shared != nil {
+		return pl.shared
+	}
+	exs, _ := extract.Build(pl.cfg.Features, pl.opts) // validated by plan
+	return exs
+}
+
+// Schema returns the columns the pipeline's config produces, in order, or
+// the config's error.
+func (p *Pipeline) Schema() ([]output.Column, error) {
+	pl, err := p.plan()
+	if err != nil {
+		return nil, err
+	}
+	return pl.out, nil
+}
+
+// Run reads the inputs as one capture and writes every flow to w, then
+// closes w. The returned error is an *InputError when some inputs could
+// not be read (every computable flow was still written), a config error
+// before anything is read, or the writer's error.
+func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
+	start := time.Now()
+	pl, err := p.plan()
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	var inErrs []error
+	for _, in := range inputs {
+		if in == "-" {
+			files = append(files, in)
+			continue
+		}
+		fs, err := capture.Expand([]string{in})
+		if err != nil {
+			inErrs = append(inErrs, err)
+			continue
+		}
+		files = append(files, fs...)
+	}
+	if len(inputs) == 0 {
+		inErrs = append(inErrs, errors.New("no input given"))
+	}
+	if pl.passes > 1 && slices.Contains(files, "-") {
+		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading standard input, which cannot be read twice"}
+	}
+	var total int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && f != "-" {
+			total += fi.Size()
+		} else {
+			total = -1
+			break
+		}
+	}
+
+	var sum *Summary
+	var runErr error
+	for n := 1; n <= pl.passes; n++ {
+		for _, ex := range pl.shared {
+			if m, ok := ex.(extract.MultiPass); ok {
+				m.StartPass(n)
+			}
+		}
+		dst := w
+		if n < pl.passes {
+			dst = discard{}
+		}
+		ps := newPass(p, pl, dst, start)
+		ps.total = total
+		errs := ps.readFiles(files)
+		sum, runErr = ps.finish()
+		if n == pl.passes {
+			inErrs = append(inErrs, errs...)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	if err := w.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	sum.Elapsed = time.Since(start)
+	if runErr != nil {
+		return sum, fmt.Errorf("write output: %w", runErr)
+	}
+	if len(inErrs) > 0 {
+		return sum, &InputError{Errs: inErrs}
+	}
+	return sum, nil
+}
+
+// RunReader extracts the flows of one open capture reader, such as a live
+// capture, and writes them to w, then closes w. It stops at io.EOF from
+// the reader or when ctx is done, and writes every open flow then. A
+// capture.ErrNoPacket from the reader expires flows on the wall clock.
+func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string, w output.Writer) (*Summary, error) {
+	start := time.Now()
+	pl, err := p.plan()
+	if err != nil {
+		return nil, err
+	}
+	if pl.passes > 1 {
+		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal for live input"}
+	}
+	ps := newPass(p, pl, w, start)
+	ps.live, ps.ctx = true, ctx
+	ps.total = -1
+	ps.sum.Inputs = append(ps.sum.Inputs, name)
+	readErr := ps.read(r)
+	sum, runErr := ps.finish()
+	if err := w.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	sum.Elapsed = time.Since(start)
+	if runErr != nil {
+		return sum, fmt.Errorf("write output: %w", runErr)
+	}
+	if readErr != nil {
+		return sum, &InputError{Errs: []error{readErr}}
+	}
+	return sum, nil
+}
+
+type discard struct{}
+
+func (discard) Write(*output.Batch) error { return nil }
+func (discard) Close() error              { return nil }
+
+// pktBatch carries decoded packets from the reader to a worker.
+type pktBatch struct {
+	pkts [flow.BatchPackets]decode.Packet
+	idx  [flow.BatchPackets]uint64
+	n    int
+}
+
+// workMsg is one message to a worker: packets, then optionally a sweep,
+// then optionally the end. After it, rows with Event ≤ watermark are final.
+type workMsg struct {
+	b         *pktBatch
+	sweep     bool
+	expire    bool // sweep on the wall clock (live)
+	sweepTS   int64
+	sweepIdx  uint64
+	end       bool
+	watermark uint64
+}
+
+type worker struct {
+	id    int
+	in    chan workMsg
+	free  chan *pktBatch
+	cur   *pktBatch // filled by the reader
+	table *flow.Table
+}
+
+// pass is one reading of the inputs.
+type pass struct {
+	p       *Pipeline
+	pl      *plan
+	sum     *Summary
+	workers []*worker
+	merge   *merger
+	done    chan struct{}
+
+	dec     decode.Decoder
+	defrag  *flow.Defrag
+	scratch decode.Packet
+	idx     uint64 // input position of the next record
+	maxTS   int64
+	sweepIn int
+
+	skipped [decode.NumReasons]uint64
+	nonIP   map[uint16]uint64
+	links   map[capture.LinkType]uint64
+
+	live  bool
+	ctx   context.Context
+	start time.Time
+	total int64 // bytes of all inputs, -1 if unknown
+	read0 int64 // bytes of the inputs already read
+	prog  capture.Progress
+}
+
+func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time) *pass {
+	ps := &pass{
+		p:       p,
+		pl:      pl,
+		sum:     &Summary{Skipped: map[string]uint64{}, Columns: pl.out},
+		defrag:  flow.NewDefrag(pl.fcfg.FlowTimeout),
+		maxTS:   -1 << 63,
+		start:   start,
+		done:    make(chan struct{}),
+		sweepIn: flow.SweepPackets,
+	}
+	ps.merge = newMerger(pl, w, pl.workers)
+	for i := 0; i < pl.workers; i++ {
+		wk := &worker{id: i, in: make(chan workMsg, 16), free: make(chan *pktBatch, 20)}
+		for j := 0; j < 18; j++ {
+			wk.free <- new(pktBatch)
+		}
+		wk.table = flow.New(pl.fcfg, pl.extractors(), func(b *output.Batch, ord []flow.Order) error {
+			ps.merge.in <- chunk{w: wk.id, b: b, ord: ord}
+			return ps.merge.failed()
+		}, ps.merge.batch)
+		ps.workers = append(ps.workers, wk)
+		go wk.run(ps.merge)
+	}
+	go func() {
+		ps.merge.run()
+		close(ps.done)
+	}()
+	return ps
+}
+
+func (wk *worker) run(m *merger) {
+	t := wk.table
+	for msg := range wk.in {
+		if b := msg.b; b != nil {
+			for i := 0; i < b.n; i++ {
+				*t.Packet() = b.pkts[i]
+				t.Add(b.idx[i])
+			}
+			b.n = 0
+			wk.free <- b
+		}
+		switch {
+		case msg.sweep && msg.expire:
+			t.Expire(msg.sweepTS, msg.sweepIdx)
+		case msg.sweep:
+			t.Sweep(msg.sweepTS, msg.sweepIdx)
+		}
+		if msg.end {
+			t.Close()
+		}
+		t.Flush()
+		m.in <- chunk{w: wk.id, wm: msg.watermark, hasWM: true}
+	}
+}
+
+// readFiles reads every input in order; it returns the input errors.
+func (ps *pass) readFiles(files []string) []error {
+	var errs []error
+	for _, f := range files {
+		if ps.merge.failed() != nil {
+			break
+		}
+		ps.sum.Inputs = append(ps.sum.Inputs, f)
+		var r capture.Reader
+		var closer io.Closer
+		var err error
+		if f == "-" {
+			in := ps.p.Stdin
+			if in == nil {
+				in = os.Stdin
+			}
+			r, err = capture.NewReader(in, "-")
+		} else {
+			r, closer, err = capture.Open(f)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := ps.read(r); err != nil {
+			errs = append(errs, err)
+		}
+		if pr, ok := r.(capture.Progress); ok && pr.Size() >= 0 {
+			ps.read0 += pr.Size()
+		}
+		ps.prog = nil
+		if closer != nil {
+			closer.Close()
+		}
+	}
+	return errs
+}
+
+// read is the hot loop: records to decoded packets to workers.
+func (ps *pass) read(r capture.Reader) error {
+	if pr, ok := r.(capture.Progress); ok {
+		ps.prog = pr
+	}
+	nw := len(ps.workers)
+	var rec capture.Record
+	var readErr error
+	for {
+		if err := r.Next(&rec); err != nil {
+			if errors.Is(err, capture.ErrNoPacket) {
+				if ps.ctx != nil && ps.ctx.Err() != nil {
+					break
+				}
+				ps.marker(true)
+				continue
+			}
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+		idx := ps.idx
+		if ps.sweepIn--; ps.sweepIn == 0 {
+			ps.sweepIn = flow.SweepPackets
+			ps.marker(ps.live)
+			if ps.merge.failed() != nil || (ps.ctx != nil && ps.ctx.Err() != nil) {
+				break
+			}
+		}
+		ps.idx++
+		p := &ps.scratch
+		p.Timestamp = rec.Timestamp
+		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
+			ps.skip(reason, rec.LinkType)
+			continue
+		}
+		if p.Flags&decode.FlagFragment != 0 {
+			ps.defrag.Fix(p)
+		}
+		if p.Timestamp > ps.maxTS {
+			ps.maxTS = p.Timestamp
+		}
+		ps.sum.Used++
+		wk := ps.workers[flow.Shard(p, nw)]
+		b := wk.cur
+		if b == nil {
+			b = <-wk.free
+			wk.cur = b
+		}
+		b.pkts[b.n] = *p
+		b.idx[b.n] = idx
+		b.n++
+		if b.n == flow.BatchPackets {
+			wk.cur = nil
+			wk.in <- workMsg{b: b, watermark: flow.PacketEvent(idx)}
+		}
+	}
+	ps.sum.Packets = ps.idx
+	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
+	if errors.Is(readErr, capture.ErrTruncated) {
+		// Every complete record was read: a warning, not a failure.
+		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
+		return nil
+	}
+	return readErr
+}
+
+// marker sends every worker its pending packets and a sweep at the
+// current input position, then reports progress.
+func (ps *pass) marker(wallClock bool) {
+	ts := ps.maxTS
+	if wallClock {
+		ts = time.Now().UnixNano()
+	}
+	for _, wk := range ps.workers {
+		b := wk.cur
+		wk.cur = nil
+		wk.in <- workMsg{b: b, sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: ps.idx, watermark: flow.SweepEvent(ps.idx)}
+	}
+	if ps.p.OnProgress != nil && ps.idx%(flow.SweepPackets*12) == 0 {
+		ps.p.OnProgress(ps.progress(false))
+	}
+}
+
+func (ps *pass) progress(done bool) Progress {
+	pr := Progress{BytesRead: ps.read0, BytesTotal: ps.total, Packets: ps.idx, Flows: ps.merge.rowsWritten(), Elapsed: time.Since(ps.start), Done: done}
+	if ps.prog != nil {
+		pr.BytesRead += ps.prog.BytesRead()
+	}
+	return pr
+}
+
+// finish ends every worker, waits for the merger and fills the summary.
+func (ps *pass) finish() (*Summary, error) {
+	for _, wk := range ps.workers {
+		b := wk.cur
+		wk.cur = nil
+		wk.in <- workMsg{b: b, end: true, watermark: flow.EndOfInput}
+		close(wk.in)
+	}
+	<-ps.done
+	sum := ps.sum
+	sum.Packets = ps.idx
+	for _, wk := range ps.workers {
+		st := wk.table.Stats()
+		sum.Evicted += st.Evicted
+		sum.MaxConcurrent += st.MaxLive
+	}
+	sum.Flows = ps.merge.rowsWritten()
+	for r, n := range ps.skipped {
+		if n > 0 {
+			sum.Skipped[decode.Reason(r).String()] += n
+		}
+	}
+	for et, n := range ps.nonIP {
+		sum.Skipped[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
+	}
+	for lt, n := range ps.links {
+		sum.Skipped[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
+	}
+	if ps.p.OnProgress != nil {
+		ps.p.OnProgress(ps.progress(true))
+	}
+	return sum, ps.merge.failed()
+}
+
+// skip counts a record that made no flow. Non-IP frames and unsupported
+// link types are rare, so a map per kind is fine here.
+func (ps *pass) skip(reason decode.Reason, lt capture.LinkType) {
+	switch reason {
+	case decode.ReasonNonIP:
+		if ps.nonIP == nil {
+			ps.nonIP = map[uint16]uint64{}
+		}
+		ps.nonIP[ps.dec.EtherType]++
+	case decode.ReasonLinkType:
+		if ps.links == nil {
+			ps.links = map[capture.LinkType]uint64{}
+		}
+		ps.links[lt]++
+	default:
+		ps.skipped[reason]++
+	}
+}
