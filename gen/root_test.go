@@ -162,6 +162,8 @@ type traffic struct {
 	flood         int64
 	maxConcurrent int64
 	tcpOpen       int64 // TCP flows without a complete close
+	tcpFIN        int64 // TCP flows closed by FINs and a last ACK
+	tcpRST        int64 // TCP flows reset
 	bytes         int64
 }
 
@@ -331,7 +333,12 @@ func checkTraffic(t *testing.T, recs []record) traffic {
 			}
 		case f.proto == protoTCP:
 			tr.perKind[kindTCP]++
-			if !f.closed && !f.rst {
+			switch {
+			case f.closed:
+				tr.tcpFIN++
+			case f.rst:
+				tr.tcpRST++
+			default:
 				tr.tcpOpen++
 			}
 		case f.proto == protoUDP:
@@ -492,6 +499,9 @@ func TestTraffic(t *testing.T) {
 			}
 			if tr.tcpOpen > st.Unfinished || st.Unfinished > int64(cfg.ConcurrentFlows) {
 				t.Errorf("%d TCP flows without a close, Stats.Unfinished = %d, ConcurrentFlows %d", tr.tcpOpen, st.Unfinished, cfg.ConcurrentFlows)
+			}
+			if done := tr.tcpFIN + tr.tcpRST; done > 100 && (tr.tcpFIN == 0 || tr.tcpRST == 0) {
+				t.Errorf("of %d complete TCP flows, %d closed by FIN, %d reset: want both kinds", done, tr.tcpFIN, tr.tcpRST)
 			}
 			if tr.bytes != st.Bytes {
 				t.Errorf("frame bytes = %d, Stats.Bytes = %d", tr.bytes, st.Bytes)
