@@ -12,9 +12,9 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// addSeeds adds the testdata files whose names end in ext and the given
-// annotated vectors to the fuzz corpus.
-func addSeeds(f *testing.F, ext string, vectors ...string) {
+// addSeeds adds the testdata files whose names end in ext, the inputs of
+// the table tests and the given annotated vectors to the fuzz corpus.
+func addSeeds(f *testing.F, ext string, cases []readerCase, vectors ...string) {
 	files, err := filepath.Glob("testdata/*" + ext)
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no testdata/*%s seeds: %v", ext, err)
@@ -25,6 +25,9 @@ func addSeeds(f *testing.F, ext string, vectors ...string) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+	}
+	for _, c := range cases {
+		f.Add(hx(f, c.in))
 	}
 	for _, v := range vectors {
 		f.Add(hx(f, v))
@@ -72,7 +75,7 @@ func fuzzRead(t *testing.T, b []byte) (opened bool, recs []rec, err error) {
 }
 
 func FuzzPcap(f *testing.F) {
-	addSeeds(f, ".pcap",
+	addSeeds(f, ".pcap", pcapCases,
 		pcapLEMicro+pcapLERecord+pcapLERecord,
 		pcapBENano+pcapBERecord,
 		pcapLEMicro+pcapLERecord+`01 00 00 00 00 00 00 00 ff ff ff ff`,
@@ -138,7 +141,7 @@ func pcapgoEmptyBody(b []byte) bool {
 }
 
 func FuzzPcapng(f *testing.F) {
-	addSeeds(f, ".pcapng",
+	addSeeds(f, ".pcapng", pcapngCases,
 		shbLE+idbLE+epbLE+spbLE,
 		shbBE+idbBE+epbBE+shbLE+idb271LE+idbLE+epb1LE,
 		shbLE+idb271LE+epbLE+shbBE+idbBE+epbBE,

@@ -162,12 +162,14 @@ func (in *input) cut(off int64, have, want int, err error) error {
 // errors and warnings, which read "read NAME: ...".
 //
 // NewReader reads the file header, and for pcapng the blocks up to the first
-// packet. It does not close r. A zstd decoder it starts runs in the calling
-// goroutine and needs no closing (Open's closer releases it early). It fails with an error wrapping ErrEmpty when r has no bytes,
+// packet. It fails with an error wrapping ErrEmpty when r has no bytes,
 // ErrNotCapture when the magic is unknown, and a *LinkTypeError when the
 // file's only link type is one jj cannot decode (see Supported). A file
 // whose header is complete but which is cut off or corrupt after it opens
 // without error: Next returns its records, then the error.
+//
+// NewReader does not close r. A zstd decoder it starts runs in the calling
+// goroutine and needs no closing (Open's closer releases it early).
 //
 // Every Reader it returns also implements Progress.
 func NewReader(r io.Reader, name string) (Reader, error) {
@@ -218,10 +220,7 @@ func newReader(r io.Reader, name string, size int64) (Reader, *input, error) {
 // detect peeks at the magic of in.s.
 func (in *input) detect() (format, error) {
 	b, err := in.s.peek(4)
-	if len(b) == 4 {
-		err = nil
-	}
-	if err != nil && err != io.EOF {
+	if len(b) < 4 && err != io.EOF {
 		return formatUnknown, in.fail(0, err)
 	}
 	if len(b) == 0 {

@@ -79,210 +79,212 @@ type readerCase struct {
 	message string // the complete error message, when checked
 }
 
+// pcapCases are the hand-built inputs of TestPcapReader, also fuzz seeds.
+var pcapCases = []readerCase{
+	{name: "little-endian µs", in: pcapLEMicro + pcapLERecord, want: []rec{recMicro}},
+	{name: "big-endian µs", in: pcapBEMicro + pcapBERecord, want: []rec{recMicro}},
+	{name: "little-endian ns", in: pcapLENano + pcapLERecord, want: []rec{recNano}},
+	{name: "big-endian ns", in: pcapBENano + pcapBERecord, want: []rec{recNano}},
+	{name: "header only", in: pcapLEMicro},
+	{
+		name: "µs fraction of 1.5 s carried into the seconds",
+		in: pcapLEMicro + `
+			01 00 00 00  # ts_sec 1
+			60 e3 16 00  # ts_usec 1500000
+			00 00 00 00  # incl_len 0
+			00 00 00 00  # orig_len 0
+		`,
+		want: []rec{{ts: 2_500_000_000, link: LinkEthernet}},
+		warn: "carried into the seconds",
+	},
+	{
+		name: "ns fraction of 2^32-1 carried into the seconds",
+		in: pcapBENano + `
+			00 00 00 01  # ts_sec 1
+			ff ff ff ff  # ts_nsec 4294967295
+			00 00 00 00  # incl_len 0
+			00 00 00 00  # orig_len 0
+		`,
+		want: []rec{{ts: 1_000_000_000 + 4_294_967_295, link: LinkEthernet}},
+		warn: "carried into the seconds",
+	},
+	{
+		name: "µs fraction of 2^32-1 carried into the seconds",
+		in: pcapLEMicro + `
+			ff ff ff ff  # ts_sec 2^32-1, unsigned: year 2106
+			ff ff ff ff  # ts_usec 4294967295
+			00 00 00 00  # incl_len 0
+			00 00 00 00  # orig_len 0
+		`,
+		want: []rec{{ts: 4_294_967_295_000_000_000 + 4_294_967_295_000, link: LinkEthernet}},
+		warn: "carried into the seconds",
+	},
+	{
+		name: "version 2.2 read as 2.4",
+		in: `
+			d4 c3 b2 a1  # magic, little-endian µs
+			02 00 02 00  # version 2.2
+			00 00 00 00 00 00 00 00  # thiszone, sigfigs
+			ff ff 00 00  # snaplen
+			01 00 00 00  # Ethernet
+		` + pcapLERecord,
+		want: []rec{recMicro},
+		warn: "pcap version 2.2 read as 2.4",
+	},
+	{
+		name: "FCS bits in the link type field ignored",
+		in: `
+			d4 c3 b2 a1  # magic, little-endian µs
+			02 00 04 00  # version 2.4
+			00 00 00 00 00 00 00 00  # thiszone, sigfigs
+			ff ff 00 00  # snaplen
+			01 00 00 30  # 0x30000001: FCS length 1 (bit 28 and up), link type 1
+		` + pcapLERecord,
+		want: []rec{recMicro},
+		warn: "link type field 0x30000001 has FCS or reserved bits set, read as link type 1",
+	},
+	{
+		name: "snaplen 0 and a longer record",
+		in: `
+			d4 c3 b2 a1  # magic, little-endian µs
+			02 00 04 00  # version 2.4
+			00 00 00 00 00 00 00 00  # thiszone, sigfigs
+			00 00 00 00  # snaplen 0
+			01 00 00 00  # Ethernet
+		` + pcapLERecord,
+		want: []rec{recMicro},
+	},
+	{
+		name: "snaplen 2^32-1",
+		in: `
+			d4 c3 b2 a1  # magic, little-endian µs
+			02 00 04 00  # version 2.4
+			00 00 00 00 00 00 00 00  # thiszone, sigfigs
+			ff ff ff ff  # snaplen 2^32-1
+			01 00 00 00  # Ethernet
+		` + pcapLERecord,
+		want: []rec{recMicro},
+	},
+	{
+		name: "incl_len over orig_len kept as written",
+		in: pcapLEMicro + `
+			01 00 00 00  # ts_sec 1
+			20 a1 07 00  # ts_usec 500000
+			04 00 00 00  # incl_len 4
+			02 00 00 00  # orig_len 2
+			de ad be ef  # data
+		`,
+		want: []rec{{ts: 1_500_000_000, data: "\xde\xad\xbe\xef", wire: 2, link: LinkEthernet}},
+		warn: "4 captured bytes, more than its original length 2",
+	},
+	{
+		name: "zero-length record",
+		in: pcapLEMicro + `
+			01 00 00 00  # ts_sec 1
+			00 00 00 00  # ts_usec 0
+			00 00 00 00  # incl_len 0
+			3c 00 00 00  # orig_len 60
+		` + pcapLERecord,
+		want: []rec{{ts: 1_000_000_000, wire: 60, link: LinkEthernet}, recMicro},
+	},
+	{
+		name: "record length 4 GB",
+		in: pcapLEMicro + `
+			01 00 00 00  # ts_sec
+			00 00 00 00  # ts_usec
+			ff ff ff ff  # incl_len 2^32-1
+			ff ff ff ff  # orig_len 2^32-1
+			de ad be ef  # 4 bytes of data
+		`,
+		err:     ErrCorrupt,
+		errOff:  24,
+		message: "read test.pcap: corrupt capture: record length 4294967295 over the 16777216-byte limit at offset 24",
+	},
+	{
+		name: "second record length 4 GB",
+		in: pcapLEMicro + pcapLERecord + `
+			01 00 00 00  # ts_sec
+			00 00 00 00  # ts_usec
+			ff ff ff ff  # incl_len 2^32-1
+			3c 00 00 00  # orig_len 60
+		`,
+		want:   []rec{recMicro},
+		err:    ErrCorrupt,
+		errOff: 44,
+	},
+	{
+		name: "record length MaxRecordLen+1",
+		in: pcapBEMicro + `
+			00 00 00 01  # ts_sec
+			00 00 00 00  # ts_usec
+			01 00 00 01  # incl_len 2^24+1
+			01 00 00 01  # orig_len 2^24+1
+		`,
+		err:    ErrCorrupt,
+		errOff: 24,
+	},
+	{
+		name: "record length MaxRecordLen, cut off",
+		in: pcapBEMicro + `
+			00 00 00 01  # ts_sec
+			00 00 00 00  # ts_usec
+			01 00 00 00  # incl_len 2^24: allowed
+			01 00 00 00  # orig_len 2^24
+			de ad be ef  # only 4 bytes of data
+		`,
+		err:     ErrTruncated,
+		errOff:  24,
+		message: "read test.pcap: file cut off mid-record: 20 of 16777232 bytes present at offset 24",
+	},
+	{
+		name: "cut off mid record header",
+		in: pcapLEMicro + pcapLERecord + `
+			01 00 00 00  # ts_sec
+			00 00 00 00  # ts_usec
+			04 00        # half of incl_len
+		`,
+		want:    []rec{recMicro},
+		err:     ErrTruncated,
+		errOff:  44,
+		message: "read test.pcap: file cut off mid-record: 10 of 16 bytes present at offset 44",
+	},
+	{
+		name: "cut off mid body",
+		in: pcapLEMicro + pcapLERecord + `
+			01 00 00 00  # ts_sec
+			00 00 00 00  # ts_usec
+			08 00 00 00  # incl_len 8
+			08 00 00 00  # orig_len 8
+			01 02 03     # 3 of 8 bytes
+		`,
+		want:   []rec{recMicro},
+		err:    ErrTruncated,
+		errOff: 44,
+	},
+	{
+		name:    "cut off in the file header",
+		in:      `d4 c3 b2 a1 02 00 04 00 00 00`,
+		openErr: ErrTruncated,
+		errOff:  0,
+		message: "read test.pcap: file cut off mid-record: 10 of 24 bytes of the file header present at offset 0",
+	},
+	{
+		name: "unsupported link type 160",
+		in: `
+			d4 c3 b2 a1  # magic, little-endian µs
+			02 00 04 00  # version 2.4
+			00 00 00 00 00 00 00 00  # thiszone, sigfigs
+			ff ff 00 00  # snaplen
+			a0 00 00 00  # link type 160, USER13
+		` + pcapLERecord,
+		openErr: ErrLinkType,
+		errOff:  -1,
+		message: "read test.pcap: unsupported link type 160 (USER13)",
+	},
+}
+
 func TestPcapReader(t *testing.T) {
-	tests := []readerCase{
-		{name: "little-endian µs", in: pcapLEMicro + pcapLERecord, want: []rec{recMicro}},
-		{name: "big-endian µs", in: pcapBEMicro + pcapBERecord, want: []rec{recMicro}},
-		{name: "little-endian ns", in: pcapLENano + pcapLERecord, want: []rec{recNano}},
-		{name: "big-endian ns", in: pcapBENano + pcapBERecord, want: []rec{recNano}},
-		{name: "header only", in: pcapLEMicro},
-		{
-			name: "µs fraction of 1.5 s carried into the seconds",
-			in: pcapLEMicro + `
-				01 00 00 00  # ts_sec 1
-				60 e3 16 00  # ts_usec 1500000
-				00 00 00 00  # incl_len 0
-				00 00 00 00  # orig_len 0
-			`,
-			want: []rec{{ts: 2_500_000_000, link: LinkEthernet}},
-			warn: "carried into the seconds",
-		},
-		{
-			name: "ns fraction of 2^32-1 carried into the seconds",
-			in: pcapBENano + `
-				00 00 00 01  # ts_sec 1
-				ff ff ff ff  # ts_nsec 4294967295
-				00 00 00 00  # incl_len 0
-				00 00 00 00  # orig_len 0
-			`,
-			want: []rec{{ts: 1_000_000_000 + 4_294_967_295, link: LinkEthernet}},
-			warn: "carried into the seconds",
-		},
-		{
-			name: "µs fraction of 2^32-1 carried into the seconds",
-			in: pcapLEMicro + `
-				ff ff ff ff  # ts_sec 2^32-1, unsigned: year 2106
-				ff ff ff ff  # ts_usec 4294967295
-				00 00 00 00  # incl_len 0
-				00 00 00 00  # orig_len 0
-			`,
-			want: []rec{{ts: 4_294_967_295_000_000_000 + 4_294_967_295_000, link: LinkEthernet}},
-			warn: "carried into the seconds",
-		},
-		{
-			name: "version 2.2 read as 2.4",
-			in: `
-				d4 c3 b2 a1  # magic, little-endian µs
-				02 00 02 00  # version 2.2
-				00 00 00 00 00 00 00 00  # thiszone, sigfigs
-				ff ff 00 00  # snaplen
-				01 00 00 00  # Ethernet
-			` + pcapLERecord,
-			want: []rec{recMicro},
-			warn: "pcap version 2.2 read as 2.4",
-		},
-		{
-			name: "FCS bits in the link type field ignored",
-			in: `
-				d4 c3 b2 a1  # magic, little-endian µs
-				02 00 04 00  # version 2.4
-				00 00 00 00 00 00 00 00  # thiszone, sigfigs
-				ff ff 00 00  # snaplen
-				01 00 00 30  # 0x30000001: FCS length 1 (bit 28 and up), link type 1
-			` + pcapLERecord,
-			want: []rec{recMicro},
-			warn: "link type field 0x30000001 has FCS or reserved bits set, read as link type 1",
-		},
-		{
-			name: "snaplen 0 and a longer record",
-			in: `
-				d4 c3 b2 a1  # magic, little-endian µs
-				02 00 04 00  # version 2.4
-				00 00 00 00 00 00 00 00  # thiszone, sigfigs
-				00 00 00 00  # snaplen 0
-				01 00 00 00  # Ethernet
-			` + pcapLERecord,
-			want: []rec{recMicro},
-		},
-		{
-			name: "snaplen 2^32-1",
-			in: `
-				d4 c3 b2 a1  # magic, little-endian µs
-				02 00 04 00  # version 2.4
-				00 00 00 00 00 00 00 00  # thiszone, sigfigs
-				ff ff ff ff  # snaplen 2^32-1
-				01 00 00 00  # Ethernet
-			` + pcapLERecord,
-			want: []rec{recMicro},
-		},
-		{
-			name: "incl_len over orig_len kept as written",
-			in: pcapLEMicro + `
-				01 00 00 00  # ts_sec 1
-				20 a1 07 00  # ts_usec 500000
-				04 00 00 00  # incl_len 4
-				02 00 00 00  # orig_len 2
-				de ad be ef  # data
-			`,
-			want: []rec{{ts: 1_500_000_000, data: "\xde\xad\xbe\xef", wire: 2, link: LinkEthernet}},
-			warn: "4 captured bytes, more than its original length 2",
-		},
-		{
-			name: "zero-length record",
-			in: pcapLEMicro + `
-				01 00 00 00  # ts_sec 1
-				00 00 00 00  # ts_usec 0
-				00 00 00 00  # incl_len 0
-				3c 00 00 00  # orig_len 60
-			` + pcapLERecord,
-			want: []rec{{ts: 1_000_000_000, wire: 60, link: LinkEthernet}, recMicro},
-		},
-		{
-			name: "record length 4 GB",
-			in: pcapLEMicro + `
-				01 00 00 00  # ts_sec
-				00 00 00 00  # ts_usec
-				ff ff ff ff  # incl_len 2^32-1
-				ff ff ff ff  # orig_len 2^32-1
-				de ad be ef  # 4 bytes of data
-			`,
-			err:     ErrCorrupt,
-			errOff:  24,
-			message: "read test.pcap: corrupt capture: record length 4294967295 over the 16777216-byte limit at offset 24",
-		},
-		{
-			name: "second record length 4 GB",
-			in: pcapLEMicro + pcapLERecord + `
-				01 00 00 00  # ts_sec
-				00 00 00 00  # ts_usec
-				ff ff ff ff  # incl_len 2^32-1
-				3c 00 00 00  # orig_len 60
-			`,
-			want:   []rec{recMicro},
-			err:    ErrCorrupt,
-			errOff: 44,
-		},
-		{
-			name: "record length MaxRecordLen+1",
-			in: pcapBEMicro + `
-				00 00 00 01  # ts_sec
-				00 00 00 00  # ts_usec
-				01 00 00 01  # incl_len 2^24+1
-				01 00 00 01  # orig_len 2^24+1
-			`,
-			err:    ErrCorrupt,
-			errOff: 24,
-		},
-		{
-			name: "record length MaxRecordLen, cut off",
-			in: pcapBEMicro + `
-				00 00 00 01  # ts_sec
-				00 00 00 00  # ts_usec
-				01 00 00 00  # incl_len 2^24: allowed
-				01 00 00 00  # orig_len 2^24
-				de ad be ef  # only 4 bytes of data
-			`,
-			err:     ErrTruncated,
-			errOff:  24,
-			message: "read test.pcap: file cut off mid-record: 20 of 16777232 bytes present at offset 24",
-		},
-		{
-			name: "cut off mid record header",
-			in: pcapLEMicro + pcapLERecord + `
-				01 00 00 00  # ts_sec
-				00 00 00 00  # ts_usec
-				04 00        # half of incl_len
-			`,
-			want:    []rec{recMicro},
-			err:     ErrTruncated,
-			errOff:  44,
-			message: "read test.pcap: file cut off mid-record: 10 of 16 bytes present at offset 44",
-		},
-		{
-			name: "cut off mid body",
-			in: pcapLEMicro + pcapLERecord + `
-				01 00 00 00  # ts_sec
-				00 00 00 00  # ts_usec
-				08 00 00 00  # incl_len 8
-				08 00 00 00  # orig_len 8
-				01 02 03     # 3 of 8 bytes
-			`,
-			want:   []rec{recMicro},
-			err:    ErrTruncated,
-			errOff: 44,
-		},
-		{
-			name:    "cut off in the file header",
-			in:      `d4 c3 b2 a1 02 00 04 00 00 00`,
-			openErr: ErrTruncated,
-			errOff:  0,
-			message: "read test.pcap: file cut off mid-record: 10 of 24 bytes of the file header present at offset 0",
-		},
-		{
-			name: "unsupported link type 160",
-			in: `
-				d4 c3 b2 a1  # magic, little-endian µs
-				02 00 04 00  # version 2.4
-				00 00 00 00 00 00 00 00  # thiszone, sigfigs
-				ff ff 00 00  # snaplen
-				a0 00 00 00  # link type 160, USER13
-			` + pcapLERecord,
-			openErr: ErrLinkType,
-			errOff:  -1,
-			message: "read test.pcap: unsupported link type 160 (USER13)",
-		},
-	}
-	runReaderCases(t, "test.pcap", tests)
+	runReaderCases(t, "test.pcap", pcapCases)
 }
 
 // runReaderCases checks each case, giving inputs the name name.

@@ -99,341 +99,343 @@ func pkt(ts int64, link LinkType, iface uint32) rec {
 	return rec{ts: ts, data: "\xde\xad\xbe\xef", wire: 60, link: link, iface: iface}
 }
 
+// pcapngCases are the hand-built inputs of TestPcapngReader, also fuzz seeds.
+var pcapngCases = []readerCase{
+	{name: "little-endian, default µs", in: shbLE + idbLE + epbLE, want: []rec{pkt(1e9, LinkEthernet, 0)}},
+	{name: "big-endian, default µs", in: shbBE + idbBE + epbBE, want: []rec{pkt(1e9, LinkEthernet, 0)}},
+	{name: "section without interfaces or packets", in: shbLE},
+	{
+		name: "if_tsresol 10^-9",
+		in: shbLE + `
+			01 00 00 00  # interface description
+			20 00 00 00  # total length 32
+			01 00 00 00  # Ethernet
+			00 00 00 00  # snaplen
+			09 00 01 00  # if_tsresol, length 1
+			09 00 00 00  # 10^-9, padding
+			00 00 00 00  # opt_endofopt
+			20 00 00 00  # total length 32
+		` + epbLE,
+		want: []rec{pkt(1_000_000, LinkEthernet, 0)},
+	},
+	{
+		name: "if_tsresol 2^-8, big-endian",
+		in: shbBE + `
+			00 00 00 01  # interface description
+			00 00 00 1c  # total length 28
+			00 01 00 00  # Ethernet
+			00 00 00 00  # snaplen
+			00 09 00 01  # if_tsresol, length 1
+			88 00 00 00  # 0x80|8: 2^-8, padding
+			00 00 00 1c  # total length 28
+		` + epbBE,
+		want: []rec{pkt(3_906_250_000_000, LinkEthernet, 0)}, // 10^6/256 s = 3906.25 s
+	},
+	{
+		name: "if_tsoffset 100 s, with a comment option before it",
+		in: shbLE + `
+			01 00 00 00  # interface description
+			28 00 00 00  # total length 40
+			01 00 00 00  # Ethernet
+			00 00 00 00  # snaplen
+			01 00 03 00  # opt_comment, length 3
+			61 62 63 00  # "abc", padding
+			0e 00 08 00  # if_tsoffset, length 8
+			64 00 00 00 00 00 00 00  # 100 s
+			28 00 00 00  # total length 40
+		` + epbLE,
+		want: []rec{pkt(101e9, LinkEthernet, 0)},
+	},
+	{
+		name: "if_tsoffset -1 s",
+		in: shbLE + `
+			01 00 00 00  # interface description
+			20 00 00 00  # total length 32
+			01 00 00 00  # Ethernet
+			00 00 00 00  # snaplen
+			0e 00 08 00  # if_tsoffset, length 8
+			ff ff ff ff ff ff ff ff  # -1 s
+			20 00 00 00  # total length 32
+		` + epbLE,
+		want: []rec{pkt(0, LinkEthernet, 0)},
+	},
+	{
+		name: "option running past the block end",
+		in: shbLE + `
+			01 00 00 00  # interface description
+			1c 00 00 00  # total length 28
+			01 00 00 00  # Ethernet
+			00 00 00 00  # snaplen
+			09 00 08 00  # if_tsresol claiming 8 bytes
+			09 00 00 00  # only 4 left
+			1c 00 00 00  # total length 28
+		` + epbLE,
+		want: []rec{pkt(1e9, LinkEthernet, 0)},
+		warn: "run past its end",
+	},
+	{
+		name: "two sections, big- then little-endian, interfaces reset",
+		in: shbBE + idbBE + epbBE + shbLE + `
+			01 00 00 00  # interface description
+			14 00 00 00  # total length 20
+			71 00 00 00  # link type 113 (Linux SLL)
+			00 00 00 00  # snaplen
+			14 00 00 00  # total length 20
+		` + epbLE,
+		want: []rec{pkt(1e9, LinkEthernet, 0), pkt(1e9, LinkSLL, 0)},
+	},
+	{
+		name:    "interface of a previous section",
+		in:      shbLE + idbLE + idbLE + epb1LE + shbLE + idbLE + epb1LE,
+		want:    []rec{pkt(1e9, LinkEthernet, 1)},
+		err:     ErrCorrupt,
+		errOff:  28 + 20 + 20 + 36 + 28 + 20,
+		message: "read test.pcapng: corrupt capture: packet for interface 1 of a section with 1 at offset 152",
+	},
+	{
+		name:   "packet before any interface",
+		in:     shbLE + epbLE,
+		err:    ErrCorrupt,
+		errOff: 28,
+	},
+	{
+		name:   "simple packet before any interface",
+		in:     shbLE + spbLE,
+		err:    ErrCorrupt,
+		errOff: 28,
+	},
+	{
+		name: "simple packet blocks: previous timestamp, length from snaplen and body",
+		in: shbLE + `
+			01 00 00 00  # interface description
+			14 00 00 00  # total length 20
+			01 00 00 00  # Ethernet
+			03 00 00 00  # snaplen 3
+			14 00 00 00  # total length 20
+		` + spbLE + epbLE + spbLE + `
+			03 00 00 00  # simple packet
+			14 00 00 00  # total length 20
+			02 00 00 00  # original length 2
+			de ad 00 00  # data, padding
+			14 00 00 00  # total length 20
+		`,
+		want: []rec{
+			{ts: 0, data: "\xde\xad\xbe", wire: 60, link: LinkEthernet},   // no previous record
+			pkt(1e9, LinkEthernet, 0),                                     // EPB: captured length 4 despite snaplen 3
+			{ts: 1e9, data: "\xde\xad\xbe", wire: 60, link: LinkEthernet}, // snaplen 3
+			{ts: 1e9, data: "\xde\xad", wire: 2, link: LinkEthernet},      // original length 2
+		},
+		warn: "simple packet blocks carry no timestamp",
+	},
+	{
+		name: "simple packet longer than its block",
+		in: shbLE + idbLE + `
+			03 00 00 00  # simple packet
+			14 00 00 00  # total length 20
+			e8 03 00 00  # original length 1000
+			de ad be ef  # 4 bytes of data
+			14 00 00 00  # total length 20
+		`,
+		want: []rec{{ts: 0, data: "\xde\xad\xbe\xef", wire: 1000, link: LinkEthernet}},
+		warn: "simple packet blocks carry no timestamp",
+	},
+	{
+		name: "obsolete packet block",
+		in: shbLE + idbLE + idbLE + `
+			02 00 00 00  # block type: packet (obsolete)
+			24 00 00 00  # total length 36
+			01 00        # interface 1
+			00 00        # drops count
+			00 00 00 00  # timestamp, upper 32 bits
+			40 42 0f 00  # timestamp, lower 32 bits: 10^6 µs
+			04 00 00 00  # captured length 4
+			3c 00 00 00  # original length 60
+			de ad be ef  # data
+			24 00 00 00  # total length 36
+		`,
+		want: []rec{pkt(1e9, LinkEthernet, 1)},
+	},
+	{
+		name: "skipped blocks: name resolution, statistics, custom, unknown",
+		in: shbLE + idbLE + `
+			04 00 00 00  # name resolution
+			10 00 00 00  # total length 16
+			00 00 00 00  # nrb_record_end
+			10 00 00 00  # total length 16
+			05 00 00 00  # interface statistics
+			18 00 00 00  # total length 24
+			07 00 00 00  # interface 7: not checked, the block is skipped
+			00 00 00 00 00 00 00 00  # timestamp
+			18 00 00 00  # total length 24
+			ad 0b 00 00  # custom block 0x00000bad
+			14 00 00 00  # total length 20
+			7b 00 00 00  # private enterprise number 123
+			01 02 03 04  # custom data
+			14 00 00 00  # total length 20
+			78 56 34 12  # unknown block type 0x12345678
+			0c 00 00 00  # total length 12
+			0c 00 00 00  # total length 12
+		` + epbLE,
+		want: []rec{pkt(1e9, LinkEthernet, 0)},
+	},
+	{
+		name: "captured length larger than the block",
+		in: shbLE + idbLE + `
+			06 00 00 00  # enhanced packet
+			24 00 00 00  # total length 36
+			00 00 00 00  # interface 0
+			00 00 00 00 40 42 0f 00  # timestamp
+			08 00 00 00  # captured length 8
+			3c 00 00 00  # original length 60
+			de ad be ef  # 4 bytes of data
+			24 00 00 00  # total length 36
+		`,
+		err:     ErrCorrupt,
+		errOff:  48,
+		message: "read test.pcapng: corrupt capture: captured length 8 larger than the 4-byte block body at offset 48",
+	},
+	{
+		name: "block length 4 GB",
+		in: shbLE + idbLE + epbLE + `
+			06 00 00 00  # enhanced packet
+			fc ff ff ff  # total length 2^32-4, a multiple of 4
+			00 00 00 00  # interface 0
+		`,
+		want:    []rec{pkt(1e9, LinkEthernet, 0)},
+		err:     ErrCorrupt,
+		errOff:  84,
+		message: "read test.pcapng: corrupt capture: block of type 0x6 with a lying length of 4294967292 bytes at offset 84",
+	},
+	{
+		name: "block length 8",
+		in: shbLE + idbLE + `
+			06 00 00 00  # enhanced packet
+			08 00 00 00  # total length 8: less than type, two lengths
+			08 00 00 00  # trailing length
+		` + epbLE,
+		err:    ErrCorrupt,
+		errOff: 48,
+	},
+	{
+		name: "block length not a multiple of 4",
+		in: shbLE + idbLE + `
+			05 00 00 00  # interface statistics
+			0d 00 00 00  # total length 13
+			00 00 00 00 00
+		`,
+		err:    ErrCorrupt,
+		errOff: 48,
+	},
+	{
+		name: "trailing length mismatch",
+		in: shbLE + idbLE + `
+			06 00 00 00  # enhanced packet
+			24 00 00 00  # total length 36
+			00 00 00 00  # interface 0
+			00 00 00 00 40 42 0f 00  # timestamp
+			04 00 00 00  # captured length 4
+			3c 00 00 00  # original length 60
+			de ad be ef  # data
+			28 00 00 00  # trailing length 40
+		`,
+		err:     ErrCorrupt,
+		errOff:  48,
+		message: "read test.pcapng: corrupt capture: block of type 0x6 with a length of 36 bytes and a trailing length of 40 at offset 48",
+	},
+	{
+		name: "section header with a bad byte-order magic",
+		in: shbLE + idbLE + epbLE + `
+			0a 0d 0d 0a  # section header
+			1c 00 00 00  # total length 28
+			11 22 33 44  # no byte-order magic
+		`,
+		want:   []rec{pkt(1e9, LinkEthernet, 0)},
+		err:    ErrCorrupt,
+		errOff: 84,
+	},
+	{
+		name: "section header too short",
+		in: shbLE + idbLE + `
+			0a 0d 0d 0a  # section header
+			10 00 00 00  # total length 16
+			4d 3c 2b 1a  # byte-order magic
+			10 00 00 00  # total length 16
+		`,
+		err:    ErrCorrupt,
+		errOff: 48,
+	},
+	{
+		name:    "cut off mid block",
+		in:      shbLE + idbLE + epbLE + `06 00 00 00 24 00 00 00 00 00 00 00 00 00`,
+		want:    []rec{pkt(1e9, LinkEthernet, 0)},
+		err:     ErrTruncated,
+		errOff:  84,
+		message: "read test.pcapng: file cut off mid-record: 14 of 36 bytes present at offset 84",
+	},
+	{
+		name:   "cut off mid block header",
+		in:     shbLE + idbLE + epbLE + `06 00 00 00 24 00`,
+		want:   []rec{pkt(1e9, LinkEthernet, 0)},
+		err:    ErrTruncated,
+		errOff: 84,
+	},
+	{
+		name:    "cut off in the first section header",
+		in:      `0a 0d 0d 0a 1c 00 00 00 4d 3c 2b 1a 01 00`,
+		openErr: ErrTruncated,
+		errOff:  0,
+	},
+	{
+		name:    "no byte-order magic: not pcapng",
+		in:      `0a 0d 0d 0a 1c 00 00 00 61 62 63 64`,
+		openErr: ErrNotCapture,
+		errOff:  -1,
+	},
+	{
+		name: "section version 2.0 read as 1.0",
+		in: `
+			0a 0d 0d 0a  # section header
+			1c 00 00 00  # total length 28
+			4d 3c 2b 1a  # byte-order magic
+			02 00 00 00  # version 2.0
+			ff ff ff ff ff ff ff ff  # section length
+			1c 00 00 00  # total length 28
+		` + idbLE + epbLE,
+		want: []rec{pkt(1e9, LinkEthernet, 0)},
+		warn: "section at offset 0 has version 2.0, read as 1.0",
+	},
+	{
+		name:    "only interface unsupported",
+		in:      shbLE + idb271LE + epbLE,
+		openErr: ErrLinkType,
+		errOff:  -1,
+		message: "read test.pcapng: unsupported link type 271 (VSOCK)",
+	},
+	{
+		name:    "only interface unsupported, no packets",
+		in:      shbLE + idb271LE,
+		openErr: ErrLinkType,
+		errOff:  -1,
+	},
+	{
+		name: "one of two interfaces unsupported: its packets returned",
+		in:   shbLE + idb271LE + idbLE + epbLE + epb1LE,
+		want: []rec{pkt(1e9, 271, 0), pkt(1e9, LinkEthernet, 1)},
+	},
+	{
+		name: "unsupported interface, then a section with another one",
+		in:   shbLE + idb271LE + epbLE + shbBE + idbBE + epbBE,
+		want: []rec{pkt(1e9, 271, 0), pkt(1e9, LinkEthernet, 0)},
+	},
+	{
+		name: "supported interface, then a section with only an unsupported one",
+		in:   shbLE + idbLE + epbLE + shbLE + idb271LE + epbLE,
+		want: []rec{pkt(1e9, LinkEthernet, 0), pkt(1e9, 271, 0)},
+	},
+}
+
 func TestPcapngReader(t *testing.T) {
-	tests := []readerCase{
-		{name: "little-endian, default µs", in: shbLE + idbLE + epbLE, want: []rec{pkt(1e9, LinkEthernet, 0)}},
-		{name: "big-endian, default µs", in: shbBE + idbBE + epbBE, want: []rec{pkt(1e9, LinkEthernet, 0)}},
-		{name: "section without interfaces or packets", in: shbLE},
-		{
-			name: "if_tsresol 10^-9",
-			in: shbLE + `
-				01 00 00 00  # interface description
-				20 00 00 00  # total length 32
-				01 00 00 00  # Ethernet
-				00 00 00 00  # snaplen
-				09 00 01 00  # if_tsresol, length 1
-				09 00 00 00  # 10^-9, padding
-				00 00 00 00  # opt_endofopt
-				20 00 00 00  # total length 32
-			` + epbLE,
-			want: []rec{pkt(1_000_000, LinkEthernet, 0)},
-		},
-		{
-			name: "if_tsresol 2^-8, big-endian",
-			in: shbBE + `
-				00 00 00 01  # interface description
-				00 00 00 1c  # total length 28
-				00 01 00 00  # Ethernet
-				00 00 00 00  # snaplen
-				00 09 00 01  # if_tsresol, length 1
-				88 00 00 00  # 0x80|8: 2^-8, padding
-				00 00 00 1c  # total length 28
-			` + epbBE,
-			want: []rec{pkt(3_906_250_000_000, LinkEthernet, 0)}, // 10^6/256 s = 3906.25 s
-		},
-		{
-			name: "if_tsoffset 100 s, with a comment option before it",
-			in: shbLE + `
-				01 00 00 00  # interface description
-				28 00 00 00  # total length 40
-				01 00 00 00  # Ethernet
-				00 00 00 00  # snaplen
-				01 00 03 00  # opt_comment, length 3
-				61 62 63 00  # "abc", padding
-				0e 00 08 00  # if_tsoffset, length 8
-				64 00 00 00 00 00 00 00  # 100 s
-				28 00 00 00  # total length 40
-			` + epbLE,
-			want: []rec{pkt(101e9, LinkEthernet, 0)},
-		},
-		{
-			name: "if_tsoffset -1 s",
-			in: shbLE + `
-				01 00 00 00  # interface description
-				20 00 00 00  # total length 32
-				01 00 00 00  # Ethernet
-				00 00 00 00  # snaplen
-				0e 00 08 00  # if_tsoffset, length 8
-				ff ff ff ff ff ff ff ff  # -1 s
-				20 00 00 00  # total length 32
-			` + epbLE,
-			want: []rec{pkt(0, LinkEthernet, 0)},
-		},
-		{
-			name: "option running past the block end",
-			in: shbLE + `
-				01 00 00 00  # interface description
-				1c 00 00 00  # total length 28
-				01 00 00 00  # Ethernet
-				00 00 00 00  # snaplen
-				09 00 08 00  # if_tsresol claiming 8 bytes
-				09 00 00 00  # only 4 left
-				1c 00 00 00  # total length 28
-			` + epbLE,
-			want: []rec{pkt(1e9, LinkEthernet, 0)},
-			warn: "run past its end",
-		},
-		{
-			name: "two sections, big- then little-endian, interfaces reset",
-			in: shbBE + idbBE + epbBE + shbLE + `
-				01 00 00 00  # interface description
-				14 00 00 00  # total length 20
-				71 00 00 00  # link type 113 (Linux SLL)
-				00 00 00 00  # snaplen
-				14 00 00 00  # total length 20
-			` + epbLE,
-			want: []rec{pkt(1e9, LinkEthernet, 0), pkt(1e9, LinkSLL, 0)},
-		},
-		{
-			name:    "interface of a previous section",
-			in:      shbLE + idbLE + idbLE + epb1LE + shbLE + idbLE + epb1LE,
-			want:    []rec{pkt(1e9, LinkEthernet, 1)},
-			err:     ErrCorrupt,
-			errOff:  28 + 20 + 20 + 36 + 28 + 20,
-			message: "read test.pcapng: corrupt capture: packet for interface 1 of a section with 1 at offset 152",
-		},
-		{
-			name:   "packet before any interface",
-			in:     shbLE + epbLE,
-			err:    ErrCorrupt,
-			errOff: 28,
-		},
-		{
-			name:   "simple packet before any interface",
-			in:     shbLE + spbLE,
-			err:    ErrCorrupt,
-			errOff: 28,
-		},
-		{
-			name: "simple packet blocks: previous timestamp, length from snaplen and body",
-			in: shbLE + `
-				01 00 00 00  # interface description
-				14 00 00 00  # total length 20
-				01 00 00 00  # Ethernet
-				03 00 00 00  # snaplen 3
-				14 00 00 00  # total length 20
-			` + spbLE + epbLE + spbLE + `
-				03 00 00 00  # simple packet
-				14 00 00 00  # total length 20
-				02 00 00 00  # original length 2
-				de ad 00 00  # data, padding
-				14 00 00 00  # total length 20
-			`,
-			want: []rec{
-				{ts: 0, data: "\xde\xad\xbe", wire: 60, link: LinkEthernet},   // no previous record
-				pkt(1e9, LinkEthernet, 0),                                     // EPB: captured length 4 despite snaplen 3
-				{ts: 1e9, data: "\xde\xad\xbe", wire: 60, link: LinkEthernet}, // snaplen 3
-				{ts: 1e9, data: "\xde\xad", wire: 2, link: LinkEthernet},      // original length 2
-			},
-			warn: "simple packet blocks carry no timestamp",
-		},
-		{
-			name: "simple packet longer than its block",
-			in: shbLE + idbLE + `
-				03 00 00 00  # simple packet
-				14 00 00 00  # total length 20
-				e8 03 00 00  # original length 1000
-				de ad be ef  # 4 bytes of data
-				14 00 00 00  # total length 20
-			`,
-			want: []rec{{ts: 0, data: "\xde\xad\xbe\xef", wire: 1000, link: LinkEthernet}},
-			warn: "simple packet blocks carry no timestamp",
-		},
-		{
-			name: "obsolete packet block",
-			in: shbLE + idbLE + idbLE + `
-				02 00 00 00  # block type: packet (obsolete)
-				24 00 00 00  # total length 36
-				01 00        # interface 1
-				00 00        # drops count
-				00 00 00 00  # timestamp, upper 32 bits
-				40 42 0f 00  # timestamp, lower 32 bits: 10^6 µs
-				04 00 00 00  # captured length 4
-				3c 00 00 00  # original length 60
-				de ad be ef  # data
-				24 00 00 00  # total length 36
-			`,
-			want: []rec{pkt(1e9, LinkEthernet, 1)},
-		},
-		{
-			name: "skipped blocks: name resolution, statistics, custom, unknown",
-			in: shbLE + idbLE + `
-				04 00 00 00  # name resolution
-				10 00 00 00  # total length 16
-				00 00 00 00  # nrb_record_end
-				10 00 00 00  # total length 16
-				05 00 00 00  # interface statistics
-				18 00 00 00  # total length 24
-				07 00 00 00  # interface 7: not checked, the block is skipped
-				00 00 00 00 00 00 00 00  # timestamp
-				18 00 00 00  # total length 24
-				ad 0b 00 00  # custom block 0x00000bad
-				14 00 00 00  # total length 20
-				7b 00 00 00  # private enterprise number 123
-				01 02 03 04  # custom data
-				14 00 00 00  # total length 20
-				78 56 34 12  # unknown block type 0x12345678
-				0c 00 00 00  # total length 12
-				0c 00 00 00  # total length 12
-			` + epbLE,
-			want: []rec{pkt(1e9, LinkEthernet, 0)},
-		},
-		{
-			name: "captured length larger than the block",
-			in: shbLE + idbLE + `
-				06 00 00 00  # enhanced packet
-				24 00 00 00  # total length 36
-				00 00 00 00  # interface 0
-				00 00 00 00 40 42 0f 00  # timestamp
-				08 00 00 00  # captured length 8
-				3c 00 00 00  # original length 60
-				de ad be ef  # 4 bytes of data
-				24 00 00 00  # total length 36
-			`,
-			err:     ErrCorrupt,
-			errOff:  48,
-			message: "read test.pcapng: corrupt capture: captured length 8 larger than the 4-byte block body at offset 48",
-		},
-		{
-			name: "block length 4 GB",
-			in: shbLE + idbLE + epbLE + `
-				06 00 00 00  # enhanced packet
-				fc ff ff ff  # total length 2^32-4, a multiple of 4
-				00 00 00 00  # interface 0
-			`,
-			want:    []rec{pkt(1e9, LinkEthernet, 0)},
-			err:     ErrCorrupt,
-			errOff:  84,
-			message: "read test.pcapng: corrupt capture: block of type 0x6 with a lying length of 4294967292 bytes at offset 84",
-		},
-		{
-			name: "block length 8",
-			in: shbLE + idbLE + `
-				06 00 00 00  # enhanced packet
-				08 00 00 00  # total length 8: less than type, two lengths
-				08 00 00 00  # trailing length
-			` + epbLE,
-			err:    ErrCorrupt,
-			errOff: 48,
-		},
-		{
-			name: "block length not a multiple of 4",
-			in: shbLE + idbLE + `
-				05 00 00 00  # interface statistics
-				0d 00 00 00  # total length 13
-				00 00 00 00 00
-			`,
-			err:    ErrCorrupt,
-			errOff: 48,
-		},
-		{
-			name: "trailing length mismatch",
-			in: shbLE + idbLE + `
-				06 00 00 00  # enhanced packet
-				24 00 00 00  # total length 36
-				00 00 00 00  # interface 0
-				00 00 00 00 40 42 0f 00  # timestamp
-				04 00 00 00  # captured length 4
-				3c 00 00 00  # original length 60
-				de ad be ef  # data
-				28 00 00 00  # trailing length 40
-			`,
-			err:     ErrCorrupt,
-			errOff:  48,
-			message: "read test.pcapng: corrupt capture: block of type 0x6 with a length of 36 bytes and a trailing length of 40 at offset 48",
-		},
-		{
-			name: "section header with a bad byte-order magic",
-			in: shbLE + idbLE + epbLE + `
-				0a 0d 0d 0a  # section header
-				1c 00 00 00  # total length 28
-				11 22 33 44  # no byte-order magic
-			`,
-			want:   []rec{pkt(1e9, LinkEthernet, 0)},
-			err:    ErrCorrupt,
-			errOff: 84,
-		},
-		{
-			name: "section header too short",
-			in: shbLE + idbLE + `
-				0a 0d 0d 0a  # section header
-				10 00 00 00  # total length 16
-				4d 3c 2b 1a  # byte-order magic
-				10 00 00 00  # total length 16
-			`,
-			err:    ErrCorrupt,
-			errOff: 48,
-		},
-		{
-			name:    "cut off mid block",
-			in:      shbLE + idbLE + epbLE + `06 00 00 00 24 00 00 00 00 00 00 00 00 00`,
-			want:    []rec{pkt(1e9, LinkEthernet, 0)},
-			err:     ErrTruncated,
-			errOff:  84,
-			message: "read test.pcapng: file cut off mid-record: 14 of 36 bytes present at offset 84",
-		},
-		{
-			name:   "cut off mid block header",
-			in:     shbLE + idbLE + epbLE + `06 00 00 00 24 00`,
-			want:   []rec{pkt(1e9, LinkEthernet, 0)},
-			err:    ErrTruncated,
-			errOff: 84,
-		},
-		{
-			name:    "cut off in the first section header",
-			in:      `0a 0d 0d 0a 1c 00 00 00 4d 3c 2b 1a 01 00`,
-			openErr: ErrTruncated,
-			errOff:  0,
-		},
-		{
-			name:    "no byte-order magic: not pcapng",
-			in:      `0a 0d 0d 0a 1c 00 00 00 61 62 63 64`,
-			openErr: ErrNotCapture,
-			errOff:  -1,
-		},
-		{
-			name: "section version 2.0 read as 1.0",
-			in: `
-				0a 0d 0d 0a  # section header
-				1c 00 00 00  # total length 28
-				4d 3c 2b 1a  # byte-order magic
-				02 00 00 00  # version 2.0
-				ff ff ff ff ff ff ff ff  # section length
-				1c 00 00 00  # total length 28
-			` + idbLE + epbLE,
-			want: []rec{pkt(1e9, LinkEthernet, 0)},
-			warn: "section at offset 0 has version 2.0, read as 1.0",
-		},
-		{
-			name:    "only interface unsupported",
-			in:      shbLE + idb271LE + epbLE,
-			openErr: ErrLinkType,
-			errOff:  -1,
-			message: "read test.pcapng: unsupported link type 271 (VSOCK)",
-		},
-		{
-			name:    "only interface unsupported, no packets",
-			in:      shbLE + idb271LE,
-			openErr: ErrLinkType,
-			errOff:  -1,
-		},
-		{
-			name: "one of two interfaces unsupported: its packets returned",
-			in:   shbLE + idb271LE + idbLE + epbLE + epb1LE,
-			want: []rec{pkt(1e9, 271, 0), pkt(1e9, LinkEthernet, 1)},
-		},
-		{
-			name: "unsupported interface, then a section with another one",
-			in:   shbLE + idb271LE + epbLE + shbBE + idbBE + epbBE,
-			want: []rec{pkt(1e9, 271, 0), pkt(1e9, LinkEthernet, 0)},
-		},
-		{
-			name: "supported interface, then a section with only an unsupported one",
-			in:   shbLE + idbLE + epbLE + shbLE + idb271LE + epbLE,
-			want: []rec{pkt(1e9, LinkEthernet, 0), pkt(1e9, 271, 0)},
-		},
-	}
-	runReaderCases(t, "test.pcapng", tests)
+	runReaderCases(t, "test.pcapng", pcapngCases)
 }
 
 // wrapMul and wrapAdd compute modulo 2^64 at run time, where constant
