@@ -1,7 +1,7 @@
 package extract
 
 import (
-	"math/big"
+	"math"
 	"math/bits"
 )
 
@@ -13,23 +13,14 @@ const exactLimit = 1 << 53
 // nearest float64 (float64(ns)/1e9 would round twice for Unix times, which
 // exceed 2^53 ns).
 func Seconds(ns int64) float64 {
-	if ns > -exactLimit && ns < exactLimit {
-		return float64(ns) / 1e9
+	if ns < 0 {
+		return -divRound(0, uint64(-ns), 1e9)
 	}
-	f, _ := new(big.Rat).SetFrac64(ns, 1e9).Float64()
-	return f
+	return divRound(0, uint64(ns), 1e9)
 }
 
 // Ratio returns a / b rounded once to the nearest float64; b must not be 0.
-func Ratio(a, b uint64) float64 {
-	if a < exactLimit && b < exactLimit {
-		return float64(a) / float64(b)
-	}
-	x := new(big.Int).SetUint64(a)
-	y := new(big.Int).SetUint64(b)
-	f, _ := new(big.Rat).SetFrac(x, y).Float64()
-	return f
-}
+func Ratio(a, b uint64) float64 { return divRound(0, a, b) }
 
 // PerSecond returns n / (ns / 1e9), rounded once, or n itself when ns is 0
 // (flow-meta.md §4: a rate over zero duration is the total).
@@ -38,13 +29,7 @@ func PerSecond(n uint64, ns int64) float64 {
 		return Ratio(n, 1)
 	}
 	hi, lo := bits.Mul64(n, 1e9)
-	if hi == 0 {
-		return Ratio(lo, uint64(ns))
-	}
-	x := new(big.Int).SetUint64(hi)
-	x.Lsh(x, 64).Or(x, new(big.Int).SetUint64(lo))
-	f, _ := new(big.Rat).SetFrac(x, big.NewInt(ns)).Float64()
-	return f
+	return divRound(hi, lo, uint64(ns))
 }
 
 // FwdRatio is the contract's fwd / bwd ratio: fwd itself when bwd is 0, and
@@ -55,3 +40,86 @@ func FwdRatio(fwd, bwd uint64) float64 {
 	}
 	return Ratio(fwd, bwd)
 }
+
+// divRound returns the float64 nearest to the 128-bit a = hi·2^64 + lo
+// divided by b > 0, ties to even. The float quotient is within two ulps of
+// the exact one; it and its neighbours d = m·2^e are compared exactly:
+// |m·b·2^(e+S) − a·2^S| in 192-bit integers, with S making every exponent
+// non-negative.
+func divRound(hi, lo, b uint64) float64 {
+	if hi == 0 && lo < exactLimit && b < exactLimit {
+		return float64(lo) / float64(b)
+	}
+	c := (float64(hi)*0x1p64 + float64(lo)) / float64(b)
+	up, down := math.Inf(1), 0.0
+	cands := [5]float64{math.Nextafter(math.Nextafter(c, down), down), math.Nextafter(c, down), c, math.Nextafter(c, up), math.Nextafter(math.Nextafter(c, up), up)}
+	var ms [5]uint64
+	var es [5]int
+	minE := 0
+	for i, d := range cands {
+		fr, exp := math.Frexp(d) // d = fr·2^exp, fr in [0.5, 1)
+		ms[i], es[i] = uint64(fr*0x1p53), exp-53
+		minE = min(minE, es[i])
+	}
+	S := -minE
+	abits := bits.Len64(lo)
+	if hi != 0 {
+		abits = 64 + bits.Len64(hi)
+	}
+	if abits+S > 190 {
+		return c // unreachable for uint64 inputs; c is within an ulp
+	}
+	y2, y1, y0 := shl192(0, hi, lo, uint(S))
+	best, bestErr := c, cmpErr{^uint64(0), 0, 0}
+	for i, d := range cands {
+		if d < 0 || math.IsInf(d, 0) || es[i]+S > 60 {
+			continue
+		}
+		p1, p0 := bits.Mul64(ms[i], b)
+		x2, x1, x0 := shl192(0, p1, p0, uint(es[i]+S))
+		var e cmpErr
+		if x2 > y2 || (x2 == y2 && (x1 > y1 || (x1 == y1 && x0 >= y0))) {
+			e = sub192(x2, x1, x0, y2, y1, y0)
+		} else {
+			e = sub192(y2, y1, y0, x2, x1, x0)
+		}
+		if e.less(bestErr) || (e == bestErr && evenMantissa(d)) {
+			best, bestErr = d, e
+		}
+	}
+	return best
+}
+
+// cmpErr is a 192-bit magnitude.
+type cmpErr struct{ w2, w1, w0 uint64 }
+
+func (x cmpErr) less(y cmpErr) bool {
+	if x.w2 != y.w2 {
+		return x.w2 < y.w2
+	}
+	if x.w1 != y.w1 {
+		return x.w1 < y.w1
+	}
+	return x.w0 < y.w0
+}
+
+// shl192 shifts a 192-bit number left by s < 192 bits.
+func shl192(a2, a1, a0 uint64, s uint) (uint64, uint64, uint64) {
+	for s >= 64 {
+		a2, a1, a0 = a1, a0, 0
+		s -= 64
+	}
+	if s == 0 {
+		return a2, a1, a0
+	}
+	return a2<<s | a1>>(64-s), a1<<s | a0>>(64-s), a0 << s
+}
+
+func sub192(a2, a1, a0, b2, b1, b0 uint64) cmpErr {
+	r0, c := bits.Sub64(a0, b0, 0)
+	r1, c := bits.Sub64(a1, b1, c)
+	r2, _ := bits.Sub64(a2, b2, c)
+	return cmpErr{r2, r1, r0}
+}
+
+func evenMantissa(d float64) bool { return math.Float64bits(d)&1 == 0 }

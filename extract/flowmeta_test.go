@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"math/big"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 )
@@ -104,4 +107,33 @@ func TestFloatConversions(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
+}
+
+// TestDivRoundAgainstBig checks the exact integer rounding against
+// math/big's correctly rounded rational conversion.
+func TestDivRoundAgainstBig(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	check := func(hi, lo, b uint64) {
+		num := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+		num.Or(num, new(big.Int).SetUint64(lo))
+		want, _ := new(big.Rat).SetFrac(num, new(big.Int).SetUint64(b)).Float64()
+		if got := divRound(hi, lo, b); got != want {
+			t.Fatalf("divRound(%d, %d, %d) = %v, want %v", hi, lo, b, got, want)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		switch i % 4 {
+		case 0: // Unix nanoseconds over 1e9
+			check(0, 1_500_000_000_000_000_000+r.Uint64N(1<<60), 1e9)
+		case 1: // rates: n·1e9 over a duration
+			hi, lo := bits.Mul64(r.Uint64N(1<<40), 1e9)
+			check(hi, lo, 1+r.Uint64N(1<<50))
+		case 2:
+			check(0, r.Uint64(), 1+r.Uint64N(1<<20))
+		case 3:
+			check(r.Uint64N(1<<20), r.Uint64(), 1+r.Uint64())
+		}
+	}
+	check(0, 1704067200123456789, 1e9)
+	check(0, 1<<62, 1)
 }
