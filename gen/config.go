@@ -40,7 +40,8 @@ type Config struct {
 	// ConcurrentFlows is the number of flows open at once. Flows start
 	// during a ramp of about twice as many packets; after that, when a flow
 	// sends its last packet, the next packet that is not a SYN-flood packet
-	// starts a new flow, so the count stays at ConcurrentFlows.
+	// starts a new flow, so the count stays at ConcurrentFlows. Each costs
+	// about 180 bytes of memory.
 	ConcurrentFlows int
 	// IPv6Fraction is the probability, in [0, 1], that a flow uses IPv6.
 	IPv6Fraction float64
@@ -54,6 +55,9 @@ type Config struct {
 	// follow a Pareto law shifted to each kind's minimum (7 packets for TCP,
 	// 2 for UDP and ICMP): most flows are a few packets long, a few are very
 	// long. A kind whose minimum exceeds the mean keeps to its minimum.
+	// Each flow slot sends about Packets/ConcurrentFlows packets in all, and
+	// the flows open at the end are cut, so a capture whose slots send few
+	// packets holds shorter flows than this mean.
 	MeanFlowPackets float64
 	// FlowLengthTail is the shape α of the Pareto law, above 1. The smaller,
 	// the heavier the tail: 1.5 gives an infinite variance, only tamed by
