@@ -23,7 +23,9 @@ type Stats struct {
 	Unfinished int64
 	// MaxConcurrent is the largest number of flows active at one packet,
 	// a flow being active from its first packet to its last one inclusive,
-	// as the capture shows them.
+	// as the capture shows them. It reaches Config.ConcurrentFlows once the
+	// ramp is over, plus one while a SYN-flood packet (a flow of its own)
+	// is sent.
 	MaxConcurrent int64
 	// First and Last are the timestamps of the first and last packets, in
 	// nanoseconds since the Unix epoch.
