@@ -1,0 +1,67 @@
+package jj
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jjflow/jj/gen"
+	"github.com/jjflow/jj/output"
+)
+
+// runCSV runs the pipeline with the given worker count and returns the CSV.
+func runCSV(t testing.TB, cfg Config, workers int, inputs ...string) []byte {
+	t.Helper()
+	cfg.Workers = workers
+	p := NewPipeline(cfg)
+	schema, err := p.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := output.NewWriter("csv", &buf, schema)
+	if _, err := p.Run(inputs, w); err != nil {
+		if _, ok := err.(*InputError); !ok {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// The output is byte-identical whatever the number of workers: on every
+// shipped capture and on a generated capture with many interleaved flows,
+// timeouts that split flows and sweeps that end quiet ones.
+func TestWorkersDeterminism(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gen.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 60000, 3000, 7
+	st, err := gen.Write(f, gc, gen.FormatPcap)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := [][]string{{path}, {"testdata/captures"}}
+	cfgs := map[string]Config{"default": DefaultConfig()}
+	short := DefaultConfig()
+	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
+	cfgs["short timeouts"] = short
+	for name, cfg := range cfgs {
+		for _, in := range inputs {
+			one := runCSV(t, cfg, 1, in...)
+			if n := bytes.Count(one, []byte("\n")) - 1; name == "default" && in[0] == path && n != int(st.Flows) {
+				t.Errorf("%s: %d flows, generator made %d", in[0], n, st.Flows)
+			}
+			for _, w := range []int{2, 3, 8} {
+				if got := runCSV(t, cfg, w, in...); !bytes.Equal(got, one) {
+					t.Errorf("%s, %s: output with %d workers differs from 1 worker", name, in[0], w)
+				}
+			}
+		}
+	}
+}
