@@ -99,6 +99,7 @@ const (
 // entry is the table's core per-flow state.
 type entry struct {
 	key         Key
+	hash        uint32 // hashKey(&key)
 	first, last int64  // earliest and latest timestamps
 	startIdx    uint64 // input position of the first packet
 	lastIdx     uint64 // input position of the latest packet (LRU order)
@@ -131,7 +132,7 @@ type Table struct {
 	sink  Sink
 	out   *output.Batch
 
-	index map[Key]uint32
+	index index
 	slots []entry
 	free  []uint32
 	lists [2]struct{ head, tail int32 }
@@ -170,7 +171,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		bases:    bases,
 		sink:     sink,
 		out:      output.NewBatch(schema),
-		index:    make(map[Key]uint32),
+		index:    newIndex(),
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
@@ -204,14 +205,15 @@ func (t *Table) Add(idx uint64) error {
 		t.maxTS = p.Timestamp
 	}
 	k, srcIsA := makeKey(p)
-	slot, ok := t.index[k]
+	h := hashKey(&k)
+	slot, ok := t.index.find(&k, h, t.slots)
 	if ok && t.ends(&t.slots[slot], p) {
 		t.end(slot)
 		ok = false
 	}
 	isNew := !ok
 	if isNew {
-		slot = t.open(k, p, srcIsA, idx)
+		slot = t.open(k, h, p, srcIsA, idx)
 	}
 	e := &t.slots[slot]
 	dir := extract.Bwd
@@ -269,11 +271,11 @@ func (t *Table) Expire(now int64, idx uint64) {
 	t.Sweep(now, idx)
 	if t.cfg.ActiveTimeout > 0 {
 		var old []pending
-		for _, slot := range t.index {
+		t.index.each(func(slot uint32) {
 			if now-t.slots[slot].first >= t.cfg.ActiveTimeout {
 				old = append(old, pending{slot: slot})
 			}
-		}
+		})
 		t.endSorted(old)
 		t.flush()
 	}
@@ -284,9 +286,7 @@ func (t *Table) Close() error {
 	t.flush()
 	t.event = EndOfInput
 	var rest []pending
-	for _, slot := range t.index {
-		rest = append(rest, pending{slot: slot})
-	}
+	t.index.each(func(slot uint32) { rest = append(rest, pending{slot: slot}) })
 	t.endSorted(rest)
 	t.flush()
 	t.Flush()
@@ -344,8 +344,8 @@ func (t *Table) tcpState(slot uint32, e *entry, f decode.TCPFlags, dir extract.D
 }
 
 // open starts a flow for packet p.
-func (t *Table) open(k Key, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
-	if t.cfg.MaxFlows > 0 && len(t.index) >= t.cfg.MaxFlows {
+func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
+	if t.cfg.MaxFlows > 0 && t.index.Len() >= t.cfg.MaxFlows {
 		t.evict()
 	}
 	var slot uint32
@@ -358,6 +358,7 @@ func (t *Table) open(k Key, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
 	}
 	t.slots[slot] = entry{
 		key:      k,
+		hash:     h,
 		first:    p.Timestamp,
 		last:     p.Timestamp,
 		startIdx: idx,
@@ -368,9 +369,9 @@ func (t *Table) open(k Key, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
 		list:     listNone,
 	}
 	t.link(slot, &t.slots[slot], listOpen)
-	t.index[k] = slot
-	if len(t.index) > t.stats.MaxLive {
-		t.stats.MaxLive = len(t.index)
+	t.index.insert(h, slot)
+	if t.index.Len() > t.stats.MaxLive {
+		t.stats.MaxLive = t.index.Len()
 	}
 	return slot
 }
@@ -392,7 +393,7 @@ func (t *Table) evict() {
 // current event.
 func (t *Table) end(slot uint32) {
 	e := &t.slots[slot]
-	delete(t.index, e.key)
+	t.index.remove(e.hash, slot)
 	t.unlink(slot, e)
 	t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
 }

@@ -1,0 +1,135 @@
+package flow
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// index maps flow keys to slots: open addressing with linear probing over
+// a power-of-two array of (hash, slot) pairs. It replaces a Go map on the
+// hot path: a probe compares 32-bit hashes in one cache line and the full
+// key only on a hash match, with the key read from the slot entry the
+// caller needs next anyway. Deletion shifts later entries back (no
+// tombstones), so lookups never slow down as flows come and go.
+type index struct {
+	cells []cell
+	mask  uint64
+	n     int
+}
+
+type cell struct {
+	hash uint32 // 0 means empty
+	slot uint32
+}
+
+func newIndex() index {
+	return index{cells: make([]cell, 1024), mask: 1023}
+}
+
+// Len returns the number of keys.
+func (x *index) Len() int { return x.n }
+
+// hashKey mixes a key into a non-zero 32-bit hash.
+func hashKey(k *Key) uint32 {
+	const m1, m2, m3 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9
+	a0 := binary.LittleEndian.Uint64(k.A[:8])
+	a1 := binary.LittleEndian.Uint64(k.A[8:])
+	b0 := binary.LittleEndian.Uint64(k.B[:8])
+	b1 := binary.LittleEndian.Uint64(k.B[8:])
+	rest := uint64(k.PA)<<24 | uint64(k.PB)<<8 | uint64(k.Proto)
+	if k.V6 {
+		rest |= 1 << 40
+	}
+	h1, l1 := bits.Mul64(a0^m1, b0^m2)
+	h2, l2 := bits.Mul64(a1^m3, b1^m1)
+	h3, l3 := bits.Mul64(rest^m2, (h1^l2)^m3)
+	h := h3 ^ l3 ^ l1 ^ h2
+	h ^= h >> 32
+	if uint32(h) == 0 {
+		return 1
+	}
+	return uint32(h)
+}
+
+// find returns the slot of k, or ok false. keyOf reads a slot's key.
+func (x *index) find(k *Key, h uint32, keys []entry) (uint32, bool) {
+	for i := uint64(h) & x.mask; ; i = (i + 1) & x.mask {
+		c := x.cells[i]
+		if c.hash == 0 {
+			return 0, false
+		}
+		if c.hash == h && keys[c.slot].key == *k {
+			return c.slot, true
+		}
+	}
+}
+
+// insert adds a key known to be absent.
+func (x *index) insert(h uint32, slot uint32) {
+	if 2*(x.n+1) > len(x.cells) {
+		x.grow()
+	}
+	i := uint64(h) & x.mask
+	for x.cells[i].hash != 0 {
+		i = (i + 1) & x.mask
+	}
+	x.cells[i] = cell{hash: h, slot: slot}
+	x.n++
+}
+
+// remove deletes the cell holding slot (whose key hashes to h).
+func (x *index) remove(h uint32, slot uint32) {
+	i := uint64(h) & x.mask
+	for x.cells[i].slot != slot || x.cells[i].hash != h {
+		if x.cells[i].hash == 0 {
+			return // not present
+		}
+		i = (i + 1) & x.mask
+	}
+	// Backward-shift: move later cells of the cluster into the hole when
+	// their home position allows it.
+	for {
+		x.cells[i] = cell{}
+		j := i
+		for {
+			j = (j + 1) & x.mask
+			c := x.cells[j]
+			if c.hash == 0 {
+				x.n--
+				return
+			}
+			home := uint64(c.hash) & x.mask
+			// c may move to i if its home is not in (i, j] cyclically.
+			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+				x.cells[i] = c
+				i = j
+				break
+			}
+		}
+	}
+}
+
+func (x *index) grow() {
+	old := x.cells
+	x.cells = make([]cell, 2*len(old))
+	x.mask = uint64(len(x.cells) - 1)
+	for _, c := range old {
+		if c.hash == 0 {
+			continue
+		}
+		i := uint64(c.hash) & x.mask
+		for x.cells[i].hash != 0 {
+			i = (i + 1) & x.mask
+		}
+		x.cells[i] = c
+	}
+}
+
+// each calls fn for every slot, in table order.
+func (x *index) each(fn func(slot uint32)) {
+	for _, c := range x.cells {
+		if c.hash != 0 {
+			fn(c.slot)
+		}
+	}
+}
