@@ -118,10 +118,10 @@ type pending struct {
 
 // Stats counts what the table did.
 type Stats struct {
-	Packets  uint64 // packets added
-	Flows    uint64 // flows emitted
-	Evicted  uint64 // flows ended early by MaxFlows
-	MaxLive  int    // the most flows open at once
+	Packets uint64 // packets added
+	Flows   uint64 // flows emitted
+	Evicted uint64 // flows ended early by MaxFlows
+	MaxLive int    // the most flows open at once
 }
 
 // Table is the flow table. It is not safe for concurrent use.
