@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmarks jj end to end on generated captures and prints, for 1 and N
+# workers: packets/s, ns/packet, peak RSS and bytes per concurrent flow,
+# for flow_meta alone and for --features all.
+#
+#   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
+#   PACKETS=2000000 bench/run.sh # a quicker run
+#
+# Captures go to $BENCH_DIR (default /tmp/jj-bench), never into the repo.
+# Reading is from the page cache: each capture is read once before timing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PACKETS=${PACKETS:-10000000}
+FLOWS=${FLOWS:-100000}
+BENCH_DIR=${BENCH_DIR:-/tmp/jj-bench}
+NCPU=$(nproc)
+mkdir -p "$BENCH_DIR"
+go build -o "$BENCH_DIR/jj" ./cmd/jj
+go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
+
+gen() { # name packets flows
+	local f="$BENCH_DIR/$1.pcap"
+	if [ ! -s "$f" ]; then
+		"$BENCH_DIR/jjgen" -o "$f" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2>/dev/null
+	fi
+	cat "$f" > /dev/null # into the page cache
+	echo "$f"
+}
+
+# run LABEL FILE WORKERS FEATURES: prints one result line.
+run() {
+	local label=$1 file=$2 workers=$3 features=$4
+	local out
+	out=$( { /usr/bin/time -f "RSS %M" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o /dev/null; } 2>&1 )
+	local secs pkts flows rss
+	pkts=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
+	flows=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
+	secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+	rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\)/\1/p')
+	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$secs" -v r="$rss" -v fl="$flows" 'BEGIN {
+		printf "%-22s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, fl }'
+	echo "$rss" > "$BENCH_DIR/last_rss"
+}
+
+echo "jj benchmark: $(go version | cut -d' ' -f3), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
+main=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
+echo "capture: $main ($PACKETS packets, $FLOWS concurrent flows, 20% IPv6, mean frame 650 B)"
+for features in flow_meta all; do
+	run "realistic" "$main" 1 "$features"
+	run "realistic" "$main" "$NCPU" "$features"
+done
+
+# Bytes per concurrent flow: the same number of packets with 10 000 and
+# with 1 000 000 concurrent flows; the RSS difference over the flow
+# difference (flow_meta, one worker).
+small=$(gen "flows-2000000-10000" 2000000 10000)
+big=$(gen "flows-2000000-1000000" 2000000 1000000)
+run "10k concurrent flows" "$small" 1 flow_meta
+rs=$(cat "$BENCH_DIR/last_rss")
+run "1M concurrent flows" "$big" 1 flow_meta
+rb=$(cat "$BENCH_DIR/last_rss")
+awk -v a="$rs" -v b="$rb" 'BEGIN { printf "bytes per concurrent flow (flow_meta): %.0f\n", (b-a)*1024/990000 }'
