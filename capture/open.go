@@ -99,7 +99,7 @@ var (
 )
 
 // BytesRead implements Progress.
-func (in *input) BytesRead() int64 { return in.raw.total }
+func (in *input) BytesRead() int64 { return in.raw.consumed() }
 
 // Size implements Progress.
 func (in *input) Size() int64 { return in.size }
@@ -184,7 +184,10 @@ func NewReader(r io.Reader, name string) (Reader, error) {
 }
 
 func newReader(r io.Reader, name string, size int64) (Reader, *input, error) {
-	raw := newStream(r)
+	return newReaderFrom(newStream(r), name, size)
+}
+
+func newReaderFrom(raw *stream, name string, size int64) (Reader, *input, error) {
 	in := &input{name: name, raw: raw, s: raw, size: size}
 	f, err := in.detect()
 	if err != nil {
@@ -322,7 +325,18 @@ func Open(path string) (Reader, io.Closer, error) {
 			size = fi.Size()
 		}
 	}
-	rd, in, err := newReader(f, path, size)
+	var rd Reader
+	var in *input
+	if data := mapFile(f, size); data != nil {
+		rd, in, err = newReaderFrom(newMappedStream(data), path, size)
+		if err != nil {
+			unmapFile(data)
+			f.Close()
+			return nil, nil, err
+		}
+		return rd, closer{in: in, f: f, mapping: data}, nil
+	}
+	rd, in, err = newReader(f, path, size)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -332,12 +346,16 @@ func Open(path string) (Reader, io.Closer, error) {
 
 // closer is the io.Closer that Open returns.
 type closer struct {
-	in *input
-	f  *os.File // nil for standard input
+	in      *input
+	f       *os.File // nil for standard input
+	mapping []byte   // the file's mapping, if any
 }
 
 func (c closer) Close() error {
 	c.in.close()
+	if c.mapping != nil {
+		unmapFile(c.mapping)
+	}
 	if c.f == nil {
 		return nil
 	}

@@ -1,6 +1,9 @@
 package capture
 
-import "io"
+import (
+	"io"
+	"os"
+)
 
 // Buffer sizes of a stream. Reading 1 MiB at a time makes the system-call
 // cost per packet negligible. A stream starts at bufMin so that opening a
@@ -28,10 +31,32 @@ type stream struct {
 	off   int64  // input offset of buf[start]
 	total int64  // bytes read from r so far
 	err   error  // sticky error of r; io.EOF at the end of the input
+
+	mapped   bool // buf is a memory-mapped file, never refilled
+	released int  // bytes at the start of buf returned to the kernel
 }
 
 func newStream(r io.Reader) *stream {
 	return &stream{r: r}
+}
+
+// newMappedStream serves a memory-mapped file: peek returns slices of the
+// mapping itself.
+func newMappedStream(data []byte) *stream {
+	return &stream{buf: data, end: len(data), total: int64(len(data)), err: io.EOF, mapped: true}
+}
+
+// releaseEvery is how many consumed bytes of a mapping are returned to the
+// kernel at a time.
+const releaseEvery = 64 << 20
+
+// consumed returns how many bytes of the input have been parsed: for a
+// mapping, the bytes before the current record; otherwise the bytes read.
+func (s *stream) consumed() int64 {
+	if s.mapped {
+		return s.off
+	}
+	return s.total
 }
 
 // peek returns the next n bytes without consuming them. When the input ends
@@ -100,6 +125,13 @@ func (s *stream) fill(n int) ([]byte, error) {
 func (s *stream) discard(n int) {
 	s.start += n
 	s.off += int64(n)
+	if s.mapped && s.start-s.released >= releaseEvery {
+		// Slices of earlier records are no longer valid (Reader.Next), so
+		// the pages before the current position can go.
+		end := s.start &^ (os.Getpagesize() - 1)
+		releaseMapped(s.buf[s.released:end])
+		s.released = end
+	}
 }
 
 // Read implements io.Reader, so that a decompressor can read the stream.

@@ -1,0 +1,32 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package capture
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps a regular file read-only, so that records are parsed in
+// place in the page cache: no read system calls and no copy of packet
+// bytes jj never looks at. It returns nil when mapping is not possible;
+// the caller then reads the file.
+func mapFile(f *os.File, size int64) []byte {
+	if size <= 0 || int64(int(size)) != size {
+		return nil
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil
+	}
+	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL)
+	return data
+}
+
+// unmapFile releases a mapping made by mapFile.
+func unmapFile(data []byte) { _ = syscall.Munmap(data) }
+
+// releaseMapped tells the kernel that jj is done with a page-aligned
+// prefix of a mapping, so the pages leave the process's resident set
+// (they stay in the page cache): memory stays flat however long the file.
+func releaseMapped(data []byte) { _ = syscall.Madvise(data, syscall.MADV_DONTNEED) }
