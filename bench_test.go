@@ -1,0 +1,65 @@
+package jj
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/jjflow/jj/gen"
+)
+
+// benchCapture writes a generated capture once per benchmark binary.
+func benchCapture(b *testing.B, packets int64, flows int) (string, gen.Stats) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Packets, cfg.ConcurrentFlows = packets, flows
+	st, err := gen.Write(f, cfg, gen.FormatPcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	return path, st
+}
+
+// BenchmarkPipeline measures the whole run (read, decode, flows, flow_meta
+// or every group, CSV formatting to a discarded writer) per packet, and
+// shows that allocations grow with flows, not packets.
+func BenchmarkPipeline(b *testing.B) {
+	path, st := benchCapture(b, 500000, 20000)
+	for _, bc := range []struct {
+		name     string
+		features []string
+		workers  int
+	}{
+		{"flow_meta/workers=1", []string{"flow_meta"}, 1},
+		{"flow_meta/workers=all", []string{"flow_meta"}, 0},
+		{"all/workers=1", []string{"all"}, 1},
+		{"all/workers=all", []string{"all"}, 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Features, cfg.Workers = bc.features, bc.workers
+			p := NewPipeline(cfg)
+			b.ReportAllocs()
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			for b.Loop() {
+				if _, err := p.Run([]string{path}, discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.ReadMemStats(&ms1)
+			pk := float64(st.Packets) * float64(b.N)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/pk, "ns/packet")
+			b.ReportMetric(pk/b.Elapsed().Seconds(), "packets/s")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/pk, "allocs/packet")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/(float64(st.Flows)*float64(b.N)), "allocs/flow")
+		})
+	}
+}
