@@ -207,6 +207,32 @@ func TestSizeProperties(t *testing.T) {
 				t.Errorf("flow %d: pkt_len_std %v != sqrt(variance %v)", i, s, v)
 			}
 		}
+		// Against a float oracle on each series.
+		for _, sr := range []struct {
+			prefix string
+			keep   func(tp) bool
+		}{
+			{"pkt_len_", func(tp) bool { return true }},
+			{"pkt_len_fwd_", func(p tp) bool { return p.dir == Fwd }},
+			{"pkt_len_bwd_", func(p tp) bool { return p.dir == Bwd }},
+		} {
+			var xs []float64
+			for _, p := range ps {
+				if sr.keep(p) {
+					xs = append(xs, float64(p.length))
+				}
+			}
+			if len(xs) == 0 {
+				continue
+			}
+			slices.Sort(xs)
+			if want := oraclePercentile(xs, 50); math.Abs(f(sr.prefix+"median")-want) > 1e-9*want {
+				t.Errorf("flow %d: %smedian = %v, oracle %v", i, sr.prefix, f(sr.prefix+"median"), want)
+			}
+			if f(sr.prefix+"min") != xs[0] || f(sr.prefix+"max") != xs[len(xs)-1] {
+				t.Errorf("flow %d: %smin, max = %v, %v, want %v, %v", i, sr.prefix, f(sr.prefix+"min"), f(sr.prefix+"max"), xs[0], xs[len(xs)-1])
+			}
+		}
 		if constant && (f("pkt_len_std") != 0 || f("pkt_len_skew") != 0 || f("pkt_len_kurtosis") != 0 || f("pkt_len_fwd_std") != 0) {
 			t.Errorf("flow %d: constant lengths: std %v skew %v kurtosis %v", i, f("pkt_len_std"), f("pkt_len_skew"), f("pkt_len_kurtosis"))
 		}

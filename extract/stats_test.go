@@ -517,20 +517,29 @@ func benchObserve(b *testing.B, ex Extractor) {
 				flows := 8192 / perFlow
 				ps := make([]decode.Packet, flows*perFlow)
 				rs := make([]Ref, len(ps))
+				next := make([][2]uint32, flows) // per flow and direction
 				for i := range ps {
 					f, k := i%flows, i/flows
+					d := Dir(k % 2)
+					pay := uint32((i * 131) % 1460)
+					seq := next[f][d]
+					if k%16 == 15 {
+						seq -= pay // re-send the bytes just before next expected
+					} else {
+						next[f][d] += pay
+					}
 					ps[i] = decode.Packet{
 						Timestamp: t0 + int64(i)*997_001 + int64(k%5)*20_000_000,
-						Length:    uint32(40 + (i*131)%1460),
-						Payload:   uint32((i * 131) % 1460),
+						Length:    40 + pay,
+						Payload:   pay,
 						Proto:     6,
 						Flags:     decode.FlagTCP,
 						TCPFlags:  decode.TCPAck | decode.TCPFlags(k%2)*decode.TCPPsh,
-						Seq:       uint32(k * 1400),
-						Ack:       uint32(k),
+						Seq:       seq,
+						Ack:       next[f][1-d],
 						Window:    1000,
 					}
-					rs[i] = Ref{Slot: uint32(f), Dir: Dir(k % 2), New: k == 0, Index: uint64(i), Pkt: &ps[i]}
+					rs[i] = Ref{Slot: uint32(f), Dir: d, New: k == 0, Index: uint64(i), Pkt: &ps[i]}
 				}
 				out := output.NewBatch(ex.Columns())
 				fl := &Flow{Proto: 6}

@@ -338,6 +338,9 @@ func (d *tcpDir) inHole(s, e int64) bool {
 
 // fill marks [s, e) as seen: holes shrink, vanish or split in two.
 func (d *tcpDir) fill(s, e int64) {
+	if d.nholes == 0 {
+		return // the common case: an in-order stream has no hole
+	}
 	var out [maxHoles + 1]hole
 	k := 0
 	for _, h := range d.holes[:d.nholes] {
