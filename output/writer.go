@@ -21,7 +21,7 @@ type Writer interface {
 }
 
 // Formats lists the output formats by name.
-var Formats = []string{"csv", "jsonl", "json"}
+var Formats = []string{"csv", "jsonl", "json", "parquet"}
 
 // FormatFromPath guesses a format from an output file's extension; "" when
 // the extension says nothing.
@@ -33,6 +33,8 @@ func FormatFromPath(path string) string {
 		return "jsonl"
 	case ".json":
 		return "json"
+	case ".parquet", ".pq":
+		return "parquet"
 	}
 	return ""
 }
@@ -56,6 +58,8 @@ func NewWriter(format string, w io.Writer, schema []Column) (Writer, error) {
 		return &jsonWriter{w: w, schema: schema}, nil
 	case "json":
 		return &jsonWriter{w: w, schema: schema, array: true}, nil
+	case "parquet":
+		return NewParquetWriter(w, schema, ParquetOptions{})
 	}
 	return nil, fmt.Errorf("unknown output format %q (known: %s)", format, strings.Join(Formats, ", "))
 }

@@ -1,0 +1,280 @@
+package output
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/gzip"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// DefaultRowGroupRows is the number of rows in a Parquet row group. A row
+// group is the unit a reader skips or reads in parallel, and the unit the
+// writer holds in memory before it writes it out: 65 536 flows of the
+// widest schema (every group, sequences on) compress to a few tens of MB.
+const DefaultRowGroupRows = 1 << 16
+
+// Compressions lists the Parquet compression codecs by name; the first is
+// the default.
+var Compressions = []string{"zstd", "snappy", "gzip", "none"}
+
+// MetaColumns is the key of the Parquet key-value metadata entry that holds
+// the columns' descriptions, as the JSON array that Describe returns.
+const MetaColumns = "jj.columns"
+
+// ParquetOptions configure NewParquetWriter. The zero value is valid.
+type ParquetOptions struct {
+	// Compression is one of Compressions; "" means zstd.
+	Compression string
+	// RowGroupRows is the number of rows per row group; 0 means
+	// DefaultRowGroupRows.
+	RowGroupRows int
+	// Metadata is added to the file's key-value metadata, beside the
+	// MetaColumns entry the writer always adds (jj adds "jj.version" and
+	// "jj.config").
+	Metadata map[string]string
+	// CreatedBy names the application and version in the file footer
+	// ("jj", "0.1.0"); empty leaves the Parquet library's default.
+	CreatedBy, Version string
+}
+
+// ValidCompression reports whether name is a known Parquet compression.
+func ValidCompression(name string) bool { return slices.Contains(Compressions, name) }
+
+func codec(name string) (compress.Codec, error) {
+	switch name {
+	case "", "zstd":
+		return &zstd.Codec{Level: zstd.DefaultLevel}, nil
+	case "snappy":
+		return &snappy.Codec{}, nil
+	case "gzip":
+		return &gzip.Codec{Level: gzip.DefaultCompression}, nil
+	case "none":
+		return &uncompressed.Codec{}, nil
+	}
+	return nil, fmt.Errorf("unknown Parquet compression %q (known: %s)", name, strings.Join(Compressions, ", "))
+}
+
+// parquetWriter writes Parquet through parquet-go, one column at a time:
+// the batch is already columnar, so each column's values are handed to its
+// column writer in one call, and a row group is written out every
+// RowGroupRows rows so that memory stays bounded whatever the number of
+// flows. Every column is required (jj never writes nulls); lists use the
+// standard three-level LIST layout, which Spark, DuckDB, pandas (pyarrow)
+// and Polars read as list columns.
+type parquetWriter struct {
+	w        *parquet.Writer
+	schema   []Column
+	cols     []*parquet.ColumnWriter
+	groupMax int
+	inGroup  int // rows in the current row group
+	vals     []parquet.Value
+	err      error // sticky: a failed writer is not used again
+}
+
+var _ Writer = (*parquetWriter)(nil)
+
+// NewParquetWriter returns a writer of Parquet on w. The output is written
+// sequentially (w needs no Seek), a row group at a time; the footer is
+// written by Close.
+func NewParquetWriter(w io.Writer, schema []Column, o ParquetOptions) (Writer, error) {
+	c, err := codec(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	rows := o.RowGroupRows
+	if rows <= 0 {
+		rows = DefaultRowGroupRows
+	}
+	root, err := parquetSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := json.Marshal(Describe(schema))
+	if err != nil {
+		return nil, err
+	}
+	opts := []parquet.WriterOption{
+		parquet.NewSchema("jj_flows", root),
+		parquet.Compression(c),
+		parquet.KeyValueMetadata(MetaColumns, string(desc)),
+	}
+	if o.CreatedBy != "" {
+		opts = append(opts, parquet.CreatedBy(o.CreatedBy, o.Version, ""))
+	}
+	keys := make([]string, 0, len(o.Metadata))
+	for k := range o.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))
+	}
+	pw := parquet.NewWriter(w, opts...)
+	return &parquetWriter{w: pw, schema: schema, groupMax: rows}, nil
+}
+
+// parquetSchema maps jj's column types to Parquet: INT64, DOUBLE, BYTE_ARRAY
+// annotated STRING, BOOLEAN, and LIST of INT64 or DOUBLE.
+func parquetSchema(schema []Column) (parquet.Node, error) {
+	g := orderedGroup{Group: parquet.Group{}}
+	for _, c := range schema {
+		var n parquet.Node
+		switch c.Type {
+		case Int:
+			n = parquet.Leaf(parquet.Int64Type)
+		case Float:
+			n = parquet.Leaf(parquet.DoubleType)
+		case String:
+			n = parquet.String()
+		case Bool:
+			n = parquet.Leaf(parquet.BooleanType)
+		case IntList:
+			n = parquet.List(parquet.Leaf(parquet.Int64Type))
+		case FloatList:
+			n = parquet.List(parquet.Leaf(parquet.DoubleType))
+		default:
+			return nil, fmt.Errorf("column %s: type %s has no Parquet mapping", c.Name, c.Type)
+		}
+		if _, dup := g.Group[c.Name]; dup {
+			return nil, fmt.Errorf("column %s appears twice", c.Name)
+		}
+		g.Group[c.Name] = n
+		g.order = append(g.order, c.Name)
+	}
+	fields := g.Group.Fields() // sorted by name
+	g.fields = make([]parquet.Field, len(fields))
+	for _, f := range fields {
+		g.fields[slices.Index(g.order, f.Name())] = f
+	}
+	return g, nil
+}
+
+// orderedGroup is a Parquet group whose fields keep jj's column order;
+// parquet.Group, a map, sorts them by name.
+type orderedGroup struct {
+	parquet.Group
+	order  []string
+	fields []parquet.Field
+}
+
+func (g orderedGroup) Fields() []parquet.Field { return g.fields }
+
+// Write implements Writer. Rows go to the current row group, which is
+// written out whenever it reaches RowGroupRows rows.
+func (p *parquetWriter) Write(b *Batch) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.cols = p.w.ColumnWriters()
+	for start := 0; start < b.Len(); {
+		n := min(b.Len()-start, p.groupMax-p.inGroup)
+		for i := range p.schema {
+			if err := p.writeColumn(b, i, start, start+n); err != nil {
+				p.err = fmt.Errorf("parquet column %s: %w", p.schema[i].Name, err)
+				return p.err
+			}
+		}
+		start += n
+		if p.inGroup += n; p.inGroup == p.groupMax {
+			if err := p.w.Flush(); err != nil {
+				p.err = err
+				return err
+			}
+			p.inGroup = 0
+		}
+	}
+	return nil
+}
+
+// writeChunk bounds the rows handed to a column writer at once: a page
+// holds whole rows, so a large call makes a large page.
+const writeChunk = 1024
+
+// writeColumn writes rows [from, to) of column i. The values of a string
+// point into the batch; the column writer copies them.
+func (p *parquetWriter) writeColumn(b *Batch, i, from, to int) error {
+	typ := p.schema[i].Type
+	for lo := from; lo < to; lo += writeChunk {
+		hi := min(lo+writeChunk, to)
+		vals := p.vals[:0]
+		for r := lo; r < hi; r++ {
+			switch typ {
+			case Int:
+				vals = append(vals, parquet.Int64Value(b.Int(i, r)).Level(0, 0, i))
+			case Float:
+				vals = append(vals, parquet.DoubleValue(b.Float(i, r)).Level(0, 0, i))
+			case String:
+				vals = append(vals, parquet.ByteArrayValue(b.Bytes(i, r)).Level(0, 0, i))
+			case Bool:
+				vals = append(vals, parquet.BooleanValue(b.Bool(i, r)).Level(0, 0, i))
+			case IntList:
+				l := b.IntList(i, r)
+				if len(l) == 0 {
+					vals = append(vals, parquet.NullValue().Level(0, 0, i))
+				}
+				for k, v := range l {
+					vals = append(vals, parquet.Int64Value(v).Level(min(k, 1), 1, i))
+				}
+			case FloatList:
+				l := b.FloatList(i, r)
+				if len(l) == 0 {
+					vals = append(vals, parquet.NullValue().Level(0, 0, i))
+				}
+				for k, v := range l {
+					vals = append(vals, parquet.DoubleValue(v).Level(min(k, 1), 1, i))
+				}
+			}
+		}
+		p.vals = vals
+		if _, err := p.cols[i].WriteRowValues(vals); err != nil {
+			return err
+		}
+	}
+	clear(p.vals[:cap(p.vals)]) // drop the references into the batch
+	return nil
+}
+
+// Close implements Writer: it writes the last row group and the footer.
+func (p *parquetWriter) Close() error {
+	if p.err != nil {
+		return p.err
+	}
+	p.err = errClosed
+	return p.w.Close()
+}
+
+var errClosed = errors.New("parquet writer closed")
+
+// ColumnInfo is the machine-readable description of a column, as `jj
+// schema -f json` prints it and as Parquet files carry it in their
+// MetaColumns metadata entry.
+type ColumnInfo struct {
+	Group       string `json:"group"`
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Unit        string `json:"unit"`
+	Direction   string `json:"direction"`
+	Privacy     string `json:"privacy"`
+	Description string `json:"description"`
+}
+
+// Describe returns the descriptions of the columns, in order.
+func Describe(cols []Column) []ColumnInfo {
+	out := make([]ColumnInfo, len(cols))
+	for i, c := range cols {
+		out[i] = ColumnInfo{
+			Group: c.Group, Name: c.Name, Type: c.Type.String(), Unit: c.Unit,
+			Direction: c.Direction, Privacy: c.Privacy.String(), Description: c.Description,
+		}
+	}
+	return out
+}
