@@ -37,11 +37,12 @@ func mul128(a, b uint64) u128 {
 }
 
 // quo returns n / d rounded once to the nearest float64; d must not be 0.
-// Operands below 2^53 take one float division; larger ones go through
-// math/big (allocating, but only for sums no real flow reaches).
+// Operands below 2^53 take one float division, a 64-bit divisor the exact
+// 192-bit path of float.go, and only a divisor of 2^64 or more (sums no
+// real flow reaches) math/big, which allocates.
 func quo(n, d u128) float64 {
-	if n.hi == 0 && d.hi == 0 && n.lo < exactLimit && d.lo < exactLimit {
-		return float64(n.lo) / float64(d.lo)
+	if d.hi == 0 {
+		return divRound(n.hi, n.lo, d.lo)
 	}
 	f, _ := new(big.Rat).SetFrac(n.big(), d.big()).Float64()
 	return f
