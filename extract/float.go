@@ -2,6 +2,7 @@ package extract
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
 )
 
@@ -51,6 +52,13 @@ func divRound(hi, lo, b uint64) float64 {
 		return float64(lo) / float64(b)
 	}
 	c := (float64(hi)*0x1p64 + float64(lo)) / float64(b)
+	if c >= 0x1p100 {
+		// Out of the 192-bit range below; no jj value comes near.
+		x := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+		x.Or(x, new(big.Int).SetUint64(lo))
+		f, _ := new(big.Rat).SetFrac(x, new(big.Int).SetUint64(b)).Float64()
+		return f
+	}
 	up, down := math.Inf(1), 0.0
 	cands := [5]float64{math.Nextafter(math.Nextafter(c, down), down), math.Nextafter(c, down), c, math.Nextafter(c, up), math.Nextafter(math.Nextafter(c, up), up)}
 	var ms [5]uint64

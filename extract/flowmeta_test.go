@@ -135,5 +135,6 @@ func TestDivRoundAgainstBig(t *testing.T) {
 		}
 	}
 	check(0, 1704067200123456789, 1e9)
+	check(1<<62, 5, 3) // quotient above 2^100
 	check(0, 1<<62, 1)
 }
