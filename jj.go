@@ -42,7 +42,7 @@ type Pipeline struct {
 	// Stdin is read for the input "-"; os.Stdin when nil.
 	Stdin io.Reader
 	// OnProgress, when set, is called from the reading goroutine about
-	// every 50 000 records and once at the end.
+	// every 65 000 records and once at the end.
 	OnProgress func(Progress)
 }
 

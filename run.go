@@ -283,6 +283,7 @@ type pass struct {
 	idx     uint64 // input position of the next record
 	maxTS   int64
 	sweepIn int
+	markers int
 
 	skipped [decode.NumReasons]uint64
 	nonIP   map[uint16]uint64
@@ -307,6 +308,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time) *pass {
 		done:    make(chan struct{}),
 		sweepIn: flow.SweepPackets,
 	}
+	ps.dec.Decap = pl.cfg.Decapsulate
 	ps.merge = newMerger(pl, w, pl.workers)
 	for i := 0; i < pl.workers; i++ {
 		wk := &worker{id: i, in: make(chan workMsg, 16), free: make(chan *pktBatch, 20)}
@@ -470,7 +472,7 @@ func (ps *pass) marker(wallClock bool) {
 		wk.cur = nil
 		wk.in <- workMsg{b: b, sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: ps.idx, watermark: flow.SweepEvent(ps.idx)}
 	}
-	if ps.p.OnProgress != nil && ps.idx%(flow.SweepPackets*12) == 0 {
+	if ps.markers++; ps.p.OnProgress != nil && ps.markers%16 == 0 {
 		ps.p.OnProgress(ps.progress(false))
 	}
 }
