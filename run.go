@@ -289,12 +289,13 @@ type pass struct {
 	nonIP   map[uint16]uint64
 	links   map[capture.LinkType]uint64
 
-	live  bool
-	ctx   context.Context
-	start time.Time
-	total int64 // bytes of all inputs, -1 if unknown
-	read0 int64 // bytes of the inputs already read
-	prog  capture.Progress
+	live       bool
+	lastMarker time.Time
+	ctx        context.Context
+	start      time.Time
+	total      int64 // bytes of all inputs, -1 if unknown
+	read0      int64 // bytes of the inputs already read
+	prog       capture.Progress
 }
 
 func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time) *pass {
@@ -415,6 +416,11 @@ func (ps *pass) read(r capture.Reader) error {
 			break
 		}
 		idx := ps.idx
+		if ps.live && idx&63 == 0 && time.Since(ps.lastMarker) > 500*time.Millisecond {
+			// Live input at a low rate: expire on the wall clock at least
+			// twice a second, not only every SweepPackets records.
+			ps.marker(true)
+		}
 		if ps.sweepIn--; ps.sweepIn == 0 {
 			ps.sweepIn = flow.SweepPackets
 			ps.marker(ps.live)
@@ -465,7 +471,8 @@ func (ps *pass) read(r capture.Reader) error {
 func (ps *pass) marker(wallClock bool) {
 	ts := ps.maxTS
 	if wallClock {
-		ts = time.Now().UnixNano()
+		ps.lastMarker = time.Now()
+		ts = ps.lastMarker.UnixNano()
 	}
 	for _, wk := range ps.workers {
 		b := wk.cur
