@@ -18,6 +18,10 @@ func AllColumns(g Group) []output.Column {
 		IncludeSPLT:         true,
 		BurstThresholdMs:    50,
 		MaxSequenceLength:   50,
+
+		ConnectionScope:        "capture",
+		ConnectionGraphMetrics: true,
+		ConnectionTemporal:     true,
 	}).Columns()
 }
 
