@@ -2,10 +2,18 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
+	"golang.org/x/term"
+	"gopkg.in/yaml.v3"
+
+	"github.com/jjflow/jj"
 	"github.com/jjflow/jj/output"
 )
 
@@ -15,21 +23,68 @@ type outputSink struct {
 	close func() error // flushes and closes what openOutput opened
 }
 
-// openOutput opens the destination named by the flags: standard output or
-// a file, in the given format.
+// openOutput opens the destination named by the flags in the given format:
+// standard output, a file, or a dataset directory (see openOutputFor).
 func openOutput(f *extractFlags, format string, schema []output.Column, stdout io.Writer) (*outputSink, error) {
+	return openOutputFor(f, format, schema, nil, stdout)
+}
+
+// openOutputFor opens the destination named by the flags: standard output,
+// a file, or, when --output ends with a slash, names a directory or
+// --partition-by is given, a dataset directory of part files (see
+// output.NewDirWriter). cfg, when not nil, is recorded in the metadata of
+// Parquet files as "jj.config", in the config-file format.
+func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *jj.Config, stdout io.Writer) (*outputSink, error) {
+	if !output.ValidCompression(f.compression) {
+		return nil, &usageError{fmt.Errorf("option --compression: unknown compression %q (known: %s)", f.compression, strings.Join(output.Compressions, ", "))}
+	}
+	if format != "parquet" && f.compression != output.Compressions[0] {
+		return nil, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s", format)}
+	}
+	if f.partitionBy != "" && !slices.Contains(output.PartitionKeys, f.partitionBy) {
+		return nil, &usageError{fmt.Errorf("option --partition-by: unknown key %q (known: %s)", f.partitionBy, strings.Join(output.PartitionKeys, ", "))}
+	}
+	toStdout := f.out == "" || f.out == "-"
+	dir := f.partitionBy != "" || isDir(f.out)
+	if dir && toStdout {
+		return nil, &usageError{errors.New("option --partition-by needs a directory as --output")}
+	}
+	if dir && f.partitionBy == "date" && !slices.ContainsFunc(schema, func(c output.Column) bool { return c.Name == "start_time" }) {
+		return nil, &usageError{errors.New("option --partition-by date needs the start_time column (see --feature)")}
+	}
+	if format == "parquet" && toStdout && isTerminal(stdout) {
+		return nil, &usageError{errors.New("refusing to write binary Parquet to a terminal: give --output FILE or redirect standard output")}
+	}
+
+	newWriter, err := fileWriter(format, f.compression, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if dir {
+		w, err := output.NewDirWriter(schema, output.DirOptions{
+			Dir: f.out, PartitionBy: f.partitionBy, Ext: "." + format, NewWriter: newWriter,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create output: %w", err)
+		}
+		// The pipeline closes w, which completes the files.
+		return &outputSink{w: w, close: func() error { return nil }}, nil
+	}
+
 	var dst io.Writer = stdout
 	var file *os.File
-	if f.out != "" && f.out != "-" {
-		var err error
+	if !toStdout {
 		if file, err = os.Create(f.out); err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}
 		dst = file
 	}
 	bw := bufio.NewWriterSize(dst, 1<<20)
-	w, err := output.NewWriter(format, bw, schema)
+	w, err := newWriter(bw, schema)
 	if err != nil {
+		if file != nil {
+			file.Close()
+		}
 		return nil, &usageError{err}
 	}
 	return &outputSink{w: w, close: func() error {
@@ -41,4 +96,65 @@ func openOutput(f *extractFlags, format string, schema []output.Column, stdout i
 		}
 		return err
 	}}, nil
+}
+
+// fileWriter returns the constructor of one output file's writer. Parquet
+// files carry jj's version and, when cfg is not nil, the config.
+func fileWriter(format, compression string, cfg *jj.Config) (func(io.Writer, []output.Column) (output.Writer, error), error) {
+	if format != "parquet" {
+		return func(w io.Writer, schema []output.Column) (output.Writer, error) {
+			return output.NewWriter(format, w, schema)
+		}, nil
+	}
+	o := output.ParquetOptions{
+		Compression: compression,
+		Metadata:    map[string]string{"jj.version": jj.Version},
+		CreatedBy:   "jj",
+		Version:     jj.Version,
+	}
+	if cfg != nil {
+		js, err := configJSON(*cfg)
+		if err != nil {
+			return nil, err
+		}
+		o.Metadata["jj.config"] = js
+	}
+	return func(w io.Writer, schema []output.Column) (output.Writer, error) {
+		return output.NewParquetWriter(w, schema, o)
+	}, nil
+}
+
+// configJSON renders cfg as JSON with the config file's keys (flow_timeout,
+// include_flow_id, ...), so that the text is itself a valid `jj extract -c`
+// file.
+func configJSON(cfg jj.Config) (string, error) {
+	y, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(y, &m); err != nil {
+		return "", err
+	}
+	js, err := json.Marshal(m)
+	return string(js), err
+}
+
+// isDir reports whether path names a directory: it ends with a slash, or
+// it is one.
+func isDir(path string) bool {
+	if path == "" || path == "-" {
+		return false
+	}
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) {
+		return true
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
