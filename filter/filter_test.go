@@ -1,0 +1,129 @@
+package filter
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/jjflow/jj/capture"
+)
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		expr string
+		col  int // column of the error, from 1
+	}{
+		{"tcp portt 80", 5},
+		{"host", 5},
+		{"port 80 and", 12},
+		{"(tcp", 5},
+		{"tcp)", 4},
+		{"host 1.2.3", 6},
+		{"host example.com", 6},
+		{"net 10.0.0.1/8", 5},
+		{"port 70000", 6},
+		{"tcp host 10.0.0.1", 1},
+		{"ip6 host 10.0.0.1", 10},
+		{"tcp[13:3] = 1", 8},
+		{"ip[0] / 0 = 1", 7},
+		{"vlan 5000", 6},
+		{"mpls", 1},
+		{"port 80 $", 9},
+		{"ether host 1.2.3.4", 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			err := Parse(tt.expr)
+			var fe *Error
+			if !errors.As(err, &fe) {
+				t.Fatalf("Parse(%q) = %v, want an *Error", tt.expr, err)
+			}
+			if fe.Pos+1 != tt.col {
+				t.Errorf("Parse(%q) = %v, want column %d", tt.expr, err, tt.col)
+			}
+		})
+	}
+}
+
+func TestEmptyMatchesAll(t *testing.T) {
+	for _, expr := range []string{"", "  "} {
+		m, err := NewMatcher(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Match(capture.LinkEthernet, []byte{1}) {
+			t.Errorf("NewMatcher(%q).Match = false, want true", expr)
+		}
+	}
+}
+
+// A program longer than 256 instructions needs jumps beyond the 8-bit
+// offsets of conditional jumps; the assembler routes them through JA.
+func TestLongJumps(t *testing.T) {
+	expr := "port 1"
+	for p := 2; p <= 60; p++ {
+		expr += " or port " + string(rune('0'+p/10)) + string(rune('0'+p%10))
+	}
+	expr = "(" + expr + ") and host 10.0.0.1"
+	prog, err := Compile(expr, capture.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog) < 300 {
+		t.Fatalf("program has %d instructions, want a long one", len(prog))
+	}
+	if _, err := bpf.Assemble(prog); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := bpf.NewVM(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ethernet + IPv4 10.0.0.1 → 10.0.0.2, TCP 1234 → 59.
+	pkt := make([]byte, 14+20+20)
+	pkt[12], pkt[13] = 0x08, 0x00
+	pkt[14] = 0x45
+	pkt[23] = 6
+	copy(pkt[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	pkt[34], pkt[35], pkt[36], pkt[37] = 0x04, 0xd2, 0, 59
+	if n, _ := vm.Run(pkt); n == 0 {
+		t.Error("port 59 from 10.0.0.1 did not match")
+	}
+	pkt[37] = 61
+	if n, _ := vm.Run(pkt); n != 0 {
+		t.Error("port 61 matched")
+	}
+}
+
+func TestUsesVLAN(t *testing.T) {
+	for expr, want := range map[string]bool{"vlan": true, "tcp and not vlan 3": true, "tcp": false, "": false} {
+		if got := UsesVLAN(expr); got != want {
+			t.Errorf("UsesVLAN(%q) = %v, want %v", expr, got, want)
+		}
+	}
+}
+
+func TestMatchNoAllocs(t *testing.T) {
+	m, err := NewMatcher("tcp port 80 and host 10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, 60)
+	if n := testing.AllocsPerRun(100, func() { m.Match(capture.LinkEthernet, pkt) }); n != 0 {
+		t.Errorf("Match allocates %v times", n)
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	m, err := NewMatcher("tcp port 80 and host 10.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkt := make([]byte, 60)
+	pkt[12], pkt[14], pkt[23] = 0x08, 0x45, 6
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Match(capture.LinkEthernet, pkt)
+	}
+}
