@@ -283,4 +283,3 @@ func BenchmarkInfo(b *testing.B) {
 		}
 	}
 }
-
