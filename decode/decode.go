@@ -34,33 +34,63 @@ func (r Reason) String() string {
 	return "unknown"
 }
 
-// EtherType values the decoder understands.
+// Link types decoded here that package capture does not name.
 const (
-	etherIPv4   = 0x0800
-	etherIPv6   = 0x86dd
-	etherVLAN   = 0x8100
-	etherQinQ   = 0x88a8
-	etherQinQ91 = 0x9100
+	linkPPP     capture.LinkType = 9   // PPP, RFC 1661, maybe with RFC 1662 address and control bytes
+	linkPPPHDLC capture.LinkType = 50  // PPP in HDLC framing, or Cisco HDLC
+	linkCHDLC   capture.LinkType = 104 // Cisco HDLC
 )
 
-// Decoder decodes frames. Its zero value is ready to use. It keeps the
-// EtherType (or link protocol) of the last non-IP frame so the caller can
-// say what was skipped.
+// EtherType values the decoder understands. etherPPP and etherTEB also
+// stand for "a PPP header follows" and "an Ethernet header follows" where a
+// tunnel or a link type says so without an EtherType.
+const (
+	etherIPv4      = 0x0800
+	etherIPv6      = 0x86dd
+	etherVLAN      = 0x8100
+	etherQinQ      = 0x88a8
+	etherQinQ91    = 0x9100
+	etherMPLS      = 0x8847
+	etherMPLSMulti = 0x8848
+	etherPPPoE     = 0x8864
+	etherPPP       = 0x880b
+	etherTEB       = 0x6558 // transparent Ethernet bridging
+	etherCMD       = 0x8909 // Cisco MetaData
+)
+
+// MaxEncap is the deepest tunnel nesting Decode follows: a packet is keyed
+// on at most its MaxEncap+1-th IP header. Each level also needs at least
+// 20 more bytes of header, so hostile nesting costs no more than a long
+// frame.
+const MaxEncap = 8
+
+// Decoder decodes frames. Its zero value is ready to use and keys tunnelled
+// packets on their outermost IP header. It keeps the link protocol of the
+// last non-IP frame so the caller can say what was skipped.
 type Decoder struct {
+	// Decap keys tunnelled packets on their innermost IP header (see the
+	// package comment); false keys them on the outermost one, whose stack
+	// then ends at its transport (ETH-IP-UDP for VXLAN), as the Python
+	// library does. Encapsulations below the first IP header (MPLS, PPPoE,
+	// PPP) are decoded either way.
+	Decap bool
+
 	// EtherType is the link protocol of the last frame skipped with
-	// ReasonNonIP (an EtherType, a BSD address family, or an SLL protocol).
+	// ReasonNonIP: an EtherType, a BSD address family, an SLL protocol, or
+	// a PPP protocol number.
 	EtherType uint16
 }
 
 // Decode decodes one frame of link type lt. data is the captured bytes and
 // wireLen the original length. It fills p (resetting every field but
 // Timestamp) and returns ReasonOK, or the reason the frame has no IP packet
-// jj can use. It never panics and never reads outside data.
+// jj can use. It never panics, never reads outside data and allocates
+// nothing.
 func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Packet) Reason {
 	ts := p.Timestamp
 	*p = Packet{Timestamp: ts}
 	var off int   // start of the network layer in data
-	var proto int // EtherType of the network layer; 4 or 6 for raw IP by nibble
+	var proto int // EtherType of the network layer
 	switch lt {
 	case capture.LinkEthernet:
 		if len(data) < 14 {
@@ -102,6 +132,21 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 			d.EtherType = uint16(fam)
 			return ReasonNonIP
 		}
+	case linkPPP, linkPPPHDLC, linkCHDLC:
+		if len(data) < 2 {
+			return ReasonLinkShort
+		}
+		// Link type 50 holds PPP (address 0xff) or, as tcpdump reads it,
+		// Cisco HDLC (address 0x0f unicast, 0x8f broadcast).
+		if lt == linkCHDLC || (lt == linkPPPHDLC && (data[0] == 0x0f || data[0] == 0x8f)) {
+			if len(data) < 4 {
+				return ReasonLinkShort
+			}
+			p.Hdrs.Push(LayerCHDLC)
+			proto, off = int(binary.BigEndian.Uint16(data[2:])), 4
+		} else {
+			proto = etherPPP
+		}
 	case capture.LinkRaw12, capture.LinkRaw14, capture.LinkRaw, capture.LinkIPv4, capture.LinkIPv6:
 		// The version nibble decides, whatever the link type says.
 		if len(data) < 1 {
@@ -118,259 +163,156 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 	default:
 		return ReasonLinkType
 	}
-
-	// VLAN tags, any depth (802.1Q, 802.1ad, the old 0x9100 QinQ).
-	for proto == etherVLAN || proto == etherQinQ || proto == etherQinQ91 {
-		if len(data) < off+4 {
-			return ReasonLinkShort
-		}
-		p.Hdrs.Push(LayerVLAN)
-		proto = int(binary.BigEndian.Uint16(data[off+2:]))
-		off += 4
-	}
-
-	// Bytes before the IP header never count (flow-meta.md §2), so the
-	// wire-length fallback subtracts them.
-	linkLen := uint32(off)
-	wire := uint32(0)
-	if wireLen > linkLen {
-		wire = wireLen - linkLen
-	}
-	switch proto {
-	case etherIPv4:
-		return d.ipv4(data[off:], wire, p)
-	case etherIPv6:
-		return d.ipv6(data[off:], wire, p)
-	}
-	d.EtherType = uint16(proto)
-	return ReasonNonIP
+	return d.network(data, off, proto, wireLen, p, 0)
 }
 
-// ipv4 decodes an IPv4 header at the start of b. wire is the on-wire length
-// from the IP header on, the fallback when the total length is unusable.
-func (d *Decoder) ipv4(b []byte, wire uint32, p *Packet) Reason {
-	if len(b) < 20 {
-		return ReasonIPShort
-	}
-	if b[0]>>4 != 4 {
-		return ReasonIPVersion
-	}
-	// An IHL below 5 is malformed; like a TCP data offset below 5 it
-	// counts as 5, so the addresses and the rest still decode.
-	hl := uint32(b[0]&0x0f) * 4
-	if hl < 20 {
-		hl = 20
-	}
-	p.Hdrs.Push(LayerIP)
-	copy(p.Src[:4], b[12:16])
-	copy(p.Dst[:4], b[16:20])
-	p.Proto = b[9]
-	total := uint32(binary.BigEndian.Uint16(b[2:]))
-	if total == 0 || total < hl {
-		// TSO captures write 0; a length below the header is a lie.
-		total = wire
-	}
-	p.Length = total
-	ipPayload := sub(total, hl)
-
-	fragField := binary.BigEndian.Uint16(b[6:])
-	if fragOff := fragField & 0x1fff; fragOff != 0 {
-		p.Flags |= FlagFragment | FlagLaterFragment
-		p.FragID = uint32(binary.BigEndian.Uint16(b[4:]))
-		p.Payload = ipPayload
-		return ReasonOK
-	}
-	if fragField&0x2000 != 0 {
-		p.Flags |= FlagFragment
-		p.FragID = uint32(binary.BigEndian.Uint16(b[4:]))
-	}
-	var seg []byte
-	if uint32(len(b)) > hl {
-		seg = b[hl:]
-	}
-	transport(seg, ipPayload, p)
-	return ReasonOK
-}
-
-// IPv6 extension headers walked to find the transport (flow-meta.md §1).
-const (
-	nhHopByHop = 0
-	nhRouting  = 43
-	nhFragment = 44
-	nhAH       = 51
-	nhDestOpts = 60
-)
-
-// ipv6 decodes an IPv6 header and its extension headers at the start of b.
-func (d *Decoder) ipv6(b []byte, wire uint32, p *Packet) Reason {
-	if len(b) < 40 {
-		return ReasonIPShort
-	}
-	if b[0]>>4 != 6 {
-		return ReasonIPVersion
-	}
-	p.V6 = true
-	p.Hdrs.Push(LayerIP6)
-	copy(p.Src[:], b[8:24])
-	copy(p.Dst[:], b[24:40])
-	total := uint32(binary.BigEndian.Uint16(b[4:])) + 40
-	if total == 40 {
-		// Payload length 0: segmentation offload or a jumbogram.
-		total = wire
-	}
-	p.Length = total
-
-	// An extension header must lie within both the captured bytes and the
-	// IP packet; otherwise the chain is cut and its next-header value is
-	// the flow's protocol.
-	limit := uint32(len(b))
-	if total < limit {
-		limit = total
-	}
-	nh := b[6]
-	off := uint32(40)
+// network walks the headers between a link layer and an IP header, from
+// data[off:] whose protocol is proto: VLAN tags, MPLS labels, PPPoE, PPP,
+// Cisco MetaData and (inside tunnels) Ethernet, then decodes the IP packet.
+// Every step consumes at least one byte, so the loop ends.
+func (d *Decoder) network(data []byte, off, proto int, wireLen uint32, p *Packet, depth int) Reason {
 	for {
-		var hlen uint32
-		switch nh {
-		case nhHopByHop, nhRouting, nhDestOpts:
-			if off+2 > limit {
-				return cutChain(nh, total, off, p)
+		switch proto {
+		case etherIPv4, etherIPv6:
+			return d.ip(data, off, proto == etherIPv6, wireLen, p, depth)
+		case etherVLAN, etherQinQ, etherQinQ91:
+			// VLAN tags, any depth (802.1Q, 802.1ad, the old 0x9100 QinQ).
+			if len(data) < off+4 {
+				return ReasonLinkShort
 			}
-			hlen = (uint32(b[off+1]) + 1) * 8
-		case nhAH:
-			if off+2 > limit {
-				return cutChain(nh, total, off, p)
+			p.Hdrs.Push(LayerVLAN)
+			proto = int(binary.BigEndian.Uint16(data[off+2:]))
+			off += 4
+		case etherMPLS, etherMPLSMulti:
+			// Labels up to the bottom-of-stack bit. MPLS does not say what
+			// it carries: like tcpdump and akvorado, guess IP from the
+			// version nibble (RFC 4385 pseudowires start with 0).
+			for {
+				if len(data) < off+4 {
+					return ReasonLinkShort
+				}
+				p.Hdrs.Push(LayerMPLS)
+				bottom := data[off+2]&1 != 0
+				off += 4
+				if bottom {
+					break
+				}
 			}
-			hlen = (uint32(b[off+1]) + 2) * 4
-		case nhFragment:
-			if off+8 > limit {
-				return cutChain(nh, total, off, p)
+			if len(data) <= off {
+				return ReasonIPShort
 			}
-			fragField := binary.BigEndian.Uint16(b[off+2:])
-			next := b[off]
-			id := binary.BigEndian.Uint32(b[off+4:])
-			off += 8
-			if fragField>>3 != 0 || fragField&1 != 0 {
-				p.Flags |= FlagFragment
-				p.FragID = id
+			switch data[off] >> 4 {
+			case 4:
+				proto = etherIPv4
+			case 6:
+				proto = etherIPv6
+			default:
+				d.EtherType = etherMPLS
+				return ReasonNonIP
 			}
-			if fragField>>3 != 0 {
-				p.Flags |= FlagLaterFragment
-				p.Proto = next
-				p.Payload = sub(total, off)
-				return ReasonOK
+		case etherPPPoE:
+			// RFC 2516 session header: version/type, code, session ID and
+			// length, then a PPP protocol field.
+			if len(data) < off+6 {
+				return ReasonLinkShort
 			}
-			nh = next
-			continue
+			p.Hdrs.Push(LayerPPPoE)
+			proto, off = etherPPP, off+6
+		case etherPPP:
+			// RFC 1661 PPP: the RFC 1662 address and control bytes
+			// (0xff 0x03) when present, then a protocol field of two
+			// bytes, or one when compressed (an odd first byte).
+			if len(data) < off+2 {
+				return ReasonLinkShort
+			}
+			if data[off] == 0xff && data[off+1] == 0x03 {
+				off += 2
+			}
+			if len(data) < off+1 {
+				return ReasonLinkShort
+			}
+			pp := int(data[off])
+			if pp&1 == 0 {
+				if len(data) < off+2 {
+					return ReasonLinkShort
+				}
+				pp = int(binary.BigEndian.Uint16(data[off:]))
+				off++
+			}
+			off++
+			p.Hdrs.Push(LayerPPP)
+			switch pp {
+			case 0x0021:
+				proto = etherIPv4
+			case 0x0057:
+				proto = etherIPv6
+			case 0x0281:
+				proto = etherMPLS
+			case 0x0283:
+				proto = etherMPLSMulti
+			default:
+				d.EtherType = uint16(pp)
+				return ReasonNonIP
+			}
+		case etherTEB:
+			// An Ethernet frame inside a tunnel.
+			if len(data) < off+14 {
+				return ReasonLinkShort
+			}
+			p.Hdrs.Push(LayerETH)
+			proto, off = int(binary.BigEndian.Uint16(data[off+12:])), off+14
+		case etherCMD:
+			// Cisco MetaData on Ethernet: version, length, option, SGT,
+			// then the EtherType.
+			if len(data) < off+8 {
+				return ReasonLinkShort
+			}
+			p.Hdrs.Push(LayerCMD)
+			proto, off = int(binary.BigEndian.Uint16(data[off+6:])), off+8
 		default:
-			p.Proto = nh
-			var seg []byte
-			if uint32(len(b)) > off {
-				seg = b[off:]
-			}
-			transport(seg, sub(total, off), p)
-			return ReasonOK
+			d.EtherType = uint16(proto)
+			return ReasonNonIP
 		}
-		if off+hlen > limit {
-			return cutChain(nh, total, off, p)
-		}
-		nh = b[off]
-		off += hlen
 	}
 }
 
-// cutChain records an IPv6 extension chain that ends before its transport.
-func cutChain(nh uint8, total, off uint32, p *Packet) Reason {
-	p.Flags |= FlagChainCut
-	p.Proto = nh
-	p.Payload = sub(total, off)
-	return ReasonOK
-}
-
-// transport decodes the transport header at the start of seg (the captured
-// bytes after the IP headers). ipPayload is the IP payload length from the
-// header lengths; the fixed header must lie within both.
-func transport(seg []byte, ipPayload uint32, p *Packet) {
-	avail := uint32(len(seg))
-	if ipPayload < avail {
-		avail = ipPayload
+// ip decodes the IP packet at data[off:] and, with Decap, the tunnel it
+// carries. Bytes before the IP header never count (flow-meta.md §2), so
+// the wire-length fallback subtracts all of them, outer tunnels included.
+func (d *Decoder) ip(data []byte, off int, v6 bool, wireLen uint32, p *Packet, depth int) Reason {
+	if off >= len(data) {
+		return ReasonIPShort
+	}
+	if depth > 0 {
+		// Forget the outer IP header's fields; keep the stack.
+		*p = Packet{Timestamp: p.Timestamp, Hdrs: p.Hdrs}
+	}
+	wire := sub(wireLen, uint32(off))
+	var r Reason
+	var l4 uint32 // transport header offset from off
+	if v6 {
+		r, l4 = d.ipv6(data[off:], wire, p)
+	} else {
+		r, l4 = d.ipv4(data[off:], wire, p)
+	}
+	if r != ReasonOK || !d.Decap || depth >= MaxEncap ||
+		p.Flags&(FlagFragment|FlagTransportCut|FlagChainCut) != 0 {
+		// A fragment's tunnel content is incomplete: the packet stays in
+		// the flow of the header that was fragmented, like its later
+		// fragments.
+		return r
 	}
 	switch p.Proto {
-	case 6:
-		p.Hdrs.Push(LayerTCP)
-		if avail < 20 {
-			// The data offset is unknown: count the minimal header.
-			p.Flags |= FlagTransportCut
-			p.Payload = sub(ipPayload, 20)
-			return
-		}
-		p.Flags |= FlagTCP | FlagPorts
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:])
-		p.Seq = binary.BigEndian.Uint32(seg[4:])
-		p.Ack = binary.BigEndian.Uint32(seg[8:])
-		doff := seg[12] >> 4
-		if doff < 5 {
-			doff = 5
-		}
-		p.TCPHdrLen = doff * 4
-		p.TCPFlags = TCPFlags(seg[13])
-		p.Window = binary.BigEndian.Uint16(seg[14:])
-		p.Payload = sub(ipPayload, uint32(p.TCPHdrLen))
+	case 4, 41, 47, 137:
 	case 17:
-		p.Hdrs.Push(LayerUDP)
-		if avail < 8 {
-			p.Flags |= FlagTransportCut
-			p.Payload = sub(ipPayload, 8)
-			return
+		if !tunnelPort(p) {
+			return r
 		}
-		p.Flags |= FlagPorts
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:])
-		ulen := uint32(binary.BigEndian.Uint16(seg[4:]))
-		if ulen < 8 || ulen > ipPayload {
-			// A first fragment, or a lying length.
-			ulen = ipPayload
-		}
-		p.Payload = sub(ulen, 8)
-	case 132:
-		p.Hdrs.Push(LayerSCTP)
-		p.Payload = ipPayload
-		if avail < 12 {
-			p.Flags |= FlagTransportCut
-			return
-		}
-		p.Flags |= FlagPorts
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:])
-	case 1:
-		p.Hdrs.Push(LayerICMP)
-		p.Payload = sub(ipPayload, 8)
-	case 58:
-		p.Hdrs.Push(LayerICMP6)
-		p.Payload = sub(ipPayload, 8)
 	default:
-		p.Payload = ipPayload
-		switch p.Proto {
-		case 47:
-			p.Hdrs.Push(LayerGRE)
-		case 50:
-			p.Hdrs.Push(LayerESP)
-		case 51:
-			p.Hdrs.Push(LayerAH)
-		case 2:
-			p.Hdrs.Push(LayerIGMP)
-		default:
-			p.Hdrs.Push(LayerProto)
-			p.Hdrs.Proto = p.Proto
-		}
+		return r
 	}
+	d.decap(data, off, off+int(l4), wireLen, p, depth)
+	return ReasonOK
 }
 
-// sub returns a − b, or 0 when b > a: lengths are never negative.
-func sub(a, b uint32) uint32 {
-	if b > a {
-		return 0
-	}
-	return a - b
-}
+func be16(b []byte) int { return int(binary.BigEndian.Uint16(b)) }

@@ -9,6 +9,16 @@
 // checked against gopacket's layers in the tests. It never panics on hostile
 // input: a frame it cannot use is reported by a Reason, counted by the
 // caller, and skipped.
+//
+// Tunnels are decapsulated when Decoder.Decap is set: MPLS, PPPoE, PPP and
+// Cisco HDLC below the first IP header, then GRE (with ERSPAN, PPTP and
+// Cisco MetaData), VXLAN, Geneve, GTP-U, Teredo, MPLS over UDP and
+// IP-in-IP of both versions above it. The packet is then keyed on its
+// innermost IP header, and its lengths are that packet's. Nesting is
+// bounded by MaxEncap; a tunnel whose content is not an IP packet the
+// decoder can read (PPP control, ARP in VXLAN, a keepalive, a cut header)
+// leaves the packet on the last IP header it could read, its stack ending
+// at that header's transport.
 package decode
 
 // Packet is one decoded IP packet. Decode resets every field, so a Packet is
@@ -36,11 +46,13 @@ type Packet struct {
 	Flags Flags
 
 	// Length is the IP packet length in bytes: IPv4 total length or IPv6
-	// payload length + 40, or the wire length minus the link layer when the
-	// length field is unusable (see flow-meta.md §2).
+	// payload length + 40, or the wire length minus everything before the
+	// IP header when the length field is unusable (see flow-meta.md §2).
+	// In a decapsulated tunnel it is the innermost IP packet's length.
 	Length uint32
 	// Payload is the application payload in bytes, from the header lengths
-	// (flow-meta.md §2).
+	// (flow-meta.md §2), of the innermost IP packet when decapsulated. It
+	// is never above Length.
 	Payload uint32
 
 	// FragID is the IPv4 identification or IPv6 fragment identification of
@@ -53,7 +65,8 @@ type Packet struct {
 	Window    uint16
 	TCPHdrLen uint8 // data offset × 4, at least 20
 
-	// Hdrs is the header stack, outermost first (ETH, VLAN, IP, TCP, ...).
+	// Hdrs is the header stack, outermost first (ETH, VLAN, IP, TCP, ...),
+	// tunnels included (ETH-IP-UDP-VXLAN-ETH-IP-TCP).
 	Hdrs Stack
 }
 
@@ -120,12 +133,24 @@ const (
 	LayerIGMP
 	// LayerProto is "PROTO<n>"; the number is the packet's Proto.
 	LayerProto
+	// Encapsulations (see Decoder.Decap).
+	LayerMPLS   // one per label of an MPLS label stack
+	LayerPPPoE  // PPPoE session header
+	LayerPPP    // PPP header (link types 9 and 50, PPPoE, PPTP's GRE)
+	LayerCHDLC  // Cisco HDLC header (link type 104, or 50 with Cisco framing)
+	LayerCMD    // Cisco MetaData (EtherType 0x8909)
+	LayerERSPAN // ERSPAN type II or III header inside GRE
+	LayerVXLAN  // VXLAN header (UDP port 4789)
+	LayerGENEVE // Geneve header and options (UDP port 6081)
+	LayerGTP    // GTP-U header and extension headers (UDP port 2152)
+	LayerTEREDO // Teredo (UDP port 3544), with its indicators if any
 	numLayers
 )
 
 var layerNames = [numLayers]string{
 	"", "ETH", "SLL", "SLL2", "NULL", "VLAN", "IP", "IP6", "TCP", "UDP",
 	"ICMP", "ICMP6", "SCTP", "GRE", "ESP", "AH", "IGMP", "PROTO",
+	"MPLS", "PPPOE", "PPP", "CHDLC", "CMD", "ERSPAN", "VXLAN", "GENEVE", "GTP", "TEREDO",
 }
 
 // String returns the layer's name in hdr_desc.
@@ -147,6 +172,15 @@ type Stack struct {
 	N      uint8
 	// Proto is the protocol number shown by a trailing LayerProto.
 	Proto uint8
+}
+
+// pop removes the last layer if it is l. Decapsulation uses it to drop the
+// PROTO4 / PROTO41 / PROTO137 that named the tunnel before its content was
+// known.
+func (s *Stack) pop(l Layer) {
+	if s.N > 0 && s.Layers[s.N-1] == l {
+		s.N--
+	}
 }
 
 // Push appends a layer. Past MaxLayers the last slot is overwritten, so the
