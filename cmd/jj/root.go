@@ -80,6 +80,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newExtractCmd(stdin, stdout, stderr), newFeaturesCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newLiveCmd(stdin, stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
@@ -159,6 +160,13 @@ func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return runExtract(cmd, &f, args, stdin, stdout, stderr)
 		},
 	}
+	bindExtractFlags(cmd, &f, def)
+	return cmd
+}
+
+// bindExtractFlags defines the extraction options on cmd, binding them to
+// f; `jj extract` and `jj live` share them, and buildConfig reads them.
+func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.features, "features", def.Features, "feature groups, repeatable or comma-separated ("+strings.Join(groupNames(), ", ")+", all)")
 	fl.StringVarP(&f.out, "output", "o", "", "output file (default: standard output)")
@@ -192,7 +200,6 @@ func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar on standard error (default: when it is a terminal)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show a progress bar")
 	fl.SortFlags = false
-	return cmd
 }
 
 // buildConfig layers defaults, the config file and the flags the user set.

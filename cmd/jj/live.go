@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jjflow/jj"
+	"github.com/jjflow/jj/live"
+	"github.com/jjflow/jj/output"
+)
+
+// liveFlags are the options of `jj live` beyond the extraction options.
+type liveFlags struct {
+	duration  float64
+	savePcap  string
+	list      bool
+	noPromisc bool
+}
+
+const liveLong = `Capture packets from a network interface and write their flows as they end.
+
+Needs Linux and root (or CAP_NET_RAW); no libpcap. The capture runs until
+--duration seconds have passed or until Ctrl-C (SIGINT) or SIGTERM. Then
+every packet already received is used, every open flow is written, the
+output file is finished and the summary, with the kernel's drop count,
+goes to standard error; the exit code is 0. A second Ctrl-C stops at once,
+still writing the open flows.
+
+--filter takes a tcpdump expression; the kernel drops what does not match.
+Flows idle for --timeout seconds are written while the capture runs; with
+--active-timeout long flows are written periodically.`
+
+func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var f extractFlags
+	var lf liveFlags
+	def := jj.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "live IFACE",
+		Short: "Extract per-flow features from a live interface (Linux)",
+		Long:  liveLong,
+		Example: `  jj live eth0 -d 60 -o live.csv
+  jj live eth0 --filter 'tcp port 443' --save-pcap live.pcap -o flows.jsonl
+  jj live --list`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if lf.list {
+				return nil
+			}
+			if len(args) != 1 {
+				return &usageError{errors.New("live needs one interface name (jj live --list shows them)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if lf.list {
+				return listInterfaces(stdout)
+			}
+			return runLive(cmd, &f, &lf, args[0], stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Float64VarP(&lf.duration, "duration", "d", 0, "stop after this many seconds; 0 = until Ctrl-C or SIGTERM")
+	fl.StringVar(&lf.savePcap, "save-pcap", "", "also write the captured packets to this pcap file (nanosecond timestamps)")
+	fl.BoolVar(&lf.list, "list", false, "list the interfaces and exit")
+	fl.BoolVar(&lf.noPromisc, "no-promiscuous", false, "do not put the interface in promiscuous mode")
+	bindExtractFlags(cmd, &f, def)
+	for _, name := range []string{"progress", "no-progress"} {
+		_ = fl.MarkHidden(name) // a live capture has no size to show progress against
+	}
+	return cmd
+}
+
+// listInterfaces prints every interface: index, name, flags, addresses.
+func listInterfaces(stdout io.Writer) error {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("list interfaces: %w", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tNAME\tFLAGS\tADDRESSES")
+	for _, ifi := range ifs {
+		addrs, _ := ifi.Addrs()
+		var as []string
+		for _, a := range addrs {
+			as = append(as, a.String())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", ifi.Index, ifi.Name, ifi.Flags, strings.Join(as, " "))
+	}
+	return tw.Flush()
+}
+
+func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, stdout, stderr io.Writer) error {
+	cfg, err := buildConfig(cmd, f)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {
+		return &usageError{fmt.Errorf("option --duration: invalid value %v (want seconds ≥ 0)", lf.duration)}
+	}
+	format := f.format
+	if format == "" {
+		format = output.FormatFromPath(f.out)
+	}
+	if format == "" {
+		format = "csv"
+	}
+	format = strings.ToLower(format)
+	if !output.ValidFormat(format) {
+		return &usageError{fmt.Errorf("option --format: unknown format %q (known: %s)", f.format, strings.Join(output.Formats, ", "))}
+	}
+	// Schema validates everything, the filter included, before capturing.
+	schema, err := jj.NewPipeline(cfg).Schema()
+	if err != nil {
+		return err
+	}
+	// The capture applies the filter (in the kernel); the engine must not
+	// run it a second time.
+	expr := cfg.Filter
+	cfg.Filter = ""
+	p := jj.NewPipeline(cfg)
+
+	// The first signal stops the capture: the reader drains the ring and
+	// ends, and the engine writes every open flow. A second one also
+	// cancels the engine's context, which stops reading at once.
+	soft, stopSoft := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSoft()
+	hard, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	go func() {
+		select {
+		case <-soft.Done():
+		case <-hard.Done():
+			return
+		}
+		again, stop := signal.NotifyContext(hard, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-again.Done()
+		cancelHard()
+	}()
+
+	var save *os.File
+	if lf.savePcap != "" {
+		if save, err = os.Create(lf.savePcap); err != nil {
+			return fmt.Errorf("create pcap: %w", err)
+		}
+		defer save.Close()
+	}
+	opts := live.Options{Filter: expr, Duration: time.Duration(lf.duration * float64(time.Second)), NoPromiscuous: lf.noPromisc}
+	if save != nil {
+		opts.Save = save
+	}
+	r, err := live.Open(soft, iface, opts)
+	if err != nil {
+		return err
+	}
+	out, err := openOutput(f, format, schema, stdout)
+	if err != nil {
+		r.Close()
+		return err
+	}
+	if !f.quiet {
+		limit := "Ctrl-C to stop"
+		if lf.duration > 0 {
+			limit = fmt.Sprintf("for %g s, or until Ctrl-C", lf.duration)
+		}
+		fmt.Fprintf(stderr, "jj: capturing on %s (link type %d), %s\n", iface, r.LinkType(), limit)
+	}
+	sum, runErr := p.RunReader(hard, r, iface, out.w)
+	closeErr := r.Close()
+	if save != nil {
+		if err := save.Close(); err != nil && closeErr == nil {
+			closeErr = fmt.Errorf("write pcap: %w", err)
+		}
+	}
+	flushErr := out.close()
+	if sum != nil && !f.quiet {
+		fmt.Fprint(stderr, sum.String())
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if flushErr != nil {
+		return fmt.Errorf("write output: %w", flushErr)
+	}
+	return closeErr
+}

@@ -1,0 +1,70 @@
+// Package live captures packets from a network interface: the live
+// counterpart of package capture's file readers, at the same first stage
+// of jj's pipeline (capture → decode → flow → extract → output). A *Reader
+// implements capture.Reader, so jj.Pipeline.RunReader turns a live
+// interface into flows exactly as it does a file.
+//
+// On Linux it reads an AF_PACKET socket through a TPACKET_V3 ring mapped
+// into memory (gopacket's afpacket package, pure Go: no cgo, no libpcap),
+// with kernel timestamps in nanoseconds. A filter expression is compiled
+// by package filter and attached to the socket (SO_ATTACH_FILTER), so the
+// kernel drops what does not match before it reaches the ring. Other
+// systems get ErrUnsupported.
+//
+// Stopping loses nothing that arrived before the stop: when the context is
+// done or the duration has elapsed, Next keeps returning the packets
+// already in the ring (those with a kernel timestamp up to the stop) and
+// only then returns io.EOF. Packets the kernel dropped because the ring
+// was full are counted and reported by Warnings.
+package live
+
+import (
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrUnsupported is returned by Open on systems without live capture.
+var ErrUnsupported = errors.New("live capture is only supported on Linux")
+
+// Options configure a capture. The zero value captures everything until
+// the context given to Open is done.
+type Options struct {
+	// Filter is a tcpdump filter expression; empty keeps every packet.
+	Filter string
+	// Duration stops the capture this long after Open; 0 means no limit.
+	Duration time.Duration
+	// Save, when not nil, receives every packet returned by Next as a
+	// nanosecond pcap file. Open writes its header; Close flushes it.
+	Save io.Writer
+	// NoPromiscuous leaves the interface out of promiscuous mode (tcpdump's
+	// -p): only traffic to and from the host is seen.
+	NoPromiscuous bool
+	// RingBytes is the size of the ring shared with the kernel; 0 means
+	// DefaultRingBytes. Packets that arrive while it is full are dropped
+	// by the kernel and counted.
+	RingBytes int
+	// Poll is how long Next waits for a packet before it returns
+	// capture.ErrNoPacket; 0 means DefaultPoll.
+	Poll time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultRingBytes = 32 << 20
+	DefaultPoll      = 100 * time.Millisecond
+)
+
+// Stats are the counters of a capture.
+type Stats struct {
+	// Packets counts the packets returned by Next.
+	Packets uint64
+	// KernelPackets counts the packets that passed the kernel filter, and
+	// KernelDrops those of them the kernel dropped because the ring was
+	// full (PACKET_STATISTICS).
+	KernelPackets, KernelDrops uint64
+	// Filtered counts packets that the filter removed in user space: those
+	// that arrived before it was attached, or all of them when the kernel
+	// cannot run it (vlan).
+	Filtered uint64
+}

@@ -1,0 +1,327 @@
+//go:build linux
+
+package live
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopacket/gopacket/afpacket"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/filter"
+)
+
+// Ring geometry. TPACKET_V3 fills whole blocks with packets of any size up
+// to a block, so frameSize only sets the ring's frame count; 64 KiB frames
+// keep GRO/TSO super-packets whole.
+const (
+	frameSize  = 1 << 16
+	blockSize  = 1 << 20
+	minBlocks  = 4
+	snapLen    = blockSize // the longest packet a block can hold
+	blockRetry = 50 * time.Millisecond
+	// drainLimit bounds the drain after a stop, on a link so busy that the
+	// ring never empties.
+	drainLimit = time.Second
+)
+
+// Reader is a live capture on one interface. Next, Warnings, Stats and
+// Close must be called from one goroutine.
+type Reader struct {
+	name  string
+	tp    *afpacket.TPacket
+	lt    capture.LinkType
+	user  *filter.Matcher // filter run in user space, or nil
+	all   bool            // run user on every packet, not just early ones
+	since int64           // kernel filter attached at this time (ns)
+	save  *pcapWriter
+	buf   *bufio.Writer
+
+	stop     atomic.Bool
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	stopping bool
+	stopAt   int64     // packets stamped after this are not returned
+	drainEnd time.Time // wall-clock end of the drain
+	done     bool
+
+	stats    Stats
+	statsErr error
+	closed   bool
+}
+
+// Open starts capturing on the interface named iface. The capture stops
+// when ctx is done or opts.Duration has elapsed; Next then drains the
+// ring and returns io.EOF. Errors name the interface; a permission error
+// means the process lacks CAP_NET_RAW (run as root). An invalid filter is
+// a *filter.Error.
+func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
+	hw, err := hardwareType(iface)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", iface, err)
+	}
+	lt, sockType := linkTypeOf(hw)
+	r := &Reader{name: iface, lt: lt, quit: make(chan struct{})}
+	if opts.Filter != "" {
+		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
+			return nil, err
+		}
+		r.all = filter.UsesVLAN(opts.Filter)
+	}
+	ring := opts.RingBytes
+	if ring <= 0 {
+		ring = DefaultRingBytes
+	}
+	poll := opts.Poll
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	r.tp, err = afpacket.NewTPacket(
+		afpacket.OptInterface(iface),
+		afpacket.OptSocketType(sockType),
+		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+		afpacket.OptFrameSize(frameSize),
+		afpacket.OptBlockSize(blockSize),
+		afpacket.OptNumBlocks(max(minBlocks, ring/blockSize)),
+		afpacket.OptBlockTimeout(min(blockRetry, poll/2)),
+		afpacket.OptPollTimeout(poll),
+		// The kernel takes VLAN tags out of the packet; put them back so
+		// jj sees what tcpdump shows.
+		afpacket.OptAddVLANHeader(true),
+	)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", iface, err)
+	}
+	if prog, err := kernelProgram(opts.Filter, lt, hw, r.all); err != nil || prog != nil {
+		if err == nil {
+			err = r.tp.SetBPF(prog)
+		}
+		if err != nil {
+			r.tp.Close()
+			return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
+		}
+	}
+	// Packets queued between bind and attach were not filtered by the
+	// kernel: user space filters everything stamped before this instant.
+	r.since = time.Now().UnixNano()
+	if !opts.NoPromiscuous {
+		if err := r.tp.SetPromiscuous(true); err != nil {
+			r.tp.Close()
+			return nil, fmt.Errorf("open %s: promiscuous mode: %w", iface, err)
+		}
+	}
+	if opts.Save != nil {
+		r.buf = bufio.NewWriterSize(opts.Save, 1<<20)
+		if r.save, err = newPcapWriter(r.buf, uint16(lt), snapLen); err != nil {
+			r.tp.Close()
+			return nil, fmt.Errorf("write pcap: %w", err)
+		}
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var timer <-chan time.Time
+		if opts.Duration > 0 {
+			t := time.NewTimer(opts.Duration)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-timer:
+		case <-r.quit:
+		}
+		r.stop.Store(true)
+	}()
+	return r, nil
+}
+
+// kernelProgram returns the socket filter, or nil for none. On loopback
+// every packet passes the tap twice, going out and coming in; like
+// libpcap, the program drops the outgoing copy (SKF_AD_PKTTYPE).
+func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) ([]bpf.RawInstruction, error) {
+	var prog []bpf.Instruction
+	if hw == unix.ARPHRD_LOOPBACK {
+		prog = append(prog,
+			bpf.LoadExtension{Num: bpf.ExtType},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipFalse: 1},
+			bpf.RetConstant{Val: 0})
+	}
+	if expr != "" && !userOnly {
+		p, err := filter.Compile(expr, lt)
+		if err != nil {
+			return nil, err
+		}
+		prog = append(prog, p...)
+	} else if prog != nil {
+		prog = append(prog, bpf.RetConstant{Val: 0xffffffff})
+	}
+	if prog == nil {
+		return nil, nil
+	}
+	return bpf.Assemble(prog)
+}
+
+// hardwareType returns the interface's ARPHRD_ type.
+func hardwareType(iface string) (uint16, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(iface)
+	if err != nil {
+		return 0, err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
+		if errors.Is(err, unix.ENODEV) {
+			return 0, errors.New("no such interface (jj live --list shows them)")
+		}
+		return 0, err
+	}
+	return ifr.Uint16(), nil
+}
+
+// linkTypeOf maps an ARPHRD_ type to the link type of the packets and the
+// socket type that gives them. Ethernet-like devices (loopback included)
+// are read raw; anything else through a SOCK_DGRAM socket, which strips
+// the link header, as raw IP (non-IP frames then fail to decode and are
+// counted as skipped).
+func linkTypeOf(hw uint16) (capture.LinkType, afpacket.OptSocketType) {
+	switch hw {
+	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
+		return capture.LinkEthernet, afpacket.SocketRaw
+	}
+	return capture.LinkRaw, afpacket.SocketDgram
+}
+
+// LinkType returns the link type of the records.
+func (r *Reader) LinkType() capture.LinkType { return r.lt }
+
+// Next fills rec with the next packet. Its Data points into the ring and
+// is valid until the next call. Next returns capture.ErrNoPacket when no
+// packet came within the poll interval, and io.EOF once the capture has
+// stopped and the ring holds no packet from before the stop.
+func (r *Reader) Next(rec *capture.Record) error {
+	for {
+		if r.done {
+			return io.EOF
+		}
+		if !r.stopping && r.stop.Load() {
+			r.stopping = true
+			r.stopAt = time.Now().UnixNano()
+			r.drainEnd = time.Now().Add(drainLimit)
+		}
+		data, ci, err := r.tp.ZeroCopyReadPacketData()
+		if err != nil {
+			if errors.Is(err, afpacket.ErrTimeout) {
+				if r.stopping {
+					// The poll outlasts the block timeout, so every packet
+					// from before the stop has been seen.
+					return r.finish()
+				}
+				return capture.ErrNoPacket
+			}
+			return &capture.FileError{Name: r.name, Offset: -1, Err: err}
+		}
+		ts := ci.Timestamp.UnixNano()
+		if r.stopping && (ts > r.stopAt || time.Now().After(r.drainEnd)) {
+			return r.finish()
+		}
+		if r.user != nil && (r.all || ts < r.since) && !r.user.Match(r.lt, data) {
+			r.stats.Filtered++
+			continue
+		}
+		r.stats.Packets++
+		rec.Timestamp = ts
+		rec.Data = data
+		rec.WireLen = uint32(max(ci.Length, len(data)))
+		rec.LinkType = r.lt
+		rec.Interface = 0
+		if r.save != nil {
+			if err := r.save.write(ts, data, rec.WireLen); err != nil {
+				return fmt.Errorf("write pcap: %w", err)
+			}
+		}
+		return nil
+	}
+}
+
+// finish ends the capture: no more packets, the counters read.
+func (r *Reader) finish() error {
+	r.done = true
+	r.readStats()
+	return io.EOF
+}
+
+func (r *Reader) readStats() {
+	if r.closed {
+		return
+	}
+	_, st, err := r.tp.SocketStats()
+	if err != nil {
+		r.statsErr = err
+		return
+	}
+	// PACKET_STATISTICS counts in tp_packets every packet that passed the
+	// filter, the dropped ones included.
+	r.stats.KernelPackets = uint64(st.Packets())
+	r.stats.KernelDrops = uint64(st.Drops())
+}
+
+// Stats returns the counters so far.
+func (r *Reader) Stats() Stats {
+	r.readStats()
+	return r.stats
+}
+
+// Warnings returns one line with the kernel's counters: how many packets
+// passed the filter and how many of them were dropped because the ring was
+// full.
+func (r *Reader) Warnings() []string {
+	if !r.done {
+		r.readStats()
+	}
+	if r.statsErr != nil {
+		return []string{fmt.Sprintf("live %s: kernel statistics unavailable: %v", r.name, r.statsErr)}
+	}
+	s := r.stats
+	line := fmt.Sprintf("live %s: %d packets captured, %d received by filter, %d dropped by kernel", r.name, s.Packets, s.KernelPackets, s.KernelDrops)
+	if s.Filtered > 0 {
+		line += fmt.Sprintf(", %d filtered in user space", s.Filtered)
+	}
+	return []string{line}
+}
+
+// Close stops the capture, releases the socket and flushes the saved
+// pcap. It returns the pcap's write error, if any.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	if !r.done {
+		r.readStats()
+	}
+	r.closed = true
+	close(r.quit)
+	r.wg.Wait()
+	r.tp.Close()
+	if r.buf != nil {
+		if err := r.buf.Flush(); err != nil {
+			return fmt.Errorf("write pcap: %w", err)
+		}
+	}
+	return nil
+}

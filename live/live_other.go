@@ -1,0 +1,32 @@
+//go:build !linux
+
+package live
+
+import (
+	"context"
+
+	"github.com/jjflow/jj/capture"
+)
+
+// Reader is a live capture; on this system Open always fails.
+type Reader struct{}
+
+// Open returns ErrUnsupported: live capture needs Linux's AF_PACKET.
+func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
+	return nil, ErrUnsupported
+}
+
+// Next never returns a packet here.
+func (r *Reader) Next(rec *capture.Record) error { return ErrUnsupported }
+
+// Warnings returns nothing here.
+func (r *Reader) Warnings() []string { return nil }
+
+// LinkType is Ethernet here.
+func (r *Reader) LinkType() capture.LinkType { return capture.LinkEthernet }
+
+// Stats returns zero counters here.
+func (r *Reader) Stats() Stats { return Stats{} }
+
+// Close does nothing here.
+func (r *Reader) Close() error { return nil }
