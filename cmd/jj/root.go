@@ -79,7 +79,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newExtractCmd(stdin, stdout, stderr), newFeaturesCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newExtractCmd(stdin, stdout, stderr), newFeaturesCmd(stdout), newSchemaCmd(stdout), newInfoCmd(stdin, stdout), newVersionCmd(stdout))
 	root.AddCommand(newLiveCmd(stdin, stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root

@@ -1,0 +1,621 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/jjflow/jj"
+)
+
+// allFeatures asks for every column jj has, sequences included.
+var allFeatures = []string{"--features", "all", "--include-sequences", "--include-splt", "--include-flow-id", "-q"}
+
+// roundTripCaptures are testdata captures with TCP, UDP, ICMP, IPv6,
+// tunnels and odd link types: every column type and many values.
+var roundTripCaptures = []string{
+	sample,
+	"../../testdata/captures/nfstream__4in6tunnel.pcap",
+	"../../testdata/captures/ndpi__dns.pcap",
+	"../../testdata/captures/tcpdump__LINKTYPE_IPV6.pcap",
+	"../../testdata/captures/gopacket__pcapgo-le-test202.pcapng",
+}
+
+// extractTo runs jj extract on a capture into dir/name and returns the
+// file's bytes.
+func extractTo(t *testing.T, capture, dir, name string, args ...string) []byte {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	code, _, errs := runJJ(t, nil, append(append([]string{"extract", capture, "-o", out}, allFeatures...), args...)...)
+	if code != 0 {
+		t.Fatalf("jj extract %s -o %s: exit %d: %s", capture, name, code, errs)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// table is a typed table read back by a reader other than jj.
+type table struct {
+	names []string
+	types []string // jj's type names
+	rows  [][]any
+}
+
+// readCSVAs parses CSV with encoding/csv and types each cell as the other
+// table's column of the same index says.
+func readCSVAs(t *testing.T, data []byte, types []string) table {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("encoding/csv: %v", err)
+	}
+	tb := table{names: recs[0], types: types}
+	if len(types) != len(recs[0]) {
+		t.Fatalf("CSV has %d columns, Parquet %d", len(recs[0]), len(types))
+	}
+	for _, rec := range recs[1:] {
+		row := make([]any, len(rec))
+		for i, cell := range rec {
+			var err error
+			switch types[i] {
+			case "int64":
+				row[i], err = strconv.ParseInt(cell, 10, 64)
+			case "float64":
+				row[i], err = strconv.ParseFloat(cell, 64)
+			case "bool":
+				row[i], err = strconv.ParseBool(cell)
+			case "string":
+				row[i] = cell
+			case "list<int64>":
+				l := []int64{}
+				err = json.Unmarshal([]byte(cell), &l)
+				row[i] = l
+			case "list<float64>":
+				l := []float64{}
+				err = json.Unmarshal([]byte(cell), &l)
+				row[i] = l
+			}
+			if err != nil {
+				t.Fatalf("CSV cell %q of %s: %v", cell, recs[0][i], err)
+			}
+		}
+		tb.rows = append(tb.rows, row)
+	}
+	return tb
+}
+
+// readParquetFile reads a Parquet file with parquet-go's reader.
+func readParquetFile(t *testing.T, data []byte) (table, map[string]string) {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("parquet.OpenFile: %v", err)
+	}
+	meta := map[string]string{}
+	for _, kv := range f.Metadata().KeyValueMetadata {
+		meta[kv.Key] = kv.Value
+	}
+	var tb table
+	for _, fd := range f.Schema().Fields() {
+		tb.names = append(tb.names, fd.Name())
+		typ := fd
+		list := !fd.Leaf()
+		if list {
+			typ = fd.Fields()[0].Fields()[0] // <name>.list.element
+		}
+		var name string
+		switch typ.Type().Kind() {
+		case parquet.Int64:
+			name = "int64"
+		case parquet.Double:
+			name = "float64"
+		case parquet.Boolean:
+			name = "bool"
+		case parquet.ByteArray:
+			name = "string"
+		default:
+			t.Fatalf("column %s: Parquet type %s", fd.Name(), typ.Type())
+		}
+		if list {
+			name = "list<" + name + ">"
+		}
+		tb.types = append(tb.types, name)
+	}
+	for _, rg := range f.RowGroups() {
+		rows := rg.Rows()
+		buf := make([]parquet.Row, 64)
+		for {
+			n, err := rows.ReadRows(buf)
+			for _, r := range buf[:n] {
+				vals := make([]any, len(tb.types))
+				for i, typ := range tb.types {
+					switch typ {
+					case "list<int64>":
+						vals[i] = []int64{}
+					case "list<float64>":
+						vals[i] = []float64{}
+					}
+				}
+				for _, v := range r {
+					i := v.Column()
+					switch tb.types[i] {
+					case "int64":
+						vals[i] = v.Int64()
+					case "float64":
+						vals[i] = v.Double()
+					case "bool":
+						vals[i] = v.Boolean()
+					case "string":
+						vals[i] = string(v.ByteArray())
+					case "list<int64>":
+						if v.DefinitionLevel() > 0 {
+							vals[i] = append(vals[i].([]int64), v.Int64())
+						}
+					case "list<float64>":
+						if v.DefinitionLevel() > 0 {
+							vals[i] = append(vals[i].([]float64), v.Double())
+						}
+					}
+				}
+				tb.rows = append(tb.rows, vals)
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("ReadRows: %v", err)
+			}
+		}
+		rows.Close()
+	}
+	return tb, meta
+}
+
+// compareTables reports every difference of names, types and values.
+func compareTables(t *testing.T, what string, got, want table) {
+	t.Helper()
+	if !reflect.DeepEqual(got.names, want.names) {
+		t.Fatalf("%s columns = %v, want %v", what, got.names, want.names)
+	}
+	if !reflect.DeepEqual(got.types, want.types) {
+		t.Errorf("%s types = %v, want %v", what, got.types, want.types)
+	}
+	if len(got.rows) != len(want.rows) {
+		t.Fatalf("%s has %d rows, want %d", what, len(got.rows), len(want.rows))
+	}
+	bad := 0
+	for r := range want.rows {
+		for i := range want.rows[r] {
+			if !reflect.DeepEqual(got.rows[r][i], want.rows[r][i]) && bad < 10 {
+				bad++
+				t.Errorf("%s row %d %s = %#v, want %#v", what, r, want.names[i], got.rows[r][i], want.rows[r][i])
+			}
+		}
+	}
+}
+
+// TestParquetMatchesCSV extracts captures to CSV and to Parquet with every
+// column, reads the CSV with encoding/csv and the Parquet with
+// parquet-go's reader, and compares every name, type and value.
+func TestParquetMatchesCSV(t *testing.T) {
+	types := schemaTypes(t)
+	for _, capture := range roundTripCaptures {
+		t.Run(filepath.Base(capture), func(t *testing.T) {
+			dir := t.TempDir()
+			pq, meta := readParquetFile(t, extractTo(t, capture, dir, "flows.parquet"))
+			csvTable := readCSVAs(t, extractTo(t, capture, dir, "flows.csv"), pq.types)
+			compareTables(t, "Parquet", pq, csvTable)
+			for i, name := range pq.names {
+				if types[name] != pq.types[i] {
+					t.Errorf("column %s: Parquet type %s, jj schema says %s", name, pq.types[i], types[name])
+				}
+			}
+			if meta["jj.version"] != jj.Version || !strings.Contains(meta["jj.columns"], `"name":"flow_id"`) {
+				t.Errorf("metadata = %v", meta)
+			}
+		})
+	}
+}
+
+// schemaTypes returns each column's type as `jj schema -f json` gives it.
+func schemaTypes(t *testing.T) map[string]string {
+	t.Helper()
+	code, out, errs := runJJ(t, nil, "schema", "-f", "json")
+	if code != 0 {
+		t.Fatalf("jj schema: exit %d: %s", code, errs)
+	}
+	var doc schemaDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, c := range doc.Columns {
+		types[c.Name] = c.Type
+	}
+	return types
+}
+
+func TestParquetCompressionAndStdout(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []string{"zstd", "snappy", "gzip", "none"} {
+		data := extractTo(t, sample, dir, c+".parquet", "--compression", c)
+		f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"zstd": "ZSTD", "snappy": "SNAPPY", "gzip": "GZIP", "none": "UNCOMPRESSED"}[c]
+		if got := f.Metadata().RowGroups[0].Columns[0].MetaData.Codec.String(); got != want {
+			t.Errorf("--compression %s: codec %s, want %s", c, got, want)
+		}
+	}
+	code, out, errs := runJJ(t, nil, "extract", sample, "-f", "parquet", "-q")
+	if code != 0 || !strings.HasPrefix(out, "PAR1") || !strings.HasSuffix(out, "PAR1") {
+		t.Errorf("Parquet to standard output: exit %d, %d bytes, stderr %q", code, len(out), errs)
+	}
+	pq, _ := readParquetFile(t, []byte(out))
+	if len(pq.rows) != 3 {
+		t.Errorf("Parquet to standard output: %d rows, want 3", len(pq.rows))
+	}
+}
+
+// TestDirectoryOutput writes date partitions twice into one dataset and an
+// unpartitioned directory, and reads them back.
+func TestDirectoryOutput(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dataset")
+	for range 2 {
+		code, _, errs := runJJ(t, nil, "extract", sample, "-o", dir, "-f", "parquet", "--partition-by", "date", "-q")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+	}
+	// The sample's flows start on 2024-01-01 (UTC).
+	files := listDir(t, dir)
+	want := []string{"date=2024-01-01/part-0000.parquet", "date=2024-01-01/part-0001.parquet"}
+	if !reflect.DeepEqual(files, want) {
+		t.Fatalf("files = %v, want %v", files, want)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, files[1]))
+	if pq, _ := readParquetFile(t, data); len(pq.rows) != 3 {
+		t.Errorf("%s: %d rows, want 3", files[1], len(pq.rows))
+	}
+
+	csvDir := t.TempDir() + "/"
+	if code, _, errs := runJJ(t, nil, "extract", sample, "-o", csvDir, "-q"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if files := listDir(t, csvDir); !reflect.DeepEqual(files, []string{"part-0000.csv"}) {
+		t.Errorf("unpartitioned CSV directory: files %v", files)
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	slices.Sort(files)
+	return files
+}
+
+func TestOutputOptionErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-f", "parquet", "--compression", "lzo", "-o", dir + "/a.parquet"}, "unknown compression"},
+		{[]string{"--compression", "snappy", "-o", dir + "/a.csv"}, "Parquet output only"},
+		{[]string{"--partition-by", "hour", "-o", dir + "/d/"}, "unknown key"},
+		{[]string{"--partition-by", "date"}, "needs a directory"},
+		{[]string{"--partition-by", "date", "-o", dir + "/d/", "--feature", "src_ip"}, "start_time"},
+	} {
+		code, _, errs := runJJ(t, nil, append([]string{"extract", sample}, tt.args...)...)
+		if code != exitUsage || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tt.args, code, errs, tt.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("usage errors created files: %v", entries)
+	}
+}
+
+func TestConfigJSON(t *testing.T) {
+	cfg := jj.DefaultConfig()
+	cfg.Features = []string{"flow_meta", "timing"}
+	cfg.IncludeFlowID, cfg.AnonymizationSalt, cfg.FlowTimeout = true, `s"alt`, 12.5
+	js, err := configJSON(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js, `"flow_timeout":12.5`) || !strings.Contains(js, `"include_flow_id":true`) {
+		t.Errorf("configJSON = %s", js)
+	}
+	back, err := jj.ParseConfig([]byte(js), "jj.config", jj.Config{})
+	if err != nil {
+		t.Fatalf("the metadata config does not parse as a config file: %v", err)
+	}
+	if len(cfg.Columns) == 0 && len(back.Columns) == 0 {
+		back.Columns = cfg.Columns // nil and empty mean the same
+	}
+	if !reflect.DeepEqual(back, cfg) {
+		t.Errorf("config round trip:\n got %+v\nwant %+v", back, cfg)
+	}
+}
+
+// duckDBModule finds @duckdb/node-api, installed by .ci/run with
+// `npm install --prefix DIR @duckdb/node-api`; DIR is $JJ_DUCKDB, else
+// ~/.cache/jj-duckdb.
+func duckDBModule(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed: DuckDB cross-check skipped")
+	}
+	dir := os.Getenv("JJ_DUCKDB")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "jj-duckdb")
+	}
+	mod := filepath.Join(dir, "node_modules", "@duckdb", "node-api")
+	if _, err := os.Stat(mod); err != nil {
+		t.Skipf("DuckDB for Node.js not installed in %s (npm install --prefix %s @duckdb/node-api): cross-check skipped", dir, dir)
+	}
+	return mod
+}
+
+// duckScript reads a Parquet file and a Hive-partitioned dataset with
+// DuckDB and prints column names and types, every row (BIGINT as strings,
+// DOUBLE as JSON numbers, lists as arrays), the key-value metadata and the
+// dataset's row count and dates.
+const duckScript = `
+const { DuckDBInstance } = require(process.argv[2]);
+const q = (s) => "'" + s.replaceAll("'", "''") + "'";
+(async () => {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const file = q(process.argv[3]), glob = q(process.argv[4] + '/**/*.parquet');
+  const desc = await c.runAndReadAll('DESCRIBE SELECT * FROM read_parquet(' + file + ')');
+  const rows = await c.runAndReadAll('SELECT * FROM read_parquet(' + file + ')');
+  const kv = await c.runAndReadAll('SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(' + file + ')');
+  const ds = await c.runAndReadAll('SELECT count(*)::VARCHAR AS n, string_agg(DISTINCT date::VARCHAR) AS dates FROM read_parquet(' + glob + ', hive_partitioning = true)');
+  console.log(JSON.stringify({
+    columns: desc.getRowObjectsJson().map(r => [r.column_name, r.column_type]),
+    rows: rows.getRowsJson(), kv: kv.getRowObjectsJson(), dataset: ds.getRowObjectsJson()[0],
+  }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`
+
+// TestDuckDBReadsParquet is the cross-check with an independent Parquet
+// reader: DuckDB (its C++ reader, through @duckdb/node-api) reads jj's
+// Parquet files and a partitioned dataset, and every name, type and value
+// must equal those of jj's CSV output of the same capture.
+func TestDuckDBReadsParquet(t *testing.T) {
+	mod := duckDBModule(t)
+	duckTypes := map[string]string{"BIGINT": "int64", "DOUBLE": "float64", "VARCHAR": "string", "BOOLEAN": "bool", "BIGINT[]": "list<int64>", "DOUBLE[]": "list<float64>"}
+	script := filepath.Join(t.TempDir(), "read.js")
+	if err := os.WriteFile(script, []byte(duckScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, capture := range roundTripCaptures {
+		t.Run(filepath.Base(capture), func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "flows.parquet")
+			extractTo(t, capture, dir, "flows.parquet")
+			csvData := extractTo(t, capture, dir, "flows.csv")
+			dataset := filepath.Join(dir, "dataset")
+			for range 2 {
+				if code, _, errs := runJJ(t, nil, append([]string{"extract", capture, "-o", dataset, "-f", "parquet", "--partition-by", "date"}, allFeatures...)...); code != 0 {
+					t.Fatalf("partitioned extract: exit %d: %s", code, errs)
+				}
+			}
+			out, err := exec.Command("node", script, mod, file, dataset).Output()
+			if err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					t.Fatalf("node: %v\n%s", err, ee.Stderr)
+				}
+				t.Fatal(err)
+			}
+			var res struct {
+				Columns [][2]string
+				Rows    [][]any
+				KV      []struct{ Key, Value string }
+				Dataset struct{ N, Dates string }
+			}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			dec.UseNumber()
+			if err := dec.Decode(&res); err != nil {
+				t.Fatalf("DuckDB output: %v\n%s", err, out)
+			}
+			var duck table
+			for _, c := range res.Columns {
+				duck.names = append(duck.names, c[0])
+				typ, ok := duckTypes[c[1]]
+				if !ok {
+					t.Errorf("column %s: DuckDB type %s", c[0], c[1])
+				}
+				duck.types = append(duck.types, typ)
+			}
+			for _, r := range res.Rows {
+				row := make([]any, len(r))
+				for i, v := range r {
+					row[i] = fromDuck(t, duck.types[i], v)
+				}
+				duck.rows = append(duck.rows, row)
+			}
+			csvTable := readCSVAs(t, csvData, duck.types)
+			compareTables(t, "DuckDB", duck, csvTable)
+
+			kv := map[string]string{}
+			for _, e := range res.KV {
+				kv[e.Key] = e.Value
+			}
+			if kv["jj.version"] != jj.Version || !strings.Contains(kv["jj.columns"], `"privacy":"identifier"`) {
+				t.Errorf("DuckDB sees metadata %v", kv)
+			}
+			wantN := strconv.Itoa(2 * len(csvTable.rows))
+			if res.Dataset.N != wantN || (len(csvTable.rows) > 0 && res.Dataset.Dates == "") {
+				t.Errorf("DuckDB reads the dataset as %s rows, dates %q; want %s rows", res.Dataset.N, res.Dataset.Dates, wantN)
+			}
+		})
+	}
+}
+
+// fromDuck converts a value of DuckDB's JSON rendering to jj's Go type.
+func fromDuck(t *testing.T, typ string, v any) any {
+	t.Helper()
+	var err error
+	var out any
+	switch typ {
+	case "int64":
+		out, err = strconv.ParseInt(v.(string), 10, 64)
+	case "float64":
+		out, err = v.(json.Number).Float64()
+	case "bool", "string":
+		out = v
+	case "list<int64>", "list<float64>":
+		var ints []int64
+		var floats []float64
+		for _, e := range v.([]any) {
+			x := fromDuck(t, strings.TrimSuffix(strings.TrimPrefix(typ, "list<"), ">"), e)
+			switch x := x.(type) {
+			case int64:
+				ints = append(ints, x)
+			case float64:
+				floats = append(floats, x)
+			}
+		}
+		if typ == "list<int64>" {
+			out = append([]int64{}, ints...)
+		} else {
+			out = append([]float64{}, floats...)
+		}
+	}
+	if err != nil {
+		t.Fatalf("DuckDB value %v: %v", v, err)
+	}
+	if f, ok := out.(float64); ok && math.IsInf(f, 0) {
+		t.Fatalf("DuckDB value %v out of range", v)
+	}
+	return out
+}
+
+// TestJSONMatchesCSV reads jj's JSON Lines and JSON output with
+// encoding/json and compares every value with the CSV output of the same
+// capture. Types are those of `jj schema`; a float is written with a
+// decimal point or an exponent, an integer without, so that readers that
+// infer types (pandas, Polars, DuckDB) get the schema's.
+func TestJSONMatchesCSV(t *testing.T) {
+	schema := schemaTypes(t)
+	for _, capture := range roundTripCaptures {
+		t.Run(filepath.Base(capture), func(t *testing.T) {
+			dir := t.TempDir()
+			csvData := extractTo(t, capture, dir, "flows.csv")
+			header, err := csv.NewReader(bytes.NewReader(csvData)).Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			types := make([]string, len(header))
+			for i, name := range header {
+				types[i] = schema[name]
+			}
+			want := readCSVAs(t, csvData, types)
+			for _, format := range []string{"jsonl", "json"} {
+				data := extractTo(t, capture, dir, "flows."+format)
+				var objs []map[string]json.RawMessage
+				if format == "json" {
+					if err := json.Unmarshal(data, &objs); err != nil {
+						t.Fatalf("json: %v", err)
+					}
+				} else {
+					for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+						var o map[string]json.RawMessage
+						if err := json.Unmarshal([]byte(line), &o); err != nil {
+							t.Fatalf("jsonl line %q: %v", line, err)
+						}
+						objs = append(objs, o)
+					}
+				}
+				got := table{names: header, types: types}
+				for _, o := range objs {
+					row := make([]any, len(header))
+					for i, name := range header {
+						row[i] = fromJSON(t, types[i], o[name])
+					}
+					got.rows = append(got.rows, row)
+				}
+				compareTables(t, format, got, want)
+			}
+		})
+	}
+}
+
+// fromJSON decodes a JSON value of a column of type typ, checking that
+// numbers are written as that type.
+func fromJSON(t *testing.T, typ string, raw json.RawMessage) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("JSON value %s: %v", raw, err)
+	}
+	return jsonValue(t, typ, v)
+}
+
+func jsonValue(t *testing.T, typ string, v any) any {
+	t.Helper()
+	switch typ {
+	case "int64", "float64":
+		n, ok := v.(json.Number)
+		isFloat := strings.ContainsAny(n.String(), ".eE")
+		if !ok || isFloat != (typ == "float64") {
+			t.Fatalf("JSON value %v for a %s column", v, typ)
+		}
+		if typ == "int64" {
+			i, err := n.Int64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return i
+		}
+		f, err := n.Float64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	case "list<int64>":
+		l := []int64{}
+		for _, e := range v.([]any) {
+			l = append(l, jsonValue(t, "int64", e).(int64))
+		}
+		return l
+	case "list<float64>":
+		l := []float64{}
+		for _, e := range v.([]any) {
+			l = append(l, jsonValue(t, "float64", e).(float64))
+		}
+		return l
+	}
+	return v
+}
