@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/graph"
+	"gonum.org/v1/gonum/graph/community"
 	"gonum.org/v1/gonum/graph/network"
 	"gonum.org/v1/gonum/graph/simple"
 
@@ -714,7 +716,10 @@ func TestBetweennessAgainstGonum(t *testing.T) {
 		n := 3 + r.IntN(40)
 		src, dst, flows := randomGraph(r, n, r.IntN(4*n))
 		g := newConnGraph(n, src, dst, flows)
-		got := g.betweenness(g.betweennessSources())
+		got, k := g.betweenness(math.Inf(1))
+		if k != n {
+			t.Fatalf("unbounded budget: %d of %d sources", k, n)
+		}
 		dg := simple.NewDirectedGraph()
 		for i := 0; i < n; i++ {
 			dg.AddNode(simple.Node(i))
@@ -734,31 +739,48 @@ func TestBetweennessAgainstGonum(t *testing.T) {
 	}
 }
 
-// TestBetweennessSampling checks that large graphs sample sources with a
-// fixed seed (same sources every time) and scale by n/k, and that the
-// extractor reports it.
+// TestBetweennessSampling checks that over budget the sources are a
+// prefix of a fixed random order, scaled by n/k, and that the extractor
+// reports it.
 func TestBetweennessSampling(t *testing.T) {
-	r := rand.New(rand.NewPCG(13, 14))
-	n := 30000
-	src, dst, flows := randomGraph(r, n, 3*n)
-	g := newConnGraph(n, src, dst, flows)
-	a, b := g.betweennessSources(), g.betweennessSources()
-	if len(a) >= n || len(a) < minSampledSources || !slices.Equal(a, b) || !slices.IsSorted(a) {
-		t.Fatalf("sources: %d of %d, equal %v", len(a), n, slices.Equal(a, b))
+	if a, b := sourceOrder(1000), sourceOrder(1000); !slices.Equal(a, b) {
+		t.Fatal("source order differs between calls")
 	}
-	// On a directed path 0 → 1 → … → 9 every source s gives node v
-	// (s < v < 9) a dependency of 9 − v; sampling source 0 alone and
-	// scaling by n/k = 10 gives 10·(9 − v)/((n−1)(n−2)).
+	// Directed path 0 → 1 → … → 9: source s gives node v (s < v < 9) a
+	// dependency of 9 − v. A budget of one visit stops after the first
+	// source s: node v gets 10·(9 − v)/((n−1)(n−2)) if s < v, else 0.
 	var ps, pd []uint32
 	for i := uint32(0); i < 9; i++ {
 		ps, pd = append(ps, i), append(pd, i+1)
 	}
 	path := newConnGraph(10, ps, pd, make([]uint64, 9))
-	bc := path.betweenness([]int32{0})
-	for v := 1; v < 9; v++ {
-		if want := 10 * float64(9-v) / 72; !closeTo(bc[v], want) {
-			t.Errorf("sampled path betweenness of %d = %v, want %v", v, bc[v], want)
+	bc, k := path.betweenness(1)
+	s := int(sourceOrder(10)[0])
+	if k != 1 {
+		t.Fatalf("budget 1: %d sources, want 1", k)
+	}
+	for v := 0; v < 10; v++ {
+		want := 0.0
+		if s < v && v < 9 {
+			want = 10 * float64(9-v) / 72
 		}
+		if !closeTo(bc[v], want) {
+			t.Errorf("sampled path betweenness of %d (source %d) = %v, want %v", v, s, bc[v], want)
+		}
+	}
+	// A full path is exact: node v lies on v·(9 − v) paths.
+	bc, k = path.betweenness(betweennessBudget)
+	for v := 0; v < 10; v++ {
+		if want := float64(v*(9-v)) / 72; k != 10 || !closeTo(bc[v], want) {
+			t.Errorf("exact path betweenness of %d = %v (%d sources), want %v", v, bc[v], k, want)
+		}
+	}
+	// Sampling is reported: a dense graph of 3000 nodes over the budget.
+	r := rand.New(rand.NewPCG(13, 14))
+	src, dst, flows := randomGraph(r, 3000, 400_000)
+	g := newConnGraph(3000, src, dst, flows)
+	if _, k := g.betweenness(betweennessBudget); k >= 3000 || k == 0 {
+		t.Errorf("dense graph: %d of 3000 sources, want a sample", k)
 	}
 }
 
@@ -806,33 +828,81 @@ func TestClusteringBruteForce(t *testing.T) {
 }
 
 // TestConnectionGraphWeights checks the undirected arrays: both
-// directions merged into one weighted entry, self-loops left out, lists
+// directions merged into one weighted entry, self-loops apart, lists
 // sorted.
 func TestConnectionGraphWeights(t *testing.T) {
 	g := newConnGraph(3, []uint32{0, 1, 2, 2, 1}, []uint32{1, 0, 2, 0, 1}, []uint64{3, 1, 7, 2, 5})
-	l := louvainGraph{g}
-	for _, tc := range []struct {
-		x, y int64
-		w    float64
-		ok   bool
-	}{{0, 1, 4, true}, {1, 0, 4, true}, {0, 2, 2, true}, {1, 2, 0, false}, {2, 2, 0, true}, {0, 3, 0, false}} {
-		if w, ok := l.Weight(tc.x, tc.y); w != tc.w || ok != tc.ok {
-			t.Errorf("Weight(%d, %d) = %v, %v, want %v, %v", tc.x, tc.y, w, ok, tc.w, tc.ok)
+	if !slices.Equal(g.und, []int32{1, 2, 0, 0}) || !slices.Equal(g.w, []uint64{4, 2, 4, 2}) || !slices.Equal(g.undOff, []int{0, 2, 3, 4}) {
+		t.Errorf("undirected rows %v %v weights %v", g.undOff, g.und, g.w)
+	}
+	if !slices.Equal(g.self, []uint64{0, 5, 7}) {
+		t.Errorf("self-loops %v, want [0 5 7]", g.self)
+	}
+	if !slices.Equal(g.out, []int32{1, 0, 1, 0, 2}) || !slices.Equal(g.outOff, []int{0, 1, 3, 5}) {
+		t.Errorf("directed rows %v %v", g.outOff, g.out)
+	}
+}
+
+// TestLouvainAgainstGonum compares the modularity our Louvain reaches with
+// gonum's community.Modularize, both measured by gonum's community.Q, on
+// planted-partition graphs and on sparse random graphs.
+func TestLouvainAgainstGonum(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for round := 0; round < 30; round++ {
+		var src, dst []uint32
+		var flows []uint64
+		n := 20 + r.IntN(80)
+		groups := 2 + r.IntN(5)
+		seen := map[[2]uint32]bool{}
+		for i := 0; i < 4*n; i++ {
+			a := uint32(r.IntN(n))
+			b := uint32(r.IntN(n))
+			if round%2 == 0 && r.IntN(10) > 0 {
+				// Planted: 90% of edges inside a group (a mod groups).
+				b = uint32((r.IntN(n/groups)*groups + int(a)%groups) % n)
+			}
+			if seen[[2]uint32{a, b}] {
+				continue
+			}
+			seen[[2]uint32{a, b}] = true
+			src, dst, flows = append(src, a), append(dst, b), append(flows, uint64(1+r.IntN(3)))
 		}
-	}
-	if l.Edge(1, 2) != nil || l.Edge(0, 1) == nil {
-		t.Errorf("Edge: absent edges must be nil, present ones not")
-	}
-	for v := int32(0); v < 3; v++ {
-		if !slices.IsSorted(g.adj(v)) || !slices.IsSorted(g.succ(v)) {
-			t.Errorf("node %d: unsorted lists", v)
+		g := newConnGraph(n, src, dst, flows)
+		ours := g.louvain()
+		ug := simple.NewWeightedUndirectedGraph(0, 0)
+		for v := 0; v < n; v++ {
+			ug.AddNode(simple.Node(v))
+		}
+		for v := int32(0); int(v) < n; v++ {
+			for e, u := range g.adj(v) {
+				if v < u {
+					ug.SetWeightedEdge(ug.NewWeightedEdge(simple.Node(v), simple.Node(u), float64(g.w[g.undOff[v]+e])))
+				}
+			}
+		}
+		byComm := map[int32][]graph.Node{}
+		for v, c := range ours {
+			byComm[c] = append(byComm[c], simple.Node(v))
+		}
+		var parts [][]graph.Node
+		for _, p := range byComm {
+			parts = append(parts, p)
+		}
+		qOurs := community.Q(ug, parts, 1)
+		qGonum := community.Q(ug, community.Modularize(ug, 1, rand.NewPCG(1, 1)).Communities(), 1)
+		t.Logf("round %d: ours %.4f gonum %.4f", round, qOurs, qGonum)
+		if qOurs < qGonum-0.02 {
+			t.Errorf("round %d (n %d, planted %v): modularity %.4f, gonum %.4f", round, n, round%2 == 0, qOurs, qGonum)
+		}
+		if again := g.louvain(); !slices.Equal(again, ours) {
+			t.Fatalf("round %d: two runs differ", round)
 		}
 	}
 }
 
 // TestFirstAppearance checks community numbering.
 func TestFirstAppearance(t *testing.T) {
-	got := firstAppearance([]int{7, 7, 3, 9, 3}, []uint32{3, 0, 1, 0, 2})
+	got := firstAppearance([]int32{7, 7, 3, 9, 3}, []uint32{3, 0, 1, 0, 2})
 	// Community 3 holds the first node to appear (node 2, rank 1), then
 	// community 7 (node 0, rank 3); community 9 never appeared: last.
 	if want := []int64{1, 1, 0, 2, 0}; !slices.Equal(got, want) {
@@ -897,7 +967,7 @@ func BenchmarkConnectionGraph(b *testing.B) {
 	g := newConnGraph(3500, src, dst, flows)
 	b.Run("betweenness", func(b *testing.B) {
 		for b.Loop() {
-			g.betweenness(g.betweennessSources())
+			g.betweenness(betweennessBudget)
 		}
 	})
 	b.Run("clustering", func(b *testing.B) {
