@@ -219,25 +219,28 @@ func TestDecodeAddresses(t *testing.T) {
 }
 
 func TestDecodeNoAllocs(t *testing.T) {
-	data, wire := testpkt.Frame{Src: v6a, Dst: v6b, Proto: 6, Payload: 100, VLANs: []uint16{1}}.Build()
-	var d Decoder
-	var p Packet
-	n := testing.AllocsPerRun(100, func() { d.Decode(capture.LinkEthernet, data, uint32(wire), &p) })
-	if n != 0 {
-		t.Errorf("Decode allocates %v times per packet, want 0", n)
+	frames := append([]testpkt.Frame{{Src: v6a, Dst: v6b, Proto: 6, Payload: 100, VLANs: []uint16{1}}}, tunnelFrames()...)
+	for _, f := range frames {
+		data, wire := f.Build()
+		d := Decoder{Decap: true}
+		var p Packet
+		n := testing.AllocsPerRun(100, func() { d.Decode(capture.LinkEthernet, data, uint32(wire), &p) })
+		if n != 0 {
+			t.Errorf("Decode(%s) allocates %v times per packet, want 0", p.Hdrs, n)
+		}
 	}
 }
 
 // TestDecodeNeverPanics decodes every prefix of some frames under every
 // link type: hostile lengths must never read out of bounds.
 func TestDecodeNeverPanics(t *testing.T) {
-	frames := []testpkt.Frame{
+	frames := append([]testpkt.Frame{
 		{Src: v6a, Dst: v6b, Proto: 6, ExtHdrs: []testpkt.ExtHdr{{Type: 0, Len: 8}, {Type: 44, Len: 8, MF: true}, {Type: 51, Len: 12}}},
 		{Src: v4a, Dst: v4b, Proto: 17, IHL: 15, VLANs: []uint16{1, 2}},
 		{Src: v4a, Dst: v4b, Proto: 6, DataOff: 15, TotalLen: 65535},
-	}
-	links := []capture.LinkType{0, 1, 12, 14, 101, 108, 113, 228, 229, 276}
-	var d Decoder
+	}, tunnelFrames()...)
+	links := []capture.LinkType{0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 276}
+	d := Decoder{Decap: true}
 	var p Packet
 	for _, f := range frames {
 		data, _ := f.Build()
