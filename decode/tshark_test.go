@@ -28,11 +28,12 @@ type record struct {
 	link capture.LinkType
 }
 
-func readRecords(tb testing.TB, path string) []record {
-	tb.Helper()
+// readRecords returns the records of a pcap or pcapng file up to the first
+// one pcapgo cannot read, and pcapgo's error when it cannot open the file.
+func readRecords(path string) ([]record, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	type source interface {
 		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
@@ -42,7 +43,7 @@ func readRecords(tb testing.TB, path string) []record {
 	if len(b) >= 4 && string(b[:4]) == "\x0a\x0d\x0d\x0a" {
 		r, err := pcapgo.NewNgReader(bytes.NewReader(b), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
-			tb.Skipf("pcapgo: %v", err)
+			return nil, err
 		}
 		src = r
 		link = func(ci gopacket.CaptureInfo) capture.LinkType {
@@ -51,7 +52,7 @@ func readRecords(tb testing.TB, path string) []record {
 	} else {
 		r, err := pcapgo.NewReader(bytes.NewReader(b))
 		if err != nil {
-			tb.Skipf("pcapgo: %v", err)
+			return nil, err
 		}
 		src = r
 		link = func(gopacket.CaptureInfo) capture.LinkType { return capture.LinkType(r.LinkType()) }
@@ -60,7 +61,7 @@ func readRecords(tb testing.TB, path string) []record {
 	for {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
-			return recs
+			return recs, nil
 		}
 		recs = append(recs, record{data: slices.Clone(data), wire: uint32(ci.Length), link: link(ci)})
 	}
@@ -218,7 +219,10 @@ func TestTsharkPackets(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			recs := readRecords(t, f)
+			recs, err := readRecords(f)
+			if err != nil {
+				t.Skipf("pcapgo: %v", err)
+			}
 			inner, outer := tsharkPackets(t, tshark, f)
 			for _, decap := range []bool{true, false} {
 				want := outer

@@ -98,7 +98,7 @@ var flowMetaColumns = []output.Column{
 	meta("time_last", output.Float, "s", "", output.Sensitive, "same as end_time (Tranalyzer name)"),
 	meta("flow_stat", output.Int, "", "", output.Safe, "TCP state bits: 0x01 SYN, 0x02 SYN-ACK, 0x04 FIN fwd, 0x08 FIN bwd, 0x10 RST, 0x40 handshake and FIN-FIN or RST; 0 for non-TCP"),
 	meta("num_hdrs", output.Int, "", "", output.Safe, "number of names in hdr_desc"),
-	meta("hdr_desc", output.String, "", "", output.Safe, "header stack of the flow's first packet, e.g. ETH-VLAN-IP-TCP"),
+	meta("hdr_desc", output.String, "", "", output.Safe, "header stack of the flow's first packet, outermost first, names joined by -: the link (ETH, SLL, SLL2, NULL, PPP, CHDLC for Cisco HDLC, nothing for raw IP), then VLAN per tag, MPLS per label, PPPOE (then PPP), CMD (Cisco MetaData), then IP or IP6 (extension headers not listed), then the transport: TCP, UDP, ICMP, ICMP6, SCTP, GRE, ESP, AH, IGMP, or PROTO and the number (PROTO103); left out for a later fragment or a cut IPv6 extension chain. With decapsulation (the default) a tunnel goes on to its content: GRE then ERSPAN, PPP or CMD; UDP then VXLAN, GENEVE, GTP, TEREDO or MPLS; inner ETH, VLAN, MPLS; then the inner IP and its transport, e.g. ETH-IP-UDP-VXLAN-ETH-IP-TCP; IP-in-IP is ETH-IP-IP6-TCP. A tunnel whose content is not an IP packet ends the stack at its transport (ETH-IP-GRE). At most 16 names: a deeper stack keeps its first 15 and its last"),
 }
 
 // FlowMetaColumns returns every flow_meta column, whatever the options.
