@@ -75,6 +75,7 @@ func corpusFiles(t *testing.T) []string {
 type frame struct {
 	data []byte
 	lt   capture.LinkType
+	cut  bool // shorter than on the wire
 }
 
 func readFrames(t testing.TB, path string) []frame {
@@ -94,7 +95,7 @@ func readFrames(t testing.TB, path string) []frame {
 			}
 			return out
 		}
-		out = append(out, frame{data: bytes.Clone(rec.Data), lt: rec.LinkType})
+		out = append(out, frame{data: bytes.Clone(rec.Data), lt: rec.LinkType, cut: int(rec.WireLen) > len(rec.Data)})
 	}
 }
 
@@ -155,8 +156,15 @@ func TestTcpdumpDifferential(t *testing.T) {
 				if !ok {
 					continue
 				}
+				// In user space len is the captured length (see Match), so
+				// relations on it are compared on whole records only.
+				usesLen := strings.Contains(expr, "len") || strings.Contains(expr, "less") || strings.Contains(expr, "greater")
 				var got []int
 				for i, f := range all {
+					if usesLen && f.cut {
+						want = slices.DeleteFunc(want, func(n int) bool { return n == i+1 })
+						continue
+					}
 					if matchers[expr].Match(f.lt, f.data) {
 						got = append(got, i+1)
 					}
