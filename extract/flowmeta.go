@@ -70,7 +70,7 @@ func meta(name string, t output.Type, unit, dir string, p output.Privacy, desc s
 // some of them.
 var flowMetaColumns = []output.Column{
 	meta("flow_id", output.String, "", "", output.Identifier, "first 32 hex chars of SHA-256 over salt + \"ipA:portA:ipB:portB:proto\", endpoints in (IP text, port) order; same for both directions"),
-	meta("src_ip", output.String, "", "fwd", output.Identifier, "initiator address (sender of the flow's first packet); RFC 5952 text, or 16 hex chars of SHA-256(salt + ip) when anonymized"),
+	meta("src_ip", output.String, "", "fwd", output.Identifier, "initiator address (sender of the flow's first packet); RFC 5952 text, or when anonymized 16 hex chars of SHA-256(salt + ip) (anonymize mode hash) or a prefix-preserving Crypto-PAn address keyed by SHA-256(salt) (mode prefix)"),
 	meta("dst_ip", output.String, "", "bwd", output.Identifier, "responder address"),
 	meta("src_port", output.Int, "", "fwd", output.Identifier, "initiator port; 0 for protocols without ports, later fragments and cut transport headers"),
 	meta("dst_port", output.Int, "", "bwd", output.Identifier, "responder port"),
@@ -161,7 +161,9 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	if m.o.IncludeIPAddresses {
 		for _, a := range [2]netip.Addr{src, dst} {
 			c := next()
-			if m.o.AnonymizeIPs {
+			if m.o.AnonymizeIPs && m.o.AnonymizeMode == "prefix" {
+				b.EndString(c, AnonymizePrefix(m.o.AnonymizationSalt, a).AppendTo(b.StringBuf(c)))
+			} else if m.o.AnonymizeIPs {
 				b.AppendString(c, AnonymizeIP(m.o.AnonymizationSalt, a))
 			} else {
 				b.EndString(c, a.AppendTo(b.StringBuf(c)))
