@@ -115,19 +115,19 @@ type extractFlags struct {
 	rawSeq, splt   bool
 	maxSeqLen      int
 
-	noDecap        bool
-	anonymizeMode  string
-	connScope      string
-	connPorts      bool
-	connGraph      bool
-	connTemporal   bool
-	filter         string
-	columns        []string
-	workers        int
-	compression    string
-	partitionBy    string
-	progress       bool
-	noProgress     bool
+	noDecap       bool
+	anonymizeMode string
+	connScope     string
+	connPorts     bool
+	connGraph     bool
+	connTemporal  bool
+	filter        string
+	columns       []string
+	workers       int
+	compression   string
+	partitionBy   string
+	progress      bool
+	noProgress    bool
 }
 
 const extractLong = `Extract per-flow features from captures.
