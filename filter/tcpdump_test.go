@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jjflow/jj/capture"
@@ -140,7 +141,8 @@ func TestTcpdumpDifferential(t *testing.T) {
 		}
 		matchers[expr] = m
 	}
-	compared := 0
+	var compared atomic.Int64
+	t.Cleanup(func() { t.Logf("%d (capture, expression) pairs compared with tcpdump", compared.Load()) })
 	for _, path := range files {
 		all := readFrames(t, path)
 		lts := map[capture.LinkType]bool{}
@@ -151,6 +153,7 @@ func TestTcpdumpDifferential(t *testing.T) {
 			continue // libpcap reads one link type per file
 		}
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel() // tcpdump start-up dominates: overlap the runs
 			for _, expr := range tcpdumpExprs {
 				want, ok := tcpdumpKeeps(t, path, expr, all)
 				if !ok {
@@ -169,14 +172,13 @@ func TestTcpdumpDifferential(t *testing.T) {
 						got = append(got, i+1)
 					}
 				}
-				compared++
+				compared.Add(1)
 				if !slices.Equal(got, want) {
 					t.Errorf("%q: kept %d frames %v, tcpdump %d frames %v", expr, len(got), head(got), len(want), head(want))
 				}
 			}
 		})
 	}
-	t.Logf("%d (capture, expression) pairs compared with tcpdump", compared)
 }
 
 func head(s []int) []int {
