@@ -22,6 +22,11 @@ import (
 // widest schema (every group, sequences on) compress to a few tens of MB.
 const DefaultRowGroupRows = 1 << 16
 
+// DefaultRowGroupBytes bounds a row group's size before compression, as
+// parquet-go estimates it: with every group and the sequence columns a flow
+// takes a few kB, and 65 536 of them would hold hundreds of MB in memory.
+const DefaultRowGroupBytes = 64 << 20
+
 // Compressions lists the Parquet compression codecs by name; the first is
 // the default.
 var Compressions = []string{"zstd", "snappy", "gzip", "none"}
@@ -37,6 +42,10 @@ type ParquetOptions struct {
 	// RowGroupRows is the number of rows per row group; 0 means
 	// DefaultRowGroupRows.
 	RowGroupRows int
+	// RowGroupBytes ends a row group early when its size before
+	// compression has reached it at the end of a batch; 0 means
+	// DefaultRowGroupBytes.
+	RowGroupBytes int64
 	// Metadata is added to the file's key-value metadata, beside the
 	// MetaColumns entry the writer always adds (jj adds "jj.version" and
 	// "jj.config").
@@ -71,13 +80,15 @@ func codec(name string) (compress.Codec, error) {
 // standard three-level LIST layout, which Spark, DuckDB, pandas (pyarrow)
 // and Polars read as list columns.
 type parquetWriter struct {
-	w        *parquet.Writer
-	schema   []Column
-	cols     []*parquet.ColumnWriter
-	groupMax int
-	inGroup  int // rows in the current row group
-	vals     []parquet.Value
-	err      error // sticky: a failed writer is not used again
+	w         *parquet.Writer
+	out       *countingWriter
+	schema    []Column
+	cols      []*parquet.ColumnWriter
+	groupMax  int
+	groupSize int64
+	inGroup   int // rows in the current row group
+	vals      []parquet.Value
+	err       error // sticky: a failed writer is not used again
 }
 
 var _ Writer = (*parquetWriter)(nil)
@@ -118,8 +129,26 @@ func NewParquetWriter(w io.Writer, schema []Column, o ParquetOptions) (Writer, e
 	for _, k := range keys {
 		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))
 	}
-	pw := parquet.NewWriter(w, opts...)
-	return &parquetWriter{w: pw, schema: schema, groupMax: rows}, nil
+	size := o.RowGroupBytes
+	if size <= 0 {
+		size = DefaultRowGroupBytes
+	}
+	cw := &countingWriter{w: w}
+	pw := parquet.NewWriter(cw, opts...)
+	return &parquetWriter{w: pw, out: cw, schema: schema, groupMax: rows, groupSize: size}, nil
+}
+
+// countingWriter counts the bytes written through it: parquet-go's Size
+// less those is the current row group's size.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // parquetSchema maps jj's column types to Parquet: INT64, DOUBLE, BYTE_ARRAY
@@ -169,7 +198,7 @@ type orderedGroup struct {
 func (g orderedGroup) Fields() []parquet.Field { return g.fields }
 
 // Write implements Writer. Rows go to the current row group, which is
-// written out whenever it reaches RowGroupRows rows.
+// written out whenever it reaches RowGroupRows rows or RowGroupBytes.
 func (p *parquetWriter) Write(b *Batch) error {
 	if p.err != nil {
 		return p.err
@@ -184,7 +213,7 @@ func (p *parquetWriter) Write(b *Batch) error {
 			}
 		}
 		start += n
-		if p.inGroup += n; p.inGroup == p.groupMax {
+		if p.inGroup += n; p.inGroup == p.groupMax || p.w.Size()-p.out.n >= p.groupSize {
 			if err := p.w.Flush(); err != nil {
 				p.err = err
 				return err

@@ -257,6 +257,7 @@ func TestParquetRoundTrip(t *testing.T) {
 		{"row groups of 16", ParquetOptions{RowGroupRows: 16, Compression: "snappy"}, []int64{16, 16, 16, 16, 16, 16, 16, 16, 10}, "SNAPPY"},
 		{"row groups of 38", ParquetOptions{RowGroupRows: 38, Compression: "gzip"}, []int64{38, 38, 38, 24}, "GZIP"},
 		{"uncompressed", ParquetOptions{RowGroupRows: 1, Compression: "none"}, nil, "UNCOMPRESSED"},
+		{"a row group per batch", ParquetOptions{RowGroupBytes: 1}, []int64{1, 37, 100}, "ZSTD"}, // the size is checked after each batch
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			csvNames, csvRows := readCSVTyped(t, writeFormat(t, "csv", tt.o, batches...), batches[0].Schema)
