@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,11 +96,11 @@ func TestProgressTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	session := "jjtest" + strings.ReplaceAll(filepath.Base(dir), "/", "")
+	session := "jj-progress-test-" + strconv.Itoa(os.Getpid())
 	done := filepath.Join(dir, "done")
 	cmd := "env -u CI TERM=xterm " + bin + " extract " + pcap + " -o " + filepath.Join(dir, "out.csv") + "; touch " + done + "; sleep 60"
 	if out, err := exec.Command(tmux, "new-session", "-d", "-s", session, "-x", "150", "-y", "10", cmd).CombinedOutput(); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
+		t.Skipf("tmux cannot start a session here: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { exec.Command(tmux, "kill-session", "-t", session).Run() })
 	deadline := time.Now().Add(60 * time.Second)
