@@ -159,6 +159,7 @@ type Connection struct {
 
 	lateStarts uint64 // flow starts counted approximately by the burst window
 	warnings   []string
+	budget     float64 // betweennessBudget; tests lower it
 }
 
 // nodeKey identifies a node: an address, and a port with
@@ -212,6 +213,7 @@ func NewConnection(o Options) *Connection {
 		edgeIdx:   map[uint64]uint32{},
 		tripleIdx: map[uint64]uint32{},
 		srcPorts:  map[uint64]struct{}{},
+		budget:    betweennessBudget,
 	}
 	c.graph = o.ConnectionGraphMetrics && !c.causal
 	if o.ConnectionGraphMetrics && c.causal {

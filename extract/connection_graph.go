@@ -278,9 +278,9 @@ func (c *Connection) graphMetrics() {
 	}
 	g := newConnGraph(n, src, dst, c.edgeFlows)
 	var k int
-	c.betweenness, k = g.betweenness(betweennessBudget)
+	c.betweenness, k = g.betweenness(c.budget)
 	if k < n {
-		c.warnings = append(c.warnings, fmt.Sprintf("connection: conn_*_betweenness estimated from %d of %d source nodes (fixed seed): exact betweenness on %d nodes and %d edges exceeds the budget of %.0e visits", k, n, n, len(g.out), float64(betweennessBudget)))
+		c.warnings = append(c.warnings, fmt.Sprintf("connection: conn_*_betweenness estimated from %d of %d source nodes (fixed seed): exact betweenness on %d nodes and %d edges exceeds the budget of %.0e visits", k, n, n, len(g.out), c.budget))
 	}
 	c.clustering = g.clustering()
 	c.community = firstAppearance(g.louvain(), c.rank)

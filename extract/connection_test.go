@@ -775,12 +775,24 @@ func TestBetweennessSampling(t *testing.T) {
 			t.Errorf("exact path betweenness of %d = %v (%d sources), want %v", v, bc[v], k, want)
 		}
 	}
-	// Sampling is reported: a dense graph of 3000 nodes over the budget.
-	r := rand.New(rand.NewPCG(13, 14))
-	src, dst, flows := randomGraph(r, 3000, 400_000)
-	g := newConnGraph(3000, src, dst, flows)
-	if _, k := g.betweenness(betweennessBudget); k >= 3000 || k == 0 {
-		t.Errorf("dense graph: %d of 3000 sources, want a sample", k)
+	// Over the budget the extractor samples and reports it; reruns agree.
+	o := Options{ConnectionGraphMetrics: true}
+	var rows [2][]row
+	for i := range rows {
+		c := NewConnection(o)
+		c.budget = 10
+		rows[i] = connRun(t, c, connFlows, connPkts, -1)
+		if ws := c.Warnings(); len(ws) != 1 || !strings.Contains(ws[0], "betweenness estimated from 1 of 4 source nodes") {
+			t.Errorf("warnings %q, want one on sampled betweenness", ws)
+		}
+	}
+	for f := range rows[0] {
+		if !rowsEqual(rows[0][f], rows[1][f]) {
+			t.Errorf("flow %d: sampled betweenness differs between runs", f)
+		}
+	}
+	if c := NewConnection(o); len(c.Warnings()) != 0 {
+		t.Errorf("warnings before any run: %q", c.Warnings())
 	}
 }
 
