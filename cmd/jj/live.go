@@ -164,7 +164,7 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if err != nil {
 		return err
 	}
-	out, err := openOutput(f, format, schema, stdout)
+	out, err := openOutputFor(f, format, schema, &cfg, stdout)
 	if err != nil {
 		r.Close()
 		return err

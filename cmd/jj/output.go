@@ -20,13 +20,7 @@ import (
 // outputSink is where the rows of `jj extract` go.
 type outputSink struct {
 	w     output.Writer
-	close func() error // flushes and closes what openOutput opened
-}
-
-// openOutput opens the destination named by the flags in the given format:
-// standard output, a file, or a dataset directory (see openOutputFor).
-func openOutput(f *extractFlags, format string, schema []output.Column, stdout io.Writer) (*outputSink, error) {
-	return openOutputFor(f, format, schema, nil, stdout)
+	close func() error // flushes and closes what openOutputFor opened
 }
 
 // openOutputFor opens the destination named by the flags: standard output,

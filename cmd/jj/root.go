@@ -313,7 +313,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
-	out, err := openOutput(f, format, schema, stdout)
+	out, err := openOutputFor(f, format, schema, &cfg, stdout)
 	if err != nil {
 		return err
 	}
