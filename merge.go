@@ -31,6 +31,7 @@ type merger struct {
 	view   *output.Batch
 	free   chan *output.Batch
 	rows   atomic.Uint64
+	eager  bool // write rows as soon as they are final (live input)
 	mu     sync.Mutex
 	err    error
 }
@@ -88,6 +89,9 @@ func (m *merger) run() {
 			}
 		}
 		m.drain()
+		if m.eager {
+			m.flushOut()
+		}
 		if open == 0 {
 			break
 		}

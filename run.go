@@ -183,7 +183,7 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 		if n < pl.passes {
 			dst = discard{}
 		}
-		ps := newPass(p, pl, dst, start)
+		ps := newPass(p, pl, dst, start, false)
 		ps.total = total
 		errs := ps.readFiles(files)
 		sum, runErr = ps.finish()
@@ -220,8 +220,8 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	if pl.passes > 1 {
 		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal for live input"}
 	}
-	ps := newPass(p, pl, w, start)
-	ps.live, ps.ctx = true, ctx
+	ps := newPass(p, pl, w, start, true)
+	ps.ctx = ctx
 	ps.total = -1
 	ps.sum.Inputs = append(ps.sum.Inputs, name)
 	readErr := ps.read(r)
@@ -301,7 +301,9 @@ type pass struct {
 	prog       capture.Progress
 }
 
-func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time) *pass {
+// newPass starts the workers and the merger of one reading of the input;
+// live input writes rows as soon as they are final.
+func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool) *pass {
 	ps := &pass{
 		p:       p,
 		pl:      pl,

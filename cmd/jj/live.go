@@ -176,7 +176,7 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		}
 		fmt.Fprintf(stderr, "jj: capturing on %s (link type %d), %s\n", iface, r.LinkType(), limit)
 	}
-	sum, runErr := p.RunReader(hard, r, iface, out.w)
+	sum, runErr := p.RunReader(hard, r, iface, out.flushing())
 	closeErr := r.Close()
 	if save != nil {
 		if err := save.Close(); err != nil && closeErr == nil {

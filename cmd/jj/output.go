@@ -21,6 +21,28 @@ import (
 type outputSink struct {
 	w     output.Writer
 	close func() error // flushes and closes what openOutputFor opened
+	flush func() error // pushes buffered rows out (nil when nothing buffers)
+}
+
+// flushing makes every batch of rows reach the destination at once, for
+// live capture, whose flows should be readable as soon as they end.
+func (o *outputSink) flushing() output.Writer {
+	if o.flush == nil {
+		return o.w
+	}
+	return flushWriter{o.w, o.flush}
+}
+
+type flushWriter struct {
+	output.Writer
+	flush func() error
+}
+
+func (w flushWriter) Write(b *output.Batch) error {
+	if err := w.Writer.Write(b); err != nil {
+		return err
+	}
+	return w.flush()
 }
 
 // openOutputFor opens the destination named by the flags: standard output,
@@ -81,7 +103,7 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 		}
 		return nil, &usageError{err}
 	}
-	return &outputSink{w: w, close: func() error {
+	return &outputSink{w: w, flush: bw.Flush, close: func() error {
 		err := bw.Flush()
 		if file != nil {
 			if cerr := file.Close(); err == nil {
