@@ -11,7 +11,8 @@ import (
 // standard input. Invariants: no panic; every record read is either used
 // or skipped with a reason (Used + skipped = Packets); every used packet is
 // in exactly one flow (the rows' total_packets add up to Used); and each
-// row's directions add up to its totals. Seeds: the test captures.
+// row's directions add up to its totals; and decapsulation changes no
+// count of packets read or used. Seeds: the test captures.
 func FuzzPipeline(f *testing.F) {
 	files, _ := filepath.Glob("testdata/captures/*")
 	files = append(files, "testdata/sample.pcap")
@@ -54,6 +55,17 @@ func FuzzPipeline(f *testing.F) {
 		}
 		if uint64(packets) != s.Used {
 			t.Fatalf("flows hold %d packets, %d used", packets, s.Used)
+		}
+		// Opening tunnels never loses or adds a packet.
+		cfg.Decapsulate = false
+		p = NewPipeline(cfg)
+		p.Stdin = bytes.NewReader(data)
+		outer, _ := p.Process("-")
+		if outer == nil || outer.Summary == nil {
+			t.Fatal("no summary without decapsulation")
+		}
+		if o := outer.Summary; o.Used != s.Used || o.Packets != s.Packets {
+			t.Fatalf("%d packets, %d used without decapsulation; %d, %d with", o.Packets, o.Used, s.Packets, s.Used)
 		}
 	})
 }
