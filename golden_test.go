@@ -34,6 +34,9 @@ func goldenCases(t *testing.T) []goldenCase {
 		cases = append(cases, goldenCase{name: filepath.Base(f), inputs: []string{f}, format: "csv"})
 	}
 	sample := []string{"testdata/sample.pcap"}
+	allGroups := func(c *Config) {
+		c.Features, c.IncludeRawSequences, c.IncludeSPLT = []string{"all"}, true, true
+	}
 	cases = append(cases,
 		goldenCase{name: "sample-flowid-anon", inputs: sample, format: "csv", cfg: func(c *Config) {
 			c.IncludeFlowID, c.AnonymizeIPs, c.AnonymizationSalt = true, true, "research-project-2025"
@@ -44,6 +47,13 @@ func goldenCases(t *testing.T) []goldenCase {
 			c.FlowTimeout, c.ActiveTimeout, c.TCPCloseTimeout = 1, 2, 0.5
 		}},
 		goldenCase{name: "directory", inputs: []string{"testdata/captures"}, format: "csv", cfg: func(c *Config) { c.IncludeFlowID = true }},
+		// Every feature group with the raw and SPLT sequences, on captures
+		// whose timing, size and tcp columns TestTsharkExtractorsCrossCheck
+		// recomputes from tshark (Ethernet IPv4, pcapng, IPv6).
+		goldenCase{name: "all-sample", inputs: sample, format: "jsonl", cfg: allGroups},
+		goldenCase{name: "all-http", inputs: []string{"testdata/captures/wireshark__http.cap"}, format: "jsonl", cfg: allGroups},
+		goldenCase{name: "all-z3950-pcapng", inputs: []string{"testdata/captures/nfstream__z3950.pcapng"}, format: "jsonl", cfg: allGroups},
+		goldenCase{name: "all-v6-http", inputs: []string{"testdata/captures/wireshark__v6-http.cap"}, format: "jsonl", cfg: allGroups},
 	)
 	return cases
 }
