@@ -148,7 +148,12 @@ type Connection struct {
 
 	srcPorts map[uint64]struct{} // src<<16 | dst port, the flows src initiated
 
+	// Per open flow, by slot. Memory grows with concurrent flows only:
+	// 8 bytes in scope capture; in scope causal also the snapshot (96
+	// bytes, 24 more with temporal columns).
 	slots []connSlot
+	snaps []causalSlot
+	tsnap []timeSnap
 
 	// Graph metrics, per node, computed between the passes.
 	rank        []uint32 // 1 + order of first appearance in the output; 0 = none yet
@@ -179,19 +184,28 @@ type connNode struct {
 	ports                uint64 // distinct dst ports of the flows initiated
 }
 
-// connSlot is an open flow's state.
-type connSlot struct {
-	src, dst, edge, triple uint32
-	live                   bool
-	snap                   connSnap // scope causal
+// connSlot is an open flow's nodes, each + 1 (0: no flow in the slot).
+type connSlot struct{ src1, dst1 uint32 }
+
+// causalSlot is an open flow's edge and triple and its count columns as
+// of its latest packet (scope causal); the degree columns repeat
+// conn_src_unique_dsts and conn_dst_unique_srcs and are not stored.
+type causalSlot struct {
+	edge, triple uint32
+	counts       [cnSrcUniquePorts + 1]uint64
 }
 
-// connSnap is a flow's column values as of its latest packet (scope
-// causal), in column order.
-type connSnap struct {
-	counts       [cnDstInDegree + 1]uint64
+// timeSnap is an open flow's temporal columns as of its latest packet
+// (scope causal).
+type timeSnap struct {
 	rate, spread float64
 	burst        uint64
+}
+
+// connSnap is a flow's values as Emit writes them.
+type connSnap struct {
+	counts [cnSrcUniquePorts + 1]uint64
+	timeSnap
 }
 
 var (
@@ -278,7 +292,7 @@ func (c *Connection) StartPass(n int) {
 		c.warnings = append(c.warnings, c.lateWarning())
 	}
 	c.srcPorts = nil
-	clear(c.slots)
+	c.slots = nil // pass 2 reads flows, not slots
 	if c.graph {
 		c.graphMetrics()
 	}
@@ -311,17 +325,26 @@ func (c *Connection) Observe(refs []Ref) {
 		r := &refs[i]
 		if r.New {
 			c.slots = grow(c.slots, int(r.Slot)+1)
+			if c.causal {
+				c.snaps = grow(c.snaps, int(r.Slot)+1)
+				if c.temporal {
+					c.tsnap = grow(c.tsnap, int(r.Slot)+1)
+				}
+			}
 			c.start(r)
 		}
-		s := &c.slots[r.Slot]
+		s := c.slots[r.Slot]
+		if s.src1 == 0 {
+			continue // not started (a Ref without New first): nothing to count
+		}
 		n := uint64(r.Pkt.Length)
-		src, dst := &c.nodes[s.src], &c.nodes[s.dst]
+		src, dst := &c.nodes[s.src1-1], &c.nodes[s.dst1-1]
 		src.outPackets++
 		src.outBytes += n
 		dst.inPackets++
 		dst.inBytes += n
 		if c.causal {
-			c.snapshot(s)
+			c.snapshot(r.Slot, s)
 		}
 	}
 }
@@ -374,7 +397,10 @@ func (c *Connection) start(r *Ref) {
 			c.times[dst].refresh(c.nodes[dst].outFlows)
 		}
 	}
-	c.slots[r.Slot] = connSlot{src: src, dst: dst, edge: e, triple: t, live: true}
+	c.slots[r.Slot] = connSlot{src1: src + 1, dst1: dst + 1}
+	if c.causal {
+		c.snaps[r.Slot] = causalSlot{edge: e, triple: t}
+	}
 }
 
 // intern returns the node of an endpoint, adding it if new.
@@ -406,9 +432,9 @@ func (c *Connection) lookup(a [16]byte, port uint16, v6 bool) (uint32, bool) {
 
 // counts fills the count columns of the flow src → dst over edge e and
 // triple t from the current counters.
-func (c *Connection) counts(v *[cnDstInDegree + 1]uint64, src, dst, e, t uint32) {
+func (c *Connection) counts(v *[cnSrcUniquePorts + 1]uint64, src, dst, e, t uint32) {
 	sn, dn := &c.nodes[src], &c.nodes[dst]
-	*v = [cnDstInDegree + 1]uint64{
+	*v = [cnSrcUniquePorts + 1]uint64{
 		cnSrcUniqueDsts:   sn.outDegree,
 		cnDstUniqueSrcs:   dn.inDegree,
 		cnSrcDstFlows:     c.edgeFlows[e],
@@ -420,17 +446,16 @@ func (c *Connection) counts(v *[cnDstInDegree + 1]uint64, src, dst, e, t uint32)
 		cnDstTotalPackets: dn.inPackets,
 		cnDstTotalBytes:   dn.inBytes,
 		cnSrcUniquePorts:  sn.ports,
-		cnSrcOutDegree:    sn.outDegree,
-		cnDstInDegree:     dn.inDegree,
 	}
 }
 
 // snapshot records the flow's values as of the packet just counted.
-func (c *Connection) snapshot(s *connSlot) {
-	c.counts(&s.snap.counts, s.src, s.dst, s.edge, s.triple)
+func (c *Connection) snapshot(slot uint32, s connSlot) {
+	cs := &c.snaps[slot]
+	c.counts(&cs.counts, s.src1-1, s.dst1-1, cs.edge, cs.triple)
 	if c.temporal {
-		t := &c.times[s.src]
-		s.snap.rate, s.snap.spread, s.snap.burst = t.rate, t.spread, t.burst
+		t := &c.times[s.src1-1]
+		c.tsnap[slot] = timeSnap{t.rate, t.spread, t.burst}
 	}
 }
 
@@ -438,21 +463,25 @@ func (c *Connection) snapshot(s *connSlot) {
 // causal, zeros in pass 1 of scope capture (those rows are not written),
 // the final counters in pass 2.
 func (c *Connection) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	var s *connSlot
+	var s connSlot
 	if int(slot) < len(c.slots) {
-		s = &c.slots[slot]
+		s = c.slots[slot]
+		c.slots[slot] = connSlot{}
 	}
 	switch {
 	case c.causal:
 		var snap connSnap
-		if s != nil && s.live {
-			snap = s.snap
+		if s.src1 != 0 {
+			snap.counts = c.snaps[slot].counts
+			if c.temporal {
+				snap.timeSnap = c.tsnap[slot]
+			}
 		}
 		c.write(b, base, &snap, 0, 0)
 	case c.pass == 1:
-		if s != nil && s.live && c.graph {
-			c.appear(s.src)
-			c.appear(s.dst)
+		if s.src1 != 0 && c.graph {
+			c.appear(s.src1 - 1)
+			c.appear(s.dst1 - 1)
 		}
 		c.write(b, base, &connSnap{}, 0, 0)
 	default:
@@ -463,9 +492,6 @@ func (c *Connection) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 			break
 		}
 		c.write(b, base, &snap, src, dst)
-	}
-	if s != nil {
-		*s = connSlot{}
 	}
 }
 
@@ -509,8 +535,12 @@ func (c *Connection) write(b *output.Batch, base int, snap *connSnap, src, dst u
 	for j, i := range c.colIdx {
 		col := base + j
 		switch {
-		case i <= cnDstInDegree:
+		case i <= cnSrcUniquePorts:
 			b.AppendUint(col, snap.counts[i])
+		case i == cnSrcOutDegree:
+			b.AppendUint(col, snap.counts[cnSrcUniqueDsts])
+		case i == cnDstInDegree:
+			b.AppendUint(col, snap.counts[cnDstUniqueSrcs])
 		case i == cnSrcFlowRate:
 			b.AppendFloat(col, snap.rate)
 		case i == cnTemporalSpread:
