@@ -183,15 +183,8 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 			closeErr = fmt.Errorf("write pcap: %w", err)
 		}
 	}
-	flushErr := out.close()
-	if sum != nil && !f.quiet {
-		fmt.Fprint(stderr, sum.String())
-	}
-	if runErr != nil {
-		return runErr
-	}
-	if flushErr != nil {
-		return fmt.Errorf("write output: %w", flushErr)
+	if err := finishRun(f, out, sum, runErr, stderr); err != nil {
+		return err
 	}
 	return closeErr
 }

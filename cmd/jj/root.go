@@ -322,6 +322,12 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		defer bar.finish()
 	}
 	sum, runErr := p.Run(inputs, out.w)
+	return finishRun(f, out, sum, runErr, stderr)
+}
+
+// finishRun closes the output, prints the summary and returns the run's
+// error, else the output's.
+func finishRun(f *extractFlags, out *outputSink, sum *jj.Summary, runErr error, stderr io.Writer) error {
 	flushErr := out.close()
 	if sum != nil && !f.quiet {
 		fmt.Fprint(stderr, sum.String())
