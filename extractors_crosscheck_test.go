@@ -1039,29 +1039,10 @@ type knownDiff struct {
 
 // knownDiffs are the analysed disagreements.
 var knownDiffs = []knownDiff{
-	// ndpi__fuzz-2006-09-29-28586.pcap (corpus, JJ_CROSSCHECK_DIR): the
-	// responder's first packet (frame 109, a pure ACK with a fuzzed
-	// sequence number 3847987233) is followed by data below it: frames
-	// 110, 113, 115 at 3847462945 +89, +141, +427, contiguous. No segment
-	// started above next expected, so the contract opens no gap and counts
-	// none of them; extract/tcp.go (tcpDir.segment) turns the bytes between
-	// the end of frame 110 and the direction's first sequence number into a
-	// hole, so frames 113 and 115 count as out of order.
-	{"ndpi__fuzz-2006-09-29-28586.pcap", "proto 6 172.20.3.13 53136 -> 172.20.3.5 80", "tcp_out_of_order_bwd", int64(2), int64(0),
-		"jj opens a gap below the direction's first sequence number"},
-
-	// The same on the synthetic capture (case 2): [2000,2010), then
-	// [1900,1950), then [1950,2000): jj counts the third out of order.
-	{"synthetic-tcp.pcap", "proto 6 10.0.0.1 1002 -> 10.0.0.2 80", "tcp_out_of_order_fwd", int64(1), int64(0),
-		"jj opens a gap below the direction's first sequence number"},
-	// Synthetic case 1: five holes open at once; extract/tcp.go keeps four
-	// (maxHoles) and forgets the oldest, so its late fill counts as a
-	// retransmission where the contract's bytes "seen before" make it out
-	// of order.
-	{"synthetic-tcp.pcap", "proto 6 10.0.0.1 1001 -> 10.0.0.2 80", "tcp_retrans_fwd", int64(2), int64(1),
-		"jj forgets holes beyond the fourth"},
-	{"synthetic-tcp.pcap", "proto 6 10.0.0.1 1001 -> 10.0.0.2 80", "tcp_out_of_order_fwd", int64(1), int64(2),
-		"jj forgets holes beyond the fourth"},
+	// None left: the two found by this test (a gap opened below a
+	// direction's first sequence number, and holes forgotten beyond the
+	// fourth) were fixed in extract/tcp.go; the synthetic capture's cases
+	// 1 and 2 and ndpi__fuzz-2006-09-29-28586.pcap now agree.
 }
 
 // known looks a disagreement up in knownDiffs.
@@ -1475,8 +1456,7 @@ func synTCPCases() *synCapture {
 	c := newSynCapture()
 	const ms = int64(1e6)
 	// 1. Five holes at once, then the oldest is filled: out of order by
-	// the contract; extract/tcp.go remembers 4 holes (maxHoles) and counts
-	// the fill of a forgotten one as a retransmission.
+	// the contract (jj once remembered only 4 holes).
 	c.add(0, 1, 2, 1001, 80, 1000, 0, fSYN, 64240, 0)
 	c.add(1*ms, 2, 1, 80, 1001, 5000, 1001, fSYN|fACK, 65000, 0)
 	c.add(2*ms, 1, 2, 1001, 80, 1001, 5001, fACK, 502, 0)
@@ -1493,8 +1473,7 @@ func synTCPCases() *synCapture {
 	// 2. Data below the direction's first sequence number (a capture that
 	// starts mid-stream): [2000,2010), then [1900,1950), then [1950,2000).
 	// No segment started above next expected, so the contract opens no
-	// gap and counts nothing; extract/tcp.go counts the third as out of
-	// order.
+	// gap and counts nothing (jj once counted the third out of order).
 	c.add(20*ms, 1, 2, 1002, 80, 2000, 1, fACK|fPSH, 502, 10)
 	c.add(21*ms, 1, 2, 1002, 80, 1900, 1, fACK, 502, 50, "below first")
 	c.add(22*ms, 1, 2, 1002, 80, 1950, 1, fACK, 502, 50, "below first")

@@ -38,12 +38,15 @@ package extract
 //     packet with a TCP header (pure ACKs and RSTs included: one whose
 //     sequence number is above next expected opens a gap) and unwrap
 //     sequence numbers to 64 bits, to the value nearest next expected.
-//   - Gaps. We keep at most maxHoles holes per direction (below); beyond
-//     that the lowest (oldest) hole is forgotten and its bytes count as
-//     seen, so a very late fill of it counts as a retransmission. Bytes
-//     below the direction's first sequence number were not seen: a segment
-//     there is not counted, lowers the start of the seen range and, if it
-//     stops short of it, leaves a hole.
+//   - Gaps. We keep up to maxHoles holes per direction (below), far more
+//     than any real connection has open at once; only beyond that is the
+//     lowest (oldest) one forgotten, its bytes then counting as seen. Bytes
+//     below the direction's first sequence number were not seen either,
+//     but they are no gap (no segment started above next expected): a
+//     segment there is neither retransmitted nor out of order, lowers the
+//     start of the seen range and, if it stops short of it, leaves an
+//     unseen range that is not a gap, so filling it later is not counted
+//     as out of order.
 //   - Duplicate ACKs. Ours: a pure ACK (no payload, no SYN/FIN/RST) with
 //     the same ACK number and window as the previous ACK-carrying packet of
 //     the same direction. tshark also requires a non-zero window and the
@@ -73,22 +76,40 @@ type TCP struct {
 	cols  []output.Column
 	state []tcpState
 	empty tcpState
+	pool  [][]hole // hole slices of ended flows, reused without allocating
 }
 
-// maxHoles bounds the gaps remembered per direction. Four covers the
-// holes a receiver can report in SACK blocks at once; more are rare
-// outside lossy captures, where the oldest ones are mostly bytes the
-// capture never saw and will never be filled.
-const maxHoles = 4
+// maxPooled bounds the hole slices kept for reuse.
+const maxPooled = 4096
+
+// reset clears a slot's state, keeping its hole slices for reuse.
+func (t *TCP) reset(s *tcpState) {
+	for i := range s.dir {
+		if h := s.dir[i].holes; cap(h) > 0 && cap(h) <= 64 && len(t.pool) < maxPooled {
+			t.pool = append(t.pool, h[:0])
+		}
+	}
+	*s = tcpState{}
+}
+
+// maxHoles bounds the unseen ranges remembered per direction. Holes live
+// in a slice allocated only by a flow that has one (capture loss,
+// reordering), so the bound costs nothing otherwise.
+const maxHoles = 1024
 
 // hole is a range [start, end) of unwrapped sequence numbers not seen yet.
-type hole struct{ start, end int64 }
+// gap is true for a gap (opened by a segment that started above next
+// expected: filling it is out of order) and false for bytes below the
+// direction's first sequence number (filling them is neither).
+type hole struct {
+	start, end int64
+	gap        bool
+}
 
 // tcpDir is one direction's TCP state.
 type tcpDir struct {
-	next, low int64 // seen bytes: [low, next) minus the holes
-	holes     [maxHoles]hole
-	nholes    uint8
+	next, low int64  // seen bytes: [low, next) minus the holes
+	holes     []hole // in order, disjoint
 	started   bool
 	haveAck   bool
 	flags     decode.TCPFlags // OR of the flag bytes
@@ -197,7 +218,7 @@ func (t *TCP) Observe(refs []Ref) {
 		r := &refs[i]
 		if r.New || int(r.Slot) >= len(t.state) {
 			t.state = grow(t.state, int(r.Slot)+1)
-			t.state[r.Slot] = tcpState{}
+			t.reset(&t.state[r.Slot])
 		}
 		s := &t.state[r.Slot]
 		s.packets++
@@ -258,7 +279,7 @@ func (t *TCP) Observe(refs []Ref) {
 			s.hs, s.ackTS = hsComplete, p.Timestamp
 		}
 
-		d.segment(p.Seq, p.Payload, fl, p.Window)
+		d.segment(p.Seq, p.Payload, fl, p.Window, &t.pool)
 		if ack {
 			if pure && d.haveAck && p.Ack == d.lastAck && p.Window == d.lastWin {
 				d.dupAck++
@@ -286,7 +307,7 @@ func anomalous(fl decode.TCPFlags) bool {
 // it judges a segment with payload (retransmission, out of order, or
 // neither), then records its bytes as seen. SYN and FIN each occupy one
 // sequence number.
-func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16) {
+func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16, pool *[][]hole) {
 	n := int64(payload)
 	if fl&decode.TCPSyn != 0 {
 		n++
@@ -304,10 +325,11 @@ func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16) {
 	s := d.next + int64(int32(seq-uint32(d.next)))
 	e := s + n
 	if payload > 0 {
+		gap, unseen := d.overlaps(s, e)
 		switch {
-		case d.inHole(s, e):
+		case gap:
 			d.ooo++
-		case s >= d.low && e <= d.next:
+		case !unseen && s >= d.low && e <= d.next:
 			d.retrans++
 		}
 	}
@@ -315,89 +337,88 @@ func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16) {
 		d.fill(s, e)
 		if s < d.low {
 			if e < d.low {
-				d.addHole(hole{e, d.low})
+				d.addHole(hole{start: e, end: d.low}, pool)
 			}
 			d.low = s
 		}
 	}
 	if s > d.next {
-		d.addHole(hole{d.next, s})
+		d.addHole(hole{start: d.next, end: s, gap: true}, pool)
 	}
 	d.next = max(d.next, e)
 }
 
-// inHole reports whether [s, e) covers bytes of a hole.
-func (d *tcpDir) inHole(s, e int64) bool {
-	for _, h := range d.holes[:d.nholes] {
+// overlaps reports whether [s, e) covers bytes of a gap, and of any hole.
+func (d *tcpDir) overlaps(s, e int64) (gap, unseen bool) {
+	for _, h := range d.holes {
 		if h.start < e && s < h.end {
-			return true
+			unseen = true
+			gap = gap || h.gap
 		}
 	}
-	return false
+	return gap, unseen
 }
 
-// fill marks [s, e) as seen: holes shrink, vanish or split in two.
+// fill marks [s, e) as seen: holes shrink, vanish or split in two. It
+// works in place: holes are disjoint, so at most one contains [s, e)
+// strictly and splits, and then no other hole overlaps it.
 func (d *tcpDir) fill(s, e int64) {
-	if d.nholes == 0 {
+	if _, unseen := d.overlaps(s, e); !unseen {
 		return // the common case: an in-order stream has no hole
 	}
-	var out [maxHoles + 1]hole
+	hs := d.holes
 	k := 0
-	for _, h := range d.holes[:d.nholes] {
-		if h.end <= s || e <= h.start {
-			out[k] = h
+	for i, h := range hs {
+		switch {
+		case h.end <= s || e <= h.start:
+			hs[k] = h
 			k++
-			continue
-		}
-		if h.start < s {
-			out[k] = hole{h.start, s}
+		case h.start < s && e < h.end:
+			// Split: every earlier hole was kept (k == i).
+			hs = append(hs, hole{})
+			copy(hs[i+2:], hs[i+1:])
+			hs[i] = hole{h.start, s, h.gap}
+			hs[i+1] = hole{e, h.end, h.gap}
+			d.holes = hs
+			return
+		case h.start < s:
+			hs[k] = hole{h.start, s, h.gap}
 			k++
-		}
-		if e < h.end {
-			out[k] = hole{e, h.end}
+		case e < h.end:
+			hs[k] = hole{e, h.end, h.gap}
 			k++
 		}
 	}
-	d.setHoles(out[:k])
+	d.holes = hs[:k]
 }
 
-// addHole inserts h (disjoint from the others) in order, merging it with
-// a neighbour it touches.
-func (d *tcpDir) addHole(h hole) {
-	var out [maxHoles + 1]hole
-	k := 0
-	placed := false
-	for _, g := range d.holes[:d.nholes] {
-		if !placed && h.start < g.start {
-			out[k], k, placed = h, k+1, true
-		}
-		out[k] = g
-		k++
+// addHole inserts h (disjoint from the others) in order, merging it with a
+// neighbour of the same kind that it touches, and forgets the lowest hole
+// beyond maxHoles (its bytes then count as seen).
+func (d *tcpDir) addHole(h hole, pool *[][]hole) {
+	if d.holes == nil && pool != nil && len(*pool) > 0 {
+		n := len(*pool) - 1
+		d.holes, *pool = (*pool)[n], (*pool)[:n]
 	}
-	if !placed {
-		out[k] = h
-		k++
+	i := 0
+	for i < len(d.holes) && d.holes[i].start < h.start {
+		i++
 	}
-	// Merge touching neighbours.
-	m := 0
-	for i := 0; i < k; i++ {
-		if m > 0 && out[m-1].end == out[i].start {
-			out[m-1].end = out[i].end
-			continue
-		}
-		out[m] = out[i]
-		m++
+	if i > 0 && d.holes[i-1].end == h.start && d.holes[i-1].gap == h.gap {
+		d.holes[i-1].end = h.end
+		i--
+	} else {
+		d.holes = append(d.holes, hole{})
+		copy(d.holes[i+1:], d.holes[i:])
+		d.holes[i] = h
 	}
-	d.setHoles(out[:m])
-}
-
-// setHoles stores hs (in order), forgetting the lowest ones beyond
-// maxHoles: their bytes then count as seen.
-func (d *tcpDir) setHoles(hs []hole) {
-	if len(hs) > maxHoles {
-		hs = hs[len(hs)-maxHoles:]
+	if i+1 < len(d.holes) && d.holes[i].end == d.holes[i+1].start && d.holes[i].gap == d.holes[i+1].gap {
+		d.holes[i].end = d.holes[i+1].end
+		d.holes = append(d.holes[:i+1], d.holes[i+2:]...)
 	}
-	d.nholes = uint8(copy(d.holes[:], hs))
+	if len(d.holes) > maxHoles {
+		d.holes = d.holes[1:]
+	}
 }
 
 // Emit appends the flow's tcp values and resets its slot.
@@ -483,8 +504,8 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	if s != &t.empty {
-		*s = tcpState{}
+		t.reset(s)
 	} else if int(slot) < len(t.state) {
-		t.state[slot] = tcpState{} // a non-TCP flow's packet counter
+		t.reset(&t.state[slot]) // a non-TCP flow's packet counter
 	}
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -361,12 +362,14 @@ func TestTCPSequence(t *testing.T) {
 		// First segment at 1000. [900,950) lies below it: not counted, and
 		// [950,1000) is a gap; 950 fills it; 900 again is a
 		// retransmission; [800,1000) brings new bytes 800..899.
-		{"below the first sequence number", []tp{data(1000, 100), data(900, 50), data(950, 50), data(900, 50), data(800, 200)}, counts{retransF: 1, oooF: 1}},
+		// [900,950) and [950,1000) lie below the first sequence number:
+		// unseen but no gap, so neither is counted; the repeat of
+		// [900,950) is a retransmission; [800,1000) holds unseen bytes and
+		// no gap: nothing.
+		{"below the first sequence number", []tp{data(1000, 100), data(900, 50), data(950, 50), data(900, 50), data(800, 200)}, counts{retransF: 1}},
 		// Five gaps after [0,10): [10,20) [30,40) [50,60) [70,80)
-		// [90,100). Only maxHoles = 4 are kept: the oldest, [10,20), is
-		// forgotten, so filling it counts as a retransmission; filling
-		// [90,100) is out of order.
-		{"gap bound", []tp{data(0, 10), data(20, 10), data(40, 10), data(60, 10), data(80, 10), data(100, 10), data(10, 10), data(90, 10)}, counts{retransF: 1, oooF: 1}},
+		// [90,100); filling the oldest and the newest are both out of order.
+		{"five gaps", []tp{data(0, 10), data(20, 10), data(40, 10), data(60, 10), data(80, 10), data(100, 10), data(10, 10), data(90, 10)}, counts{oooF: 2}},
 		// A 1-byte keep-alive at next expected − 1 repeats a seen byte; a
 		// 0-byte one is not judged, but as a pure ACK repeating the ACK
 		// number and window before it, it is a duplicate ACK.
@@ -434,25 +437,63 @@ func TestTCPSequence(t *testing.T) {
 }
 
 func TestHoles(t *testing.T) {
+	g := func(a, b int64) hole { return hole{a, b, true} }
 	var d tcpDir
-	d.addHole(hole{10, 20})
-	d.addHole(hole{30, 40})
-	d.addHole(hole{20, 25}) // touches [10,20): merged
-	d.addHole(hole{0, 5})
-	if got, want := d.holes[:d.nholes], []hole{{0, 5}, {10, 25}, {30, 40}}; !slices.Equal(got, want) {
+	d.addHole(g(10, 20), nil)
+	d.addHole(g(30, 40), nil)
+	d.addHole(g(20, 25), nil) // touches [10,20): merged
+	d.addHole(hole{0, 5, false}, nil)
+	d.addHole(hole{5, 8, true}, nil) // touches [0,5) but of another kind: kept apart
+	if got, want := d.holes, []hole{{0, 5, false}, g(5, 8), g(10, 25), g(30, 40)}; !slices.Equal(got, want) {
 		t.Errorf("holes = %v, want %v", got, want)
 	}
 	d.fill(12, 14) // splits [10,25)
-	if got, want := d.holes[:d.nholes], []hole{{0, 5}, {10, 12}, {14, 25}, {30, 40}}; !slices.Equal(got, want) {
+	if got, want := d.holes, []hole{{0, 5, false}, g(5, 8), g(10, 12), g(14, 25), g(30, 40)}; !slices.Equal(got, want) {
 		t.Errorf("after fill(12,14) holes = %v, want %v", got, want)
 	}
-	d.fill(35, 36) // a fifth hole: the lowest, [0,5), is dropped
-	if got, want := d.holes[:d.nholes], []hole{{10, 12}, {14, 25}, {30, 35}, {36, 40}}; !slices.Equal(got, want) {
-		t.Errorf("after fill(35,36) holes = %v, want %v", got, want)
-	}
 	d.fill(0, 100)
-	if d.nholes != 0 {
-		t.Errorf("after fill(0,100) holes = %v, want none", d.holes[:d.nholes])
+	if len(d.holes) != 0 {
+		t.Errorf("after fill(0,100) holes = %v, want none", d.holes)
+	}
+	// Beyond maxHoles the lowest is forgotten.
+	for i := int64(0); i <= maxHoles; i++ {
+		d.addHole(g(10*i, 10*i+5), nil)
+	}
+	if len(d.holes) != maxHoles || d.holes[0] != g(10, 15) {
+		t.Errorf("%d holes starting %v, want %d starting [10,15)", len(d.holes), d.holes[0], maxHoles)
+	}
+}
+
+// Bytes below the first sequence number are unseen but no gap: the
+// contract counts nothing for [1900,1950) and [1950,2000) after
+// [2000,2010), and a repeat of [1950,2000) is a retransmission.
+func TestBelowFirstSequence(t *testing.T) {
+	var d tcpDir
+	d.segment(2000, 10, 0, 0, nil)
+	d.segment(1900, 50, 0, 0, nil)
+	d.segment(1950, 50, 0, 0, nil)
+	if d.ooo != 0 || d.retrans != 0 {
+		t.Errorf("out of order, retrans = %d %d, want 0 0", d.ooo, d.retrans)
+	}
+	d.segment(1950, 50, 0, 0, nil)
+	if d.ooo != 0 || d.retrans != 1 {
+		t.Errorf("after the repeat: out of order, retrans = %d %d, want 0 1", d.ooo, d.retrans)
+	}
+}
+
+// Five gaps at once, filled from the oldest: each fill is out of order
+// (a bound of four holes would have forgotten the first).
+func TestFiveGaps(t *testing.T) {
+	var d tcpDir
+	d.segment(0, 10, 0, 0, nil)
+	for i := uint32(1); i <= 5; i++ {
+		d.segment(20*i, 10, 0, 0, nil) // leaves [20i-10, 20i) unseen
+	}
+	for i := uint32(1); i <= 5; i++ {
+		d.segment(20*i-10, 10, 0, 0, nil)
+	}
+	if d.ooo != 5 || d.retrans != 0 {
+		t.Errorf("out of order, retrans = %d %d, want 5 0", d.ooo, d.retrans)
 	}
 }
 
@@ -522,7 +563,7 @@ func TestTCPSlotReuse(t *testing.T) {
 	reused := NewTCP(Options{})
 	reused.Observe(refs(9, a))
 	emitRow(t, reused, 9, &Flow{Proto: 6})
-	if reused.state[9] != (tcpState{}) {
+	if !reflect.DeepEqual(reused.state[9], tcpState{}) {
 		t.Errorf("Emit did not reset the slot")
 	}
 	reused.Observe(refs(9, b))
@@ -537,7 +578,7 @@ func TestTCPSlotReuse(t *testing.T) {
 	udp := NewTCP(Options{})
 	udp.Observe(refs(2, []tp{{length: 10}}))
 	emitRow(t, udp, 2, &Flow{Proto: 17})
-	if udp.state[2] != (tcpState{}) {
+	if !reflect.DeepEqual(udp.state[2], tcpState{}) {
 		t.Errorf("Emit of a non-TCP flow did not reset the slot")
 	}
 }
