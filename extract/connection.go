@@ -368,14 +368,19 @@ func (c *Connection) start(r *Ref) {
 		c.nodes[dst].inDegree++
 	}
 	c.edgeFlows[e]++
-	tk := uint64(e)<<16 | uint64(dp)
-	t, ok := c.tripleIdx[tk]
-	if !ok {
-		t = uint32(len(c.tripleFlows))
-		c.tripleIdx[tk] = t
-		c.tripleFlows = append(c.tripleFlows, 0)
+	// With IP:port nodes the dst node carries the port: the triple is the
+	// edge, and tripleFlows stays empty (see flowsOn).
+	t := e
+	if !c.ports {
+		tk := uint64(e)<<16 | uint64(dp)
+		t, ok = c.tripleIdx[tk]
+		if !ok {
+			t = uint32(len(c.tripleFlows))
+			c.tripleIdx[tk] = t
+			c.tripleFlows = append(c.tripleFlows, 0)
+		}
+		c.tripleFlows[t]++
 	}
-	c.tripleFlows[t]++
 	pk := uint64(src)<<16 | uint64(dp)
 	if _, ok := c.srcPorts[pk]; !ok {
 		c.srcPorts[pk] = struct{}{}
@@ -438,7 +443,7 @@ func (c *Connection) counts(v *[cnSrcUniquePorts + 1]uint64, src, dst, e, t uint
 		cnSrcUniqueDsts:   sn.outDegree,
 		cnDstUniqueSrcs:   dn.inDegree,
 		cnSrcDstFlows:     c.edgeFlows[e],
-		cnSrcPortFlows:    c.tripleFlows[t],
+		cnSrcPortFlows:    c.flowsOn(e, t),
 		cnSrcTotalFlows:   sn.outFlows,
 		cnDstTotalFlows:   dn.inFlows,
 		cnSrcTotalPackets: sn.outPackets,
@@ -447,6 +452,14 @@ func (c *Connection) counts(v *[cnSrcUniquePorts + 1]uint64, src, dst, e, t uint
 		cnDstTotalBytes:   dn.inBytes,
 		cnSrcUniquePorts:  sn.ports,
 	}
+}
+
+// flowsOn returns the flows of triple t on edge e.
+func (c *Connection) flowsOn(e, t uint32) uint64 {
+	if c.ports {
+		return c.edgeFlows[e]
+	}
+	return c.tripleFlows[t]
 }
 
 // snapshot records the flow's values as of the packet just counted.
@@ -507,9 +520,11 @@ func (c *Connection) final(f *Flow, snap *connSnap) (src, dst uint32, ok bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	t, ok := c.tripleIdx[uint64(e)<<16|uint64(f.DstPort)]
-	if !ok {
-		return 0, 0, false
+	t := e
+	if !c.ports {
+		if t, ok = c.tripleIdx[uint64(e)<<16|uint64(f.DstPort)]; !ok {
+			return 0, 0, false
+		}
 	}
 	c.counts(&snap.counts, src, dst, e, t)
 	if c.temporal {
