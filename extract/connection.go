@@ -8,7 +8,10 @@ package extract
 // Both scopes share one set of counters, updated in Observe in capture
 // order: when a flow starts (its New packet) it interns its two nodes, its
 // edge and its (edge, dst port) triple and counts itself; every packet adds
-// itself to the packet and byte totals of the flow's two nodes.
+// itself to the packet and byte totals of the flow's two nodes. (Counting
+// a flow at its first packet rather than at Emit gives the same totals
+// once the whole input is read, needs no per-flow byte counter, and is
+// what scope causal needs anyway.)
 //
 //   - Scope causal reads the counters at each of the flow's packets and
 //     keeps the latest reading in the flow's slot (a snapshot of a few
