@@ -162,6 +162,9 @@ func (c *Config) Validate() error {
 	if c.ConnectionScope != "capture" && c.ConnectionScope != "causal" {
 		return &OptionError{Option: "connection_scope", Value: fmt.Sprintf("%q", c.ConnectionScope), Want: "capture or causal"}
 	}
+	if c.ConnectionGraphMetrics && c.ConnectionScope == "causal" {
+		return &OptionError{Option: "connection_graph_metrics", Value: "true", Want: "false with connection_scope causal: graph metrics need the whole capture"}
+	}
 	if c.Workers < 0 || c.Workers > 1024 {
 		return &OptionError{Option: "workers", Value: fmt.Sprint(c.Workers), Want: "0 (one per CPU) or a count up to 1024"}
 	}

@@ -35,7 +35,7 @@ func goldenCases(t *testing.T) []goldenCase {
 	}
 	sample := []string{"testdata/sample.pcap"}
 	allGroups := func(c *Config) {
-		c.Features, c.IncludeRawSequences, c.IncludeSPLT = []string{"all"}, true, true
+		c.Features, c.IncludeRawSequences, c.IncludeSPLT = []string{"all", "connection"}, true, true
 	}
 	cases = append(cases,
 		goldenCase{name: "sample-flowid-anon", inputs: sample, format: "csv", cfg: func(c *Config) {

@@ -269,6 +269,7 @@ type worker struct {
 	free  chan *pktBatch
 	cur   *pktBatch // filled by the reader
 	table *flow.Table
+	exs   []extract.Extractor
 }
 
 // pass is one reading of the inputs.
@@ -321,7 +322,8 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		for j := 0; j < 18; j++ {
 			wk.free <- new(pktBatch)
 		}
-		wk.table = flow.New(pl.fcfg, pl.extractors(), func(b *output.Batch, ord []flow.Order) error {
+		wk.exs = pl.extractors()
+		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
 			ps.merge.in <- chunk{w: wk.id, b: b, ord: ord}
 			return ps.merge.failed()
 		}, ps.merge.batch)
@@ -539,6 +541,22 @@ func (ps *pass) finish() (*Summary, error) {
 	}
 	for lt, n := range ps.links {
 		sum.Skipped[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
+	}
+	// Extractors may have something to say (sampled graph metrics, ...);
+	// workers run copies of the same extractors, so say each thing once.
+	type warner interface{ Warnings() []string }
+	seen := map[string]bool{}
+	for _, wk := range ps.workers {
+		for _, ex := range wk.exs {
+			if w, ok := ex.(warner); ok {
+				for _, msg := range w.Warnings() {
+					if !seen[msg] {
+						seen[msg] = true
+						sum.Warnings = append(sum.Warnings, msg)
+					}
+				}
+			}
+		}
 	}
 	if ps.p.OnProgress != nil {
 		ps.p.OnProgress(ps.progress(true))

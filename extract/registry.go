@@ -11,6 +11,8 @@ type Group struct {
 	Description string
 	// New builds the extractor. Options were validated by the caller.
 	New func(o Options) Extractor
+	// Explicit keeps the group out of "all": it must be named.
+	Explicit bool
 }
 
 // Registry lists every feature group in output order: a flow's columns are
@@ -20,7 +22,7 @@ var Registry = []Group{
 	{Name: "timing", Description: "inter-arrival time statistics (all, forward, backward), bursts and idle periods, first response time, optional IAT, timestamp and SPLT sequences", New: func(o Options) Extractor { return NewTiming(o) }},
 	{Name: "size", Description: "packet and payload length distributions, dominant length, L7 byte counts, direction asymmetry, optional signed length sequence", New: func(o Options) Extractor { return NewSize(o) }},
 	{Name: "tcp", Description: "TCP flag counts and ratios, handshake and close state, initial windows, retransmissions, out-of-order segments, duplicate ACKs, handshake RTT", New: func(o Options) Extractor { return NewTCP(o) }},
-	{Name: "connection", Description: "relations between flows through their endpoints (nodes are IP addresses, or IP:port with connection_use_ports): fan-out, fan-in, pair and port flow counts, node packet and byte totals, degrees; optional graph metrics (betweenness, Louvain communities, clustering) and temporal patterns. Scope capture (the default for files) counts the whole input, so each row also counts flows that start after it: a look-ahead that a model trained on these columns will not have when it scores live traffic; scope causal counts only what happened by each flow's last packet. Runs on one worker; scope capture reads the input twice", New: func(o Options) Extractor { return NewConnection(o) }},
+	{Name: "connection", Description: "relations between flows through their endpoints (nodes are IP addresses, or IP:port with connection_use_ports): fan-out, fan-in, pair and port flow counts, node packet and byte totals, degrees; optional graph metrics (betweenness, Louvain communities, clustering) and temporal patterns. Scope capture (the default for files) counts the whole input, so each row also counts flows that start after it: a look-ahead that a model trained on these columns will not have when it scores live traffic; scope causal counts only what happened by each flow's last packet. Runs on one worker; scope capture reads the input twice; not part of all: name it", New: func(o Options) Extractor { return NewConnection(o) }, Explicit: true},
 }
 
 // Names returns the registered group names, in registry order.
@@ -43,8 +45,12 @@ func Resolve(features []string) ([]Group, error) {
 				continue
 			}
 			if name == "all" {
+				// Every one-pass group: connection changes how the run
+				// goes (one worker, two passes) and is asked for by name.
 				for _, g := range Registry {
-					want[g.Name] = true
+					if !g.Explicit {
+						want[g.Name] = true
+					}
 				}
 				continue
 			}
