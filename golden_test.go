@@ -46,6 +46,13 @@ func goldenCases(t *testing.T) []goldenCase {
 		goldenCase{name: "http-short-timeouts", inputs: []string{"testdata/captures/wireshark__http.cap"}, format: "json", cfg: func(c *Config) {
 			c.FlowTimeout, c.ActiveTimeout, c.TCPCloseTimeout = 1, 2, 0.5
 		}},
+		// Outer headers only, as the Python library keys tunnels; the
+		// per-packet values are checked against tshark in decode.
+		goldenCase{name: "vxlan-no-decap", inputs: []string{"testdata/captures/tcpdump__vxlan.pcap"}, format: "csv", cfg: func(c *Config) { c.Decapsulate = false }},
+		// Crypto-PAn is checked against its reference vectors in extract.
+		goldenCase{name: "sample-prefix-anon", inputs: sample, format: "csv", cfg: func(c *Config) {
+			c.AnonymizeIPs, c.AnonymizeMode, c.AnonymizationSalt = true, "prefix", "research-project-2025"
+		}},
 		goldenCase{name: "directory", inputs: []string{"testdata/captures"}, format: "csv", cfg: func(c *Config) { c.IncludeFlowID = true }},
 		// Every feature group with the raw and SPLT sequences, on captures
 		// whose timing, size and tcp columns TestTsharkExtractorsCrossCheck

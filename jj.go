@@ -263,6 +263,18 @@ func etherName(et uint16) string {
 		return "slow protocols"
 	case 0x9000:
 		return "loopback"
+	case 0xc021:
+		return "PPP LCP"
+	case 0x8021:
+		return "PPP IPCP"
+	case 0x8057:
+		return "PPP IPv6CP"
+	case 0xc023:
+		return "PPP PAP"
+	case 0xc223:
+		return "PPP CHAP"
+	case 0x80fd:
+		return "PPP CCP"
 	}
 	if et < 0x0600 {
 		return fmt.Sprintf("802.3 length %d, LLC", et)

@@ -65,6 +65,9 @@ const (
 	LinkIPv4     LinkType = 228 // raw IPv4
 	LinkIPv6     LinkType = 229 // raw IPv6
 	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+	LinkPPP      LinkType = 9   // PPP
+	LinkPPPHDLC  LinkType = 50  // PPP in HDLC-like framing
+	LinkCHDLC    LinkType = 104 // Cisco HDLC
 )
 
 // Record is one packet record of a capture file.
@@ -177,7 +180,7 @@ func (e *LinkTypeError) Unwrap() error { return ErrLinkType }
 func Supported(lt uint32) bool {
 	switch LinkType(lt) {
 	case LinkNull, LinkEthernet, LinkRaw12, LinkRaw14, LinkRaw, LinkLoop,
-		LinkSLL, LinkIPv4, LinkIPv6, LinkSLL2:
+		LinkSLL, LinkIPv4, LinkIPv6, LinkSLL2, LinkPPP, LinkPPPHDLC, LinkCHDLC:
 		return lt <= 0xffff
 	}
 	return false

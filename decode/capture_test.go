@@ -14,14 +14,14 @@ import (
 func TestDecodeCaptures(t *testing.T) {
 	nonIP := func(et uint16) string { return fmt.Sprintf("non-IP %#04x", et) }
 	want := map[string]map[string]int{
-		// Link types package capture does not read yet.
-		"testdata/nfstream__BGP_redist.pcap":     {"CHDLC-IP-TCP": 1, "CHDLC-MPLS-IP-TCP": 1},
-		"testdata/nfstream__dlt_ppp.pcap":        {"PPP-IP-UDP": 1},
-		"testdata/tcpdump__HDLC.pcap":            {nonIP(0x2000): 4, nonIP(0x8035): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
-		"testdata/tcpdump__mpls-traceroute.pcap": {"PPP-IP-ICMP": 9, "PPP-MPLS-IP-UDP": 9},
+		// PPP and Cisco HDLC link types.
+		"../testdata/captures/nfstream__BGP_redist.pcap":     {"CHDLC-IP-TCP": 1, "CHDLC-MPLS-IP-TCP": 1},
+		"../testdata/captures/nfstream__dlt_ppp.pcap":        {"PPP-IP-UDP": 1},
+		"../testdata/captures/tcpdump__HDLC.pcap":            {nonIP(0x2000): 4, nonIP(0x8035): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
+		"../testdata/captures/tcpdump__mpls-traceroute.pcap": {"PPP-IP-ICMP": 9, "PPP-MPLS-IP-UDP": 9},
 		// Address 0xff, control 0x5f: not PPP's 0x03, so 0xff is read as
 		// a compressed protocol field (tshark: protocol 0x7e08, no IP).
-		"testdata/tcpdump__ppp_ip_udp_dns.pcap": {nonIP(0xff): 1},
+		"../testdata/captures/tcpdump__ppp_ip_udp_dns.pcap": {nonIP(0xff): 1},
 
 		"../testdata/captures/wireshark__mpls-basic.cap": {nonIP(0x145): 1, nonIP(0x9000): 5, "ETH-IP-ICMP": 5, "ETH-IP-PROTO88": 10,
 			"ETH-IP-TCP": 8, "ETH-IP-UDP": 12, "ETH-MPLS-IP-ICMP": 5, "ETH-MPLS-IP-PROTO46": 1, "ETH-MPLS-IP-TCP": 11},

@@ -34,11 +34,11 @@ func (r Reason) String() string {
 	return "unknown"
 }
 
-// Link types decoded here that package capture does not name.
+// PPP and Cisco HDLC link types.
 const (
-	linkPPP     capture.LinkType = 9   // PPP, RFC 1661, maybe with RFC 1662 address and control bytes
-	linkPPPHDLC capture.LinkType = 50  // PPP in HDLC framing, or Cisco HDLC
-	linkCHDLC   capture.LinkType = 104 // Cisco HDLC
+	linkPPP     = capture.LinkPPP     // PPP, RFC 1661, maybe with RFC 1662 address and control bytes
+	linkPPPHDLC = capture.LinkPPPHDLC // PPP in HDLC framing, or Cisco HDLC
+	linkCHDLC   = capture.LinkCHDLC   // Cisco HDLC
 )
 
 // EtherType values the decoder understands. etherPPP and etherTEB also

@@ -16,7 +16,8 @@ type FlowMeta struct {
 	o     Options
 	cols  []output.Column
 	state []metaState
-	buf   []byte // scratch for hashing and IP text
+	buf   []byte             // scratch for hashing and IP text
+	pan   *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
 
 // metaState is a flow's per-direction counters, indexed by Dir.
@@ -107,6 +108,9 @@ func FlowMetaColumns() []output.Column { return flowMetaColumns }
 // NewFlowMeta builds the flow_meta extractor for the options.
 func NewFlowMeta(o Options) *FlowMeta {
 	m := &FlowMeta{o: o}
+	if o.AnonymizeIPs && o.AnonymizeMode == "prefix" {
+		m.pan = NewPrefixAnonymizer(PrefixKey(o.AnonymizationSalt))
+	}
 	for i, c := range flowMetaColumns {
 		if m.enabled(i) {
 			m.cols = append(m.cols, c)
@@ -161,8 +165,8 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	if m.o.IncludeIPAddresses {
 		for _, a := range [2]netip.Addr{src, dst} {
 			c := next()
-			if m.o.AnonymizeIPs && m.o.AnonymizeMode == "prefix" {
-				b.EndString(c, AnonymizePrefix(m.o.AnonymizationSalt, a).AppendTo(b.StringBuf(c)))
+			if m.pan != nil {
+				b.EndString(c, m.pan.Anonymize(a).AppendTo(b.StringBuf(c)))
 			} else if m.o.AnonymizeIPs {
 				b.AppendString(c, AnonymizeIP(m.o.AnonymizationSalt, a))
 			} else {
