@@ -16,7 +16,7 @@ type FlowMeta struct {
 	o     Options
 	cols  []output.Column
 	state []metaState
-	buf   []byte             // scratch for hashing and IP text
+	buf   []byte            // scratch for hashing and IP text
 	pan   *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
 
