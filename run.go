@@ -341,10 +341,7 @@ func (wk *worker) run(m *merger) {
 	t := wk.table
 	for msg := range wk.in {
 		if b := msg.b; b != nil {
-			for i := 0; i < b.n; i++ {
-				*t.Packet() = b.pkts[i]
-				t.Add(b.idx[i])
-			}
+			t.AddBatch(b.pkts[:b.n], b.idx[:b.n])
 			b.n = 0
 			wk.free <- b
 		}

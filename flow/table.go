@@ -139,6 +139,12 @@ type Table struct {
 
 	pkts [BatchPackets]decode.Packet
 	refs []extract.Ref
+
+	// AddBatch scratch.
+	keys   [BatchPackets]Key
+	hashes [BatchPackets]uint32
+	srcA   [BatchPackets]bool
+	warm   uint64
 	done []pending // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
@@ -199,21 +205,62 @@ func (t *Table) Packet() *decode.Packet { return &t.pkts[len(t.refs)] }
 // position in the input. It returns the sink's error, if any, once.
 func (t *Table) Add(idx uint64) error {
 	p := &t.pkts[len(t.refs)]
+	k, srcIsA := makeKey(p)
+	t.add(p, idx, &k, hashKey(&k), srcIsA)
+	if len(t.refs) == BatchPackets {
+		t.flush()
+	}
+	return t.err
+}
+
+// AddBatch puts packets into their flows; idx holds their input
+// positions. The packets are read in place and must stay unchanged until
+// AddBatch returns, by when the extractors have seen them. It works in
+// phases over the batch so that the memory loads of different packets
+// overlap: keys and hashes first, then a touch of each packet's index cell
+// and flow entry, which are mostly cache misses with many flows, then the
+// real work, which then finds them in cache.
+func (t *Table) AddBatch(pkts []decode.Packet, idx []uint64) error {
+	t.flush()
+	n := len(pkts)
+	keys, hashes, srcA := t.keys[:n], t.hashes[:n], t.srcA[:n]
+	for i := range pkts {
+		keys[i], srcA[i] = makeKey(&pkts[i])
+		hashes[i] = hashKey(&keys[i])
+	}
+	var sink uint64
+	cells, mask := t.index.cells, t.index.mask
+	for _, h := range hashes {
+		sink += uint64(cells[uint64(h)&mask].slot)
+	}
+	for _, h := range hashes {
+		if c := cells[uint64(h)&mask]; c.hash != 0 && int(c.slot) < len(t.slots) {
+			sink += uint64(t.slots[c.slot].hash)
+		}
+	}
+	t.warm = sink
+	for i := range pkts {
+		t.add(&pkts[i], idx[i], &keys[i], hashes[i], srcA[i])
+	}
+	t.flush()
+	return t.err
+}
+
+// add is the per-packet work of Add and AddBatch.
+func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool) {
 	t.stats.Packets++
 	t.event = PacketEvent(idx)
 	if p.Timestamp > t.maxTS {
 		t.maxTS = p.Timestamp
 	}
-	k, srcIsA := makeKey(p)
-	h := hashKey(&k)
-	slot, ok := t.index.find(&k, h, t.slots)
+	slot, ok := t.index.find(k, h, t.slots)
 	if ok && t.ends(&t.slots[slot], p) {
 		t.end(slot)
 		ok = false
 	}
 	isNew := !ok
 	if isNew {
-		slot = t.open(k, h, p, srcIsA, idx)
+		slot = t.open(*k, h, p, srcIsA, idx)
 	}
 	e := &t.slots[slot]
 	dir := extract.Bwd
@@ -233,10 +280,6 @@ func (t *Table) Add(idx uint64) error {
 	}
 	t.touch(slot, e)
 	t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
-	if len(t.refs) == BatchPackets {
-		t.flush()
-	}
-	return t.err
 }
 
 // Sweep ends, at event SweepEvent(idx), the flows that have been quiet
