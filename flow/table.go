@@ -145,7 +145,7 @@ type Table struct {
 	hashes [BatchPackets]uint32
 	srcA   [BatchPackets]bool
 	warm   uint64
-	done []pending // ended flows, in end order, emitted at the next flush
+	done   []pending // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
