@@ -119,7 +119,7 @@ type Matcher struct {
 var slotTypes = [...]capture.LinkType{
 	capture.LinkEthernet, capture.LinkRaw, capture.LinkRaw12, capture.LinkRaw14,
 	capture.LinkIPv4, capture.LinkIPv6, capture.LinkSLL, capture.LinkSLL2,
-	capture.LinkNull, capture.LinkLoop,
+	capture.LinkNull, capture.LinkLoop, capture.LinkPPP, capture.LinkPPPHDLC, capture.LinkCHDLC,
 }
 
 const numSlots = len(slotTypes)
@@ -146,6 +146,12 @@ func slot(lt capture.LinkType) int {
 		return 8
 	case capture.LinkLoop:
 		return 9
+	case capture.LinkPPP:
+		return 10
+	case capture.LinkPPPHDLC:
+		return 11
+	case capture.LinkCHDLC:
+		return 12
 	}
 	return -1
 }

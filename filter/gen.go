@@ -80,6 +80,8 @@ const (
 	linkIPv6                  // only IPv6
 	linkNull                  // BSD loopback, family in the writer's byte order
 	linkLoop                  // OpenBSD loopback, family in network order
+	linkPPP                   // PPP with address and control bytes: protocol at 2, IP at 4
+	linkCHDLC                 // Cisco HDLC: EtherType at 2, IP at 4
 )
 
 // layout is where a link type puts things.
@@ -107,6 +109,11 @@ func layoutOf(lt capture.LinkType) (layout, bool) {
 		return layout{linkNull, 0, 4}, true
 	case capture.LinkLoop:
 		return layout{linkLoop, 0, 4}, true
+	case capture.LinkPPP, capture.LinkPPPHDLC:
+		// As libpcap: address and control bytes, then the protocol.
+		return layout{linkPPP, 2, 4}, true
+	case capture.LinkCHDLC:
+		return layout{linkCHDLC, 2, 4}, true
 	}
 	return layout{}, false
 }
@@ -142,8 +149,16 @@ func (tr *translator) linkProto(et uint32) cond {
 	switch tr.lay.kind {
 	case linkEther:
 		return eq(abs(tr.lay.offType+tr.shift, 2), et)
-	case linkSLL, linkSLL2:
+	case linkSLL, linkSLL2, linkCHDLC:
 		return eq(abs(tr.lay.offType, 2), et)
+	case linkPPP:
+		switch et {
+		case etherIP:
+			return eq(abs(tr.lay.offType, 2), 0x0021)
+		case etherIP6:
+			return eq(abs(tr.lay.offType, 2), 0x0057)
+		}
+		return cFalse{}
 	case linkRaw:
 		switch et {
 		case etherIP:
