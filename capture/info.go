@@ -223,34 +223,11 @@ func ngInfo(in *input, fi *FileInfo) error {
 	base := 0 // index in fi.Interfaces of the current section's interface 0
 	var rec Record
 	for {
-		off := r.s.off
-		h, err := r.s.peek(ngBlockHeaderLen)
-		if len(h) < ngBlockHeaderLen {
-			return r.cut(off, len(h), ngBlockHeaderLen, err)
+		off, typ, b, err := r.block()
+		if err != nil {
+			return err
 		}
-		typ := u32(h, r.big)
-		if typ == blockSHB {
-			switch binary.BigEndian.Uint32(h[8:]) {
-			case byteOrderMagic:
-				r.big = true
-			case 0x4d3c2b1a:
-				r.big = false
-			default:
-				return r.fail(off, fmt.Errorf("%w: section header with byte-order magic %#08x", ErrCorrupt, binary.BigEndian.Uint32(h[8:])))
-			}
-		}
-		length := u32(h[4:], r.big)
-		if length < ngBlockHeaderLen || length%4 != 0 || length > maxBlockLen {
-			return r.fail(off, fmt.Errorf("%w: block of type %#x with a lying length of %d bytes", ErrCorrupt, typ, length))
-		}
-		n := int(length)
-		b, err := r.s.peek(n)
-		if len(b) < n {
-			return r.cut(off, len(b), n, err)
-		}
-		if t := u32(b[n-4:], r.big); t != length {
-			return r.fail(off, fmt.Errorf("%w: block of type %#x with a length of %d bytes and a trailing length of %d", ErrCorrupt, typ, length, t))
-		}
+		n := len(b)
 		body := b[8 : n-4]
 		switch typ {
 		case blockSHB:

@@ -177,37 +177,49 @@ func (r *ngReader) Next(rec *Record) error {
 	return nil
 }
 
+// block peeks at the next whole block, checking its lengths, and returns
+// its offset, type and bytes (valid until the next peek); it follows a
+// section header's byte order. The caller discards the block.
+func (r *ngReader) block() (off int64, typ uint32, b []byte, err error) {
+	off = r.s.off
+	h, err := r.s.peek(ngBlockHeaderLen)
+	if len(h) < ngBlockHeaderLen {
+		return off, 0, nil, r.cut(off, len(h), ngBlockHeaderLen, err)
+	}
+	typ = u32(h, r.big)
+	if typ == blockSHB {
+		switch binary.BigEndian.Uint32(h[8:]) {
+		case byteOrderMagic:
+			r.big = true
+		case 0x4d3c2b1a:
+			r.big = false
+		default:
+			return off, typ, nil, r.fail(off, fmt.Errorf("%w: section header with byte-order magic %#08x", ErrCorrupt, binary.BigEndian.Uint32(h[8:])))
+		}
+	}
+	length := u32(h[4:], r.big)
+	if length < ngBlockHeaderLen || length%4 != 0 || length > maxBlockLen {
+		return off, typ, nil, r.fail(off, fmt.Errorf("%w: block of type %#x with a lying length of %d bytes", ErrCorrupt, typ, length))
+	}
+	n := int(length)
+	b, err = r.s.peek(n)
+	if len(b) < n {
+		return off, typ, nil, r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
+	}
+	if t := u32(b[n-4:], r.big); t != length {
+		return off, typ, nil, r.fail(off, fmt.Errorf("%w: block of type %#x with a length of %d bytes and a trailing length of %d", ErrCorrupt, typ, length, t))
+	}
+	return off, typ, b, nil
+}
+
 // next reads blocks until a packet, which it puts in rec.
 func (r *ngReader) next(rec *Record) error {
 	for {
-		off := r.s.off
-		h, err := r.s.peek(ngBlockHeaderLen)
-		if len(h) < ngBlockHeaderLen {
-			return r.cut(off, len(h), ngBlockHeaderLen, err)
+		off, typ, b, err := r.block()
+		if err != nil {
+			return err
 		}
-		typ := u32(h, r.big)
-		if typ == blockSHB {
-			switch binary.BigEndian.Uint32(h[8:]) {
-			case byteOrderMagic:
-				r.big = true
-			case 0x4d3c2b1a:
-				r.big = false
-			default:
-				return r.fail(off, fmt.Errorf("%w: section header with byte-order magic %#08x", ErrCorrupt, binary.BigEndian.Uint32(h[8:])))
-			}
-		}
-		length := u32(h[4:], r.big)
-		if length < ngBlockHeaderLen || length%4 != 0 || length > maxBlockLen {
-			return r.fail(off, fmt.Errorf("%w: block of type %#x with a lying length of %d bytes", ErrCorrupt, typ, length))
-		}
-		n := int(length)
-		b, err := r.s.peek(n)
-		if len(b) < n {
-			return r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
-		}
-		if t := u32(b[n-4:], r.big); t != length {
-			return r.fail(off, fmt.Errorf("%w: block of type %#x with a length of %d bytes and a trailing length of %d", ErrCorrupt, typ, length, t))
-		}
+		n := len(b)
 		body := b[8 : n-4]
 		switch typ {
 		case blockSHB:
