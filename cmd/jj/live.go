@@ -18,7 +18,6 @@ import (
 
 	"github.com/jjflow/jj"
 	"github.com/jjflow/jj/live"
-	"github.com/jjflow/jj/output"
 )
 
 // liveFlags are the options of `jj live` beyond the extraction options.
@@ -108,16 +107,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {
 		return &usageError{fmt.Errorf("option --duration: invalid value %v (want seconds ≥ 0)", lf.duration)}
 	}
-	format := f.format
-	if format == "" {
-		format = output.FormatFromPath(f.out)
-	}
-	if format == "" {
-		format = "csv"
-	}
-	format = strings.ToLower(format)
-	if !output.ValidFormat(format) {
-		return &usageError{fmt.Errorf("option --format: unknown format %q (known: %s)", f.format, strings.Join(output.Formats, ", "))}
+	format, err := outputFormat(f)
+	if err != nil {
+		return err
 	}
 	// Schema validates everything, the filter included, before capturing.
 	schema, err := jj.NewPipeline(cfg).Schema()

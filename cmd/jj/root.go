@@ -292,16 +292,9 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
-	format := f.format
-	if format == "" {
-		format = output.FormatFromPath(f.out)
-	}
-	if format == "" {
-		format = "csv"
-	}
-	format = strings.ToLower(format)
-	if !output.ValidFormat(format) {
-		return &usageError{fmt.Errorf("option --format: unknown format %q (known: %s)", f.format, strings.Join(output.Formats, ", "))}
+	format, err := outputFormat(f)
+	if err != nil {
+		return err
 	}
 	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && !f.quiet {
 		fmt.Fprintln(stderr, "jj: warning: --anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
@@ -323,6 +316,22 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	}
 	sum, runErr := p.Run(inputs, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
+}
+
+// outputFormat is --format, else the --output extension, else csv.
+func outputFormat(f *extractFlags) (string, error) {
+	format := f.format
+	if format == "" {
+		format = output.FormatFromPath(f.out)
+	}
+	if format == "" {
+		format = "csv"
+	}
+	format = strings.ToLower(format)
+	if !output.ValidFormat(format) {
+		return "", &usageError{fmt.Errorf("option --format: unknown format %q (known: %s)", f.format, strings.Join(output.Formats, ", "))}
+	}
+	return format, nil
 }
 
 // finishRun closes the output, prints the summary and returns the run's
