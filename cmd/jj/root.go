@@ -137,8 +137,10 @@ directory (its capture files in name order), or - for standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
-(.csv, .jsonl/.ndjson, .json), else CSV. Without --output, rows go to
-standard output. A run summary goes to standard error unless --quiet.`
+(.csv, .jsonl/.ndjson, .json, .parquet), else CSV. Without --output, rows
+go to standard output; an --output ending in / (or with --partition-by) is
+a dataset directory of part files. A run summary goes to standard error
+unless --quiet.`
 
 func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f extractFlags
