@@ -15,7 +15,7 @@ import (
 type FlowMeta struct {
 	o     Options
 	cols  []output.Column
-	state []metaState
+	state slab[metaState]
 	buf   []byte            // scratch for hashing and IP text
 	pan   *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
@@ -141,11 +141,10 @@ func (m *FlowMeta) Columns() []output.Column { return m.cols }
 func (m *FlowMeta) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
+		s := m.state.at(r.Slot)
 		if r.New {
-			m.state = grow(m.state, int(r.Slot)+1)
-			m.state[r.Slot] = metaState{}
+			*s = metaState{}
 		}
-		s := &m.state[r.Slot]
 		s.packets[r.Dir]++
 		s.bytes[r.Dir] += uint64(r.Pkt.Length)
 		s.payload[r.Dir] += uint64(r.Pkt.Payload)
@@ -154,7 +153,7 @@ func (m *FlowMeta) Observe(refs []Ref) {
 
 // Emit appends the flow's flow_meta values.
 func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := &m.state[slot]
+	s := m.state.at(slot)
 	col := base
 	next := func() int { col++; return col - 1 }
 

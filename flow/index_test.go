@@ -11,7 +11,7 @@ func TestIndexAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	x := newIndex()
 	ref := map[Key]uint32{}
-	var slots []entry
+	var slots slab
 	keyOf := func(i int) Key {
 		var k Key
 		k.A[0], k.PA, k.Proto = byte(i), uint16(i>>8), 6
@@ -23,24 +23,24 @@ func TestIndexAgainstMap(t *testing.T) {
 		if step%3 == 0 {
 			h = h%7 + 1 // force collisions
 		}
-		slot, ok := x.find(&k, h, slots)
+		slot, ok := x.find(&k, h, &slots)
 		want, wantOK := ref[k]
 		if ok != wantOK || (ok && slot != want) {
 			// The forced hash differs from a previous insert of the same key:
 			// look it up with the hash it was stored under.
-			if wantOK && slots[want].hash != h {
+			if wantOK && slots.at(want).hash != h {
 				continue
 			}
 			t.Fatalf("step %d: find = %d %v, want %d %v", step, slot, ok, want, wantOK)
 		}
 		switch {
 		case !ok && r.IntN(2) == 0:
-			slots = append(slots, entry{key: k, hash: h})
-			s := uint32(len(slots) - 1)
+			s := slots.add()
+			*slots.at(s) = entry{key: k, hash: h}
 			x.insert(h, s)
 			ref[k] = s
 		case ok && r.IntN(2) == 0:
-			x.remove(slots[slot].hash, slot)
+			x.remove(slots.at(slot).hash, slot)
 			delete(ref, k)
 		}
 		if x.Len() != len(ref) {
@@ -49,7 +49,7 @@ func TestIndexAgainstMap(t *testing.T) {
 	}
 	n := 0
 	x.each(func(slot uint32) {
-		if ref[slots[slot].key] != slot {
+		if ref[slots.at(slot).key] != slot {
 			t.Errorf("slot %d not in the reference", slot)
 		}
 		n++

@@ -133,7 +133,7 @@ type Table struct {
 	out   *output.Batch
 
 	index index
-	slots []entry
+	slots slab
 	free  []uint32
 	lists [2]struct{ head, tail int32 }
 
@@ -234,8 +234,8 @@ func (t *Table) AddBatch(pkts []decode.Packet, idx []uint64) error {
 		sink += uint64(cells[uint64(h)&mask].slot)
 	}
 	for _, h := range hashes {
-		if c := cells[uint64(h)&mask]; c.hash != 0 && int(c.slot) < len(t.slots) {
-			sink += uint64(t.slots[c.slot].hash)
+		if c := cells[uint64(h)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
+			sink += uint64(t.slots.at(c.slot).hash)
 		}
 	}
 	t.warm = sink
@@ -253,8 +253,8 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 	if p.Timestamp > t.maxTS {
 		t.maxTS = p.Timestamp
 	}
-	slot, ok := t.index.find(k, h, t.slots)
-	if ok && t.ends(&t.slots[slot], p) {
+	slot, ok := t.index.find(k, h, &t.slots)
+	if ok && t.ends(t.slots.at(slot), p) {
 		t.end(slot)
 		ok = false
 	}
@@ -262,7 +262,7 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 	if isNew {
 		slot = t.open(*k, h, p, srcIsA, idx)
 	}
-	e := &t.slots[slot]
+	e := t.slots.at(slot)
 	dir := extract.Bwd
 	if srcIsA == e.initA {
 		dir = extract.Fwd
@@ -295,8 +295,8 @@ func (t *Table) Sweep(maxTS int64, idx uint64) {
 	}
 	var expired []pending
 	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
-		for i := t.lists[l].head; i >= 0; i = t.slots[i].next {
-			e := &t.slots[i]
+		for i := t.lists[l].head; i >= 0; i = t.slots.at(uint32(i)).next {
+			e := t.slots.at(uint32(i))
 			if t.maxTS-e.last <= timeout {
 				break
 			}
@@ -315,7 +315,7 @@ func (t *Table) Expire(now int64, idx uint64) {
 	if t.cfg.ActiveTimeout > 0 {
 		var old []pending
 		t.index.each(func(slot uint32) {
-			if now-t.slots[slot].first >= t.cfg.ActiveTimeout {
+			if now-t.slots.at(slot).first >= t.cfg.ActiveTimeout {
 				old = append(old, pending{slot: slot})
 			}
 		})
@@ -396,10 +396,9 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 		slot = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		slot = uint32(len(t.slots))
-		t.slots = append(t.slots, entry{})
+		slot = t.slots.add()
 	}
-	t.slots[slot] = entry{
+	*t.slots.at(slot) = entry{
 		key:      k,
 		hash:     h,
 		first:    p.Timestamp,
@@ -411,7 +410,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 		next:     -1,
 		list:     listNone,
 	}
-	t.link(slot, &t.slots[slot], listOpen)
+	t.link(slot, t.slots.at(slot), listOpen)
 	t.index.insert(h, slot)
 	if t.index.Len() > t.stats.MaxLive {
 		t.stats.MaxLive = t.index.Len()
@@ -423,7 +422,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 func (t *Table) evict() {
 	o, c := t.lists[listOpen].head, t.lists[listClosed].head
 	victim := o
-	if victim < 0 || (c >= 0 && t.slots[c].lastIdx < t.slots[o].lastIdx) {
+	if victim < 0 || (c >= 0 && t.slots.at(uint32(c)).lastIdx < t.slots.at(uint32(o)).lastIdx) {
 		victim = c
 	}
 	if victim >= 0 {
@@ -435,7 +434,7 @@ func (t *Table) evict() {
 // end removes a flow from the index and queues it for emission at the
 // current event.
 func (t *Table) end(slot uint32) {
-	e := &t.slots[slot]
+	e := t.slots.at(slot)
 	t.index.remove(e.hash, slot)
 	t.unlink(slot, e)
 	t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
@@ -478,7 +477,7 @@ func (t *Table) flush() {
 
 // emit writes one ended flow's row and frees its slot.
 func (t *Table) emit(slot uint32, order Order) {
-	e := &t.slots[slot]
+	e := t.slots.at(slot)
 	f := &t.scratch
 	k := &e.key
 	if e.initA {
@@ -553,7 +552,7 @@ func (t *Table) link(slot uint32, e *entry, list uint8) {
 	l := &t.lists[list]
 	e.list, e.prev, e.next = list, l.tail, -1
 	if l.tail >= 0 {
-		t.slots[l.tail].next = int32(slot)
+		t.slots.at(uint32(l.tail)).next = int32(slot)
 	} else {
 		l.head = int32(slot)
 	}
@@ -566,12 +565,12 @@ func (t *Table) unlink(slot uint32, e *entry) {
 	}
 	l := &t.lists[e.list]
 	if e.prev >= 0 {
-		t.slots[e.prev].next = e.next
+		t.slots.at(uint32(e.prev)).next = e.next
 	} else {
 		l.head = e.next
 	}
 	if e.next >= 0 {
-		t.slots[e.next].prev = e.prev
+		t.slots.at(uint32(e.next)).prev = e.prev
 	} else {
 		l.tail = e.prev
 	}
