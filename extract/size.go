@@ -22,7 +22,7 @@ type Size struct {
 	seqL int  // max_sequence_length
 	raw  bool // include_raw_sequences
 
-	state   []sizeState
+	state   slab[sizeState]
 	lenPool pool[uint32]
 	bitPool pool[uint64]
 	scratch []int64 // at Emit: fwd lengths, bwd lengths, then all, each sorted
@@ -127,12 +127,11 @@ func (z *Size) Columns() []output.Column { return z.cols }
 func (z *Size) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
-		if r.New || int(r.Slot) >= len(z.state) {
-			z.state = grow(z.state, int(r.Slot)+1)
-			s := &z.state[r.Slot]
+		if r.New {
+			s := z.state.at(r.Slot)
 			*s = sizeState{lens: z.lenPool.reuse(s.lens), dirs: z.bitPool.reuse(s.dirs)}
 		}
-		s := &z.state[r.Slot]
+		s := z.state.at(r.Slot)
 		p := r.Pkt
 		k := len(s.lens)
 		s.lens = append(s.lens, p.Length)
@@ -159,10 +158,7 @@ func (z *Size) Observe(refs []Ref) {
 
 // Emit appends the flow's size values and releases its buffers.
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := &z.empty
-	if int(slot) < len(z.state) {
-		s = &z.state[slot]
-	}
+	s := z.state.at(slot)
 	w := colWriter{b: b, col: base}
 	n := len(s.lens)
 	nf := int(s.packets[Fwd])

@@ -276,7 +276,7 @@ func TestSizeSlotReuse(t *testing.T) {
 	emitRow(t, reused, 4, &Flow{})
 	reused.Observe(refs(4, b))
 	checkRow(t, emitRow(t, reused, 4, &Flow{}), want)
-	if s := reused.state[4]; s.lens != nil || s.dirs != nil || s.packets != [2]uint64{} {
+	if s := *reused.state.at(4); s.lens != nil || s.dirs != nil || s.packets != [2]uint64{} {
 		t.Errorf("Emit kept the slot's state: %+v", s)
 	}
 

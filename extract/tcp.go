@@ -74,7 +74,7 @@ import (
 // no buffer to free.
 type TCP struct {
 	cols  []output.Column
-	state []tcpState
+	state slab[tcpState]
 	empty tcpState
 	pool  [][]hole // hole slices of ended flows, reused without allocating
 }
@@ -216,11 +216,10 @@ func (t *TCP) Columns() []output.Column { return t.cols }
 func (t *TCP) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
-		if r.New || int(r.Slot) >= len(t.state) {
-			t.state = grow(t.state, int(r.Slot)+1)
-			t.reset(&t.state[r.Slot])
+		if r.New {
+			t.reset(t.state.at(r.Slot))
 		}
-		s := &t.state[r.Slot]
+		s := t.state.at(r.Slot)
 		s.packets++
 		p := r.Pkt
 		if p.Flags&decode.FlagTCP == 0 {
@@ -425,8 +424,8 @@ func (d *tcpDir) addHole(h hole, pool *[][]hole) {
 func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	isTCP := f != nil && f.Proto == 6
 	s := &t.empty
-	if isTCP && int(slot) < len(t.state) {
-		s = &t.state[slot]
+	if isTCP {
+		s = t.state.at(slot)
 	}
 	w := colWriter{b: b, col: base}
 	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
@@ -505,7 +504,7 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 
 	if s != &t.empty {
 		t.reset(s)
-	} else if int(slot) < len(t.state) {
-		t.reset(&t.state[slot]) // a non-TCP flow's packet counter
+	} else if true {
+		t.reset(t.state.at(slot)) // a non-TCP flow's packet counter
 	}
 }

@@ -35,7 +35,7 @@ type Timing struct {
 	raw  bool  // include_raw_sequences
 	splt bool  // include_splt
 
-	state   []timingState
+	state   slab[timingState]
 	tsPool  pool[int64]
 	bitPool pool[uint64]
 	lenPool pool[uint32]
@@ -167,16 +167,15 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 func (t *Timing) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
-		if r.New || int(r.Slot) >= len(t.state) {
-			t.state = grow(t.state, int(r.Slot)+1)
-			s := &t.state[r.Slot]
+		if r.New {
+			s := t.state.at(r.Slot)
 			s.ts = t.tsPool.reuse(s.ts)
 			s.dirs = t.bitPool.reuse(s.dirs)
 			if t.splt {
 				s.lens = t.lenPool.reuse(s.lens)
 			}
 		}
-		s := &t.state[r.Slot]
+		s := t.state.at(r.Slot)
 		k := len(s.ts)
 		s.ts = append(s.ts, r.Pkt.Timestamp)
 		s.dirs = s.dirs.set(k, r.Dir == Bwd)
@@ -188,10 +187,7 @@ func (t *Timing) Observe(refs []Ref) {
 
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := &t.empty
-	if int(slot) < len(t.state) {
-		s = &t.state[slot]
-	}
+	s := t.state.at(slot)
 	w := colWriter{b: b, col: base}
 	ts := s.ts
 	n := len(ts)
