@@ -27,7 +27,6 @@ type Size struct {
 	bitPool pool[uint64]
 	scratch []int64 // at Emit: fwd lengths, bwd lengths, then all, each sorted
 	ibuf    []int64 // pkt_len_sequence, length seqL
-	empty   sizeState
 }
 
 // sizeState is one flow's lengths and payload sums, indexed by Dir where
@@ -127,11 +126,10 @@ func (z *Size) Columns() []output.Column { return z.cols }
 func (z *Size) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
+		s := z.state.at(r.Slot)
 		if r.New {
-			s := z.state.at(r.Slot)
 			*s = sizeState{lens: z.lenPool.reuse(s.lens), dirs: z.bitPool.reuse(s.dirs)}
 		}
-		s := z.state.at(r.Slot)
 		p := r.Pkt
 		k := len(s.lens)
 		s.lens = append(s.lens, p.Length)
@@ -249,11 +247,9 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	z.scratch = trimScratch(sc)
-	if s != &z.empty {
-		z.lenPool.put(s.lens)
-		z.bitPool.put(s.dirs)
-		*s = sizeState{}
-	}
+	z.lenPool.put(s.lens)
+	z.bitPool.put(s.dirs)
+	*s = sizeState{}
 }
 
 // merge writes the sorted a and b, merged, into dst (len(a)+len(b)).

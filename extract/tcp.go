@@ -216,10 +216,10 @@ func (t *TCP) Columns() []output.Column { return t.cols }
 func (t *TCP) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
-		if r.New {
-			t.reset(t.state.at(r.Slot))
-		}
 		s := t.state.at(r.Slot)
+		if r.New {
+			t.reset(s)
+		}
 		s.packets++
 		p := r.Pkt
 		if p.Flags&decode.FlagTCP == 0 {

@@ -42,7 +42,6 @@ type Timing struct {
 	scratch []int64   // IATs at Emit: all, then fwd, then bwd
 	fbuf    []float64 // one float sequence at Emit, length seqL
 	ibuf    []int64   // one int sequence at Emit, length seqL
-	empty   timingState
 }
 
 // timingState is one flow's packets: timestamps and directions in capture
@@ -167,15 +166,14 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 func (t *Timing) Observe(refs []Ref) {
 	for i := range refs {
 		r := &refs[i]
+		s := t.state.at(r.Slot)
 		if r.New {
-			s := t.state.at(r.Slot)
 			s.ts = t.tsPool.reuse(s.ts)
 			s.dirs = t.bitPool.reuse(s.dirs)
 			if t.splt {
 				s.lens = t.lenPool.reuse(s.lens)
 			}
 		}
-		s := t.state.at(r.Slot)
 		k := len(s.ts)
 		s.ts = append(s.ts, r.Pkt.Timestamp)
 		s.dirs = s.dirs.set(k, r.Dir == Bwd)
@@ -346,12 +344,10 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	t.scratch = trimScratch(sc)
-	if s != &t.empty {
-		t.tsPool.put(s.ts)
-		t.bitPool.put(s.dirs)
-		t.lenPool.put(s.lens)
-		*s = timingState{}
-	}
+	t.tsPool.put(s.ts)
+	t.bitPool.put(s.dirs)
+	t.lenPool.put(s.lens)
+	*s = timingState{}
 }
 
 // bursts accumulates the burst and idle columns of one flow.
