@@ -138,11 +138,13 @@ var tsharkFields = []string{
 	"ipv6.fraghdr.ident", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "ip.hdr_len", "ip.proto", "tcp.hdr_len", "frame.time_epoch",
 }
 
-// tsharkFields extracts per-5-tuple sums from tshark's dissection.
-func tsharkFlows(tshark, file string) (map[string]*agg, int64, error) {
+// tsharkRun prints fields of every frame of file, tab-separated, without
+// IP reassembly or TCP desegmentation; opts choose the occurrences.
+func tsharkRun(tshark, file string, fields []string, opts ...string) ([]byte, error) {
 	args := []string{"-r", file, "-n", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
-		"-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=\t"}
-	for _, f := range tsharkFields {
+		"-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields", "-E", "separator=\t"}
+	args = append(args, opts...)
+	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
 	cmd := exec.Command(tshark, args...)
@@ -150,7 +152,16 @@ func tsharkFlows(tshark, file string) (map[string]*agg, int64, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil && len(out) == 0 {
-		return nil, 0, fmt.Errorf("%v: %s", err, stderr.String())
+		return nil, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	return out, nil
+}
+
+// tsharkFlows extracts per-5-tuple sums from tshark's dissection.
+func tsharkFlows(tshark, file string) (map[string]*agg, int64, error) {
+	out, err := tsharkRun(tshark, file, tsharkFields, "-E", "occurrence=a", "-E", "aggregator=,")
+	if err != nil {
+		return nil, 0, err
 	}
 	// occ[name] is the occurrence of a protocol's fields to read: that of
 	// the innermost IP header and of its transport.

@@ -108,17 +108,9 @@ func parseEpochNs(s string) (int64, error) {
 // capture order, keyed as TestTsharkCrossCheck keys them (outermost IP
 // header, fragments matched to their first fragment).
 func tsharkPackets(tshark, file string) ([]xpkt, error) {
-	args := []string{"-r", file, "-n", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
-		"-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields", "-E", "occurrence=f", "-E", "separator=\t"}
-	for _, f := range xFields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.Command(tshark, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil && len(out) == 0 {
-		return nil, fmt.Errorf("%v: %s", err, stderr.String())
+	out, err := tsharkRun(tshark, file, xFields, "-E", "occurrence=f")
+	if err != nil {
+		return nil, err
 	}
 	idx := map[string]int{}
 	for i, f := range xFields {

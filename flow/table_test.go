@@ -53,7 +53,7 @@ func (r row) String() string {
 
 // run feeds frames through the decoder and a table with flow_meta, and
 // returns the rows in output order.
-func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
+func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats, *Defrag) {
 	t.Helper()
 	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
 	col := map[string]int{}
@@ -105,12 +105,8 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats) {
 	if err := tab.Close(); err != nil {
 		t.Fatal(err)
 	}
-	lastDefrag = df
-	return rows, tab.Stats()
+	return rows, tab.Stats(), df
 }
-
-// lastDefrag is the Defrag of the latest run, for its counters.
-var lastDefrag *Defrag
 
 // tcpf builds a TCP frame at s seconds from src:sp to dst:dp.
 func tcpf(s float64, src, dst string, sp, dp uint16, flags uint8) testpkt.Frame {
@@ -254,7 +250,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rows, _ := run(t, c.cfg, c.frames...)
+			rows, _, _ := run(t, c.cfg, c.frames...)
 			check(t, rows, c.want...)
 		})
 	}
@@ -266,7 +262,7 @@ func TestMaxFlows(t *testing.T) {
 	// the arrival of port 5; every flow is written exactly once.
 	cfg := defaultCfg
 	cfg.MaxFlows = 2
-	rows, st := run(t, cfg,
+	rows, st, _ := run(t, cfg,
 		udpf(0, "192.0.2.1", "192.0.2.2", 1, 2),
 		udpf(1, "192.0.2.1", "192.0.2.2", 3, 4),
 		udpf(2, "192.0.2.1", "192.0.2.2", 1, 2),
@@ -287,7 +283,7 @@ func TestFragments(t *testing.T) {
 	first := testpkt.Frame{TS: epoch, Src: a, Dst: b, Proto: 17, SrcPort: 5000, DstPort: 53, IPID: 7, MF: true, Payload: 100, UDPLen: 308}
 	later := testpkt.Frame{TS: epoch + 1e6, Src: a, Dst: b, Proto: 17, IPID: 7, FragOff: 14, Payload: 200}
 	orphan := testpkt.Frame{TS: epoch + 2e6, Src: a, Dst: c, Proto: 17, IPID: 8, FragOff: 14, Payload: 50}
-	rows, _ := run(t, defaultCfg, first, later, orphan)
+	rows, _, df := run(t, defaultCfg, first, later, orphan)
 	check(t, rows, "192.0.2.1:5000 2@0-0.001 stat=0", "192.0.2.1:0 1@0.002-0.002 stat=0")
 	// Payload: first fragment 128 − 20 − 8 (UDP length 308 is beyond the
 	// IP payload) = 100, later fragment its whole IP payload 200.
@@ -297,8 +293,8 @@ func TestFragments(t *testing.T) {
 	if rows[1].dport != 0 || rows[1].payload != 50 || rows[1].hdrs != "ETH-IP" {
 		t.Errorf("orphan dport, payload, hdrs = %d %d %q, want 0 50 ETH-IP", rows[1].dport, rows[1].payload, rows[1].hdrs)
 	}
-	if lastDefrag.Orphans != 1 || lastDefrag.Joined != 1 {
-		t.Errorf("orphans, joined = %d %d, want 1 1", lastDefrag.Orphans, lastDefrag.Joined)
+	if df.Orphans != 1 || df.Joined != 1 {
+		t.Errorf("orphans, joined = %d %d, want 1 1", df.Orphans, df.Joined)
 	}
 }
 
@@ -307,7 +303,7 @@ func TestTruncatedTCPHeader(t *testing.T) {
 	// it opens nothing (flow_stat 0) and does not join the port-80 flow.
 	cut := tcpf(0, "192.0.2.1", "192.0.2.2", 40000, 80, syn)
 	cut.Snap = 14 + 20 + 10
-	rows, _ := run(t, defaultCfg, cut, tcpf(1, "192.0.2.1", "192.0.2.2", 40000, 80, syn))
+	rows, _, _ := run(t, defaultCfg, cut, tcpf(1, "192.0.2.1", "192.0.2.2", 40000, 80, syn))
 	check(t, rows, "192.0.2.1:0 1@0-0 stat=0", "192.0.2.1:40000 1@1-1 stat=1")
 }
 
@@ -323,7 +319,7 @@ func TestSweepBoundsMemory(t *testing.T) {
 		f.Src = testpkt.Addr(fmt.Sprintf("10.%d.%d.1", i/250%250, i%250))
 		frames = append(frames, f)
 	}
-	rows, st := run(t, cfg, frames...)
+	rows, st, _ := run(t, cfg, frames...)
 	if len(rows) != n {
 		t.Fatalf("%d flows written, want %d", len(rows), n)
 	}
@@ -351,7 +347,7 @@ func TestRandomInvariants(t *testing.T) {
 	cfg := defaultCfg
 	cfg.FlowTimeout = 2 * sec
 	cfg.MaxFlows = 150
-	rows, st := run(t, cfg, frames...)
+	rows, st, _ := run(t, cfg, frames...)
 	var total int64
 	for _, rw := range rows {
 		total += rw.packets
