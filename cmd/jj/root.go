@@ -128,6 +128,7 @@ type extractFlags struct {
 	partitionBy   string
 	progress      bool
 	noProgress    bool
+	cpuProfile    string // hidden: a pprof CPU profile of the run
 }
 
 const extractLong = `Extract per-flow features from captures.
@@ -201,6 +202,8 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.StringVar(&f.partitionBy, "partition-by", "", "with a directory output: write Hive-style partitions by date (of start_time)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar on standard error (default: when it is a terminal)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show a progress bar")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
+	fl.MarkHidden("cpuprofile")
 	fl.SortFlags = false
 }
 
@@ -315,6 +318,13 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if bar := newProgress(f, stderr); bar != nil {
 		p.OnProgress = bar.update
 		defer bar.finish()
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	sum, runErr := p.Run(inputs, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
