@@ -27,8 +27,9 @@ import (
 //	  shard by flow)
 //
 // The reading goroutine (the caller's) reads records, decodes them, gives
-// later fragments their datagram's ports and sends each packet to the
-// worker that owns its flow (a hash of the two endpoints). Every
+// later fragments their datagram's ports, computes each packet's flow key
+// and its hash once, and sends the packet with its key to the worker that
+// owns the flow (high bits of the hash). Every
 // flow.SweepPackets records it sends every worker a sweep marker with the
 // newest timestamp so far, so quiet flows end at the same input position
 // whatever the number of workers. Workers tag each row with its flow.Order;
@@ -247,6 +248,7 @@ func (discard) Close() error              { return nil }
 // pktBatch carries decoded packets from the reader to a worker.
 type pktBatch struct {
 	pkts [flow.BatchPackets]decode.Packet
+	keys [flow.BatchPackets]flow.Keyed
 	idx  [flow.BatchPackets]uint64
 	n    int
 }
@@ -341,7 +343,7 @@ func (wk *worker) run(m *merger) {
 	t := wk.table
 	for msg := range wk.in {
 		if b := msg.b; b != nil {
-			t.AddBatch(b.pkts[:b.n], b.idx[:b.n])
+			t.AddBatch(b.pkts[:b.n], b.keys[:b.n], b.idx[:b.n])
 			b.n = 0
 			wk.free <- b
 		}
@@ -458,13 +460,15 @@ func (ps *pass) read(r capture.Reader) error {
 			ps.maxTS = p.Timestamp
 		}
 		ps.sum.Used++
-		wk := ps.workers[flow.Shard(p, nw)]
+		key := flow.KeyOf(p)
+		wk := ps.workers[flow.Shard(key.Hash, nw)]
 		b := wk.cur
 		if b == nil {
 			b = <-wk.free
 			wk.cur = b
 		}
 		b.pkts[b.n] = *p
+		b.keys[b.n] = key
 		b.idx[b.n] = idx
 		b.n++
 		if b.n == flow.BatchPackets {

@@ -70,25 +70,10 @@ func (d *Defrag) Fix(p *decode.Packet) {
 	d.frags[fk] = fragVal{sport: p.SrcPort, dport: p.DstPort, ts: p.Timestamp}
 }
 
-// Shard returns the worker, of n, that owns packet p's flow: a hash of the
-// two endpoints that is the same in both directions.
-func Shard(p *decode.Packet, n int) int {
-	if n <= 1 {
-		return 0
-	}
-	h := endpointHash(&p.Src, p.SrcPort) + endpointHash(&p.Dst, p.DstPort) + uint64(p.Proto)
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return int(h % uint64(n))
-}
-
-func endpointHash(a *[16]byte, port uint16) uint64 {
-	var h uint64 = 0xcbf29ce484222325
-	for _, b := range a {
-		h = (h ^ uint64(b)) * 0x100000001b3
-	}
-	h = (h ^ uint64(port)) * 0x100000001b3
-	h ^= h >> 33
-	return h * 0xff51afd7ed558ccd
+// Shard returns the worker, of n, that owns the flow whose key hashes to
+// h (Keyed.Hash). It takes the hash's high bits, by a multiply and shift;
+// a table's index takes the low bits, so the flows of one worker still
+// spread over its whole index.
+func Shard(h uint32, n int) int {
+	return int(uint64(h) * uint64(n) >> 32)
 }

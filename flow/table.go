@@ -141,11 +141,9 @@ type Table struct {
 	refs []extract.Ref
 
 	// AddBatch scratch.
-	keys   [BatchPackets]Key
-	hashes [BatchPackets]uint32
-	srcA   [BatchPackets]bool
-	warm   uint64
-	done   []pending // ended flows, in end order, emitted at the next flush
+	keys [BatchPackets]Keyed
+	warm uint64
+	done []pending // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
@@ -214,33 +212,36 @@ func (t *Table) Add(idx uint64) error {
 }
 
 // AddBatch puts packets into their flows; idx holds their input
-// positions. The packets are read in place and must stay unchanged until
-// AddBatch returns, by when the extractors have seen them. It works in
-// phases over the batch so that the memory loads of different packets
-// overlap: keys and hashes first, then a touch of each packet's index cell
-// and flow entry, which are mostly cache misses with many flows, then the
-// real work, which then finds them in cache.
-func (t *Table) AddBatch(pkts []decode.Packet, idx []uint64) error {
+// positions and keys their flow keys (KeyOf), or is nil to have them
+// computed here. The packets are read in place and must stay unchanged
+// until AddBatch returns, by when the extractors have seen them. It works
+// in phases over the batch so that the memory loads of different packets
+// overlap: a touch of each packet's index cell, then of its flow entry,
+// which are mostly cache misses with many flows, then the real work, which
+// then finds them in cache.
+func (t *Table) AddBatch(pkts []decode.Packet, keys []Keyed, idx []uint64) error {
 	t.flush()
 	n := len(pkts)
-	keys, hashes, srcA := t.keys[:n], t.hashes[:n], t.srcA[:n]
-	for i := range pkts {
-		keys[i], srcA[i] = makeKey(&pkts[i])
-		hashes[i] = hashKey(&keys[i])
+	if keys == nil {
+		keys = t.keys[:n]
+		for i := range pkts {
+			keys[i] = KeyOf(&pkts[i])
+		}
 	}
 	var sink uint64
 	cells, mask := t.index.cells, t.index.mask
-	for _, h := range hashes {
-		sink += uint64(cells[uint64(h)&mask].slot)
+	for i := range keys {
+		sink += uint64(cells[uint64(keys[i].Hash)&mask].slot)
 	}
-	for _, h := range hashes {
-		if c := cells[uint64(h)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
+	for i := range keys {
+		if c := cells[uint64(keys[i].Hash)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 			sink += uint64(t.slots.at(c.slot).hash)
 		}
 	}
 	t.warm = sink
 	for i := range pkts {
-		t.add(&pkts[i], idx[i], &keys[i], hashes[i], srcA[i])
+		k := &keys[i]
+		t.add(&pkts[i], idx[i], &k.Key, k.Hash, k.SrcIsA)
 	}
 	t.flush()
 	return t.err
@@ -518,6 +519,21 @@ func (t *Table) intern(s *decode.Stack) uint32 {
 	t.stacks = append(t.stacks, *s)
 	t.stackIdx[*s] = id
 	return id
+}
+
+// Keyed is a packet's flow key, computed once, by the goroutine that reads
+// the input: the canonical Key, its hash, which also picks the packet's
+// worker (Shard), and whether the packet's source is endpoint A.
+type Keyed struct {
+	Key    Key
+	Hash   uint32
+	SrcIsA bool
+}
+
+// KeyOf returns packet p's flow key.
+func KeyOf(p *decode.Packet) Keyed {
+	k, a := makeKey(p)
+	return Keyed{Key: k, Hash: hashKey(&k), SrcIsA: a}
 }
 
 // makeKey returns the canonical key of p and whether p's source is
