@@ -34,7 +34,22 @@ type stream struct {
 
 	mapped   bool // buf is a memory-mapped file, never refilled
 	released int  // bytes at the start of buf returned to the kernel
+	touch    byte // sink of the touch-ahead loads
+	touched  int  // end of the part of buf touched ahead
 }
+
+// The record walk is a chain of dependent loads: each record's length says
+// where the next one starts, so on its own every record would wait for its
+// own cache miss and every new page for its page walk. discard therefore
+// touches the page touchAhead bytes ahead, at several independent offsets
+// at once, so that those misses overlap one another and the work on the
+// records in between. On the benchmark capture (650-byte records) this took
+// the bare record walk from about 150 to 125 ns a record.
+const (
+	touchAhead  = 8192
+	touchBlock  = 4096
+	touchStride = 512
+)
 
 func newStream(r io.Reader) *stream {
 	return &stream{r: r}
@@ -125,7 +140,19 @@ func (s *stream) fill(n int) ([]byte, error) {
 func (s *stream) discard(n int) {
 	s.start += n
 	s.off += int64(n)
-	if s.mapped && s.start-s.released >= releaseEvery {
+	if !s.mapped {
+		return
+	}
+	if s.start+touchAhead >= s.touched && s.touched < len(s.buf) {
+		end := min(s.touched+touchBlock, len(s.buf))
+		var t byte
+		for i := s.touched; i < end; i += touchStride {
+			t += s.buf[i]
+		}
+		s.touch += t
+		s.touched = end
+	}
+	if s.start-s.released >= releaseEvery {
 		// Slices of earlier records are no longer valid (Reader.Next), so
 		// the pages before the current position can go.
 		end := s.start &^ (os.Getpagesize() - 1)
