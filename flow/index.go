@@ -52,7 +52,7 @@ func hashKey(k *Key) uint32 {
 }
 
 // find returns the slot of k, or ok false. keyOf reads a slot's key.
-func (x *index) find(k *Key, h uint32, keys *slab) (uint32, bool) {
+func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, bool) {
 	for i := uint64(h) & x.mask; ; i = (i + 1) & x.mask {
 		c := x.cells[i]
 		if c.hash == 0 {
@@ -134,11 +134,12 @@ func (x *index) each(fn func(slot uint32)) {
 	}
 }
 
-// slab stores flow entries in fixed chunks, so that growing never copies
-// the table and never holds an old and a new array at once (append's
-// doubling would briefly need three times the live size).
-type slab struct {
-	chunks [][]entry
+// slab stores per-flow records (entries, LRU links) in fixed chunks, so
+// that growing never copies the table and never holds an old and a new
+// array at once (append's doubling would briefly need three times the live
+// size).
+type slab[T any] struct {
+	chunks [][]T
 	n      int
 }
 
@@ -147,13 +148,13 @@ const (
 	chunkMask = 1<<chunkBits - 1
 )
 
-// at returns entry i, which must be below n.
-func (s *slab) at(i uint32) *entry { return &s.chunks[i>>chunkBits][i&chunkMask] }
+// at returns record i, which must be below n.
+func (s *slab[T]) at(i uint32) *T { return &s.chunks[i>>chunkBits][i&chunkMask] }
 
-// add makes room for one more entry and returns its index.
-func (s *slab) add() uint32 {
+// add makes room for one more record and returns its index.
+func (s *slab[T]) add() uint32 {
 	if s.n == len(s.chunks)<<chunkBits {
-		s.chunks = append(s.chunks, make([]entry, 1<<chunkBits))
+		s.chunks = append(s.chunks, make([]T, 1<<chunkBits))
 	}
 	s.n++
 	return uint32(s.n - 1)

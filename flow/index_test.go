@@ -11,7 +11,7 @@ func TestIndexAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	x := newIndex()
 	ref := map[Key]uint32{}
-	var slots slab
+	var slots slab[entry]
 	keyOf := func(i int) Key {
 		var k Key
 		k.A[0], k.PA, k.Proto = byte(i), uint16(i>>8), 6

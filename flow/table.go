@@ -104,12 +104,19 @@ type entry struct {
 	startIdx    uint64 // input position of the first packet
 	lastIdx     uint64 // input position of the latest packet (LRU order)
 	packets     uint64
-	prev, next  int32 // LRU links within list
 	hdr         uint32
 	stat        uint8
 	list        uint8
 	initA       bool // the initiator is endpoint A
 }
+
+// link is a flow's place in its LRU list. The links live apart from the
+// entries, in a slab of their own: moving a flow to the tail of its list
+// on each packet writes to its two neighbours, flows seen at about the
+// same time long ago whose entries are cold. At 8 bytes a flow the links
+// of 100 000 flows fit in a core's L2 cache, where the 100-byte entries
+// do not.
+type link struct{ prev, next int32 }
 
 type pending struct {
 	slot  uint32
@@ -133,7 +140,8 @@ type Table struct {
 	out   *output.Batch
 
 	index index
-	slots slab
+	slots slab[entry]
+	links slab[link]
 	free  []uint32
 	lists [2]struct{ head, tail int32 }
 
@@ -296,7 +304,7 @@ func (t *Table) Sweep(maxTS int64, idx uint64) {
 	}
 	var expired []pending
 	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
-		for i := t.lists[l].head; i >= 0; i = t.slots.at(uint32(i)).next {
+		for i := t.lists[l].head; i >= 0; i = t.links.at(uint32(i)).next {
 			e := t.slots.at(uint32(i))
 			if t.maxTS-e.last <= timeout {
 				break
@@ -398,6 +406,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 		t.free = t.free[:n-1]
 	} else {
 		slot = t.slots.add()
+		t.links.add()
 	}
 	*t.slots.at(slot) = entry{
 		key:      k,
@@ -407,8 +416,6 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 		startIdx: idx,
 		hdr:      t.intern(&p.Hdrs),
 		initA:    srcIsA,
-		prev:     -1,
-		next:     -1,
 		list:     listNone,
 	}
 	t.link(slot, t.slots.at(slot), listOpen)
@@ -566,9 +573,10 @@ func less(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 
 func (t *Table) link(slot uint32, e *entry, list uint8) {
 	l := &t.lists[list]
-	e.list, e.prev, e.next = list, l.tail, -1
+	e.list = list
+	*t.links.at(slot) = link{prev: l.tail, next: -1}
 	if l.tail >= 0 {
-		t.slots.at(uint32(l.tail)).next = int32(slot)
+		t.links.at(uint32(l.tail)).next = int32(slot)
 	} else {
 		l.head = int32(slot)
 	}
@@ -580,17 +588,19 @@ func (t *Table) unlink(slot uint32, e *entry) {
 		return
 	}
 	l := &t.lists[e.list]
-	if e.prev >= 0 {
-		t.slots.at(uint32(e.prev)).next = e.next
+	k := t.links.at(slot)
+	if k.prev >= 0 {
+		t.links.at(uint32(k.prev)).next = k.next
 	} else {
-		l.head = e.next
+		l.head = k.next
 	}
-	if e.next >= 0 {
-		t.slots.at(uint32(e.next)).prev = e.prev
+	if k.next >= 0 {
+		t.links.at(uint32(k.next)).prev = k.prev
 	} else {
-		l.tail = e.prev
+		l.tail = k.prev
 	}
-	e.list, e.prev, e.next = listNone, -1, -1
+	e.list = listNone
+	*k = link{prev: -1, next: -1}
 }
 
 func (t *Table) touch(slot uint32, e *entry) {
