@@ -54,12 +54,24 @@ type Flow struct {
 	First, Last int64
 	// Packets is the number of packets in the flow.
 	Packets uint64
+	// Counts are its per-direction totals.
+	Counts Counts
 	// FlowStat is the flow_stat bitmap (flow-meta.md §4).
 	FlowStat uint8
 	// Hdrs is the header stack of the flow's first packet.
 	Hdrs *decode.Stack
 	// StartIndex is the input position of the flow's first packet.
 	StartIndex uint64
+}
+
+// Counts are a flow's per-direction totals, indexed by Dir. The flow table
+// keeps them in its own entry for the flow, which every packet touches
+// anyway: an extractor that kept them would cost each packet another cache
+// miss on its own state.
+type Counts struct {
+	Packets [2]uint64
+	Bytes   [2]uint64 // IP bytes (decode.Packet.Length)
+	Payload [2]uint64 // payload bytes (decode.Packet.Payload)
 }
 
 // Extractor computes one feature group.

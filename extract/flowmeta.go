@@ -13,18 +13,10 @@ import (
 // FlowMeta is the flow_meta extractor (flow-meta.md): identity, times,
 // counts, bytes, payload, ratios, rates, flow_stat and the header stack.
 type FlowMeta struct {
-	o     Options
-	cols  []output.Column
-	state slab[metaState]
-	buf   []byte            // scratch for hashing and IP text
-	pan   *PrefixAnonymizer // with anonymize mode prefix: keyed once
-}
-
-// metaState is a flow's per-direction counters, indexed by Dir.
-type metaState struct {
-	packets [2]uint64
-	bytes   [2]uint64
-	payload [2]uint64
+	o    Options
+	cols []output.Column
+	buf  []byte            // scratch for hashing and IP text
+	pan  *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
 
 var _ Extractor = (*FlowMeta)(nil)
@@ -137,23 +129,14 @@ func (m *FlowMeta) Name() string { return "flow_meta" }
 // Columns returns the enabled columns.
 func (m *FlowMeta) Columns() []output.Column { return m.cols }
 
-// Observe counts packets, IP bytes and payload per direction.
-func (m *FlowMeta) Observe(refs []Ref) {
-	for i := range refs {
-		r := &refs[i]
-		s := m.state.at(r.Slot)
-		if r.New {
-			*s = metaState{}
-		}
-		s.packets[r.Dir]++
-		s.bytes[r.Dir] += uint64(r.Pkt.Length)
-		s.payload[r.Dir] += uint64(r.Pkt.Payload)
-	}
-}
+// Observe does nothing: the flow table counts packets, IP bytes and
+// payload per direction (Flow.Counts), and the rest of flow_meta comes from
+// the flow's entry at Emit.
+func (m *FlowMeta) Observe([]Ref) {}
 
 // Emit appends the flow's flow_meta values.
 func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := m.state.at(slot)
+	s := &f.Counts
 	col := base
 	next := func() int { col++; return col - 1 }
 
@@ -186,19 +169,19 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	b.AppendFloat(next(), start)
 	b.AppendFloat(next(), end)
 	b.AppendFloat(next(), Seconds(dur))
-	pk := s.packets[Fwd] + s.packets[Bwd]
-	by := s.bytes[Fwd] + s.bytes[Bwd]
+	pk := s.Packets[Fwd] + s.Packets[Bwd]
+	by := s.Bytes[Fwd] + s.Bytes[Bwd]
 	b.AppendUint(next(), pk)
-	b.AppendUint(next(), s.packets[Fwd])
-	b.AppendUint(next(), s.packets[Bwd])
+	b.AppendUint(next(), s.Packets[Fwd])
+	b.AppendUint(next(), s.Packets[Bwd])
 	b.AppendUint(next(), by)
-	b.AppendUint(next(), s.bytes[Fwd])
-	b.AppendUint(next(), s.bytes[Bwd])
-	b.AppendUint(next(), s.payload[Fwd])
-	b.AppendUint(next(), s.payload[Bwd])
-	b.AppendUint(next(), s.payload[Fwd]+s.payload[Bwd])
-	b.AppendFloat(next(), FwdRatio(s.packets[Fwd], s.packets[Bwd]))
-	b.AppendFloat(next(), FwdRatio(s.bytes[Fwd], s.bytes[Bwd]))
+	b.AppendUint(next(), s.Bytes[Fwd])
+	b.AppendUint(next(), s.Bytes[Bwd])
+	b.AppendUint(next(), s.Payload[Fwd])
+	b.AppendUint(next(), s.Payload[Bwd])
+	b.AppendUint(next(), s.Payload[Fwd]+s.Payload[Bwd])
+	b.AppendFloat(next(), FwdRatio(s.Packets[Fwd], s.Packets[Bwd]))
+	b.AppendFloat(next(), FwdRatio(s.Bytes[Fwd], s.Bytes[Bwd]))
 	b.AppendFloat(next(), PerSecond(pk, dur))
 	b.AppendFloat(next(), PerSecond(by, dur))
 	if pk == 0 {
@@ -212,7 +195,6 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	b.AppendInt(next(), int64(f.Hdrs.N))
 	c := next()
 	b.EndString(c, f.Hdrs.AppendTo(b.StringBuf(c)))
-	*s = metaState{}
 }
 
 // addr returns the flow address as a netip.Addr.

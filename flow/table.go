@@ -103,7 +103,7 @@ type entry struct {
 	first, last int64  // earliest and latest timestamps
 	startIdx    uint64 // input position of the first packet
 	lastIdx     uint64 // input position of the latest packet (LRU order)
-	packets     uint64
+	counts      extract.Counts
 	hdr         uint32
 	stat        uint8
 	list        uint8
@@ -282,7 +282,9 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 	if p.Timestamp > e.last {
 		e.last = p.Timestamp
 	}
-	e.packets++
+	e.counts.Packets[dir]++
+	e.counts.Bytes[dir] += uint64(p.Length)
+	e.counts.Payload[dir] += uint64(p.Payload)
 	e.lastIdx = idx
 	if p.Flags&decode.FlagTCP != 0 {
 		t.tcpState(slot, e, p.TCPFlags, dir)
@@ -495,7 +497,8 @@ func (t *Table) emit(slot uint32, order Order) {
 	}
 	f.V6, f.Proto = k.V6, k.Proto
 	f.First, f.Last = e.first, e.last
-	f.Packets = e.packets
+	f.Packets = e.counts.Packets[0] + e.counts.Packets[1]
+	f.Counts = e.counts
 	f.StartIndex = e.startIdx
 	f.FlowStat = 0
 	if k.Proto == 6 {
