@@ -44,9 +44,10 @@ func FwdRatio(fwd, bwd uint64) float64 {
 
 // divRound returns the float64 nearest to the 128-bit a = hi·2^64 + lo
 // divided by b > 0, ties to even. The float quotient is within two ulps of
-// the exact one; it and its neighbours d = m·2^e are compared exactly:
-// |m·b·2^(e+S) − a·2^S| in 192-bit integers, with S making every exponent
-// non-negative.
+// the exact one. Usually it, or its neighbour on the side of a/b, is
+// proved nearest in 128-bit integers (nearest); otherwise it and its
+// neighbours d = m·2^e are compared exactly: |m·b·2^(e+S) − a·2^S| in
+// 192-bit integers, with S making every exponent non-negative.
 func divRound(hi, lo, b uint64) float64 {
 	if hi == 0 && lo < exactLimit && b < exactLimit {
 		return float64(lo) / float64(b)
@@ -60,6 +61,17 @@ func divRound(hi, lo, b uint64) float64 {
 		return f
 	}
 	up, down := math.Inf(1), 0.0
+	ok, above := nearest(c, hi, lo, b)
+	if ok {
+		return c
+	}
+	d := math.Nextafter(c, up)
+	if above {
+		d = math.Nextafter(c, down)
+	}
+	if ok, _ := nearest(d, hi, lo, b); ok {
+		return d
+	}
 	cands := [5]float64{math.Nextafter(math.Nextafter(c, down), down), math.Nextafter(c, down), c, math.Nextafter(c, up), math.Nextafter(math.Nextafter(c, up), up)}
 	var ms [5]uint64
 	var es [5]int
@@ -96,6 +108,40 @@ func divRound(hi, lo, b uint64) float64 {
 		}
 	}
 	return best
+}
+
+// nearest reports whether c = m·2^-k, k > 0, is certainly the float64
+// nearest to a/b (a = hi·2^64 + lo): whether |m·b − a·2^k| < b/2, in
+// 128-bit integers, which is |c − a/b| below half an ulp of c; above says
+// whether c > a/b. It answers false when the quotient may be a tie, when c
+// is a power of two (whose lower neighbour is nearer) or when the products
+// need more than 128 bits, and divRound then compares five candidates.
+// For jj's times and rates c or its neighbour passes, at a fraction of the
+// cost of the full comparison.
+func nearest(c float64, hi, lo, b uint64) (ok, above bool) {
+	u := math.Float64bits(c)
+	e := int(u>>52) & 0x7ff
+	m := u&(1<<52-1) | 1<<52 // c = m·2^-k for a normal c > 0
+	if c <= 0 || e == 0 || m == 1<<52 || 1075-e <= 0 || 1075-e >= 64 {
+		return false, false
+	}
+	k := uint(1075 - e)
+	abits := bits.Len64(lo)
+	if hi != 0 {
+		abits = 64 + bits.Len64(hi)
+	}
+	if abits+int(k) > 128 {
+		return false, false
+	}
+	a1, a0 := hi<<k|lo>>(64-k), lo<<k // a·2^k
+	p1, p0 := bits.Mul64(m, b)
+	above = p1 > a1 || p1 == a1 && p0 > a0
+	if !above {
+		p1, p0, a1, a0 = a1, a0, p1, p0
+	}
+	d0, borrow := bits.Sub64(p0, a0, 0)
+	d1, _ := bits.Sub64(p1, a1, borrow)
+	return d1 == 0 && d0 < 1<<63 && 2*d0 < b, above
 }
 
 // cmpErr is a 192-bit magnitude.

@@ -135,6 +135,30 @@ func TestDivRoundAgainstBig(t *testing.T) {
 		}
 	}
 	check(0, 1704067200123456789, 1e9)
+	check(0, 1<<54+2, 2)    // 2^53+1: a tie, to even
+	check(0, 3<<53+6, 2)    // 3·2^52+3: a tie, to even
+	check(0, 1<<62+1, 1<<9) // just above a power of two
+	check(0, 1<<62-1, 1<<9) // just below one
+	check(0, 1e18, 1e9)     // exact
+	check(0, 0, 7)
 	check(1<<62, 5, 3) // quotient above 2^100
 	check(0, 1<<62, 1)
 }
+
+func BenchmarkSeconds(b *testing.B) {
+	var s float64
+	for i := range b.N {
+		s += Seconds(1704067200123456789 + int64(i)*7919)
+	}
+	sink = s
+}
+
+func BenchmarkPerSecond(b *testing.B) {
+	var s float64
+	for i := range b.N {
+		s += PerSecond(uint64(i&1023)+1, int64(i)*7919+1)
+	}
+	sink = s
+}
+
+var sink float64
