@@ -256,14 +256,14 @@ func AppendFloat(dst []byte, f float64) []byte {
 	if abs >= 1e16 || abs < 1e-4 {
 		return strconv.AppendFloat(dst, f, 'e', -1, 64)
 	}
-	n := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
-	for _, ch := range dst[n:] {
-		if ch == '.' {
-			return dst
-		}
+	if f == math.Trunc(f) {
+		// A whole number below 1e16 converts to int64 exactly, and
+		// integers print faster than floats.
+		return append(strconv.AppendInt(dst, int64(f), 10), ".0"...)
 	}
-	return append(dst, ".0"...)
+	// Not a whole number: its shortest text has a fractional part, because
+	// every integer within half an ulp of it is a float64 of its own.
+	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires

@@ -5,10 +5,50 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 )
+
+// TestAppendFloatAgainstStrconv checks the fast paths of AppendFloat
+// against strconv's shortest formatting on random values of every
+// magnitude jj writes, whole numbers included.
+func TestAppendFloatAgainstStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	ref := func(f float64) string {
+		if f == 0 {
+			return strconv.FormatFloat(f, 'f', 1, 64)
+		}
+		if a := math.Abs(f); a >= 1e16 || a < 1e-4 {
+			return strconv.FormatFloat(f, 'e', -1, 64)
+		}
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	for i := 0; i < 300000; i++ {
+		var f float64
+		switch i % 4 {
+		case 0:
+			f = math.Float64frombits(r.Uint64()) // any bit pattern
+		case 1:
+			f = float64(r.Int64N(1<<54)) - 1<<53 // whole numbers around 2^53
+		case 2:
+			f = math.Ldexp(r.Float64(), r.IntN(120)-60)
+		case 3:
+			f = float64(r.Int64N(1e9)) / float64(1+r.Int64N(1e6))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		if got, want := string(AppendFloat(nil, f)), ref(f); got != want {
+			t.Fatalf("AppendFloat(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
 
 func TestAppendFloat(t *testing.T) {
 	cases := []struct {
