@@ -89,6 +89,14 @@ type Extractor interface {
 	Emit(slot uint32, f *Flow, b *output.Batch, base int)
 }
 
+// Passive is implemented by extractors whose Observe does nothing, which
+// compute every column at Emit from the Flow alone (flow_meta). A flow
+// table whose extractors are all passive does not hand them packets.
+type Passive interface {
+	Extractor
+	Passive()
+}
+
 // Options are the extractor options of jj's Config, validated by the
 // caller before any extractor is built.
 type Options struct {

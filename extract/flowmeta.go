@@ -19,7 +19,7 @@ type FlowMeta struct {
 	pan  *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
 
-var _ Extractor = (*FlowMeta)(nil)
+var _ Passive = (*FlowMeta)(nil)
 
 // Column indexes into flowMetaColumns.
 const (
@@ -133,6 +133,9 @@ func (m *FlowMeta) Columns() []output.Column { return m.cols }
 // payload per direction (Flow.Counts), and the rest of flow_meta comes from
 // the flow's entry at Emit.
 func (m *FlowMeta) Observe([]Ref) {}
+
+// Passive marks flow_meta as an extractor that needs no packets.
+func (m *FlowMeta) Passive() {}
 
 // Emit appends the flow's flow_meta values.
 func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {

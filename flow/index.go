@@ -58,7 +58,7 @@ func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, bool) {
 		if c.hash == 0 {
 			return 0, false
 		}
-		if c.hash == h && keys.at(c.slot).key == *k {
+		if c.hash == h && keys.at(c.slot).key.equal(k) {
 			return c.slot, true
 		}
 	}

@@ -70,6 +70,13 @@ type Order struct {
 	Start uint64
 }
 
+// equal reports whether k and o are the same key. It compares field by
+// field, which the compiler inlines, where == on the 38-byte struct calls
+// the runtime's memequal.
+func (k *Key) equal(o *Key) bool {
+	return k.A == o.A && k.B == o.B && k.PA == o.PA && k.PB == o.PB && k.Proto == o.Proto && k.V6 == o.V6
+}
+
 // Less orders rows.
 func (o Order) Less(p Order) bool {
 	return o.Event < p.Event || (o.Event == p.Event && o.Start < p.Start)
@@ -96,18 +103,22 @@ const (
 	listNone   = 2 // ended, waiting to be emitted
 )
 
-// entry is the table's core per-flow state.
+// entry is the table's core per-flow state: 128 bytes, two cache lines,
+// as the slab's chunks are page-aligned. The first line holds what finding
+// the flow and deciding whether a packet ends it read, the second what
+// each packet updates. (An entry keeps no copy of its key's hash: the index
+// has it, and removal recomputes it.)
 type entry struct {
-	key         Key
-	hash        uint32 // hashKey(&key)
-	first, last int64  // earliest and latest timestamps
-	startIdx    uint64 // input position of the first packet
-	lastIdx     uint64 // input position of the latest packet (LRU order)
-	counts      extract.Counts
+	key         Key   // 38 bytes
+	stat        uint8 // flow_stat bits
+	list        uint8 // listOpen, listClosed or listNone
+	initA       bool  // the initiator is endpoint A
 	hdr         uint32
-	stat        uint8
-	list        uint8
-	initA       bool // the initiator is endpoint A
+	first, last int64 // earliest and latest timestamps
+
+	counts   extract.Counts
+	lastIdx  uint64 // input position of the latest packet (LRU order)
+	startIdx uint64 // input position of the first packet
 }
 
 // link is a flow's place in its LRU list. The links live apart from the
@@ -145,8 +156,10 @@ type Table struct {
 	free  []uint32
 	lists [2]struct{ head, tail int32 }
 
-	pkts [BatchPackets]decode.Packet
-	refs []extract.Ref
+	pkts    [BatchPackets]decode.Packet // for Add
+	nbatch  int                         // packets in pkts
+	refs    []extract.Ref
+	observe bool // some extractor looks at packets (not extract.Passive)
 
 	// AddBatch scratch.
 	keys [BatchPackets]Keyed
@@ -189,6 +202,11 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		newBatch: newBatch,
 		maxTS:    -1 << 63,
 	}
+	for _, ex := range exs {
+		if _, ok := ex.(extract.Passive); !ok {
+			t.observe = true
+		}
+	}
 	if t.newBatch == nil {
 		t.newBatch = func() *output.Batch { return output.NewBatch(t.out.Schema) }
 	}
@@ -205,15 +223,15 @@ func (t *Table) Stats() Stats { return t.stats }
 
 // Packet returns the slot the caller decodes the next packet into. The
 // packet joins a flow only when Add is called; otherwise the slot is reused.
-func (t *Table) Packet() *decode.Packet { return &t.pkts[len(t.refs)] }
+func (t *Table) Packet() *decode.Packet { return &t.pkts[t.nbatch] }
 
 // Add puts the packet last returned by Packet into its flow. idx is its
 // position in the input. It returns the sink's error, if any, once.
 func (t *Table) Add(idx uint64) error {
-	p := &t.pkts[len(t.refs)]
+	p := &t.pkts[t.nbatch]
 	k, srcIsA := makeKey(p)
 	t.add(p, idx, &k, hashKey(&k), srcIsA)
-	if len(t.refs) == BatchPackets {
+	if t.nbatch++; t.nbatch == BatchPackets {
 		t.flush()
 	}
 	return t.err
@@ -243,7 +261,8 @@ func (t *Table) AddBatch(pkts []decode.Packet, keys []Keyed, idx []uint64) error
 	}
 	for i := range keys {
 		if c := cells[uint64(keys[i].Hash)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
-			sink += uint64(t.slots.at(c.slot).hash)
+			e := t.slots.at(c.slot)
+			sink += uint64(e.stat) + e.lastIdx // both cache lines
 		}
 	}
 	t.warm = sink
@@ -290,7 +309,9 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 		t.tcpState(slot, e, p.TCPFlags, dir)
 	}
 	t.touch(slot, e)
-	t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
+	if t.observe {
+		t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
+	}
 }
 
 // Sweep ends, at event SweepEvent(idx), the flows that have been quiet
@@ -412,7 +433,6 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 	}
 	*t.slots.at(slot) = entry{
 		key:      k,
-		hash:     h,
 		first:    p.Timestamp,
 		last:     p.Timestamp,
 		startIdx: idx,
@@ -445,7 +465,7 @@ func (t *Table) evict() {
 // current event.
 func (t *Table) end(slot uint32) {
 	e := t.slots.at(slot)
-	t.index.remove(e.hash, slot)
+	t.index.remove(hashKey(&e.key), slot)
 	t.unlink(slot, e)
 	t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
 }
@@ -461,6 +481,7 @@ func (t *Table) endSorted(ps []pending) {
 // that ended. Slots of ended flows are reused only after this point, so a
 // batch never mixes two flows in one slot.
 func (t *Table) flush() {
+	t.nbatch = 0
 	if len(t.refs) > 0 {
 		for _, ex := range t.exs {
 			ex.Observe(t.refs)
