@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jjflow/jj/capture"
@@ -245,12 +246,12 @@ type discard struct{}
 func (discard) Write(*output.Batch) error { return nil }
 func (discard) Close() error              { return nil }
 
-// pktBatch carries decoded packets from the reader to a worker.
+// pktBatch is a flow.Batch on its way to the workers, which all read it
+// and each add the packets of its shard; the last one done with it
+// returns it to the free list.
 type pktBatch struct {
-	pkts [flow.BatchPackets]decode.Packet
-	keys [flow.BatchPackets]flow.Keyed
-	idx  [flow.BatchPackets]uint64
-	n    int
+	flow.Batch
+	pending atomic.Int32 // workers yet to finish with it
 }
 
 // workMsg is one message to a worker: packets, then optionally a sweep,
@@ -267,9 +268,9 @@ type workMsg struct {
 
 type worker struct {
 	id    int
+	shard int // the shard it adds from each batch; -1 (all) when alone
 	in    chan workMsg
-	free  chan *pktBatch
-	cur   *pktBatch // filled by the reader
+	free  chan *pktBatch // shared by all workers
 	table *flow.Table
 	exs   []extract.Extractor
 }
@@ -285,7 +286,8 @@ type pass struct {
 
 	dec     decode.Decoder
 	defrag  *flow.Defrag
-	scratch decode.Packet
+	cur     *pktBatch // being filled
+	free    chan *pktBatch
 	idx     uint64 // input position of the next record
 	maxTS   int64
 	sweepIn int
@@ -319,10 +321,15 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	}
 	ps.dec.Decap = pl.cfg.Decapsulate
 	ps.merge = newMerger(pl, w, pl.workers)
+	nb := 16 + 4*pl.workers
+	ps.free = make(chan *pktBatch, nb)
+	for range nb {
+		ps.free <- new(pktBatch)
+	}
 	for i := 0; i < pl.workers; i++ {
-		wk := &worker{id: i, in: make(chan workMsg, 16), free: make(chan *pktBatch, 20)}
-		for j := 0; j < 18; j++ {
-			wk.free <- new(pktBatch)
+		wk := &worker{id: i, shard: i, in: make(chan workMsg, 16), free: ps.free}
+		if pl.workers == 1 {
+			wk.shard = -1
 		}
 		wk.exs = pl.extractors()
 		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
@@ -343,9 +350,11 @@ func (wk *worker) run(m *merger) {
 	t := wk.table
 	for msg := range wk.in {
 		if b := msg.b; b != nil {
-			t.AddBatch(b.pkts[:b.n], b.keys[:b.n], b.idx[:b.n])
-			b.n = 0
-			wk.free <- b
+			t.AddBatch(&b.Batch, wk.shard)
+			if b.pending.Add(-1) == 0 {
+				b.N = 0
+				wk.free <- b
+			}
 		}
 		switch {
 		case msg.sweep && msg.expire:
@@ -447,7 +456,12 @@ func (ps *pass) read(r capture.Reader) error {
 			filtered++
 			continue
 		}
-		p := &ps.scratch
+		b := ps.cur
+		if b == nil {
+			b = <-ps.free
+			ps.cur = b
+		}
+		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			ps.skip(reason, rec.LinkType)
@@ -460,20 +474,9 @@ func (ps *pass) read(r capture.Reader) error {
 			ps.maxTS = p.Timestamp
 		}
 		ps.sum.Used++
-		key := flow.KeyOf(p)
-		wk := ps.workers[flow.Shard(key.Hash, nw)]
-		b := wk.cur
-		if b == nil {
-			b = <-wk.free
-			wk.cur = b
-		}
-		b.pkts[b.n] = *p
-		b.keys[b.n] = key
-		b.idx[b.n] = idx
-		b.n++
-		if b.n == flow.BatchPackets {
-			wk.cur = nil
-			wk.in <- workMsg{b: b, watermark: flow.PacketEvent(idx)}
+		b.Put(idx, nw)
+		if b.N == flow.BatchPackets {
+			ps.send(workMsg{watermark: flow.PacketEvent(idx)})
 		}
 	}
 	ps.sum.Packets = ps.idx
@@ -497,13 +500,22 @@ func (ps *pass) marker(wallClock bool) {
 		ps.lastMarker = time.Now()
 		ts = ps.lastMarker.UnixNano()
 	}
-	for _, wk := range ps.workers {
-		b := wk.cur
-		wk.cur = nil
-		wk.in <- workMsg{b: b, sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: ps.idx, watermark: flow.SweepEvent(ps.idx)}
-	}
+	ps.send(workMsg{sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: ps.idx, watermark: flow.SweepEvent(ps.idx)})
 	if ps.markers++; ps.p.OnProgress != nil && ps.markers%16 == 0 {
 		ps.p.OnProgress(ps.progress(false))
+	}
+}
+
+// send sends m to every worker with the batch being filled, if it holds
+// packets.
+func (ps *pass) send(m workMsg) {
+	if b := ps.cur; b != nil && b.N > 0 {
+		ps.cur = nil
+		b.pending.Store(int32(len(ps.workers)))
+		m.b = b
+	}
+	for _, wk := range ps.workers {
+		wk.in <- m
 	}
 }
 
@@ -517,10 +529,8 @@ func (ps *pass) progress(done bool) Progress {
 
 // finish ends every worker, waits for the merger and fills the summary.
 func (ps *pass) finish() (*Summary, error) {
+	ps.send(workMsg{end: true, watermark: flow.EndOfInput})
 	for _, wk := range ps.workers {
-		b := wk.cur
-		wk.cur = nil
-		wk.in <- workMsg{b: b, end: true, watermark: flow.EndOfInput}
 		close(wk.in)
 	}
 	<-ps.done

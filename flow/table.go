@@ -162,7 +162,7 @@ type Table struct {
 	observe bool // some extractor looks at packets (not extract.Passive)
 
 	// AddBatch scratch.
-	keys [BatchPackets]Keyed
+	sel  []uint16 // indexes of the batch's packets of this shard
 	warm uint64
 	done []pending // ended flows, in end order, emitted at the next flush
 
@@ -229,46 +229,68 @@ func (t *Table) Packet() *decode.Packet { return &t.pkts[t.nbatch] }
 // position in the input. It returns the sink's error, if any, once.
 func (t *Table) Add(idx uint64) error {
 	p := &t.pkts[t.nbatch]
-	k, srcIsA := makeKey(p)
-	t.add(p, idx, &k, hashKey(&k), srcIsA)
+	var k Keyed
+	k.Set(p)
+	t.add(p, idx, &k.Key, k.Hash, k.SrcIsA)
 	if t.nbatch++; t.nbatch == BatchPackets {
 		t.flush()
 	}
 	return t.err
 }
 
-// AddBatch puts packets into their flows; idx holds their input
-// positions and keys their flow keys (KeyOf), or is nil to have them
-// computed here. The packets are read in place and must stay unchanged
-// until AddBatch returns, by when the extractors have seen them. It works
-// in phases over the batch so that the memory loads of different packets
-// overlap: a touch of each packet's index cell, then of its flow entry,
-// which are mostly cache misses with many flows, then the real work, which
-// then finds them in cache.
-func (t *Table) AddBatch(pkts []decode.Packet, keys []Keyed, idx []uint64) error {
+// Batch is a run of input packets, decoded in place, with their flow keys,
+// input positions and owning shards. The reading goroutine fills one batch
+// and hands the same batch to every worker; each adds the packets of its
+// own shard, so no packet is copied on its way to its table.
+type Batch struct {
+	Pkts  [BatchPackets]decode.Packet
+	Keys  [BatchPackets]Keyed
+	Idx   [BatchPackets]uint64 // input positions
+	Shard [BatchPackets]uint16 // Shard of each packet's flow
+	N     int                  // packets in the batch
+}
+
+// Put fills the batch's next packet, already decoded into Pkts[N], with its
+// key, input position and shard (of shards workers), and counts it.
+func (b *Batch) Put(idx uint64, shards int) {
+	k := &b.Keys[b.N]
+	k.Set(&b.Pkts[b.N])
+	b.Idx[b.N] = idx
+	b.Shard[b.N] = uint16(Shard(k.Hash, shards))
+	b.N++
+}
+
+// AddBatch puts the packets of b that belong to shard into their flows
+// (every packet when shard is negative). The packets are read in place and
+// must stay unchanged until AddBatch returns, by when the extractors have
+// seen them. It works in phases over the batch so that the memory loads of
+// different packets overlap: a touch of each packet's index cell, then of
+// its flow entry, which are mostly cache misses with many flows, then the
+// real work, which then finds them in cache.
+func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
-	n := len(pkts)
-	if keys == nil {
-		keys = t.keys[:n]
-		for i := range pkts {
-			keys[i] = KeyOf(&pkts[i])
+	sel := t.sel[:0]
+	for i := range b.N {
+		if shard < 0 || int(b.Shard[i]) == shard {
+			sel = append(sel, uint16(i))
 		}
 	}
+	t.sel = sel
 	var sink uint64
 	cells, mask := t.index.cells, t.index.mask
-	for i := range keys {
-		sink += uint64(cells[uint64(keys[i].Hash)&mask].slot)
+	for _, i := range sel {
+		sink += uint64(cells[uint64(b.Keys[i].Hash)&mask].slot)
 	}
-	for i := range keys {
-		if c := cells[uint64(keys[i].Hash)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
+	for _, i := range sel {
+		if c := cells[uint64(b.Keys[i].Hash)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 			e := t.slots.at(c.slot)
 			sink += uint64(e.stat) + e.lastIdx // both cache lines
 		}
 	}
 	t.warm = sink
-	for i := range pkts {
-		k := &keys[i]
-		t.add(&pkts[i], idx[i], &k.Key, k.Hash, k.SrcIsA)
+	for _, i := range sel {
+		k := &b.Keys[i]
+		t.add(&b.Pkts[i], b.Idx[i], &k.Key, k.Hash, k.SrcIsA)
 	}
 	t.flush()
 	return t.err
@@ -561,22 +583,18 @@ type Keyed struct {
 	SrcIsA bool
 }
 
-// KeyOf returns packet p's flow key.
-func KeyOf(p *decode.Packet) Keyed {
-	k, a := makeKey(p)
-	return Keyed{Key: k, Hash: hashKey(&k), SrcIsA: a}
-}
-
-// makeKey returns the canonical key of p and whether p's source is
-// endpoint A.
-func makeKey(p *decode.Packet) (Key, bool) {
-	k := Key{Proto: p.Proto, V6: p.V6}
+// Set makes k packet p's flow key.
+func (k *Keyed) Set(p *decode.Packet) {
+	c := &k.Key
+	c.Proto, c.V6 = p.Proto, p.V6
 	if less(&p.Src, p.SrcPort, &p.Dst, p.DstPort) {
-		k.A, k.PA, k.B, k.PB = p.Src, p.SrcPort, p.Dst, p.DstPort
-		return k, true
+		c.A, c.PA, c.B, c.PB = p.Src, p.SrcPort, p.Dst, p.DstPort
+		k.SrcIsA = true
+	} else {
+		c.A, c.PA, c.B, c.PB = p.Dst, p.DstPort, p.Src, p.SrcPort
+		k.SrcIsA = false
 	}
-	k.A, k.PA, k.B, k.PB = p.Dst, p.DstPort, p.Src, p.SrcPort
-	return k, false
+	k.Hash = hashKey(c)
 }
 
 // less orders endpoints by address bytes, then port. Equal endpoints (a
