@@ -261,9 +261,41 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// integers print faster than floats.
 		return append(strconv.AppendInt(dst, int64(f), 10), ".0"...)
 	}
+	if abs < 1e6 {
+		if n := int64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
+			return appendNanos(dst, f < 0, n)
+		}
+	}
 	// Not a whole number: its shortest text has a fractional part, because
 	// every integer within half an ulp of it is a float64 of its own.
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
+}
+
+// appendNanos appends n·10^-9, with trailing zeros trimmed. AppendFloat
+// calls it for a float64 f, 1e-4 ≤ |f| < 1e6, that is the float nearest to
+// n·10^-9 (n < 2^53 converts exactly and one IEEE division rounds
+// correctly): jj's times in seconds, computed from nanoseconds, and any
+// other value with at most 9 decimals. n < 10^15 has at most 15 significant
+// digits, and two different decimals of at most 15 significant digits never
+// round to the same float64 (DBL_DIG), so no shorter decimal reads back as
+// f: n·10^-9 is f's shortest text, which strconv would find more slowly.
+func appendNanos(dst []byte, neg bool, n int64) []byte {
+	if neg {
+		dst = append(dst, '-')
+	}
+	dst = strconv.AppendInt(dst, n/1e9, 10)
+	frac := n % 1e9
+	var digits [10]byte
+	digits[0] = '.'
+	for i := 9; i >= 1; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := 10
+	for digits[end-1] == '0' {
+		end--
+	}
+	return append(dst, digits[:end]...)
 }
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires

@@ -29,9 +29,9 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 		}
 		return s
 	}
-	for i := 0; i < 300000; i++ {
+	for i := 0; i < 600000; i++ {
 		var f float64
-		switch i % 4 {
+		switch i % 6 {
 		case 0:
 			f = math.Float64frombits(r.Uint64()) // any bit pattern
 		case 1:
@@ -40,6 +40,10 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 			f = math.Ldexp(r.Float64(), r.IntN(120)-60)
 		case 3:
 			f = float64(r.Int64N(1e9)) / float64(1+r.Int64N(1e6))
+		case 4: // seconds from nanoseconds, as jj's times
+			f = float64(r.Int64N(1e15)) / 1e9
+		case 5: // short decimals
+			f = float64(r.Int64N(1e7)) / float64([]int64{10, 100, 1000, 1e4, 1e5, 1e6}[r.IntN(6)])
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
