@@ -9,13 +9,29 @@ import (
 )
 
 // chunk is a message from a worker to the merger: rows with their Order,
-// or a watermark (every row of that worker with Event ≤ wm has been sent).
+// as a batch or already encoded as text, or a watermark (every row of that
+// worker with Event ≤ wm has been sent).
 type chunk struct {
 	w     int
 	b     *output.Batch
+	text  *encoded
 	ord   []flow.Order
 	wm    uint64
 	hasWM bool
+}
+
+// rows returns the number of rows of c.
+func (c *chunk) rows() int {
+	if c.text != nil {
+		return len(c.text.ends)
+	}
+	return c.b.Len()
+}
+
+// encoded is rows encoded as text by a worker (output.RowEncoder).
+type encoded struct {
+	text []byte
+	ends []int // end offset of each row in text
 }
 
 // merger writes the workers' rows in flow.Order. Each worker's rows come
@@ -30,23 +46,55 @@ type merger struct {
 	out    *output.Batch
 	view   *output.Batch
 	free   chan *output.Batch
-	rows   atomic.Uint64
-	eager  bool // write rows as soon as they are final (live input)
-	mu     sync.Mutex
-	err    error
+
+	// With several workers and a text format, workers encode their rows
+	// (enc) and the merger only orders the text.
+	enc      output.RowEncoder
+	outText  encoded
+	freeText chan *encoded
+	rows     atomic.Uint64
+	eager    bool // write rows as soon as they are final (live input)
+	mu       sync.Mutex
+	err      error
 }
 
 func newMerger(pl *plan, w output.Writer, workers int) *merger {
-	return &merger{
-		in:     make(chan chunk, 64*workers),
-		pl:     pl,
-		w:      w,
-		queues: make([][]chunk, workers),
-		pos:    make([]int, workers),
-		wm:     make([]uint64, workers),
-		out:    output.NewBatch(pl.schema),
-		free:   make(chan *output.Batch, 8*workers),
+	m := &merger{
+		in:       make(chan chunk, 64*workers),
+		pl:       pl,
+		w:        w,
+		queues:   make([][]chunk, workers),
+		pos:      make([]int, workers),
+		wm:       make([]uint64, workers),
+		out:      output.NewBatch(pl.schema),
+		free:     make(chan *output.Batch, 8*workers),
+		freeText: make(chan *encoded, 8*workers),
 	}
+	if enc, ok := w.(output.RowEncoder); ok && workers > 1 {
+		// One worker leaves the encoding to the merger, which then runs
+		// beside it rather than after it.
+		m.enc = enc
+	}
+	return m
+}
+
+// encode turns a worker's batch into text, on the worker's goroutine, and
+// recycles the batch; view is the worker's projection scratch.
+func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
+	var e *encoded
+	select {
+	case e = <-m.freeText:
+	default:
+		e = new(encoded)
+	}
+	v := b
+	if m.pl.proj != nil {
+		*view = b.View(m.pl.proj, m.pl.out, *view)
+		v = *view
+	}
+	e.text, e.ends = m.enc.EncodeRows(e.text[:0], e.ends[:0], v)
+	m.recycle(b)
+	return e
 }
 
 // batch returns an empty batch for a worker's table, recycled if possible.
@@ -79,7 +127,7 @@ func (m *merger) rowsWritten() uint64 { return m.rows.Load() }
 func (m *merger) run() {
 	open := len(m.queues)
 	for c := range m.in {
-		if c.b != nil {
+		if c.b != nil || c.text != nil {
 			m.queues[c.w] = append(m.queues[c.w], c)
 		}
 		if c.hasWM {
@@ -105,6 +153,11 @@ func (m *merger) drain() {
 		// One worker: its rows are already in order; pass whole batches.
 		for _, c := range m.queues[0] {
 			m.flushOut()
+			if c.text != nil {
+				m.writeText(c.text)
+				m.recycleText(c.text)
+				continue
+			}
 			m.write(c.b)
 			m.recycle(c.b)
 		}
@@ -133,12 +186,29 @@ func (m *merger) drain() {
 			}
 		}
 		q := m.queues[best]
-		m.out.AppendRow(q[0].b, m.pos[best])
-		if m.out.Len() >= flow.OutputRows {
-			m.writeOut()
+		c, r := &q[0], m.pos[best]
+		if c.text != nil {
+			start := 0
+			if r > 0 {
+				start = c.text.ends[r-1]
+			}
+			m.outText.text = append(m.outText.text, c.text.text[start:c.text.ends[r]]...)
+			m.outText.ends = append(m.outText.ends, len(m.outText.text))
+			if len(m.outText.ends) >= flow.OutputRows {
+				m.writeOut()
+			}
+		} else {
+			m.out.AppendRow(c.b, r)
+			if m.out.Len() >= flow.OutputRows {
+				m.writeOut()
+			}
 		}
-		if m.pos[best]++; m.pos[best] == q[0].b.Len() {
-			m.recycle(q[0].b)
+		if m.pos[best]++; m.pos[best] == c.rows() {
+			if c.text != nil {
+				m.recycleText(c.text)
+			} else {
+				m.recycle(c.b)
+			}
 			m.queues[best] = q[1:]
 			m.pos[best] = 0
 		}
@@ -153,15 +223,37 @@ func (m *merger) recycle(b *output.Batch) {
 	}
 }
 
+func (m *merger) recycleText(e *encoded) {
+	select {
+	case m.freeText <- e:
+	default:
+	}
+}
+
 func (m *merger) flushOut() {
-	if m.out.Len() > 0 {
+	if m.out.Len() > 0 || len(m.outText.ends) > 0 {
 		m.writeOut()
 	}
 }
 
 func (m *merger) writeOut() {
+	if len(m.outText.ends) > 0 {
+		m.writeText(&m.outText)
+		m.outText.text, m.outText.ends = m.outText.text[:0], m.outText.ends[:0]
+	}
 	m.write(m.out)
 	m.out.Reset()
+}
+
+// writeText hands encoded rows to the writer.
+func (m *merger) writeText(e *encoded) {
+	if len(e.ends) == 0 || m.failed() != nil {
+		return
+	}
+	m.rows.Add(uint64(len(e.ends)))
+	if err := m.enc.WriteEncoded(e.text, e.ends); err != nil {
+		m.fail(err)
+	}
 }
 
 // write hands a batch to the writer, with only the kept columns.

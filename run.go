@@ -273,6 +273,7 @@ type worker struct {
 	free  chan *pktBatch // shared by all workers
 	table *flow.Table
 	exs   []extract.Extractor
+	view  *output.Batch // projection scratch for encoding rows
 }
 
 // pass is one reading of the inputs.
@@ -333,7 +334,11 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		}
 		wk.exs = pl.extractors()
 		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
-			ps.merge.in <- chunk{w: wk.id, b: b, ord: ord}
+			c := chunk{w: wk.id, b: b, ord: ord}
+			if ps.merge.enc != nil {
+				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
+			}
+			ps.merge.in <- c
 			return ps.merge.failed()
 		}, ps.merge.batch)
 		ps.workers = append(ps.workers, wk)

@@ -20,6 +20,19 @@ type Writer interface {
 	Close() error
 }
 
+// RowEncoder is a Writer whose rows encode independently of one another
+// (CSV, JSON lines, JSON): several goroutines can encode rows at once with
+// EncodeRows, and the writer then only writes the text in order.
+type RowEncoder interface {
+	Writer
+	// EncodeRows appends the text of every row of b to dst and the end
+	// offset of each row in dst to ends. It is safe for concurrent use.
+	EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
+	// WriteEncoded writes rows encoded by EncodeRows, in order: text holds
+	// them whole, and ends the end offset of each.
+	WriteEncoded(text []byte, ends []int) error
+}
+
 // Formats lists the output formats by name.
 var Formats = []string{"csv", "jsonl", "json", "parquet"}
 
@@ -55,9 +68,9 @@ func NewWriter(format string, w io.Writer, schema []Column) (Writer, error) {
 	case "csv":
 		return &csvWriter{w: w, schema: schema}, nil
 	case "jsonl":
-		return &jsonWriter{w: w, schema: schema}, nil
+		return newJSONWriter(w, schema, false), nil
 	case "json":
-		return &jsonWriter{w: w, schema: schema, array: true}, nil
+		return newJSONWriter(w, schema, true), nil
 	case "parquet":
 		return NewParquetWriter(w, schema, ParquetOptions{})
 	}
@@ -68,6 +81,7 @@ type csvWriter struct {
 	w      io.Writer
 	schema []Column
 	buf    []byte
+	ends   []int
 	header bool
 }
 
@@ -87,26 +101,46 @@ func (c *csvWriter) Write(b *Batch) error {
 	if !c.header {
 		c.writeHeader()
 	}
+	c.buf, c.ends = c.EncodeRows(c.buf, c.ends[:0], b)
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+// EncodeRows implements RowEncoder.
+func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	var cell []byte
 	for r := 0; r < b.Len(); r++ {
 		for i, col := range c.schema {
 			if i > 0 {
-				c.buf = append(c.buf, ',')
+				dst = append(dst, ',')
 			}
 			switch col.Type {
 			case String:
-				c.buf = appendCSVField(c.buf, b.Bytes(i, r))
+				dst = appendCSVField(dst, b.Bytes(i, r))
 			case IntList, FloatList:
 				// A JSON array in one cell; it always holds commas.
 				cell = appendValue(cell[:0], b, i, r)
-				c.buf = appendCSVField(c.buf, cell)
+				dst = appendCSVField(dst, cell)
 			default:
-				c.buf = appendValue(c.buf, b, i, r)
+				dst = appendValue(dst, b, i, r)
 			}
 		}
-		c.buf = append(c.buf, '\n')
+		dst = append(dst, '\n')
+		ends = append(ends, len(dst))
 	}
-	_, err := c.w.Write(c.buf)
+	return dst, ends
+}
+
+// WriteEncoded implements RowEncoder.
+func (c *csvWriter) WriteEncoded(text []byte, _ []int) error {
+	if !c.header {
+		c.buf = c.buf[:0]
+		c.writeHeader()
+		if _, err := c.w.Write(c.buf); err != nil {
+			return err
+		}
+	}
+	_, err := c.w.Write(text)
 	return err
 }
 
@@ -149,44 +183,72 @@ type jsonWriter struct {
 	array  bool
 	rows   int
 	buf    []byte
+	ends   []int
+	out    []byte   // a JSON array's rows with their separators
 	keys   [][]byte // `"name":` for each column
 }
 
-func (j *jsonWriter) Write(b *Batch) error {
-	if j.keys == nil {
-		for _, col := range j.schema {
-			k := appendJSONString(nil, []byte(col.Name))
-			j.keys = append(j.keys, append(k, ':'))
-		}
+func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
+	j := &jsonWriter{w: w, schema: schema, array: array}
+	for _, col := range schema {
+		k := appendJSONString(nil, []byte(col.Name))
+		j.keys = append(j.keys, append(k, ':'))
 	}
-	j.buf = j.buf[:0]
+	return j
+}
+
+func (j *jsonWriter) Write(b *Batch) error {
+	j.buf, j.ends = j.EncodeRows(j.buf[:0], j.ends[:0], b)
+	return j.WriteEncoded(j.buf, j.ends)
+}
+
+// EncodeRows implements RowEncoder: one object per row, each followed by a
+// line break in JSON lines.
+func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	for r := 0; r < b.Len(); r++ {
-		if j.array {
-			if j.rows == 0 {
-				j.buf = append(j.buf, "[\n"...)
-			} else {
-				j.buf = append(j.buf, ",\n"...)
-			}
-		}
-		j.rows++
-		j.buf = append(j.buf, '{')
+		dst = append(dst, '{')
 		for i, col := range j.schema {
 			if i > 0 {
-				j.buf = append(j.buf, ',')
+				dst = append(dst, ',')
 			}
-			j.buf = append(j.buf, j.keys[i]...)
+			dst = append(dst, j.keys[i]...)
 			if col.Type == String {
-				j.buf = appendJSONString(j.buf, b.Bytes(i, r))
+				dst = appendJSONString(dst, b.Bytes(i, r))
 			} else {
-				j.buf = appendValue(j.buf, b, i, r)
+				dst = appendValue(dst, b, i, r)
 			}
 		}
-		j.buf = append(j.buf, '}')
+		dst = append(dst, '}')
 		if !j.array {
-			j.buf = append(j.buf, '\n')
+			dst = append(dst, '\n')
 		}
+		ends = append(ends, len(dst))
 	}
-	_, err := j.w.Write(j.buf)
+	return dst, ends
+}
+
+// WriteEncoded implements RowEncoder; a JSON array's brackets and commas go
+// between the rows here.
+func (j *jsonWriter) WriteEncoded(text []byte, ends []int) error {
+	if !j.array {
+		j.rows += len(ends)
+		_, err := j.w.Write(text)
+		return err
+	}
+	out := j.out[:0]
+	start := 0
+	for _, end := range ends {
+		if j.rows == 0 {
+			out = append(out, "[\n"...)
+		} else {
+			out = append(out, ",\n"...)
+		}
+		j.rows++
+		out = append(out, text[start:end]...)
+		start = end
+	}
+	j.out = out
+	_, err := j.w.Write(out)
 	return err
 }
 
