@@ -2,7 +2,9 @@ package jj
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -95,6 +97,61 @@ func TestWorkersDeterminismFormats(t *testing.T) {
 			if format == "json" && !json.Valid(one) {
 				t.Errorf("%s: not valid JSON", name)
 			}
+		}
+	}
+}
+
+// jitter rewrites a classic little-endian pcap file in place, moving a
+// fraction of its records back in time by up to max nanoseconds, so that
+// timestamps are out of order as in merged or multi-queue captures.
+func jitter(t *testing.T, path string, fraction float64, max int64, seed uint64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := int64(1000) // microsecond magic
+	if binary.LittleEndian.Uint32(data) == 0xa1b23c4d {
+		scale = 1
+	}
+	r := rand.New(rand.NewPCG(seed, seed))
+	for off := 24; off+16 <= len(data); {
+		h := data[off : off+16]
+		if r.Float64() < fraction {
+			ts := int64(binary.LittleEndian.Uint32(h))*1e9 + int64(binary.LittleEndian.Uint32(h[4:]))*scale
+			ts -= r.Int64N(max)
+			binary.LittleEndian.PutUint32(h, uint32(ts/1e9))
+			binary.LittleEndian.PutUint32(h[4:], uint32(ts%1e9/scale))
+		}
+		off += 16 + int(binary.LittleEndian.Uint32(h[8:]))
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Out-of-order timestamps must not make the output depend on the number
+// of workers either: a sweep ends a flow by how long it has been quiet,
+// whatever the order in which the flows were last seen.
+func TestWorkersDeterminismOutOfOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jitter.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 60000, 3000, 11
+	if _, err := gen.Write(f, gc, gen.FormatPcap); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	jitter(t, path, 0.3, 40e6, 1)
+	cfg := DefaultConfig()
+	cfg.FlowTimeout, cfg.TCPCloseTimeout = 0.05, 0.02
+	one := runCSV(t, cfg, 1, path)
+	for _, w := range []int{2, 3, 8} {
+		if got := runCSV(t, cfg, w, path); !bytes.Equal(got, one) {
+			t.Errorf("output with %d workers differs from 1 worker", w)
 		}
 	}
 }

@@ -479,7 +479,7 @@ func (ps *pass) read(r capture.Reader) error {
 			ps.maxTS = p.Timestamp
 		}
 		ps.sum.Used++
-		b.Put(idx, nw)
+		b.Put(idx, ps.maxTS, nw)
 		if b.N == flow.BatchPackets {
 			ps.send(workMsg{watermark: flow.PacketEvent(idx)})
 		}

@@ -117,7 +117,7 @@ type entry struct {
 	first, last int64 // earliest and latest timestamps
 
 	counts   extract.Counts
-	lastIdx  uint64 // input position of the latest packet (LRU order)
+	seen     int64  // the input's newest timestamp as of the flow's latest packet
 	startIdx uint64 // input position of the first packet
 }
 
@@ -127,7 +127,10 @@ type entry struct {
 // same time long ago whose entries are cold. At 8 bytes a flow the links
 // of 100 000 flows fit in a core's L2 cache, where the 100-byte entries
 // do not.
-type link struct{ prev, next int32 }
+type link struct {
+	prev, next int32
+	idx        uint64 // input position of the flow's latest packet
+}
 
 type pending struct {
 	slot  uint32
@@ -231,7 +234,7 @@ func (t *Table) Add(idx uint64) error {
 	p := &t.pkts[t.nbatch]
 	var k Keyed
 	k.Set(p)
-	t.add(p, idx, &k.Key, k.Hash, k.SrcIsA)
+	t.add(p, idx, max(t.maxTS, p.Timestamp), &k.Key, k.Hash, k.SrcIsA)
 	if t.nbatch++; t.nbatch == BatchPackets {
 		t.flush()
 	}
@@ -246,16 +249,19 @@ type Batch struct {
 	Pkts  [BatchPackets]decode.Packet
 	Keys  [BatchPackets]Keyed
 	Idx   [BatchPackets]uint64 // input positions
+	Seen  [BatchPackets]int64  // the input's newest timestamp up to each packet
 	Shard [BatchPackets]uint16 // Shard of each packet's flow
 	N     int                  // packets in the batch
 }
 
 // Put fills the batch's next packet, already decoded into Pkts[N], with its
-// key, input position and shard (of shards workers), and counts it.
-func (b *Batch) Put(idx uint64, shards int) {
+// key, input position, the newest timestamp of the input up to it (seen)
+// and its shard (of shards workers), and counts it.
+func (b *Batch) Put(idx uint64, seen int64, shards int) {
 	k := &b.Keys[b.N]
 	k.Set(&b.Pkts[b.N])
 	b.Idx[b.N] = idx
+	b.Seen[b.N] = seen
 	b.Shard[b.N] = uint16(Shard(k.Hash, shards))
 	b.N++
 }
@@ -284,20 +290,22 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 	for _, i := range sel {
 		if c := cells[uint64(b.Keys[i].Hash)&mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 			e := t.slots.at(c.slot)
-			sink += uint64(e.stat) + e.lastIdx // both cache lines
+			sink += uint64(e.stat) + uint64(e.seen) // both cache lines
 		}
 	}
 	t.warm = sink
 	for _, i := range sel {
 		k := &b.Keys[i]
-		t.add(&b.Pkts[i], b.Idx[i], &k.Key, k.Hash, k.SrcIsA)
+		t.add(&b.Pkts[i], b.Idx[i], b.Seen[i], &k.Key, k.Hash, k.SrcIsA)
 	}
 	t.flush()
 	return t.err
 }
 
-// add is the per-packet work of Add and AddBatch.
-func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool) {
+// add is the per-packet work of Add and AddBatch. seen is the newest
+// timestamp of the whole input up to this packet, the same whatever the
+// number of tables.
+func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, srcIsA bool) {
 	t.stats.Packets++
 	t.event = PacketEvent(idx)
 	if p.Timestamp > t.maxTS {
@@ -326,11 +334,11 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 	e.counts.Packets[dir]++
 	e.counts.Bytes[dir] += uint64(p.Length)
 	e.counts.Payload[dir] += uint64(p.Payload)
-	e.lastIdx = idx
+	e.seen = seen
 	if p.Flags&decode.FlagTCP != 0 {
 		t.tcpState(slot, e, p.TCPFlags, dir)
 	}
-	t.touch(slot, e)
+	t.touch(slot, e, idx)
 	if t.observe {
 		t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
 	}
@@ -339,8 +347,11 @@ func (t *Table) add(p *decode.Packet, idx uint64, k *Key, h uint32, srcIsA bool)
 // Sweep ends, at event SweepEvent(idx), the flows that have been quiet
 // longer than their timeout as of maxTS, the newest timestamp of the
 // input so far (which the table may not have seen if other tables got
-// those packets). Lists are in last-seen order, so each walk stops at the
-// first flow still within its timeout.
+// those packets). A flow is quiet since the input's newest timestamp at
+// its latest packet (entry.seen), which grows along each list's last-seen
+// order even when timestamps are out of order, so each walk stops at the
+// first flow still within its timeout and ends exactly the flows one
+// table holding every flow would end.
 func (t *Table) Sweep(maxTS int64, idx uint64) {
 	t.flush()
 	t.event = SweepEvent(idx)
@@ -351,7 +362,7 @@ func (t *Table) Sweep(maxTS int64, idx uint64) {
 	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
 		for i := t.lists[l].head; i >= 0; i = t.links.at(uint32(i)).next {
 			e := t.slots.at(uint32(i))
-			if t.maxTS-e.last <= timeout {
+			if t.maxTS-e.seen <= timeout {
 				break
 			}
 			expired = append(expired, pending{slot: uint32(i)})
@@ -474,7 +485,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 func (t *Table) evict() {
 	o, c := t.lists[listOpen].head, t.lists[listClosed].head
 	victim := o
-	if victim < 0 || (c >= 0 && t.slots.at(uint32(c)).lastIdx < t.slots.at(uint32(o)).lastIdx) {
+	if victim < 0 || (c >= 0 && t.links.at(uint32(c)).idx < t.links.at(uint32(o)).idx) {
 		victim = c
 	}
 	if victim >= 0 {
@@ -616,7 +627,8 @@ func less(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 func (t *Table) link(slot uint32, e *entry, list uint8) {
 	l := &t.lists[list]
 	e.list = list
-	*t.links.at(slot) = link{prev: l.tail, next: -1}
+	k := t.links.at(slot)
+	k.prev, k.next = l.tail, -1
 	if l.tail >= 0 {
 		t.links.at(uint32(l.tail)).next = int32(slot)
 	} else {
@@ -642,14 +654,16 @@ func (t *Table) unlink(slot uint32, e *entry) {
 		l.tail = k.prev
 	}
 	e.list = listNone
-	*k = link{prev: -1, next: -1}
+	k.prev, k.next = -1, -1
 }
 
-func (t *Table) touch(slot uint32, e *entry) {
-	if t.lists[e.list].tail == int32(slot) {
-		return
+// touch moves a flow to the tail of its list after its packet at input
+// position idx.
+func (t *Table) touch(slot uint32, e *entry, idx uint64) {
+	if t.lists[e.list].tail != int32(slot) {
+		list := e.list
+		t.unlink(slot, e)
+		t.link(slot, e, list)
 	}
-	list := e.list
-	t.unlink(slot, e)
-	t.link(slot, e, list)
+	t.links.at(slot).idx = idx
 }
