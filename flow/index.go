@@ -15,6 +15,7 @@ type index struct {
 	cells []cell
 	mask  uint64
 	n     int
+	arena *arena // where cells come from; nil: the heap
 }
 
 type cell struct {
@@ -22,8 +23,8 @@ type cell struct {
 	slot uint32
 }
 
-func newIndex() index {
-	return index{cells: make([]cell, 1024), mask: 1023}
+func newIndex(a *arena) index {
+	return index{cells: allocSlice[cell](a, 1024), mask: 1023, arena: a}
 }
 
 // Len returns the number of keys.
@@ -111,7 +112,8 @@ func (x *index) remove(h uint32, slot uint32) {
 
 func (x *index) grow() {
 	old := x.cells
-	x.cells = make([]cell, 2*len(old))
+	defer freeSlice(x.arena, old)
+	x.cells = allocSlice[cell](x.arena, 2*len(old))
 	x.mask = uint64(len(x.cells) - 1)
 	for _, c := range old {
 		if c.hash == 0 {
@@ -141,6 +143,7 @@ func (x *index) each(fn func(slot uint32)) {
 type slab[T any] struct {
 	chunks [][]T
 	n      int
+	arena  *arena // where chunks come from; nil: the heap
 }
 
 const (
@@ -154,7 +157,7 @@ func (s *slab[T]) at(i uint32) *T { return &s.chunks[i>>chunkBits][i&chunkMask] 
 // add makes room for one more record and returns its index.
 func (s *slab[T]) add() uint32 {
 	if s.n == len(s.chunks)<<chunkBits {
-		s.chunks = append(s.chunks, make([]T, 1<<chunkBits))
+		s.chunks = append(s.chunks, allocSlice[T](s.arena, 1<<chunkBits))
 	}
 	s.n++
 	return uint32(s.n - 1)

@@ -2,6 +2,8 @@ package flow
 
 import (
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -10,7 +12,7 @@ import (
 // Go map, with a tiny hash space so that clusters and wrap-around happen.
 func TestIndexAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	x := newIndex()
+	x := newIndex(nil)
 	ref := map[Key]uint32{}
 	stored := map[uint32]uint32{} // slot: the hash it was inserted under
 	var slots slab[entry]
@@ -86,4 +88,57 @@ func TestKeyEqual(t *testing.T) {
 			t.Errorf("variant %d: equal = %v, == says %v", i, got, want)
 		}
 	}
+}
+
+// TestArenaTypesHoldNoPointers: the arena maps memory the garbage
+// collector does not scan, so what it stores must hold no Go pointer.
+func TestArenaTypesHoldNoPointers(t *testing.T) {
+	var hasPtr func(reflect.Type) bool
+	hasPtr = func(ty reflect.Type) bool {
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.Interface, reflect.String, reflect.UnsafePointer:
+			return true
+		case reflect.Array:
+			return hasPtr(ty.Elem())
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if hasPtr(ty.Field(i).Type) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, v := range []any{entry{}, link{}, cell{}} {
+		if ty := reflect.TypeOf(v); hasPtr(ty) {
+			t.Errorf("%v holds a pointer", ty)
+		}
+	}
+}
+
+// TestIndexInArena runs the map test's operations on an index whose cells
+// are mapped, through several growths and frees.
+func TestIndexInArena(t *testing.T) {
+	owner := new(int)
+	a := newArena(owner)
+	x := newIndex(a)
+	var slots slab[entry]
+	slots.arena = a
+	for i := range 300000 {
+		s := slots.add()
+		k := Key{PA: uint16(i), PB: uint16(i >> 16), Proto: 17}
+		*slots.at(s) = entry{key: k}
+		x.insert(hashKey(&k), s)
+	}
+	for i := range 300000 {
+		k := Key{PA: uint16(i), PB: uint16(i >> 16), Proto: 17}
+		if s, ok := x.find(&k, hashKey(&k), &slots); !ok || s != uint32(i) {
+			t.Fatalf("key %d: slot %d %v", i, s, ok)
+		}
+	}
+	if len(a.maps) == 0 {
+		t.Skip("no anonymous mappings on this system")
+	}
+	a.release()
+	runtime.KeepAlive(owner)
 }

@@ -199,7 +199,6 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		bases:    bases,
 		sink:     sink,
 		out:      output.NewBatch(schema),
-		index:    newIndex(),
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
@@ -213,6 +212,9 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 	if t.newBatch == nil {
 		t.newBatch = func() *output.Batch { return output.NewBatch(t.out.Schema) }
 	}
+	a := newArena(t)
+	t.index = newIndex(a)
+	t.slots.arena, t.links.arena = a, a
 	t.lists[0] = struct{ head, tail int32 }{-1, -1}
 	t.lists[1] = struct{ head, tail int32 }{-1, -1}
 	return t

@@ -1,0 +1,62 @@
+package flow
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// arena hands out the table's large arrays (entry and link chunks, index
+// cells) from memory mapped outside the Go heap, where the system allows
+// it. The garbage collector neither scans nor counts that memory, so the
+// heap's growth headroom (GOGC, by default as much again as the live heap)
+// applies only to the little the table keeps on the heap: a million flows
+// cost the resident memory their entries take, not up to twice that. The
+// types stored must hold no Go pointers (TestArenaTypesHoldNoPointers).
+// The mappings go back to the system when the table is garbage.
+type arena struct {
+	maps map[*byte][]byte // mapped regions, by their first byte
+}
+
+// newArena returns an arena whose mappings are released once owner is
+// unreachable.
+func newArena[O any](owner *O) *arena {
+	a := &arena{maps: map[*byte][]byte{}}
+	runtime.AddCleanup(owner, func(a *arena) { a.release() }, a)
+	return a
+}
+
+// allocSlice returns n zero values of T, mapped when possible. A nil arena
+// allocates on the heap.
+func allocSlice[T any](a *arena, n int) []T {
+	var zero T
+	size := n * int(unsafe.Sizeof(zero))
+	if a == nil || size < 64<<10 {
+		return make([]T, n)
+	}
+	b := mapAnon(size)
+	if b == nil {
+		return make([]T, n)
+	}
+	a.maps[&b[0]] = b
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+}
+
+// freeSlice returns s, from allocSlice, to the system if it was mapped.
+// Nothing may use s afterwards.
+func freeSlice[T any](a *arena, s []T) {
+	if a == nil || len(s) == 0 {
+		return
+	}
+	p := (*byte)(unsafe.Pointer(&s[0]))
+	if b, ok := a.maps[p]; ok {
+		delete(a.maps, p)
+		unmapAnon(b)
+	}
+}
+
+func (a *arena) release() {
+	for p, b := range a.maps {
+		delete(a.maps, p)
+		unmapAnon(b)
+	}
+}
