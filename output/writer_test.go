@@ -187,3 +187,15 @@ func TestFormatFromPath(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkAppendFloat(b *testing.B) {
+	cases := map[string]float64{"nanos": 1704067200.123456, "short": 0.0123, "whole": 1500, "long": 15114.285714285714, "zero": 0}
+	for name, f := range cases {
+		b.Run(name, func(b *testing.B) {
+			var buf []byte
+			for range b.N {
+				buf = AppendFloat(buf[:0], f)
+			}
+		})
+	}
+}
