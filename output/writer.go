@@ -325,7 +325,11 @@ func AppendFloat(dst []byte, f float64) []byte {
 	}
 	if abs < 1e6 {
 		if n := int64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
-			return appendNanos(dst, f < 0, n)
+			return appendDecimal(dst, f < 0, n, 9)
+		}
+	} else if abs < 9e9 {
+		if n, k, ok := shortestMicros(abs); ok {
+			return appendDecimal(dst, f < 0, n, k)
 		}
 	}
 	// Not a whole number: its shortest text has a fractional part, because
@@ -333,31 +337,73 @@ func AppendFloat(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
-// appendNanos appends n·10^-9, with trailing zeros trimmed. AppendFloat
-// calls it for a float64 f, 1e-4 ≤ |f| < 1e6, that is the float nearest to
-// n·10^-9 (n < 2^53 converts exactly and one IEEE division rounds
-// correctly): jj's times in seconds, computed from nanoseconds, and any
-// other value with at most 9 decimals. n < 10^15 has at most 15 significant
-// digits, and two different decimals of at most 15 significant digits never
-// round to the same float64 (DBL_DIG), so no shorter decimal reads back as
-// f: n·10^-9 is f's shortest text, which strconv would find more slowly.
-func appendNanos(dst []byte, neg bool, n int64) []byte {
+// appendDecimal appends n·10^-k, 1 ≤ k ≤ 9, with trailing zeros trimmed
+// (at least one fractional digit stays).
+//
+// AppendFloat calls it with k = 9 for a float64 f, 1e-4 ≤ |f| < 1e6, that
+// is the float nearest to n·10^-9 (n < 2^53 converts exactly and one IEEE
+// division rounds correctly): jj's times in seconds, computed from
+// nanoseconds, and any other value with at most 9 decimals. n < 10^15 has
+// at most 15 significant digits, and two different decimals of at most 15
+// significant digits never round to the same float64 (DBL_DIG), so no
+// shorter decimal reads back as f: n·10^-9 is f's shortest text, which
+// strconv would find more slowly. shortestMicros covers Unix times.
+func appendDecimal(dst []byte, neg bool, n int64, k int) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
-	dst = strconv.AppendInt(dst, n/1e9, 10)
-	frac := n % 1e9
+	p := pow10[k]
+	dst = strconv.AppendInt(dst, n/p, 10)
+	frac := n % p
 	var digits [10]byte
 	digits[0] = '.'
-	for i := 9; i >= 1; i-- {
+	for i := k; i >= 1; i-- {
 		digits[i] = byte('0' + frac%10)
 		frac /= 10
 	}
-	end := 10
-	for digits[end-1] == '0' {
+	end := k + 1
+	for end > 2 && digits[end-1] == '0' {
 		end--
 	}
 	return append(dst, digits[:end]...)
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// shortestMicros finds the shortest text of a, 1e6 ≤ a < 9e9 and not a
+// whole number, when it is a decimal of at most 6 decimals: Unix times in
+// seconds with microsecond (or coarser) precision, which have up to 16
+// significant digits, beyond the 15-digit argument of appendDecimal. It
+// returns a = m·10^-k with m not a multiple of 10, and ok, after checking,
+// in exact float64 arithmetic (m < 2^53, so float64(m)/10^k is the float
+// nearest to m·10^-k), that
+//
+//   - m·10^-k rounds to a;
+//   - (m-1)·10^-k and (m+1)·10^-k do not: the numbers that round to a form
+//     an interval, so no other decimal of as many digits and as many
+//     decimals lies in it;
+//   - (m/10)·10^-(k-1) and (m/10+1)·10^-(k-1), the decimals with one digit
+//     fewer on either side, do not: every shorter decimal lies beyond one
+//     of them, so none lies in the interval.
+//
+// m·10^-k is then the only shortest decimal that reads back as a: what
+// strconv's shortest formatting and Python's repr print.
+func shortestMicros(a float64) (m int64, k int, ok bool) {
+	m, k = int64(a*1e6+0.5), 6
+	if float64(m)/1e6 != a {
+		return 0, 0, false
+	}
+	for m%10 == 0 {
+		m, k = m/10, k-1
+	}
+	p, p1 := float64(pow10[k]), float64(pow10[k-1])
+	if float64(m-1)/p == a || float64(m+1)/p == a {
+		return 0, 0, false
+	}
+	if lo := m / 10; float64(lo)/p1 == a || float64(lo+1)/p1 == a {
+		return 0, 0, false
+	}
+	return m, k, true
 }
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires

@@ -29,9 +29,9 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 		}
 		return s
 	}
-	for i := 0; i < 600000; i++ {
+	for i := 0; i < 2000000; i++ {
 		var f float64
-		switch i % 6 {
+		switch i % 8 {
 		case 0:
 			f = math.Float64frombits(r.Uint64()) // any bit pattern
 		case 1:
@@ -44,6 +44,16 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 			f = float64(r.Int64N(1e15)) / 1e9
 		case 5: // short decimals
 			f = float64(r.Int64N(1e7)) / float64([]int64{10, 100, 1000, 1e4, 1e5, 1e6}[r.IntN(6)])
+		case 6: // Unix times with microseconds, milliseconds, nanoseconds
+			f = float64(1e15+r.Int64N(8e15)) / 1e6
+			switch r.IntN(3) {
+			case 1:
+				f = float64(1e12+r.Int64N(8e12)) / 1e3
+			case 2:
+				f = math.Nextafter(f, math.Inf(int(r.IntN(2))*2-1)) // a neighbour: rarely a short decimal
+			}
+		case 7: // any value in the range of the microsecond path
+			f = 1e6 + r.Float64()*9e9
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
@@ -189,7 +199,7 @@ func TestFormatFromPath(t *testing.T) {
 }
 
 func BenchmarkAppendFloat(b *testing.B) {
-	cases := map[string]float64{"nanos": 1704067200.123456, "short": 0.0123, "whole": 1500, "long": 15114.285714285714, "zero": 0}
+	cases := map[string]float64{"micros": 1704067200.123456, "nanos": 12.000123456, "short": 0.0123, "whole": 1500, "long": 15114.285714285714, "zero": 0}
 	for name, f := range cases {
 		b.Run(name, func(b *testing.B) {
 			var buf []byte
