@@ -127,10 +127,7 @@ type entry struct {
 // same time long ago whose entries are cold. At 8 bytes a flow the links
 // of 100 000 flows fit in a core's L2 cache, where the 100-byte entries
 // do not.
-type link struct {
-	prev, next int32
-	idx        uint64 // input position of the flow's latest packet
-}
+type link struct{ prev, next int32 }
 
 type pending struct {
 	slot  uint32
@@ -156,6 +153,7 @@ type Table struct {
 	index index
 	slots slab[entry]
 	links slab[link]
+	last  slab[uint64] // with MaxFlows: input position of each flow's latest packet
 	free  []uint32
 	lists [2]struct{ head, tail int32 }
 
@@ -214,7 +212,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 	}
 	a := newArena(t)
 	t.index = newIndex(a)
-	t.slots.arena, t.links.arena = a, a
+	t.slots.arena, t.links.arena, t.last.arena = a, a, a
 	t.lists[0] = struct{ head, tail int32 }{-1, -1}
 	t.lists[1] = struct{ head, tail int32 }{-1, -1}
 	return t
@@ -465,6 +463,9 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 	} else {
 		slot = t.slots.add()
 		t.links.add()
+		if t.cfg.MaxFlows > 0 {
+			t.last.add()
+		}
 	}
 	*t.slots.at(slot) = entry{
 		key:      k,
@@ -487,7 +488,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 func (t *Table) evict() {
 	o, c := t.lists[listOpen].head, t.lists[listClosed].head
 	victim := o
-	if victim < 0 || (c >= 0 && t.links.at(uint32(c)).idx < t.links.at(uint32(o)).idx) {
+	if victim < 0 || (c >= 0 && *t.last.at(uint32(c)) < *t.last.at(uint32(o))) {
 		victim = c
 	}
 	if victim >= 0 {
@@ -667,5 +668,7 @@ func (t *Table) touch(slot uint32, e *entry, idx uint64) {
 		t.unlink(slot, e)
 		t.link(slot, e, list)
 	}
-	t.links.at(slot).idx = idx
+	if t.cfg.MaxFlows > 0 {
+		*t.last.at(slot) = idx
+	}
 }

@@ -275,6 +275,29 @@ func TestMaxFlows(t *testing.T) {
 	}
 }
 
+func TestMaxFlowsOpenAndClosed(t *testing.T) {
+	// The least recently seen flow is evicted whether it is open or closed
+	// (a TCP flow after RST sits on the closed list): port 7's RST flow is
+	// older than the UDP flow in the first run and newer in the second.
+	cfg := defaultCfg
+	cfg.MaxFlows = 2
+	rows, st, _ := run(t, cfg,
+		tcpf(0, "192.0.2.1", "192.0.2.2", 7, 80, rst),
+		udpf(1, "192.0.2.1", "192.0.2.2", 1, 2),
+		udpf(2, "192.0.2.1", "192.0.2.2", 5, 6),
+	)
+	check(t, rows, "192.0.2.1:7 1@0-0 stat=16", "192.0.2.1:1 1@1-1 stat=0", "192.0.2.1:5 1@2-2 stat=0")
+	if st.Evicted != 1 {
+		t.Errorf("evicted %d, want 1", st.Evicted)
+	}
+	rows, _, _ = run(t, cfg,
+		udpf(0, "192.0.2.1", "192.0.2.2", 1, 2),
+		tcpf(1, "192.0.2.1", "192.0.2.2", 7, 80, rst),
+		udpf(2, "192.0.2.1", "192.0.2.2", 5, 6),
+	)
+	check(t, rows, "192.0.2.1:1 1@0-0 stat=0", "192.0.2.1:7 1@1-1 stat=16", "192.0.2.1:5 1@2-2 stat=0")
+}
+
 func TestFragments(t *testing.T) {
 	// A UDP datagram in two fragments (id 7) joins one flow with the first
 	// fragment's ports; a later fragment whose first fragment never came
