@@ -4,7 +4,8 @@ package capture
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapFile maps a regular file read-only, so that records are parsed in
@@ -15,18 +16,18 @@ func mapFile(f *os.File, size int64) []byte {
 	if size <= 0 || int64(int(size)) != size {
 		return nil
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil
 	}
-	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL)
+	_ = unix.Madvise(data, unix.MADV_SEQUENTIAL)
 	return data
 }
 
 // unmapFile releases a mapping made by mapFile.
-func unmapFile(data []byte) { _ = syscall.Munmap(data) }
+func unmapFile(data []byte) { _ = unix.Munmap(data) }
 
 // releaseMapped tells the kernel that jj is done with a page-aligned
 // prefix of a mapping, so the pages leave the process's resident set
 // (they stay in the page cache): memory stays flat however long the file.
-func releaseMapped(data []byte) { _ = syscall.Madvise(data, syscall.MADV_DONTNEED) }
+func releaseMapped(data []byte) { _ = unix.Madvise(data, unix.MADV_DONTNEED) }

@@ -1,0 +1,16 @@
+#include "textflag.h"
+
+// func prefetchRange(addr *byte, n int, stride int)
+TEXT ·prefetchRange(SB), NOSPLIT|NOFRAME, $0-24
+	MOVD addr+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD stride+16(FP), R2
+	ADD  R0, R1, R1
+loop:
+	CMP  R1, R0
+	BHS  done
+	PRFM (R0), PLDL1KEEP
+	ADD  R2, R0, R0
+	B    loop
+done:
+	RET
