@@ -31,14 +31,16 @@ gen() { # name packets flows
 run() {
 	local label=$1 file=$2 workers=$3 features=$4
 	local out
-	out=$( { /usr/bin/time -f "RSS %M" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o /dev/null; } 2>&1 )
-	local secs pkts flows rss
+	out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o /dev/null; } 2>&1 )
+	local secs pkts flows rss cpu
 	pkts=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
 	flows=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
 	secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
-	rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\)/\1/p')
-	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$secs" -v r="$rss" -v fl="$flows" 'BEGIN {
-		printf "%-22s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, fl }'
+	rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\) .*/\1/p')
+	cpu=$(echo "$out" | sed -n 's/^RSS [0-9]* CPU \([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{ print $1 + $2 }')
+	# cores: CPU time over wall time, how many cores the run kept busy.
+	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$secs" -v r="$rss" -v fl="$flows" -v c="$cpu" 'BEGIN {
+		printf "%-22s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
 	echo "$rss" > "$BENCH_DIR/last_rss"
 }
 
