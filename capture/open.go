@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
 )
 
 // The first four bytes of each input format, as they appear in the file.
@@ -88,6 +89,8 @@ type input struct {
 	s        *stream // the capture bytes: raw, or a decompressor reading raw
 	size     int64
 	zstd     *zstd.Decoder // closed by Open's closer
+	pgzip    *pgzip.Reader // likewise
+	async    bool          // decompress in a goroutine (Open)
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -179,16 +182,19 @@ func NewReader(r io.Reader, name string) (Reader, error) {
 			size = fi.Size()
 		}
 	}
-	rd, _, err := newReader(r, name, size)
+	rd, _, err := newReader(r, name, size, false)
 	return rd, err
 }
 
-func newReader(r io.Reader, name string, size int64) (Reader, *input, error) {
-	return newReaderFrom(newStream(r), name, size)
+// newReader and newReaderFrom open a capture on r or raw. With async (Open,
+// whose closer stops what it starts), a gzip stream is decompressed ahead
+// in a goroutine of its own while the caller parses.
+func newReader(r io.Reader, name string, size int64, async bool) (Reader, *input, error) {
+	return newReaderFrom(newStream(r), name, size, async)
 }
 
-func newReaderFrom(raw *stream, name string, size int64) (Reader, *input, error) {
-	in := &input{name: name, raw: raw, s: raw, size: size}
+func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *input, error) {
+	in := &input{name: name, raw: raw, s: raw, size: size, async: async}
 	f, err := in.detect()
 	if err != nil {
 		return nil, nil, err
@@ -243,7 +249,17 @@ func (in *input) detect() (format, error) {
 func (in *input) decompress(f format) error {
 	var dec io.Reader
 	name := "gzip"
-	if f == formatGzip {
+	if f == formatGzip && in.async {
+		// pgzip (by the author of klauspost/compress, whose inflater it
+		// uses) inflates blocks ahead in its own goroutine, so that
+		// inflating, the slowest stage, overlaps the rest of the pipeline.
+		zr, err := pgzip.NewReader(in.raw)
+		if err != nil {
+			return in.fail(0, classify(in.raw, name, err))
+		}
+		in.pgzip = zr
+		dec = zr
+	} else if f == formatGzip {
 		zr, err := gzip.NewReader(in.raw)
 		if err != nil {
 			return in.fail(0, classify(in.raw, name, err))
@@ -268,6 +284,10 @@ func (in *input) close() {
 	if in.zstd != nil {
 		in.zstd.Close()
 		in.zstd = nil
+	}
+	if in.pgzip != nil {
+		in.pgzip.Close()
+		in.pgzip = nil
 	}
 }
 
@@ -305,7 +325,7 @@ func classify(src *stream, name string, err error) error {
 // os.Open, which names it.
 func Open(path string) (Reader, io.Closer, error) {
 	if path == "-" {
-		rd, in, err := newReader(os.Stdin, "stdin", -1)
+		rd, in, err := newReader(os.Stdin, "stdin", -1, true)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -328,7 +348,7 @@ func Open(path string) (Reader, io.Closer, error) {
 	var rd Reader
 	var in *input
 	if data := mapFile(f, size); data != nil {
-		rd, in, err = newReaderFrom(newMappedStream(data), path, size)
+		rd, in, err = newReaderFrom(newMappedStream(data), path, size, true)
 		if err != nil {
 			unmapFile(data)
 			f.Close()
@@ -336,7 +356,7 @@ func Open(path string) (Reader, io.Closer, error) {
 		}
 		return rd, closer{in: in, f: f, mapping: data}, nil
 	}
-	rd, in, err = newReader(f, path, size)
+	rd, in, err = newReader(f, path, size, true)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

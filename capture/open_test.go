@@ -121,6 +121,23 @@ func TestNewReaderErrors(t *testing.T) {
 			if tt.message != "" && err.Error() != tt.message {
 				t.Errorf("message = %q, want %q", err, tt.message)
 			}
+
+			// Open decompresses gzip in a goroutine of its own (pgzip):
+			// the same records, then the same error.
+			path := writeFile(t, t.TempDir(), "x", tt.in)
+			ord, c, oerr := Open(path)
+			var orecs []rec
+			if oerr == nil {
+				orecs, oerr = readAll(t, ord)
+				c.Close()
+			}
+			want := tt.openErr
+			if want == nil {
+				want = tt.err
+			}
+			if (ord == nil) != (rd == nil) || !errors.Is(oerr, want) || len(orecs) != len(recs) {
+				t.Errorf("Open: %d records then %v, want %d records then an error wrapping %q", len(orecs), oerr, len(recs), want)
+			}
 		})
 	}
 }
