@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -91,6 +92,7 @@ type input struct {
 	zstd     *zstd.Decoder // closed by Open's closer
 	pgzip    *pgzip.Reader // likewise
 	async    bool          // decompress in a goroutine (Open)
+	rawRead  atomic.Int64  // with pgzip: raw bytes its goroutine has read
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -102,7 +104,25 @@ var (
 )
 
 // BytesRead implements Progress.
-func (in *input) BytesRead() int64 { return in.raw.consumed() }
+func (in *input) BytesRead() int64 {
+	if in.pgzip != nil {
+		return in.rawRead.Load()
+	}
+	return in.raw.consumed()
+}
+
+// counted is the raw stream as a decompressing goroutine reads it: it
+// publishes how far it got, for BytesRead on the caller's goroutine.
+type counted struct {
+	s *stream
+	n *atomic.Int64
+}
+
+func (c counted) Read(p []byte) (int, error) {
+	n, err := c.s.Read(p)
+	c.n.Store(c.s.consumed())
+	return n, err
+}
 
 // Size implements Progress.
 func (in *input) Size() int64 { return in.size }
@@ -253,7 +273,8 @@ func (in *input) decompress(f format) error {
 		// pgzip (by the author of klauspost/compress, whose inflater it
 		// uses) inflates blocks ahead in its own goroutine, so that
 		// inflating, the slowest stage, overlaps the rest of the pipeline.
-		zr, err := pgzip.NewReader(in.raw)
+		in.rawRead.Store(in.raw.consumed())
+		zr, err := pgzip.NewReader(counted{in.raw, &in.rawRead})
 		if err != nil {
 			return in.fail(0, classify(in.raw, name, err))
 		}

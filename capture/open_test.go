@@ -361,3 +361,31 @@ func TestReadError(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenGzipProgress reads a gzip capture through Open, whose inflating
+// goroutine reads the file while the caller asks how far it got (run with
+// -race): the count grows to the file's size.
+func TestOpenGzipProgress(t *testing.T) {
+	gz := gzipBytes(t, pcapFile(5000, 600))
+	path := writeFile(t, t.TempDir(), "p.pcap.gz", gz)
+	rd, c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pr := rd.(Progress)
+	var rec Record
+	last, n := int64(0), 0
+	for rd.Next(&rec) == nil {
+		if n++; n%100 == 0 {
+			b := pr.BytesRead()
+			if b < last {
+				t.Fatalf("BytesRead went back from %d to %d", last, b)
+			}
+			last = b
+		}
+	}
+	if n != 5000 || pr.BytesRead() != int64(len(gz)) {
+		t.Errorf("%d records, BytesRead %d, want 5000 and %d", n, pr.BytesRead(), len(gz))
+	}
+}
