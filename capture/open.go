@@ -92,7 +92,8 @@ type input struct {
 	zstd     *zstd.Decoder // closed by Open's closer
 	pgzip    *pgzip.Reader // likewise
 	async    bool          // decompress in a goroutine (Open)
-	rawRead  atomic.Int64  // with pgzip: raw bytes its goroutine has read
+	ahead    *readAhead    // zstd with async: its read-ahead goroutine
+	rawRead  atomic.Int64  // with pgzip or ahead: raw bytes their goroutine has read
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -105,7 +106,7 @@ var (
 
 // BytesRead implements Progress.
 func (in *input) BytesRead() int64 {
-	if in.pgzip != nil {
+	if in.pgzip != nil || in.ahead != nil {
 		return in.rawRead.Load()
 	}
 	return in.raw.consumed()
@@ -288,20 +289,35 @@ func (in *input) decompress(f format) error {
 		dec = zr
 	} else {
 		name = "zstd"
-		zr, err := zstd.NewReader(in.raw,
-			zstd.WithDecoderConcurrency(1), // decode in this goroutine, start none
+		var src io.Reader = in.raw
+		if in.async {
+			in.rawRead.Store(in.raw.consumed())
+			src = counted{in.raw, &in.rawRead}
+		}
+		zr, err := zstd.NewReader(src,
+			zstd.WithDecoderConcurrency(1), // decode in the goroutine that reads, start none
 			zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			return in.fail(0, classify(in.raw, name, err))
 		}
 		in.zstd = zr
 		dec = zr
+		if in.async {
+			// The decoder runs in the read-ahead goroutine, a megabyte or
+			// more ahead of the parser.
+			in.ahead = newReadAhead(zr)
+			dec = in.ahead
+		}
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
 	return nil
 }
 
 func (in *input) close() {
+	if in.ahead != nil {
+		in.ahead.Close() // before the decoder it drives
+		in.ahead = nil
+	}
 	if in.zstd != nil {
 		in.zstd.Close()
 		in.zstd = nil

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -362,30 +364,61 @@ func TestReadError(t *testing.T) {
 	}
 }
 
-// TestOpenGzipProgress reads a gzip capture through Open, whose inflating
-// goroutine reads the file while the caller asks how far it got (run with
-// -race): the count grows to the file's size.
-func TestOpenGzipProgress(t *testing.T) {
-	gz := gzipBytes(t, pcapFile(5000, 600))
-	path := writeFile(t, t.TempDir(), "p.pcap.gz", gz)
-	rd, c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	pr := rd.(Progress)
-	var rec Record
-	last, n := int64(0), 0
-	for rd.Next(&rec) == nil {
-		if n++; n%100 == 0 {
-			b := pr.BytesRead()
-			if b < last {
-				t.Fatalf("BytesRead went back from %d to %d", last, b)
+// TestOpenCompressedProgress reads gzip and zstd captures through Open,
+// which decompresses in a goroutine of its own while the caller asks how
+// far it got (run with -race): the count grows to the file's size.
+func TestOpenCompressedProgress(t *testing.T) {
+	pcap := pcapFile(5000, 600)
+	for name, b := range map[string][]byte{"p.pcap.gz": gzipBytes(t, pcap), "p.pcap.zst": zstdBytes(t, pcap)} {
+		t.Run(name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), name, b)
+			rd, c, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			last = b
+			defer c.Close()
+			pr := rd.(Progress)
+			var rec Record
+			last, n := int64(0), 0
+			for rd.Next(&rec) == nil {
+				if n++; n%100 == 0 {
+					b := pr.BytesRead()
+					if b < last {
+						t.Fatalf("BytesRead went back from %d to %d", last, b)
+					}
+					last = b
+				}
+			}
+			if n != 5000 || pr.BytesRead() != int64(len(b)) {
+				t.Errorf("%d records, BytesRead %d, want 5000 and %d", n, pr.BytesRead(), len(b))
+			}
+		})
+	}
+}
+
+// TestOpenCloseEarly closes compressed captures after one record: the
+// decompressing goroutines stop.
+func TestOpenCloseEarly(t *testing.T) {
+	before := runtime.NumGoroutine()
+	pcap := pcapFile(20000, 600)
+	for name, b := range map[string][]byte{"e.pcap.gz": gzipBytes(t, pcap), "e.pcap.zst": zstdBytes(t, pcap)} {
+		path := writeFile(t, t.TempDir(), name, b)
+		rd, c, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec Record
+		if err := rd.Next(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("%s: close: %v", name, err)
 		}
 	}
-	if n != 5000 || pr.BytesRead() != int64(len(gz)) {
-		t.Errorf("%d records, BytesRead %d, want 5000 and %d", n, pr.BytesRead(), len(gz))
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 100 {
+			t.Fatalf("%d goroutines after closing, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
