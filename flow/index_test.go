@@ -142,3 +142,27 @@ func TestIndexInArena(t *testing.T) {
 	a.release()
 	runtime.KeepAlive(owner)
 }
+
+// TestShard: every hash goes to a worker in range, and workers get an
+// even share of random hashes.
+func TestShard(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 16; n++ {
+		counts := make([]int, n)
+		for range 160000 {
+			s := Shard(r.Uint32(), n)
+			if s < 0 || s >= n {
+				t.Fatalf("Shard(h, %d) = %d", n, s)
+			}
+			counts[s]++
+		}
+		for w, c := range counts {
+			if want := 160000 / n; c < want*9/10 || c > want*11/10 {
+				t.Errorf("%d workers: worker %d got %d of 160000 hashes, want about %d", n, w, c, want)
+			}
+		}
+	}
+	if Shard(^uint32(0), 3) != 2 || Shard(0, 3) != 0 {
+		t.Error("Shard does not span the whole range")
+	}
+}
