@@ -71,10 +71,13 @@ func (r *pcapReader) Next(rec *Record) error {
 		return r.err
 	}
 	off := r.s.off
-	h, err := r.s.peek(pcapRecordHeaderLen)
-	if len(h) < pcapRecordHeaderLen {
-		r.err = r.cut(off, len(h), pcapRecordHeaderLen, err)
-		return r.err
+	h := r.s.buffered(pcapRecordHeaderLen)
+	if h == nil {
+		var err error
+		if h, err = r.s.peek(pcapRecordHeaderLen); len(h) < pcapRecordHeaderLen {
+			r.err = r.cut(off, len(h), pcapRecordHeaderLen, err)
+			return r.err
+		}
 	}
 	sec := u32(h[0:], r.big)
 	frac := u32(h[4:], r.big)
@@ -85,10 +88,13 @@ func (r *pcapReader) Next(rec *Record) error {
 		return r.err
 	}
 	n := pcapRecordHeaderLen + int(incl)
-	b, err := r.s.peek(n)
-	if len(b) < n {
-		r.err = r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
-		return r.err
+	b := r.s.buffered(n)
+	if b == nil {
+		var err error
+		if b, err = r.s.peek(n); len(b) < n {
+			r.err = r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
+			return r.err
+		}
 	}
 	if int64(frac)*r.scale >= 1e9 {
 		r.warnOnce(warnFraction, "record at offset %d has a fraction of a second of %d ns, carried into the seconds", off, int64(frac)*r.scale)

@@ -182,9 +182,11 @@ func (r *ngReader) Next(rec *Record) error {
 // section header's byte order. The caller discards the block.
 func (r *ngReader) block() (off int64, typ uint32, b []byte, err error) {
 	off = r.s.off
-	h, err := r.s.peek(ngBlockHeaderLen)
-	if len(h) < ngBlockHeaderLen {
-		return off, 0, nil, r.cut(off, len(h), ngBlockHeaderLen, err)
+	h := r.s.buffered(ngBlockHeaderLen)
+	if h == nil {
+		if h, err = r.s.peek(ngBlockHeaderLen); len(h) < ngBlockHeaderLen {
+			return off, 0, nil, r.cut(off, len(h), ngBlockHeaderLen, err)
+		}
 	}
 	typ = u32(h, r.big)
 	if typ == blockSHB {
@@ -202,9 +204,10 @@ func (r *ngReader) block() (off int64, typ uint32, b []byte, err error) {
 		return off, typ, nil, r.fail(off, fmt.Errorf("%w: block of type %#x with a lying length of %d bytes", ErrCorrupt, typ, length))
 	}
 	n := int(length)
-	b, err = r.s.peek(n)
-	if len(b) < n {
-		return off, typ, nil, r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
+	if b = r.s.buffered(n); b == nil {
+		if b, err = r.s.peek(n); len(b) < n {
+			return off, typ, nil, r.cut(off, len(b), n, err) // len(b) > 0: never io.EOF
+		}
 	}
 	if t := u32(b[n-4:], r.big); t != length {
 		return off, typ, nil, r.fail(off, fmt.Errorf("%w: block of type %#x with a length of %d bytes and a trailing length of %d", ErrCorrupt, typ, length, t))

@@ -141,6 +141,16 @@ func (s *stream) fill(n int) ([]byte, error) {
 	return s.buf[s.start:s.end], s.err
 }
 
+// buffered returns the next n bytes, as peek would, when they are already
+// in buf (always, for a mapping, until its end), and nil otherwise. Unlike
+// peek it is inlined: the fast path of the readers' Next.
+func (s *stream) buffered(n int) []byte {
+	if s.end-s.start >= n {
+		return s.buf[s.start : s.start+n]
+	}
+	return nil
+}
+
 // discard consumes n bytes, which the caller has peeked.
 func (s *stream) discard(n int) {
 	s.start += n
