@@ -314,6 +314,7 @@ func (in *input) decompress(f format) error {
 }
 
 func (in *input) close() {
+	defer in.raw.stop() // last: the decompressors above read raw
 	if in.ahead != nil {
 		in.ahead.Close() // before the decoder it drives
 		in.ahead = nil
@@ -385,8 +386,10 @@ func Open(path string) (Reader, io.Closer, error) {
 	var rd Reader
 	var in *input
 	if data := mapFile(f, size); data != nil {
-		rd, in, err = newReaderFrom(newMappedStream(data), path, size, true)
+		raw := newMappedStream(data)
+		rd, in, err = newReaderFrom(raw, path, size, true)
 		if err != nil {
+			raw.stop()
 			unmapFile(data)
 			f.Close()
 			return nil, nil, err

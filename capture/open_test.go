@@ -422,3 +422,41 @@ func TestOpenCloseEarly(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestOpenLargeMapped reads a mapped capture larger than the populate
+// window and the release step, so that the pager goroutine maps pages
+// ahead and gives them back behind while the records are read (run with
+// -race), and stops when the capture is closed.
+func TestOpenLargeMapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes an 80 MB file")
+	}
+	const n = 130000
+	path := writeFile(t, t.TempDir(), "big.pcap", pcapFile(n, 600))
+	rd, c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.(closer).in
+	if !in.raw.mapped {
+		t.Skip("no file mapping on this system")
+	}
+	var rec Record
+	got := 0
+	for rd.Next(&rec) == nil {
+		if rec.WireLen != 600 || len(rec.Data) != 600 {
+			t.Fatalf("record %d: %d bytes of %d", got, len(rec.Data), rec.WireLen)
+		}
+		got++
+	}
+	if got != n {
+		t.Errorf("%d records, want %d", got, n)
+	}
+	if in.raw.pager == nil || in.raw.released == 0 || in.raw.populated != len(in.raw.buf) {
+		t.Errorf("pager %v, released %d, populated %d of %d", in.raw.pager != nil, in.raw.released, in.raw.populated, len(in.raw.buf))
+	}
+	c.Close()
+	if in.raw.pager != nil {
+		t.Error("pager still running after Close")
+	}
+}

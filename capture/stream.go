@@ -32,10 +32,12 @@ type stream struct {
 	total int64  // bytes read from r so far
 	err   error  // sticky error of r; io.EOF at the end of the input
 
-	mapped    bool // buf is a memory-mapped file, never refilled
-	released  int  // bytes at the start of buf returned to the kernel
-	touched   int  // end of the part of buf prefetched
-	populated int  // end of the part of buf mapped ahead (populate)
+	mapped    bool          // buf is a memory-mapped file, never refilled
+	released  int           // bytes at the start of buf returned to the kernel
+	touched   int           // end of the part of buf prefetched
+	populated int           // end of the part of buf mapped ahead (populate)
+	pager     chan pageOp   // to the goroutine that maps and releases pages
+	pagerDone chan struct{} // closed when it has ended
 }
 
 // The record walk is a chain of dependent loads: each record's length says
@@ -160,7 +162,7 @@ func (s *stream) discard(n int) {
 	}
 	if s.start+populateEvery/2 >= s.populated && s.populated < len(s.buf) {
 		end := min(s.populated+populateEvery, len(s.buf))
-		populate(s.buf[s.populated:end])
+		s.page(pageOp{populate: true, start: s.populated, end: end})
 		s.populated = end
 	}
 	if s.start+touchAhead >= s.touched && s.touched < len(s.buf) {
@@ -172,8 +174,52 @@ func (s *stream) discard(n int) {
 		// Slices of earlier records are no longer valid (Reader.Next), so
 		// the pages before the current position can go.
 		end := s.start &^ (os.Getpagesize() - 1)
-		releaseMapped(s.buf[s.released:end])
+		s.page(pageOp{start: s.released, end: end})
 		s.released = end
+	}
+}
+
+// pageOp asks the pager to map a part of a mapping ahead (populate) or to
+// give a consumed part back (release).
+type pageOp struct {
+	populate   bool
+	start, end int
+}
+
+// page has the pager goroutine do op. Mapping 16 MiB ahead and releasing
+// 64 MiB behind are system calls that cost about a fifth of the reading
+// goroutine's time when it makes them itself; the pager makes them on
+// another core while the reader goes on. It starts with the first request
+// of a mapping larger than one populate window; smaller ones fault their
+// pages in as they are read.
+func (s *stream) page(op pageOp) {
+	if s.pager == nil {
+		if len(s.buf) <= populateEvery {
+			return
+		}
+		s.pager = make(chan pageOp, 8)
+		s.pagerDone = make(chan struct{})
+		go func(buf []byte, ops <-chan pageOp, done chan<- struct{}) {
+			defer close(done)
+			for op := range ops {
+				if op.populate {
+					populate(buf[op.start:op.end])
+				} else {
+					releaseMapped(buf[op.start:op.end])
+				}
+			}
+		}(s.buf, s.pager, s.pagerDone)
+	}
+	s.pager <- op
+}
+
+// stop ends the pager, after its last request; the mapping may then be
+// unmapped.
+func (s *stream) stop() {
+	if s.pager != nil {
+		close(s.pager)
+		<-s.pagerDone
+		s.pager = nil
 	}
 }
 
