@@ -352,21 +352,45 @@ func appendDecimal(dst []byte, neg bool, n int64, k int) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
-	p := pow10[k]
-	dst = strconv.AppendInt(dst, n/p, 10)
-	frac := n % p
+	var whole, frac int64
+	if k == 9 { // the common case, divided by a constant
+		whole, frac = n/1e9, n%1e9
+	} else {
+		whole, frac = n/pow10[k], n%pow10[k]
+	}
+	dst = strconv.AppendInt(dst, whole, 10)
+	if frac == 0 {
+		return append(dst, ".0"...)
+	}
+	for frac%10 == 0 {
+		frac, k = frac/10, k-1
+	}
+	// The k fractional digits, with leading zeros, two at a time from the
+	// last.
 	var digits [10]byte
 	digits[0] = '.'
-	for i := k; i >= 1; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
+	i := k
+	for ; i >= 2; i -= 2 {
+		d := frac % 100 * 2
+		frac /= 100
+		digits[i-1], digits[i] = digitPairs[d], digitPairs[d+1]
 	}
-	end := k + 1
-	for end > 2 && digits[end-1] == '0' {
-		end--
+	if i == 1 {
+		digits[1] = byte('0' + frac)
 	}
-	return append(dst, digits[:end]...)
+	return append(dst, digits[:k+1]...)
 }
+
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
