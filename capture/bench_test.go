@@ -32,11 +32,20 @@ func TestNoAllocs(t *testing.T) {
 				next()
 			}
 			// AllocsPerRun calls the function twice: a warm-up and the run.
-			allocs := testing.AllocsPerRun(1, func() {
-				for range 3000 {
-					next()
+			// It counts every allocation of the process, so a stray one of
+			// the runtime's (seen once in CI, under -race with every
+			// package's tests running) gets two more tries; an allocation
+			// of Next would show in each.
+			var allocs float64
+			for range 3 {
+				if allocs = testing.AllocsPerRun(1, func() {
+					for range 3000 {
+						next()
+					}
+				}); allocs == 0 {
+					break
 				}
-			})
+			}
 			if allocs != 0 {
 				t.Errorf("%v allocations in 3000 calls to Next, want 0", allocs)
 			}
