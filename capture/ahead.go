@@ -3,8 +3,8 @@ package capture
 import "io"
 
 // readAhead reads r in a goroutine of its own, up to a few buffers ahead
-// of the caller, so that decompressing a zstd stream overlaps parsing its
-// records. Read returns the bytes in order, then r's error. Close stops
+// of the caller, so that decompressing a gzip or zstd stream, the slowest
+// stage, overlaps parsing its records. Read returns the bytes in order, then r's error. Close stops
 // the goroutine and waits for it, after which r is no longer used.
 type readAhead struct {
 	full   chan aheadChunk
@@ -56,7 +56,10 @@ func (a *readAhead) run(r io.Reader) {
 			var m int
 			m, err = r.Read(b[n:])
 			n += m
-			if m == 0 && err == nil {
+			switch {
+			case m > 0:
+				zeros = 0
+			case err == nil:
 				if zeros++; zeros == maxEmptyReads {
 					err = io.ErrNoProgress
 				}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/klauspost/pgzip"
 )
 
 // The first four bytes of each input format, as they appear in the file.
@@ -90,10 +89,9 @@ type input struct {
 	s        *stream // the capture bytes: raw, or a decompressor reading raw
 	size     int64
 	zstd     *zstd.Decoder // closed by Open's closer
-	pgzip    *pgzip.Reader // likewise
-	async    bool          // decompress in a goroutine (Open)
-	ahead    *readAhead    // zstd with async: its read-ahead goroutine
-	rawRead  atomic.Int64  // with pgzip or ahead: raw bytes their goroutine has read
+	async    bool          // decompress in a goroutine (Open, regular files)
+	ahead    *readAhead    // with async: the read-ahead goroutine
+	rawRead  atomic.Int64  // with async: raw bytes its goroutine has read
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -106,7 +104,7 @@ var (
 
 // BytesRead implements Progress.
 func (in *input) BytesRead() int64 {
-	if in.pgzip != nil || in.ahead != nil {
+	if in.ahead != nil {
 		return in.rawRead.Load()
 	}
 	return in.raw.consumed()
@@ -207,9 +205,10 @@ func NewReader(r io.Reader, name string) (Reader, error) {
 	return rd, err
 }
 
-// newReader and newReaderFrom open a capture on r or raw. With async (Open,
-// whose closer stops what it starts), a gzip stream is decompressed ahead
-// in a goroutine of its own while the caller parses.
+// newReader and newReaderFrom open a capture on r or raw. With async (Open
+// of a regular file, whose closer stops what it starts), a compressed
+// stream is decompressed ahead in a goroutine of its own while the caller
+// parses.
 func newReader(r io.Reader, name string, size int64, async bool) (Reader, *input, error) {
 	return newReaderFrom(newStream(r), name, size, async)
 }
@@ -270,19 +269,13 @@ func (in *input) detect() (format, error) {
 func (in *input) decompress(f format) error {
 	var dec io.Reader
 	name := "gzip"
-	if f == formatGzip && in.async {
-		// pgzip (by the author of klauspost/compress, whose inflater it
-		// uses) inflates blocks ahead in its own goroutine, so that
-		// inflating, the slowest stage, overlaps the rest of the pipeline.
-		in.rawRead.Store(in.raw.consumed())
-		zr, err := pgzip.NewReader(counted{in.raw, &in.rawRead})
-		if err != nil {
-			return in.fail(0, classify(in.raw, name, err))
+	if f == formatGzip {
+		var src io.Reader = in.raw
+		if in.async {
+			in.rawRead.Store(in.raw.consumed())
+			src = counted{in.raw, &in.rawRead}
 		}
-		in.pgzip = zr
-		dec = zr
-	} else if f == formatGzip {
-		zr, err := gzip.NewReader(in.raw)
+		zr, err := gzip.NewReader(src)
 		if err != nil {
 			return in.fail(0, classify(in.raw, name, err))
 		}
@@ -302,12 +295,12 @@ func (in *input) decompress(f format) error {
 		}
 		in.zstd = zr
 		dec = zr
-		if in.async {
-			// The decoder runs in the read-ahead goroutine, a megabyte or
-			// more ahead of the parser.
-			in.ahead = newReadAhead(zr)
-			dec = in.ahead
-		}
+	}
+	if in.async {
+		// The decompressor runs in the read-ahead goroutine, a megabyte
+		// or more ahead of the parser.
+		in.ahead = newReadAhead(dec)
+		dec = in.ahead
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
 	return nil
@@ -322,10 +315,6 @@ func (in *input) close() {
 	if in.zstd != nil {
 		in.zstd.Close()
 		in.zstd = nil
-	}
-	if in.pgzip != nil {
-		in.pgzip.Close()
-		in.pgzip = nil
 	}
 }
 
@@ -363,7 +352,7 @@ func classify(src *stream, name string, err error) error {
 // os.Open, which names it.
 func Open(path string) (Reader, io.Closer, error) {
 	if path == "-" {
-		rd, in, err := newReader(os.Stdin, "stdin", -1, true)
+		rd, in, err := newReader(os.Stdin, "stdin", -1, false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -396,7 +385,9 @@ func Open(path string) (Reader, io.Closer, error) {
 		}
 		return rd, closer{in: in, f: f, mapping: data}, nil
 	}
-	rd, in, err = newReader(f, path, size, true)
+	// A pipe or device is read in the caller's goroutine: closing early
+	// must not wait for a read-ahead blocked on a stalled writer.
+	rd, in, err = newReader(f, path, size, size >= 0)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

@@ -124,7 +124,7 @@ func TestNewReaderErrors(t *testing.T) {
 				t.Errorf("message = %q, want %q", err, tt.message)
 			}
 
-			// Open decompresses gzip in a goroutine of its own (pgzip):
+			// Open decompresses in a goroutine of its own (readAhead):
 			// the same records, then the same error.
 			path := writeFile(t, t.TempDir(), "x", tt.in)
 			ord, c, oerr := Open(path)
@@ -458,5 +458,34 @@ func TestOpenLargeMapped(t *testing.T) {
 	c.Close()
 	if in.raw.pager != nil {
 		t.Error("pager still running after Close")
+	}
+}
+
+// TestOpenCorruptMiddle: a compressed capture damaged in the middle gives,
+// through Open (which decompresses in another goroutine) exactly the
+// records NewReader gives, then the same error: nothing before the damage
+// is lost.
+func TestOpenCorruptMiddle(t *testing.T) {
+	pcap := pcapFile(30000, 600) // 18 MB: several read-ahead buffers
+	for name, b := range map[string][]byte{"m.pcap.gz": gzipBytes(t, pcap), "m.pcap.zst": zstdBytes(t, pcap)} {
+		t.Run(name, func(t *testing.T) {
+			bad := bytes.Clone(b)
+			for i := len(bad) / 2; i < len(bad)/2+64; i++ {
+				bad[i] ^= 0x5a
+			}
+			_, want, werr := readBytes(t, bad, "m")
+			if werr == nil || werr == io.EOF || len(want) == 0 {
+				t.Fatalf("NewReader: %d records, %v: the damage went unnoticed", len(want), werr)
+			}
+			rd, c, err := Open(writeFile(t, t.TempDir(), name, bad))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			got, gerr := readAll(t, rd)
+			if len(got) != len(want) || !errors.Is(gerr, ErrCorrupt) != !errors.Is(werr, ErrCorrupt) {
+				t.Errorf("Open: %d records then %v; NewReader: %d records then %v", len(got), gerr, len(want), werr)
+			}
+		})
 	}
 }

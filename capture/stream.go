@@ -165,6 +165,7 @@ func (s *stream) discard(n int) {
 		s.page(pageOp{populate: true, start: s.populated, end: end})
 		s.populated = end
 	}
+	s.touched = max(s.touched, s.start) // records longer than touchBlock
 	if s.start+touchAhead >= s.touched && s.touched < len(s.buf) {
 		end := min(s.touched+touchBlock, len(s.buf))
 		prefetchRange(&s.buf[s.touched], end-s.touched, touchStride)
