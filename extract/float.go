@@ -43,11 +43,12 @@ func FwdRatio(fwd, bwd uint64) float64 {
 }
 
 // divRound returns the float64 nearest to the 128-bit a = hi·2^64 + lo
-// divided by b > 0, ties to even. The float quotient is within two ulps of
-// the exact one. Usually it, or its neighbour on the side of a/b, is
-// proved nearest in 128-bit integers (nearest); otherwise it and its
-// neighbours d = m·2^e are compared exactly: |m·b·2^(e+S) − a·2^S| in
-// 192-bit integers, with S making every exponent non-negative.
+// divided by b > 0, ties to even. The float quotient c is within a few
+// ulps of the exact one. Usually c, or its neighbour on the side of a/b, is
+// proved nearest in 128-bit integers (nearest); otherwise c and two
+// neighbours each side, d = m·2^e, are compared exactly: |m·b·2^(e+S) −
+// a·2^S| in 192-bit integers, with S making every exponent non-negative,
+// and math/big decides when the nearest of them is at the window's edge.
 func divRound(hi, lo, b uint64) float64 {
 	if hi == 0 && lo < exactLimit && b < exactLimit {
 		return float64(lo) / float64(b)
@@ -55,10 +56,7 @@ func divRound(hi, lo, b uint64) float64 {
 	c := (float64(hi)*0x1p64 + float64(lo)) / float64(b)
 	if c >= 0x1p100 {
 		// Out of the 192-bit range below; no jj value comes near.
-		x := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
-		x.Or(x, new(big.Int).SetUint64(lo))
-		f, _ := new(big.Rat).SetFrac(x, new(big.Int).SetUint64(b)).Float64()
-		return f
+		return bigQuotient(hi, lo, b)
 	}
 	up, down := math.Inf(1), 0.0
 	ok, above := nearest(c, hi, lo, b)
@@ -90,7 +88,7 @@ func divRound(hi, lo, b uint64) float64 {
 		return c // unreachable for uint64 inputs; c is within an ulp
 	}
 	y2, y1, y0 := shl192(0, hi, lo, uint(S))
-	best, bestErr := c, cmpErr{^uint64(0), 0, 0}
+	best, bestErr, bestI := c, cmpErr{^uint64(0), 0, 0}, -1
 	for i, d := range cands {
 		if d < 0 || math.IsInf(d, 0) || es[i]+S > 60 {
 			continue
@@ -104,10 +102,24 @@ func divRound(hi, lo, b uint64) float64 {
 			e = sub192(y2, y1, y0, x2, x1, x0)
 		}
 		if e.less(bestErr) || (e == bestErr && evenMantissa(d)) {
-			best, bestErr = d, e
+			best, bestErr, bestI = d, e, i
 		}
 	}
+	if bestI <= 0 || bestI == len(cands)-1 {
+		// The nearest float may lie beyond the window: c, from up to four
+		// roundings when a or b exceeds 2^53, can be more than two ulps
+		// off. math/big settles it.
+		return bigQuotient(hi, lo, b)
+	}
 	return best
+}
+
+// bigQuotient is divRound by math/big, for what the fast paths leave open.
+func bigQuotient(hi, lo, b uint64) float64 {
+	x := new(big.Int).Lsh(new(big.Int).SetUint64(hi), 64)
+	x.Or(x, new(big.Int).SetUint64(lo))
+	f, _ := new(big.Rat).SetFrac(x, new(big.Int).SetUint64(b)).Float64()
+	return f
 }
 
 // nearest reports whether c = m·2^-k, k > 0, is certainly the float64

@@ -122,7 +122,7 @@ func TestDivRoundAgainstBig(t *testing.T) {
 		}
 	}
 	for i := 0; i < 200000; i++ {
-		switch i % 4 {
+		switch i % 5 {
 		case 0: // Unix nanoseconds over 1e9
 			check(0, 1_500_000_000_000_000_000+r.Uint64N(1<<60), 1e9)
 		case 1: // rates: n·1e9 over a duration
@@ -132,6 +132,9 @@ func TestDivRoundAgainstBig(t *testing.T) {
 			check(0, r.Uint64(), 1+r.Uint64N(1<<20))
 		case 3:
 			check(r.Uint64N(1<<20), r.Uint64(), 1+r.Uint64())
+		case 4: // a far above 2^64, b far above 2^53: c off by several ulps
+			h := r.Uint64N(1 << 60)
+			check(h, r.Uint64(), h/(1+r.Uint64N(1<<12))+1)
 		}
 	}
 	check(0, 1704067200123456789, 1e9)
@@ -140,6 +143,8 @@ func TestDivRoundAgainstBig(t *testing.T) {
 	check(0, 1<<62+1, 1<<9) // just above a power of two
 	check(0, 1<<62-1, 1<<9) // just below one
 	check(0, 1e18, 1e9)     // exact
+	// c three ulps off (a > 2^64, b > 2^53), found by review.
+	check(10288759644465241, 15661207743270778113, 44753567103625229)
 	check(0, 0, 7)
 	check(1<<62, 5, 3) // quotient above 2^100
 	check(0, 1<<62, 1)
