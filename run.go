@@ -577,6 +577,9 @@ func (ps *pass) finish() (*Summary, error) {
 	if ps.p.OnProgress != nil {
 		ps.p.OnProgress(ps.progress(true))
 	}
+	for _, wk := range ps.workers {
+		wk.table.Release()
+	}
 	return sum, ps.merge.failed()
 }
 

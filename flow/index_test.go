@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"testing"
 	"unsafe"
+
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/output"
 )
 
 // TestIndexAgainstMap runs random inserts, lookups and removals against a
@@ -165,4 +168,26 @@ func TestShard(t *testing.T) {
 	if Shard(^uint32(0), 3) != 2 || Shard(0, 3) != 0 {
 		t.Error("Shard does not span the whole range")
 	}
+}
+
+// TestRelease: a table's mappings go back at Release, and a second
+// release (the garbage collector's cleanup) does nothing.
+func TestRelease(t *testing.T) {
+	tb := New(defaultCfg, nil, func(*output.Batch, []Order) error { return nil }, nil)
+	for i := range 20000 {
+		p := tb.Packet()
+		*p = decode.Packet{Timestamp: epoch, Proto: 17, SrcPort: uint16(i), DstPort: 53, Length: 60}
+		p.Src[0], p.Dst[0] = 10, 11
+		tb.Add(uint64(i))
+	}
+	a := tb.arena
+	if len(a.maps) == 0 {
+		t.Skip("no anonymous mappings on this system")
+	}
+	tb.Close()
+	tb.Release()
+	if len(a.maps) != 0 || tb.Stats().MaxLive != 20000 {
+		t.Errorf("%d mappings left, max live %d", len(a.maps), tb.Stats().MaxLive)
+	}
+	a.release()
 }

@@ -150,6 +150,7 @@ type Table struct {
 	sink  Sink
 	out   *output.Batch
 
+	arena *arena // where index, slots, links and last live
 	index index
 	slots slab[entry]
 	links slab[link]
@@ -211,11 +212,21 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		t.newBatch = func() *output.Batch { return output.NewBatch(t.out.Schema) }
 	}
 	a := newArena(t)
+	t.arena = a
 	t.index = newIndex(a)
 	t.slots.arena, t.links.arena, t.last.arena = a, a, a
 	t.lists[0] = struct{ head, tail int32 }{-1, -1}
 	t.lists[1] = struct{ head, tail int32 }{-1, -1}
 	return t
+}
+
+// Release gives the memory the table keeps outside the Go heap back to the
+// system now, rather than once the garbage collector finds the table
+// unreachable (a long-lived program may collect rarely). The table must
+// not be used afterwards; Stats still answers.
+func (t *Table) Release() {
+	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
+	t.arena.release()
 }
 
 // Schema returns the output columns.
