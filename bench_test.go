@@ -9,22 +9,28 @@ import (
 	"github.com/jjflow/jj/gen"
 )
 
-// benchCapture writes a generated capture once per benchmark binary.
-func benchCapture(b *testing.B, packets int64, flows int) (string, gen.Stats) {
-	b.Helper()
-	path := filepath.Join(b.TempDir(), "bench.pcap")
+// genCapture writes the capture the generator makes with gc to a
+// temporary file and returns its path and the generator's statistics.
+func genCapture(tb testing.TB, gc gen.Config) (string, gen.Stats) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "gen.pcap")
 	f, err := os.Create(path)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	defer f.Close()
+	st, err := gen.Write(f, gc, gen.FormatPcap)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return path, st
+}
+
+// benchCapture writes a generated capture once per benchmark binary.
+func benchCapture(b *testing.B, packets int64, flows int) (string, gen.Stats) {
 	cfg := gen.DefaultConfig()
 	cfg.Packets, cfg.ConcurrentFlows = packets, flows
-	st, err := gen.Write(f, cfg, gen.FormatPcap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	return path, st
+	return genCapture(b, cfg)
 }
 
 // BenchmarkPipeline measures the whole run (read, decode, flows, flow_meta

@@ -219,17 +219,9 @@ func TestConnectionCausalNoLookAhead(t *testing.T) {
 // capture-scope count of the same flow, and standard input works in scope
 // causal only.
 func TestConnectionGenerated(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "gen.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Clients, gc.Servers, gc.Seed = 30000, 500, 60, 12, 3
-	if _, err := gen.Write(f, gc, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path, _ := genCapture(t, gc)
 	csvOf := func(cfg Config, in []string, stdin []byte) ([]byte, error) {
 		p := NewPipeline(cfg)
 		if stdin != nil {

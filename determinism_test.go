@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/jjflow/jj/gen"
@@ -43,19 +42,9 @@ func runFormat(t testing.TB, cfg Config, workers int, format string, inputs ...s
 // shipped capture and on a generated capture with many interleaved flows,
 // timeouts that split flows and sweeps that end quiet ones.
 func TestWorkersDeterminism(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "gen.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Seed = 60000, 3000, 7
-	st, err := gen.Write(f, gc, gen.FormatPcap)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, st := genCapture(t, gc)
 	inputs := [][]string{{path}, {"testdata/captures"}}
 	cfgs := map[string]Config{"default": DefaultConfig()}
 	short := DefaultConfig()
@@ -134,17 +123,9 @@ func jitter(t *testing.T, path string, fraction float64, max int64, seed uint64)
 // of workers either: a sweep ends a flow by how long it has been quiet,
 // whatever the order in which the flows were last seen.
 func TestWorkersDeterminismOutOfOrder(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "jitter.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Seed = 60000, 3000, 11
-	if _, err := gen.Write(f, gc, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path, _ := genCapture(t, gc)
 	jitter(t, path, 0.3, 40e6, 1)
 	cfg := DefaultConfig()
 	cfg.FlowTimeout, cfg.TCPCloseTimeout = 0.05, 0.02
