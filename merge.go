@@ -155,11 +155,10 @@ func (m *merger) drain() {
 			m.flushOut()
 			if c.text != nil {
 				m.writeText(c.text)
-				m.recycleText(c.text)
-				continue
+			} else {
+				m.write(c.b)
 			}
-			m.write(c.b)
-			m.recycle(c.b)
+			m.recycleChunk(&c)
 		}
 		m.queues[0] = m.queues[0][:0]
 		return
@@ -194,21 +193,14 @@ func (m *merger) drain() {
 			}
 			m.outText.text = append(m.outText.text, c.text.text[start:c.text.ends[r]]...)
 			m.outText.ends = append(m.outText.ends, len(m.outText.text))
-			if len(m.outText.ends) >= flow.OutputRows {
-				m.writeOut()
-			}
 		} else {
 			m.out.AppendRow(c.b, r)
-			if m.out.Len() >= flow.OutputRows {
-				m.writeOut()
-			}
+		}
+		if m.out.Len()+len(m.outText.ends) >= flow.OutputRows {
+			m.writeOut()
 		}
 		if m.pos[best]++; m.pos[best] == c.rows() {
-			if c.text != nil {
-				m.recycleText(c.text)
-			} else {
-				m.recycle(c.b)
-			}
+			m.recycleChunk(c)
 			m.queues[best] = q[1:]
 			m.pos[best] = 0
 		}
@@ -223,9 +215,14 @@ func (m *merger) recycle(b *output.Batch) {
 	}
 }
 
-func (m *merger) recycleText(e *encoded) {
+// recycleChunk keeps a chunk's batch or text buffers for reuse.
+func (m *merger) recycleChunk(c *chunk) {
+	if c.text == nil {
+		m.recycle(c.b)
+		return
+	}
 	select {
-	case m.freeText <- e:
+	case m.freeText <- c.text:
 	default:
 	}
 }

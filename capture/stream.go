@@ -85,8 +85,8 @@ func (s *stream) consumed() int64 {
 // or fails first, it returns the bytes it has and the error: io.EOF at the
 // end of the input, else the error of the underlying reader.
 func (s *stream) peek(n int) ([]byte, error) {
-	if s.end-s.start >= n {
-		return s.buf[s.start : s.start+n], nil
+	if b := s.buffered(n); b != nil {
+		return b, nil
 	}
 	return s.fill(n)
 }

@@ -134,7 +134,7 @@ func connRun(tb testing.TB, ex *Connection, flows []connFlow, pkts []connPkt, pr
 				dir = Bwd
 			}
 			decoded[i] = pk
-			isNew := !open[p.flow] && fl[p.flow].Packets == 0
+			isNew := !open[p.flow] && fl[p.flow].Counts.Packets == [2]uint64{}
 			if isNew {
 				if n := len(free); n > 0 {
 					slot[p.flow] = free[n-1]
@@ -147,7 +147,7 @@ func connRun(tb testing.TB, ex *Connection, flows []connFlow, pkts []connPkt, pr
 				fl[p.flow] = Flow{Src: src, Dst: dst, SrcPort: f.sport, DstPort: f.dport, V6: v6, Proto: f.proto, First: pk.Timestamp, StartIndex: uint64(i)}
 			}
 			fl[p.flow].Last = pk.Timestamp
-			fl[p.flow].Packets++
+			fl[p.flow].Counts.Packets[dir]++
 			ex.Observe([]Ref{{Slot: slot[p.flow], Dir: dir, New: isNew, Index: uint64(i), Pkt: &decoded[i]}})
 			if last[p.flow] == i {
 				emit(p.flow)

@@ -52,9 +52,7 @@ type Flow struct {
 	Proto            uint8
 	// First and Last are the earliest and latest timestamps (ns).
 	First, Last int64
-	// Packets is the number of packets in the flow.
-	Packets uint64
-	// Counts are its per-direction totals.
+	// Counts are its per-direction packet, byte and payload totals.
 	Counts Counts
 	// FlowStat is the flow_stat bitmap (flow-meta.md §4).
 	FlowStat uint8

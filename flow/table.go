@@ -125,7 +125,7 @@ type entry struct {
 // entries, in a slab of their own: moving a flow to the tail of its list
 // on each packet writes to its two neighbours, flows seen at about the
 // same time long ago whose entries are cold. At 8 bytes a flow the links
-// of 100 000 flows fit in a core's L2 cache, where the 100-byte entries
+// of 100 000 flows fit in a core's L2 cache, where the 128-byte entries
 // do not.
 type link struct{ prev, next int32 }
 
@@ -573,7 +573,6 @@ func (t *Table) emit(slot uint32, order Order) {
 	}
 	f.V6, f.Proto = k.V6, k.Proto
 	f.First, f.Last = e.first, e.last
-	f.Packets = e.counts.Packets[0] + e.counts.Packets[1]
 	f.Counts = e.counts
 	f.StartIndex = e.startIdx
 	f.FlowStat = 0
