@@ -8,3 +8,7 @@ import "golang.org/x/sys/unix"
 // fraction of the page faults it replaces, and prefetches of pages not yet
 // mapped would be dropped.
 func populate(b []byte) { _ = unix.Madvise(b, unix.MADV_POPULATE_READ) }
+
+// willNeed starts reading the pages of b, part of a file mapping, into the
+// page cache and returns without waiting for them (MADV_WILLNEED).
+func willNeed(b []byte) { _ = unix.Madvise(b, unix.MADV_WILLNEED) }

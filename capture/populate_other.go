@@ -3,3 +3,5 @@
 package capture
 
 func populate([]byte) {}
+
+func willNeed([]byte) {}
