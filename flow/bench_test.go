@@ -1,0 +1,92 @@
+package flow
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/gen"
+	"github.com/jjflow/jj/output"
+)
+
+// benchBatches decodes a generated capture into batches as jj's reading
+// goroutine does: keys, input positions, the newest timestamp so far.
+func benchBatches(b *testing.B, packets int64, flows int) []*Batch {
+	cfg := gen.DefaultConfig()
+	cfg.Packets, cfg.ConcurrentFlows = packets, flows
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, cfg, gen.FormatPcap); err != nil {
+		b.Fatal(err)
+	}
+	rd, err := capture.NewReader(&buf, "gen")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var d decode.Decoder
+	var rec capture.Record
+	var out []*Batch
+	cur := new(Batch)
+	maxTS := int64(-1 << 63)
+	for idx := uint64(0); ; idx++ {
+		if err := rd.Next(&rec); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		p := &cur.Pkts[cur.N]
+		p.Timestamp = rec.Timestamp
+		if d.Decode(rec.LinkType, rec.Data, rec.WireLen, p) != decode.ReasonOK {
+			continue
+		}
+		maxTS = max(maxTS, p.Timestamp)
+		cur.Put(idx, maxTS, 1)
+		if cur.N == BatchPackets {
+			out = append(out, cur)
+			cur = new(Batch)
+		}
+	}
+	if cur.N > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// BenchmarkAddBatch measures one worker's share of a run with flow_meta:
+// the flow table, the flow_meta values and the rows, over batches decoded
+// beforehand, with a sweep every SweepPackets packets, as jj runs them. The
+// capture has 100 000 concurrent flows, like bench/run.sh's.
+func BenchmarkAddBatch(b *testing.B) {
+	batches := benchBatches(b, 1_000_000, 100_000)
+	var packets int
+	for _, bt := range batches {
+		packets += bt.N
+	}
+	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
+	// The sink hands each batch back for reuse, as jj's merger does.
+	var spare *output.Batch
+	sink := func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }
+	reuse := func() *output.Batch { out := spare; spare = nil; return out }
+	b.ReportAllocs()
+	for b.Loop() {
+		tab := New(defaultCfg, []extract.Extractor{fm}, sink, nil)
+		spare = output.NewBatch(tab.Schema())
+		tab.newBatch = reuse
+		for i, bt := range batches {
+			if i%(SweepPackets/BatchPackets) == 0 {
+				tab.Sweep(bt.Seen[0], bt.Idx[0])
+			}
+			if err := tab.AddBatch(bt, -1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tab.Close(); err != nil {
+			b.Fatal(err)
+		}
+		tab.Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets*b.N), "ns/packet")
+}
