@@ -1,12 +1,14 @@
 package jj
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/jjflow/jj/gen"
+	"github.com/jjflow/jj/output"
 )
 
 // genCapture writes the capture the generator makes with gc to a
@@ -67,5 +69,59 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/pk, "allocs/packet")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/(float64(st.Flows)*float64(b.N)), "allocs/flow")
 		})
+	}
+}
+
+// keep is an output.Writer that keeps a copy of every batch.
+type keep struct{ batches []*output.Batch }
+
+func (k *keep) Write(b *output.Batch) error {
+	c := output.NewBatch(b.Schema)
+	for r := range b.Len() {
+		c.AppendRow(b, r)
+	}
+	k.batches = append(k.batches, c)
+	return nil
+}
+
+func (k *keep) Close() error { return nil }
+
+// BenchmarkEncode measures the text formats on real rows, in the batches
+// the workers make: the flows of a generated capture, with flow_meta and
+// with every group, per row.
+func BenchmarkEncode(b *testing.B) {
+	path, _ := benchCapture(b, 200000, 10000)
+	for _, features := range []string{"flow_meta", "all"} {
+		cfg := DefaultConfig()
+		cfg.Features, cfg.Workers = []string{features}, 1
+		var k keep
+		if _, err := NewPipeline(cfg).Run([]string{path}, &k); err != nil {
+			b.Fatal(err)
+		}
+		rows := 0
+		for _, bt := range k.batches {
+			rows += bt.Len()
+		}
+		for _, format := range []string{"csv", "jsonl"} {
+			b.Run(features+"/"+format, func(b *testing.B) {
+				w, err := output.NewWriter(format, io.Discard, k.batches[0].Schema)
+				if err != nil {
+					b.Fatal(err)
+				}
+				enc := w.(output.RowEncoder)
+				var text []byte
+				var ends []int
+				size := 0
+				for b.Loop() {
+					size = 0
+					for _, bt := range k.batches {
+						text, ends = enc.EncodeRows(text[:0], ends[:0], bt)
+						size += len(text)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+				b.SetBytes(int64(size))
+			})
+		}
 	}
 }

@@ -46,11 +46,13 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 			f = float64(r.Int64N(1e7)) / float64([]int64{10, 100, 1000, 1e4, 1e5, 1e6}[r.IntN(6)])
 		case 6: // Unix times with microseconds, milliseconds, nanoseconds
 			f = float64(1e15+r.Int64N(8e15)) / 1e6
-			switch r.IntN(3) {
+			switch r.IntN(4) {
 			case 1:
 				f = float64(1e12+r.Int64N(8e12)) / 1e3
 			case 2:
 				f = math.Nextafter(f, math.Inf(int(r.IntN(2))*2-1)) // a neighbour: rarely a short decimal
+			case 3: // up to 2^32, where shortestMicros skips its neighbour checks
+				f = float64(1e12+r.Int64N(1<<32*1e6-1e12+1e9)) / 1e6
 			}
 		case 7: // any value in the range of the microsecond path
 			f = 1e6 + r.Float64()*9e9
@@ -207,5 +209,40 @@ func BenchmarkAppendFloat(b *testing.B) {
 				buf = AppendFloat(buf[:0], f)
 			}
 		})
+	}
+}
+
+// TestAppendInt checks appendInt and appendUint against strconv: every
+// value near a power of ten, both signs, the extremes, and random values
+// of every bit length, each appended after existing text.
+func TestAppendInt(t *testing.T) {
+	var vals []int64
+	for v := int64(-1000); v <= 1000; v++ {
+		vals = append(vals, v)
+	}
+	for p := int64(10); ; p *= 10 {
+		vals = append(vals, p-1, p, p+1, 1-p, -p, -p-1)
+		if p > math.MaxInt64/10 {
+			break
+		}
+	}
+	vals = append(vals, math.MaxInt64, math.MinInt64, math.MinInt64+1)
+	r := rand.New(rand.NewPCG(1, 2))
+	for bits := 1; bits < 64; bits++ {
+		for range 2000 {
+			v := int64(r.Uint64() >> (64 - bits))
+			vals = append(vals, v, -v)
+		}
+	}
+	for _, v := range vals {
+		prefix := []byte("x,") // capacity 2: appending must grow
+		if got, want := string(appendInt(prefix[:2:2], v)), string(strconv.AppendInt([]byte("x,"), v, 10)); got != want {
+			t.Fatalf("appendInt(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for _, u := range []uint64{math.MaxUint64, math.MaxUint64 - 1, 1e19, 1e19 - 1, 1<<63 + 5} {
+		if got, want := string(appendUint(nil, u)), strconv.FormatUint(u, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q, want %q", u, got, want)
+		}
 	}
 }
