@@ -3,7 +3,9 @@ package extract
 import (
 	"math"
 	"slices"
+	"unsafe"
 
+	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
 
@@ -125,6 +127,17 @@ func (z *Size) Columns() []output.Column { return z.cols }
 // payload into the flow's sums.
 func (z *Size) Observe(refs []Ref) {
 	for i := range refs {
+		if j := i + 2*prefetchAhead; j < len(refs) {
+			a := z.state.at(refs[j].Slot)
+			prefetch.Line(unsafe.Pointer(a))
+			prefetch.Line(unsafe.Pointer(&a.pay2))
+			prefetch.Line(unsafe.Pointer(&a.l7Max))
+		}
+		if j := i + prefetchAhead; j < len(refs) {
+			a := z.state.at(refs[j].Slot)
+			prefetchTail(a.lens)
+			prefetchTail(a.dirs[:min(len(a.lens)>>6, len(a.dirs))])
+		}
 		r := &refs[i]
 		s := z.state.at(r.Slot)
 		if r.New {

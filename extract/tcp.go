@@ -59,7 +59,10 @@ package extract
 //     starts afresh in the new flow.
 
 import (
+	"unsafe"
+
 	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
 
@@ -215,6 +218,13 @@ func (t *TCP) Columns() []output.Column { return t.cols }
 // Observe folds each packet's flags and sequence numbers into its flow.
 func (t *TCP) Observe(refs []Ref) {
 	for i := range refs {
+		if j := i + prefetchAhead; j < len(refs) {
+			a := t.state.at(refs[j].Slot)
+			prefetch.Line(unsafe.Pointer(a))
+			d := &a.dir[refs[j].Dir&1]
+			prefetch.Line(unsafe.Pointer(d))
+			prefetch.Line(unsafe.Pointer(&d.syn))
+		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)
 		if r.New && s.packets != 0 {

@@ -3,7 +3,9 @@ package extract
 import (
 	"math"
 	"slices"
+	"unsafe"
 
+	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
 
@@ -165,6 +167,14 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 // Observe records each packet's timestamp and direction.
 func (t *Timing) Observe(refs []Ref) {
 	for i := range refs {
+		if j := i + 2*prefetchAhead; j < len(refs) {
+			prefetch.Line(unsafe.Pointer(t.state.at(refs[j].Slot)))
+		}
+		if j := i + prefetchAhead; j < len(refs) {
+			a := t.state.at(refs[j].Slot)
+			prefetchTail(a.ts)
+			prefetchTail(a.dirs[:min(len(a.ts)>>6, len(a.dirs))])
+		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)
 		if r.New {

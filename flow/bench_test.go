@@ -55,38 +55,47 @@ func benchBatches(b *testing.B, packets int64, flows int) []*Batch {
 	return out
 }
 
-// BenchmarkAddBatch measures one worker's share of a run with flow_meta:
-// the flow table, the flow_meta values and the rows, over batches decoded
-// beforehand, with a sweep every SweepPackets packets, as jj runs them. The
-// capture has 100 000 concurrent flows, like bench/run.sh's.
+// BenchmarkAddBatch measures one worker's share of a run: the flow table,
+// the extractors and the rows, over batches decoded beforehand, with a
+// sweep every SweepPackets packets, as jj runs them; with flow_meta and
+// with every group. The capture has 100 000 concurrent flows, like
+// bench/run.sh's.
 func BenchmarkAddBatch(b *testing.B) {
 	batches := benchBatches(b, 1_000_000, 100_000)
 	var packets int
 	for _, bt := range batches {
 		packets += bt.N
 	}
-	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
-	// The sink hands each batch back for reuse, as jj's merger does.
-	var spare *output.Batch
-	sink := func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }
-	reuse := func() *output.Batch { out := spare; spare = nil; return out }
-	b.ReportAllocs()
-	for b.Loop() {
-		tab := New(defaultCfg, []extract.Extractor{fm}, sink, nil)
-		spare = output.NewBatch(tab.Schema())
-		tab.newBatch = reuse
-		for i, bt := range batches {
-			if i%(SweepPackets/BatchPackets) == 0 {
-				tab.Sweep(bt.Seen[0], bt.Idx[0])
+	for _, features := range []string{"flow_meta", "all"} {
+		b.Run(features, func(b *testing.B) {
+			opts := extract.Options{IncludeIPAddresses: true, IncludePorts: true}
+			// The sink hands each batch back for reuse, as jj's merger does.
+			var spare *output.Batch
+			sink := func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }
+			reuse := func() *output.Batch { out := spare; spare = nil; return out }
+			b.ReportAllocs()
+			for b.Loop() {
+				exs, err := extract.Build([]string{features}, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tab := New(defaultCfg, exs, sink, nil)
+				spare = output.NewBatch(tab.Schema())
+				tab.newBatch = reuse
+				for i, bt := range batches {
+					if i%(SweepPackets/BatchPackets) == 0 {
+						tab.Sweep(bt.Seen[0], bt.Idx[0])
+					}
+					if err := tab.AddBatch(bt, -1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tab.Close(); err != nil {
+					b.Fatal(err)
+				}
+				tab.Release()
 			}
-			if err := tab.AddBatch(bt, -1); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := tab.Close(); err != nil {
-			b.Fatal(err)
-		}
-		tab.Release()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets*b.N), "ns/packet")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets*b.N), "ns/packet")
 }
