@@ -351,6 +351,11 @@ func AppendFloat(dst []byte, f float64) []byte {
 	}
 	// Not a whole number: its shortest text has a fractional part, because
 	// every integer within half an ulp of it is a float64 of its own.
+	if abs < 1e14 {
+		if d, t, ok := shortest(abs); ok {
+			return appendShortest(dst, f < 0, d, t)
+		}
+	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 

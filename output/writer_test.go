@@ -201,7 +201,8 @@ func TestFormatFromPath(t *testing.T) {
 }
 
 func BenchmarkAppendFloat(b *testing.B) {
-	cases := map[string]float64{"micros": 1704067200.123456, "nanos": 12.000123456, "short": 0.0123, "whole": 1500, "long": 15114.285714285714, "zero": 0}
+	cases := map[string]float64{"micros": 1704067200.123456, "nanos": 12.000123456, "short": 0.0123, "whole": 1500,
+		"long": 15114.285714285714, "long17": 0.00044654205351294247, "zero": 0}
 	for name, f := range cases {
 		b.Run(name, func(b *testing.B) {
 			var buf []byte
@@ -244,5 +245,57 @@ func TestAppendInt(t *testing.T) {
 		if got, want := string(appendUint(nil, u)), strconv.FormatUint(u, 10); got != want {
 			t.Fatalf("appendUint(%d) = %q, want %q", u, got, want)
 		}
+	}
+}
+
+// TestShortest checks shortest against strconv's shortest formatting on
+// values of every kind in its range: any bits, powers of two and their
+// neighbours (whose lower neighbour is nearer), quotients of integers,
+// values next to powers of ten, and sums of short decimals.
+func TestShortest(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	fallbacks, n := 0, 0
+	check := func(v float64) {
+		t.Helper()
+		if v < 1e-4 || v >= 1e14 || v == math.Trunc(v) {
+			return
+		}
+		n++
+		want := strconv.FormatFloat(v, 'f', -1, 64)
+		d, k, ok := shortest(v)
+		if !ok {
+			fallbacks++ // left to strconv
+			return
+		}
+		if got := string(appendShortest(nil, false, d, k)); got != want {
+			t.Fatalf("shortest(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for i := 0; i < 3000000; i++ {
+		var v float64
+		switch i % 6 {
+		case 0: // any value in range
+			v = math.Float64frombits(0x3f1a36e2eb1c432d + r.Uint64N(0x42d6bcc41e900000-0x3f1a36e2eb1c432d))
+		case 1: // a power of two or a neighbour
+			v = math.Ldexp(1, r.IntN(60)-13)
+			for range r.IntN(3) {
+				v = math.Nextafter(v, math.Inf(2*r.IntN(2)-1))
+			}
+		case 2:
+			v = float64(r.Int64N(1e9)) / float64(1+r.Int64N(1e6))
+		case 3: // next to a power of ten
+			v = math.Pow(10, float64(r.IntN(18)-4))
+			for range r.IntN(4) {
+				v = math.Nextafter(v, math.Inf(2*r.IntN(2)-1))
+			}
+		case 4: // sums of short decimals, as 0.1 + 0.2
+			v = float64(r.IntN(1000))/10 + float64(r.IntN(1000))/100
+		case 5: // any magnitude in range, uniform digits
+			v = math.Pow(10, r.Float64()*18-4)
+		}
+		check(v)
+	}
+	if fallbacks > 0 {
+		t.Errorf("%d of %d values left to strconv, want none", fallbacks, n)
 	}
 }

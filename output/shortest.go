@@ -1,0 +1,169 @@
+package output
+
+import (
+	"math"
+	"math/bits"
+)
+
+// shortest finds the shortest decimal that reads back as v, for
+// 1e-4 ≤ v < 1e14 not a whole number: v = d·10^-t with d not a multiple
+// of 10 and t ≥ 1. Among several decimals of as few digits it picks the
+// nearest to v, and of two as near the even one, as strconv and Python's
+// repr do. ok is false only in a case its argument rules out.
+//
+// It works in exact integer arithmetic, with no table beyond powers of
+// ten. v = m·2^-s with m < 2^53, and the reals that round to v form the
+// interval [L, U]·2^-(s+2) around V·2^-(s+2), V = 4m. A decimal d·10^-t
+// lies in it when L·10^t ≤ d·2^(s+2) ≤ U·10^t, integers below 2^125 here.
+// shortest takes t for 17 or 18 significant digits, where the interval
+// always holds such a decimal, computes the range [lo, hi] of those d,
+// and then keeps the largest power of ten j with a multiple of 10^j in
+// that range: the decimals of fewer digits are among those of more. At
+// 15 digits or fewer the interval holds only one (two decimals of at most
+// 15 significant digits never round to one float64, DBL_DIG); at 16 or
+// 17 it may hold two, and the nearest to V·10^t / 2^(s+2) is taken.
+//
+// A bound of the interval has s+1 or s+2 fractional digits, more than t
+// (s+1 = 53 − floor(log2 v) and t ≤ 18 − floor(log10 v), and log2 v −
+// log10 v < 34 below 1e14), so it is never such a decimal, and whether
+// the interval is open or closed (round half to even) does not matter;
+// exact quotients are left to strconv all the same.
+func shortest(v float64) (d uint64, t int, ok bool) {
+	b := math.Float64bits(v)
+	exp := int(b >> 52 & 0x7ff)
+	m := b&(1<<52-1) | 1<<52
+	S := uint(1075 - exp + 2) // v = 4m·2^-S
+	V := 4 * m
+	U := V + 2
+	L := V - 2
+	if m == 1<<52 && exp > 1 {
+		L = V - 1 // the float below v is nearer: a power of two
+	}
+	// k0 ≤ floor(log10 v) ≤ k0+1, from v's binary exponent.
+	k0 := (exp - 1023) * 78913 >> 18
+	t = 16 - k0
+	lo, exactL := mulShift(L, t, S)
+	hi, exactU := mulShift(U, t, S)
+	if exactL || exactU {
+		return 0, 0, false
+	}
+	lo++ // ceil
+	if lo > hi {
+		return 0, 0, false
+	}
+	// Fewer digits while the range still holds a multiple of ten.
+	j := 0
+	for lo1, hi1 := (lo+9)/10, hi/10; lo1 <= hi1; lo1, hi1 = (lo1+9)/10, hi1/10 {
+		lo, hi, j = lo1, hi1, j+1
+	}
+	t -= j
+	if t < 1 {
+		return 0, 0, false // a whole number: ruled out
+	}
+	if lo == hi {
+		d = lo
+	} else {
+		// Two or more: the one nearest to v, and of two as near the
+		// even one.
+		q, cmp := mulShiftRound(V, t, S)
+		if cmp == 0 && q&1 == 1 {
+			q++
+		}
+		d = min(max(q, lo), hi)
+	}
+	return d, t, true
+}
+
+// pow10x128 holds 10^t, t < 23, as 128-bit integers (hi, lo).
+var pow10x128 = func() (p [23][2]uint64) {
+	p[0][1] = 1
+	for i := 1; i < len(p); i++ {
+		hi, lo := bits.Mul64(p[i-1][1], 10)
+		p[i] = [2]uint64{p[i-1][0]*10 + hi, lo}
+	}
+	return p
+}()
+
+// mulShift returns floor(x·10^t / 2^S) and whether the division is exact,
+// for x < 2^55, t < 23, 0 < S < 128 and a quotient below 2^64.
+func mulShift(x uint64, t int, S uint) (uint64, bool) {
+	p := pow10x128[t]
+	hi, lo := bits.Mul64(x, p[1])
+	hi += x * p[0]
+	if S >= 64 {
+		return hi >> (S - 64), lo == 0 && hi&(1<<(S-64)-1) == 0
+	}
+	return hi<<(64-S) | lo>>S, lo&(1<<S-1) == 0
+}
+
+// mulShiftRound returns x·10^t / 2^S rounded to the nearest integer, and
+// cmp, the sign of the remainder less one half (0: exactly halfway, and
+// the quotient is rounded down).
+func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
+	p := pow10x128[t]
+	hi, lo := bits.Mul64(x, p[1])
+	hi += x * p[0]
+	// The remainder's top bit (one half) and whether anything is below it.
+	var half, below bool
+	if S >= 64 {
+		q = hi >> (S - 64)
+		r := S - 64
+		if r == 0 {
+			half, below = lo>>63 == 1, lo<<1 != 0
+		} else {
+			half = hi>>(r-1)&1 == 1
+			below = hi&(1<<(r-1)-1) != 0 || lo != 0
+		}
+	} else {
+		q = hi<<(64-S) | lo>>S
+		half = lo>>(S-1)&1 == 1
+		below = lo&(1<<(S-1)-1) != 0
+	}
+	switch {
+	case half && below:
+		return q + 1, 1
+	case half:
+		return q, 0
+	}
+	return q, -1
+}
+
+// appendShortest appends d·10^-t (t ≥ 1, 0 < d < 10^18) in plain
+// notation: the whole part, a point and t fractional digits, written in
+// place from the last, two at a time.
+func appendShortest(dst []byte, neg bool, d uint64, t int) []byte {
+	if neg {
+		dst = append(dst, '-')
+	}
+	n := 1
+	if d >= 10 {
+		n = decimalLen(d)
+	}
+	size := max(n-t, 1) + 1 + t
+	dst, b := grow(dst, size)
+	i := size
+	k := t
+	for ; k >= 2; k -= 2 {
+		p := d % 100 * 2
+		d /= 100
+		i -= 2
+		b[i], b[i+1] = digitPairs[p], digitPairs[p+1]
+	}
+	if k == 1 {
+		i--
+		b[i] = byte('0' + d%10)
+		d /= 10
+	}
+	i--
+	b[i] = '.'
+	for d >= 10 {
+		p := d % 100 * 2
+		d /= 100
+		i -= 2
+		b[i], b[i+1] = digitPairs[p], digitPairs[p+1]
+	}
+	if i > 0 {
+		b[i-1] = byte('0' + d) // the leading digit, or the 0 of "0."
+	}
+	return dst
+}
