@@ -19,18 +19,26 @@ mkdir -p "$BENCH_DIR"
 go build -o "$BENCH_DIR/jj" ./cmd/jj
 go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
 
+# evict FILE drops it from the page cache (GNU dd: posix_fadvise DONTNEED
+# on the whole file), so the next read comes from disk.
+evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
+
+# gen NAME PACKETS FLOWS writes a capture once, then puts it in the page
+# cache the way a capture read from disk gets there: evicted, then read
+# with cat. How a file got into the cache matters: Linux caches a file
+# read sequentially from disk in folios of up to 2 MiB, which map with
+# one page-table entry each, but a file just written in small writes (as
+# jjgen and tcpdump write) in 4 KiB pages; mapping those costs jj about
+# 0.1-0.2 CPU-seconds more per 3 GB (bench/RESULTS.md).
 gen() { # name packets flows
 	local f="$BENCH_DIR/$1.pcap"
 	if [ ! -s "$f" ]; then
 		"$BENCH_DIR/jjgen" -o "$f" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2>/dev/null
 	fi
-	cat "$f" > /dev/null # into the page cache
+	evict "$f"
+	cat "$f" > /dev/null
 	echo "$f"
 }
-
-# evict FILE drops it from the page cache (GNU dd: posix_fadvise DONTNEED
-# on the whole file), so the next read comes from disk.
-evict() { dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
 
 # run LABEL FILE WORKERS FEATURES: prints one result line, for the fastest
 # of $REPEAT runs (virtual machines are noisy: identical runs differ by up
