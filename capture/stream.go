@@ -1,6 +1,10 @@
 package capture
 
-import "io"
+import (
+	"io"
+
+	"github.com/jjflow/jj/internal/prefetch"
+)
 
 // Buffer sizes of a stream. Reading 1 MiB at a time makes the system-call
 // cost per packet negligible. A stream starts at bufMin so that opening a
@@ -43,7 +47,7 @@ type stream struct {
 // buffer in RAM) and every new page for a page fault. discard therefore
 // maps the pages 16 MiB at a time ahead of the walk (populate), and
 // prefetches every cache line of the page touchAhead bytes ahead
-// (prefetchRange), so that the misses overlap one another and the work on
+// (prefetch.Range), so that the misses overlap one another and the work on
 // the records in between. On the benchmark capture (650-byte records) the
 // bare record walk takes about 115 ns a record this way, against 190 with
 // no help and 130 when touching ahead with plain loads, and a whole run
@@ -172,14 +176,16 @@ func (s *stream) discard(n int) {
 	s.touched = max(s.touched, s.start) // records longer than touchBlock
 	if s.start+touchAhead >= s.touched && s.touched < len(s.buf) {
 		end := min(s.touched+touchBlock, len(s.buf))
-		prefetchRange(&s.buf[s.touched], end-s.touched, touchStride)
+		prefetch.Range(&s.buf[s.touched], end-s.touched, touchStride)
 		s.touched = end
 	}
 	if s.start-s.released >= releaseEvery {
 		// Slices of earlier records are no longer valid (Reader.Next), so
 		// the pages before the current position can go.
-		// 2 MiB-aligned, so that a file cached in huge pages (as the
-		// kernel's read-ahead often leaves it) is released in whole ones.
+		// At 2 MiB-aligned offsets: a file cached in 2 MiB folios (as
+		// after a read from disk by cat) is mapped in huge pages where
+		// the kernel aligns the mapping, as it does for large file
+		// mappings, and is then released in whole ones.
 		end := s.start &^ (releaseAlign - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end

@@ -5,3 +5,18 @@ TEXT ·Line(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
 	RET
+
+// func Range(p *byte, n int, stride int)
+TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ stride+16(FP), DX
+	LEAQ (AX)(CX*1), CX
+loop:
+	CMPQ AX, CX
+	JAE  done
+	PREFETCHT0 (AX)
+	ADDQ DX, AX
+	JMP  loop
+done:
+	RET

@@ -5,3 +5,18 @@ TEXT ·Line(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD p+0(FP), R0
 	PRFM (R0), PLDL1KEEP
 	RET
+
+// func Range(p *byte, n int, stride int)
+TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
+	MOVD p+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD stride+16(FP), R2
+	ADD  R0, R1, R1
+loop:
+	CMP  R1, R0
+	BHS  done
+	PRFM (R0), PLDL1KEEP
+	ADD  R2, R0, R0
+	B    loop
+done:
+	RET

@@ -8,3 +8,9 @@ import "unsafe"
 //
 //go:noescape
 func Line(p unsafe.Pointer)
+
+// Range asks for the n bytes from p, a cache line every stride bytes. The
+// range must lie within one allocation or mapping.
+//
+//go:noescape
+func Range(p *byte, n int, stride int)
