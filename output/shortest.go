@@ -84,12 +84,17 @@ var pow10x128 = func() (p [23][2]uint64) {
 	return p
 }()
 
+// mulPow10 returns x·10^t as a 128-bit integer, for x < 2^55 and t < 23.
+func mulPow10(x uint64, t int) (hi, lo uint64) {
+	p := pow10x128[t]
+	hi, lo = bits.Mul64(x, p[1])
+	return hi + x*p[0], lo
+}
+
 // mulShift returns floor(x·10^t / 2^S) and whether the division is exact,
 // for x < 2^55, t < 23, 0 < S < 128 and a quotient below 2^64.
 func mulShift(x uint64, t int, S uint) (uint64, bool) {
-	p := pow10x128[t]
-	hi, lo := bits.Mul64(x, p[1])
-	hi += x * p[0]
+	hi, lo := mulPow10(x, t)
 	if S >= 64 {
 		return hi >> (S - 64), lo == 0 && hi&(1<<(S-64)-1) == 0
 	}
@@ -100,9 +105,7 @@ func mulShift(x uint64, t int, S uint) (uint64, bool) {
 // cmp, the sign of the remainder less one half (0: exactly halfway, and
 // the quotient is rounded down).
 func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
-	p := pow10x128[t]
-	hi, lo := bits.Mul64(x, p[1])
-	hi += x * p[0]
+	hi, lo := mulPow10(x, t)
 	// The remainder's top bit (one half) and whether anything is below it.
 	var half, below bool
 	if S >= 64 {
@@ -128,12 +131,15 @@ func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
 	return q, -1
 }
 
-// appendShortest appends d·10^-t (t ≥ 1, 0 < d < 10^18) in plain
-// notation: the whole part, a point and t fractional digits, written in
-// place from the last, two at a time.
-func appendShortest(dst []byte, neg bool, d uint64, t int) []byte {
+// appendDecimal appends d·10^-t (t ≥ 1, 0 < d < 10^18)
+// in plain notation, trailing zeros trimmed: the whole part, a point and
+// the fractional digits, written in place from the last, two at a time.
+func appendDecimal(dst []byte, neg bool, d uint64, t int) []byte {
 	if neg {
 		dst = append(dst, '-')
+	}
+	for t > 1 && d%10 == 0 {
+		d, t = d/10, t-1
 	}
 	n := 1
 	if d >= 10 {

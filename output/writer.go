@@ -340,67 +340,26 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// integers print faster than floats.
 		return append(appendInt(dst, int64(f)), ".0"...)
 	}
-	if abs < 1e6 {
-		if n := int64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
-			return appendDecimal(dst, f < 0, n, 9)
-		}
-	} else if abs < 9e9 {
-		if n, k, ok := shortestMicros(abs); ok {
-			return appendDecimal(dst, f < 0, n, k)
-		}
-	}
 	// Not a whole number: its shortest text has a fractional part, because
 	// every integer within half an ulp of it is a float64 of its own.
+	if abs < 1e6 {
+		// A decimal of at most 9 decimals, as jj's times in seconds
+		// computed from nanoseconds: when f is the float nearest to
+		// n·10^-9 (n < 2^53 converts exactly and one IEEE division rounds
+		// correctly), n·10^-9 is f's shortest text, since n < 10^15 has at
+		// most 15 significant digits and two decimals of at most 15
+		// significant digits never round to the same float64 (DBL_DIG).
+		// This is quicker than shortest's search for so few digits.
+		if n := uint64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
+			return appendDecimal(dst, f < 0, n, 9)
+		}
+	}
 	if abs < 1e14 {
 		if d, t, ok := shortest(abs); ok {
-			return appendShortest(dst, f < 0, d, t)
+			return appendDecimal(dst, f < 0, d, t)
 		}
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
-}
-
-// appendDecimal appends n·10^-k, 1 ≤ k ≤ 9, with trailing zeros trimmed
-// (at least one fractional digit stays).
-//
-// AppendFloat calls it with k = 9 for a float64 f, 1e-4 ≤ |f| < 1e6, that
-// is the float nearest to n·10^-9 (n < 2^53 converts exactly and one IEEE
-// division rounds correctly): jj's times in seconds, computed from
-// nanoseconds, and any other value with at most 9 decimals. n < 10^15 has
-// at most 15 significant digits, and two different decimals of at most 15
-// significant digits never round to the same float64 (DBL_DIG), so no
-// shorter decimal reads back as f: n·10^-9 is f's shortest text, which
-// strconv would find more slowly. shortestMicros covers Unix times.
-func appendDecimal(dst []byte, neg bool, n int64, k int) []byte {
-	if neg {
-		dst = append(dst, '-')
-	}
-	var whole, frac int64
-	if k == 9 { // the common case, divided by a constant
-		whole, frac = n/1e9, n%1e9
-	} else {
-		whole, frac = n/pow10[k], n%pow10[k]
-	}
-	dst = appendUint(dst, uint64(whole))
-	if frac == 0 {
-		return append(dst, ".0"...)
-	}
-	for frac%10 == 0 {
-		frac, k = frac/10, k-1
-	}
-	// The point and the k fractional digits, with leading zeros, written
-	// in place two at a time from the last.
-	dst, d := grow(dst, k+1)
-	d[0] = '.'
-	i := k
-	for ; i >= 2; i -= 2 {
-		p := frac % 100 * 2
-		frac /= 100
-		d[i-1], d[i] = digitPairs[p], digitPairs[p+1]
-	}
-	if i == 1 {
-		d[1] = byte('0' + frac)
-	}
-	return dst
 }
 
 // appendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does
@@ -464,54 +423,8 @@ const digitPairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
-
 var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
-
-// shortestMicros finds the shortest text of a, 1e6 ≤ a < 9e9 and not a
-// whole number, when it is a decimal of at most 6 decimals: Unix times in
-// seconds with microsecond (or coarser) precision, which have up to 16
-// significant digits, beyond the 15-digit argument of appendDecimal. It
-// returns a = m·10^-k with m not a multiple of 10, and ok, after checking,
-// in exact float64 arithmetic (m < 2^53, so float64(m)/10^k is the float
-// nearest to m·10^-k), that
-//
-//   - m·10^-k rounds to a;
-//   - (m-1)·10^-k and (m+1)·10^-k do not: the numbers that round to a form
-//     an interval, so no other decimal of as many digits and as many
-//     decimals lies in it;
-//   - (m/10)·10^-(k-1) and (m/10+1)·10^-(k-1), the decimals with one digit
-//     fewer on either side, do not: every shorter decimal lies beyond one
-//     of them, so none lies in the interval.
-//
-// m·10^-k is then the only shortest decimal that reads back as a: what
-// strconv's shortest formatting and Python's repr print.
-//
-// Below 2^32 (Unix times until 2106) the last two checks always pass, and
-// are skipped: an ulp of a is at most 2^-20 < 10^-6 there, and every other
-// decimal of at most k decimals lies at least 10^-k away from m·10^-k, so
-// more than half an ulp from a, and does not round to a.
-func shortestMicros(a float64) (m int64, k int, ok bool) {
-	m, k = int64(a*1e6+0.5), 6
-	if float64(m)/1e6 != a {
-		return 0, 0, false
-	}
-	for m%10 == 0 {
-		m, k = m/10, k-1
-	}
-	if a < 1<<32 {
-		return m, k, true
-	}
-	p, p1 := float64(pow10[k]), float64(pow10[k-1])
-	if float64(m-1)/p == a || float64(m+1)/p == a {
-		return 0, 0, false
-	}
-	if lo := m / 10; float64(lo)/p1 == a || float64(lo+1)/p1 == a {
-		return 0, 0, false
-	}
-	return m, k, true
-}
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires
 // and replacing invalid UTF-8.

@@ -51,7 +51,7 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 				f = float64(1e12+r.Int64N(8e12)) / 1e3
 			case 2:
 				f = math.Nextafter(f, math.Inf(int(r.IntN(2))*2-1)) // a neighbour: rarely a short decimal
-			case 3: // up to 2^32, where shortestMicros skips its neighbour checks
+			case 3: // Unix times with microseconds, up to 2^32
 				f = float64(1e12+r.Int64N(1<<32*1e6-1e12+1e9)) / 1e6
 			}
 		case 7: // any value in the range of the microsecond path
@@ -267,7 +267,7 @@ func TestShortest(t *testing.T) {
 			fallbacks++ // left to strconv
 			return
 		}
-		if got := string(appendShortest(nil, false, d, k)); got != want {
+		if got := string(appendDecimal(nil, false, d, k)); got != want {
 			t.Fatalf("shortest(%v) = %q, want %q", v, got, want)
 		}
 	}
