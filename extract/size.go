@@ -127,16 +127,16 @@ func (z *Size) Columns() []output.Column { return z.cols }
 // payload into the flow's sums.
 func (z *Size) Observe(refs []Ref) {
 	for i := range refs {
-		if j := i + 2*prefetchAhead; j < len(refs) {
+		if j := i + 2*prefetch.Ahead; j < len(refs) {
 			a := z.state.at(refs[j].Slot)
 			prefetch.Line(unsafe.Pointer(a))
 			prefetch.Line(unsafe.Pointer(&a.pay2))
 			prefetch.Line(unsafe.Pointer(&a.l7Max))
 		}
-		if j := i + prefetchAhead; j < len(refs) {
+		if j := i + prefetch.Ahead; j < len(refs) {
 			a := z.state.at(refs[j].Slot)
 			prefetchTail(a.lens)
-			prefetchTail(a.dirs[:min(len(a.lens)>>6, len(a.dirs))])
+			prefetchBit(a.dirs, len(a.lens))
 		}
 		r := &refs[i]
 		s := z.state.at(r.Slot)

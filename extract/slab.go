@@ -28,16 +28,16 @@ func (s *slab[T]) at(i uint32) *T {
 	return &s.chunks[c][i&slabMask]
 }
 
-// prefetchAhead is how many packets ahead of the one it works on Observe
-// prefetches per-flow state: far enough for a cache miss to complete
-// (about 100 ns against tens of ns of work a packet), near enough that
-// the line is still in cache when its packet comes.
-const prefetchAhead = 8
-
 // prefetchTail prefetches where the next element appended to s goes, when
 // it fits in s's array.
 func prefetchTail[T any](s []T) {
 	if n := len(s); n < cap(s) {
 		prefetch.Line(unsafe.Pointer(&s[:n+1][n]))
 	}
+}
+
+// prefetchBit prefetches the word of m that bit i, the next one set, goes
+// into.
+func prefetchBit(m bitmap, i int) {
+	prefetchTail(m[:min(i>>6, len(m))])
 }

@@ -218,7 +218,7 @@ func (t *TCP) Columns() []output.Column { return t.cols }
 // Observe folds each packet's flags and sequence numbers into its flow.
 func (t *TCP) Observe(refs []Ref) {
 	for i := range refs {
-		if j := i + prefetchAhead; j < len(refs) {
+		if j := i + prefetch.Ahead; j < len(refs) {
 			a := t.state.at(refs[j].Slot)
 			prefetch.Line(unsafe.Pointer(a))
 			d := &a.dir[refs[j].Dir&1]

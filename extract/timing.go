@@ -167,13 +167,13 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 // Observe records each packet's timestamp and direction.
 func (t *Timing) Observe(refs []Ref) {
 	for i := range refs {
-		if j := i + 2*prefetchAhead; j < len(refs) {
+		if j := i + 2*prefetch.Ahead; j < len(refs) {
 			prefetch.Line(unsafe.Pointer(t.state.at(refs[j].Slot)))
 		}
-		if j := i + prefetchAhead; j < len(refs) {
+		if j := i + prefetch.Ahead; j < len(refs) {
 			a := t.state.at(refs[j].Slot)
 			prefetchTail(a.ts)
-			prefetchTail(a.dirs[:min(len(a.ts)>>6, len(a.dirs))])
+			prefetchBit(a.dirs, len(a.ts))
 		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)

@@ -40,11 +40,6 @@ type Config struct {
 	MaxFlows        int   // 0 = unlimited; otherwise the least recently seen flow is ended early
 }
 
-// prefetchAhead is how many packets ahead AddBatch prefetches a packet's
-// flow entry; its index cell is prefetched twice as far ahead, so that the
-// entry's slot is known by then.
-const prefetchAhead = 8
-
 // Sizes of the internal batches.
 const (
 	// BatchPackets is how many packets are handed to extractors at once.
@@ -288,8 +283,8 @@ func (b *Batch) Put(idx uint64, seen int64, shards int) {
 // must stay unchanged until AddBatch returns, by when the extractors have
 // seen them. With many flows, a packet's index cell, flow entry and list
 // links are mostly cache misses: AddBatch prefetches the index cell of the
-// packet 2·prefetchAhead ahead and the entry and links of the one
-// prefetchAhead ahead, so that the misses overlap the work on the packets
+// packet 2·prefetch.Ahead ahead and the entry and links of the one
+// prefetch.Ahead ahead, so that the misses overlap the work on the packets
 // in between (−8 % of a worker's time, BenchmarkAddBatch).
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
@@ -301,11 +296,11 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 	}
 	t.sel = sel
 	for n, i := range sel {
-		if m := n + 2*prefetchAhead; m < len(sel) {
+		if m := n + 2*prefetch.Ahead; m < len(sel) {
 			x := &t.index
 			prefetch.Line(unsafe.Pointer(&x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]))
 		}
-		if m := n + prefetchAhead; m < len(sel) {
+		if m := n + prefetch.Ahead; m < len(sel) {
 			x := &t.index
 			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 				e := t.slots.at(c.slot)
