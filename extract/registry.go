@@ -88,5 +88,6 @@ func Build(features []string, o Options) ([]Extractor, error) {
 	for i, g := range groups {
 		exs[i] = g.New(o)
 	}
+	shareLog(exs)
 	return exs, nil
 }

@@ -3,9 +3,7 @@ package extract
 import (
 	"math"
 	"slices"
-	"unsafe"
 
-	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
 
@@ -13,29 +11,25 @@ import (
 // packet lengths (all packets and per direction) and of payload lengths,
 // the dominant length, L7 byte counts and direction asymmetry.
 //
-// Per flow it stores each packet's IP length (4 bytes) and direction (1
-// bit) in capture order, in pooled buffers given back at Emit: medians,
-// percentiles and the dominant length need the values, and capture order
-// breaks ties of the dominant length and gives pkt_len_sequence. Payload
-// statistics need only mean and standard deviation, so payloads are
-// streamed into exact integer sums (count, Σx, Σx²) per direction.
+// Per flow it reads each packet's IP length, payload length and direction
+// from the packet log it shares with timing (packetLog), in capture order:
+// medians, percentiles and the dominant length need the values, and
+// capture order breaks ties of the dominant length and gives
+// pkt_len_sequence. Payload means and standard deviations come from exact
+// integer sums (count, Σx, Σx²) per direction, taken at Emit.
 type Size struct {
 	cols []output.Column
 	seqL int  // max_sequence_length
 	raw  bool // include_raw_sequences
 
-	state   slab[sizeState]
-	lenPool pool[uint32]
-	bitPool pool[uint64]
+	logRole
 	scratch []int64 // at Emit: fwd lengths, bwd lengths, then all, each sorted
 	ibuf    []int64 // pkt_len_sequence, length seqL
 }
 
-// sizeState is one flow's lengths and payload sums, indexed by Dir where
-// per direction.
-type sizeState struct {
-	lens    []uint32 // IP lengths, capture order
-	dirs    bitmap   // bit i set: packet i is backward
+// sizeSums are one flow's counts and payload sums, indexed by Dir where
+// per direction, taken from its packet log at Emit.
+type sizeSums struct {
 	packets [2]uint64
 	bytes   [2]uint64
 	pay     [2]u128 // Σ payload
@@ -108,7 +102,7 @@ var sizeRawColumns = []output.Column{
 
 // NewSize builds the size extractor for the options.
 func NewSize(o Options) *Size {
-	z := &Size{seqL: seqLength(o.MaxSequenceLength), raw: o.IncludeRawSequences}
+	z := &Size{seqL: seqLength(o.MaxSequenceLength), raw: o.IncludeRawSequences, logRole: ownLog()}
 	z.cols = append(z.cols, sizeColumns...)
 	if z.raw {
 		z.cols = append(z.cols, sizeRawColumns...)
@@ -123,37 +117,34 @@ func (z *Size) Name() string { return "size" }
 // Columns returns the enabled columns.
 func (z *Size) Columns() []output.Column { return z.cols }
 
-// Observe records each packet's length and direction and streams its
-// payload into the flow's sums.
+// Observe records each packet in the packet log, unless timing does.
 func (z *Size) Observe(refs []Ref) {
-	for i := range refs {
-		if j := i + 2*prefetch.Ahead; j < len(refs) {
-			a := z.state.at(refs[j].Slot)
-			prefetch.Line(unsafe.Pointer(a))
-			prefetch.Line(unsafe.Pointer(&a.pay2))
-			prefetch.Line(unsafe.Pointer(&a.l7Max))
+	if z.observe {
+		z.log.observe(refs)
+	}
+}
+
+// Emit appends the flow's size values and releases its buffers.
+func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
+	lg := z.log.at(slot)
+	w := colWriter{b: b, col: base}
+	ps := lg.pkts
+	n := len(ps)
+
+	// The sums, in one pass over the packets.
+	var s sizeSums
+	for i := range ps {
+		p := &ps[i]
+		d := Fwd
+		if lg.dirs.get(i) {
+			d = Bwd
 		}
-		if j := i + prefetch.Ahead; j < len(refs) {
-			a := z.state.at(refs[j].Slot)
-			prefetchTail(a.lens)
-			prefetchBit(a.dirs, len(a.lens))
-		}
-		r := &refs[i]
-		s := z.state.at(r.Slot)
-		if r.New {
-			*s = sizeState{lens: z.lenPool.reuse(s.lens), dirs: z.bitPool.reuse(s.dirs)}
-		}
-		p := r.Pkt
-		k := len(s.lens)
-		s.lens = append(s.lens, p.Length)
-		s.dirs = s.dirs.set(k, r.Dir == Bwd)
-		d := r.Dir & 1
 		s.packets[d]++
-		s.bytes[d] += uint64(p.Length)
-		pl := p.Payload
+		s.bytes[d] += uint64(p.len)
+		pl := p.pay
 		s.pay[d].add(uint64(pl))
 		s.pay2[d].add(uint64(pl) * uint64(pl))
-		if k == 0 || pl < s.payMin {
+		if i == 0 || pl < s.payMin {
 			s.payMin = pl
 		}
 		s.payMax = max(s.payMax, pl)
@@ -165,24 +156,17 @@ func (z *Size) Observe(refs []Ref) {
 			s.withPay[d]++
 		}
 	}
-}
-
-// Emit appends the flow's size values and releases its buffers.
-func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := z.state.at(slot)
-	w := colWriter{b: b, col: base}
-	n := len(s.lens)
-	nf := int(s.packets[Fwd])
 
 	// Sorted copies: the forward lengths, the backward ones, and all of
 	// them merged from those two (cheaper than sorting all of them again).
+	nf := int(s.packets[Fwd])
 	sc := growScratch(z.scratch, 2*n)
 	fwd, bwd, all := sc[:0:nf], sc[nf:nf:n], sc[n:2*n]
-	for i, l := range s.lens {
-		if s.dirs.get(i) {
-			bwd = append(bwd, int64(l))
+	for i := range ps {
+		if lg.dirs.get(i) {
+			bwd = append(bwd, int64(ps[i].len))
 		} else {
-			fwd = append(fwd, int64(l))
+			fwd = append(fwd, int64(ps[i].len))
 		}
 	}
 	slices.Sort(fwd)
@@ -231,7 +215,7 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.uint(s.withPay[Bwd])
 	w.float(fraction(np-wp, np))
 
-	dom, domN := dominant(s.lens, all)
+	dom, domN := dominant(ps, all)
 	w.int(dom)
 	w.float(fraction(domN, np))
 
@@ -251,8 +235,8 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		seq := z.ibuf
 		clear(seq)
 		for i := 0; i < n && i < z.seqL; i++ {
-			seq[i] = int64(s.lens[i])
-			if s.dirs.get(i) {
+			seq[i] = int64(ps[i].len)
+			if lg.dirs.get(i) {
 				seq[i] = -seq[i]
 			}
 		}
@@ -260,9 +244,9 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	z.scratch = trimScratch(sc)
-	z.lenPool.put(s.lens)
-	z.bitPool.put(s.dirs)
-	*s = sizeState{}
+	if z.release {
+		z.log.release(slot)
+	}
 }
 
 // merge writes the sorted a and b, merged, into dst (len(a)+len(b)).
@@ -287,10 +271,10 @@ func payloadMean(n uint64, sum u128) float64 {
 	return quo(sum, u128{lo: n})
 }
 
-// dominant returns the most frequent value of lens (capture order) and its
-// count; on a tie, the value seen first. sorted holds the same values in
-// ascending order. (0, 0) for an empty series.
-func dominant(lens []uint32, sorted []int64) (int64, uint64) {
+// dominant returns the most frequent IP length of ps (capture order) and
+// its count; on a tie, the value seen first. sorted holds the same lengths
+// in ascending order. (0, 0) for no packet.
+func dominant(ps []logPacket, sorted []int64) (int64, uint64) {
 	if len(sorted) == 0 {
 		return 0, 0
 	}
@@ -304,8 +288,8 @@ func dominant(lens []uint32, sorted []int64) (int64, uint64) {
 		i = j
 	}
 	// The first value in capture order that reaches the best count.
-	for _, l := range lens {
-		v := int64(l)
+	for i := range ps {
+		v := int64(ps[i].len)
 		lo, _ := slices.BinarySearch(sorted, v)
 		hi, _ := slices.BinarySearch(sorted, v+1)
 		if hi-lo == best {

@@ -165,7 +165,11 @@ func TestDominant(t *testing.T) {
 				sorted[i] = int64(l)
 			}
 			slices.Sort(sorted)
-			if got, cnt := dominant(tc.lens, sorted); got != tc.want || cnt != tc.wantCnt {
+			ps := make([]logPacket, len(tc.lens))
+			for i, l := range tc.lens {
+				ps[i].len = l
+			}
+			if got, cnt := dominant(ps, sorted); got != tc.want || cnt != tc.wantCnt {
 				t.Errorf("dominant(%v) = %d, %d, want %d, %d", tc.lens, got, cnt, tc.want, tc.wantCnt)
 			}
 		})
@@ -276,7 +280,7 @@ func TestSizeSlotReuse(t *testing.T) {
 	emitRow(t, reused, 4, &Flow{})
 	reused.Observe(refs(4, b))
 	checkRow(t, emitRow(t, reused, 4, &Flow{}), want)
-	if s := *reused.state.at(4); s.lens != nil || s.dirs != nil || s.packets != [2]uint64{} {
+	if s := *reused.log.at(4); s.pkts != nil || s.dirs != nil {
 		t.Errorf("Emit kept the slot's state: %+v", s)
 	}
 

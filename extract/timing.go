@@ -3,9 +3,7 @@ package extract
 import (
 	"math"
 	"slices"
-	"unsafe"
 
-	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
 
@@ -14,12 +12,11 @@ import (
 // idle periods, the first response time and, as options, the raw IAT and
 // timestamp sequences and the SPLT (sequence of packet lengths and times).
 //
-// Per flow it stores each packet's timestamp (8 bytes) and direction (1
-// bit) in capture order, in buffers taken from a pool and given back at
-// Emit: medians and percentiles are exact, so the values must be kept, and
-// the three IAT series (all, fwd, bwd) are derived from the timestamps only
-// when the flow ends, into one reused scratch buffer. With include_splt
-// the IP lengths of the first max_sequence_length packets are kept too.
+// Per flow it reads each packet's timestamp and direction (and, for SPLT,
+// IP length) from the packet log it shares with size (packetLog): medians
+// and percentiles are exact, so the values must be kept, and the three IAT
+// series (all, fwd, bwd) are derived from the timestamps only when the
+// flow ends, into one reused scratch buffer.
 //
 // Decisions where the contract is silent:
 //   - "flow start" (first_response_time, timestamp_sequence) is the
@@ -37,21 +34,10 @@ type Timing struct {
 	raw  bool  // include_raw_sequences
 	splt bool  // include_splt
 
-	state   slab[timingState]
-	tsPool  pool[int64]
-	bitPool pool[uint64]
-	lenPool pool[uint32]
+	logRole
 	scratch []int64   // IATs at Emit: all, then fwd, then bwd
 	fbuf    []float64 // one float sequence at Emit, length seqL
 	ibuf    []int64   // one int sequence at Emit, length seqL
-}
-
-// timingState is one flow's packets: timestamps and directions in capture
-// order, and (SPLT only) the IP lengths of the first seqL packets.
-type timingState struct {
-	ts   []int64
-	dirs bitmap // bit i set: packet i is backward
-	lens []uint32
 }
 
 var _ Extractor = (*Timing)(nil)
@@ -124,6 +110,7 @@ func NewTiming(o Options) *Timing {
 		raw:  o.IncludeRawSequences,
 		splt: o.IncludeSPLT,
 	}
+	t.logRole = ownLog()
 	t.cols = append(t.cols, timingColumns...)
 	if t.raw {
 		t.cols = append(t.cols, timingRawColumns...)
@@ -164,48 +151,27 @@ func (t *Timing) Name() string { return "timing" }
 // Columns returns the enabled columns.
 func (t *Timing) Columns() []output.Column { return t.cols }
 
-// Observe records each packet's timestamp and direction.
+// Observe records each packet in the packet log, unless size does.
 func (t *Timing) Observe(refs []Ref) {
-	for i := range refs {
-		if j := i + 2*prefetch.Ahead; j < len(refs) {
-			prefetch.Line(unsafe.Pointer(t.state.at(refs[j].Slot)))
-		}
-		if j := i + prefetch.Ahead; j < len(refs) {
-			a := t.state.at(refs[j].Slot)
-			prefetchTail(a.ts)
-			prefetchBit(a.dirs, len(a.ts))
-		}
-		r := &refs[i]
-		s := t.state.at(r.Slot)
-		if r.New {
-			s.ts = t.tsPool.reuse(s.ts)
-			s.dirs = t.bitPool.reuse(s.dirs)
-			if t.splt {
-				s.lens = t.lenPool.reuse(s.lens)
-			}
-		}
-		k := len(s.ts)
-		s.ts = append(s.ts, r.Pkt.Timestamp)
-		s.dirs = s.dirs.set(k, r.Dir == Bwd)
-		if t.splt && k < t.seqL {
-			s.lens = append(s.lens, r.Pkt.Length)
-		}
+	if t.observe {
+		t.log.observe(refs)
 	}
 }
 
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := t.state.at(slot)
+	s := t.log.at(slot)
 	w := colWriter{b: b, col: base}
-	ts := s.ts
-	n := len(ts)
+	ps := s.pkts
+	n := len(ps)
 
 	// Pass 1: the flow start, the first backward packet, all IATs in
 	// capture order and the number of forward packets.
 	sc := growScratch(t.scratch, 2*n)
 	var start int64
 	firstBwd, nf := -1, 0
-	for i, x := range ts {
+	for i := range ps {
+		x := ps[i].ts
 		if i == 0 || x < start {
 			start = x
 		}
@@ -217,7 +183,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 			nf++
 		}
 		if i > 0 {
-			sc[i-1] = max(x-ts[i-1], 0)
+			sc[i-1] = max(x-ps[i-1].ts, 0)
 		}
 	}
 	var all, fwd, bwd []int64
@@ -228,7 +194,8 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		bwd = sc[n-1+max(nf-1, 0) : n-1+max(nf-1, 0) : 2*n]
 		var last [2]int64
 		var seen [2]bool
-		for i, x := range ts {
+		for i := range ps {
+			x := ps[i].ts
 			d := Fwd
 			if s.dirs.get(i) {
 				d = Bwd
@@ -252,14 +219,14 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		first := 0 // the current burst's first packet
 		for i, d := range all {
 			if d >= t.thr {
-				bu.close(ts, first, i)
+				bu.close(ps, first, i)
 				first = i + 1
 				bu.idle++
 				bu.idleSum.add(uint64(d))
 				bu.idleMax = max(bu.idleMax, d)
 			}
 		}
-		bu.close(ts, first, n-1)
+		bu.close(ps, first, n-1)
 	}
 
 	var seqIAT []float64
@@ -315,7 +282,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 	w.float(quo64(uint64(bu.idleMax), 1e9))
 	if firstBwd >= 0 {
-		w.float(Seconds(ts[firstBwd] - start))
+		w.float(Seconds(ps[firstBwd].ts - start))
 	} else {
 		w.float(0)
 	}
@@ -325,21 +292,21 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		seq := t.fbuf
 		clear(seq)
 		for i := 0; i < n && i < t.seqL; i++ {
-			seq[i] = Seconds(ts[i] - start)
+			seq[i] = Seconds(ps[i].ts - start)
 		}
 		w.floats(seq)
 	}
 	if t.splt {
 		lens := t.ibuf
 		clear(lens)
-		for i, l := range s.lens {
-			lens[i] = int64(l)
+		for i := 0; i < n && i < t.seqL; i++ {
+			lens[i] = int64(ps[i].len)
 		}
 		w.ints(lens)
 		times := t.fbuf
 		clear(times)
 		for i := 1; i < n && i < t.seqL; i++ {
-			times[i] = quo64(uint64(max(ts[i]-ts[i-1], 0)), 1e9)
+			times[i] = quo64(uint64(max(ps[i].ts-ps[i-1].ts, 0)), 1e9)
 		}
 		w.floats(times)
 		dirs := t.ibuf
@@ -354,10 +321,9 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	t.scratch = trimScratch(sc)
-	t.tsPool.put(s.ts)
-	t.bitPool.put(s.dirs)
-	t.lenPool.put(s.lens)
-	*s = timingState{}
+	if t.release {
+		t.log.release(slot)
+	}
 }
 
 // bursts accumulates the burst and idle columns of one flow.
@@ -370,10 +336,10 @@ type bursts struct {
 }
 
 // close ends the burst made of packets first..last (capture order).
-func (b *bursts) close(ts []int64, first, last int) {
+func (b *bursts) close(ps []logPacket, first, last int) {
 	b.count++
 	b.maxPackets = max(b.maxPackets, uint64(last-first+1))
-	b.dur.add(uint64(max(ts[last]-ts[first], 0)))
+	b.dur.add(uint64(max(ps[last].ts-ps[first].ts, 0)))
 }
 
 // writeDirIATs writes min, max, mean, std and median of one direction.

@@ -1,0 +1,85 @@
+package extract
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/jjflow/jj/decode"
+)
+
+// TestSharedLog checks that timing and size built together, sharing one
+// packet log, emit exactly the rows they emit built alone: over flows
+// interleaved in a few slots, slots reused after Emit and restarted by New
+// without one, in batches that split flows. It fails if both extractors or
+// neither appended packets, or if one released a flow's packets before the
+// other had emitted it.
+func TestSharedLog(t *testing.T) {
+	o := Options{BurstThresholdMs: 50, IncludeRawSequences: true, IncludeSPLT: true, MaxSequenceLength: 6}
+	exs, err := Build([]string{"size,timing"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, ok1 := exs[0].(*Timing)
+	sz, ok2 := exs[1].(*Size)
+	if !ok1 || !ok2 {
+		t.Fatalf("Build gave %T, %T; want *Timing, *Size", exs[0], exs[1])
+	}
+	if tm.log != sz.log || !tm.observe || tm.release || sz.observe || !sz.release {
+		t.Fatalf("roles: timing %+v, size %+v; want one log, observed by timing and released by size", tm.logRole, sz.logRole)
+	}
+	alone := []Extractor{NewTiming(o), NewSize(o)}
+
+	const slots = 5
+	r := rand.New(rand.NewPCG(3, 4))
+	var pk [4096]decode.Packet
+	var batch []Ref
+	started := [slots]bool{}
+	ts := t0
+	emitted := 0
+	flush := func() {
+		for _, ex := range exs {
+			ex.Observe(batch)
+		}
+		for _, ex := range alone {
+			ex.Observe(batch)
+		}
+		batch = batch[:0]
+	}
+	for i := range pk {
+		slot := uint32(r.IntN(slots))
+		ts += int64(r.IntN(80_000_000)) - 5_000_000 // out of order at times
+		pay := uint32(r.IntN(3)) * uint32(r.IntN(1500))
+		pk[i] = decode.Packet{Timestamp: ts, Length: 40 + pay, Payload: pay, Proto: 17}
+		isNew := !started[slot] || r.IntN(40) == 0 // a restart without Emit
+		started[slot] = true
+		batch = append(batch, Ref{Slot: slot, Dir: Dir(r.IntN(2)), New: isNew, Index: uint64(i), Pkt: &pk[i]})
+		if len(batch) == 37 || r.IntN(50) == 0 {
+			flush()
+		}
+		if r.IntN(30) == 0 {
+			// End a flow: every batched packet is observed first, as the
+			// flow table does.
+			flush()
+			end := uint32(r.IntN(slots))
+			if !started[end] {
+				continue
+			}
+			f := &Flow{Proto: 17}
+			for k := range exs {
+				got, want := emitRow(t, exs[k], end, f), emitRow(t, alone[k], end, f)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("flow %d, %s: shared log gives\n%v\nalone\n%v", emitted, exs[k].Name(), got, want)
+				}
+			}
+			if s := *tm.log.at(end); s.pkts != nil || s.dirs != nil {
+				t.Fatalf("flow %d: the shared log kept the slot's packets", emitted)
+			}
+			started[end] = false
+			emitted++
+		}
+	}
+	if emitted < 50 {
+		t.Fatalf("only %d flows emitted", emitted)
+	}
+}
