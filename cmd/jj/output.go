@@ -49,7 +49,8 @@ func (w flushWriter) Write(b *output.Batch) error {
 // a file, or, when --output ends with a slash, names a directory or
 // --partition-by is given, a dataset directory of part files (see
 // output.NewDirWriter). cfg, when not nil, is recorded in the metadata of
-// Parquet files as "jj.config", in the config-file format.
+// Parquet files as "jj.config", in the config-file format, without its
+// number of workers, which changes nothing in the output.
 func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *jj.Config, stdout io.Writer) (*outputSink, error) {
 	if !output.ValidCompression(f.compression) {
 		return nil, &usageError{fmt.Errorf("option --compression: unknown compression %q (known: %s)", f.compression, strings.Join(output.Compressions, ", "))}
@@ -129,7 +130,12 @@ func fileWriter(format, compression string, cfg *jj.Config) (func(io.Writer, []o
 		Version:     jj.Version,
 	}
 	if cfg != nil {
-		js, err := configJSON(*cfg)
+		// The file is the same whatever the number of workers, so the
+		// recorded config leaves it at its default; the workers also
+		// encode the columns.
+		c := *cfg
+		o.Concurrency, c.Workers = c.Workers, 0
+		js, err := configJSON(c)
 		if err != nil {
 			return nil, err
 		}

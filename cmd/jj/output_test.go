@@ -233,6 +233,22 @@ func TestParquetMatchesCSV(t *testing.T) {
 	}
 }
 
+// TestParquetWorkersSameFile checks that a Parquet file is byte-identical
+// whatever the number of workers, which also encode its columns: the
+// config recorded in its metadata leaves the workers out.
+func TestParquetWorkersSameFile(t *testing.T) {
+	dir := t.TempDir()
+	one := extractTo(t, sample, dir, "w1.parquet", "-w", "1")
+	for _, w := range []string{"2", "5"} {
+		if got := extractTo(t, sample, dir, "w"+w+".parquet", "-w", w); !bytes.Equal(got, one) {
+			t.Errorf("-w %s: the Parquet file differs from -w 1", w)
+		}
+	}
+	if _, meta := readParquetFile(t, one); !strings.Contains(meta["jj.config"], `"workers":0`) {
+		t.Errorf("jj.config = %s, want workers at its default, 0", meta["jj.config"])
+	}
+}
+
 // schemaTypes returns each column's type as `jj schema -f json` gives it.
 func schemaTypes(t *testing.T) map[string]string {
 	t.Helper()
