@@ -133,7 +133,7 @@ func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
 
 // appendDecimal appends d·10^-t (t ≥ 1, 0 < d < 10^18)
 // in plain notation, trailing zeros trimmed: the whole part, a point and
-// the fractional digits, written in place from the last, two at a time.
+// the fractional digits, written in place (putDigits).
 func appendDecimal(dst []byte, neg bool, d uint64, t int) []byte {
 	if neg {
 		dst = append(dst, '-')
@@ -145,31 +145,12 @@ func appendDecimal(dst []byte, neg bool, d uint64, t int) []byte {
 	if d >= 10 {
 		n = decimalLen(d)
 	}
-	size := max(n-t, 1) + 1 + t
-	dst, b := grow(dst, size)
-	i := size
-	k := t
-	for ; k >= 2; k -= 2 {
-		p := d % 100 * 2
-		d /= 100
-		i -= 2
-		b[i], b[i+1] = digitPairs[p], digitPairs[p+1]
-	}
-	if k == 1 {
-		i--
-		b[i] = byte('0' + d%10)
-		d /= 10
-	}
-	i--
-	b[i] = '.'
-	for d >= 10 {
-		p := d % 100 * 2
-		d /= 100
-		i -= 2
-		b[i], b[i+1] = digitPairs[p], digitPairs[p+1]
-	}
-	if i > 0 {
-		b[i-1] = byte('0' + d) // the leading digit, or the 0 of "0."
-	}
+	// All the digits, the integer part's padded to at least one, go in
+	// after a byte for the point; the integer part then moves up by one.
+	ip := max(n-t, 1)
+	dst, b := growSlack(dst, ip+1+t)
+	putDigits(b[1:], d, ip+t)
+	copy(b[:ip], b[1:ip+1])
+	b[ip] = '.'
 	return dst
 }

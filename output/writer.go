@@ -378,19 +378,9 @@ func appendUint(dst []byte, u uint64) []byte {
 	if u < 10 {
 		return append(dst, byte('0'+u))
 	}
-	dst, d := grow(dst, decimalLen(u))
-	i := len(d)
-	for u >= 100 {
-		p := u % 100 * 2
-		u /= 100
-		i -= 2
-		d[i], d[i+1] = digitPairs[p], digitPairs[p+1]
-	}
-	if u >= 10 {
-		d[0], d[1] = digitPairs[u*2], digitPairs[u*2+1]
-	} else {
-		d[0] = byte('0' + u)
-	}
+	n := decimalLen(u)
+	dst, b := growSlack(dst, n)
+	putDigits(b, u, n)
 	return dst
 }
 
@@ -411,17 +401,6 @@ func grow(dst []byte, n int) ([]byte, []byte) {
 	dst = slices.Grow(dst, n)[:l+n]
 	return dst, dst[l:]
 }
-
-const digitPairs = "00010203040506070809" +
-	"10111213141516171819" +
-	"20212223242526272829" +
-	"30313233343536373839" +
-	"40414243444546474849" +
-	"50515253545556575859" +
-	"60616263646566676869" +
-	"70717273747576777879" +
-	"80818283848586878889" +
-	"90919293949596979899"
 
 var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
