@@ -48,6 +48,22 @@ type logRole struct {
 	release bool // give a flow's packets back after its Emit
 }
 
+// Observe appends the packets to the log if this extractor is the one that
+// does: timing's and size's Observe.
+func (r *logRole) Observe(refs []Ref) {
+	if r.observe {
+		r.log.observe(refs)
+	}
+}
+
+// releaseLog gives the flow's packets back, after its Emit, if this
+// extractor is the one that does.
+func (r *logRole) releaseLog(slot uint32) {
+	if r.release {
+		r.log.release(slot)
+	}
+}
+
 // ownLog returns the role of an extractor with a log of its own.
 func ownLog() logRole {
 	return logRole{log: new(packetLog), observe: true, release: true}

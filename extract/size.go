@@ -117,13 +117,6 @@ func (z *Size) Name() string { return "size" }
 // Columns returns the enabled columns.
 func (z *Size) Columns() []output.Column { return z.cols }
 
-// Observe records each packet in the packet log, unless timing does.
-func (z *Size) Observe(refs []Ref) {
-	if z.observe {
-		z.log.observe(refs)
-	}
-}
-
 // Emit appends the flow's size values and releases its buffers.
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	lg := z.log.at(slot)
@@ -244,9 +237,7 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	z.scratch = trimScratch(sc)
-	if z.release {
-		z.log.release(slot)
-	}
+	z.releaseLog(slot)
 }
 
 // merge writes the sorted a and b, merged, into dst (len(a)+len(b)).

@@ -151,13 +151,6 @@ func (t *Timing) Name() string { return "timing" }
 // Columns returns the enabled columns.
 func (t *Timing) Columns() []output.Column { return t.cols }
 
-// Observe records each packet in the packet log, unless size does.
-func (t *Timing) Observe(refs []Ref) {
-	if t.observe {
-		t.log.observe(refs)
-	}
-}
-
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	s := t.log.at(slot)
@@ -321,9 +314,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 
 	t.scratch = trimScratch(sc)
-	if t.release {
-		t.log.release(slot)
-	}
+	t.releaseLog(slot)
 }
 
 // bursts accumulates the burst and idle columns of one flow.
