@@ -13,7 +13,9 @@ import (
 // interleaved in a few slots, slots reused after Emit and restarted by New
 // without one, in batches that split flows. It fails if both extractors or
 // neither appended packets, or if one released a flow's packets before the
-// other had emitted it.
+// other had emitted it. Both sides use packetLog.observe: its own faults
+// (a slot not restarted by New, say) are caught by TestTimingSlotReuse,
+// TestSizeSlotReuse and the columns' tests.
 func TestSharedLog(t *testing.T) {
 	o := Options{BurstThresholdMs: 50, IncludeRawSequences: true, IncludeSPLT: true, MaxSequenceLength: 6}
 	exs, err := Build([]string{"size,timing"}, o)

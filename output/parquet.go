@@ -333,6 +333,14 @@ func (p *parquetWriter) Close() error {
 	if p.err != nil {
 		return p.err
 	}
+	if p.inGroup > 0 {
+		// The last row group's last pages, compressed in parallel as at
+		// the end of every row group.
+		p.cols = p.w.ColumnWriters()
+		if err := p.each(func(i int, _ *[]parquet.Value) error { return p.cols[i].Flush() }); err != nil {
+			return err
+		}
+	}
 	p.err = errClosed
 	return p.w.Close()
 }

@@ -298,11 +298,12 @@ func TestParquetRoundTrip(t *testing.T) {
 
 // TestParquetConcurrency checks that columns encoded by several goroutines
 // make the same file, byte for byte, as one goroutine, with one row group
-// or several (whose last pages are compressed in parallel), and that
-// parquet-go's column writers share nothing unsynchronised (go test -race).
+// or several (the last pages of each are compressed in parallel, the last
+// row group's at Close), with every codec, and that parquet-go's column
+// writers and codecs share nothing unsynchronised (go test -race).
 func TestParquetConcurrency(t *testing.T) {
 	batches := []*Batch{wideBatch(1), wideBatch(37), wideBatch(0), wideBatch(100), wideBatch(3000)}
-	for _, o := range []ParquetOptions{{}, {RowGroupRows: 16, Compression: "snappy"}, {RowGroupBytes: 1, Compression: "gzip"}} {
+	for _, o := range []ParquetOptions{{}, {RowGroupRows: 16}, {RowGroupRows: 16, Compression: "snappy"}, {RowGroupBytes: 1, Compression: "gzip"}} {
 		o.Concurrency = 1
 		want := writeFormat(t, "parquet", o, batches...)
 		if got := len(readParquet(t, want).rows); got != 3138 {
