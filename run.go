@@ -11,12 +11,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/extract"
 	"github.com/jjflow/jj/filter"
 	"github.com/jjflow/jj/flow"
+	"github.com/jjflow/jj/internal/mem"
 	"github.com/jjflow/jj/output"
 )
 
@@ -325,7 +327,10 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	nb := 16 + 4*pl.workers
 	ps.free = make(chan *pktBatch, nb)
 	for range nb {
-		ps.free <- new(pktBatch)
+		// Decoding reads parts of a packet before writing them.
+		b := new(pktBatch)
+		mem.Prefault(unsafe.Slice(b, 1))
+		ps.free <- b
 	}
 	for i := 0; i < pl.workers; i++ {
 		wk := &worker{id: i, shard: i, in: make(chan workMsg, 16), free: ps.free}

@@ -3,6 +3,8 @@ package flow
 import (
 	"runtime"
 	"unsafe"
+
+	"github.com/jjflow/jj/internal/mem"
 )
 
 // arena hands out the table's large arrays (entry and link chunks, index
@@ -31,14 +33,23 @@ func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
 	if a == nil || size < 64<<10 {
-		return make([]T, n)
+		return heapSlice[T](n)
 	}
 	b := mapAnon(size)
 	if b == nil {
-		return make([]T, n)
+		return heapSlice[T](n)
 	}
 	a.maps[&b[0]] = b
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+}
+
+// heapSlice returns n zero values of T on the heap, their pages allocated
+// (mem.Prefault): the table reads an index cell or a slot before it writes
+// it. Mapped arrays get theirs from MAP_POPULATE.
+func heapSlice[T any](n int) []T {
+	s := make([]T, n)
+	mem.Prefault(s)
+	return s
 }
 
 // freeSlice returns s, from allocSlice, to the system if it was mapped.
