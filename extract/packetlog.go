@@ -92,6 +92,7 @@ func shareLog(exs []Extractor) {
 // observe appends each packet to its flow's log; a packet that starts a
 // flow starts its log afresh.
 func (l *packetLog) observe(refs []Ref) {
+	l.state.reserve(refs)
 	for i := range refs {
 		if j := i + 2*prefetch.Ahead; j < len(refs) {
 			prefetch.Line(unsafe.Pointer(l.state.at(refs[j].Slot)))
@@ -115,11 +116,11 @@ func (l *packetLog) observe(refs []Ref) {
 }
 
 // at returns the flow's log.
-func (l *packetLog) at(slot uint32) *logState { return l.state.at(slot) }
+func (l *packetLog) at(slot uint32) *logState { return l.state.get(slot) }
 
 // release gives the flow's buffers back to the pools and clears its log.
 func (l *packetLog) release(slot uint32) {
-	s := l.state.at(slot)
+	s := l.state.get(slot)
 	l.pktPool.put(s.pkts)
 	l.bitPool.put(s.dirs)
 	*s = logState{}

@@ -217,13 +217,16 @@ func (t *TCP) Columns() []output.Column { return t.cols }
 
 // Observe folds each packet's flags and sequence numbers into its flow.
 func (t *TCP) Observe(refs []Ref) {
+	t.state.reserve(refs)
 	for i := range refs {
 		if j := i + prefetch.Ahead; j < len(refs) {
-			a := t.state.at(refs[j].Slot)
-			prefetch.Line(unsafe.Pointer(a))
-			d := &a.dir[refs[j].Dir&1]
-			prefetch.Line(unsafe.Pointer(d))
-			prefetch.Line(unsafe.Pointer(&d.syn))
+			// Addresses by offset: &a.dir[k] would load a's line to
+			// check a for nil, and wait for the miss being prefetched.
+			a := unsafe.Pointer(t.state.at(refs[j].Slot))
+			d := unsafe.Add(a, unsafe.Offsetof(tcpState{}.dir)+uintptr(refs[j].Dir&1)*unsafe.Sizeof(tcpDir{}))
+			prefetch.Line(a)
+			prefetch.Line(d)
+			prefetch.Line(unsafe.Add(d, unsafe.Offsetof(tcpDir{}.syn)))
 		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)
@@ -438,7 +441,7 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	isTCP := f != nil && f.Proto == 6
 	s := &t.empty
 	if isTCP {
-		s = t.state.at(slot)
+		s = t.state.get(slot)
 	}
 	w := colWriter{b: b, col: base}
 	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
@@ -518,6 +521,6 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	if s != &t.empty {
 		t.reset(s)
 	} else {
-		t.reset(t.state.at(slot)) // a non-TCP flow's packet counter
+		t.reset(t.state.get(slot)) // a non-TCP flow's packet counter
 	}
 }

@@ -563,7 +563,7 @@ func TestTCPSlotReuse(t *testing.T) {
 	reused := NewTCP(Options{})
 	reused.Observe(refs(9, a))
 	emitRow(t, reused, 9, &Flow{Proto: 6})
-	if !reflect.DeepEqual(*reused.state.at(9), tcpState{}) {
+	if !reflect.DeepEqual(*reused.state.get(9), tcpState{}) {
 		t.Errorf("Emit did not reset the slot")
 	}
 	reused.Observe(refs(9, b))
@@ -578,7 +578,7 @@ func TestTCPSlotReuse(t *testing.T) {
 	udp := NewTCP(Options{})
 	udp.Observe(refs(2, []tp{{length: 10}}))
 	emitRow(t, udp, 2, &Flow{Proto: 17})
-	if !reflect.DeepEqual(*udp.state.at(2), tcpState{}) {
+	if !reflect.DeepEqual(*udp.state.get(2), tcpState{}) {
 		t.Errorf("Emit of a non-TCP flow did not reset the slot")
 	}
 }
