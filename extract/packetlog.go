@@ -94,15 +94,26 @@ func shareLog(exs []Extractor) {
 func (l *packetLog) observe(refs []Ref) {
 	l.state.reserve(refs)
 	for i := range refs {
+		r := &refs[i]
+		// One call prefetches the log record of the packet 2·Ahead
+		// ahead and, for the one Ahead ahead (whose record came in by
+		// now), where its packet and direction bit go. A line not to
+		// fetch is r's own, in cache already.
+		here := unsafe.Pointer(r)
+		next, tail, bit := here, here, here
 		if j := i + 2*prefetch.Ahead; j < len(refs) {
-			prefetch.Line(unsafe.Pointer(l.state.at(refs[j].Slot)))
+			next = unsafe.Pointer(l.state.at(refs[j].Slot))
 		}
 		if j := i + prefetch.Ahead; j < len(refs) {
 			a := l.state.at(refs[j].Slot)
-			prefetchTail(a.pkts)
-			prefetchBit(a.dirs, len(a.pkts))
+			if n := len(a.pkts); n < cap(a.pkts) {
+				tail = unsafe.Pointer(&a.pkts[:n+1][n])
+			}
+			if w := len(a.pkts) >> 6; w < cap(a.dirs) {
+				bit = unsafe.Pointer(&a.dirs[:w+1][w])
+			}
 		}
-		r := &refs[i]
+		prefetch.Lines3(next, tail, bit)
 		s := l.state.at(r.Slot)
 		if r.New {
 			s.pkts = l.pktPool.reuse(s.pkts)

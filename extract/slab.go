@@ -1,11 +1,6 @@
 package extract
 
-import (
-	"unsafe"
-
-	"github.com/jjflow/jj/internal/mem"
-	"github.com/jjflow/jj/internal/prefetch"
-)
+import "github.com/jjflow/jj/internal/mem"
 
 // slab is per-slot state in fixed chunks: growing never copies, and never
 // holds an old and a new array at once as append's doubling does, so the
@@ -55,18 +50,4 @@ func (s *slab[T]) grow(c int) {
 		mem.Prefault(chunk) // a slot's first access is often a read
 		s.chunks = append(s.chunks, chunk)
 	}
-}
-
-// prefetchTail prefetches where the next element appended to s goes, when
-// it fits in s's array.
-func prefetchTail[T any](s []T) {
-	if n := len(s); n < cap(s) {
-		prefetch.Line(unsafe.Pointer(&s[:n+1][n]))
-	}
-}
-
-// prefetchBit prefetches the word of m that bit i, the next one set, goes
-// into.
-func prefetchBit(m bitmap, i int) {
-	prefetchTail(m[:min(i>>6, len(m))])
 }

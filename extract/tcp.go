@@ -224,9 +224,7 @@ func (t *TCP) Observe(refs []Ref) {
 			// check a for nil, and wait for the miss being prefetched.
 			a := unsafe.Pointer(t.state.at(refs[j].Slot))
 			d := unsafe.Add(a, unsafe.Offsetof(tcpState{}.dir)+uintptr(refs[j].Dir&1)*unsafe.Sizeof(tcpDir{}))
-			prefetch.Line(a)
-			prefetch.Line(d)
-			prefetch.Line(unsafe.Add(d, unsafe.Offsetof(tcpDir{}.syn)))
+			prefetch.Lines3(a, d, unsafe.Add(d, unsafe.Offsetof(tcpDir{}.syn)))
 		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)

@@ -304,9 +304,7 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 			x := &t.index
 			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 				e := t.slots.at(c.slot)
-				prefetch.Line(unsafe.Pointer(e))
-				prefetch.Line(unsafe.Pointer(&e.counts))
-				prefetch.Line(unsafe.Pointer(t.links.at(c.slot)))
+				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(t.links.at(c.slot)))
 			}
 		}
 		k := &b.Keys[i]

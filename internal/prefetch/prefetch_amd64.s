@@ -6,6 +6,16 @@ TEXT ·Line(SB), NOSPLIT|NOFRAME, $0-8
 	PREFETCHT0 (AX)
 	RET
 
+// func Lines3(p, q, r unsafe.Pointer)
+TEXT ·Lines3(SB), NOSPLIT|NOFRAME, $0-24
+	MOVQ p+0(FP), AX
+	PREFETCHT0 (AX)
+	MOVQ q+8(FP), AX
+	PREFETCHT0 (AX)
+	MOVQ r+16(FP), AX
+	PREFETCHT0 (AX)
+	RET
+
 // func Range(p *byte, n int, stride int)
 TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
 	MOVQ p+0(FP), AX

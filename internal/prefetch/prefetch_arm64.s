@@ -6,6 +6,16 @@ TEXT ·Line(SB), NOSPLIT|NOFRAME, $0-8
 	PRFM (R0), PLDL1KEEP
 	RET
 
+// func Lines3(p, q, r unsafe.Pointer)
+TEXT ·Lines3(SB), NOSPLIT|NOFRAME, $0-24
+	MOVD p+0(FP), R0
+	PRFM (R0), PLDL1KEEP
+	MOVD q+8(FP), R0
+	PRFM (R0), PLDL1KEEP
+	MOVD r+16(FP), R0
+	PRFM (R0), PLDL1KEEP
+	RET
+
 // func Range(p *byte, n int, stride int)
 TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD p+0(FP), R0

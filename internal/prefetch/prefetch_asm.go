@@ -9,6 +9,13 @@ import "unsafe"
 //go:noescape
 func Line(p unsafe.Pointer)
 
+// Lines3 asks for the cache lines holding p, q and r: one call where three
+// calls of Line would each cost a call and the spilling and reloading of
+// the caller's registers around it.
+//
+//go:noescape
+func Lines3(p, q, r unsafe.Pointer)
+
 // Range asks for the n bytes from p, a cache line every stride bytes. The
 // range must lie within one allocation or mapping.
 //

@@ -7,6 +7,9 @@ import "unsafe"
 // Line does nothing where jj has no prefetch instruction.
 func Line(unsafe.Pointer) {}
 
+// Lines3 does nothing where jj has no prefetch instruction.
+func Lines3(p, q, r unsafe.Pointer) {}
+
 // sink keeps the loads of Range.
 var sink byte
 
