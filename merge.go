@@ -52,7 +52,7 @@ type merger struct {
 	enc      output.RowEncoder
 	outText  encoded
 	freeText chan *encoded
-	textMax  atomic.Int64 // the longest text encoded so far
+	textLast atomic.Int64 // the length of the last text encoded
 	rows     atomic.Uint64
 	eager    bool // write rows as soon as they are final (live input)
 	mu       sync.Mutex
@@ -86,11 +86,11 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	select {
 	case e = <-m.freeText:
 	default:
-		// A new buffer is as long as the longest text so far, so that
-		// a burst of rows (the flows still open at the end of the
-		// input) does not grow each new buffer by doubling, copying and
-		// faulting in fresh pages at every step.
-		e = &encoded{text: make([]byte, 0, m.textMax.Load())}
+		// A new buffer is as long as the last text, so that a burst of
+		// rows (the flows still open at the end of the input) does not
+		// grow each new buffer by doubling, copying and faulting in
+		// fresh pages at every step.
+		e = &encoded{text: make([]byte, 0, m.textLast.Load())}
 	}
 	v := b
 	if m.pl.proj != nil {
@@ -98,9 +98,7 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 		v = *view
 	}
 	e.text, e.ends = m.enc.EncodeRows(e.text[:0], e.ends[:0], v)
-	if n := int64(len(e.text)); n > m.textMax.Load() {
-		m.textMax.Store(n) // racy max: any recent length will do
-	}
+	m.textLast.Store(int64(len(e.text)))
 	m.recycle(b)
 	return e
 }

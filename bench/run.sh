@@ -7,7 +7,8 @@
 #   PACKETS=2000000 bench/run.sh # a quicker run
 #
 # Captures go to $BENCH_DIR (default /tmp/jj-bench), never into the repo.
-# Reading is from the page cache: each capture is read once before timing.
+# Reading is from the page cache: each capture is read just before every
+# timed run (but the "from disk" one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKETS=${PACKETS:-10000000}
