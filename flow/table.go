@@ -42,8 +42,12 @@ type Config struct {
 
 // Sizes of the internal batches.
 const (
-	// BatchPackets is how many packets are handed to extractors at once.
-	BatchPackets = 256
+	// BatchPackets is how many packets are handed to extractors at once,
+	// and to the workers in one message. 512 measured 5-10 % faster than
+	// 256 (fewer messages and sweeps of the batch by every worker) and
+	// faster than 1024 with every feature group (whose per-batch state
+	// then outgrows the caches).
+	BatchPackets = 512
 	// SweepPackets is how often (in input records) the caller sweeps
 	// quiet flows.
 	SweepPackets = 4096
