@@ -124,13 +124,22 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := lg.pkts
 	n := len(ps)
 
-	// The sums, in one pass over the packets.
+	// One pass over the packets: the sums, and the lengths of each
+	// direction, forward ones from the front of sc and backward ones from
+	// the back of its first half (their order does not matter: they are
+	// sorted next).
 	var s sizeSums
+	sc := growScratch(z.scratch, 2*n)
+	nf := 0
 	for i := range ps {
 		p := &ps[i]
 		d := Fwd
 		if lg.dirs.get(i) {
 			d = Bwd
+			sc[n-1-(i-nf)] = int64(p.len)
+		} else {
+			sc[nf] = int64(p.len)
+			nf++
 		}
 		s.packets[d]++
 		s.bytes[d] += uint64(p.len)
@@ -150,18 +159,9 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		}
 	}
 
-	// Sorted copies: the forward lengths, the backward ones, and all of
-	// them merged from those two (cheaper than sorting all of them again).
-	nf := int(s.packets[Fwd])
-	sc := growScratch(z.scratch, 2*n)
-	fwd, bwd, all := sc[:0:nf], sc[nf:nf:n], sc[n:2*n]
-	for i := range ps {
-		if lg.dirs.get(i) {
-			bwd = append(bwd, int64(ps[i].len))
-		} else {
-			fwd = append(fwd, int64(ps[i].len))
-		}
-	}
+	// Sorted: the forward lengths, the backward ones, and all of them
+	// merged from those two (cheaper than sorting all of them again).
+	fwd, bwd, all := sc[:nf], sc[nf:n], sc[n:2*n]
 	slices.Sort(fwd)
 	slices.Sort(bwd)
 	merge(all, fwd, bwd)

@@ -158,51 +158,44 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := s.pkts
 	n := len(ps)
 
-	// Pass 1: the flow start, the first backward packet, all IATs in
-	// capture order and the number of forward packets.
+	// One pass: the flow start, the first backward packet, the IATs in
+	// capture order (all, the first n−1 of sc) and those of each
+	// direction after them, forward ones from the front and backward
+	// ones from the back of the n−1 after that (their order does not
+	// matter: they are sorted).
 	sc := growScratch(t.scratch, 2*n)
 	var start int64
-	firstBwd, nf := -1, 0
+	firstBwd, nf, nb := -1, 0, 0
+	var last [2]int64
 	for i := range ps {
 		x := ps[i].ts
 		if i == 0 || x < start {
 			start = x
 		}
+		if i > 0 {
+			sc[i-1] = max(x-ps[i-1].ts, 0)
+		}
 		if s.dirs.get(i) {
 			if firstBwd < 0 {
 				firstBwd = i
+			} else {
+				nb++
+				sc[2*n-2-nb] = max(x-last[Bwd], 0)
 			}
+			last[Bwd] = x
 		} else {
+			if nf > 0 {
+				sc[n-2+nf] = max(x-last[Fwd], 0)
+			}
 			nf++
-		}
-		if i > 0 {
-			sc[i-1] = max(x-ps[i-1].ts, 0)
+			last[Fwd] = x
 		}
 	}
 	var all, fwd, bwd []int64
 	if n > 0 {
 		all = sc[:n-1]
-		// Pass 2: per-direction IATs after the n−1 IATs of the flow.
-		fwd = sc[n-1 : n-1 : 2*n]
-		bwd = sc[n-1+max(nf-1, 0) : n-1+max(nf-1, 0) : 2*n]
-		var last [2]int64
-		var seen [2]bool
-		for i := range ps {
-			x := ps[i].ts
-			d := Fwd
-			if s.dirs.get(i) {
-				d = Bwd
-			}
-			if seen[d] {
-				g := max(x-last[d], 0)
-				if d == Fwd {
-					fwd = append(fwd, g)
-				} else {
-					bwd = append(bwd, g)
-				}
-			}
-			seen[d], last[d] = true, x
-		}
+		fwd = sc[n-1 : n-1+max(nf-1, 0)]
+		bwd = sc[2*n-2-nb : 2*n-2]
 	}
 
 	// Bursts and idle periods walk the IATs in capture order, before
