@@ -28,26 +28,22 @@ func newArena[O any](owner *O) *arena {
 }
 
 // allocSlice returns n zero values of T, mapped when possible. A nil arena
-// allocates on the heap.
+// allocates on the heap. Either way the pages are allocated now
+// (mem.Prefault; on Linux a mapping comes populated, and this only touches
+// its pages): the table reads an index cell or a slot before it writes it.
 func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
-	if a == nil || size < 64<<10 {
-		return heapSlice[T](n)
+	var s []T
+	if a != nil && size >= 64<<10 {
+		if b := mapAnon(size); b != nil {
+			a.maps[&b[0]] = b
+			s = unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+		}
 	}
-	b := mapAnon(size)
-	if b == nil {
-		return heapSlice[T](n)
+	if s == nil {
+		s = make([]T, n)
 	}
-	a.maps[&b[0]] = b
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
-}
-
-// heapSlice returns n zero values of T on the heap, their pages allocated
-// (mem.Prefault): the table reads an index cell or a slot before it writes
-// it. Mapped arrays get theirs from MAP_POPULATE.
-func heapSlice[T any](n int) []T {
-	s := make([]T, n)
 	mem.Prefault(s)
 	return s
 }
