@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -388,22 +387,11 @@ func appendUint(dst []byte, u uint64) []byte {
 // log10(2) = 1233/4096 digits a bit, then one fewer below that power of 10.
 func decimalLen(u uint64) int {
 	t := bits.Len64(u) * 1233 >> 12
-	if u < pow10u[t] {
+	if u < pow10x128[t][1] { // t ≤ 19: 10^t fits the low word
 		return t
 	}
 	return t + 1
 }
-
-// grow extends dst by n bytes and returns it and the n new bytes, to be
-// written in place.
-func grow(dst []byte, n int) ([]byte, []byte) {
-	l := len(dst)
-	dst = slices.Grow(dst, n)[:l+n]
-	return dst, dst[l:]
-}
-
-var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires
 // and replacing invalid UTF-8.
