@@ -235,9 +235,7 @@ func (p *parquetWriter) Write(b *Batch) error {
 		}
 		start += n
 		if p.inGroup += n; p.inGroup == p.groupMax || p.w.Size()-p.out.n >= p.groupSize {
-			// Each column's last page is compressed in parallel here, so
-			// that the row group's Flush only writes the pages out.
-			if err := p.each(func(i int, _ *[]parquet.Value) error { return p.cols[i].Flush() }); err != nil {
+			if err := p.flushColumns(); err != nil {
 				return err
 			}
 			if err := p.w.Flush(); err != nil {
@@ -248,6 +246,13 @@ func (p *parquetWriter) Write(b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// flushColumns compresses every column's buffered page, in parallel, so
+// that the row group's write-out (Flush, Close) only writes the pages.
+func (p *parquetWriter) flushColumns() error {
+	p.cols = p.w.ColumnWriters()
+	return p.each(func(i int, _ *[]parquet.Value) error { return p.cols[i].Flush() })
 }
 
 // each calls fn for every column, spread over len(p.vals) goroutines that
@@ -334,10 +339,7 @@ func (p *parquetWriter) Close() error {
 		return p.err
 	}
 	if p.inGroup > 0 {
-		// The last row group's last pages, compressed in parallel as at
-		// the end of every row group.
-		p.cols = p.w.ColumnWriters()
-		if err := p.each(func(i int, _ *[]parquet.Value) error { return p.cols[i].Flush() }); err != nil {
+		if err := p.flushColumns(); err != nil { // the last row group's
 			return err
 		}
 	}
