@@ -78,6 +78,12 @@ func (x *index) insert(h uint32, slot uint32) {
 	x.n++
 }
 
+// clear removes every key.
+func (x *index) clear() {
+	clear(x.cells)
+	x.n = 0
+}
+
 // remove deletes the cell holding slot (whose key hashes to h).
 func (x *index) remove(h uint32, slot uint32) {
 	i := uint64(h) & x.mask

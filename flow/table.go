@@ -170,8 +170,9 @@ type Table struct {
 	observe bool // some extractor looks at packets (not extract.Passive)
 
 	// AddBatch scratch.
-	sel  []uint16  // indexes of the batch's packets of this shard
-	done []pending // ended flows, in end order, emitted at the next flush
+	sel     []uint16  // indexes of the batch's packets of this shard
+	done    []pending // ended flows, in end order, emitted at the next flush
+	sortTmp []pending // scratch for sorting done
 
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
@@ -411,15 +412,21 @@ func (t *Table) Close() error {
 	t.event = EndOfInput
 	// Every open flow is on one of the two lists; ending them straight from
 	// the lists, with the pending list grown once, spares a copy of a
-	// million-entry slice and its doublings.
+	// million-entry slice and its doublings. As every flow ends, the index
+	// is cleared in one go rather than cell by cell (a hash and a probe a
+	// flow).
 	t.done = slices.Grow(t.done, t.index.Len())
 	for l := range t.lists {
 		for i := t.lists[l].head; i >= 0; {
-			next := t.links.at(uint32(i)).next
-			t.end(uint32(i))
-			i = next
+			slot := uint32(i)
+			i = t.links.at(slot).next
+			e := t.slots.at(slot)
+			e.list = listNone
+			t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
 		}
+		t.lists[l].head, t.lists[l].tail = -1, -1
 	}
+	t.index.clear()
 	t.flush()
 	t.Flush()
 	return t.err
@@ -548,18 +555,8 @@ func (t *Table) flush() {
 		}
 		t.refs = t.refs[:0]
 	}
-	if len(t.done) > 1 {
-		// Several flows ending at one event are written by first packet.
-		slices.SortFunc(t.done, func(a, b pending) int {
-			switch {
-			case a.order.Less(b.order):
-				return -1
-			case b.order.Less(a.order):
-				return 1
-			}
-			return 0
-		})
-	}
+	// Several flows ending at one event are written by first packet.
+	t.sortTmp = sortPending(t.done, t.sortTmp)
 	for _, d := range t.done {
 		t.emit(d.slot, d.order)
 	}
