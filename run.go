@@ -291,6 +291,7 @@ type pass struct {
 	defrag  *flow.Defrag
 	cur     *pktBatch // being filled
 	free    chan *pktBatch
+	batches int    // batches still to be made
 	idx     uint64 // input position of the next record
 	maxTS   int64
 	sweepIn int
@@ -324,14 +325,10 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	}
 	ps.dec.Decap = pl.cfg.Decapsulate
 	ps.merge = newMerger(pl, w, pl.workers)
-	nb := 16 + 4*pl.workers
-	ps.free = make(chan *pktBatch, nb)
-	for range nb {
-		// Decoding reads parts of a packet before writing them.
-		b := new(pktBatch)
-		mem.Prefault(unsafe.Slice(b, 1))
-		ps.free <- b
-	}
+	// Up to 16+4w packet batches (83 KB each), made as the reader first
+	// needs them: a small capture, or workers that keep up, use a few.
+	ps.batches = 16 + 4*pl.workers
+	ps.free = make(chan *pktBatch, ps.batches)
 	for i := 0; i < pl.workers; i++ {
 		wk := &worker{id: i, shard: i, in: make(chan workMsg, 16), free: ps.free}
 		if pl.workers == 1 {
@@ -378,6 +375,24 @@ func (wk *worker) run(m *merger) {
 		t.Flush()
 		m.in <- chunk{w: wk.id, wm: msg.watermark, hasWM: true}
 	}
+}
+
+// batch returns an empty packet batch: a recycled one, a new one while
+// fewer than the limit exist, else the first a worker gives back.
+func (ps *pass) batch() *pktBatch {
+	select {
+	case b := <-ps.free:
+		return b
+	default:
+	}
+	if ps.batches > 0 {
+		ps.batches--
+		// Decoding reads parts of a packet before writing them.
+		b := new(pktBatch)
+		mem.Prefault(unsafe.Slice(b, 1))
+		return b
+	}
+	return <-ps.free
 }
 
 // readFiles reads every input in order; it returns the input errors.
@@ -468,7 +483,7 @@ func (ps *pass) read(r capture.Reader) error {
 		}
 		b := ps.cur
 		if b == nil {
-			b = <-ps.free
+			b = ps.batch()
 			ps.cur = b
 		}
 		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
