@@ -353,6 +353,16 @@ func AppendFloat(dst []byte, f float64) []byte {
 			return appendDecimal(dst, f < 0, n, 9)
 		}
 	}
+	if abs >= 1e6 && abs < 0x1p33 {
+		// A decimal of at most 6 decimals below 2^33, as Unix times in
+		// seconds from captures with microsecond timestamps: when f is the
+		// float nearest to n·10^-6, n·10^-6 is f's shortest text. f's ulp
+		// is below 10^-6 there, so no other multiple of 10^-6 (which every
+		// shorter decimal is) rounds to f.
+		if n := uint64(abs*1e6 + 0.5); float64(n)/1e6 == abs {
+			return appendDecimal(dst, f < 0, n, 6)
+		}
+	}
 	if abs < 1e14 {
 		if d, t, ok := shortest(abs); ok {
 			return appendDecimal(dst, f < 0, d, t)
