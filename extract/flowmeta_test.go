@@ -150,6 +150,34 @@ func TestDivRoundAgainstBig(t *testing.T) {
 	check(0, 1<<62, 1)
 }
 
+// TestSecondsAgainstBig checks Seconds, whole microseconds (its fast path)
+// and any nanoseconds, both signs, against exact rational arithmetic.
+func TestSecondsAgainstBig(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	check := func(ns int64) {
+		want, _ := new(big.Rat).SetFrac64(ns, 1e9).Float64()
+		if got := Seconds(ns); got != want {
+			t.Fatalf("Seconds(%d) = %v, want %v", ns, got, want)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		ns := r.Int64N(1 << 62)
+		switch i % 4 {
+		case 0: // Unix times in whole microseconds
+			ns = (1_500_000_000_000_000_000 + r.Int64N(1<<60)) / 1000 * 1000
+		case 1: // durations in whole microseconds
+			ns = r.Int64N(1<<40) * 1000
+		case 2: // near the fast path's limit: 2^53 µs
+			ns = (1<<53 + r.Int64N(1<<20) - 1<<19) * 1000
+		}
+		check(ns)
+		check(-ns)
+	}
+	for _, ns := range []int64{0, 1000, 999, 1001, math.MaxInt64, math.MinInt64, math.MaxInt64 / 1000 * 1000, (1<<53 - 1) * 1000, 1 << 53 * 1000} {
+		check(ns)
+	}
+}
+
 func BenchmarkSeconds(b *testing.B) {
 	var s float64
 	for i := range b.N {
