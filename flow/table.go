@@ -170,9 +170,8 @@ type Table struct {
 	observe bool // some extractor looks at packets (not extract.Passive)
 
 	// AddBatch scratch.
-	sel     []uint16  // indexes of the batch's packets of this shard
-	done    []pending // ended flows, in end order, emitted at the next flush
-	sortTmp []pending // scratch for sorting done
+	sel  []uint16  // indexes of the batch's packets of this shard
+	done []pending // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
@@ -556,7 +555,7 @@ func (t *Table) flush() {
 		t.refs = t.refs[:0]
 	}
 	// Several flows ending at one event are written by first packet.
-	t.sortTmp = sortPending(t.done, t.sortTmp)
+	sortPending(t.done)
 	for _, d := range t.done {
 		t.emit(d.slot, d.order)
 	}
