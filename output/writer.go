@@ -359,7 +359,9 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// float nearest to n·10^-6, n·10^-6 is f's shortest text. f's ulp
 		// is below 10^-6 there, so no other multiple of 10^-6 (which every
 		// shorter decimal is) rounds to f.
-		if n := uint64(abs*1e6 + 0.5); float64(n)/1e6 == abs {
+		// (Rounding, not +0.5: above 2^52/10^6 ≈ 4.5e9 the product is
+		// already whole and adding a half would round it to even.)
+		if n := uint64(math.RoundToEven(abs * 1e6)); float64(n)/1e6 == abs {
 			return appendDecimal(dst, f < 0, n, 6)
 		}
 	}
