@@ -421,7 +421,7 @@ func (t *Table) Close() error {
 			i = t.links.at(slot).next
 			e := t.slots.at(slot)
 			e.list = listNone
-			t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
+			t.queue(slot, e)
 		}
 		t.lists[l].head, t.lists[l].tail = -1, -1
 	}
@@ -533,6 +533,11 @@ func (t *Table) end(slot uint32) {
 	e := t.slots.at(slot)
 	t.index.remove(hashKey(&e.key), slot)
 	t.unlink(slot, e)
+	t.queue(slot, e)
+}
+
+// queue adds an ended flow to those emitted at the next flush.
+func (t *Table) queue(slot uint32, e *entry) {
 	t.done = append(t.done, pending{slot: slot, order: Order{Event: t.event, Start: e.startIdx}})
 }
 

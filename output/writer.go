@@ -352,8 +352,7 @@ func AppendFloat(dst []byte, f float64) []byte {
 		if n := uint64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
 			return appendDecimal(dst, f < 0, n, 9)
 		}
-	}
-	if abs >= 1e6 && abs < 0x1p33 {
+	} else if abs < 0x1p33 {
 		// A decimal of at most 6 decimals below 2^33, as Unix times in
 		// seconds from captures with microsecond timestamps: when f is the
 		// float nearest to n·10^-6, n·10^-6 is f's shortest text. f's ulp
