@@ -47,16 +47,18 @@ type merger struct {
 	view   *output.Batch
 	free   chan *output.Batch
 
-	// With several workers and a text format, workers encode their rows
-	// (enc) and the merger only orders the text.
-	enc      output.RowEncoder
-	outText  encoded
-	freeText chan *encoded
-	textLast atomic.Int64 // the length of the last text encoded
-	rows     atomic.Uint64
-	eager    bool // write rows as soon as they are final (live input)
-	mu       sync.Mutex
-	err      error
+	// With a text format, workers may encode their rows (enc) and the
+	// merger then only orders the text: always with several workers
+	// (encodeAll), and with one whenever the merger falls behind.
+	enc       output.RowEncoder
+	encodeAll bool
+	outText   encoded
+	freeText  chan *encoded
+	textLast  atomic.Int64 // the length of the last text encoded
+	rows      atomic.Uint64
+	eager     bool // write rows as soon as they are final (live input)
+	mu        sync.Mutex
+	err       error
 }
 
 func newMerger(pl *plan, w output.Writer, workers int) *merger {
@@ -71,13 +73,29 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 		free:     make(chan *output.Batch, 8*workers),
 		freeText: make(chan *encoded, 8*workers),
 	}
-	if enc, ok := w.(output.RowEncoder); ok && workers > 1 {
-		// One worker leaves the encoding to the merger, which then runs
-		// beside it rather than after it.
+	if enc, ok := w.(output.RowEncoder); ok {
 		m.enc = enc
+		m.encodeAll = workers > 1
 	}
 	return m
 }
+
+// encodes reports whether a worker should encode its next batch of rows.
+func (m *merger) encodes() bool {
+	return m.enc != nil && (m.encodeAll || behind(m))
+}
+
+// backlog is how many chunks waiting for the merger make one worker encode
+// its rows itself.
+const backlog = 4
+
+// behind reports whether the merger is behind one worker. One worker leaves
+// the encoding to the merger, which then runs beside it rather than after
+// it, except while the merger is behind: at the end of the input, when the
+// worker ends every open flow at once and the merger, encoding each row,
+// would be left doing most of the work alone. (A variable, so that tests
+// can make the worker and the merger take turns.)
+var behind = func(m *merger) bool { return len(m.in) >= backlog }
 
 // encode turns a worker's batch into text, on the worker's goroutine, and
 // recycles the batch; view is the worker's projection scratch.

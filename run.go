@@ -337,7 +337,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		wk.exs = pl.extractors()
 		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
 			c := chunk{w: wk.id, b: b, ord: ord}
-			if ps.merge.enc != nil {
+			if ps.merge.encodes() {
 				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
 			}
 			ps.merge.in <- c
