@@ -53,10 +53,11 @@ const (
 	SweepPackets = 4096
 	// OutputRows is how many rows are collected before the sink is called.
 	// Batches this small stay in cache from the extractors' Emit to their
-	// encoding and are recycled before many new ones are made, each of
-	// whose pages would cost a fault: at the end of the input, when every
-	// open flow ends at once, 128 rather than 1024 made the tail of a
-	// 214 000-packet run 30-40 % shorter (bench/RESULTS.md).
+	// encoding, and are recycled before many new ones are made, each of
+	// whose pages would cost a fault. This matters most at the end of the
+	// input, when every open flow ends at once: 128 rather than 1024 made
+	// that tail of a 214 000-packet run 9 % shorter, and 36 % with the
+	// worker encoding rows while the merger is behind (bench/RESULTS.md).
 	OutputRows = 128
 )
 
