@@ -80,21 +80,25 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 	return m
 }
 
-// encodes reports whether a worker should encode its next batch of rows.
-func (m *merger) encodes() bool {
-	return m.enc != nil && (m.encodeAll || behind(m))
+// encodes reports whether a worker should encode its next batch of rows:
+// always with several workers; with one, only while it is closing its
+// table and the merger is behind. One worker otherwise leaves the encoding
+// to the merger, which then runs beside it rather than after it. At the
+// end of the input, though, the worker ends every open flow at once and
+// the merger, encoding each row, would be left doing most of the work
+// alone. (Before that the merger lags only when the two goroutines share
+// a core with the reader, and encoding in the worker then only slows the
+// worker, which the reader waits for.)
+func (m *merger) encodes(closing bool) bool {
+	return m.enc != nil && (m.encodeAll || closing && behind(m))
 }
 
-// backlog is how many chunks waiting for the merger make one worker encode
-// its rows itself.
+// backlog is how many chunks waiting for the merger make a closing worker
+// encode its rows itself.
 const backlog = 4
 
-// behind reports whether the merger is behind one worker. One worker leaves
-// the encoding to the merger, which then runs beside it rather than after
-// it, except while the merger is behind: at the end of the input, when the
-// worker ends every open flow at once and the merger, encoding each row,
-// would be left doing most of the work alone. (A variable, so that tests
-// can make the worker and the merger take turns.)
+// behind reports whether the merger is behind one worker. (A variable, so
+// that tests can make the worker and the merger take turns.)
 var behind = func(m *merger) bool { return len(m.in) >= backlog }
 
 // encode turns a worker's batch into text, on the worker's goroutine, and

@@ -276,6 +276,9 @@ type worker struct {
 	table *flow.Table
 	exs   []extract.Extractor
 	view  *output.Batch // projection scratch for encoding rows
+	// closing: the input has ended and the table is ending every open
+	// flow; a single worker then helps the merger encode (merger.encodes).
+	closing bool
 }
 
 // pass is one reading of the inputs.
@@ -337,7 +340,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		wk.exs = pl.extractors()
 		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
 			c := chunk{w: wk.id, b: b, ord: ord}
-			if ps.merge.encodes() {
+			if ps.merge.encodes(wk.closing) {
 				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
 			}
 			ps.merge.in <- c
@@ -370,6 +373,7 @@ func (wk *worker) run(m *merger) {
 			t.Sweep(msg.sweepTS, msg.sweepIdx)
 		}
 		if msg.end {
+			wk.closing = true
 			t.Close()
 		}
 		t.Flush()

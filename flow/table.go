@@ -51,14 +51,13 @@ const (
 	// SweepPackets is how often (in input records) the caller sweeps
 	// quiet flows.
 	SweepPackets = 4096
-	// OutputRows is how many rows are collected before the sink is called.
-	// Batches this small stay in cache from the extractors' Emit to their
-	// encoding, and are recycled before many new ones are made, each of
-	// whose pages would cost a fault. This matters most at the end of the
-	// input, when every open flow ends at once: 128 rather than 1024 made
-	// that tail of a 214 000-packet run 9 % shorter, and 36 % with the
-	// worker encoding rows while the merger is behind (bench/RESULTS.md).
-	OutputRows = 128
+	// OutputRows is how many rows are collected before the sink is called,
+	// and CloseRows how many once the input has ended (Close): there
+	// every open flow ends at once, and batches that small stay in cache
+	// from the extractors' Emit to their encoding and are recycled before
+	// many new ones are made, each of whose pages would cost a fault.
+	OutputRows = 1024
+	CloseRows  = 128
 )
 
 // Key is a canonical flow key: endpoint A is the smaller of the two by
@@ -183,6 +182,7 @@ type Table struct {
 	stackIdx map[decode.Stack]uint32
 
 	order    []Order // of the rows in out
+	rows     int     // rows of out that make a batch: OutputRows, CloseRows
 	newBatch func() *output.Batch
 	event    uint64 // Event of the packet or sweep being handled
 
@@ -212,6 +212,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
+		rows:     OutputRows,
 		maxTS:    -1 << 63,
 	}
 	for _, ex := range exs {
@@ -415,6 +416,7 @@ func (t *Table) Expire(now int64, idx uint64) {
 func (t *Table) Close() error {
 	t.flush()
 	t.event = EndOfInput
+	t.rows = CloseRows
 	// Every open flow is on one of the two lists; ending them straight from
 	// the lists, with the pending list grown once, spares a copy of a
 	// million-entry slice and its doublings. As every flow ends, the index
@@ -602,7 +604,7 @@ func (t *Table) emit(slot uint32, order Order) {
 	t.order = append(t.order, order)
 	t.stats.Flows++
 	t.free = append(t.free, slot)
-	if t.out.Len() >= OutputRows {
+	if t.out.Len() >= t.rows {
 		t.Flush()
 	}
 }
