@@ -94,7 +94,8 @@ func (m *merger) encodes(closing bool) bool {
 }
 
 // backlog is how many chunks waiting for the merger make a closing worker
-// encode its rows itself.
+// encode its rows itself (one worker) or yield its core to the merger
+// (several, which encode their rows anyway).
 const backlog = 4
 
 // behind reports whether the merger is behind one worker. (A variable, so

@@ -344,6 +344,13 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
 			}
 			ps.merge.in <- c
+			if wk.closing && ps.merge.encodeAll && behind(ps.merge) {
+				// Workers ending every open flow at once keep the
+				// cores busy, and the merger, waiting for one, would
+				// let chunks pile up in its channel, each a fresh
+				// text buffer to fault in: give it the core.
+				runtime.Gosched()
+			}
 			return ps.merge.failed()
 		}, ps.merge.batch)
 		ps.workers = append(ps.workers, wk)
