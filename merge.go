@@ -49,7 +49,8 @@ type merger struct {
 
 	// With a text format, workers may encode their rows (enc) and the
 	// merger then only orders the text: always with several workers
-	// (encodeAll), and with one whenever the merger falls behind.
+	// (encodeAll), and with one at the end of the input while the merger
+	// is behind (encodes).
 	enc       output.RowEncoder
 	encodeAll bool
 	outText   encoded

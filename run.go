@@ -277,7 +277,8 @@ type worker struct {
 	exs   []extract.Extractor
 	view  *output.Batch // projection scratch for encoding rows
 	// closing: the input has ended and the table is ending every open
-	// flow; a single worker then helps the merger encode (merger.encodes).
+	// flow; while the merger is behind, a single worker then helps it
+	// encode (merger.encodes), and each of several yields its core to it.
 	closing bool
 }
 
