@@ -370,7 +370,7 @@ func (wk *worker) run(m *merger) {
 		if b := msg.b; b != nil {
 			t.AddBatch(&b.Batch, wk.shard)
 			if b.pending.Add(-1) == 0 {
-				b.N = 0
+				b.Reset()
 				wk.free <- b
 			}
 		}
@@ -548,6 +548,9 @@ func (ps *pass) marker(wallClock bool) {
 func (ps *pass) send(m workMsg) {
 	if b := ps.cur; b != nil && b.N > 0 {
 		ps.cur = nil
+		if len(ps.workers) > 1 {
+			b.Group(len(ps.workers))
+		}
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/jjflow/jj/capture"
@@ -406,4 +407,41 @@ func BenchmarkTable(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+}
+
+// Group lists each shard's packets in input order, as a scan of the shard
+// numbers does, for any number of shards and packets, and again after
+// Reset with other shards.
+func TestBatchGroup(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := new(Batch)
+	for round := range 200 {
+		shards := 1 + r.IntN(70)
+		b.Reset()
+		b.N = r.IntN(BatchPackets + 1)
+		for i := range b.N {
+			b.Shard[i] = uint16(r.IntN(shards))
+			if round%5 == 0 {
+				b.Shard[i] = uint16(shards - 1) // all in one shard
+			}
+		}
+		b.Group(shards)
+		lo := uint16(0)
+		for s := range shards {
+			var want []uint16
+			for i := range b.N {
+				if int(b.Shard[i]) == s {
+					want = append(want, uint16(i))
+				}
+			}
+			got := b.sel[lo:b.ends[s]]
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d, %d shards, %d packets: shard %d holds %v, want %v", round, shards, b.N, s, got, want)
+			}
+			lo = b.ends[s]
+		}
+		if int(lo) != b.N {
+			t.Fatalf("round %d: the shards hold %d packets, want %d", round, lo, b.N)
+		}
+	}
 }
