@@ -87,6 +87,17 @@ type Extractor interface {
 	Emit(slot uint32, f *Flow, b *output.Batch, base int)
 }
 
+// Prefetcher is implemented by extractors whose Emit reads per-flow state
+// that is mostly a cache miss by then. The flow table calls Prefetch for
+// a flow a few rows before its Emit, twice: stage 0 first, for the
+// state's own records, and stage 1 prefetch.Ahead rows later, when those
+// are in cache, for the buffers they point to; the misses then overlap the
+// rows in between. Prefetch must not fault or change anything, whatever
+// the slot.
+type Prefetcher interface {
+	Prefetch(slot uint32, stage int)
+}
+
 // Passive is implemented by extractors whose Observe does nothing, which
 // compute every column at Emit from the Flow alone (flow_meta). A flow
 // table whose extractors are all passive does not hand them packets.

@@ -56,6 +56,27 @@ func (r *logRole) Observe(refs []Ref) {
 	}
 }
 
+// Prefetch implements Prefetcher for timing and size, once for the log
+// they share: the flow's log record, then its first packets and direction
+// bits.
+func (r *logRole) Prefetch(slot uint32, stage int) {
+	if !r.observe || !r.log.state.has(slot) {
+		return
+	}
+	s := r.log.state.at(slot)
+	if stage == 0 {
+		prefetch.Line(unsafe.Pointer(s))
+		return
+	}
+	if n := len(s.pkts); n > 0 {
+		bits := unsafe.Pointer(&s.pkts[0])
+		if len(s.dirs) > 0 {
+			bits = unsafe.Pointer(&s.dirs[0])
+		}
+		prefetch.Lines3(unsafe.Pointer(&s.pkts[0]), unsafe.Pointer(&s.pkts[min(n-1, 4)]), bits)
+	}
+}
+
 // releaseLog gives the flow's packets back, after its Emit, if this
 // extractor is the one that does.
 func (r *logRole) releaseLog(slot uint32) {

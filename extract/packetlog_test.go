@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/output"
 )
 
 // TestSharedLog checks that timing and size built together, sharing one
@@ -83,5 +84,68 @@ func TestSharedLog(t *testing.T) {
 	}
 	if emitted < 50 {
 		t.Fatalf("only %d flows emitted", emitted)
+	}
+}
+
+// Prefetch, called by the flow table before a flow's Emit, must be safe for
+// any slot: one no packet reached (beyond the state made so far, or never
+// used), one with packets, and one whose packets were released by Emit;
+// and it changes nothing: the rows are the same with and without it.
+func TestPrefetchAnySlot(t *testing.T) {
+	build := func() []Extractor {
+		exs, err := Build([]string{"all"}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exs
+	}
+	pkts := []decode.Packet{
+		{Timestamp: 1e9, Length: 60, Proto: 6, Flags: decode.FlagTCP, TCPFlags: decode.TCPSyn},
+		{Timestamp: 2e9, Length: 60, Proto: 6, Flags: decode.FlagTCP, TCPFlags: decode.TCPSyn | decode.TCPAck},
+		{Timestamp: 3e9, Length: 1500, Payload: 1440, Proto: 6, Flags: decode.FlagTCP, TCPFlags: decode.TCPAck},
+	}
+	refs := []Ref{{Slot: 5, New: true, Pkt: &pkts[0]}, {Slot: 5, Dir: Bwd, Index: 1, Pkt: &pkts[1]}, {Slot: 5, Index: 2, Pkt: &pkts[2]}}
+	rows := map[bool]*output.Batch{}
+	for _, withPrefetch := range []bool{false, true} {
+		exs := build()
+		var pfs []Prefetcher
+		for _, ex := range exs {
+			if p, ok := ex.(Prefetcher); ok {
+				pfs = append(pfs, p)
+			}
+		}
+		if len(pfs) != 3 { // timing, size and tcp; flow_meta has no state
+			t.Fatalf("%d prefetchers among %d extractors of all, want 3", len(pfs), len(exs))
+		}
+		prefetchAll := func(slots ...uint32) {
+			if withPrefetch {
+				for _, p := range pfs {
+					for _, s := range slots {
+						p.Prefetch(s, 0)
+						p.Prefetch(s, 1)
+					}
+				}
+			}
+		}
+		prefetchAll(0, 5, 1<<20) // before any state exists
+		var cols []output.Column
+		for _, ex := range exs {
+			cols = append(cols, ex.Columns()...)
+			ex.Observe(refs)
+		}
+		prefetchAll(0, 4, 5, 6, 1<<12, 1<<20)
+		b := output.NewBatch(cols)
+		f := &Flow{Proto: 6, First: 1e9, Last: 3e9, Hdrs: &decode.Stack{}}
+		base := 0
+		for _, ex := range exs {
+			ex.Emit(5, f, b, base)
+			base += len(ex.Columns())
+		}
+		b.EndRow()
+		prefetchAll(5) // released
+		rows[withPrefetch] = b
+	}
+	if !reflect.DeepEqual(rows[false], rows[true]) {
+		t.Error("the rows differ with Prefetch")
 	}
 }

@@ -20,6 +20,10 @@ func (s *slab[T]) at(i uint32) *T {
 	return &s.chunks[i>>slabBits][i&slabMask]
 }
 
+// has reports whether room was made for slot i's state, so that at may be
+// called.
+func (s *slab[T]) has(i uint32) bool { return int(i>>slabBits) < len(s.chunks) }
+
 // get returns slot i's state, making room for it if needed; new state is
 // zero.
 func (s *slab[T]) get(i uint32) *T {

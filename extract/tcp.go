@@ -125,6 +125,15 @@ type tcpDir struct {
 	dupAck    uint64
 }
 
+// Prefetch implements Prefetcher: the flow's TCP state, at stage 0.
+func (t *TCP) Prefetch(slot uint32, stage int) {
+	if stage != 0 || !t.state.has(slot) {
+		return
+	}
+	st := t.state.at(slot)
+	prefetch.Lines3(unsafe.Pointer(st), unsafe.Pointer(&st.dir[0]), unsafe.Pointer(&st.dir[1]))
+}
+
 // tcpState is one flow's TCP state.
 type tcpState struct {
 	packets               uint64 // every packet, TCP header or not

@@ -173,6 +173,7 @@ type Table struct {
 	nbatch  int                         // packets in pkts
 	refs    []extract.Ref
 	observe bool // some extractor looks at packets (not extract.Passive)
+	pf      []extract.Prefetcher
 
 	// AddBatch scratch.
 	sel  []uint16  // indexes of the batch's packets of this shard
@@ -218,6 +219,9 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 	for _, ex := range exs {
 		if _, ok := ex.(extract.Passive); !ok {
 			t.observe = true
+		}
+		if p, ok := ex.(extract.Prefetcher); ok {
+			t.pf = append(t.pf, p)
 		}
 	}
 	if t.newBatch == nil {
@@ -615,10 +619,29 @@ func (t *Table) flush() {
 	}
 	// Several flows ending at one event are written by first packet.
 	sortPending(t.done)
-	for _, d := range t.done {
+	for n, d := range t.done {
+		if len(t.pf) > 0 {
+			t.prefetch(n)
+		}
 		t.emit(d.slot, d.order)
 	}
 	t.done = t.done[:0]
+}
+
+// prefetch has the extractors prefetch the state of the flows that
+// flush emits 2·prefetch.Ahead and prefetch.Ahead rows after row n
+// (extract.Prefetcher).
+func (t *Table) prefetch(n int) {
+	if m := n + 2*prefetch.Ahead; m < len(t.done) {
+		for _, p := range t.pf {
+			p.Prefetch(t.done[m].slot, 0)
+		}
+	}
+	if m := n + prefetch.Ahead; m < len(t.done) {
+		for _, p := range t.pf {
+			p.Prefetch(t.done[m].slot, 1)
+		}
+	}
 }
 
 // emit writes one ended flow's row and frees its slot.
