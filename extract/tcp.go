@@ -130,8 +130,10 @@ func (t *TCP) Prefetch(slot uint32, stage int) {
 	if stage != 0 || !t.state.has(slot) {
 		return
 	}
-	st := t.state.at(slot)
-	prefetch.Lines3(unsafe.Pointer(st), unsafe.Pointer(&st.dir[0]), unsafe.Pointer(&st.dir[1]))
+	// Addresses by offset, as in Observe.
+	a := unsafe.Pointer(t.state.at(slot))
+	d := unsafe.Add(a, unsafe.Offsetof(tcpState{}.dir))
+	prefetch.Lines3(a, d, unsafe.Add(d, unsafe.Sizeof(tcpDir{})))
 }
 
 // tcpState is one flow's TCP state.

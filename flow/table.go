@@ -176,7 +176,7 @@ type Table struct {
 	pf      []extract.Prefetcher
 
 	// AddBatch scratch.
-	sel  []uint16  // indexes of the batch's packets of this shard
+	sel  []uint16  // indexes of every packet of the batch (shard < 0)
 	done []pending // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
@@ -312,6 +312,16 @@ func (b *Batch) Group(shards int) {
 	b.ends = ends
 }
 
+// packets returns the indexes of the packets of shard, which Group must
+// have grouped among more than shard shards.
+func (b *Batch) packets(shard int) []uint16 {
+	lo := uint16(0)
+	if shard > 0 {
+		lo = b.ends[shard-1]
+	}
+	return b.sel[lo:b.ends[shard]]
+}
+
 // Reset empties the batch for reuse.
 func (b *Batch) Reset() {
 	b.N = 0
@@ -331,7 +341,8 @@ func (b *Batch) Put(idx uint64, seen int64, shards int) {
 }
 
 // AddBatch puts the packets of b that belong to shard into their flows
-// (every packet when shard is negative). The packets are read in place and
+// (every packet when shard is negative; otherwise b must have been
+// grouped, Group, among more than shard shards). The packets are read in place and
 // must stay unchanged until AddBatch returns, by when the extractors have
 // seen them. With many flows, a packet's index cell, flow entry and list
 // links are mostly cache misses: AddBatch prefetches the index cell of the
@@ -341,18 +352,12 @@ func (b *Batch) Put(idx uint64, seen int64, shards int) {
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
 	var sel []uint16
-	if shard >= 0 && shard < len(b.ends) {
-		lo := uint16(0)
-		if shard > 0 {
-			lo = b.ends[shard-1]
-		}
-		sel = b.sel[lo:b.ends[shard]]
+	if shard >= 0 {
+		sel = b.packets(shard)
 	} else {
 		sel = t.sel[:0]
 		for i := range b.N {
-			if shard < 0 || int(b.Shard[i]) == shard {
-				sel = append(sel, uint16(i))
-			}
+			sel = append(sel, uint16(i))
 		}
 		t.sel = sel
 	}

@@ -434,7 +434,7 @@ func TestBatchGroup(t *testing.T) {
 					want = append(want, uint16(i))
 				}
 			}
-			got := b.sel[lo:b.ends[s]]
+			got := b.packets(s)
 			if !slices.Equal(got, want) {
 				t.Fatalf("round %d, %d shards, %d packets: shard %d holds %v, want %v", round, shards, b.N, s, got, want)
 			}
