@@ -354,11 +354,13 @@ func TestSweepBoundsMemory(t *testing.T) {
 
 // TestRandomInvariants checks, on random traffic, that packets are
 // conserved and every flow's counts add up.
-func TestRandomInvariants(t *testing.T) {
+// randomFrames returns n TCP frames with random flags among about a
+// thousand endpoint pairs, a 10 ms mean gap apart.
+func randomFrames(n int) []testpkt.Frame {
 	r := rand.New(rand.NewPCG(1, 2))
 	var frames []testpkt.Frame
 	ts := 0.0
-	for i := 0; i < 20000; i++ {
+	for range n {
 		ts += r.ExpFloat64() * 0.01
 		src, dst := fmt.Sprintf("10.0.0.%d", r.IntN(20)), fmt.Sprintf("10.0.1.%d", r.IntN(5))
 		sp, dp := uint16(1000+r.IntN(10)), uint16(80)
@@ -368,6 +370,11 @@ func TestRandomInvariants(t *testing.T) {
 		flags := []uint8{syn, syn | ack, ack, fin | ack, rst, psh | ack}[r.IntN(6)]
 		frames = append(frames, tcpf(ts, src, dst, sp, dp, flags))
 	}
+	return frames
+}
+
+func TestRandomInvariants(t *testing.T) {
+	frames := randomFrames(20000)
 	cfg := defaultCfg
 	cfg.FlowTimeout = 2 * sec
 	cfg.MaxFlows = 150
@@ -442,6 +449,32 @@ func TestBatchGroup(t *testing.T) {
 		}
 		if int(lo) != b.N {
 			t.Fatalf("round %d: the shards hold %d packets, want %d", round, lo, b.N)
+		}
+	}
+}
+
+// TestSeedDoesNotChangeRows: the hash seed, drawn afresh by each process,
+// moves flows around the index but changes no row and no row's place,
+// with flows ended by timeouts, by FIN and RST, by the flow bound and by
+// the end of the input.
+func TestSeedDoesNotChangeRows(t *testing.T) {
+	defer func(s [3]uint64) { seed = s }(seed)
+	frames := randomFrames(20000)
+	for _, maxFlows := range []int{0, 150} {
+		cfg := defaultCfg
+		cfg.FlowTimeout = 2 * sec
+		cfg.MaxFlows = maxFlows
+		seed = [3]uint64{1, 2, 3}
+		want, _, _ := run(t, cfg, frames...)
+		for _, s := range [][3]uint64{{4, 5, 6}, newSeed()} {
+			seed = s
+			got, _, _ := run(t, cfg, frames...)
+			if !slices.Equal(got, want) {
+				t.Errorf("MaxFlows %d, seed %x: %d rows differ from seed {1 2 3}'s %d", maxFlows, s, len(got), len(want))
+			}
+		}
+		if len(want) < 1000 {
+			t.Errorf("MaxFlows %d: %d rows, want over 1 000 for the test to mean much", maxFlows, len(want))
 		}
 	}
 }
