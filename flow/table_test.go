@@ -352,8 +352,6 @@ func TestSweepBoundsMemory(t *testing.T) {
 	}
 }
 
-// TestRandomInvariants checks, on random traffic, that packets are
-// conserved and every flow's counts add up.
 // randomFrames returns n TCP frames with random flags among about a
 // thousand endpoint pairs, a 10 ms mean gap apart.
 func randomFrames(n int) []testpkt.Frame {
@@ -373,6 +371,8 @@ func randomFrames(n int) []testpkt.Frame {
 	return frames
 }
 
+// TestRandomInvariants checks, on random traffic, that packets are
+// conserved and every flow's counts add up.
 func TestRandomInvariants(t *testing.T) {
 	frames := randomFrames(20000)
 	cfg := defaultCfg
