@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks jj end to end on generated captures and prints, for 1 and N
 # workers: packets/s, ns/packet, peak RSS and bytes per concurrent flow,
-# for flow_meta alone and for --features all.
+# for flow_meta alone and for --features all, then the ratios:
+# --features all against flow_meta, and N workers against 1.
 #
 #   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
 #   PACKETS=2000000 bench/run.sh # a quicker run

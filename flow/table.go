@@ -342,13 +342,13 @@ func (b *Batch) Put(idx uint64, seen int64, shards int) {
 
 // AddBatch puts the packets of b that belong to shard into their flows
 // (every packet when shard is negative; otherwise b must have been
-// grouped, Group, among more than shard shards). The packets are read in place and
-// must stay unchanged until AddBatch returns, by when the extractors have
-// seen them. With many flows, a packet's index cell, flow entry and list
-// links are mostly cache misses: AddBatch prefetches the index cell of the
-// packet 2·prefetch.Ahead ahead and the entry and links of the one
-// prefetch.Ahead ahead, so that the misses overlap the work on the packets
-// in between (−8 % of a worker's time, BenchmarkAddBatch).
+// grouped, Group, among more than shard shards). The packets are read in
+// place and must stay unchanged until AddBatch returns, by when the
+// extractors have seen them. With many flows, a packet's index cell, flow
+// entry and list links are mostly cache misses: AddBatch prefetches the
+// index cell of the packet 2·prefetch.Ahead ahead and the entry and links
+// of the one prefetch.Ahead ahead, so that the misses overlap the work on
+// the packets in between (−8 % of a worker's time, BenchmarkAddBatch).
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
 	var sel []uint16
