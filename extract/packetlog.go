@@ -22,11 +22,34 @@ import (
 // of them in column order (timing) observes it, the last (size) releases a
 // flow's packets at Emit. Built alone, each has a log of its own and does
 // both (logRole).
+//
+// A flow's packets are kept in chunks of chunkLen: one that grows by
+// doubling, as a slice would, and once it holds chunkLen packets it is set
+// aside whole and a new one begins. A flow of millions of packets thus
+// never copies its packets to a bigger slice: with one slice, its growth
+// copied about four times the packets in all, and the runtime's garbage
+// collector spun waiting for those long copies to end (two flows of 6 M
+// packets each: 2.0 of 5.9 CPU-seconds went to the copies and the spin,
+// bench/RESULTS.md). It also wastes at most one chunk a flow, where a
+// slice's last growth leaves a quarter of it unused.
 type packetLog struct {
-	state   slab[logState]
-	pktPool pool[logPacket]
-	bitPool pool[uint64]
+	state     slab[logState]
+	pktPool   pool[logPacket] // buffers of fewer than chunkLen packets
+	chunkPool pool[logPacket] // chunks of chunkLen packets
+	bitPool   pool[uint64]
+	chunkBits uint // chunkLen = 1 << chunkBits ≥ seriesInitCap; tests make it small
+
+	// scratch is the Emit buffer of timing and size, which Emit one flow
+	// after the other: sharing it halves what a huge flow needs at Emit.
+	scratch []int64
 }
+
+// logChunkBits gives a chunk 65 536 packets (1 MiB): as many as a pool
+// keeps in one buffer (poolMaxCap), so that chunks are reused.
+const logChunkBits = 16
+
+// newPacketLog returns an empty log.
+func newPacketLog() *packetLog { return &packetLog{chunkBits: logChunkBits} }
 
 // logPacket is one packet of a flow's log.
 type logPacket struct {
@@ -35,10 +58,15 @@ type logPacket struct {
 	pay uint32 // payload length (decode.Packet.Payload)
 }
 
-// logState is one flow's packets.
+// logState is one flow's packets. It fills a cache line: the slab's
+// chunks are page-aligned, so no flow's state straddles two lines. At 56
+// bytes, unpadded, five in eight did, and --features all took 2-4 % more
+// time on the benchmark capture (a miss more at Observe and at Emit).
 type logState struct {
-	pkts []logPacket // capture order
-	dirs bitmap      // bit i set: packet i is backward
+	pkts []logPacket    // the packets after those of full, capture order
+	dirs bitmap         // bit i set: packet i (of all) is backward
+	full *[][]logPacket // nil, or the flow's first packets in full chunks
+	_    [8]byte
 }
 
 // logRole is an extractor's part in a packet log.
@@ -87,7 +115,7 @@ func (r *logRole) releaseLog(slot uint32) {
 
 // ownLog returns the role of an extractor with a log of its own.
 func ownLog() logRole {
-	return logRole{log: new(packetLog), observe: true, release: true}
+	return logRole{log: newPacketLog(), observe: true, release: true}
 }
 
 // shareLog gives the timing and size extractors of exs one packet log.
@@ -137,23 +165,139 @@ func (l *packetLog) observe(refs []Ref) {
 		prefetch.Lines3(next, tail, bit)
 		s := l.state.at(r.Slot)
 		if r.New {
-			s.pkts = l.pktPool.reuse(s.pkts)
-			s.dirs = l.bitPool.reuse(s.dirs)
+			l.restart(s)
+		}
+		k := len(s.pkts)
+		if k == cap(s.pkts) {
+			l.grow(s)
+			k = len(s.pkts)
 		}
 		p := r.Pkt
-		k := len(s.pkts)
-		s.pkts = append(s.pkts, logPacket{ts: p.Timestamp, len: p.Length, pay: p.Payload})
+		s.pkts = s.pkts[:k+1]
+		s.pkts[k] = logPacket{ts: p.Timestamp, len: p.Length, pay: p.Payload}
+		if s.full != nil {
+			k += len(*s.full) << l.chunkBits
+		}
 		s.dirs = s.dirs.set(k, r.Dir == Bwd)
 	}
+}
+
+// restart empties a flow's log for a flow that starts in its slot: the
+// slot's buffers if it still has them (restarted without Emit), or
+// buffers from the pools.
+func (l *packetLog) restart(s *logState) {
+	l.putChunks(s)
+	s.pkts = l.pktPool.reuse(s.pkts)
+	s.dirs = l.bitPool.reuse(s.dirs)
+}
+
+// grow makes room for one more packet in a flow's last chunk, which is
+// full: it moves its packets to one twice as big, or sets it aside when it
+// holds chunkLen packets and starts the next. Out of line: most packets
+// find room.
+//
+//go:noinline
+func (l *packetLog) grow(s *logState) {
+	chunkLen := 1 << l.chunkBits
+	c := cap(s.pkts)
+	if c == chunkLen {
+		if s.full == nil {
+			s.full = new([][]logPacket)
+		}
+		*s.full = append(*s.full, s.pkts)
+		if s.pkts = l.chunkPool.take(); s.pkts == nil {
+			s.pkts = make([]logPacket, 0, chunkLen)
+		}
+		return
+	}
+	// The pools hold no buffer above chunkLen packets, nor do they give
+	// one below seriesInitCap, so c < chunkLen here.
+	p := make([]logPacket, c, min(max(2*c, seriesInitCap), chunkLen))
+	copy(p, s.pkts)
+	l.pktPool.put(s.pkts)
+	s.pkts = p
+}
+
+// putChunks gives a flow's full chunks back to their pool.
+func (l *packetLog) putChunks(s *logState) {
+	if s.full == nil {
+		return
+	}
+	for _, c := range *s.full {
+		l.chunkPool.put(c)
+	}
+	s.full = nil
 }
 
 // at returns the flow's log.
 func (l *packetLog) at(slot uint32) *logState { return l.state.get(slot) }
 
+// packets returns the flow's packets, for Emit.
+func (l *packetLog) packets(slot uint32) packets {
+	s := l.state.get(slot)
+	ps := packets{tail: s.pkts, dirs: s.dirs, bits: l.chunkBits}
+	if s.full != nil {
+		ps.full = *s.full
+		ps.head = len(ps.full) << l.chunkBits
+	}
+	ps.n = ps.head + len(ps.tail)
+	return ps
+}
+
+// scratchFor returns the log's scratch buffer with length n. A buffer
+// grown by a huge flow is dropped at release.
+func (l *packetLog) scratchFor(n int) []int64 {
+	l.scratch = growScratch(l.scratch, n)
+	return l.scratch
+}
+
 // release gives the flow's buffers back to the pools and clears its log.
 func (l *packetLog) release(slot uint32) {
 	s := l.state.get(slot)
-	l.pktPool.put(s.pkts)
+	l.putChunks(s)
+	if cap(s.pkts) == 1<<l.chunkBits {
+		l.chunkPool.put(s.pkts)
+	} else {
+		l.pktPool.put(s.pkts)
+	}
 	l.bitPool.put(s.dirs)
 	*s = logState{}
+	l.scratch = trimScratch(l.scratch)
 }
+
+// packets is one flow's packets in capture order, as Emit reads them:
+// those of the full chunks, then those of tail. Loops over all of them
+// take the parts in turn:
+//
+//	for k := range ps.parts() {
+//		for _, p := range ps.part(k) {
+type packets struct {
+	full [][]logPacket // chunks of 1<<bits packets
+	tail []logPacket
+	dirs bitmap // bit i set: packet i is backward
+	bits uint
+	head int // packets in full
+	n    int // packets in all
+}
+
+// parts returns the number of parts: the full chunks and the tail.
+func (ps *packets) parts() int { return len(ps.full) + 1 }
+
+// part returns part k < parts().
+func (ps *packets) part(k int) []logPacket {
+	if k < len(ps.full) {
+		return ps.full[k]
+	}
+	return ps.tail
+}
+
+// at returns packet i < n.
+func (ps *packets) at(i int) *logPacket {
+	if j := i - ps.head; j >= 0 {
+		return &ps.tail[j]
+	}
+	return &ps.full[i>>ps.bits][i&(1<<ps.bits-1)]
+}
+
+// bwd reports whether packet i is backward.
+func (ps *packets) bwd(i int) bool { return ps.dirs.get(i) }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/output"
@@ -75,7 +76,7 @@ func TestSharedLog(t *testing.T) {
 					t.Fatalf("flow %d, %s: shared log gives\n%v\nalone\n%v", emitted, exs[k].Name(), got, want)
 				}
 			}
-			if s := *tm.log.at(end); s.pkts != nil || s.dirs != nil {
+			if s := *tm.log.at(end); s.pkts != nil || s.dirs != nil || s.full != nil {
 				t.Fatalf("flow %d: the shared log kept the slot's packets", emitted)
 			}
 			started[end] = false
@@ -147,5 +148,147 @@ func TestPrefetchAnySlot(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rows[false], rows[true]) {
 		t.Error("the rows differ with Prefetch")
+	}
+}
+
+// TestLogChunks checks that the rows do not depend on the log's chunk
+// length: timing and size, sharing a log, are built with chunks of 16 and
+// 32 packets and with the default of 65 536, which none of these flows
+// fills, so that it keeps each flow in one slice as the columns' own tests
+// do. The flows, interleaved in a few slots, run up to 300 packets, so the
+// short chunks fill many times, and slots restart without Emit, which
+// must drop their chunks. The sequences (40 values) cross chunk
+// boundaries too. It fails if a packet is lost or misplaced at a chunk
+// boundary, or a restart keeps a chunk.
+func TestLogChunks(t *testing.T) {
+	o := Options{BurstThresholdMs: 50, IncludeRawSequences: true, IncludeSPLT: true, MaxSequenceLength: 40}
+	build := func(chunkBits uint) []Extractor {
+		exs, err := Build([]string{"timing,size"}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exs[0].(*Timing).log.chunkBits = chunkBits
+		return exs
+	}
+	runs := map[uint][]row{}
+	for _, bits := range []uint{4, 5, logChunkBits} {
+		exs := build(bits)
+		lg := exs[0].(*Timing).log
+		const slots = 4
+		r := rand.New(rand.NewPCG(5, 6))
+		var pk [20000]decode.Packet
+		started := [slots]int{} // packets so far, 0: not started
+		ts := t0
+		var rows []row
+		spilled := 0
+		for i := range pk {
+			slot := uint32(r.IntN(slots))
+			ts += int64(r.IntN(80_000_000)) - 5_000_000
+			pay := uint32(r.IntN(3)) * uint32(r.IntN(1500))
+			pk[i] = decode.Packet{Timestamp: ts, Length: 40 + pay, Payload: pay, Proto: 17}
+			isNew := started[slot] == 0 || r.IntN(400) == 0 // a restart without Emit
+			if isNew {
+				started[slot] = 0
+			}
+			started[slot]++
+			ref := Ref{Slot: slot, Dir: Dir(r.IntN(2)), New: isNew, Index: uint64(i), Pkt: &pk[i]}
+			for _, ex := range exs {
+				ex.Observe([]Ref{ref})
+			}
+			if s := lg.at(slot); s.full != nil {
+				spilled = max(spilled, len(*s.full))
+				for _, c := range *s.full {
+					if len(c) != 1<<bits {
+						t.Fatalf("chunk bits %d: a full chunk of %d packets", bits, len(c))
+					}
+				}
+			}
+			if n := started[slot]; n >= 300 || r.IntN(200) == 0 {
+				f := &Flow{Proto: 17}
+				for _, ex := range exs {
+					rows = append(rows, emitRow(t, ex, slot, f))
+				}
+				started[slot] = 0
+			}
+		}
+		if bits == logChunkBits && spilled > 0 || bits != logChunkBits && spilled < 5 {
+			t.Fatalf("chunk bits %d: up to %d full chunks a flow", bits, spilled)
+		}
+		if len(rows) < 100 {
+			t.Fatalf("only %d rows", len(rows))
+		}
+		runs[bits] = rows
+	}
+	for _, bits := range []uint{4, 5} {
+		for i, want := range runs[logChunkBits] {
+			if got := runs[bits][i]; !reflect.DeepEqual(got, want) {
+				t.Fatalf("chunk bits %d, row %d:\n%v\nwant\n%v", bits, i, got, want)
+			}
+		}
+	}
+}
+
+// TestLogElephant checks a flow longer than a chunk of the default length:
+// 2·65 536 + 100 packets, kept in two full chunks and a short one. The
+// packets come 1 ms apart, lengths 100, 200, 300 in turn, every fourth one
+// backward, so that the statistics are known: each IAT is 1 ms (forward
+// ones 1 or 2 ms, backward 4 ms), and a third of the packets have each
+// length (n is a multiple of 3). And the chunks go back to the pool at
+// Emit, for the next flow.
+func TestLogElephant(t *testing.T) {
+	exs, err := Build([]string{"timing,size"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, sz := exs[0].(*Timing), exs[1].(*Size)
+	const n = 2<<logChunkBits + 100
+	pk := make([]decode.Packet, n)
+	refs := make([]Ref, n)
+	for i := range pk {
+		pk[i] = decode.Packet{Timestamp: t0 + int64(i)*1e6, Length: uint32(100 * (1 + i%3)), Proto: 17}
+		refs[i] = Ref{Slot: 2, Dir: Dir(max(0, i%4-2)), New: i == 0, Index: uint64(i), Pkt: &pk[i]}
+	}
+	for lo := 0; lo < n; lo += 1000 {
+		for _, ex := range exs {
+			ex.Observe(refs[lo:min(lo+1000, n)])
+		}
+	}
+	if s := tm.log.at(2); s.full == nil || len(*s.full) != 2 || len(s.pkts) != 100 {
+		t.Fatalf("log: %v full chunks and %d packets after them, want 2 and 100", s.full, len(s.pkts))
+	}
+	f := &Flow{Proto: 17}
+	timing, size := emitRow(t, tm, 2, f), emitRow(t, sz, 2, f)
+	if got := len(tm.log.chunkPool.free); got != 3 {
+		t.Errorf("%d chunks in the pool after Emit, want 3 (the third one began at the 2nd spill)", got)
+	}
+	for col, want := range map[string]any{
+		"iat_min": 0.001, "iat_max": 0.001, "iat_median": 0.001, "iat_p99": 0.001, "iat_std": 0.0,
+		"iat_fwd_min": 0.001, "iat_fwd_max": 0.002, "iat_fwd_median": 0.001,
+		"iat_bwd_min": 0.004, "iat_bwd_max": 0.004,
+		"first_response_time": 0.003,
+	} {
+		if timing[col] != want {
+			t.Errorf("%s = %v, want %v", col, timing[col], want)
+		}
+	}
+	if got, want := timing["iat_sum"], float64(n-1)/1000; got != want {
+		t.Errorf("iat_sum = %v, want %v", got, want)
+	}
+	for col, want := range map[string]any{
+		"pkt_len_min": 100.0, "pkt_len_max": 300.0, "pkt_len_median": 200.0,
+		"pkt_len_fwd_min": 100.0, "pkt_len_fwd_max": 300.0,
+		// n/3 packets of each length: 100, the first seen, and a third.
+		"dominant_pkt_size": int64(100), "dominant_pkt_ratio": 1.0 / 3,
+	} {
+		if size[col] != want {
+			t.Errorf("%s = %v, want %v", col, size[col], want)
+		}
+	}
+}
+
+// A flow's log state fills one cache line, no more (logState).
+func TestLogStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(logState{}); n != 64 {
+		t.Errorf("logState is %d bytes, want 64", n)
 	}
 }

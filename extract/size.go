@@ -23,8 +23,7 @@ type Size struct {
 	raw  bool // include_raw_sequences
 
 	logRole
-	scratch []int64 // at Emit: fwd lengths, bwd lengths, then all, each sorted
-	ibuf    []int64 // pkt_len_sequence, length seqL
+	ibuf []int64 // pkt_len_sequence, length seqL
 }
 
 // sizeSums are one flow's counts and payload sums, indexed by Dir where
@@ -119,43 +118,45 @@ func (z *Size) Columns() []output.Column { return z.cols }
 
 // Emit appends the flow's size values and releases its buffers.
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	lg := z.log.at(slot)
+	ps := z.log.packets(slot)
 	w := colWriter{b: b, col: base}
-	ps := lg.pkts
-	n := len(ps)
+	n := ps.n
 
 	// One pass over the packets: the sums, and the lengths of each
 	// direction, forward ones from the front of sc and backward ones from
 	// the back of its first half (their order does not matter: they are
 	// sorted next).
 	var s sizeSums
-	sc := growScratch(z.scratch, 2*n)
-	nf := 0
-	for i := range ps {
-		p := &ps[i]
-		d := Fwd
-		if lg.dirs.get(i) {
-			d = Bwd
-			sc[n-1-(i-nf)] = int64(p.len)
-		} else {
-			sc[nf] = int64(p.len)
-			nf++
-		}
-		s.packets[d]++
-		s.bytes[d] += uint64(p.len)
-		pl := p.pay
-		s.pay[d].add(uint64(pl))
-		s.pay2[d].add(uint64(pl) * uint64(pl))
-		if i == 0 || pl < s.payMin {
-			s.payMin = pl
-		}
-		s.payMax = max(s.payMax, pl)
-		if pl > 0 {
-			if s.withPay[d] == 0 || pl < s.l7Min[d] {
-				s.l7Min[d] = pl
+	// sc holds fwd lengths, bwd lengths, then all, each sorted.
+	sc := z.log.scratchFor(2 * n)
+	nf, i, dirs := 0, 0, ps.dirs
+	for k := range ps.parts() {
+		for _, p := range ps.part(k) {
+			d := Fwd
+			if dirs.get(i) {
+				d = Bwd
+				sc[n-1-(i-nf)] = int64(p.len)
+			} else {
+				sc[nf] = int64(p.len)
+				nf++
 			}
-			s.l7Max[d] = max(s.l7Max[d], pl)
-			s.withPay[d]++
+			s.packets[d]++
+			s.bytes[d] += uint64(p.len)
+			pl := p.pay
+			s.pay[d].add(uint64(pl))
+			s.pay2[d].add(uint64(pl) * uint64(pl))
+			if i == 0 || pl < s.payMin {
+				s.payMin = pl
+			}
+			s.payMax = max(s.payMax, pl)
+			if pl > 0 {
+				if s.withPay[d] == 0 || pl < s.l7Min[d] {
+					s.l7Min[d] = pl
+				}
+				s.l7Max[d] = max(s.l7Max[d], pl)
+				s.withPay[d]++
+			}
+			i++
 		}
 	}
 
@@ -208,7 +209,7 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.uint(s.withPay[Bwd])
 	w.float(fraction(np-wp, np))
 
-	dom, domN := dominant(ps, all)
+	dom, domN := dominant(&ps, all)
 	w.int(dom)
 	w.float(fraction(domN, np))
 
@@ -228,15 +229,14 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		seq := z.ibuf
 		clear(seq)
 		for i := 0; i < n && i < z.seqL; i++ {
-			seq[i] = int64(ps[i].len)
-			if lg.dirs.get(i) {
+			seq[i] = int64(ps.at(i).len)
+			if ps.bwd(i) {
 				seq[i] = -seq[i]
 			}
 		}
 		w.ints(seq)
 	}
 
-	z.scratch = trimScratch(sc)
 	z.releaseLog(slot)
 }
 
@@ -265,7 +265,7 @@ func payloadMean(n uint64, sum u128) float64 {
 // dominant returns the most frequent IP length of ps (capture order) and
 // its count; on a tie, the value seen first. sorted holds the same lengths
 // in ascending order. (0, 0) for no packet.
-func dominant(ps []logPacket, sorted []int64) (int64, uint64) {
+func dominant(ps *packets, sorted []int64) (int64, uint64) {
 	if len(sorted) == 0 {
 		return 0, 0
 	}
@@ -279,12 +279,14 @@ func dominant(ps []logPacket, sorted []int64) (int64, uint64) {
 		i = j
 	}
 	// The first value in capture order that reaches the best count.
-	for i := range ps {
-		v := int64(ps[i].len)
-		lo, _ := slices.BinarySearch(sorted, v)
-		hi, _ := slices.BinarySearch(sorted, v+1)
-		if hi-lo == best {
-			return v, uint64(best)
+	for k := range ps.parts() {
+		for _, p := range ps.part(k) {
+			v := int64(p.len)
+			lo, _ := slices.BinarySearch(sorted, v)
+			hi, _ := slices.BinarySearch(sorted, v+1)
+			if hi-lo == best {
+				return v, uint64(best)
+			}
 		}
 	}
 	return 0, 0 // not reached: some value has the best count

@@ -169,7 +169,7 @@ func TestDominant(t *testing.T) {
 			for i, l := range tc.lens {
 				ps[i].len = l
 			}
-			if got, cnt := dominant(ps, sorted); got != tc.want || cnt != tc.wantCnt {
+			if got, cnt := dominant(&packets{tail: ps, n: len(ps)}, sorted); got != tc.want || cnt != tc.wantCnt {
 				t.Errorf("dominant(%v) = %d, %d, want %d, %d", tc.lens, got, cnt, tc.want, tc.wantCnt)
 			}
 		})
@@ -280,7 +280,7 @@ func TestSizeSlotReuse(t *testing.T) {
 	emitRow(t, reused, 4, &Flow{})
 	reused.Observe(refs(4, b))
 	checkRow(t, emitRow(t, reused, 4, &Flow{}), want)
-	if s := *reused.log.at(4); s.pkts != nil || s.dirs != nil {
+	if s := *reused.log.at(4); s.pkts != nil || s.dirs != nil || s.full != nil {
 		t.Errorf("Emit kept the slot's state: %+v", s)
 	}
 

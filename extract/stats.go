@@ -246,6 +246,14 @@ func (p *pool[T]) get() []T {
 	return make([]T, 0, seriesInitCap)
 }
 
+// take returns a buffer from the pool, or nil when it holds none.
+func (p *pool[T]) take() []T {
+	if len(p.free) == 0 {
+		return nil
+	}
+	return p.get()
+}
+
 // put gives s back; s must not be used afterwards.
 func (p *pool[T]) put(s []T) {
 	c := cap(s)

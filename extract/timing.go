@@ -16,7 +16,7 @@ import (
 // IP length) from the packet log it shares with size (packetLog): medians
 // and percentiles are exact, so the values must be kept, and the three IAT
 // series (all, fwd, bwd) are derived from the timestamps only when the
-// flow ends, into one reused scratch buffer.
+// flow ends, into the log's scratch buffer.
 //
 // Decisions where the contract is silent:
 //   - "flow start" (first_response_time, timestamp_sequence) is the
@@ -35,9 +35,8 @@ type Timing struct {
 	splt bool  // include_splt
 
 	logRole
-	scratch []int64   // IATs at Emit: all, then fwd, then bwd
-	fbuf    []float64 // one float sequence at Emit, length seqL
-	ibuf    []int64   // one int sequence at Emit, length seqL
+	fbuf []float64 // one float sequence at Emit, length seqL
+	ibuf []int64   // one int sequence at Emit, length seqL
 }
 
 var _ Extractor = (*Timing)(nil)
@@ -153,42 +152,60 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
-	s := t.log.at(slot)
+	ps := t.log.packets(slot)
 	w := colWriter{b: b, col: base}
-	ps := s.pkts
-	n := len(ps)
+	n := ps.n
 
 	// One pass: the flow start, the first backward packet, the IATs in
 	// capture order (all, the first n−1 of sc) and those of each
 	// direction after them, forward ones from the front and backward
 	// ones from the back of the n−1 after that (their order does not
-	// matter: they are sorted).
-	sc := growScratch(t.scratch, 2*n)
+	// matter: they are sorted), and the bursts and idle periods, which
+	// take the IATs in capture order.
+	// sc holds the IATs: all, then fwd, then bwd.
+	sc := t.log.scratchFor(2 * n)
 	var start int64
 	firstBwd, nf, nb := -1, 0, 0
 	var last [2]int64
-	for i := range ps {
-		x := ps[i].ts
-		if i == 0 || x < start {
-			start = x
-		}
-		if i > 0 {
-			sc[i-1] = max(x-ps[i-1].ts, 0)
-		}
-		if s.dirs.get(i) {
-			if firstBwd < 0 {
-				firstBwd = i
+	var bu bursts
+	var prev, burstTs int64 // the previous packet's time, the burst's first
+	i, burst, dirs := 0, 0, ps.dirs
+	for k := range ps.parts() {
+		for _, p := range ps.part(k) {
+			x := p.ts
+			if i == 0 || x < start {
+				start = x
+			}
+			if i > 0 {
+				d := max(x-prev, 0)
+				sc[i-1] = d
+				if d >= t.thr {
+					bu.close(i-1-burst, prev-burstTs)
+					burst, burstTs = i, x
+					bu.idle++
+					bu.idleSum.add(uint64(d))
+					bu.idleMax = max(bu.idleMax, d)
+				}
 			} else {
-				nb++
-				sc[2*n-2-nb] = max(x-last[Bwd], 0)
+				burstTs = x
 			}
-			last[Bwd] = x
-		} else {
-			if nf > 0 {
-				sc[n-2+nf] = max(x-last[Fwd], 0)
+			prev = x
+			if dirs.get(i) {
+				if firstBwd < 0 {
+					firstBwd = i
+				} else {
+					nb++
+					sc[2*n-2-nb] = max(x-last[Bwd], 0)
+				}
+				last[Bwd] = x
+			} else {
+				if nf > 0 {
+					sc[n-2+nf] = max(x-last[Fwd], 0)
+				}
+				nf++
+				last[Fwd] = x
 			}
-			nf++
-			last[Fwd] = x
+			i++
 		}
 	}
 	var all, fwd, bwd []int64
@@ -198,21 +215,8 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		bwd = sc[2*n-2-nb : 2*n-2]
 	}
 
-	// Bursts and idle periods walk the IATs in capture order, before
-	// sorting. all[i] is the gap between packets i and i+1.
-	var bu bursts
 	if n >= 2 {
-		first := 0 // the current burst's first packet
-		for i, d := range all {
-			if d >= t.thr {
-				bu.close(ps, first, i)
-				first = i + 1
-				bu.idle++
-				bu.idleSum.add(uint64(d))
-				bu.idleMax = max(bu.idleMax, d)
-			}
-		}
-		bu.close(ps, first, n-1)
+		bu.close(n-1-burst, prev-burstTs)
 	}
 
 	var seqIAT []float64
@@ -268,7 +272,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	}
 	w.float(quo64(uint64(bu.idleMax), 1e9))
 	if firstBwd >= 0 {
-		w.float(Seconds(ps[firstBwd].ts - start))
+		w.float(Seconds(ps.at(firstBwd).ts - start))
 	} else {
 		w.float(0)
 	}
@@ -278,7 +282,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		seq := t.fbuf
 		clear(seq)
 		for i := 0; i < n && i < t.seqL; i++ {
-			seq[i] = Seconds(ps[i].ts - start)
+			seq[i] = Seconds(ps.at(i).ts - start)
 		}
 		w.floats(seq)
 	}
@@ -286,27 +290,26 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		lens := t.ibuf
 		clear(lens)
 		for i := 0; i < n && i < t.seqL; i++ {
-			lens[i] = int64(ps[i].len)
+			lens[i] = int64(ps.at(i).len)
 		}
 		w.ints(lens)
 		times := t.fbuf
 		clear(times)
 		for i := 1; i < n && i < t.seqL; i++ {
-			times[i] = quo64(uint64(max(ps[i].ts-ps[i-1].ts, 0)), 1e9)
+			times[i] = quo64(uint64(max(ps.at(i).ts-ps.at(i-1).ts, 0)), 1e9)
 		}
 		w.floats(times)
 		dirs := t.ibuf
 		clear(dirs)
 		for i := 0; i < n && i < t.seqL; i++ {
 			dirs[i] = 1
-			if s.dirs.get(i) {
+			if ps.bwd(i) {
 				dirs[i] = -1
 			}
 		}
 		w.ints(dirs)
 	}
 
-	t.scratch = trimScratch(sc)
 	t.releaseLog(slot)
 }
 
@@ -319,11 +322,12 @@ type bursts struct {
 	idleMax           int64
 }
 
-// close ends the burst made of packets first..last (capture order).
-func (b *bursts) close(ps []logPacket, first, last int) {
+// close ends a burst of span+1 packets, the last one dur ns after the
+// first (capture order).
+func (b *bursts) close(span int, dur int64) {
 	b.count++
-	b.maxPackets = max(b.maxPackets, uint64(last-first+1))
-	b.dur.add(uint64(max(ps[last].ts-ps[first].ts, 0)))
+	b.maxPackets = max(b.maxPackets, uint64(span+1))
+	b.dur.add(uint64(max(dur, 0)))
 }
 
 // writeDirIATs writes min, max, mean, std and median of one direction.

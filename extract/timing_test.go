@@ -369,7 +369,7 @@ func TestTimingSlotReuse(t *testing.T) {
 	emitRow(t, reused, 7, &Flow{})
 	reused.Observe(refs(7, b))
 	checkRow(t, emitRow(t, reused, 7, &Flow{}), want)
-	if s := *reused.log.at(7); s.pkts != nil || s.dirs != nil {
+	if s := *reused.log.at(7); s.pkts != nil || s.dirs != nil || s.full != nil {
 		t.Errorf("Emit kept the slot's buffers: %+v", s)
 	}
 
