@@ -37,7 +37,7 @@ type packetLog struct {
 	pktPool   pool[logPacket] // buffers of fewer than chunkLen packets
 	chunkPool pool[logPacket] // chunks of chunkLen packets
 	bitPool   pool[uint64]
-	chunkBits uint // chunkLen = 1 << chunkBits ≥ seriesInitCap; tests make it small
+	chunkBits uint // chunkLen = 1 << chunkBits ≥ logInitPackets; tests make it small
 
 	// scratch is the Emit buffer of timing and size, which Emit one flow
 	// after the other: sharing it halves what a huge flow needs at Emit.
@@ -48,8 +48,23 @@ type packetLog struct {
 // keeps in one buffer (poolMaxCap), so that chunks are reused.
 const logChunkBits = 16
 
+// A new flow's log has room for logInitPackets packets and 64 directions
+// (one word): most flows are short, and with a million open at once the
+// 16 packets and 16 words of seriesInitCap took 384 bytes a flow, 256 of
+// them unused by a flow of 4 packets or fewer (peak RSS 1.08-1.26 GB ->
+// 1.00-1.03 GB, bench/RESULTS.md). A longer flow doubles its buffer as it
+// grows, and leaves the outgrown one to the garbage collector: given to
+// the pool, such buffers filled it, and the main capture's peak rose by
+// 20-30 MB.
+const logInitPackets = 4
+
 // newPacketLog returns an empty log.
-func newPacketLog() *packetLog { return &packetLog{chunkBits: logChunkBits} }
+func newPacketLog() *packetLog {
+	l := &packetLog{chunkBits: logChunkBits}
+	l.pktPool.init = logInitPackets
+	l.bitPool.init = 1
+	return l
+}
 
 // logPacket is one packet of a flow's log.
 type logPacket struct {
@@ -211,10 +226,9 @@ func (l *packetLog) grow(s *logState) {
 		return
 	}
 	// The pools hold no buffer above chunkLen packets, nor do they give
-	// one below seriesInitCap, so c < chunkLen here.
-	p := make([]logPacket, c, min(max(2*c, seriesInitCap), chunkLen))
+	// one below logInitPackets, so c < chunkLen here.
+	p := make([]logPacket, c, min(max(2*c, logInitPackets), chunkLen))
 	copy(p, s.pkts)
-	l.pktPool.put(s.pkts)
 	s.pkts = p
 }
 

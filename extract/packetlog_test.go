@@ -286,9 +286,19 @@ func TestLogElephant(t *testing.T) {
 	}
 }
 
-// A flow's log state fills one cache line, no more (logState).
-func TestLogStateSize(t *testing.T) {
+// TestLogMemory checks what a flow's log costs: its state fills one
+// cache line, no more (logState), and a new flow takes room for
+// logInitPackets packets and one word of directions, then doubles.
+func TestLogMemory(t *testing.T) {
 	if n := unsafe.Sizeof(logState{}); n != 64 {
 		t.Errorf("logState is %d bytes, want 64", n)
+	}
+	l := newPacketLog()
+	pk := decode.Packet{Timestamp: t0, Length: 60}
+	for i, want := range []struct{ pkts, words int }{{4, 1}, {4, 1}, {4, 1}, {4, 1}, {8, 1}} {
+		l.observe([]Ref{{Slot: 3, New: i == 0, Dir: Dir(i % 2), Pkt: &pk}})
+		if s := l.at(3); cap(s.pkts) != want.pkts || cap(s.dirs) != want.words {
+			t.Errorf("after %d packets: room for %d packets and %d words, want %d and %d", i+1, cap(s.pkts), cap(s.dirs), want.pkts, want.words)
+		}
 	}
 }

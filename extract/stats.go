@@ -232,6 +232,7 @@ const (
 type pool[T any] struct {
 	free  [][]T
 	elems int // total capacity held in free
+	init  int // capacity of a new buffer; 0: seriesInitCap
 }
 
 // get returns an empty buffer with some capacity.
@@ -242,6 +243,9 @@ func (p *pool[T]) get() []T {
 		p.free = p.free[:n-1]
 		p.elems -= cap(s)
 		return s
+	}
+	if p.init > 0 {
+		return make([]T, 0, p.init)
 	}
 	return make([]T, 0, seriesInitCap)
 }
