@@ -162,13 +162,14 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	// ones from the back of the n−1 after that (their order does not
 	// matter: they are sorted), and the bursts and idle periods, which
 	// take the IATs in capture order.
-	// sc holds the IATs: all, then fwd, then bwd.
 	sc := t.log.scratchFor(2 * n)
 	var start int64
 	firstBwd, nf, nb := -1, 0, 0
 	var last [2]int64
 	var bu bursts
-	var prev, burstTs int64 // the previous packet's time, the burst's first
+	// The previous packet's time; the current burst's first packet and
+	// its time.
+	var prev, burstTs int64
 	i, burst, dirs := 0, 0, ps.dirs
 	for k := range ps.parts() {
 		for _, p := range ps.part(k) {
