@@ -37,7 +37,7 @@ type packetLog struct {
 	pktPool   pool[logPacket] // buffers of fewer than chunkLen packets
 	chunkPool pool[logPacket] // chunks of chunkLen packets
 	bitPool   pool[uint64]
-	chunkBits uint // chunkLen = 1 << chunkBits ≥ logInitPackets; tests make it small
+	chunkBits uint // chunkLen = 1 << chunkBits ≥ logInitPackets (setChunkBits)
 
 	// scratch is the Emit buffer of timing and size, which Emit one flow
 	// after the other: sharing it halves what a huge flow needs at Emit.
@@ -50,7 +50,7 @@ const logChunkBits = 16
 
 // A new flow's log has room for logInitPackets packets and 64 directions
 // (one word): most flows are short, and with a million open at once the
-// 16 packets and 16 words of seriesInitCap took 384 bytes a flow, 256 of
+// 16 packets and 16 words it had before took 384 bytes a flow, 256 of
 // them unused by a flow of 4 packets or fewer (peak RSS 1.08-1.26 GB ->
 // 1.00-1.03 GB, bench/RESULTS.md). A longer flow doubles its buffer as it
 // grows, and leaves the outgrown one to the garbage collector: given to
@@ -60,10 +60,18 @@ const logInitPackets = 4
 
 // newPacketLog returns an empty log.
 func newPacketLog() *packetLog {
-	l := &packetLog{chunkBits: logChunkBits}
+	l := &packetLog{}
 	l.pktPool.init = logInitPackets
 	l.bitPool.init = 1
+	l.setChunkBits(logChunkBits)
 	return l
+}
+
+// setChunkBits sets the chunk length to 1 << bits packets, before any
+// packet is logged; tests make it small.
+func (l *packetLog) setChunkBits(bits uint) {
+	l.chunkBits = bits
+	l.chunkPool.init = 1 << bits
 }
 
 // logPacket is one packet of a flow's log.
@@ -100,8 +108,8 @@ func (r *logRole) Observe(refs []Ref) {
 }
 
 // Prefetch implements Prefetcher for timing and size, once for the log
-// they share: the flow's log record, then its first packets and direction
-// bits.
+// they share: the flow's log record, then the first packets of its last
+// chunk (of its only one, but for a huge flow) and its direction bits.
 func (r *logRole) Prefetch(slot uint32, stage int) {
 	if !r.observe || !r.log.state.has(slot) {
 		return
@@ -220,9 +228,7 @@ func (l *packetLog) grow(s *logState) {
 			s.full = new([][]logPacket)
 		}
 		*s.full = append(*s.full, s.pkts)
-		if s.pkts = l.chunkPool.take(); s.pkts == nil {
-			s.pkts = make([]logPacket, 0, chunkLen)
-		}
+		s.pkts = l.chunkPool.get()
 		return
 	}
 	// The pools hold no buffer above chunkLen packets, nor do they give
@@ -312,6 +318,3 @@ func (ps *packets) at(i int) *logPacket {
 	}
 	return &ps.full[i>>ps.bits][i&(1<<ps.bits-1)]
 }
-
-// bwd reports whether packet i is backward.
-func (ps *packets) bwd(i int) bool { return ps.dirs.get(i) }

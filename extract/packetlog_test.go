@@ -167,7 +167,7 @@ func TestLogChunks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exs[0].(*Timing).log.chunkBits = chunkBits
+		exs[0].(*Timing).log.setChunkBits(chunkBits)
 		return exs
 	}
 	runs := map[uint][]row{}

@@ -230,7 +230,7 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		clear(seq)
 		for i := 0; i < n && i < z.seqL; i++ {
 			seq[i] = int64(ps.at(i).len)
-			if ps.bwd(i) {
+			if ps.dirs.get(i) {
 				seq[i] = -seq[i]
 			}
 		}

@@ -222,9 +222,8 @@ func quantile(sorted []int64, p int, scale uint64) float64 {
 // and a pool keeps at most poolMaxElems elements in all, so memory once
 // needed by a burst of flows is eventually returned to the runtime.
 const (
-	seriesInitCap = 16
-	poolMaxCap    = 1 << 16
-	poolMaxElems  = 1 << 21
+	poolMaxCap   = 1 << 16
+	poolMaxElems = 1 << 21
 	// scratchMaxCap bounds the Emit scratch buffers kept between flows.
 	scratchMaxCap = 1 << 16
 )
@@ -232,7 +231,7 @@ const (
 type pool[T any] struct {
 	free  [][]T
 	elems int // total capacity held in free
-	init  int // capacity of a new buffer; 0: seriesInitCap
+	init  int // capacity of a new buffer
 }
 
 // get returns an empty buffer with some capacity.
@@ -244,18 +243,7 @@ func (p *pool[T]) get() []T {
 		p.elems -= cap(s)
 		return s
 	}
-	if p.init > 0 {
-		return make([]T, 0, p.init)
-	}
-	return make([]T, 0, seriesInitCap)
-}
-
-// take returns a buffer from the pool, or nil when it holds none.
-func (p *pool[T]) take() []T {
-	if len(p.free) == 0 {
-		return nil
-	}
-	return p.get()
+	return make([]T, 0, p.init)
 }
 
 // put gives s back; s must not be used afterwards.

@@ -380,10 +380,10 @@ func TestQuoRoundsOnce(t *testing.T) {
 }
 
 func TestPool(t *testing.T) {
-	var p pool[int64]
+	p := pool[int64]{init: 5}
 	s := p.get()
-	if len(s) != 0 || cap(s) != seriesInitCap {
-		t.Fatalf("get() = len %d cap %d, want 0, %d", len(s), cap(s), seriesInitCap)
+	if len(s) != 0 || cap(s) != 5 {
+		t.Fatalf("get() = len %d cap %d, want 0, 5", len(s), cap(s))
 	}
 	s = append(s, 1, 2, 3)
 	p.put(s)

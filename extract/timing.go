@@ -304,7 +304,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		clear(dirs)
 		for i := 0; i < n && i < t.seqL; i++ {
 			dirs[i] = 1
-			if ps.bwd(i) {
+			if ps.dirs.get(i) {
 				dirs[i] = -1
 			}
 		}
