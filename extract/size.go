@@ -163,8 +163,8 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	// Sorted: the forward lengths, the backward ones, and all of them
 	// merged from those two (cheaper than sorting all of them again).
 	fwd, bwd, all := sc[:nf], sc[nf:n], sc[n:2*n]
-	slices.Sort(fwd)
-	slices.Sort(bwd)
+	sortSeries(fwd, all) // all is free until the merge: scratch
+	sortSeries(bwd, all)
 	merge(all, fwd, bwd)
 	da, df, db := describe(all, 1), describe(fwd, 1), describe(bwd, 1)
 

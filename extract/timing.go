@@ -2,7 +2,6 @@ package extract
 
 import (
 	"math"
-	"slices"
 
 	"github.com/jjflow/jj/output"
 )
@@ -231,10 +230,32 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		}
 	}
 
-	slices.Sort(all)
-	slices.Sort(fwd)
-	slices.Sort(bwd)
-	da, df, db := describe(all, 1e9), describe(fwd, 1e9), describe(bwd, 1e9)
+	// Each series is sorted with room the others leave: a long series
+	// takes a radix sort that needs scratch space as long as itself
+	// (sortSeries), and sc has no more than the series. So the
+	// directions go first, with the capture-order IATs' room as scratch,
+	// and are summarised; then those IATs, computed again when that
+	// scratch was used, take the directions' room.
+	sortSeries(fwd, all)
+	sortSeries(bwd, all)
+	df, db := describe(fwd, 1e9), describe(bwd, 1e9)
+	medF, medB := quantile(fwd, pMedian, 1e9), quantile(bwd, pMedian, 1e9)
+	if max(len(fwd), len(bwd)) >= radixMin {
+		i := 0
+		for k := range ps.parts() {
+			for _, p := range ps.part(k) {
+				if i > 0 {
+					all[i-1] = max(p.ts-prev, 0)
+				}
+				prev = p.ts
+				i++
+			}
+		}
+	}
+	if n > 0 {
+		sortSeries(all, sc[n-1:])
+	}
+	da := describe(all, 1e9)
 
 	w.float(da.min)
 	w.float(da.max)
@@ -250,8 +271,8 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.float(da.skew)
 	w.float(da.kurtosis)
 	w.float(da.cv)
-	writeDirIATs(&w, &df, fwd)
-	writeDirIATs(&w, &db, bwd)
+	writeDirIATs(&w, &df, medF)
+	writeDirIATs(&w, &db, medB)
 	w.float(da.cv)
 	w.float(df.cv)
 	w.float(db.cv)
@@ -332,10 +353,10 @@ func (b *bursts) close(span int, dur int64) {
 }
 
 // writeDirIATs writes min, max, mean, std and median of one direction.
-func writeDirIATs(w *colWriter, d *dist, sorted []int64) {
+func writeDirIATs(w *colWriter, d *dist, median float64) {
 	w.float(d.min)
 	w.float(d.max)
 	w.float(d.mean)
 	w.float(d.std)
-	w.float(quantile(sorted, pMedian, 1e9))
+	w.float(median)
 }

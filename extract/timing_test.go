@@ -266,12 +266,20 @@ func TestTimingThreshold(t *testing.T) {
 	}
 }
 
-// TestTimingProperties checks invariants on random flows.
+// TestTimingProperties checks invariants on random flows, and their
+// percentiles against a float oracle. One flow in 25 is long enough for
+// sortSeries' radix sort (radixMin): in all IATs, in one direction's, or
+// in both, which then take the capture-order IATs' room as scratch.
 func TestTimingProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ex := NewTiming(Options{BurstThresholdMs: 50, IncludeRawSequences: true, IncludeSPLT: true, MaxSequenceLength: 10})
 	for i := 0; i < 500; i++ {
 		n := rng.IntN(120)
+		fwdShare := 2 // one packet in fwdShare forward, on average
+		if i%25 == 0 {
+			n = radixMin + rng.IntN(3*radixMin)
+			fwdShare = 1 + rng.IntN(8)
+		}
 		ps := make([]tp, n)
 		var ts int64
 		gapKind := rng.IntN(4)
@@ -286,7 +294,7 @@ func TestTimingProperties(t *testing.T) {
 			default: // heavy tail
 				ts += int64(math.Exp(rng.Float64()*25)) + 1
 			}
-			ps[k] = tp{ts: ts, dir: Dir(rng.IntN(2)), length: uint32(rng.IntN(1500))}
+			ps[k] = tp{ts: ts, dir: Dir(min(rng.IntN(fwdShare), 1)), length: uint32(rng.IntN(1500))}
 			if k == 0 {
 				ps[k].dir = Fwd
 			}
@@ -315,6 +323,32 @@ func TestTimingProperties(t *testing.T) {
 				want := oraclePercentile(iats, p.p) / 1e9
 				if math.Abs(f(p.name)-want) > 1e-9*math.Max(1, math.Abs(want)) {
 					t.Errorf("flow %d: %s = %v, oracle %v", i, p.name, f(p.name), want)
+				}
+			}
+			// Each direction's IATs: min, max and median.
+			for _, d := range []struct {
+				prefix string
+				dir    Dir
+			}{{"iat_fwd_", Fwd}, {"iat_bwd_", Bwd}} {
+				var xs []float64
+				last := int64(-1)
+				for _, p := range ps {
+					if p.dir == d.dir {
+						if last >= 0 {
+							xs = append(xs, float64(p.ts-last))
+						}
+						last = p.ts
+					}
+				}
+				if len(xs) == 0 {
+					continue
+				}
+				slices.Sort(xs)
+				if want := oraclePercentile(xs, 50) / 1e9; math.Abs(f(d.prefix+"median")-want) > 1e-9*math.Max(1, want) {
+					t.Errorf("flow %d: %smedian = %v, oracle %v", i, d.prefix, f(d.prefix+"median"), want)
+				}
+				if f(d.prefix+"min") != xs[0]/1e9 || f(d.prefix+"max") != xs[len(xs)-1]/1e9 {
+					t.Errorf("flow %d: %smin, max = %v, %v, want %v, %v", i, d.prefix, f(d.prefix+"min"), f(d.prefix+"max"), xs[0]/1e9, xs[len(xs)-1]/1e9)
 				}
 			}
 			if gapKind == 0 && (f("iat_std") != 0 || f("iat_skew") != 0 || f("iat_kurtosis") != 0) {

@@ -1,0 +1,65 @@
+package extract
+
+import "slices"
+
+// radixMin is the series length from which sortSeries uses a radix sort.
+// Below it slices.Sort (insertion sort, then pattern-defeating quicksort)
+// is as quick or quicker: BenchmarkSortSeries, on IATs, has them level at
+// 1024 values and the radix sort 2.7× quicker at 2048; on packet lengths,
+// few distinct values that pdqsort handles well, level at 4096 and 2×
+// quicker at 65 536.
+const radixMin = 2048
+
+// sortSeries sorts xs, non-negative integers, in ascending order. tmp is
+// scratch space of at least len(xs) elements. The result is the one
+// slices.Sort gives (sorted integers have one order), only sooner for long
+// series: timing sorts three IAT series at every flow's end and size two
+// length series, and on a flow of millions of packets slices.Sort's
+// O(n log n) took most of their Emit.
+//
+// It is a least-significant-digit radix sort, a byte a pass: no pass for
+// the high bytes that are zero in every value, and none for a byte that is
+// the same in every value. Lengths below 65 536 take two passes and IATs
+// below 2^40 ns (18 min) at most five.
+func sortSeries(xs, tmp []int64) {
+	n := len(xs)
+	if n < radixMin {
+		slices.Sort(xs)
+		return
+	}
+	tmp = tmp[:n]
+	var or uint64
+	for _, x := range xs {
+		or |= uint64(x)
+	}
+	passes := 0
+	for or>>(8*passes) != 0 {
+		passes++
+	}
+	src, dst := xs, tmp
+	for p := range passes {
+		shift := 8 * uint(p)
+		var c [256]uint32
+		for _, x := range src {
+			c[byte(uint64(x)>>shift)]++
+		}
+		if c[byte(uint64(src[0])>>shift)] == uint32(n) {
+			continue // one byte value throughout: the order stands
+		}
+		// Counts to start offsets.
+		var sum uint32
+		for i, k := range c {
+			c[i] = sum
+			sum += k
+		}
+		for _, x := range src {
+			b := byte(uint64(x) >> shift)
+			dst[c[b]] = x
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &xs[0] {
+		copy(xs, src)
+	}
+}
