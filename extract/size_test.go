@@ -181,7 +181,7 @@ func TestSizeProperties(t *testing.T) {
 	ex := NewSize(Options{IncludeRawSequences: true, MaxSequenceLength: 8})
 	for i := 0; i < 500; i++ {
 		n := rng.IntN(100)
-		fwdShare := 2 // one packet in fwdShare forward, on average
+		fwdShare := 2  // one packet in fwdShare forward, on average
 		if i%25 == 0 { // long enough for sortSeries' radix sort
 			n = radixMin + rng.IntN(3*radixMin)
 			fwdShare = 1 + rng.IntN(8)
