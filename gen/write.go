@@ -108,7 +108,7 @@ func Write(w io.Writer, cfg Config, format Format) (Stats, error) {
 		if !ok {
 			break
 		}
-		if err := writeRecord(bw, format, ts, frame); err != nil {
+		if err := writeRecord(bw, format, ts, frame, uint32(len(frame))); err != nil {
 			return g.Stats(), fmt.Errorf("write packet %d: %w", g.Stats().Packets, err)
 		}
 	}
@@ -176,10 +176,10 @@ func writeHeader(bw *bufio.Writer, format Format) error {
 // zeros pads pcapng packet data to 4 bytes.
 var zeros [4]byte
 
-// writeRecord writes one packet record. It builds the record in the
-// writer's free space (AvailableBuffer) and hands it back with one Write,
-// so nothing is allocated or copied twice.
-func writeRecord(bw *bufio.Writer, format Format, ts int64, frame []byte) error {
+// writeRecord writes one packet record, wire its original length. It
+// builds the record in the writer's free space (AvailableBuffer) and
+// hands it back with one Write, so nothing is allocated or copied twice.
+func writeRecord(bw *bufio.Writer, format Format, ts int64, frame []byte, wire uint32) error {
 	le := binary.LittleEndian
 	n := len(frame)
 	pad := -n & 3
@@ -198,13 +198,13 @@ func writeRecord(bw *bufio.Writer, format Format, ts int64, frame []byte) error 
 		b = le.AppendUint32(b, uint32(ts/1e9))
 		b = le.AppendUint32(b, uint32(ts%1e9/1e3))
 		b = le.AppendUint32(b, uint32(n))
-		b = le.AppendUint32(b, uint32(n))
+		b = le.AppendUint32(b, wire)
 		b = append(b, frame...)
 	case FormatPcapNano:
 		b = le.AppendUint32(b, uint32(ts/1e9))
 		b = le.AppendUint32(b, uint32(ts%1e9))
 		b = le.AppendUint32(b, uint32(n))
-		b = le.AppendUint32(b, uint32(n))
+		b = le.AppendUint32(b, wire)
 		b = append(b, frame...)
 	default:
 		b = le.AppendUint32(b, blockEPB)
@@ -213,7 +213,7 @@ func writeRecord(bw *bufio.Writer, format Format, ts int64, frame []byte) error 
 		b = le.AppendUint32(b, uint32(uint64(ts)>>32))
 		b = le.AppendUint32(b, uint32(ts))
 		b = le.AppendUint32(b, uint32(n))
-		b = le.AppendUint32(b, uint32(n))
+		b = le.AppendUint32(b, wire)
 		b = append(b, frame...)
 		b = append(b, zeros[:pad]...)
 		b = le.AppendUint32(b, uint32(size))

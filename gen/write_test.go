@@ -87,7 +87,7 @@ func TestWriteRecord(t *testing.T) {
 	} {
 		var buf bytes.Buffer
 		bw := bufio.NewWriter(&buf)
-		if err := writeRecord(bw, tc.format, ts, frame); err != nil {
+		if err := writeRecord(bw, tc.format, ts, frame, uint32(len(frame))); err != nil {
 			t.Fatal(err)
 		}
 		bw.Flush()

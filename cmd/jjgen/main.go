@@ -4,6 +4,12 @@
 // gen.Config and calls gen.Write; see package gen for the traffic model.
 //
 //	jjgen -o out.pcap -packets 1000000 -flows 10000 -seed 1 -ipv6 0.2 -format pcap
+//
+// Given capture files, it tiles them instead (gen.Tile): their Ethernet
+// packets, -copies times, each copy -step later than the one before and
+// with addresses of its own, for benchmarks on real traffic.
+//
+//	jjgen -o big.pcap -copies 500 -step 50ms real1.pcap real2.pcapng
 package main
 
 import (
@@ -33,7 +39,16 @@ func main() {
 type options struct {
 	out    string
 	format gen.Format
+	copies int           // tiling: copies of the input captures
+	step   time.Duration // tiling: time between copies
 }
+
+// Flags of both kinds of run, and of tiling runs only; the others
+// describe synthetic traffic.
+var (
+	sharedFlags = map[string]bool{"o": true, "format": true, "start": true}
+	tileFlags   = map[string]bool{"copies": true, "step": true}
+)
 
 // bindFlags defines the flags on fs, writing into cfg and o. Defaults come
 // from cfg and o.
@@ -57,6 +72,8 @@ func bindFlags(fs *flag.FlagSet, cfg *gen.Config, o *options) {
 	fs.Float64Var(&cfg.PacketRate, "rate", cfg.PacketRate, "mean packets per second")
 	fs.TextVar(&cfg.Start, "start", cfg.Start, "timestamp of the first packet, RFC 3339")
 	fs.Int64Var(&cfg.SYNFlood, "flood", cfg.SYNFlood, "SYN-flood packets among -packets, one flow each")
+	fs.IntVar(&o.copies, "copies", o.copies, "tiling: copies of the input captures")
+	fs.DurationVar(&o.step, "step", o.step, "tiling: time from the start of one copy to the next")
 	fs.Func("flood-port", fmt.Sprintf("destination port of the SYN flood (default %d)", cfg.FloodPort), func(s string) error {
 		p, err := strconv.ParseUint(s, 10, 16)
 		if err != nil {
@@ -72,25 +89,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("jjgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := gen.DefaultConfig()
-	o := options{format: gen.FormatPcap}
+	o := options{format: gen.FormatPcap, copies: 1, step: time.Second}
 	bindFlags(fs, &cfg, &o)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: jjgen [flags]\n\n"+
-			"Writes a deterministic synthetic capture; statistics go to standard error.\n\n")
+		fmt.Fprintf(stderr, "Usage: jjgen [flags]\n"+
+			"       jjgen [-o file] [-format f] [-start t] [-copies n] [-step d] capture...\n\n"+
+			"Writes a deterministic synthetic capture; statistics go to standard error.\n"+
+			"Given captures, tiles their Ethernet packets instead: -copies copies, each\n"+
+			"-step after the one before, its addresses' last 16 bits XORed with its\n"+
+			"number and the checksums updated.\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExit status: %d success, %d write error, %d usage error.\n", exitOK, exitRun, exitUsage)
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "jjgen: unexpected argument %q\n", fs.Arg(0))
+	tiling := fs.NArg() > 0
+	var bad string
+	fs.Visit(func(f *flag.Flag) {
+		if bad == "" && !sharedFlags[f.Name] && tiling != tileFlags[f.Name] {
+			bad = f.Name
+		}
+	})
+	if bad != "" {
+		if tiling {
+			fmt.Fprintf(stderr, "jjgen: -%s describes synthetic traffic, not a tiling of captures\n", bad)
+		} else {
+			fmt.Fprintf(stderr, "jjgen: -%s needs capture files to tile\n", bad)
+		}
 		return exitUsage
 	}
-	if err := cfg.Validate(); err != nil {
+	tc := gen.TileConfig{Copies: o.copies, Step: o.step, Start: cfg.Start}
+	if tiling {
+		err = tc.Validate()
+	} else {
+		err = cfg.Validate()
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "jjgen: %v\n", err)
 		return exitUsage
 	}
@@ -106,13 +145,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		w, name, file = f, o.out, f
 	}
 	began := time.Now()
-	st, err := gen.Write(w, cfg, o.format)
-	if file != nil {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = cerr
+	if tiling {
+		st, err := gen.Tile(w, fs.Args(), tc, o.format)
+		if err = closeOut(file, err); err != nil {
+			fmt.Fprintf(stderr, "jjgen: %s: %v\n", name, err)
+			return exitRun
 		}
+		fmt.Fprintf(stderr, "jjgen: wrote %s (%s): %d packets, %d frame bytes; read %d records, %d of other link types left out\n",
+			name, o.format, st.Packets, st.Bytes, st.Read, st.Skipped)
+		fmt.Fprintf(stderr, "jjgen: took %s\n", time.Since(began).Round(time.Millisecond))
+		return exitOK
 	}
-	if err != nil {
+	st, err := gen.Write(w, cfg, o.format)
+	if err = closeOut(file, err); err != nil {
 		fmt.Fprintf(stderr, "jjgen: %s: %v\n", name, err)
 		return exitRun
 	}
@@ -126,4 +171,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			elapsed.Round(time.Millisecond), float64(elapsed.Nanoseconds())/float64(st.Packets))
 	}
 	return exitOK
+}
+
+// closeOut closes the output file, if any, and returns the first error.
+func closeOut(file *os.File, err error) error {
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
+	return err
 }

@@ -11,6 +11,7 @@ import (
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
+	const http = "../../testdata/captures/wireshark__http.cap" // 43 packets
 	for _, tc := range []struct {
 		name      string
 		args      []string
@@ -28,7 +29,11 @@ func TestRun(t *testing.T) {
 		{"bad format", []string{"-format", "cap"}, exitUsage, 0, false, "unknown capture format"},
 		{"bad port", []string{"-flood-port", "70000"}, exitUsage, 0, false, "port number"},
 		{"bad start", []string{"-start", "yesterday"}, exitUsage, 0, false, "-start"},
-		{"stray argument", []string{"-packets", "10", "out.pcap"}, exitUsage, 0, false, "unexpected argument"},
+		{"stray argument", []string{"-packets", "10", "out.pcap"}, exitUsage, 0, false, "-packets describes synthetic traffic"},
+		{"tile", []string{"-copies", "3", "-step", "10ms", "-format", "pcap-ns", http}, exitOK, 0xa1b23c4d, false, "129 packets"},
+		{"tile missing", []string{"-copies", "3", "missing.pcap"}, exitRun, 0, false, "missing.pcap"},
+		{"tile copies", []string{"-copies", "0", http}, exitUsage, 0, false, "copies 0"},
+		{"copies alone", []string{"-copies", "2"}, exitUsage, 0, false, "-copies needs capture files"},
 		{"invalid config", []string{"-flows", "0"}, exitUsage, 0, false, "invalid config: ConcurrentFlows"},
 		{"unwritable", []string{"-packets", "10", "-o", filepath.Join(dir, "missing", "x.pcap")}, exitRun, 0, false, "no such file"},
 	} {
