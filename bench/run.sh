@@ -99,6 +99,41 @@ for features in flow_meta all; do
 		printf "%d workers against 1, %s: %.2f times as fast\n", n, f, one/many }'
 done
 
+# Real traffic: the Ethernet captures of ../shared/pcaps (or, without it,
+# of testdata/captures) that have no tunnels and no fuzzed or garbage
+# packets, tiled by jjgen to about $PACKETS packets, copies 50 ms apart
+# and each with hosts of its own (gen.Tile). Its flows are longer than
+# the synthetic ones (about 20 packets, up to 2 400) and its frames
+# larger on average.
+real_inputs() {
+	local m=../shared/pcaps/MANIFEST.tsv
+	if [ -r "$m" ]; then
+		awk -F'\t' 'NR > 1 && $7 ~ /^1 EN10MB/ && $9 !~ /vxlan|gtp|gre|geneve|6in4|l2tp|mpls|pppoe|fuzz|garbage|ISL|erspan|teredo|ipip|no IP|MPLS|GRE|VXLAN/ { print "../shared/pcaps/" $1 }' "$m"
+	else
+		ls testdata/captures/{joyfuljay__sample,nfstream__KakaoTalk_chat,nfstream__nats,nfstream__z3950,wireshark__http,wireshark__v6-http,zeek__tls__openjdk-25.0.2-zeek.org}.*
+	fi
+}
+mapfile -t inputs < <(real_inputs)
+base=$("$BENCH_DIR/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-9]*\) packets.*/\1/p')
+copies=$(( (PACKETS + base - 1) / base ))
+real="$BENCH_DIR/real-$PACKETS.pcap"
+if [ ! -s "$real" ]; then
+	"$BENCH_DIR/jjgen" -o "$real" -format pcap-ns -copies "$copies" -step 50ms "${inputs[@]}" 2>/dev/null
+fi
+evict "$real"
+cat "$real" > /dev/null
+echo "capture: $real (${#inputs[@]} real captures, $base Ethernet packets, $copies copies 50 ms apart)"
+for features in flow_meta all; do
+	for workers in 1 "$NCPU"; do
+		run "real traffic, tiled" "$real" "$workers" "$features"
+		fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
+	done
+done
+for workers in 1 "$NCPU"; do
+	awk -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
+		printf "real traffic: all / flow_meta time, workers=%d: %.2f\n", w, a/f }'
+done
+
 # From disk: a capture larger than memory is never in the page cache. The
 # same capture, evicted before each run, against cat's time to read it.
 COLD=1 run "from disk" "$main" "$NCPU" flow_meta

@@ -47,6 +47,9 @@ type TileStats struct {
 	Skipped int64 // records of other link types than Ethernet, left out
 	Packets int64 // records written: Copies × (Read − Skipped)
 	Bytes   int64 // captured bytes written
+	// Damaged lists the inputs that end in a truncated or corrupt
+	// record, with the error: their records before it are tiled.
+	Damaged []error
 }
 
 // Tile writes a capture made of real ones, for benchmarks on real traffic
@@ -67,7 +70,9 @@ type TileStats struct {
 // leave such captures out of the inputs.
 //
 // Other link types are skipped and counted. Captured and original
-// lengths are kept, so snap-length-cut packets stay cut.
+// lengths are kept, so snap-length-cut packets stay cut. An input that
+// cannot be opened is an error; one that ends in a truncated or corrupt
+// record gives the records before it, and the error in TileStats.Damaged.
 func Tile(w io.Writer, inputs []string, cfg TileConfig, format Format) (TileStats, error) {
 	var st TileStats
 	if int(format) >= len(formatNames) {
@@ -130,8 +135,8 @@ func readBase(inputs []string, start int64, st *TileStats) ([]basePacket, error)
 				break
 			}
 			if err != nil {
-				c.Close()
-				return nil, err
+				st.Damaged = append(st.Damaged, err)
+				break
 			}
 			st.Read++
 			if rec.LinkType != capture.LinkEthernet {

@@ -332,3 +332,25 @@ func TestTileConfig(t *testing.T) {
 		t.Errorf("missing input: %v", err)
 	}
 }
+
+// TestTileDamaged tiles a capture cut off inside its last record: the
+// records before it are written and the error, naming the file, is in
+// Damaged.
+func TestTileDamaged(t *testing.T) {
+	data, err := os.ReadFile(tileInputs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:len(data)-10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Tile(io.Discard, []string{cut}, TileConfig{Copies: 2, Start: time.Unix(0, 0)}, FormatPcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Read != 42 || st.Packets != 84 || len(st.Damaged) != 1 ||
+		!errors.Is(st.Damaged[0], capture.ErrTruncated) || !bytes.Contains([]byte(st.Damaged[0].Error()), []byte("cut.pcap")) {
+		t.Errorf("stats %+v", st)
+	}
+}

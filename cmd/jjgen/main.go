@@ -147,6 +147,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	began := time.Now()
 	if tiling {
 		st, err := gen.Tile(w, fs.Args(), tc, o.format)
+		for _, d := range st.Damaged {
+			fmt.Fprintf(stderr, "jjgen: warning: %v (the records before it are used)\n", d)
+		}
 		if err = closeOut(file, err); err != nil {
 			fmt.Fprintf(stderr, "jjgen: %s: %v\n", name, err)
 			return exitRun
