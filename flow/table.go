@@ -51,13 +51,17 @@ const (
 	// SweepPackets is how often (in input records) the caller sweeps
 	// quiet flows.
 	SweepPackets = 4096
-	// OutputRows is how many rows are collected before the sink is called,
-	// and CloseRows how many once the input has ended (Close): there
-	// every open flow ends at once, and batches that small stay in cache
-	// from the extractors' Emit to their encoding and are recycled before
-	// many new ones are made, each of whose pages would cost a fault.
-	OutputRows = 1024
-	CloseRows  = 128
+	// OutputRows is at most how many rows are collected before the sink
+	// is called, and CloseRows how many once the input has ended (Close):
+	// there every open flow ends at once, and batches that small stay in
+	// cache from the extractors' Emit to their encoding and are recycled
+	// before many new ones are made, each of whose pages would cost a
+	// fault. OutputBytes bounds a batch's values (8 bytes each) before
+	// the input ends in the same way: wide rows (--features all, 149
+	// columns) come 219 at a time, flow_meta's 29 columns OutputRows.
+	OutputRows  = 1024
+	CloseRows   = 128
+	OutputBytes = 256 << 10
 )
 
 // Key is a canonical flow key: endpoint A is the smaller of the two by
@@ -213,7 +217,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
-		rows:     OutputRows,
+		rows:     batchRows(len(schema)),
 		maxTS:    -1 << 63,
 	}
 	for _, ex := range exs {
@@ -681,6 +685,13 @@ func (t *Table) emit(slot uint32, order Order) {
 	if t.out.Len() >= t.rows {
 		t.Flush()
 	}
+}
+
+// batchRows returns how many rows of so many columns make a batch before
+// the input ends: OutputBytes of values, between CloseRows and
+// OutputRows.
+func batchRows(columns int) int {
+	return min(OutputRows, max(CloseRows, OutputBytes/(8*max(columns, 1))))
 }
 
 // intern returns the id of a header stack; stacks are few.
