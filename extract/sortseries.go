@@ -11,7 +11,8 @@ import "slices"
 const radixMin = 2048
 
 // sortSeries sorts xs, non-negative integers, in ascending order. tmp is
-// scratch space of at least len(xs) elements. The result is the one
+// scratch space of at least len(xs) elements; scratched reports whether
+// sortSeries wrote to it (only from radixMin values). The result is the one
 // slices.Sort gives (sorted integers have one order), only sooner for long
 // series: timing sorts three IAT series at every flow's end and size two
 // length series, and on a flow of millions of packets slices.Sort's
@@ -21,11 +22,11 @@ const radixMin = 2048
 // the high bytes that are zero in every value, and none for a byte that is
 // the same in every value. Lengths below 65 536 take two passes and IATs
 // below 2^40 ns (18 min) at most five.
-func sortSeries(xs, tmp []int64) {
+func sortSeries(xs, tmp []int64) (scratched bool) {
 	n := len(xs)
 	if n < radixMin {
 		slices.Sort(xs)
-		return
+		return false
 	}
 	tmp = tmp[:n]
 	var or uint64
@@ -62,4 +63,5 @@ func sortSeries(xs, tmp []int64) {
 	if &src[0] != &xs[0] {
 		copy(xs, src)
 	}
+	return true
 }

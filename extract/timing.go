@@ -236,11 +236,11 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	// directions go first, with the capture-order IATs' room as scratch,
 	// and are summarised; then those IATs, computed again when that
 	// scratch was used, take the directions' room.
-	sortSeries(fwd, all)
-	sortSeries(bwd, all)
+	scratchedF := sortSeries(fwd, all)
+	scratchedB := sortSeries(bwd, all)
 	df, db := describe(fwd, 1e9), describe(bwd, 1e9)
 	medF, medB := quantile(fwd, pMedian, 1e9), quantile(bwd, pMedian, 1e9)
-	if max(len(fwd), len(bwd)) >= radixMin {
+	if scratchedF || scratchedB {
 		i := 0
 		for k := range ps.parts() {
 			for _, p := range ps.part(k) {
