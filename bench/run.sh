@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks jj end to end on generated captures and prints, for 1 and N
-# workers: packets/s, ns/packet, peak RSS and bytes per concurrent flow,
-# for flow_meta alone and for --features all, then the issue's ratios:
-# --features all against flow_meta, and N workers against 1.
+# Benchmarks jj end to end on generated captures, synthetic ones and real
+# ones tiled, and prints, for 1 and N workers: packets/s, ns/packet, peak
+# RSS and bytes per concurrent flow, for flow_meta alone and for
+# --features all, then the issue's ratios: --features all against
+# flow_meta, and N workers against 1.
 #
 #   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
 #   PACKETS=2000000 bench/run.sh # a quicker run
@@ -79,25 +80,32 @@ run() {
 	echo "$best" > "$BENCH_DIR/last_secs"
 }
 
+# matrix LABEL FILE: flow_meta and all, with 1 and N workers, then the
+# issue's ratios from the fastest runs: all against flow_meta, and N
+# workers against 1.
+matrix() {
+	local label=$1 file=$2 features workers
+	local -A fastest
+	for features in flow_meta all; do
+		for workers in 1 "$NCPU"; do
+			run "$label" "$file" "$workers" "$features"
+			fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
+		done
+	done
+	for workers in 1 "$NCPU"; do
+		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
+			printf "%s: all / flow_meta time, workers=%d: %.2f\n", l, w, a/f }'
+	done
+	for features in flow_meta all; do
+		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[1 $features]}" -v many="${fastest[$NCPU $features]}" 'BEGIN {
+			printf "%s: %d workers against 1, %s: %.2f times as fast\n", l, n, f, one/many }'
+	done
+}
+
 echo "jj benchmark: $(go version | cut -d' ' -f3), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 main=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
 echo "capture: $main ($PACKETS packets, $FLOWS concurrent flows, 20% IPv6, mean frame 650 B)"
-declare -A fastest
-for features in flow_meta all; do
-	for workers in 1 "$NCPU"; do
-		run "realistic" "$main" "$workers" "$features"
-		fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
-	done
-done
-# The issue's ratios, from the fastest runs above.
-for workers in 1 "$NCPU"; do
-	awk -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
-		printf "all / flow_meta time, workers=%d: %.2f\n", w, a/f }'
-done
-for features in flow_meta all; do
-	awk -v n="$NCPU" -v f="$features" -v one="${fastest[1 $features]}" -v many="${fastest[$NCPU $features]}" 'BEGIN {
-		printf "%d workers against 1, %s: %.2f times as fast\n", n, f, one/many }'
-done
+matrix "realistic" "$main"
 
 # Real traffic: the Ethernet captures of ../shared/pcaps (or, without it,
 # of testdata/captures) that have no tunnels and no fuzzed or garbage
@@ -123,16 +131,7 @@ fi
 evict "$real"
 cat "$real" > /dev/null
 echo "capture: $real (${#inputs[@]} real captures, $base Ethernet packets, $copies copies 50 ms apart)"
-for features in flow_meta all; do
-	for workers in 1 "$NCPU"; do
-		run "real traffic, tiled" "$real" "$workers" "$features"
-		fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
-	done
-done
-for workers in 1 "$NCPU"; do
-	awk -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
-		printf "real traffic: all / flow_meta time, workers=%d: %.2f\n", w, a/f }'
-done
+matrix "real traffic, tiled" "$real"
 
 # From disk: a capture larger than memory is never in the page cache. The
 # same capture, evicted before each run, against cat's time to read it.
