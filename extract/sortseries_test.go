@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -13,19 +14,22 @@ import (
 // zeros, the largest int64 and already sorted or reversed input.
 func TestSortSeries(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	gens := map[string]func(i, n int) int64{
-		"zero":     func(i, n int) int64 { return 0 },
-		"byte":     func(i, n int) int64 { return r.Int64N(256) },
-		"length":   func(i, n int) int64 { return 40 + r.Int64N(1460) },
-		"mtu":      func(i, n int) int64 { return []int64{40, 52, 1500}[r.IntN(3)] },
-		"iat":      func(i, n int) int64 { return int64(1) << r.IntN(40) * (1 + r.Int64N(1000)) },
-		"gap":      func(i, n int) int64 { return r.Int64N(16) << 24 }, // low bytes all zero
-		"max":      func(i, n int) int64 { return []int64{0, 1 << 62, 1<<63 - 1}[r.IntN(3)] },
-		"wide":     func(i, n int) int64 { return r.Int64() },
-		"sorted":   func(i, n int) int64 { return int64(i) * 1000 },
-		"reversed": func(i, n int) int64 { return int64(n-i) * 777 },
-	}
-	for name, gen := range gens {
+	for _, g := range []struct {
+		name string
+		gen  func(i, n int) int64
+	}{
+		{"zero", func(i, n int) int64 { return 0 }},
+		{"byte", func(i, n int) int64 { return r.Int64N(256) }},
+		{"length", func(i, n int) int64 { return 40 + r.Int64N(1460) }},
+		{"mtu", func(i, n int) int64 { return []int64{40, 52, 1500}[r.IntN(3)] }},
+		{"iat", func(i, n int) int64 { return int64(1) << r.IntN(40) * (1 + r.Int64N(1000)) }},
+		{"gap", func(i, n int) int64 { return r.Int64N(16) << 24 }}, // low bytes all zero
+		{"max", func(i, n int) int64 { return []int64{0, 1 << 62, 1<<63 - 1}[r.IntN(3)] }},
+		{"wide", func(i, n int) int64 { return r.Int64() }},
+		{"sorted", func(i, n int) int64 { return int64(i) * 1000 }},
+		{"reversed", func(i, n int) int64 { return int64(n-i) * 777 }},
+	} {
+		name, gen := g.name, g.gen
 		for _, n := range []int{0, 1, 2, radixMin - 1, radixMin, radixMin + 1, 1000, 5000} {
 			xs := make([]int64, n)
 			for i := range xs {
@@ -48,7 +52,7 @@ func TestSortSeries(t *testing.T) {
 func BenchmarkSortSeries(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	kinds := map[string]func() int64{
-		"iat":    func() int64 { return int64(1e3 * pow10f(r.Float64()*8)) },
+		"iat":    func() int64 { return int64(1e3 * math.Pow(10, r.Float64()*8)) },
 		"length": func() int64 { return []int64{40, 52, 1500, 40 + r.Int64N(1460)}[r.IntN(4)] },
 	}
 	for _, kind := range []string{"iat", "length"} {
@@ -73,12 +77,4 @@ func BenchmarkSortSeries(b *testing.B) {
 			}
 		}
 	}
-}
-
-func pow10f(e float64) float64 {
-	v := 1.0
-	for ; e >= 1; e-- {
-		v *= 10
-	}
-	return v * (1 + e*9) // piecewise, close enough to log-uniform
 }
