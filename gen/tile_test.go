@@ -354,3 +354,48 @@ func TestTileDamaged(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// FuzzPerturb gives perturb any frame: it never panics or changes the
+// length, and changes no byte but the addresses' last 16 bits and the
+// checksums that cover them.
+func FuzzPerturb(f *testing.F) {
+	for _, p := range tileInputs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data[24+16:], uint16(3)) // the first frame onwards
+	}
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0, 0, 1, 0x86, 0xdd}, uint16(1))
+	f.Fuzz(func(t *testing.T, frame []byte, k uint16) {
+		b := bytes.Clone(frame)
+		perturb(b, k)
+		if len(b) != len(frame) {
+			t.Fatalf("length %d, was %d", len(b), len(frame))
+		}
+		// What may change, wherever the IP header starts (after 0 to 2
+		// tags): its bytes 10-11 (IPv4 sum), 14-15 and 18-19 (IPv4
+		// addresses), 22-23 and 38-39 (IPv6 addresses), and the TCP
+		// (16-17) or UDP (6-7) sum after any IPv4 header length or the
+		// IPv6 header.
+		may := map[int]bool{}
+		for _, ip := range []int{14, 18, 22} {
+			for _, o := range []int{10, 14, 18, 22, 38} {
+				may[ip+o], may[ip+o+1] = true, true
+			}
+			for l4 := ip + 20; l4 <= ip+60; l4 += 4 {
+				for _, o := range []int{6, 16} {
+					may[l4+o], may[l4+o+1] = true, true
+				}
+			}
+		}
+		for i := range b {
+			if b[i] != frame[i] && !may[i] {
+				t.Fatalf("byte %d changed", i)
+			}
+		}
+		if k == 0 && !bytes.Equal(b, frame) {
+			t.Fatal("copy 0 changed")
+		}
+	})
+}
