@@ -1,6 +1,9 @@
 package extract
 
-import "slices"
+import (
+	"math/bits"
+	"slices"
+)
 
 // radixMin is the series length from which sortSeries uses a radix sort.
 // Below it slices.Sort (insertion sort, then pattern-defeating quicksort)
@@ -33,10 +36,7 @@ func sortSeries(xs, tmp []int64) (scratched bool) {
 	for _, x := range xs {
 		or |= uint64(x)
 	}
-	passes := 0
-	for or>>(8*passes) != 0 {
-		passes++
-	}
+	passes := (bits.Len64(or) + 7) / 8
 	src, dst := xs, tmp
 	for p := range passes {
 		shift := 8 * uint(p)

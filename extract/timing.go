@@ -241,20 +241,18 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	df, db := describe(fwd, 1e9), describe(bwd, 1e9)
 	medF, medB := quantile(fwd, pMedian, 1e9), quantile(bwd, pMedian, 1e9)
 	if scratchedF || scratchedB {
-		i := 0
+		i, prevTS := 0, int64(0)
 		for k := range ps.parts() {
 			for _, p := range ps.part(k) {
 				if i > 0 {
-					all[i-1] = max(p.ts-prev, 0)
+					all[i-1] = max(p.ts-prevTS, 0)
 				}
-				prev = p.ts
+				prevTS = p.ts
 				i++
 			}
 		}
 	}
-	if n > 0 {
-		sortSeries(all, sc[n-1:])
-	}
+	sortSeries(all, sc[len(all):])
 	da := describe(all, 1e9)
 
 	w.float(da.min)

@@ -2,6 +2,8 @@ package gen
 
 import (
 	"bufio"
+	"cmp"
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -152,34 +154,38 @@ func readBase(inputs []string, start int64, st *TileStats) ([]basePacket, error)
 			return nil, fmt.Errorf("close %s: %w", path, err)
 		}
 	}
-	slices.SortStableFunc(base, func(a, b basePacket) int {
-		return cmpInt64(a.ts, b.ts)
-	})
+	slices.SortStableFunc(base, func(a, b basePacket) int { return cmp.Compare(a.ts, b.ts) })
 	return base, nil
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// merge yields the packets of every copy in time order: a binary heap of
-// the copies, keyed by their next packet's time, then copy number.
+// merge yields the packets of every copy in time order: a heap of the
+// copies, keyed by their next packet's time, then copy number.
 type merge struct {
 	base []basePacket
 	step int64
-	heap []cursor
+	h    cursors
 }
 
 // cursor is copy k at its packet i.
 type cursor struct {
 	k, i int
 	ts   int64
+}
+
+// cursors is a heap.Interface.
+type cursors []cursor
+
+func (h cursors) Len() int { return len(h) }
+func (h cursors) Less(a, b int) bool {
+	return cmp.Or(cmp.Compare(h[a].ts, h[b].ts), cmp.Compare(h[a].k, h[b].k)) < 0
+}
+func (h cursors) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *cursors) Push(x any)   { *h = append(*h, x.(cursor)) }
+func (h *cursors) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 func newMerge(base []basePacket, copies int, step int64) *merge {
@@ -189,47 +195,24 @@ func newMerge(base []basePacket, copies int, step int64) *merge {
 	}
 	// Copies start in order of k, so the slice is already a heap.
 	for k := range copies {
-		m.heap = append(m.heap, cursor{k: k, ts: base[0].ts + int64(k)*step})
+		m.h = append(m.h, cursor{k: k, ts: base[0].ts + int64(k)*step})
 	}
 	return m
 }
 
-func (c cursor) less(d cursor) bool { return c.ts < d.ts || c.ts == d.ts && c.k < d.k }
-
 // next returns the next packet: its copy, its index in base and its time.
 func (m *merge) next() (k, i int, ts int64, ok bool) {
-	if len(m.heap) == 0 {
+	if len(m.h) == 0 {
 		return 0, 0, 0, false
 	}
-	top := m.heap[0]
+	top := m.h[0]
 	if top.i+1 < len(m.base) {
-		m.heap[0] = cursor{k: top.k, i: top.i + 1, ts: m.base[top.i+1].ts + int64(top.k)*m.step}
+		m.h[0] = cursor{k: top.k, i: top.i + 1, ts: m.base[top.i+1].ts + int64(top.k)*m.step}
+		heap.Fix(&m.h, 0)
 	} else {
-		last := len(m.heap) - 1
-		m.heap[0] = m.heap[last]
-		m.heap = m.heap[:last]
+		heap.Pop(&m.h)
 	}
-	m.down()
 	return top.k, top.i, top.ts, true
-}
-
-// down restores the heap order from the root.
-func (m *merge) down() {
-	h, j := m.heap, 0
-	for {
-		c := 2*j + 1
-		if c >= len(h) {
-			return
-		}
-		if c+1 < len(h) && h[c+1].less(h[c]) {
-			c++
-		}
-		if !h[c].less(h[j]) {
-			return
-		}
-		h[j], h[c] = h[c], h[j]
-		j = c
-	}
 }
 
 // perturb XORs k into the last 16 bits of the IP addresses of an Ethernet

@@ -2,12 +2,14 @@ package gen
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -398,4 +400,37 @@ func FuzzPerturb(f *testing.F) {
 			t.Fatal("copy 0 changed")
 		}
 	})
+}
+
+// TestTileTies tiles with no step, so that every copy's packet comes at
+// the same time as copy 0's: ties go to the lower copy, then to input
+// order (TestTileCopies checks what perturb changes).
+func TestTileTies(t *testing.T) {
+	start := time.Unix(1e9, 0)
+	one, _ := tile(t, TileConfig{Copies: 1, Start: start})
+	three, _ := tile(t, TileConfig{Copies: 3, Start: start})
+	s, got := readAll(t, one), readAll(t, three)
+	type key struct {
+		ts   int64
+		k, j int
+	}
+	var want []key
+	for j, r := range s {
+		for k := range 3 {
+			want = append(want, key{r.Timestamp, k, j})
+		}
+	}
+	slices.SortFunc(want, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.k, b.k), cmp.Compare(a.j, b.j))
+	})
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		data := bytes.Clone(s[w.j].Data)
+		perturb(data, uint16(w.k))
+		if got[i].Timestamp != w.ts || !bytes.Equal(got[i].Data, data) {
+			t.Fatalf("record %d: not copy %d of input packet %d", i, w.k, w.j)
+		}
+	}
 }
