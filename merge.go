@@ -226,7 +226,7 @@ func (m *merger) drain() {
 		} else {
 			m.out.AppendRow(c.b, r)
 		}
-		if m.out.Len()+len(m.outText.ends) >= flow.OutputRows {
+		if m.out.Len()+len(m.outText.ends) >= flow.BatchRows(len(m.pl.schema)) {
 			m.writeOut()
 		}
 		if m.pos[best]++; m.pos[best] == c.rows() {

@@ -217,7 +217,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		refs:     make([]extract.Ref, 0, BatchPackets),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
-		rows:     batchRows(len(schema)),
+		rows:     BatchRows(len(schema)),
 		maxTS:    -1 << 63,
 	}
 	for _, ex := range exs {
@@ -687,10 +687,10 @@ func (t *Table) emit(slot uint32, order Order) {
 	}
 }
 
-// batchRows returns how many rows of so many columns make a batch before
+// BatchRows returns how many rows of so many columns make a batch before
 // the input ends: OutputBytes of values, between CloseRows and
 // OutputRows.
-func batchRows(columns int) int {
+func BatchRows(columns int) int {
 	return min(OutputRows, max(CloseRows, OutputBytes/(8*max(columns, 1))))
 }
 

@@ -485,8 +485,8 @@ func TestBatchRows(t *testing.T) {
 	for _, c := range []struct{ columns, rows int }{
 		{0, OutputRows}, {29, OutputRows}, {32, OutputRows}, {33, 992}, {149, 219}, {256, 128}, {5000, CloseRows},
 	} {
-		if got := batchRows(c.columns); got != c.rows {
-			t.Errorf("batchRows(%d) = %d, want %d", c.columns, got, c.rows)
+		if got := BatchRows(c.columns); got != c.rows {
+			t.Errorf("BatchRows(%d) = %d, want %d", c.columns, got, c.rows)
 		}
 	}
 }
