@@ -102,6 +102,7 @@ type parquetWriter struct {
 	groupMax  int
 	groupSize int64
 	inGroup   int               // rows in the current row group
+	pend      *Batch            // rows not yet written: fewer than a block
 	vals      [][]parquet.Value // a value buffer per goroutine
 	colErrs   []error           // per column, from the last each
 	err       error             // sticky: a failed writer is not used again
@@ -156,7 +157,7 @@ func NewParquetWriter(w io.Writer, schema []Column, o ParquetOptions) (Writer, e
 	conc = max(1, min(conc, len(schema)))
 	cw := &countingWriter{w: w}
 	pw := parquet.NewWriter(cw, opts...)
-	return &parquetWriter{w: pw, out: cw, schema: schema, groupMax: rows, groupSize: size,
+	return &parquetWriter{w: pw, out: cw, schema: schema, groupMax: rows, groupSize: size, pend: NewBatch(schema),
 		vals: make([][]parquet.Value, conc), colErrs: make([]error, len(schema))}, nil
 }
 
@@ -219,31 +220,52 @@ type orderedGroup struct {
 
 func (g orderedGroup) Fields() []parquet.Field { return g.fields }
 
-// Write implements Writer. Rows go to the current row group, which is
-// written out whenever it reaches RowGroupRows rows or RowGroupBytes.
+// blockRows is how many rows the writer hands its columns at a time, and
+// how often, in rows of a row group, it checks the group's size against
+// RowGroupBytes.
+const blockRows = 1024
+
+// Write implements Writer. Rows go to the current row group in blocks of
+// blockRows (fewer where a row group ends), whatever the batches they
+// came in: parquet-go cuts pages where a write ends, so batches of other
+// sizes (another number of workers) made other files. A row group is
+// written out whenever it reaches RowGroupRows rows, or RowGroupBytes at
+// the end of a block.
 func (p *parquetWriter) Write(b *Batch) error {
 	if p.err != nil {
 		return p.err
 	}
+	for r := range b.Len() {
+		p.pend.AppendRow(b, r)
+		if p.pend.Len() == min(blockRows, p.groupMax-p.inGroup) {
+			if err := p.writeBlock(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeBlock writes the pending rows to the current row group, and writes
+// the group out when it is full.
+func (p *parquetWriter) writeBlock() error {
+	n := p.pend.Len()
 	p.cols = p.w.ColumnWriters()
-	for start := 0; start < b.Len(); {
-		n := min(b.Len()-start, p.groupMax-p.inGroup)
-		if err := p.each(func(i int, vals *[]parquet.Value) error {
-			return p.writeColumn(b, i, start, start+n, vals)
-		}); err != nil {
+	if err := p.each(func(i int, vals *[]parquet.Value) error {
+		return p.writeColumn(p.pend, i, 0, n, vals)
+	}); err != nil {
+		return err
+	}
+	p.pend.Reset()
+	if p.inGroup += n; p.inGroup == p.groupMax || p.w.Size()-p.out.n >= p.groupSize {
+		if err := p.flushColumns(); err != nil {
 			return err
 		}
-		start += n
-		if p.inGroup += n; p.inGroup == p.groupMax || p.w.Size()-p.out.n >= p.groupSize {
-			if err := p.flushColumns(); err != nil {
-				return err
-			}
-			if err := p.w.Flush(); err != nil {
-				p.err = err
-				return err
-			}
-			p.inGroup = 0
+		if err := p.w.Flush(); err != nil {
+			p.err = err
+			return err
 		}
+		p.inGroup = 0
 	}
 	return nil
 }
@@ -337,6 +359,11 @@ func (p *parquetWriter) writeColumn(b *Batch, i, from, to int, buf *[]parquet.Va
 func (p *parquetWriter) Close() error {
 	if p.err != nil {
 		return p.err
+	}
+	if p.pend.Len() > 0 {
+		if err := p.writeBlock(); err != nil {
+			return err
+		}
 	}
 	if p.inGroup > 0 {
 		if err := p.flushColumns(); err != nil { // the last row group's

@@ -257,7 +257,7 @@ func TestParquetRoundTrip(t *testing.T) {
 		{"row groups of 16", ParquetOptions{RowGroupRows: 16, Compression: "snappy"}, []int64{16, 16, 16, 16, 16, 16, 16, 16, 10}, "SNAPPY"},
 		{"row groups of 38", ParquetOptions{RowGroupRows: 38, Compression: "gzip"}, []int64{38, 38, 38, 24}, "GZIP"},
 		{"uncompressed", ParquetOptions{RowGroupRows: 1, Compression: "none"}, nil, "UNCOMPRESSED"},
-		{"a row group per batch", ParquetOptions{RowGroupBytes: 1}, []int64{1, 37, 100}, "ZSTD"}, // the size is checked after each batch
+		{"size checked every blockRows rows", ParquetOptions{RowGroupBytes: 1}, []int64{138}, "ZSTD"}, // fewer rows: one group
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			csvNames, csvRows := readCSVTyped(t, writeFormat(t, "csv", tt.o, batches...), batches[0].Schema)
@@ -433,4 +433,33 @@ func ExampleNewParquetWriter() {
 	_ = w.Close()
 	fmt.Println(string(buf.Bytes()[:4]), string(buf.Bytes()[buf.Len()-4:]))
 	// Output: PAR1 PAR1
+}
+
+// TestParquetBatchSizes writes the same 2 600 rows in batches of 1, of
+// 300 and of all of them: the files are identical, and with RowGroupBytes
+// of 1 each row group ends at the first size check, every blockRows rows.
+func TestParquetBatchSizes(t *testing.T) {
+	const rows = 2600
+	whole := wideBatch(rows)
+	split := func(size int) []*Batch {
+		var bs []*Batch
+		for start := 0; start < rows; start += size {
+			b := NewBatch(whole.Schema)
+			for r := start; r < min(start+size, rows); r++ {
+				b.AppendRow(whole, r)
+			}
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	o := ParquetOptions{RowGroupBytes: 1}
+	want := writeFormat(t, "parquet", o, whole)
+	for _, size := range []int{1, 300} {
+		if got := writeFormat(t, "parquet", o, split(size)...); !bytes.Equal(got, want) {
+			t.Errorf("batches of %d rows: another file than one batch", size)
+		}
+	}
+	if g := readParquet(t, want).rowGroups; !reflect.DeepEqual(g, []int64{blockRows, blockRows, rows - 2*blockRows}) {
+		t.Errorf("row groups = %v, want %d, %d, %d", g, blockRows, blockRows, rows-2*blockRows)
+	}
 }
