@@ -3,7 +3,10 @@
 # ones tiled, and prints, for 1 and N workers: packets/s, ns/packet, peak
 # RSS and bytes per concurrent flow, for flow_meta alone and for
 # --features all, then the issue's ratios: --features all against
-# flow_meta, and N workers against 1.
+# flow_meta, and N workers against 1. One worker already runs the reader,
+# the worker and the writer at once, on as many cores as it finds; so it
+# also runs one worker held to a single CPU (taskset), and prints how much
+# faster all the cores are than that one.
 #
 #   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
 #   PACKETS=2000000 bench/run.sh # a quicker run
@@ -23,6 +26,14 @@ REPEAT=${REPEAT:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp/jj-bench}
 OUT=${OUT:-$BENCH_DIR/out.csv}
 NCPU=$(nproc)
+# PIN: the taskset that holds a run to one CPU, when there is one and
+# more than one CPU to compare with.
+PIN=
+if [ "$NCPU" -gt 1 ] && command -v taskset > /dev/null; then
+	PIN=taskset
+else
+	echo "one-CPU runs left out: $(command -v taskset > /dev/null && echo "only one CPU" || echo "taskset (util-linux) not found")" >&2
+fi
 mkdir -p "$BENCH_DIR"
 go build -o "$BENCH_DIR/jj" ./cmd/jj
 go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
@@ -48,11 +59,17 @@ gen() { # name packets flows
 	echo "$f"
 }
 
-# run LABEL FILE WORKERS FEATURES: prints one result line, for the fastest
-# of $REPEAT runs (virtual machines are noisy: identical runs differ by up
-# to 20 %); peak RSS is the largest of them.
+# run LABEL FILE WORKERS FEATURES [PIN]: prints one result line, for the
+# fastest of $REPEAT runs (virtual machines are noisy: identical runs
+# differ by up to 20 %); peak RSS is the largest of them. With PIN, jj runs
+# on CPU 0 alone (taskset; Go then sizes its scheduler to that one CPU).
 run() {
-	local label=$1 file=$2 workers=$3 features=$4
+	local label=$1 file=$2 workers=$3 features=$4 pin=${5:-}
+	local -a prefix=()
+	if [ -n "$pin" ]; then
+		prefix=(taskset -c 0)
+		label="$label, 1 CPU"
+	fi
 	local best="" bestcpu="" pkts flows maxrss=0
 	for _ in $(seq "$REPEAT"); do
 		local out secs rss cpu
@@ -62,7 +79,7 @@ run() {
 		# from disk (seen as 2-40 % missing pages with fincore).
 		if [ -n "${COLD:-}" ]; then evict "$file"; else cat "$file" > /dev/null; fi
 		[ "$OUT" = /dev/null ] || rm -f "$OUT"
-		out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o "$OUT"; } 2>&1 )
+		out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o "$OUT"; } 2>&1 )
 		pkts=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
 		flows=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
 		secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
@@ -75,14 +92,14 @@ run() {
 	done
 	# cores: CPU time over wall time, how many cores the run kept busy.
 	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$best" -v r="$maxrss" -v fl="$flows" -v c="$bestcpu" 'BEGIN {
-		printf "%-22s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
+		printf "%-27s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
 	echo "$maxrss" > "$BENCH_DIR/last_rss"
 	echo "$best" > "$BENCH_DIR/last_secs"
 }
 
-# matrix LABEL FILE: flow_meta and all, with 1 and N workers, then the
-# issue's ratios from the fastest runs: all against flow_meta, and N
-# workers against 1.
+# matrix LABEL FILE: flow_meta and all, with 1 and N workers and with one
+# worker on one CPU, then the issue's ratios from the fastest runs: all
+# against flow_meta, and N workers against 1; then N CPUs against 1.
 matrix() {
 	local label=$1 file=$2 features workers
 	local -A fastest
@@ -91,6 +108,10 @@ matrix() {
 			run "$label" "$file" "$workers" "$features"
 			fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
 		done
+		if [ -n "$PIN" ]; then
+			run "$label" "$file" 1 "$features" pin
+			fastest[pin $features]=$(cat "$BENCH_DIR/last_secs")
+		fi
 	done
 	for workers in 1 "$NCPU"; do
 		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
@@ -99,6 +120,13 @@ matrix() {
 	for features in flow_meta all; do
 		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[1 $features]}" -v many="${fastest[$NCPU $features]}" 'BEGIN {
 			printf "%s: %d workers against 1, %s: %.2f times as fast\n", l, n, f, one/many }'
+		[ -n "$PIN" ] || continue
+		local best=${fastest[1 $features]}
+		if awk -v a="${fastest[$NCPU $features]}" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=${fastest[$NCPU $features]}
+		fi
+		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[pin $features]}" -v many="$best" 'BEGIN {
+			printf "%s: %d CPUs against 1 (fastest of 1 and %d workers against one worker on one CPU), %s: %.2f times as fast\n", l, n, n, f, one/many }'
 	done
 }
 
@@ -140,7 +168,7 @@ evict "$main"
 start=$(date +%s.%N)
 cat "$main" > /dev/null
 awk -v s="$start" -v e="$(date +%s.%N)" -v p="$PACKETS" 'BEGIN {
-	printf "%-22s %.2f s to read the capture from disk, %.0f packets/s\n", "cat, from disk", e-s, p/(e-s) }'
+	printf "%-27s %.2f s to read the capture from disk, %.0f packets/s\n", "cat, from disk", e-s, p/(e-s) }'
 cat "$main" > /dev/null
 
 # Bytes per concurrent flow: the same number of packets with 10 000 and
