@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -238,5 +239,65 @@ func TestHashFlooding(t *testing.T) {
 	seed = newSeed()
 	if got := longest(); got > 200 {
 		t.Errorf("under a fresh seed %x, the longest lookup probes %d cells, want at most 200 (2 000 random seeds gave 47 at most)", seed, got)
+	}
+}
+
+// TestKeyedSet checks the branch-free Set against the ordering written
+// plainly: A is the endpoint with the lesser address bytes, then port; on
+// a tie the sender. Addresses differ in their first byte, in their last,
+// in the top bit of either half, or not at all, so that every word of the
+// comparison and its borrow decides some cases.
+func TestKeyedSet(t *testing.T) {
+	srcFirst := func(p *decode.Packet) bool {
+		if c := bytes.Compare(p.Src[:], p.Dst[:]); c != 0 {
+			return c < 0
+		}
+		return p.SrcPort <= p.DstPort
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	var addrs [][16]byte
+	for _, i := range []int{0, 7, 8, 15} {
+		for _, v := range []byte{0, 1, 0x7f, 0x80, 0xff} {
+			var a [16]byte
+			a[i] = v
+			addrs = append(addrs, a)
+			a[15-i] ^= 0x80
+			addrs = append(addrs, a)
+		}
+	}
+	for range 64 {
+		var a [16]byte
+		for i := range a {
+			a[i] = byte(r.Uint32())
+		}
+		addrs = append(addrs, a)
+	}
+	ports := []uint16{0, 1, 443, 0x7fff, 0x8000, 0xffff}
+	for range 1 << 15 {
+		var p decode.Packet
+		p.Src, p.Dst = addrs[r.IntN(len(addrs))], addrs[r.IntN(len(addrs))]
+		if r.IntN(4) == 0 {
+			p.Dst = p.Src
+		}
+		p.SrcPort, p.DstPort = ports[r.IntN(len(ports))], ports[r.IntN(len(ports))]
+		p.Proto, p.V6 = uint8(r.IntN(256)), r.IntN(2) == 0
+		var k Keyed
+		k.Set(&p)
+		want := Key{A: p.Src, PA: p.SrcPort, B: p.Dst, PB: p.DstPort, Proto: p.Proto, V6: p.V6}
+		if !srcFirst(&p) {
+			want.A, want.PA, want.B, want.PB = p.Dst, p.DstPort, p.Src, p.SrcPort
+		}
+		if k.Key != want || k.SrcIsA != srcFirst(&p) || k.Hash != hashKey(&want) {
+			t.Fatalf("Set(%x:%d → %x:%d) = %+v, SrcIsA %v; want %+v, SrcIsA %v", p.Src, p.SrcPort, p.Dst, p.DstPort, k.Key, k.SrcIsA, want, srcFirst(&p))
+		}
+		// The reply has the same key, the other way round.
+		q := p
+		q.Src, q.Dst, q.SrcPort, q.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+		var kq Keyed
+		kq.Set(&q)
+		same := p.Src == p.Dst && p.SrcPort == p.DstPort // both senders are A
+		if kq.Key != k.Key || kq.SrcIsA != (same || !k.SrcIsA) {
+			t.Fatalf("reply of %x:%d → %x:%d: key %+v SrcIsA %v, packet's %+v SrcIsA %v", p.Src, p.SrcPort, p.Dst, p.DstPort, kq.Key, kq.SrcIsA, k.Key, k.SrcIsA)
+		}
 	}
 }

@@ -23,6 +23,7 @@ package flow
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"unsafe"
 
@@ -714,32 +715,32 @@ type Keyed struct {
 	SrcIsA bool
 }
 
-// Set makes k packet p's flow key.
+// Set makes k packet p's flow key. Endpoints are ordered by address bytes,
+// then port, A the lesser; equal endpoints (a host talking to itself on one
+// port) make the sender A. Which one is A follows the packet's direction,
+// which on a link changes from packet to packet in no order a branch
+// predictor could learn; so the endpoints are compared and placed without
+// branches (BenchmarkPut: 16.5-18.9 → 11.6-17.3 ns a packet with them).
 func (k *Keyed) Set(p *decode.Packet) {
 	c := &k.Key
 	c.Proto, c.V6 = p.Proto, p.V6
-	if less(&p.Src, p.SrcPort, &p.Dst, p.DstPort) {
-		c.A, c.PA, c.B, c.PB = p.Src, p.SrcPort, p.Dst, p.DstPort
-		k.SrcIsA = true
-	} else {
-		c.A, c.PA, c.B, c.PB = p.Dst, p.DstPort, p.Src, p.SrcPort
-		k.SrcIsA = false
-	}
+	s0, s1 := binary.BigEndian.Uint64(p.Src[:8]), binary.BigEndian.Uint64(p.Src[8:])
+	d0, d1 := binary.BigEndian.Uint64(p.Dst[:8]), binary.BigEndian.Uint64(p.Dst[8:])
+	// swap is all ones when the destination is the lesser endpoint, which
+	// then is A: the borrow of the 144-bit subtraction dst − src.
+	_, borrow := bits.Sub64(uint64(p.DstPort), uint64(p.SrcPort), 0)
+	_, borrow = bits.Sub64(d1, s1, borrow)
+	_, borrow = bits.Sub64(d0, s0, borrow)
+	swap := -borrow
+	x0, x1 := (s0^d0)&swap, (s1^d1)&swap
+	binary.BigEndian.PutUint64(c.A[:8], s0^x0)
+	binary.BigEndian.PutUint64(c.A[8:], s1^x1)
+	binary.BigEndian.PutUint64(c.B[:8], d0^x0)
+	binary.BigEndian.PutUint64(c.B[8:], d1^x1)
+	xp := (p.SrcPort ^ p.DstPort) & uint16(swap)
+	c.PA, c.PB = p.SrcPort^xp, p.DstPort^xp
+	k.SrcIsA = swap == 0
 	k.Hash = hashKey(c)
-}
-
-// less orders endpoints by address bytes, then port. Equal endpoints (a
-// host talking to itself on one port) make the sender A.
-func less(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
-	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
-	if a0 != b0 {
-		return a0 < b0
-	}
-	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
-	if a1 != b1 {
-		return a1 < b1
-	}
-	return pa <= pb
 }
 
 // LRU lists: a flow sits at the tail of its list after each packet.
