@@ -44,6 +44,13 @@ type Pipeline struct {
 	// OnProgress, when set, is called from the reading goroutine about
 	// every 65 000 records and once at the end.
 	OnProgress func(Progress)
+	// Decoders is how many goroutines decode the records of a
+	// memory-mapped capture file while the reading goroutine only walks
+	// them (split reading, which lifts the single reading goroutine's
+	// limit of about 8-10 M packets/s when CPUs are left over); 0 chooses
+	// (one for every 8 CPUs, up to 3, none below 8), a negative number
+	// turns split reading off. The output is the same either way.
+	Decoders int
 }
 
 // Progress is a snapshot of a running extraction.

@@ -291,15 +291,16 @@ type pass struct {
 	merge   *merger
 	done    chan struct{}
 
-	dec     decode.Decoder
-	defrag  *flow.Defrag
-	cur     *pktBatch // being filled
-	free    chan *pktBatch
-	batches int    // batches still to be made
-	idx     uint64 // input position of the next record
-	maxTS   int64
-	sweepIn int
-	markers int
+	dec        decode.Decoder
+	defrag     *flow.Defrag
+	cur        *pktBatch // being filled
+	free       chan *pktBatch
+	batches    int    // batches still to be made
+	batchLimit int    // batches there may be
+	idx        uint64 // input position of the next record
+	maxTS      int64
+	sweepIn    int
+	markers    int
 
 	skipped [decode.NumReasons]uint64
 	nonIP   map[uint16]uint64
@@ -332,6 +333,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	// Up to 16+4w packet batches (83 KB each), made as the reader first
 	// needs them: a small capture, or workers that keep up, use a few.
 	ps.batches = 16 + 4*pl.workers
+	ps.batchLimit = ps.batches
 	ps.free = make(chan *pktBatch, ps.batches)
 	for i := 0; i < pl.workers; i++ {
 		wk := &worker{id: i, shard: i, in: make(chan workMsg, 16), free: ps.free}
@@ -431,7 +433,13 @@ func (ps *pass) readFiles(files []string) []error {
 			errs = append(errs, err)
 			continue
 		}
-		if err := ps.read(r); err != nil {
+		read := ps.read
+		if n := decoders(ps.p.Decoders); n > 0 {
+			if s, ok := r.(capture.Stable); ok && s.Stable() {
+				read = func(r capture.Reader) error { return ps.readSplit(r, n) }
+			}
+		}
+		if err := read(r); err != nil {
 			errs = append(errs, err)
 		}
 		if pr, ok := r.(capture.Progress); ok && pr.Size() >= 0 {
@@ -467,7 +475,7 @@ func (ps *pass) read(r capture.Reader) error {
 				if ps.ctx != nil && ps.ctx.Err() != nil {
 					break
 				}
-				ps.marker(true)
+				ps.marker(true, ps.idx)
 				continue
 			}
 			if err != io.EOF {
@@ -479,11 +487,11 @@ func (ps *pass) read(r capture.Reader) error {
 		if ps.live && idx&63 == 0 && time.Since(ps.lastMarker) > 500*time.Millisecond {
 			// Live input at a low rate: expire on the wall clock at least
 			// twice a second, not only every SweepPackets records.
-			ps.marker(true)
+			ps.marker(true, ps.idx)
 		}
 		if ps.sweepIn--; ps.sweepIn == 0 {
 			ps.sweepIn = flow.SweepPackets
-			ps.marker(ps.live)
+			ps.marker(ps.live, ps.idx)
 			if ps.merge.failed() != nil || (ps.ctx != nil && ps.ctx.Err() != nil) {
 				break
 			}
@@ -529,15 +537,15 @@ func (ps *pass) read(r capture.Reader) error {
 	return readErr
 }
 
-// marker sends every worker its pending packets and a sweep at the
-// current input position, then reports progress.
-func (ps *pass) marker(wallClock bool) {
+// marker sends every worker its pending packets and a sweep before the
+// record at input position idx, then reports progress.
+func (ps *pass) marker(wallClock bool, idx uint64) {
 	ts := ps.maxTS
 	if wallClock {
 		ps.lastMarker = time.Now()
 		ts = ps.lastMarker.UnixNano()
 	}
-	ps.send(workMsg{sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: ps.idx, watermark: flow.SweepEvent(ps.idx)})
+	ps.send(workMsg{sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: idx, watermark: flow.SweepEvent(idx)})
 	if ps.markers++; ps.p.OnProgress != nil && ps.markers%16 == 0 {
 		ps.p.OnProgress(ps.progress(false))
 	}

@@ -99,6 +99,16 @@ type Reader interface {
 	Warnings() []string
 }
 
+// Stable is implemented by every Reader this package returns. Stable
+// reports whether the bytes of every record stay valid after the next call
+// to Next, until the reader is closed: true for a file that Open mapped
+// into memory and reads as it is (not compressed), whose records point
+// into the mapping. Bytes of the mapping already released to the kernel
+// are read from the page cache again, so they stay valid too.
+type Stable interface {
+	Stable() bool
+}
+
 // Progress is implemented by every Reader this package returns, for a
 // progress bar: BytesRead out of Size.
 type Progress interface {

@@ -100,6 +100,8 @@ type input struct {
 var (
 	_ Progress = (*pcapReader)(nil)
 	_ Progress = (*ngReader)(nil)
+	_ Stable   = (*pcapReader)(nil)
+	_ Stable   = (*ngReader)(nil)
 )
 
 // BytesRead implements Progress.
@@ -122,6 +124,10 @@ func (c counted) Read(p []byte) (int, error) {
 	c.n.Store(c.s.consumed())
 	return n, err
 }
+
+// Stable implements Stable: the records of a mapped file point into the
+// mapping, which lasts until the reader is closed.
+func (in *input) Stable() bool { return in.s.mapped }
 
 // Size implements Progress.
 func (in *input) Size() int64 { return in.size }

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
@@ -432,7 +433,11 @@ func TestOpenLargeMapped(t *testing.T) {
 		t.Skip("writes an 80 MB file")
 	}
 	const n = 130000
-	path := writeFile(t, t.TempDir(), "big.pcap", pcapFile(n, 600))
+	src := pcapFile(n, 600)
+	for i := range n { // every record's bytes its own
+		binary.LittleEndian.PutUint32(src[24+i*616+16:], uint32(i))
+	}
+	path := writeFile(t, t.TempDir(), "big.pcap", src)
 	rd, c, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -441,11 +446,18 @@ func TestOpenLargeMapped(t *testing.T) {
 	if !in.raw.mapped {
 		t.Skip("no file mapping on this system")
 	}
+	if !rd.(Stable).Stable() {
+		t.Error("a mapped file's reader is not Stable")
+	}
 	var rec Record
+	var kept [][]byte // every 997th record's bytes, not copied
 	got := 0
 	for rd.Next(&rec) == nil {
 		if rec.WireLen != 600 || len(rec.Data) != 600 {
 			t.Fatalf("record %d: %d bytes of %d", got, len(rec.Data), rec.WireLen)
+		}
+		if got%997 == 0 {
+			kept = append(kept, rec.Data)
 		}
 		got++
 	}
@@ -454,6 +466,14 @@ func TestOpenLargeMapped(t *testing.T) {
 	}
 	if in.raw.pager == nil || in.raw.released == 0 || in.raw.populated != len(in.raw.buf) {
 		t.Errorf("pager %v, released %d, populated %d of %d", in.raw.pager != nil, in.raw.released, in.raw.populated, len(in.raw.buf))
+	}
+	// Stable: records of the part given back to the kernel still hold
+	// their bytes, read from the page cache again.
+	_, want, _ := readBytes(t, src, "x")
+	for i, d := range kept {
+		if w := want[i*997]; string(d) != w.data || binary.LittleEndian.Uint32(d) != uint32(i*997) {
+			t.Fatalf("record %d kept from the mapping: bytes changed after the reader went on", i*997)
+		}
 	}
 	c.Close()
 	if in.raw.pager != nil {
@@ -487,5 +507,42 @@ func TestOpenCorruptMiddle(t *testing.T) {
 				t.Errorf("Open: %d records then %v; NewReader: %d records then %v", len(got), gerr, len(want), werr)
 			}
 		})
+	}
+}
+
+// Only a file read through its mapping is Stable: not a compressed file,
+// whose records are decompressed into a buffer used again, and not a
+// reader given to NewReader.
+func TestStable(t *testing.T) {
+	dir := t.TempDir()
+	pcap := pcapFile(20, 100)
+	for name, want := range map[string]bool{"a.pcap": true, "a.pcapng": true, "a.pcap.gz": false, "a.pcap.zst": false} {
+		b := pcap
+		switch filepath.Ext(name) {
+		case ".pcapng":
+			b = pcapngFile(20, 100)
+		case ".gz":
+			b = gzipBytes(t, pcap)
+		case ".zst":
+			b = zstdBytes(t, pcap)
+		}
+		rd, c, err := Open(writeFile(t, dir, name, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want && !c.(closer).in.raw.mapped {
+			t.Skip("no file mapping on this system")
+		}
+		if got := rd.(Stable).Stable(); got != want {
+			t.Errorf("%s: Stable() = %v, want %v", name, got, want)
+		}
+		c.Close()
+	}
+	rd, err := NewReader(bytes.NewReader(pcap), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd.(Stable).Stable() {
+		t.Error("NewReader's reader is Stable")
 	}
 }

@@ -337,12 +337,18 @@ func (b *Batch) Reset() {
 // key, input position, the newest timestamp of the input up to it (seen)
 // and its shard (of shards workers), and counts it.
 func (b *Batch) Put(idx uint64, seen int64, shards int) {
-	k := &b.Keys[b.N]
-	k.Set(&b.Pkts[b.N])
+	b.SetKey(b.N, shards)
 	b.Idx[b.N] = idx
 	b.Seen[b.N] = seen
-	b.Shard[b.N] = uint16(Shard(k.Hash, shards))
 	b.N++
+}
+
+// SetKey sets the flow key and the shard of packet i, as Put does: the
+// key of the packet as it is then.
+func (b *Batch) SetKey(i, shards int) {
+	k := &b.Keys[i]
+	k.Set(&b.Pkts[i])
+	b.Shard[i] = uint16(Shard(k.Hash, shards))
 }
 
 // AddBatch puts the packets of b that belong to shard into their flows

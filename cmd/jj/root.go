@@ -128,6 +128,7 @@ type extractFlags struct {
 	partitionBy   string
 	progress      bool
 	noProgress    bool
+	decoders      int
 	cpuProfile    string // hidden: a pprof CPU profile of the run
 }
 
@@ -198,6 +199,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
 	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
 	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "flow-table workers; 0 = one per CPU (output is identical whatever the number)")
+	fl.IntVar(&f.decoders, "decoders", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
 	fl.StringVar(&f.partitionBy, "partition-by", "", "with a directory output: write Hive-style partitions by date (of start_time)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar on standard error (default: when it is a terminal)")
@@ -307,6 +309,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 
 	p := jj.NewPipeline(cfg)
 	p.Stdin = stdin
+	p.Decoders = f.decoders
 	schema, err := p.Schema()
 	if err != nil {
 		return err

@@ -1,0 +1,303 @@
+package jj
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/filter"
+	"github.com/jjflow/jj/flow"
+)
+
+// Split reading: one goroutine cannot read a capture faster than about
+// 110 ns a packet (the record walk, decoding, the flow key), which caps
+// jj at 8-9 M packets/s however many workers it has. When the records of
+// an input stay valid after the next one is read (capture.Stable: a
+// memory-mapped file), the reading goroutine only walks the records and
+// hands them out in runs of up to flow.BatchPackets; decoder goroutines
+// decode each run, with its flow keys, into a packet batch; the reading
+// goroutine then takes the decoded runs back in input order and does
+// what must be done in order (fragment ports, the newest timestamp so
+// far, sweeps) before sending each run to the workers:
+//
+//	reading goroutine ──► decoder 1 ──┐
+//	 (record walk)    ──► decoder 2 ──┤ (in input order)
+//	        ▲                         │
+//	        └─────────────────────────┘ ──► workers ──► merger
+//
+// A run ends where a sweep is due, so sweeps fall at the same input
+// positions as when one goroutine reads, and the workers see the same
+// packets with the same keys, input positions and timestamps, in the same
+// order: the output is the same byte for byte (TestSplitReading).
+
+// Runs: at most rawBytes of captured data each, so that the runs in
+// flight (inFlight per decoder) stay far behind what the capture reader
+// releases of its mapping (64 MiB behind its position).
+const (
+	rawBytes    = 1 << 20
+	runsPerDec  = 2
+	maxDecoders = 64
+)
+
+// run is a run of records on its way through a decoder.
+type run struct {
+	recs   []capture.Record
+	first  uint64    // input position of recs[0]
+	size   int       // captured bytes of recs
+	pb     *pktBatch // the decoded packets
+	sweep  bool      // a sweep is due after the run's records
+	frags  bool      // some packets are fragments, whose keys are not set
+	done   chan struct{}
+	counts decodeCounts
+}
+
+// decodeCounts is what a decoder counts of the records that made no
+// packet; the reading goroutine adds them to the pass's counts.
+type decodeCounts struct {
+	skipped  [decode.NumReasons]uint64
+	nonIP    []uint16           // EtherTypes of non-IP frames
+	links    []capture.LinkType // unsupported link types
+	filtered uint64
+}
+
+// decoders returns how many decoder goroutines split reading uses: n when
+// set (Pipeline.Decoders), none when negative; by default one for every 8
+// CPUs, up to 3, and none below 8 CPUs. On this project's 2-CPU machine
+// the reading goroutine and one worker already keep both CPUs busy, and
+// decoders only add hand-offs (about 10 % more CPU time); with 8 CPUs or
+// more, a single reading goroutine leaves most of them idle, with
+// --features all too. Below that the gain depends on the frame sizes and
+// the memory (bench/RESULTS.md, session 10), so it is left to --decoders.
+func decoders(n int) int {
+	switch {
+	case n < 0:
+		return 0
+	case n > 0:
+		return min(n, maxDecoders)
+	}
+	return min(3, runtime.GOMAXPROCS(0)/8)
+}
+
+// readSplit is read for a Stable reader, with n decoders.
+func (ps *pass) readSplit(r capture.Reader, n int) error {
+	if pr, ok := r.(capture.Progress); ok {
+		ps.prog = pr
+	}
+	if b := ps.cur; b != nil && b.N > 0 {
+		// Packets of an earlier input come first.
+		ps.send(workMsg{watermark: flow.PacketEvent(b.Idx[b.N-1])})
+	}
+	todo := make(chan *run, runsPerDec*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dec := decode.Decoder{Decap: ps.pl.cfg.Decapsulate}
+			var match *filter.Matcher
+			if ps.pl.cfg.Filter != "" {
+				match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
+			}
+			for rn := range todo {
+				rn.decode(&dec, match, len(ps.workers))
+				rn.done <- struct{}{}
+			}
+		}()
+	}
+	var (
+		queue   []*run // runs handed out, in input order
+		free    []*run
+		cur     *run
+		rec     capture.Record
+		readErr error
+	)
+	// At most limit runs wait in the queue, each holding a packet batch,
+	// and one more is filled: fewer than the batches there are, so that
+	// the workers always have one to give back.
+	limit := min(runsPerDec*n+1, ps.batchLimit-2)
+	// retire takes back the decoded runs at the head of the queue, waiting
+	// for the head while the queue is full, or for every run with wait.
+	retire := func(wait bool) {
+		for len(queue) > 0 {
+			rn := queue[0]
+			if wait || len(queue) >= limit {
+				<-rn.done
+			} else {
+				select {
+				case <-rn.done:
+				default:
+					return
+				}
+			}
+			ps.retire(rn)
+			queue = queue[1:]
+			free = append(free, rn)
+		}
+	}
+	next := func() *run {
+		var rn *run
+		if len(free) > 0 {
+			rn, free = free[len(free)-1], free[:len(free)-1]
+		} else {
+			rn = &run{recs: make([]capture.Record, 0, flow.BatchPackets), done: make(chan struct{}, 1)}
+		}
+		rn.reset(ps.idx)
+		rn.pb = ps.batch()
+		return rn
+	}
+	// hand gives cur to a decoder; sweep: a sweep is due after it.
+	hand := func(sweep bool) {
+		cur.sweep = sweep
+		if len(cur.recs) == 0 && !sweep {
+			ps.free <- cur.pb
+			free = append(free, cur)
+		} else {
+			queue = append(queue, cur)
+			todo <- cur
+		}
+		cur = nil
+		retire(false)
+	}
+	cur = next()
+	for {
+		if err := r.Next(&rec); err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+		if ps.sweepIn--; ps.sweepIn == 0 {
+			// The sweep comes before this record, as in read.
+			ps.sweepIn = flow.SweepPackets
+			hand(true)
+			if ps.merge.failed() != nil {
+				break
+			}
+			cur = next()
+		}
+		cur.recs = append(cur.recs, rec)
+		cur.size += len(rec.Data)
+		ps.idx++
+		if len(cur.recs) == flow.BatchPackets || cur.size >= rawBytes {
+			hand(false)
+			cur = next()
+		}
+	}
+	if cur != nil {
+		hand(false)
+	}
+	retire(true)
+	close(todo)
+	wg.Wait()
+	ps.sum.Packets = ps.idx
+	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
+	if errors.Is(readErr, capture.ErrTruncated) {
+		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
+		return nil
+	}
+	return readErr
+}
+
+func (rn *run) reset(first uint64) {
+	rn.recs = rn.recs[:0]
+	rn.first, rn.size = first, 0
+	rn.pb, rn.sweep, rn.frags = nil, false, false
+	rn.counts.skipped = [decode.NumReasons]uint64{}
+	rn.counts.nonIP, rn.counts.links = rn.counts.nonIP[:0], rn.counts.links[:0]
+	rn.counts.filtered = 0
+}
+
+// decode decodes the run's records into rn.pb, as read does, with the
+// flow key and shard of every packet but fragments.
+func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
+	b := rn.pb
+	c := &rn.counts
+	seen := int64(-1 << 63) // the run's newest timestamp so far
+	for i := range rn.recs {
+		rec := &rn.recs[i]
+		if match != nil && !match.Match(rec.LinkType, rec.Data) {
+			c.filtered++
+			continue
+		}
+		p := &b.Pkts[b.N]
+		p.Timestamp = rec.Timestamp
+		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
+			switch reason {
+			case decode.ReasonNonIP:
+				c.nonIP = append(c.nonIP, dec.EtherType)
+			case decode.ReasonLinkType:
+				c.links = append(c.links, rec.LinkType)
+			default:
+				c.skipped[reason]++
+			}
+			continue
+		}
+		b.Idx[b.N] = rn.first + uint64(i)
+		seen = max(seen, p.Timestamp)
+		b.Seen[b.N] = seen
+		if p.Flags&decode.FlagFragment != 0 {
+			rn.frags = true
+		} else {
+			b.SetKey(b.N, shards)
+		}
+		b.N++
+	}
+}
+
+// retire does, in input order, what read does after decoding: fragment
+// ports, the newest timestamp so far, the counts; then it sends the run's
+// packets to the workers, with the sweep due after them.
+func (ps *pass) retire(rn *run) {
+	b := rn.pb
+	if rn.frags {
+		for i := range b.N {
+			if p := &b.Pkts[i]; p.Flags&decode.FlagFragment != 0 {
+				ps.defrag.Fix(p)
+				b.SetKey(i, len(ps.workers))
+			}
+		}
+	}
+	// The decoder set the newest timestamp of the run so far; the input's
+	// newest so far is the larger of that and the input's before the run,
+	// which is the run's own from its first packet as new (in a capture in
+	// time order, the first).
+	for i := range b.N {
+		if b.Seen[i] >= ps.maxTS {
+			break
+		}
+		b.Seen[i] = ps.maxTS
+	}
+	if b.N > 0 {
+		ps.maxTS = max(ps.maxTS, b.Seen[b.N-1])
+	}
+	ps.sum.Used += uint64(b.N)
+	c := &rn.counts
+	for r, k := range c.skipped {
+		ps.skipped[r] += k
+	}
+	for _, et := range c.nonIP {
+		ps.dec.EtherType = et
+		ps.skip(decode.ReasonNonIP, 0)
+	}
+	for _, lt := range c.links {
+		ps.skip(decode.ReasonLinkType, lt)
+	}
+	if c.filtered > 0 {
+		ps.sum.Skipped["filtered out"] += c.filtered
+	}
+	ps.cur = b
+	switch {
+	case rn.sweep:
+		// Sends the packets with the sweep, due before the next record.
+		ps.marker(false, rn.first+uint64(len(rn.recs)))
+	case b.N > 0:
+		ps.send(workMsg{watermark: flow.PacketEvent(b.Idx[b.N-1])})
+	}
+	if ps.cur != nil { // no packet: the batch goes back
+		ps.cur = nil
+		ps.free <- b
+	}
+}

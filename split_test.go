@@ -1,0 +1,100 @@
+package jj
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/jjflow/jj/gen"
+	"github.com/jjflow/jj/output"
+)
+
+// runSplit runs the pipeline with the given workers and decoders and
+// returns its CSV and its summary, without the elapsed time.
+func runSplit(t *testing.T, cfg Config, workers, decoders int, inputs ...string) ([]byte, Summary) {
+	t.Helper()
+	cfg.Workers = workers
+	p := NewPipeline(cfg)
+	p.Decoders = decoders
+	schema, err := p.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := output.NewWriter("csv", &buf, schema)
+	sum, err := p.Run(inputs, w)
+	if _, ok := err.(*InputError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	sum.Elapsed = 0
+	slices.Sort(sum.Warnings)
+	return buf.Bytes(), *sum
+}
+
+// Split reading gives the same rows and the same summary as reading on
+// one goroutine, whatever the numbers of decoders and workers: on every
+// shipped capture (pcapng with several interfaces, IP fragments, tunnels,
+// truncated and fuzzed files, jumbo records that end a run early), on a
+// generated capture long enough for many runs and sweeps, on the same
+// capture out of time order, and on inputs read as one capture whose
+// second file goes back in time; with a filter, with short timeouts
+// that make sweeps end flows, and with every feature group.
+func TestSplitReading(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 30000, 2000, 11
+	path, _ := genCapture(t, gc)
+	shaken, _ := genCapture(t, gc)
+	jitter(t, shaken, 0.3, 100e6, 2)
+	inputs := [][]string{{"testdata/captures"}, {path}, {shaken}, {path, shaken, path}}
+	short := DefaultConfig()
+	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
+	filtered := DefaultConfig()
+	filtered.Filter = "tcp or icmp"
+	all := DefaultConfig()
+	all.Features = []string{"all"}
+	outer := DefaultConfig()
+	outer.Decapsulate = false
+	cfgs := map[string]Config{"default": DefaultConfig(), "short timeouts": short, "filter": filtered, "all": all, "outer headers": outer}
+	for name, cfg := range cfgs {
+		for _, in := range inputs {
+			want, wantSum := runSplit(t, cfg, 1, -1, in...)
+			if len(want) < 1000 {
+				t.Fatalf("%s, %v: only %d bytes of output", name, in, len(want))
+			}
+			for _, c := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 3}} {
+				got, sum := runSplit(t, cfg, c[0], c[1], in...)
+				label := fmt.Sprintf("%s, %v, %d workers, %d decoders", name, in, c[0], c[1])
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s: output differs from one reading goroutine's", label)
+				}
+				wantW, _ := runSplit(t, cfg, c[0], -1, in...)
+				if !bytes.Equal(wantW, want) {
+					t.Errorf("%s: output without decoders differs from one worker's", label)
+				}
+				if fmt.Sprint(sum) != fmt.Sprint(wantSum) && c[0] == 1 {
+					t.Errorf("%s: summary\n%+v\nwant\n%+v", label, sum, wantSum)
+				}
+			}
+		}
+	}
+}
+
+// decoders: a count given is kept (up to maxDecoders), a negative one
+// turns split reading off, and by default there is one decoder for every
+// 8 CPUs, up to 3, none below 8.
+func TestDecoders(t *testing.T) {
+	for _, c := range [][2]int{{-1, 0}, {-5, 0}, {1, 1}, {3, 3}, {1000, maxDecoders}} {
+		if got := decoders(c[0]); got != c[1] {
+			t.Errorf("decoders(%d) = %d, want %d", c[0], got, c[1])
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range [][2]int{{1, 0}, {2, 0}, {4, 0}, {7, 0}, {8, 1}, {16, 2}, {24, 3}, {64, 3}} {
+		runtime.GOMAXPROCS(c[0])
+		if got := decoders(0); got != c[1] {
+			t.Errorf("with %d CPUs, decoders(0) = %d, want %d", c[0], got, c[1])
+		}
+	}
+}
