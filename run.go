@@ -57,6 +57,9 @@ func (p *Pipeline) plan() (*plan, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if p.Decoders < -1 || p.Decoders > maxDecoders {
+		return nil, &OptionError{Option: "decoders", Value: fmt.Sprint(p.Decoders), Want: fmt.Sprintf("-1 (none), 0 (by the number of CPUs) or a count up to %d", maxDecoders)}
+	}
 	if cfg.Filter != "" {
 		if err := filter.Parse(cfg.Filter); err != nil {
 			return nil, &OptionError{Option: "filter", Value: fmt.Sprintf("%q", cfg.Filter), Want: "a tcpdump filter expression: " + err.Error()}

@@ -64,7 +64,7 @@ type decodeCounts struct {
 }
 
 // decoders returns how many decoder goroutines split reading uses: n when
-// set (Pipeline.Decoders), none when negative; by default one for every 8
+// set (Pipeline.Decoders, at most maxDecoders), none when negative; by default one for every 8
 // CPUs, up to 3, and none below 8 CPUs. On this project's 2-CPU machine
 // the reading goroutine and one worker already keep both CPUs busy, and
 // decoders only add hand-offs (about 10 % more CPU time); with 8 CPUs or
@@ -76,7 +76,7 @@ func decoders(n int) int {
 	case n < 0:
 		return 0
 	case n > 0:
-		return min(n, maxDecoders)
+		return n
 	}
 	return min(3, runtime.GOMAXPROCS(0)/8)
 }

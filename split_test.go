@@ -2,6 +2,7 @@ package jj
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -81,13 +82,21 @@ func TestSplitReading(t *testing.T) {
 	}
 }
 
-// decoders: a count given is kept (up to maxDecoders), a negative one
-// turns split reading off, and by default there is one decoder for every
+// decoders: a count given is kept, -1 turns split reading off (other
+// counts out of -1..maxDecoders are refused), and by default there is one decoder for every
 // 8 CPUs, up to 3, none below 8.
 func TestDecoders(t *testing.T) {
-	for _, c := range [][2]int{{-1, 0}, {-5, 0}, {1, 1}, {3, 3}, {1000, maxDecoders}} {
+	for _, c := range [][2]int{{-1, 0}, {1, 1}, {3, 3}, {maxDecoders, maxDecoders}} {
 		if got := decoders(c[0]); got != c[1] {
 			t.Errorf("decoders(%d) = %d, want %d", c[0], got, c[1])
+		}
+	}
+	for _, n := range []int{-2, maxDecoders + 1} {
+		p := NewPipeline(DefaultConfig())
+		p.Decoders = n
+		var oe *OptionError
+		if _, err := p.Schema(); !errors.As(err, &oe) || oe.Option != "decoders" {
+			t.Errorf("Decoders = %d: error %v, want an OptionError for decoders", n, err)
 		}
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))

@@ -111,6 +111,7 @@ func TestErrors(t *testing.T) {
 		{"cut file is a warning", []string{"extract", cut}, 0, []string{"cut.pcap", "warning", "cut off"}},
 		{"unknown group", []string{"extract", sample, "--features", "bogus"}, 2, []string{"bogus", "flow_meta"}},
 		{"negative timeout", []string{"extract", sample, "--timeout", "-1"}, 2, []string{"flow_timeout"}},
+		{"too many decoders", []string{"extract", sample, "--decoders", "65"}, 2, []string{"decoders", "65", "up to 64"}},
 		{"unknown format", []string{"extract", sample, "-f", "xml"}, 2, []string{"xml", "csv"}},
 		{"unknown flag", []string{"extract", sample, "--bogus"}, 2, []string{"--bogus"}},
 		{"no input", []string{"extract"}, 2, []string{"INPUT"}},
