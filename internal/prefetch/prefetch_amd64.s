@@ -25,7 +25,7 @@ TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
 loop:
 	CMPQ AX, CX
 	JAE  done
-	PREFETCHT0 (AX)
+	PREFETCHT2 (AX)
 	ADDQ DX, AX
 	JMP  loop
 done:

@@ -25,7 +25,7 @@ TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
 loop:
 	CMP  R1, R0
 	BHS  done
-	PRFM (R0), PLDL1KEEP
+	PRFM (R0), PLDL2KEEP
 	ADD  R2, R0, R0
 	B    loop
 done:
