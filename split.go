@@ -13,8 +13,8 @@ import (
 )
 
 // Split reading: one goroutine cannot read a capture faster than about
-// 110 ns a packet (the record walk, decoding, the flow key), which caps
-// jj at 8-9 M packets/s however many workers it has. When the records of
+// 80-110 ns a packet (the record walk, decoding, the flow key), which caps
+// jj at 8-12 M packets/s however many workers it has. When the records of
 // an input stay valid after the next one is read (capture.Stable: a
 // memory-mapped file), the reading goroutine only walks the records and
 // hands them out in runs of up to flow.BatchPackets; decoder goroutines
@@ -33,9 +33,11 @@ import (
 // packets with the same keys, input positions and timestamps, in the same
 // order: the output is the same byte for byte (TestSplitReading).
 
-// Runs: at most rawBytes of captured data each, so that the runs in
-// flight (inFlight per decoder) stay far behind what the capture reader
-// releases of its mapping (64 MiB behind its position).
+// Runs hold at most rawBytes of captured data each, and runsPerDec runs
+// per decoder are in flight, so that the runs being decoded stay far ahead
+// of the part of its mapping the capture reader gives back to the kernel
+// (64 MiB behind its position; those bytes would still be read right,
+// from the page cache, but more slowly).
 const (
 	rawBytes    = 1 << 20
 	runsPerDec  = 2
@@ -64,13 +66,13 @@ type decodeCounts struct {
 }
 
 // decoders returns how many decoder goroutines split reading uses: n when
-// set (Pipeline.Decoders, at most maxDecoders), none when negative; by default one for every 8
-// CPUs, up to 3, and none below 8 CPUs. On this project's 2-CPU machine
-// the reading goroutine and one worker already keep both CPUs busy, and
-// decoders only add hand-offs (about 10 % more CPU time); with 8 CPUs or
-// more, a single reading goroutine leaves most of them idle, with
-// --features all too. Below that the gain depends on the frame sizes and
-// the memory (bench/RESULTS.md, session 10), so it is left to --decoders.
+// set (Pipeline.Decoders, validated by plan), none when negative, and by
+// default one for every 8 CPUs, up to 3, none below 8. On this project's
+// 2-CPU machine the reading goroutine and one worker already keep both
+// CPUs busy, and decoders only add hand-offs (about 10 % more CPU time);
+// from 8 CPUs, a single reading goroutine would leave most of them idle,
+// with --features all too. In between, the gain depends on the features,
+// the frame sizes and the memory, so it is left to --decoders.
 func decoders(n int) int {
 	switch {
 	case n < 0:
