@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -106,4 +108,40 @@ func TestDecoders(t *testing.T) {
 			t.Errorf("with %d CPUs, decoders(0) = %d, want %d", c[0], got, c[1])
 		}
 	}
+}
+
+// FuzzSplitReading: on any file, split reading gives the output, the
+// summary and the errors that reading on one goroutine gives.
+func FuzzSplitReading(f *testing.F) {
+	files, _ := filepath.Glob("testdata/captures/*")
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil && len(b) <= 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in.pcap")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.FlowTimeout = 1
+		var outs [2]string
+		for i, d := range []int{-1, 2} {
+			cfg.Workers = 2
+			p := NewPipeline(cfg)
+			p.Decoders = d
+			schema, _ := p.Schema()
+			var buf bytes.Buffer
+			w, _ := output.NewWriter("csv", &buf, schema)
+			sum, err := p.Run([]string{path}, w)
+			if sum != nil {
+				sum.Elapsed, sum.MaxConcurrent = 0, 0
+			}
+			outs[i] = fmt.Sprintf("%s\n%+v\n%v", buf.Bytes(), sum, err)
+		}
+		if outs[0] != outs[1] {
+			t.Fatalf("split reading:\n%s\nreading on one goroutine:\n%s", outs[1], outs[0])
+		}
+	})
 }
