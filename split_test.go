@@ -72,10 +72,6 @@ func TestSplitReading(t *testing.T) {
 				if !bytes.Equal(got, want) {
 					t.Errorf("%s: output differs from one reading goroutine's", label)
 				}
-				wantW, _ := runSplit(t, cfg, c[0], -1, in...)
-				if !bytes.Equal(wantW, want) {
-					t.Errorf("%s: output without decoders differs from one worker's", label)
-				}
 				if fmt.Sprint(sum) != fmt.Sprint(wantSum) && c[0] == 1 {
 					t.Errorf("%s: summary\n%+v\nwant\n%+v", label, sum, wantSum)
 				}
