@@ -6,7 +6,8 @@
 # flow_meta, and N workers against 1. One worker already runs the reader,
 # the worker and the writer at once, on as many cores as it finds; so it
 # also runs one worker held to a single CPU (taskset), and prints how much
-# faster all the cores are than that one.
+# faster all the cores are than that one; and it runs flow_meta with split
+# reading (--decoders) on where it is off by default, or off where on.
 #
 #   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
 #   PACKETS=2000000 bench/run.sh # a quicker run
@@ -59,17 +60,24 @@ gen() { # name packets flows
 	echo "$f"
 }
 
-# run LABEL FILE WORKERS FEATURES [PIN]: prints one result line, for the
-# fastest of $REPEAT runs (virtual machines are noisy: identical runs
-# differ by up to 20 %); peak RSS is the largest of them. With PIN, jj runs
-# on CPU 0 alone (taskset; Go then sizes its scheduler to that one CPU).
+# run LABEL FILE WORKERS FEATURES [pin | decoders=N]: prints one result
+# line, for the fastest of $REPEAT runs (virtual machines are noisy:
+# identical runs differ by up to 20 %); peak RSS is the largest of them.
+# With pin, jj runs on CPU 0 alone (taskset; Go then sizes its scheduler
+# to that one CPU); with decoders=N, it runs with --decoders N.
 run() {
-	local label=$1 file=$2 workers=$3 features=$4 pin=${5:-}
-	local -a prefix=()
-	if [ -n "$pin" ]; then
+	local label=$1 file=$2 workers=$3 features=$4 mode=${5:-}
+	local -a prefix=() extra=()
+	case $mode in
+	pin)
 		prefix=(taskset -c 0)
 		label="$label, 1 CPU"
-	fi
+		;;
+	decoders=*)
+		extra=(--decoders "${mode#decoders=}")
+		label="$label, --decoders ${mode#decoders=}"
+		;;
+	esac
 	local best="" bestcpu="" pkts flows maxrss=0
 	for _ in $(seq "$REPEAT"); do
 		local out secs rss cpu
@@ -79,7 +87,7 @@ run() {
 		# from disk (seen as 2-40 % missing pages with fincore).
 		if [ -n "${COLD:-}" ]; then evict "$file"; else cat "$file" > /dev/null; fi
 		[ "$OUT" = /dev/null ] || rm -f "$OUT"
-		out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" -o "$OUT"; } 2>&1 )
+		out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$OUT"; } 2>&1 )
 		pkts=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
 		flows=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
 		secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
@@ -92,13 +100,14 @@ run() {
 	done
 	# cores: CPU time over wall time, how many cores the run kept busy.
 	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$best" -v r="$maxrss" -v fl="$flows" -v c="$bestcpu" 'BEGIN {
-		printf "%-27s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
+		printf "%-39s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
 	echo "$maxrss" > "$BENCH_DIR/last_rss"
 	echo "$best" > "$BENCH_DIR/last_secs"
 }
 
 # matrix LABEL FILE: flow_meta and all, with 1 and N workers and with one
-# worker on one CPU, then the issue's ratios from the fastest runs: all
+# worker on one CPU, flow_meta with split reading the other way from the
+# default, then the issue's ratios from the fastest runs: all
 # against flow_meta, and N workers against 1; then N CPUs against 1.
 matrix() {
 	local label=$1 file=$2 features workers
@@ -113,6 +122,9 @@ matrix() {
 			fastest[pin $features]=$(cat "$BENCH_DIR/last_secs")
 		fi
 	done
+	# Split reading the other way from the default for this machine: on
+	# from 8 CPUs by default, so off there and on (one decoder) below.
+	run "$label" "$file" "$NCPU" flow_meta "decoders=$( [ "$NCPU" -ge 8 ] && echo -1 || echo 1 )"
 	for workers in 1 "$NCPU"; do
 		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
 			printf "%s: all / flow_meta time, workers=%d: %.2f\n", l, w, a/f }'
@@ -168,7 +180,7 @@ evict "$main"
 start=$(date +%s.%N)
 cat "$main" > /dev/null
 awk -v s="$start" -v e="$(date +%s.%N)" -v p="$PACKETS" 'BEGIN {
-	printf "%-27s %.2f s to read the capture from disk, %.0f packets/s\n", "cat, from disk", e-s, p/(e-s) }'
+	printf "%-39s %.2f s to read the capture from disk, %.0f packets/s\n", "cat, from disk", e-s, p/(e-s) }'
 cat "$main" > /dev/null
 
 # Bytes per concurrent flow: the same number of packets with 10 000 and
