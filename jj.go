@@ -47,9 +47,11 @@ type Pipeline struct {
 	// Decoders is how many goroutines decode the records of a
 	// memory-mapped capture file while the reading goroutine only walks
 	// them (split reading, which lifts the single reading goroutine's
-	// limit of about 8-10 M packets/s when CPUs are left over); 0 chooses
-	// (one for every 8 CPUs, up to 3, none below 8), a negative number
-	// turns split reading off. The output is the same either way.
+	// limit of about 8-12 M packets/s when CPUs are left over): 0 chooses
+	// (one for every 8 CPUs, up to 3, none below 8), -1 turns split
+	// reading off, and a count up to 64 is used as it is; Run refuses
+	// other values with an *OptionError. The output is the same either
+	// way.
 	Decoders int
 }
 

@@ -37,7 +37,9 @@ import (
 // newest timestamp so far, so quiet flows end at the same input position
 // whatever the number of workers. Workers tag each row with its flow.Order;
 // the merger writes rows in that order, which therefore does not depend on
-// the number of workers either.
+// the number of workers either. With split reading (split.go), decoder
+// goroutines decode for the reading goroutine, which then only walks the
+// records and does, in input order, what needs the order.
 
 // plan is a validated Config turned into what a run needs.
 type plan struct {
