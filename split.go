@@ -34,10 +34,11 @@ import (
 // order: the output is the same byte for byte (TestSplitReading).
 
 // Runs hold at most rawBytes of captured data each, and runsPerDec runs
-// per decoder are in flight, so that the runs being decoded stay far ahead
-// of the part of its mapping the capture reader gives back to the kernel
-// (64 MiB behind its position; those bytes would still be read right,
-// from the page cache, but more slowly).
+// per decoder are in flight. The capture reader gives its mapping back to
+// the kernel 64 MiB at a time, up to about 2 MiB behind the walk, so a
+// decoder may read bytes already given back: they are read right, from
+// the page cache again (the mapping is shared and read-only), if more
+// slowly (capture.Stable).
 const (
 	rawBytes    = 1 << 20
 	runsPerDec  = 2
@@ -88,9 +89,15 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 	if pr, ok := r.(capture.Progress); ok {
 		ps.prog = pr
 	}
-	if b := ps.cur; b != nil && b.N > 0 {
-		// Packets of an earlier input come first.
-		ps.send(workMsg{watermark: flow.PacketEvent(b.Idx[b.N-1])})
+	if b := ps.cur; b != nil {
+		// Packets of an earlier input, read by read, come first; a batch
+		// it took for records that then made no packet goes back.
+		if b.N > 0 {
+			ps.send(workMsg{watermark: flow.PacketEvent(b.Idx[b.N-1])})
+		} else {
+			ps.cur = nil
+			ps.free <- b
+		}
 	}
 	todo := make(chan *run, runsPerDec*n)
 	var wg sync.WaitGroup

@@ -180,8 +180,9 @@ func (s *stream) discard(n int) {
 		s.touched = end
 	}
 	if s.start-s.released >= releaseEvery {
-		// Slices of earlier records are no longer valid (Reader.Next), so
-		// the pages before the current position can go.
+		// The pages before the current position can go: a slice of an
+		// earlier record that is still read (Stable) faults its page in
+		// again from the page cache.
 		// At 2 MiB-aligned offsets: a file cached in 2 MiB folios (as
 		// after a read from disk by cat) is mapped in huge pages where
 		// the kernel aligns the mapping, as it does for large file
