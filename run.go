@@ -307,9 +307,7 @@ type pass struct {
 	sweepIn    int
 	markers    int
 
-	skipped [decode.NumReasons]uint64
-	nonIP   map[uint16]uint64
-	links   map[capture.LinkType]uint64
+	skips skips // records that made no packet
 
 	live       bool
 	lastMarker time.Time
@@ -470,7 +468,6 @@ func (ps *pass) read(r capture.Reader) error {
 	// do not match count as skipped. Compiling costs microseconds, once
 	// per input. Without a filter the loop pays one nil test per record.
 	var match *filter.Matcher
-	var filtered uint64
 	if ps.pl.cfg.Filter != "" {
 		match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
 	}
@@ -503,7 +500,7 @@ func (ps *pass) read(r capture.Reader) error {
 		}
 		ps.idx++
 		if match != nil && !match.Match(rec.LinkType, rec.Data) {
-			filtered++
+			ps.skips.filtered++
 			continue
 		}
 		b := ps.cur
@@ -514,7 +511,7 @@ func (ps *pass) read(r capture.Reader) error {
 		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
-			ps.skip(reason, rec.LinkType)
+			ps.skips.add(reason, ps.dec.EtherType, rec.LinkType)
 			continue
 		}
 		if p.Flags&decode.FlagFragment != 0 {
@@ -529,13 +526,16 @@ func (ps *pass) read(r capture.Reader) error {
 			ps.send(workMsg{watermark: flow.PacketEvent(idx)})
 		}
 	}
+	return ps.endInput(r, readErr)
+}
+
+// endInput adds an input's warnings to the summary and returns its error:
+// none for a file cut off mid-record, whose every complete record was
+// read (a warning, not a failure).
+func (ps *pass) endInput(r capture.Reader, readErr error) error {
 	ps.sum.Packets = ps.idx
-	if filtered > 0 {
-		ps.sum.Skipped["filtered out"] += filtered
-	}
 	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
 	if errors.Is(readErr, capture.ErrTruncated) {
-		// Every complete record was read: a warning, not a failure.
 		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
 		return nil
 	}
@@ -595,16 +595,19 @@ func (ps *pass) finish() (*Summary, error) {
 		sum.MaxConcurrent += st.MaxLive
 	}
 	sum.Flows = ps.merge.rowsWritten()
-	for r, n := range ps.skipped {
+	for r, n := range ps.skips.reasons {
 		if n > 0 {
 			sum.Skipped[decode.Reason(r).String()] += n
 		}
 	}
-	for et, n := range ps.nonIP {
+	for et, n := range ps.skips.nonIP {
 		sum.Skipped[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
 	}
-	for lt, n := range ps.links {
+	for lt, n := range ps.skips.links {
 		sum.Skipped[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
+	}
+	if n := ps.skips.filtered; n > 0 {
+		sum.Skipped["filtered out"] += n
 	}
 	// Extractors may have something to say (sampled graph metrics, ...);
 	// workers run copies of the same extractors, so say each thing once.
@@ -631,21 +634,49 @@ func (ps *pass) finish() (*Summary, error) {
 	return sum, ps.merge.failed()
 }
 
-// skip counts a record that made no flow. Non-IP frames and unsupported
-// link types are rare, so a map per kind is fine here.
-func (ps *pass) skip(reason decode.Reason, lt capture.LinkType) {
+// skips counts the records that made no packet, by reason. Non-IP frames
+// and unsupported link types are rare, so a map per kind is fine here.
+type skips struct {
+	reasons  [decode.NumReasons]uint64
+	nonIP    map[uint16]uint64 // by EtherType
+	links    map[capture.LinkType]uint64
+	filtered uint64 // by the filter, before decoding
+}
+
+// add counts a record that decoding skipped for reason; etherType is the
+// decoder's EtherType, lt the record's link type.
+func (s *skips) add(reason decode.Reason, etherType uint16, lt capture.LinkType) {
 	switch reason {
 	case decode.ReasonNonIP:
-		if ps.nonIP == nil {
-			ps.nonIP = map[uint16]uint64{}
-		}
-		ps.nonIP[ps.dec.EtherType]++
+		count(&s.nonIP, etherType, 1)
 	case decode.ReasonLinkType:
-		if ps.links == nil {
-			ps.links = map[capture.LinkType]uint64{}
-		}
-		ps.links[lt]++
+		count(&s.links, lt, 1)
 	default:
-		ps.skipped[reason]++
+		s.reasons[reason]++
 	}
+}
+
+// count adds n to m[k], making m when it is nil.
+func count[K comparable](m *map[K]uint64, k K, n uint64) {
+	if *m == nil {
+		*m = map[K]uint64{}
+	}
+	(*m)[k] += n
+}
+
+// addAll adds o's counts to s and clears o.
+func (s *skips) addAll(o *skips) {
+	for r, n := range o.reasons {
+		s.reasons[r] += n
+	}
+	for et, n := range o.nonIP {
+		count(&s.nonIP, et, n)
+	}
+	for lt, n := range o.links {
+		count(&s.links, lt, n)
+	}
+	s.filtered += o.filtered
+	o.reasons, o.filtered = [decode.NumReasons]uint64{}, 0
+	clear(o.nonIP)
+	clear(o.links)
 }

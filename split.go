@@ -1,7 +1,6 @@
 package jj
 
 import (
-	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -47,23 +46,14 @@ const (
 
 // run is a run of records on its way through a decoder.
 type run struct {
-	recs   []capture.Record
-	first  uint64    // input position of recs[0]
-	size   int       // captured bytes of recs
-	pb     *pktBatch // the decoded packets
-	sweep  bool      // a sweep is due after the run's records
-	frags  bool      // some packets are fragments, whose keys are not set
-	done   chan struct{}
-	counts decodeCounts
-}
-
-// decodeCounts is what a decoder counts of the records that made no
-// packet; the reading goroutine adds them to the pass's counts.
-type decodeCounts struct {
-	skipped  [decode.NumReasons]uint64
-	nonIP    []uint16           // EtherTypes of non-IP frames
-	links    []capture.LinkType // unsupported link types
-	filtered uint64
+	recs  []capture.Record
+	first uint64    // input position of recs[0]
+	size  int       // captured bytes of recs
+	pb    *pktBatch // the decoded packets
+	sweep bool      // a sweep is due after the run's records
+	frags bool      // some packets are fragments, whose keys are not set
+	done  chan struct{}
+	skips skips // of the run's records, added to the pass's by retire
 }
 
 // decoders returns how many decoder goroutines split reading uses: n when
@@ -201,47 +191,30 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 	retire(true)
 	close(todo)
 	wg.Wait()
-	ps.sum.Packets = ps.idx
-	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
-	if errors.Is(readErr, capture.ErrTruncated) {
-		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
-		return nil
-	}
-	return readErr
+	return ps.endInput(r, readErr)
 }
 
 func (rn *run) reset(first uint64) {
 	rn.recs = rn.recs[:0]
 	rn.first, rn.size = first, 0
 	rn.pb, rn.sweep, rn.frags = nil, false, false
-	rn.counts.skipped = [decode.NumReasons]uint64{}
-	rn.counts.nonIP, rn.counts.links = rn.counts.nonIP[:0], rn.counts.links[:0]
-	rn.counts.filtered = 0
 }
 
 // decode decodes the run's records into rn.pb, as read does, with the
 // flow key and shard of every packet but fragments.
 func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 	b := rn.pb
-	c := &rn.counts
 	seen := int64(-1 << 63) // the run's newest timestamp so far
 	for i := range rn.recs {
 		rec := &rn.recs[i]
 		if match != nil && !match.Match(rec.LinkType, rec.Data) {
-			c.filtered++
+			rn.skips.filtered++
 			continue
 		}
 		p := &b.Pkts[b.N]
 		p.Timestamp = rec.Timestamp
 		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
-			switch reason {
-			case decode.ReasonNonIP:
-				c.nonIP = append(c.nonIP, dec.EtherType)
-			case decode.ReasonLinkType:
-				c.links = append(c.links, rec.LinkType)
-			default:
-				c.skipped[reason]++
-			}
+			rn.skips.add(reason, dec.EtherType, rec.LinkType)
 			continue
 		}
 		b.Idx[b.N] = rn.first + uint64(i)
@@ -283,20 +256,7 @@ func (ps *pass) retire(rn *run) {
 		ps.maxTS = max(ps.maxTS, b.Seen[b.N-1])
 	}
 	ps.sum.Used += uint64(b.N)
-	c := &rn.counts
-	for r, k := range c.skipped {
-		ps.skipped[r] += k
-	}
-	for _, et := range c.nonIP {
-		ps.dec.EtherType = et
-		ps.skip(decode.ReasonNonIP, 0)
-	}
-	for _, lt := range c.links {
-		ps.skip(decode.ReasonLinkType, lt)
-	}
-	if c.filtered > 0 {
-		ps.sum.Skipped["filtered out"] += c.filtered
-	}
+	ps.skips.addAll(&rn.skips)
 	ps.cur = b
 	switch {
 	case rn.sweep:
