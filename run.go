@@ -509,6 +509,7 @@ func (ps *pass) read(r capture.Reader) error {
 			ps.cur = b
 		}
 		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
+		b.PrefetchSlot(b.N + flow.WriteAhead)
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			ps.skips.add(reason, ps.dec.EtherType, rec.LinkType)

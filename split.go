@@ -212,6 +212,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 			continue
 		}
 		p := &b.Pkts[b.N]
+		b.PrefetchSlot(b.N + flow.WriteAhead)
 		p.Timestamp = rec.Timestamp
 		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			rn.skips.add(reason, dec.EtherType, rec.LinkType)

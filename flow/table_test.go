@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/decode"
@@ -487,6 +488,24 @@ func TestBatchRows(t *testing.T) {
 	} {
 		if got := BatchRows(c.columns); got != c.rows {
 			t.Errorf("BatchRows(%d) = %d, want %d", c.columns, got, c.rows)
+		}
+	}
+}
+
+// TestPrefetchSlotLines checks that the two lines PrefetchSlot asks for
+// hold every byte of a slot's packet in a heap-allocated batch, which is
+// page-aligned: a Packet grown past 96 bytes, or its Hdrs moved to the
+// first line, would leave a line to be moved on the first store to it.
+func TestPrefetchSlotLines(t *testing.T) {
+	b := new(Batch)
+	line := func(p unsafe.Pointer) uintptr { return uintptr(p) &^ 63 }
+	for i := range BatchPackets {
+		p := &b.Pkts[i]
+		asked := []uintptr{line(unsafe.Pointer(p)), line(unsafe.Pointer(&p.Hdrs))}
+		for off := uintptr(0); off < unsafe.Sizeof(*p); off++ {
+			if l := line(unsafe.Add(unsafe.Pointer(p), off)); !slices.Contains(asked, l) {
+				t.Fatalf("packet %d (at %#x, %d bytes): byte %d is on line %#x, not asked for (%#x)", i, uintptr(unsafe.Pointer(p)), unsafe.Sizeof(*p), off, l, asked)
+			}
 		}
 	}
 }

@@ -2,7 +2,9 @@
 // caller will need soon, without waiting for them: the per-flow state of a
 // packet a few packets ahead in a batch (Line, or Lines3 for three lines
 // in one call), or the capture bytes a few pages ahead of the record walk
-// (Range), so that their cache misses overlap the work in between. A load
+// (Range), so that their cache misses overlap the work in between; or a
+// packet batch's lines, to be written, that another core last had
+// (Write3). A load
 // would do the same only as far as the CPU can look ahead past
 // instructions that wait for it; a prefetch does not hold up the
 // instructions after it, and never faults. The instructions are a few

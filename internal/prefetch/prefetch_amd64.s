@@ -30,3 +30,13 @@ loop:
 	JMP  loop
 done:
 	RET
+
+// func Write3(p, q, r unsafe.Pointer)
+TEXT ·Write3(SB), NOSPLIT|NOFRAME, $0-24
+	MOVQ p+0(FP), AX
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x08 // PREFETCHW (AX): the assembler has no mnemonic
+	MOVQ q+8(FP), AX
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x08 // PREFETCHW (AX): the assembler has no mnemonic
+	MOVQ r+16(FP), AX
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x08 // PREFETCHW (AX): the assembler has no mnemonic
+	RET

@@ -30,3 +30,13 @@ loop:
 	B    loop
 done:
 	RET
+
+// func Write3(p, q, r unsafe.Pointer)
+TEXT ·Write3(SB), NOSPLIT|NOFRAME, $0-24
+	MOVD p+0(FP), R0
+	PRFM (R0), PSTL1KEEP
+	MOVD q+8(FP), R0
+	PRFM (R0), PSTL1KEEP
+	MOVD r+16(FP), R0
+	PRFM (R0), PSTL1KEEP
+	RET

@@ -26,3 +26,10 @@ func Lines3(p, q, r unsafe.Pointer)
 //
 //go:noescape
 func Range(p *byte, n int, stride int)
+
+// Write3 asks for the cache lines holding p, q and r, to be written
+// (PREFETCHW, PRFM PSTL1KEEP): lines another core last had are taken
+// from it ahead of the stores.
+//
+//go:noescape
+func Write3(p, q, r unsafe.Pointer)
