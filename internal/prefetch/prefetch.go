@@ -1,13 +1,12 @@
 // Package prefetch asks the CPU to start loading cache lines that the
 // caller will need soon, without waiting for them: the per-flow state of a
 // packet a few packets ahead in a batch (Line, or Lines3 for three lines
-// in one call), or the capture bytes a few pages ahead of the record walk
-// (Range), so that their cache misses overlap the work in between; or a
-// packet batch's lines, to be written, that another core last had
-// (Write3). A load
-// would do the same only as far as the CPU can look ahead past
-// instructions that wait for it; a prefetch does not hold up the
-// instructions after it, and never faults. The instructions are a few
+// in one call), the capture bytes a few pages ahead of the record walk
+// (Range), or the next slots of a packet batch that another core last
+// had, to be written (Write3), so that their cache misses overlap the work
+// in between. A load would do the same only as far as the CPU can look
+// ahead past instructions that wait for it; a prefetch does not hold up
+// the instructions after it, and never faults. The instructions are a few
 // lines of Go assembly for amd64 and arm64.
 package prefetch
 
