@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/output"
@@ -199,5 +200,19 @@ func TestSplitReadingMixedInputs(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) || fmt.Sprint(sum) != fmt.Sprint(wantSum) {
 		t.Errorf("split reading differs from reading on one goroutine on mixed inputs")
+	}
+}
+
+// TestPktBatchLayout checks that a pktBatch starts with its flow.Batch, so
+// that the batch starts on a cache line as flow's TestPrefetchSlotLines
+// assumes of a new Batch, and the lines Batch.PrefetchSlot asks for hold
+// each packet.
+func TestPktBatchLayout(t *testing.T) {
+	var pb pktBatch
+	if off := unsafe.Offsetof(pb.Batch); off != 0 {
+		t.Fatalf("flow.Batch is %d bytes into pktBatch", off)
+	}
+	if a := uintptr(unsafe.Pointer(new(pktBatch))) % 64; a != 0 {
+		t.Fatalf("a new pktBatch starts %d bytes into a cache line", a)
 	}
 }

@@ -347,9 +347,11 @@ func (b *Batch) Put(idx uint64, seen int64, shards int) {
 // calls PrefetchSlot: 8 and 16 measured alike, 4 gave back half the gain.
 const WriteAhead = 8
 
-// PrefetchSlot asks for the cache lines that decoding and Put write for
-// packet slot i, to be written: the packet's two lines (its first byte
-// and its Hdrs, TestPrefetchSlotLines) and its key's first. A batch comes
+// PrefetchSlot asks for the cache lines of packet slot i that decoding
+// and SetKey write, to be written: the packet's two lines (its first byte
+// and its Hdrs, TestPrefetchSlotLines) and its key's first (a key that
+// runs onto a second line has it asked for with the next slot; Idx, Seen
+// and Shard, 8 to 32 slots a line, are left to the stores). A batch comes
 // back from the workers, which read it on other cores, so these lines are
 // mostly in another core's cache, and a store to one waits for the line
 // to move; asked for WriteAhead packets ahead, the moves overlap the

@@ -493,11 +493,17 @@ func TestBatchRows(t *testing.T) {
 }
 
 // TestPrefetchSlotLines checks that the two lines PrefetchSlot asks for
-// hold every byte of a slot's packet in a heap-allocated batch, which is
-// page-aligned: a Packet grown past 96 bytes, or its Hdrs moved to the
-// first line, would leave a line to be moved on the first store to it.
+// hold every byte of a slot's packet in a heap-allocated batch: a Packet
+// grown past 96 bytes, or its Hdrs moved to the first line, would leave a
+// line to be moved on the first store to it.
 func TestPrefetchSlotLines(t *testing.T) {
 	b := new(Batch)
+	// Go allocates an object this large on pages of its own (the runtime's
+	// large-object path), so a batch starts on a cache line; pass.batch's
+	// pktBatch embeds Batch first.
+	if a := uintptr(unsafe.Pointer(b)) % 64; a != 0 {
+		t.Fatalf("a new Batch starts %d bytes into a cache line", a)
+	}
 	line := func(p unsafe.Pointer) uintptr { return uintptr(p) &^ 63 }
 	for i := range BatchPackets {
 		p := &b.Pkts[i]

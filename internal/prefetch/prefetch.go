@@ -6,7 +6,7 @@
 // had, to be written (Write3), so that their cache misses overlap the work
 // in between. A load would do the same only as far as the CPU can look
 // ahead past instructions that wait for it; a prefetch does not hold up
-// the instructions after it, and never faults. The instructions are a few
+// the instructions after it, and never faults on its address. The instructions are a few
 // lines of Go assembly for amd64 and arm64.
 package prefetch
 

@@ -33,8 +33,8 @@ done:
 
 // func Write3(p, q, r unsafe.Pointer)
 // PREFETCHW where CPUID says the processor has it (hasPrefetchW, set at
-// init), PREFETCHT0 where not: some Intel processors before Nehalem may
-// fault on it.
+// init), PREFETCHT0 where not: a processor that lacks an instruction may
+// not know its opcode.
 TEXT ·Write3(SB), NOSPLIT|NOFRAME, $0-24
 	CMPB ·hasPrefetchW(SB), $0
 	JEQ  read

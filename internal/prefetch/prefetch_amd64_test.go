@@ -7,8 +7,10 @@ import (
 	"unsafe"
 )
 
-// TestHasPrefetchW checks the CPUID test against the kernel's flags: Linux
-// calls PRFCHW "3dnowprefetch".
+// TestHasPrefetchW checks the CPUID test against the kernel's flags, one
+// way: where jj finds PREFETCHW, Linux lists "3dnowprefetch" (its name for
+// PRFCHW). Linux also lists it for AMD processors that run the
+// instruction without the CPUID bit, so the other way may differ.
 func TestHasPrefetchW(t *testing.T) {
 	info, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -16,18 +18,21 @@ func TestHasPrefetchW(t *testing.T) {
 	}
 	for _, line := range strings.Split(string(info), "\n") {
 		if name, flags, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "flags" {
-			want := strings.Contains(" "+flags+" ", " 3dnowprefetch ")
-			if hasPrefetchW != want {
-				t.Fatalf("hasPrefetchW = %v, /proc/cpuinfo has 3dnowprefetch: %v", hasPrefetchW, want)
+			listed := strings.Contains(" "+flags+" ", " 3dnowprefetch ")
+			if hasPrefetchW && !listed {
+				t.Fatal("hasPrefetchW, but /proc/cpuinfo has no 3dnowprefetch")
 			}
+			t.Logf("hasPrefetchW %v, 3dnowprefetch listed %v", hasPrefetchW, listed)
 			return
 		}
 	}
 	t.Skip("no flags line in /proc/cpuinfo")
 }
 
-// TestWrite3 runs Write3 both ways: a prefetch never faults, and never
-// changes memory.
+// TestWrite3 runs Write3 both ways, a smoke test: an instruction the
+// processor does not know would kill the test binary (SIGILL), and a
+// prefetch must leave memory as it was. That it prefetches is measured,
+// not tested (bench/RESULTS.md).
 func TestWrite3(t *testing.T) {
 	b := make([]byte, 256)
 	for i := range b {

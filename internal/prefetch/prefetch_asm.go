@@ -30,7 +30,7 @@ func Range(p *byte, n int, stride int)
 // Write3 asks for the cache lines holding p, q and r, to be written
 // (PREFETCHW, PRFM PSTL1KEEP): lines another core last had are taken
 // from it ahead of the stores. An amd64 processor without PREFETCHW
-// (CPUID) gets PREFETCHT0, which only reads them in.
+// (CPUID PRFCHW clear) gets PREFETCHT0, which only reads them in.
 //
 //go:noescape
 func Write3(p, q, r unsafe.Pointer)
