@@ -162,7 +162,8 @@ func (x *index) each(fn func(slot uint32)) {
 // slab stores per-flow records (entries, LRU links) in fixed chunks, so
 // that growing never copies the table and never holds an old and a new
 // array at once (append's doubling would briefly need three times the live
-// size).
+// size). A chunk holds 16 384 records: for entries, 2 MiB, one huge page
+// (mapAnon).
 type slab[T any] struct {
 	chunks [][]T
 	n      int
@@ -170,7 +171,7 @@ type slab[T any] struct {
 }
 
 const (
-	chunkBits = 12
+	chunkBits = 14
 	chunkMask = 1<<chunkBits - 1
 )
 
