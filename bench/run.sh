@@ -8,6 +8,9 @@
 # also runs one worker held to a single CPU (taskset), and prints how much
 # faster all the cores are than that one; and it runs flow_meta with split
 # reading (--decoders) on where it is off by default, or off where on.
+# Each line is the fastest of $REPEAT runs (default 3), and a capture's
+# runs go in rounds of one run of each kind, so that a slow spell of the
+# machine falls on all of them rather than on one.
 #
 #   bench/run.sh                 # 10 M packets (about 6.5 GB of capture)
 #   PACKETS=2000000 bench/run.sh # a quicker run
@@ -60,13 +63,16 @@ gen() { # name packets flows
 	echo "$f"
 }
 
-# run LABEL FILE WORKERS FEATURES [pin | decoders=N]: prints one result
-# line, for the fastest of $REPEAT runs (virtual machines are noisy:
-# identical runs differ by up to 20 %); peak RSS is the largest of them.
-# With pin, jj runs on CPU 0 alone (taskset; Go then sizes its scheduler
-# to that one CPU); with decoders=N, it runs with --decoders N.
-run() {
-	local label=$1 file=$2 workers=$3 features=$4 mode=${5:-}
+# Results by key (label, workers, features): the fastest time of the
+# key's runs and its CPU time, the largest peak RSS, and the counts.
+declare -A best bestcpu maxrss npkts nflows lbl nworkers feats
+
+# once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N]: one timed run,
+# kept if it is the key's fastest. With pin, jj runs on CPU 0 alone
+# (taskset; Go then sizes its scheduler to that one CPU); with
+# decoders=N, it runs with --decoders N.
+once() {
+	local key=$1 label=$2 file=$3 workers=$4 features=$5 mode=${6:-}
 	local -a prefix=() extra=()
 	case $mode in
 	pin)
@@ -78,53 +84,81 @@ run() {
 		label="$label, --decoders ${mode#decoders=}"
 		;;
 	esac
-	local best="" bestcpu="" pkts flows maxrss=0
-	for _ in $(seq "$REPEAT"); do
-		local out secs rss cpu
-		# Read the capture just before each warm run: this machine's
-		# proactive reclaim (kdamond) drops page-cache pages left idle a
-		# while, and a run that finds part of its capture gone reads it
-		# from disk (seen as 2-40 % missing pages with fincore).
-		if [ -n "${COLD:-}" ]; then evict "$file"; else cat "$file" > /dev/null; fi
-		[ "$OUT" = /dev/null ] || rm -f "$OUT"
-		out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$OUT"; } 2>&1 )
-		pkts=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
-		flows=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
-		secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
-		rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\) .*/\1/p')
-		cpu=$(echo "$out" | sed -n 's/^RSS [0-9]* CPU \([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{ print $1 + $2 }')
-		if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$secs bestcpu=$cpu
-		fi
-		[ "$rss" -gt "$maxrss" ] && maxrss=$rss
-	done
+	local out secs rss cpu
+	# Read the capture just before each warm run: this machine's
+	# proactive reclaim (kdamond) drops page-cache pages left idle a
+	# while, and a run that finds part of its capture gone reads it
+	# from disk (seen as 2-40 % missing pages with fincore).
+	if [ -n "${COLD:-}" ]; then evict "$file"; else cat "$file" > /dev/null; fi
+	[ "$OUT" = /dev/null ] || rm -f "$OUT"
+	out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$OUT"; } 2>&1 )
+	npkts[$key]=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
+	nflows[$key]=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
+	secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+	rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\) .*/\1/p')
+	cpu=$(echo "$out" | sed -n 's/^RSS [0-9]* CPU \([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{ print $1 + $2 }')
+	if [ -z "${best[$key]:-}" ] || awk -v a="$secs" -v b="${best[$key]}" 'BEGIN { exit !(a < b) }'; then
+		best[$key]=$secs bestcpu[$key]=$cpu
+	fi
+	[ "$rss" -gt "${maxrss[$key]:-0}" ] && maxrss[$key]=$rss
+	lbl[$key]=$label nworkers[$key]=$workers feats[$key]=$features
+}
+
+# report KEY: prints the key's result line, and keeps its peak RSS and
+# time in $BENCH_DIR/last_rss and last_secs.
+report() {
+	local key=$1
 	# cores: CPU time over wall time, how many cores the run kept busy.
-	awk -v l="$label" -v w="$workers" -v f="$features" -v p="$pkts" -v s="$best" -v r="$maxrss" -v fl="$flows" -v c="$bestcpu" 'BEGIN {
+	awk -v l="${lbl[$key]}" -v w="${nworkers[$key]}" -v f="${feats[$key]}" -v p="${npkts[$key]}" -v s="${best[$key]}" -v r="${maxrss[$key]}" -v fl="${nflows[$key]}" -v c="${bestcpu[$key]}" 'BEGIN {
 		printf "%-39s workers=%-2d %-9s %10.0f packets/s %7.1f ns/packet  peak RSS %6.0f MB  %4.2f cores  %d flows\n", l, w, f, p/s, s*1e9/p, r/1024, c/s, fl }'
-	echo "$maxrss" > "$BENCH_DIR/last_rss"
-	echo "$best" > "$BENCH_DIR/last_secs"
+	echo "${maxrss[$key]}" > "$BENCH_DIR/last_rss"
+	echo "${best[$key]}" > "$BENCH_DIR/last_secs"
+}
+
+# run LABEL FILE WORKERS FEATURES [pin | decoders=N]: prints one result
+# line, for the fastest of $REPEAT runs (virtual machines are noisy:
+# identical runs differ by up to 20 %); peak RSS is the largest of them.
+run() {
+	local key="$1|$3|$4|${5:-}"
+	for _ in $(seq "$REPEAT"); do
+		once "$key" "$@"
+	done
+	report "$key"
 }
 
 # matrix LABEL FILE: flow_meta and all, with 1 and N workers and with one
 # worker on one CPU, flow_meta with split reading the other way from the
 # default, then the issue's ratios from the fastest runs: all
-# against flow_meta, and N workers against 1; then N CPUs against 1.
+# against flow_meta, and N workers against 1; then N CPUs against 1. The
+# runs are interleaved, $REPEAT rounds of one run of each: this machine
+# has slow spells of minutes, and runs of one kind back to back would
+# put a whole kind in one and skew the ratios (two workers once measured
+# 0.78 times one that way).
 matrix() {
-	local label=$1 file=$2 features workers
+	local label=$1 file=$2 features workers c
 	local -A fastest
+	local -a runs=()
 	for features in flow_meta all; do
 		for workers in 1 "$NCPU"; do
-			run "$label" "$file" "$workers" "$features"
-			fastest[$workers $features]=$(cat "$BENCH_DIR/last_secs")
+			runs+=("$workers $features")
 		done
-		if [ -n "$PIN" ]; then
-			run "$label" "$file" 1 "$features" pin
-			fastest[pin $features]=$(cat "$BENCH_DIR/last_secs")
-		fi
+		[ -n "$PIN" ] && runs+=("1 $features pin")
 	done
 	# Split reading the other way from the default for this machine: on
 	# from 8 CPUs by default, so off there and on (one decoder) below.
-	run "$label" "$file" "$NCPU" flow_meta "decoders=$( [ "$NCPU" -ge 8 ] && echo -1 || echo 1 )"
+	runs+=("$NCPU flow_meta decoders=$( [ "$NCPU" -ge 8 ] && echo -1 || echo 1 )")
+	for _ in $(seq "$REPEAT"); do
+		for c in "${runs[@]}"; do
+			# shellcheck disable=SC2086 # c is "workers features [mode]"
+			set -- $c
+			once "$label|$*" "$label" "$file" "$@"
+		done
+	done
+	for c in "${runs[@]}"; do
+		report "$label|$c"
+		set -- $c
+		fastest[${3:-$1} $2]=${best[$label|$c]}
+	done
 	for workers in 1 "$NCPU"; do
 		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
 			printf "%s: all / flow_meta time, workers=%d: %.2f\n", l, w, a/f }'
@@ -133,11 +167,11 @@ matrix() {
 		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[1 $features]}" -v many="${fastest[$NCPU $features]}" 'BEGIN {
 			printf "%s: %d workers against 1, %s: %.2f times as fast\n", l, n, f, one/many }'
 		[ -n "$PIN" ] || continue
-		local best=${fastest[1 $features]}
-		if awk -v a="${fastest[$NCPU $features]}" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=${fastest[$NCPU $features]}
+		local quickest=${fastest[1 $features]}
+		if awk -v a="${fastest[$NCPU $features]}" -v b="$quickest" 'BEGIN { exit !(a < b) }'; then
+			quickest=${fastest[$NCPU $features]}
 		fi
-		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[pin $features]}" -v many="$best" 'BEGIN {
+		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[pin $features]}" -v many="$quickest" 'BEGIN {
 			printf "%s: %d CPUs against 1 (fastest of 1 and %d workers against one worker on one CPU), %s: %.2f times as fast\n", l, n, n, f, one/many }'
 	done
 }
