@@ -63,8 +63,8 @@ gen() { # name packets flows
 	echo "$f"
 }
 
-# Results by key (label, workers, features): the fastest time of the
-# key's runs and its CPU time, the largest peak RSS, and the counts.
+# Results by key (label, workers, features and mode): the fastest time of
+# the key's runs and its CPU time, the largest peak RSS, and the counts.
 declare -A best bestcpu maxrss npkts nflows lbl nworkers feats
 
 # once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N]: one timed run,
@@ -138,8 +138,10 @@ matrix() {
 	local label=$1 file=$2 features workers c
 	local -A fastest
 	local -a runs=()
+	local -a counts=(1)
+	[ "$NCPU" -gt 1 ] && counts+=("$NCPU")
 	for features in flow_meta all; do
-		for workers in 1 "$NCPU"; do
+		for workers in "${counts[@]}"; do
 			runs+=("$workers $features")
 		done
 		[ -n "$PIN" ] && runs+=("1 $features pin")

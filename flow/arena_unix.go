@@ -20,8 +20,8 @@ const hugeSize = 2 << 20
 // links and index cells at random, and with 100 000 flows or more their
 // 4 KiB pages outnumber the TLB's entries, so that most packets cost a
 // page walk or more. With 2 MiB pages, flow_meta with a million
-// concurrent flows took 3-23 % less CPU time, and with 100 000 up to 13 %
-// less, often within this machine's noise (bench/RESULTS.md, session 11).
+// concurrent flows took 3-23 % less CPU time; with 100 000, 0-4 % in the
+// final comparison (bench/RESULTS.md, session 11).
 //
 // On Linux the pages are allocated at once (MAP_POPULATE, or populate for
 // a huge mapping). Left to faults, a page the table reads before it writes
@@ -35,20 +35,12 @@ const hugeSize = 2 << 20
 func mapAnon(size int) []byte {
 	const prot, flags = syscall.PROT_READ | syscall.PROT_WRITE, syscall.MAP_PRIVATE | syscall.MAP_ANON
 	if size%hugeSize == 0 {
-		// Map a huge page more and give back the ends around the
-		// first huge-page boundary.
+		// A huge page more, to keep size bytes from a boundary.
 		p, err := unix.MmapPtr(-1, 0, nil, uintptr(size+hugeSize), prot, flags)
 		if err != nil {
 			return nil
 		}
-		head := -uintptr(p) & (hugeSize - 1) // bytes to the boundary
-		if head > 0 {
-			_ = unix.MunmapPtr(p, head)
-		}
-		if tail := hugeSize - head; tail > 0 {
-			_ = unix.MunmapPtr(unsafe.Add(p, int(head)+size), tail)
-		}
-		b := unsafe.Slice((*byte)(unsafe.Add(p, int(head))), size)
+		b := keepAligned(p, size)
 		mapHuge(b)
 		return b
 	}
@@ -57,6 +49,18 @@ func mapAnon(size int) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(p), size)
+}
+
+// keepAligned keeps, of the size+hugeSize bytes mapped at p, the size
+// bytes from the first huge-page boundary, and gives back the bytes before
+// and after them.
+func keepAligned(p unsafe.Pointer, size int) []byte {
+	head := -uintptr(p) & (hugeSize - 1) // bytes to the boundary
+	if head > 0 {
+		_ = unix.MunmapPtr(p, head)
+	}
+	_ = unix.MunmapPtr(unsafe.Add(p, int(head)+size), hugeSize-head) // never empty
+	return unsafe.Slice((*byte)(unsafe.Add(p, int(head))), size)
 }
 
 // unmapAnon gives back a mapping from mapAnon.

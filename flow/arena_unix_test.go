@@ -6,8 +6,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestEntryChunkIsHugePage checks that a slab chunk of entries is one huge
@@ -74,4 +77,53 @@ func anonHugeKB(addr uintptr) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TestKeepAligned runs keepAligned on mappings that start on a huge-page
+// boundary and 4 KiB, 12 KiB and 2 MiB − 4 KiB past one (the kernel here
+// aligns large mappings itself, so mapAnon alone would not reach the
+// unaligned case): it keeps size bytes from the first boundary, mapped,
+// and gives back every byte before and after them.
+func TestKeepAligned(t *testing.T) {
+	const size = 2 * hugeSize
+	const prot, flags = syscall.PROT_READ | syscall.PROT_WRITE, syscall.MAP_PRIVATE | syscall.MAP_ANON
+	for _, off := range []uintptr{0, 4096, 3 * 4096, hugeSize - 4096} {
+		// A region to carve from, then size+hugeSize of it at a
+		// boundary plus off, the rest given back.
+		const span = size + 3*hugeSize
+		q, err := unix.MmapPtr(-1, 0, nil, span, prot, flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := (-uintptr(q) & (hugeSize - 1)) + off
+		p := unsafe.Add(q, int(start))
+		if err := unix.MunmapPtr(q, start); start > 0 && err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.MunmapPtr(unsafe.Add(p, size+hugeSize), span-start-(size+hugeSize)); err != nil {
+			t.Fatal(err)
+		}
+		b := keepAligned(p, size)
+		at := uintptr(unsafe.Pointer(&b[0]))
+		// What is mapped: madvise fails with ENOMEM on a range with
+		// pages not mapped. (The runtime could map something into a
+		// freed range meanwhile; it has not been seen to.)
+		mapped := func(from, n uintptr) bool {
+			return unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, int(from-uintptr(p)))), n), unix.MADV_NORMAL) == nil
+		}
+		switch {
+		case len(b) != size || at%hugeSize != 0 || at < uintptr(p) || at >= uintptr(p)+hugeSize:
+			t.Errorf("offset %d: kept %d bytes at %#x, from a mapping at %#x", off, len(b), at, uintptr(p))
+		case !mapped(at, size):
+			t.Errorf("offset %d: the kept bytes are not all mapped", off)
+		case at > uintptr(p) && mapped(uintptr(p), 4096):
+			t.Errorf("offset %d: the head's first page is still mapped", off)
+		case at > uintptr(p) && mapped(at-4096, 4096):
+			t.Errorf("offset %d: the head's last page is still mapped", off)
+		case mapped(at+size, 4096) || mapped(uintptr(p)+size+hugeSize-4096, 4096):
+			t.Errorf("offset %d: the tail is still mapped", off)
+		}
+		b[0], b[size-1] = 1, 1
+		unmapAnon(b)
+	}
 }

@@ -10,8 +10,8 @@ import (
 const mapPopulate = syscall.MAP_POPULATE
 
 // mapHuge asks for b, huge-page aligned, to be backed by huge pages
-// (transparent huge pages in their default "madvise" mode; nothing
-// changes when they are off) and allocates its pages. Errors leave b as
+// (transparent huge pages in "madvise" mode, the kernel's default, or
+// "always"; nothing changes when they are off) and allocates its pages. Errors leave b as
 // it is: small pages, faulted in by allocSlice's writes.
 func mapHuge(b []byte) {
 	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
