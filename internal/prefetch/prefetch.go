@@ -6,8 +6,8 @@
 // had, to be written (Write3), so that their cache misses overlap the work
 // in between. A load would do the same only as far as the CPU can look
 // ahead past instructions that wait for it; a prefetch does not hold up
-// the instructions after it, and never faults on its address. The instructions are a few
-// lines of Go assembly for amd64 and arm64.
+// the instructions after it, and never faults on its address. The
+// instructions are a few lines of Go assembly for amd64 and arm64.
 package prefetch
 
 // Ahead is how many packets ahead of the one they work on the flow table
