@@ -330,9 +330,11 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		start:   start,
 		done:    make(chan struct{}),
 		sweepIn: flow.SweepPackets,
+		live:    live,
 	}
 	ps.dec.Decap = pl.cfg.Decapsulate
 	ps.merge = newMerger(pl, w, pl.workers)
+	ps.merge.eager = live
 	// Up to 16+4w packet batches (83 KB each), made as the reader first
 	// needs them: a small capture, or workers that keep up, use a few.
 	ps.batches = 16 + 4*pl.workers
