@@ -43,6 +43,7 @@ type merger struct {
 	queues [][]chunk
 	pos    []int // next row in each queue's head chunk
 	wm     []uint64
+	ended  int // workers that have sent their final watermark
 	out    *output.Batch
 	view   *output.Batch
 	free   chan *output.Batch
@@ -58,6 +59,7 @@ type merger struct {
 	textLast  atomic.Int64 // the length of the last text encoded
 	rows      atomic.Uint64
 	eager     bool // write rows as soon as they are final (live input)
+	inline    bool // the worker calls take itself (Config.Workers 1)
 	mu        sync.Mutex
 	err       error
 }
@@ -89,7 +91,8 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 // the merger, encoding each row, would be left doing most of the work
 // alone. (Before that the merger lags only when the two goroutines share
 // a core with the reader, and encoding in the worker then only slows the
-// worker, which the reader waits for.)
+// worker, which the reader waits for.) One worker run inline, by the
+// reading goroutine, never finds the merger behind: it runs the merger.
 func (m *merger) encodes(closing bool) bool {
 	return m.enc != nil && (m.encodeAll || closing && behind(m))
 }
@@ -153,28 +156,42 @@ func (m *merger) fail(err error) {
 
 func (m *merger) rowsWritten() uint64 { return m.rows.Load() }
 
+// put hands the merger a chunk: through its channel, or inline.
+func (m *merger) put(c chunk) {
+	if m.inline {
+		m.take(c)
+		return
+	}
+	m.in <- c
+}
+
 // run merges until every worker has sent its final watermark.
 func (m *merger) run() {
-	open := len(m.queues)
 	for c := range m.in {
-		if c.b != nil || c.text != nil {
-			m.queues[c.w] = append(m.queues[c.w], c)
-		}
-		if c.hasWM {
-			m.wm[c.w] = c.wm
-			if c.wm == flow.EndOfInput {
-				open--
-			}
-		}
-		m.drain()
-		if m.eager {
-			m.flushOut()
-		}
-		if open == 0 {
+		if m.take(c) {
 			break
 		}
 	}
 	m.writeOut()
+}
+
+// take queues a chunk, writes the rows that are now final and reports
+// whether every worker has sent its final watermark.
+func (m *merger) take(c chunk) bool {
+	if c.b != nil || c.text != nil {
+		m.queues[c.w] = append(m.queues[c.w], c)
+	}
+	if c.hasWM {
+		m.wm[c.w] = c.wm
+		if c.wm == flow.EndOfInput {
+			m.ended++
+		}
+	}
+	m.drain()
+	if m.eager {
+		m.flushOut()
+	}
+	return m.ended == len(m.queues)
 }
 
 // drain writes every row that is final.

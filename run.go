@@ -37,7 +37,10 @@ import (
 // newest timestamp so far, so quiet flows end at the same input position
 // whatever the number of workers. Workers tag each row with its flow.Order;
 // the merger writes rows in that order, which therefore does not depend on
-// the number of workers either. With split reading (split.go), decoder
+// the number of workers either. One worker (Config.Workers 1, or one
+// CPU) runs on the reading goroutine itself: the reader calls it with
+// each batch, and it calls the merger with its rows, so that such a run
+// keeps one core busy. With split reading (split.go), decoder
 // goroutines decode for the reading goroutine, which then only walks the
 // records and does, in input order, what needs the order.
 
@@ -48,6 +51,7 @@ type plan struct {
 	opts    extract.Options
 	shared  []extract.Extractor // the extractors, when one worker must see everything
 	workers int
+	inline  bool // one worker, run by the reading goroutine itself
 	passes  int
 	schema  []output.Column // every column of the selected groups
 	proj    []int           // indexes of the kept columns; nil keeps all
@@ -97,6 +101,11 @@ func (p *Pipeline) plan() (*plan, error) {
 	if pl.workers == 0 {
 		pl.workers = runtime.GOMAXPROCS(0)
 	}
+	// One worker asked for (or one CPU): the reading goroutine runs the
+	// flow table and writes the rows itself, so the run keeps one core
+	// busy. Extractors that must see every flow run on one worker too, but
+	// beside the reader, as many workers would.
+	pl.inline = pl.workers == 1
 	if sequential {
 		pl.workers = 1
 		pl.shared = exs
@@ -351,7 +360,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 			if ps.merge.encodes(wk.closing) {
 				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
 			}
-			ps.merge.in <- c
+			ps.merge.put(c)
 			if wk.closing && ps.merge.encodeAll && behind(ps.merge) {
 				// Workers ending every open flow at once keep the
 				// cores busy, and the merger, waiting for one, would
@@ -362,7 +371,14 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 			return ps.merge.failed()
 		}, ps.merge.batch)
 		ps.workers = append(ps.workers, wk)
-		go wk.run(ps.merge)
+		if !pl.inline {
+			go wk.run(ps.merge)
+		}
+	}
+	if pl.inline {
+		ps.merge.inline = true
+		close(ps.done)
+		return ps
 	}
 	go func() {
 		ps.merge.run()
@@ -371,29 +387,36 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	return ps
 }
 
+// run handles the worker's messages on a goroutine of its own.
 func (wk *worker) run(m *merger) {
-	t := wk.table
 	for msg := range wk.in {
-		if b := msg.b; b != nil {
-			t.AddBatch(&b.Batch, wk.shard)
-			if b.pending.Add(-1) == 0 {
-				b.Reset()
-				wk.free <- b
-			}
-		}
-		switch {
-		case msg.sweep && msg.expire:
-			t.Expire(msg.sweepTS, msg.sweepIdx)
-		case msg.sweep:
-			t.Sweep(msg.sweepTS, msg.sweepIdx)
-		}
-		if msg.end {
-			wk.closing = true
-			t.Close()
-		}
-		t.Flush()
-		m.in <- chunk{w: wk.id, wm: msg.watermark, hasWM: true}
+		wk.handle(msg, m)
 	}
+}
+
+// handle adds a message's packets to the table, sweeps or ends it, and
+// hands the merger the rows and the watermark.
+func (wk *worker) handle(msg workMsg, m *merger) {
+	t := wk.table
+	if b := msg.b; b != nil {
+		t.AddBatch(&b.Batch, wk.shard)
+		if b.pending.Add(-1) == 0 {
+			b.Reset()
+			wk.free <- b
+		}
+	}
+	switch {
+	case msg.sweep && msg.expire:
+		t.Expire(msg.sweepTS, msg.sweepIdx)
+	case msg.sweep:
+		t.Sweep(msg.sweepTS, msg.sweepIdx)
+	}
+	if msg.end {
+		wk.closing = true
+		t.Close()
+	}
+	t.Flush()
+	m.put(chunk{w: wk.id, wm: msg.watermark, hasWM: true})
 }
 
 // batch returns an empty packet batch: a recycled one, a new one while
@@ -570,6 +593,10 @@ func (ps *pass) send(m workMsg) {
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b
 	}
+	if ps.pl.inline {
+		ps.workers[0].handle(m, ps.merge)
+		return
+	}
 	for _, wk := range ps.workers {
 		wk.in <- m
 	}
@@ -590,6 +617,9 @@ func (ps *pass) finish() (*Summary, error) {
 		close(wk.in)
 	}
 	<-ps.done
+	if ps.pl.inline {
+		ps.merge.writeOut()
+	}
 	sum := ps.sum
 	sum.Packets = ps.idx
 	for _, wk := range ps.workers {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/output"
 )
 
@@ -72,6 +75,54 @@ func TestRunReaderWritesRowsAsFlowsEnd(t *testing.T) {
 		}
 		if in.endedAt == 0 || in.endedAt != int64(sum.Flows) || sum.Flows < 30 {
 			t.Errorf("%d workers: %d of %d rows written while the link was quiet (%v), want all (at least 30)", workers, in.endedAt, sum.Flows, in.waited)
+		}
+	}
+}
+
+// stackWriter records whether each Write was called from within
+// Pipeline.Run, that is on the caller's goroutine.
+type stackWriter struct{ inRun, outside int }
+
+func (w *stackWriter) Write(b *output.Batch) error {
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(1, pc)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, "jj.(*Pipeline).Run") {
+			w.inRun++
+			return nil
+		}
+		if !more {
+			w.outside++
+			return nil
+		}
+	}
+}
+func (w *stackWriter) Close() error { return nil }
+
+// One worker runs on the caller's goroutine: the reading goroutine adds
+// the packets to the flow table and writes the rows itself, so that a run
+// with Workers 1 keeps one core busy. With more, a worker's rows reach the
+// writer through the merger's goroutine.
+func TestOneWorkerRunsOnCallersGoroutine(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 30000, 2000, 5
+	path, _ := genCapture(t, gc)
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		cfg.FlowTimeout = 0.05 // flows end all along
+		var w stackWriter
+		if _, err := NewPipeline(cfg).Run([]string{path}, &w); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case w.inRun+w.outside < 2:
+			t.Errorf("%d workers: %d writes, want several", workers, w.inRun+w.outside)
+		case workers == 1 && w.outside > 0:
+			t.Errorf("1 worker: %d of %d writes made outside Pipeline.Run", w.outside, w.inRun+w.outside)
+		case workers > 1 && w.inRun > 0:
+			t.Errorf("%d workers: %d of %d writes made by Pipeline.Run's goroutine, want the merger's", workers, w.inRun, w.inRun+w.outside)
 		}
 	}
 }
