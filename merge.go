@@ -56,7 +56,8 @@ type merger struct {
 	encodeAll bool
 	outText   encoded
 	freeText  chan *encoded
-	textLast  atomic.Int64 // the length of the last text encoded
+	freeOrd   []chan []flow.Order // each worker's order slices, drained
+	textLast  atomic.Int64        // the length of the last text encoded
 	rows      atomic.Uint64
 	eager     bool // write rows as soon as they are final (live input)
 	inline    bool // the worker calls take itself (Config.Workers 1)
@@ -75,6 +76,10 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 		out:      output.NewBatch(pl.schema),
 		free:     make(chan *output.Batch, 8*workers),
 		freeText: make(chan *encoded, 8*workers),
+		freeOrd:  make([]chan []flow.Order, workers),
+	}
+	for i := range m.freeOrd {
+		m.freeOrd[i] = make(chan []flow.Order, 8)
 	}
 	if enc, ok := w.(output.RowEncoder); ok {
 		m.enc = enc
@@ -128,6 +133,16 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	m.textLast.Store(int64(len(e.text)))
 	m.recycle(b)
 	return e
+}
+
+// reuseOrder gives worker w's table an order slice of a chunk the merger
+// has written, if there is one.
+func (m *merger) reuseOrder(w int, t *flow.Table) {
+	select {
+	case ord := <-m.freeOrd[w]:
+		t.ReuseOrder(ord)
+	default:
+	}
 }
 
 // batch returns an empty batch for a worker's table, recycled if possible.
@@ -262,8 +277,15 @@ func (m *merger) recycle(b *output.Batch) {
 	}
 }
 
-// recycleChunk keeps a chunk's batch or text buffers for reuse.
+// recycleChunk keeps a chunk's batch or text buffers and its order slice
+// for reuse.
 func (m *merger) recycleChunk(c *chunk) {
+	if c.ord != nil {
+		select {
+		case m.freeOrd[c.w] <- c.ord:
+		default:
+		}
+	}
 	if c.text == nil {
 		m.recycle(c.b)
 		return

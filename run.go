@@ -361,6 +361,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
 			}
 			ps.merge.put(c)
+			ps.merge.reuseOrder(wk.id, wk.table)
 			if wk.closing && ps.merge.encodeAll && behind(ps.merge) {
 				// Workers ending every open flow at once keep the
 				// cores busy, and the merger, waiting for one, would

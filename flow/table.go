@@ -188,6 +188,7 @@ type Table struct {
 	stackIdx map[decode.Stack]uint32
 
 	order    []Order // of the rows in out
+	spare    []Order // a sink's order slice given back (ReuseOrder)
 	rows     int     // rows of out that make a batch: OutputRows, CloseRows
 	newBatch func() *output.Batch
 	event    uint64 // Event of the packet or sweep being handled
@@ -551,10 +552,16 @@ func (t *Table) Flush() error {
 	if t.err == nil && t.out.Len() > 0 {
 		t.err = t.sink(t.out, t.order)
 		t.out = t.newBatch()
-		t.order = nil
+		t.order, t.spare = t.spare, nil
 	}
 	return t.err
 }
+
+// ReuseOrder gives the table back an order slice that its sink received
+// and no longer needs, for the rows of a later batch, so that each batch
+// does not grow a new one. Call it from the sink or between the table's
+// calls.
+func (t *Table) ReuseOrder(ord []Order) { t.spare = ord[:0] }
 
 // ends reports whether packet p cannot join the flow e (flow-meta.md §3).
 func (t *Table) ends(e *entry, p *decode.Packet) bool {

@@ -515,3 +515,49 @@ func TestPrefetchSlotLines(t *testing.T) {
 		}
 	}
 }
+
+// A sink that gives its order slices back (ReuseOrder) gets the same
+// backing array with the next batch, filled with that batch's orders
+// only; a sink that keeps them gets a new one each time.
+func TestReuseOrder(t *testing.T) {
+	for _, reuse := range []bool{true, false} {
+		var tab *Table
+		var arrays []*Order
+		var events []uint64
+		tab = New(defaultCfg, []extract.Extractor{extract.NewFlowMeta(extract.Options{})}, func(bt *output.Batch, ord []Order) error {
+			if len(ord) != bt.Len() {
+				t.Fatalf("%d orders for %d rows", len(ord), bt.Len())
+			}
+			arrays = append(arrays, &ord[:1][0])
+			for _, o := range ord {
+				events = append(events, o.Event)
+			}
+			if reuse {
+				tab.ReuseOrder(ord)
+			}
+			return nil
+		}, nil)
+		var d decode.Decoder
+		// Three flows of one packet each, the first two ended by the
+		// sweep at record 2 (idle 60 s), the last one by Close.
+		for i, s := range []float64{0, 1, 100} {
+			f := udpf(s, "10.0.0.1", "10.0.0.2", uint16(1000+i), 53)
+			if i == 2 {
+				tab.Sweep(epoch+testpkt.Sec(s), 2)
+				tab.Flush()
+			}
+			data, wire := f.Build()
+			p := tab.Packet()
+			p.Timestamp = f.TS
+			d.Decode(capture.LinkEthernet, data, uint32(wire), p)
+			tab.Add(uint64(i))
+		}
+		tab.Close()
+		if len(arrays) != 2 || !slices.Equal(events, []uint64{SweepEvent(2), SweepEvent(2), EndOfInput}) {
+			t.Fatalf("reuse %v: %d batches, events %v; want 2 batches, events %v", reuse, len(arrays), events, []uint64{SweepEvent(2), SweepEvent(2), EndOfInput})
+		}
+		if same := arrays[0] == arrays[1]; same != reuse {
+			t.Errorf("reuse %v: second batch's orders in the first's array: %v", reuse, same)
+		}
+	}
+}
