@@ -50,6 +50,11 @@ func TestWorkersDeterminism(t *testing.T) {
 	short := DefaultConfig()
 	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
 	cfgs["short timeouts"] = short
+	// One flow table whatever the count: run by the reading goroutine
+	// with one worker, beside it with more.
+	bounded := DefaultConfig()
+	bounded.MaxConcurrentFlows = 500
+	cfgs["max flows"] = bounded
 	for name, cfg := range cfgs {
 		for _, in := range inputs {
 			one := runCSV(t, cfg, 1, in...)

@@ -103,8 +103,9 @@ func (p *Pipeline) plan() (*plan, error) {
 	}
 	// One worker asked for (or one CPU): the reading goroutine runs the
 	// flow table and writes the rows itself, so the run keeps one core
-	// busy. Extractors that must see every flow run on one worker too, but
-	// beside the reader, as many workers would.
+	// busy. Runs that need a single flow table (--max-flows, extractors
+	// that must see every flow) get one worker whatever the count asked
+	// for, but beside the reader when more were asked for.
 	pl.inline = pl.workers == 1
 	if sequential {
 		pl.workers = 1
