@@ -107,7 +107,17 @@ func TestOneWorkerEncodingInTurns(t *testing.T) {
 	path, _ := genCapture(t, gc)
 	all := DefaultConfig()
 	all.Features = []string{"all"}
-	for name, cfg := range map[string]Config{"default": DefaultConfig(), "all": all} {
+	// One flow table with two workers asked for: its worker runs beside
+	// the reader and may find the merger behind. (One worker asked for
+	// runs on the reading goroutine, where behind is forced here.)
+	one := DefaultConfig()
+	one.MaxConcurrentFlows = 1 << 20
+	type run struct {
+		cfg     Config
+		workers int
+	}
+	for name, r := range map[string]run{"default": {DefaultConfig(), 1}, "all": {all, 1}, "one table beside the reader": {one, 2}} {
+		cfg := r.cfg
 		for _, in := range []string{path, "testdata/captures"} {
 			for _, format := range []string{"csv", "jsonl", "json"} {
 				outs := map[string][]byte{}
@@ -117,7 +127,7 @@ func TestOneWorkerEncodingInTurns(t *testing.T) {
 					"in turns":      func() func(*merger) bool { n := 0; return func(*merger) bool { n++; return n%2 == 0 } }(),
 				} {
 					behind = f
-					outs[mode] = runFormat(t, cfg, 1, format, in)
+					outs[mode] = runFormat(t, cfg, r.workers, format, in)
 				}
 				if len(outs["by the merger"]) < 1000 {
 					t.Fatalf("%s %s %s: only %d bytes of output", name, in, format, len(outs["by the merger"]))

@@ -38,7 +38,7 @@ import (
 // whatever the number of workers. Workers tag each row with its flow.Order;
 // the merger writes rows in that order, which therefore does not depend on
 // the number of workers either. One worker (Config.Workers 1, or one
-// CPU) runs on the reading goroutine itself: the reader calls it with
+// CPU) reading files runs on the reading goroutine itself: the reader calls it with
 // each batch, and it calls the merger with its rows, so that such a run
 // keeps one core busy. With split reading (split.go), decoder
 // goroutines decode for the reading goroutine, which then only walks the
@@ -103,7 +103,7 @@ func (p *Pipeline) plan() (*plan, error) {
 	}
 	// One worker asked for (or one CPU): the reading goroutine runs the
 	// flow table and writes the rows itself, so the run keeps one core
-	// busy. Runs that need a single flow table (--max-flows, extractors
+	// busy (but for live capture: newPass). Runs that need a single flow table (--max-flows, extractors
 	// that must see every flow) get one worker whatever the count asked
 	// for, but beside the reader when more were asked for.
 	pl.inline = pl.workers == 1
@@ -276,7 +276,7 @@ type pktBatch struct {
 type workMsg struct {
 	b         *pktBatch
 	sweep     bool
-	expire    bool // sweep on the wall clock (live)
+	expire    bool // also end the flows past the active timeout (live; Table.Expire)
 	sweepTS   int64
 	sweepIdx  uint64
 	end       bool
@@ -320,7 +320,9 @@ type pass struct {
 	skips skips // records that made no packet
 
 	live       bool
-	lastMarker time.Time
+	inline     bool      // the worker runs on the reading goroutine (plan.inline, not live)
+	lastMarker time.Time // of the last sweep on the wall clock
+	lastExpire time.Time // of the last Table.Expire
 	ctx        context.Context
 	start      time.Time
 	total      int64 // bytes of all inputs, -1 if unknown
@@ -345,6 +347,10 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	ps.dec.Decap = pl.cfg.Decapsulate
 	ps.merge = newMerger(pl, w, pl.workers)
 	ps.merge.eager = live
+	// Live capture keeps its one worker beside the reader, so that a slow
+	// output (the rows are flushed as they come) does not hold up the
+	// reading of the kernel's ring.
+	ps.inline = pl.inline && !live
 	// Up to 16+4w packet batches (83 KB each), made as the reader first
 	// needs them: a small capture, or workers that keep up, use a few.
 	ps.batches = 16 + 4*pl.workers
@@ -373,11 +379,11 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 			return ps.merge.failed()
 		}, ps.merge.batch)
 		ps.workers = append(ps.workers, wk)
-		if !pl.inline {
+		if !ps.inline {
 			go wk.run(ps.merge)
 		}
 	}
-	if pl.inline {
+	if ps.inline {
 		ps.merge.inline = true
 		close(ps.done)
 		return ps
@@ -572,17 +578,31 @@ func (ps *pass) endInput(r capture.Reader, readErr error) error {
 
 // marker sends every worker its pending packets and a sweep before the
 // record at input position idx, then reports progress.
+//
+// A live capture sweeps on the wall clock, and at most twice a second
+// the sweep also ends the flows past the active timeout (Table.Expire),
+// which scans every open flow: a fast link sweeps every SweepPackets
+// records, hundreds of times a second.
 func (ps *pass) marker(wallClock bool, idx uint64) {
 	ts := ps.maxTS
+	expire := false
 	if wallClock {
-		ps.lastMarker = time.Now()
-		ts = ps.lastMarker.UnixNano()
+		now := time.Now()
+		ps.lastMarker = now
+		ts = now.UnixNano()
+		if now.Sub(ps.lastExpire) >= expireEvery {
+			ps.lastExpire, expire = now, true
+		}
 	}
-	ps.send(workMsg{sweep: true, expire: wallClock, sweepTS: ts, sweepIdx: idx, watermark: flow.SweepEvent(idx)})
+	ps.send(workMsg{sweep: true, expire: expire, sweepTS: ts, sweepIdx: idx, watermark: flow.SweepEvent(idx)})
 	if ps.markers++; ps.p.OnProgress != nil && ps.markers%16 == 0 {
 		ps.p.OnProgress(ps.progress(false))
 	}
 }
+
+// expireEvery is how often a live capture ends the flows past the active
+// timeout.
+const expireEvery = 500 * time.Millisecond
 
 // send sends m to every worker with the batch being filled, if it holds
 // packets.
@@ -595,7 +615,7 @@ func (ps *pass) send(m workMsg) {
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b
 	}
-	if ps.pl.inline {
+	if ps.inline {
 		ps.workers[0].handle(m, ps.merge)
 		return
 	}
@@ -619,7 +639,7 @@ func (ps *pass) finish() (*Summary, error) {
 		close(wk.in)
 	}
 	<-ps.done
-	if ps.pl.inline {
+	if ps.inline {
 		ps.merge.writeOut()
 	}
 	sum := ps.sum

@@ -2,7 +2,6 @@ package jj
 
 import (
 	"context"
-	"errors"
 	"io"
 	"runtime"
 	"strings"
@@ -16,11 +15,12 @@ import (
 )
 
 // idleReader plays a capture's records, then, as a live capture on a
-// quiet link does, reports no packet until rows have reached the writer
-// (or a deadline passes), and only then ends.
+// quiet link does, reports no packet until want rows have reached the
+// writer (or a deadline passes), and only then ends.
 type idleReader struct {
 	capture.Reader
 	rows    *atomic.Int64
+	want    int64
 	quiet   time.Time // when the records ran out
 	waited  time.Duration
 	endedAt int64 // rows written when the reader ended
@@ -34,7 +34,7 @@ func (r *idleReader) Next(rec *capture.Record) error {
 		}
 		r.quiet = time.Now()
 	}
-	if r.rows.Load() == 0 && time.Since(r.quiet) < 3*time.Second {
+	if r.rows.Load() < r.want && time.Since(r.quiet) < 3*time.Second {
 		time.Sleep(time.Millisecond)
 		return capture.ErrNoPacket
 	}
@@ -49,38 +49,109 @@ type countingWriter struct{ rows *atomic.Int64 }
 func (w countingWriter) Write(b *output.Batch) error { w.rows.Add(int64(b.Len())); return nil }
 func (w countingWriter) Close() error                { return nil }
 
+// liveCapture is the capture the live tests play, and its flows.
+const liveCapture = "testdata/captures/nfstream__KakaoTalk_chat.pcap"
+
+func liveFlows(t *testing.T) int64 {
+	t.Helper()
+	var rows atomic.Int64
+	if _, err := NewPipeline(DefaultConfig()).Run([]string{liveCapture}, countingWriter{&rows}); err != nil {
+		t.Fatal(err)
+	}
+	if rows.Load() < 30 {
+		t.Fatalf("%s: %d flows, want at least 30", liveCapture, rows.Load())
+	}
+	return rows.Load()
+}
+
 // Live input writes a flow's row as soon as the flow ends, not when the
 // capture stops: on a quiet link, the flows expire on the wall clock (the
 // capture's timestamps are years old) and their rows reach the writer
-// while the reader still waits for packets. With one worker (run by the
-// reading goroutine) and with several (whose rows the merger would
-// otherwise keep until it has a full batch).
+// while the reader still waits for packets. With several workers the
+// merger would otherwise keep them until it has a full batch (merger.eager;
+// one worker hands over whole batches anyway).
 func TestRunReaderWritesRowsAsFlowsEnd(t *testing.T) {
+	flows := liveFlows(t)
 	for _, workers := range []int{1, 2, 3} {
-		r, closer, err := capture.Open("testdata/captures/nfstream__KakaoTalk_chat.pcap")
+		r, closer, err := capture.Open(liveCapture)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var rows atomic.Int64
-		in := &idleReader{Reader: r, rows: &rows}
+		in := &idleReader{Reader: r, rows: &rows, want: flows}
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		sum, err := NewPipeline(cfg).RunReader(context.Background(), in, "test", countingWriter{&rows})
 		closer.Close()
 		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatal(err)
-			}
+			t.Fatal(err)
 		}
-		if in.endedAt == 0 || in.endedAt != int64(sum.Flows) || sum.Flows < 30 {
-			t.Errorf("%d workers: %d of %d rows written while the link was quiet (%v), want all (at least 30)", workers, in.endedAt, sum.Flows, in.waited)
+		if in.endedAt != flows || int64(sum.Flows) != flows {
+			t.Errorf("%d workers: %d of %d rows written while the link was quiet (%v), want all %d", workers, in.endedAt, sum.Flows, in.waited, flows)
+		}
+	}
+}
+
+// busyReader plays a capture's records, then keeps sending its last
+// packet again, with the same timestamp, every 2 ms, until rows reach
+// the writer (or 2 s pass): a link where packets keep coming, too few to
+// reach a sweep (every flow.SweepPackets records) by then, in which
+// capture time does not move on.
+type busyReader struct {
+	capture.Reader
+	rows    *atomic.Int64
+	last    capture.Record // the record it repeats
+	data    []byte
+	busy    time.Time // when the records ran out
+	endedAt int64     // rows written when the reader ended
+}
+
+func (r *busyReader) Next(rec *capture.Record) error {
+	if r.busy.IsZero() {
+		if err := r.Reader.Next(rec); err != io.EOF {
+			r.last, r.data = *rec, append(r.data[:0], rec.Data...)
+			return err
+		}
+		r.busy = time.Now()
+	}
+	if r.rows.Load() > 0 || time.Since(r.busy) > 2*time.Second {
+		r.endedAt = r.rows.Load()
+		return io.EOF
+	}
+	time.Sleep(2 * time.Millisecond)
+	*rec = r.last
+	rec.Data = r.data
+	return nil
+}
+
+// A live capture on a link too slow to reach a sweep soon, but never
+// quiet, still ends its idle flows on the wall clock, about twice a
+// second: here every flow, the capture's timestamps being years old.
+func TestRunReaderExpiresOnWallClock(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		r, closer, err := capture.Open(liveCapture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows atomic.Int64
+		in := &busyReader{Reader: r, rows: &rows}
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		sum, err := NewPipeline(cfg).RunReader(context.Background(), in, "test", countingWriter{&rows})
+		closer.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The flow still sending starts again after its row; it ends
+		// with the capture.
+		if in.endedAt == 0 || in.endedAt >= int64(sum.Flows) {
+			t.Errorf("%d workers: %d of %d rows written while packets still came, want all but the last", workers, in.endedAt, sum.Flows)
 		}
 	}
 }
 
 // stackWriter records whether each Write was called from within
-// Pipeline.Run, that is on the caller's goroutine.
+// Pipeline.Run or Pipeline.RunReader, that is on the caller's goroutine.
 type stackWriter struct{ inRun, outside int }
 
 func (w *stackWriter) Write(b *output.Batch) error {
@@ -88,7 +159,7 @@ func (w *stackWriter) Write(b *output.Batch) error {
 	frames := runtime.CallersFrames(pc[:runtime.Callers(1, pc)])
 	for {
 		f, more := frames.Next()
-		if strings.HasSuffix(f.Function, "jj.(*Pipeline).Run") {
+		if strings.HasSuffix(f.Function, "jj.(*Pipeline).Run") || strings.HasSuffix(f.Function, "jj.(*Pipeline).RunReader") {
 			w.inRun++
 			return nil
 		}
@@ -103,26 +174,43 @@ func (w *stackWriter) Close() error { return nil }
 // One worker runs on the caller's goroutine: the reading goroutine adds
 // the packets to the flow table and writes the rows itself, so that a run
 // with Workers 1 keeps one core busy. With more, a worker's rows reach the
-// writer through the merger's goroutine.
+// writer through the merger's goroutine; so do a live capture's, whose
+// one worker runs beside the reader, so that a slow output does not hold
+// up the capture.
 func TestOneWorkerRunsOnCallersGoroutine(t *testing.T) {
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Seed = 30000, 2000, 5
 	path, _ := genCapture(t, gc)
-	for _, workers := range []int{1, 2} {
+	for _, c := range []struct {
+		workers int
+		live    bool
+	}{{1, false}, {2, false}, {1, true}} {
 		cfg := DefaultConfig()
-		cfg.Workers = workers
+		cfg.Workers = c.workers
 		cfg.FlowTimeout = 0.05 // flows end all along
 		var w stackWriter
-		if _, err := NewPipeline(cfg).Run([]string{path}, &w); err != nil {
+		p := NewPipeline(cfg)
+		if c.live {
+			r, closer, err := capture.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.RunReader(context.Background(), r, "test", &w)
+			closer.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := p.Run([]string{path}, &w); err != nil {
 			t.Fatal(err)
 		}
+		inline := c.workers == 1 && !c.live
 		switch {
 		case w.inRun+w.outside < 2:
-			t.Errorf("%d workers: %d writes, want several", workers, w.inRun+w.outside)
-		case workers == 1 && w.outside > 0:
-			t.Errorf("1 worker: %d of %d writes made outside Pipeline.Run", w.outside, w.inRun+w.outside)
-		case workers > 1 && w.inRun > 0:
-			t.Errorf("%d workers: %d of %d writes made by Pipeline.Run's goroutine, want the merger's", workers, w.inRun, w.inRun+w.outside)
+			t.Errorf("%+v: %d writes, want several", c, w.inRun+w.outside)
+		case inline && w.outside > 0:
+			t.Errorf("%+v: %d of %d writes made outside the caller's goroutine", c, w.outside, w.inRun+w.outside)
+		case !inline && w.inRun > 0:
+			t.Errorf("%+v: %d of %d writes made by the caller's goroutine, want the merger's", c, w.inRun, w.inRun+w.outside)
 		}
 	}
 }
