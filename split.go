@@ -59,8 +59,9 @@ type run struct {
 // decoders returns how many decoder goroutines split reading uses: n when
 // set (Pipeline.Decoders, validated by plan), none when negative, and by
 // default one for every 8 CPUs, up to 3, none below 8. On this project's
-// 2-CPU machine the reading goroutine and one worker already keep both
-// CPUs busy, and decoders only add hand-offs (about 10 % more CPU time);
+// 2-CPU machine the reading goroutine and the workers already keep both
+// CPUs busy, and decoders only add hand-offs (about 10 % more CPU time;
+// with one worker, which runs on the reading goroutine, too);
 // from 8 CPUs, a single reading goroutine would leave most of them idle,
 // with --features all too. In between, the gain depends on the features,
 // the frame sizes and the memory, so it is left to --decoders.

@@ -5,9 +5,10 @@
 # --features all, then the ratios: --features all against
 # flow_meta, and N workers against 1. One worker runs on one core (the
 # reading goroutine runs the flow table and writes the rows), while the
-# kernel maps the capture's pages in on another; so it also runs one
-# worker held to a single CPU (taskset), and prints how much faster all
-# the cores are than that one; and it runs flow_meta with split
+# kernel maps the capture's pages in on another; it also runs one worker
+# held to a single CPU (taskset), which keeps even that on one CPU, and
+# prints how much faster all the cores are than that; and it runs
+# flow_meta with split
 # reading (--decoders) on where it is off by default, or off where on.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the

@@ -198,7 +198,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
 	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
 	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
-	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "flow-table workers; 0 = one per CPU; 1 runs the whole extraction on one core (output is identical whatever the number)")
+	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "flow-table workers; 0 = one per CPU; 1 runs the flow table on the reading goroutine, to keep one core busy (output is identical whatever the number)")
 	fl.IntVar(&f.decoders, "decoders", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
 	fl.StringVar(&f.partitionBy, "partition-by", "", "with a directory output: write Hive-style partitions by date (of start_time)")
