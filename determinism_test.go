@@ -189,6 +189,46 @@ func TestWorkersDeterminismOutOfOrder(t *testing.T) {
 	}
 }
 
+// A flow table without MaxFlows keeps its flows in timing wheels that a
+// packet does not update (flow/wheel.go); with MaxFlows, in one list in
+// last-seen order that every packet updates. Both must end the same flows
+// at the same sweeps: a bound never reached must change nothing, with
+// timeouts long and short (each sweep then reaching flows whose bucket
+// has gone by, some still active), timestamps in order or not, and gaps.
+func TestWheelsEndFlowsAsLastSeenLists(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 60000, 3000, 13
+	path, _ := genCapture(t, gc)
+	jittered, _ := genCapture(t, gc)
+	jitter(t, jittered, 0.3, 40e6, 2)
+	gaps, _ := genCapture(t, gc)
+	jitter(t, gaps, 0.01, 30e9, 3) // a few records minutes early
+	cfgs := map[string]Config{"default": DefaultConfig()}
+	short := DefaultConfig()
+	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
+	cfgs["short timeouts"] = short
+	tiny := DefaultConfig()
+	tiny.FlowTimeout, tiny.TCPCloseTimeout = 0.000002, 0.000001
+	cfgs["microsecond timeouts"] = tiny
+	long := DefaultConfig()
+	long.FlowTimeout, long.TCPCloseTimeout = 1e6, 1e5
+	cfgs["long timeouts"] = long
+	for name, cfg := range cfgs {
+		for _, in := range []string{path, jittered, gaps, "testdata/captures"} {
+			wheels := runCSV(t, cfg, 2, in)
+			cfg := cfg
+			cfg.MaxConcurrentFlows = 1 << 30
+			lists := runCSV(t, cfg, 1, in)
+			if n := bytes.Count(wheels, []byte("\n")); n < 10 {
+				t.Fatalf("%s, %s: %d lines of output", name, in, n)
+			}
+			if !bytes.Equal(wheels, lists) {
+				t.Errorf("%s, %s: the wheels' output differs from the last-seen lists'", name, in)
+			}
+		}
+	}
+}
+
 // A Parquet file is the same whatever the number of workers, though the
 // rows reach the writer in batches of other sizes: on a generated capture
 // whose rows fill several batches and several pages of each column chunk,

@@ -159,7 +159,7 @@ func (x *index) each(fn func(slot uint32)) {
 	}
 }
 
-// slab stores per-flow records (entries, LRU links) in fixed chunks, so
+// slab stores per-flow records (entries, wheel links) in fixed chunks, so
 // that growing never copies the table and never holds an old and a new
 // array at once (append's doubling would briefly need three times the live
 // size). A chunk holds 16 384 records: for entries, 2 MiB, one huge page

@@ -8,7 +8,7 @@ package flow
 // and differ only in the low bytes of Start. The 100 000 flows open at the
 // end of the benchmark capture sort in two or three passes; the comparison
 // sort it replaced spent about 40 ns a comparison on them, as their end
-// order (a walk of the LRU lists) is unrelated to their start order and
+// order (a walk of the timing wheels) is unrelated to their start order and
 // every comparison is a branch mispredicted half the time. In place, it
 // needs no second array as large as the flows open at the end of the
 // input. Short runs, the common case of a flush, take an insertion sort.

@@ -112,7 +112,7 @@ func SweepEvent(idx uint64) uint64 { return 2*idx + 1 }
 // from its NewBatch function.
 type Sink func(b *output.Batch, order []Order) error
 
-// List ids for the LRU lists.
+// Wheel ids (entry.list).
 const (
 	listOpen   = 0
 	listClosed = 1
@@ -137,12 +137,11 @@ type entry struct {
 	startIdx uint64 // input position of the first packet
 }
 
-// link is a flow's place in its LRU list. The links live apart from the
-// entries, in a slab of their own: moving a flow to the tail of its list
-// on each packet writes to its two neighbours, flows seen at about the
-// same time long ago whose entries are cold. At 8 bytes a flow the links
-// of 100 000 flows fit in a core's L2 cache, where the 128-byte entries
-// do not.
+// link is a flow's place in its wheel bucket's list (wheel.go): the slots
+// of the flows before and after it, or a bucket's sentinel (negative,
+// Table.lk). The links live apart from the entries, in a slab of their
+// own: moving a flow writes to its two neighbours, flows seen at about
+// the same time long ago whose entries are cold.
 type link struct{ prev, next int32 }
 
 type pending struct {
@@ -172,7 +171,11 @@ type Table struct {
 	links slab[link]
 	last  slab[uint64] // with MaxFlows: input position of each flow's latest packet
 	free  []uint32
-	lists [2]struct{ head, tail int32 }
+	// The flows waiting out their idle timeout (wheel.go): open ones, and
+	// TCP flows closed by FIN or RST.
+	wheels [2]wheel
+	sent   []link // the wheels' bucket sentinels
+	eager  bool   // MaxFlows: one bucket a wheel, in last-seen order
 
 	pkts    [BatchPackets]decode.Packet // for Add
 	nbatch  int                         // packets in pkts
@@ -237,8 +240,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 	t.arena = a
 	t.index = newIndex(a)
 	t.slots.arena, t.links.arena, t.last.arena = a, a, a
-	t.lists[0] = struct{ head, tail int32 }{-1, -1}
-	t.lists[1] = struct{ head, tail int32 }{-1, -1}
+	t.initWheels()
 	return t
 }
 
@@ -406,14 +408,19 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 			x := &t.index
 			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 				e := t.slots.at(c.slot)
-				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(t.links.at(c.slot)))
+				third := unsafe.Pointer(e)
+				if t.eager {
+					third = unsafe.Pointer(t.links.at(c.slot))
+				}
+				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), third)
 			}
 		}
-		if m := n + prefetch.Ahead/2; m < len(sel) {
-			// Moving the flow to its list's tail (touch) writes the links
-			// of its neighbours, other flows' lines that are in no cache
-			// when many flows are open: their slots are known once the
-			// flow's own links, asked for above, have arrived.
+		if m := n + prefetch.Ahead/2; t.eager && m < len(sel) {
+			// With MaxFlows, moving the flow to its list's tail (touch)
+			// writes the links of its neighbours, other flows' lines
+			// that are in no cache when many flows are open: their
+			// slots are known once the flow's own links, asked for
+			// above, have arrived.
 			x := &t.index
 			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 				k := t.links.at(c.slot)
@@ -448,7 +455,7 @@ func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, 
 	}
 	isNew := !ok
 	if isNew {
-		slot = t.open(*k, h, p, srcIsA, idx)
+		slot = t.open(*k, h, p, srcIsA, idx, seen)
 	}
 	e := t.slots.at(slot)
 	dir := extract.Bwd
@@ -468,7 +475,9 @@ func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, 
 	if p.Flags&decode.FlagTCP != 0 {
 		t.tcpState(slot, e, p.TCPFlags, dir)
 	}
-	t.touch(slot, e, idx)
+	if t.eager {
+		t.touch(slot, e, idx)
+	}
 	if t.observe {
 		t.refs = append(t.refs, extract.Ref{Slot: slot, Dir: dir, New: isNew, Index: idx, Pkt: p})
 	}
@@ -488,17 +497,8 @@ func (t *Table) Sweep(maxTS int64, idx uint64) {
 	if maxTS > t.maxTS {
 		t.maxTS = maxTS
 	}
-	for l, timeout := range [2]int64{t.cfg.FlowTimeout, t.cfg.TCPCloseTimeout} {
-		for i := t.lists[l].head; i >= 0; {
-			e := t.slots.at(uint32(i))
-			if t.maxTS-e.seen <= timeout {
-				break
-			}
-			next := t.links.at(uint32(i)).next
-			t.end(uint32(i)) // unlinks i only
-			i = next
-		}
-	}
+	t.sweepWheel(listOpen, t.cfg.FlowTimeout)
+	t.sweepWheel(listClosed, t.cfg.TCPCloseTimeout)
 	t.flush()
 }
 
@@ -524,22 +524,13 @@ func (t *Table) Close() error {
 	t.flush()
 	t.event = EndOfInput
 	t.rows = CloseRows
-	// Every open flow is on one of the two lists; ending them straight from
-	// the lists, with the pending list grown once, spares a copy of a
-	// million-entry slice and its doublings. As every flow ends, the index
-	// is cleared in one go rather than cell by cell (a hash and a probe a
-	// flow).
+	// Every open flow is in one of the two wheels; ending them straight
+	// from the wheels, with the pending list grown once, spares a copy of
+	// a million-entry slice and its doublings. As every flow ends, the
+	// index is cleared in one go rather than cell by cell (a hash and a
+	// probe a flow).
 	t.done = slices.Grow(t.done, t.index.Len())
-	for l := range t.lists {
-		for i := t.lists[l].head; i >= 0; {
-			slot := uint32(i)
-			i = t.links.at(slot).next
-			e := t.slots.at(slot)
-			e.list = listNone
-			t.queue(slot, e)
-		}
-		t.lists[l].head, t.lists[l].tail = -1, -1
-	}
+	t.endAll()
 	t.index.clear()
 	t.flush()
 	t.Flush()
@@ -602,8 +593,9 @@ func (t *Table) tcpState(slot uint32, e *entry, f decode.TCPFlags, dir extract.D
 	}
 }
 
-// open starts a flow for packet p.
-func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64) uint32 {
+// open starts a flow for packet p, at input position idx, when the
+// input's newest timestamp is seen.
+func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64, seen int64) uint32 {
 	if t.cfg.MaxFlows > 0 && t.index.Len() >= t.cfg.MaxFlows {
 		t.evict()
 	}
@@ -626,6 +618,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 		hdr:      t.intern(&p.Hdrs),
 		initA:    srcIsA,
 		list:     listNone,
+		seen:     seen,
 	}
 	t.link(slot, t.slots.at(slot), listOpen)
 	t.index.insert(h, slot)
@@ -637,7 +630,7 @@ func (t *Table) open(k Key, h uint32, p *decode.Packet, srcIsA bool, idx uint64)
 
 // evict ends the least recently seen flow, open or closed.
 func (t *Table) evict() {
-	o, c := t.lists[listOpen].head, t.lists[listClosed].head
+	o, c := t.oldest(listOpen), t.oldest(listClosed)
 	victim := o
 	if victim < 0 || (c >= 0 && *t.last.at(uint32(c)) < *t.last.at(uint32(o))) {
 		victim = c
@@ -794,52 +787,4 @@ func (k *Keyed) Set(p *decode.Packet) {
 	c.PA, c.PB = p.SrcPort^xp, p.DstPort^xp
 	k.SrcIsA = swap == 0
 	k.Hash = hashKey(c)
-}
-
-// LRU lists: a flow sits at the tail of its list after each packet.
-
-func (t *Table) link(slot uint32, e *entry, list uint8) {
-	l := &t.lists[list]
-	e.list = list
-	k := t.links.at(slot)
-	k.prev, k.next = l.tail, -1
-	if l.tail >= 0 {
-		t.links.at(uint32(l.tail)).next = int32(slot)
-	} else {
-		l.head = int32(slot)
-	}
-	l.tail = int32(slot)
-}
-
-func (t *Table) unlink(slot uint32, e *entry) {
-	if e.list == listNone {
-		return
-	}
-	l := &t.lists[e.list]
-	k := t.links.at(slot)
-	if k.prev >= 0 {
-		t.links.at(uint32(k.prev)).next = k.next
-	} else {
-		l.head = k.next
-	}
-	if k.next >= 0 {
-		t.links.at(uint32(k.next)).prev = k.prev
-	} else {
-		l.tail = k.prev
-	}
-	e.list = listNone
-	k.prev, k.next = -1, -1
-}
-
-// touch moves a flow to the tail of its list after its packet at input
-// position idx.
-func (t *Table) touch(slot uint32, e *entry, idx uint64) {
-	if t.lists[e.list].tail != int32(slot) {
-		list := e.list
-		t.unlink(slot, e)
-		t.link(slot, e, list)
-	}
-	if t.cfg.MaxFlows > 0 {
-		*t.last.at(slot) = idx
-	}
 }

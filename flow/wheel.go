@@ -1,0 +1,200 @@
+package flow
+
+import "math"
+
+// Flows wait out their idle timeout in wheels, one for each timeout (open
+// flows, and TCP flows closed by FIN or RST): a circular array of buckets
+// by time, each a doubly linked list of flows (their links) closed by a
+// sentinel. A flow sits in the bucket of a time no later than its
+// entry.seen, so a sweep that ends the flows quiet since before a time
+// looks at the buckets up to that time's and at no other: it ends the
+// flows of those buckets that are quiet, and moves the others to the
+// bucket of their entry.seen. So a packet does not move its flow (a move
+// writes the links of two other flows, cold in cache when many are open),
+// and a flow still active when a sweep reaches its bucket moves once, to
+// a bucket a timeout later. The flows a sweep ends are exactly those a
+// list in last-seen order would end; their rows go out in flow.Order
+// whatever the order they were found in.
+//
+// With MaxFlows, the least recently seen flow is ended early, so the
+// table keeps each wheel as a single bucket in last-seen order, every
+// packet moving its flow to the tail (eager), and a sweep stops at the
+// first flow still within its timeout.
+
+// wheelBuckets is a wheel's size: half of it spans the timeout, the rest
+// the time between two sweeps.
+const wheelBuckets = 4096
+
+type wheel struct {
+	shift   uint  // a bucket spans 2^shift ns
+	mask    int64 // buckets - 1
+	base    int32 // the wheel's first sentinel in Table.sent
+	cursor  int64 // the earliest bucket (time >> shift) that may hold flows
+	started bool  // cursor is set, by the first flow
+}
+
+// newWheel returns a wheel for the given timeout whose sentinels start at
+// base; a single bucket when eager.
+func newWheel(timeout int64, base int32, eager bool) wheel {
+	w := wheel{base: base}
+	if eager {
+		w.shift = 63
+		return w
+	}
+	w.mask = wheelBuckets - 1
+	for w.shift < 62 && int64(wheelBuckets/2)<<w.shift < timeout {
+		w.shift++
+	}
+	return w
+}
+
+// bucket returns the bucket for a flow last seen at ts: ts's, within the
+// wheel's span.
+func (w *wheel) bucket(ts int64) int64 {
+	b := ts >> w.shift
+	if !w.started {
+		w.cursor, w.started = b, true
+	}
+	return min(max(b, w.cursor), w.cursor+w.mask)
+}
+
+// sentinel returns the id of bucket b's sentinel (Table.lk).
+func (w *wheel) sentinel(b int64) int32 { return -1 - (w.base + int32(b&w.mask)) }
+
+// lk returns the links of slot i, or of a sentinel (i < 0).
+func (t *Table) lk(i int32) *link {
+	if i >= 0 {
+		return t.links.at(uint32(i))
+	}
+	return &t.sent[-1-i]
+}
+
+// initWheels makes the two wheels, with empty buckets.
+func (t *Table) initWheels() {
+	eager := t.cfg.MaxFlows > 0
+	t.eager = eager
+	t.wheels[listOpen] = newWheel(t.cfg.FlowTimeout, 0, eager)
+	open := int32(t.wheels[listOpen].mask + 1)
+	t.wheels[listClosed] = newWheel(t.cfg.TCPCloseTimeout, open, eager)
+	t.sent = make([]link, open+int32(t.wheels[listClosed].mask+1))
+	for i := range t.sent {
+		id := int32(-1 - i)
+		t.sent[i] = link{prev: id, next: id}
+	}
+}
+
+// link puts a flow at the tail of its bucket in wheel list.
+func (t *Table) link(slot uint32, e *entry, list uint8) {
+	w := &t.wheels[list]
+	e.list = list
+	t.insert(slot, w.sentinel(w.bucket(e.seen)))
+}
+
+// insert puts slot before the sentinel s, at its list's tail.
+func (t *Table) insert(slot uint32, s int32) {
+	S := t.lk(s)
+	k := t.links.at(slot)
+	k.prev, k.next = S.prev, s
+	t.lk(S.prev).next = int32(slot)
+	S.prev = int32(slot)
+}
+
+// unlink takes a flow out of its wheel.
+func (t *Table) unlink(slot uint32, e *entry) {
+	if e.list == listNone {
+		return
+	}
+	k := t.links.at(slot)
+	t.lk(k.prev).next = k.next
+	t.lk(k.next).prev = k.prev
+	e.list = listNone
+}
+
+// touch moves a flow to the tail of its (single) bucket after its packet
+// at input position idx: eager wheels only.
+func (t *Table) touch(slot uint32, e *entry, idx uint64) {
+	w := &t.wheels[e.list]
+	if s := w.sentinel(w.cursor); t.lk(s).prev != int32(slot) {
+		t.lk(t.links.at(slot).prev).next = t.links.at(slot).next
+		t.lk(t.links.at(slot).next).prev = t.links.at(slot).prev
+		t.insert(slot, s)
+	}
+	*t.last.at(slot) = idx
+}
+
+// oldest returns the least recently seen flow of an eager wheel, or -1.
+func (t *Table) oldest(list uint8) int32 {
+	w := &t.wheels[list]
+	s := w.sentinel(w.cursor)
+	if i := t.lk(s).next; i != s {
+		return i
+	}
+	return -1
+}
+
+// sweepWheel ends the flows of wheel list quiet for longer than timeout
+// as of t.maxTS.
+func (t *Table) sweepWheel(list uint8, timeout int64) {
+	w := &t.wheels[list]
+	if !w.started || t.maxTS < math.MinInt64+timeout {
+		return
+	}
+	if t.eager {
+		// One bucket in last-seen order.
+		s := w.sentinel(w.cursor)
+		for i := t.lk(s).next; i != s; {
+			if t.maxTS-t.slots.at(uint32(i)).seen <= timeout {
+				break
+			}
+			next := t.lk(i).next
+			t.end(uint32(i))
+			i = next
+		}
+		return
+	}
+	last := (t.maxTS - timeout) >> w.shift // the bucket of the quiet limit
+	if last < w.cursor {
+		return
+	}
+	from := w.cursor
+	n := min(last-from+1, w.mask+1)
+	w.cursor = last // where the flows still active go, at the earliest
+	for b := from; b < from+n; b++ {
+		s := w.sentinel(b)
+		end := t.lk(s).prev // the bucket's last flow before this sweep
+		if end == s {
+			continue
+		}
+		for i := t.lk(s).next; ; {
+			next := t.lk(i).next
+			e := t.slots.at(uint32(i))
+			if t.maxTS-e.seen > timeout {
+				t.end(uint32(i))
+			} else if to := w.sentinel(w.bucket(e.seen)); to != s {
+				k := t.links.at(uint32(i))
+				t.lk(k.prev).next = k.next
+				t.lk(k.next).prev = k.prev
+				t.insert(uint32(i), to)
+			}
+			if i == end {
+				break
+			}
+			i = next
+		}
+	}
+}
+
+// endAll queues every flow of the wheels, which it empties.
+func (t *Table) endAll() {
+	for i := range t.sent {
+		s := int32(-1 - i)
+		for j := t.sent[i].next; j != s; {
+			slot := uint32(j)
+			j = t.links.at(slot).next
+			e := t.slots.at(slot)
+			e.list = listNone
+			t.queue(slot, e)
+		}
+		t.sent[i] = link{prev: s, next: s}
+	}
+}
