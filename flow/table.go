@@ -380,13 +380,15 @@ func (b *Batch) SetKey(i, shards int) {
 // (every packet when shard is negative; otherwise b must have been
 // grouped, Group, among more than shard shards). The packets are read in
 // place and must stay unchanged until AddBatch returns, by when the
-// extractors have seen them. With many flows, a packet's index cell, flow
-// entry and list links are mostly cache misses: AddBatch prefetches the
-// index cell of the packet 2·prefetch.Ahead ahead and the entry and links
-// of the one prefetch.Ahead ahead, so that the misses overlap the work on
-// the packets in between (−8 % of a worker's time, BenchmarkAddBatch),
-// and the links of its list neighbours prefetch.Ahead/2 ahead (−9-11 % of
-// a one-worker run with 100 000 open flows).
+// extractors have seen them. With many flows, a packet's index cell and
+// flow entry are mostly cache misses: AddBatch prefetches the index cell
+// of the packet 2·prefetch.Ahead ahead and the entry of the one
+// prefetch.Ahead ahead, so that the misses overlap the work on the packets
+// in between (−8 % of a worker's time, BenchmarkAddBatch). With MaxFlows,
+// where each packet also moves its flow in its list (touch), it
+// prefetches the flow's links with its entry and the links of its list
+// neighbours prefetch.Ahead/2 ahead (−9-11 % of a one-worker run with
+// 100 000 open flows, before the timing wheels).
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
 	var sel []uint16
@@ -487,10 +489,9 @@ func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, 
 // longer than their timeout as of maxTS, the newest timestamp of the
 // input so far (which the table may not have seen if other tables got
 // those packets). A flow is quiet since the input's newest timestamp at
-// its latest packet (entry.seen), which grows along each list's last-seen
-// order even when timestamps are out of order, so each walk stops at the
-// first flow still within its timeout and ends exactly the flows one
-// table holding every flow would end.
+// its latest packet (entry.seen), which grows in input order even when
+// timestamps are out of order, so a sweep ends exactly the flows one
+// table holding every flow would end (wheel.go).
 func (t *Table) Sweep(maxTS int64, idx uint64) {
 	t.flush()
 	t.event = SweepEvent(idx)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/jjflow/jj/capture"
@@ -558,6 +559,86 @@ func TestReuseOrder(t *testing.T) {
 		}
 		if same := arrays[0] == arrays[1]; same != reuse {
 			t.Errorf("reuse %v: second batch's orders in the first's array: %v", reuse, same)
+		}
+	}
+}
+
+// Sweeps at the edges of time (flow/wheel.go): timestamps near both ends
+// of int64, more than 2^63 ns apart, and buckets 1 ns wide (timeouts of
+// up to 2 048 ns, here a TCP close timeout of 0). A flow is quiet when
+// last seen before maxTS − timeout, computed without overflow; each case
+// lists the flows, by source port, a sweep at maxTS must end, and must
+// return (a sweep once looped for 2^64 buckets). The wheels and the
+// single last-seen list of MaxFlows must agree.
+func TestSweepExtremeTimes(t *testing.T) {
+	const rst = 0x04
+	cases := []struct {
+		name   string
+		cfg    Config
+		frames []testpkt.Frame
+		maxTS  int64
+		want   []int64 // source ports of the flows ended by the sweep
+	}{
+		{"closed flow in 1700, 1 ns buckets", Config{FlowTimeout: 60 * sec},
+			[]testpkt.Frame{{TS: -9e18, Src: a, Dst: b, Proto: 6, SrcPort: 1, DstPort: 80, Flags: rst}},
+			1.7e18, []int64{1}},
+		{"near the largest time, 1 ns buckets", Config{FlowTimeout: 1000, TCPCloseTimeout: 10},
+			[]testpkt.Frame{
+				{TS: math.MaxInt64 - 5000, Src: a, Dst: b, Proto: 17, SrcPort: 1, DstPort: 53},
+				{TS: math.MaxInt64 - 500, Src: a, Dst: b, Proto: 17, SrcPort: 2, DstPort: 53},
+			}, math.MaxInt64, []int64{1}},
+		{"2^63 ns apart", Config{FlowTimeout: 60 * sec, TCPCloseTimeout: 5 * sec},
+			[]testpkt.Frame{
+				{TS: -8e18, Src: a, Dst: b, Proto: 17, SrcPort: 1, DstPort: 53},
+				{TS: 0, Src: a, Dst: b, Proto: 17, SrcPort: 2, DstPort: 53},
+			}, 8e18, []int64{1, 2}},
+		{"nothing quiet before the earliest time", Config{FlowTimeout: 60 * sec, TCPCloseTimeout: 5 * sec},
+			[]testpkt.Frame{{TS: math.MinInt64 + 10, Src: a, Dst: b, Proto: 17, SrcPort: 1, DstPort: 53}},
+			math.MinInt64 + 20, nil},
+	}
+	for _, c := range cases {
+		for _, maxFlows := range []int{0, 1 << 20} {
+			cfg := c.cfg
+			cfg.MaxFlows = maxFlows
+			fm := extract.NewFlowMeta(extract.Options{IncludePorts: true})
+			port := -1
+			for i, col := range fm.Columns() {
+				if col.Name == "src_port" {
+					port = i
+				}
+			}
+			var ended []int64
+			tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch, _ []Order) error {
+				for r := 0; r < bt.Len(); r++ {
+					ended = append(ended, bt.Int(port, r))
+				}
+				return nil
+			}, nil)
+			var d decode.Decoder
+			for i, f := range c.frames {
+				data, wire := f.Build()
+				p := tab.Packet()
+				p.Timestamp = f.TS
+				if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
+					t.Fatalf("%s: frame %d: %v", c.name, i, r)
+				}
+				tab.Add(uint64(i))
+			}
+			done := make(chan struct{})
+			go func() {
+				tab.Sweep(c.maxTS, uint64(len(c.frames)))
+				tab.Flush()
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s, MaxFlows %d: the sweep did not return", c.name, maxFlows)
+			}
+			slices.Sort(ended)
+			if !slices.Equal(ended, c.want) {
+				t.Errorf("%s, MaxFlows %d: the sweep ended the flows of ports %v, want %v", c.name, maxFlows, ended, c.want)
+			}
 		}
 	}
 }

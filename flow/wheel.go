@@ -6,15 +6,16 @@ import "math"
 // flows, and TCP flows closed by FIN or RST): a circular array of buckets
 // by time, each a doubly linked list of flows (their links) closed by a
 // sentinel. A flow sits in the bucket of a time no later than its
-// entry.seen, so a sweep that ends the flows quiet since before a time
-// looks at the buckets up to that time's and at no other: it ends the
-// flows of those buckets that are quiet, and moves the others to the
+// entry.seen, or in the wheel's earliest bucket (the cursor's, which every
+// sweep looks at), so a sweep that ends the flows quiet since before a
+// time looks at the buckets up to that time's and at no other: it ends
+// the flows of those buckets that are quiet, and moves the others to the
 // bucket of their entry.seen. So a packet does not move its flow (a move
 // writes the links of two other flows, cold in cache when many are open),
-// and a flow still active when a sweep reaches its bucket moves once, to
-// a bucket a timeout later. The flows a sweep ends are exactly those a
-// list in last-seen order would end; their rows go out in flow.Order
-// whatever the order they were found in.
+// and a flow still active when a sweep reaches its bucket moves about
+// once a timeout. The flows a sweep ends are exactly those a list in
+// last-seen order would end; their rows go out in flow.Order whatever
+// the order they were found in.
 //
 // With MaxFlows, the least recently seen flow is ended early, so the
 // table keeps each wheel as a single bucket in last-seen order, every
@@ -49,13 +50,31 @@ func newWheel(timeout int64, base int32, eager bool) wheel {
 }
 
 // bucket returns the bucket for a flow last seen at ts: ts's, within the
-// wheel's span.
+// wheel's span (in unsigned arithmetic, as the span may pass the largest
+// bucket; only b & mask is used).
 func (w *wheel) bucket(ts int64) int64 {
 	b := ts >> w.shift
 	if !w.started {
 		w.cursor, w.started = b, true
 	}
-	return min(max(b, w.cursor), w.cursor+w.mask)
+	if b <= w.cursor {
+		return w.cursor
+	}
+	return w.cursor + int64(min(uint64(b)-uint64(w.cursor), uint64(w.mask)))
+}
+
+// quietBefore returns the time before which a flow last seen is quiet as
+// of maxTS, for timeout, and false when none can be (the time is below
+// the range of int64). It does not overflow where maxTS - seen would,
+// with timestamps more than 2^63 ns apart.
+func quietBefore(maxTS, timeout int64) (int64, bool) {
+	switch {
+	case timeout >= 0 && maxTS < math.MinInt64+timeout:
+		return 0, false
+	case timeout < 0 && maxTS > math.MaxInt64+timeout:
+		return math.MaxInt64, true
+	}
+	return maxTS - timeout, true
 }
 
 // sentinel returns the id of bucket b's sentinel (Table.lk).
@@ -133,17 +152,18 @@ func (t *Table) oldest(list uint8) int32 {
 }
 
 // sweepWheel ends the flows of wheel list quiet for longer than timeout
-// as of t.maxTS.
+// as of t.maxTS: last seen before quietBefore's time.
 func (t *Table) sweepWheel(list uint8, timeout int64) {
 	w := &t.wheels[list]
-	if !w.started || t.maxTS < math.MinInt64+timeout {
+	limit, ok := quietBefore(t.maxTS, timeout)
+	if !w.started || !ok {
 		return
 	}
 	if t.eager {
 		// One bucket in last-seen order.
 		s := w.sentinel(w.cursor)
 		for i := t.lk(s).next; i != s; {
-			if t.maxTS-t.slots.at(uint32(i)).seen <= timeout {
+			if t.slots.at(uint32(i)).seen >= limit {
 				break
 			}
 			next := t.lk(i).next
@@ -152,15 +172,18 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 		}
 		return
 	}
-	last := (t.maxTS - timeout) >> w.shift // the bucket of the quiet limit
+	last := limit >> w.shift // the bucket of the quiet limit
 	if last < w.cursor {
 		return
 	}
 	from := w.cursor
-	n := min(last-from+1, w.mask+1)
+	n := w.mask + 1 // buckets to look at: at most a whole turn
+	if d := uint64(last) - uint64(from); d < uint64(w.mask) {
+		n = int64(d) + 1
+	}
 	w.cursor = last // where the flows still active go, at the earliest
-	for b := from; b < from+n; b++ {
-		s := w.sentinel(b)
+	for j := int64(0); j < n; j++ {
+		s := w.sentinel(from + j)
 		end := t.lk(s).prev // the bucket's last flow before this sweep
 		if end == s {
 			continue
@@ -168,7 +191,7 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 		for i := t.lk(s).next; ; {
 			next := t.lk(i).next
 			e := t.slots.at(uint32(i))
-			if t.maxTS-e.seen > timeout {
+			if e.seen < limit {
 				t.end(uint32(i))
 			} else if to := w.sentinel(w.bucket(e.seen)); to != s {
 				k := t.links.at(uint32(i))
