@@ -49,6 +49,25 @@ type countingWriter struct{ rows *atomic.Int64 }
 func (w countingWriter) Write(b *output.Batch) error { w.rows.Add(int64(b.Len())); return nil }
 func (w countingWriter) Close() error                { return nil }
 
+// runLive opens liveCapture into *inner, the capture wrapped by in, and
+// runs in through RunReader with so many workers, counting rows.
+func runLive(t *testing.T, workers int, inner *capture.Reader, in capture.Reader, rows *atomic.Int64) *Summary {
+	t.Helper()
+	r, closer, err := capture.Open(liveCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	*inner = r
+	cfg := DefaultConfig()
+	cfg.Workers = workers
+	sum, err := NewPipeline(cfg).RunReader(context.Background(), in, "test", countingWriter{rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 // liveCapture is the capture the live tests play, and its flows.
 const liveCapture = "testdata/captures/nfstream__KakaoTalk_chat.pcap"
 
@@ -73,19 +92,9 @@ func liveFlows(t *testing.T) int64 {
 func TestRunReaderWritesRowsAsFlowsEnd(t *testing.T) {
 	flows := liveFlows(t)
 	for _, workers := range []int{1, 2, 3} {
-		r, closer, err := capture.Open(liveCapture)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var rows atomic.Int64
-		in := &idleReader{Reader: r, rows: &rows, want: flows}
-		cfg := DefaultConfig()
-		cfg.Workers = workers
-		sum, err := NewPipeline(cfg).RunReader(context.Background(), in, "test", countingWriter{&rows})
-		closer.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		in := &idleReader{rows: &rows, want: flows}
+		sum := runLive(t, workers, &in.Reader, in, &rows)
 		if in.endedAt != flows || int64(sum.Flows) != flows {
 			t.Errorf("%d workers: %d of %d rows written while the link was quiet (%v), want all %d", workers, in.endedAt, sum.Flows, in.waited, flows)
 		}
@@ -129,19 +138,9 @@ func (r *busyReader) Next(rec *capture.Record) error {
 // second: here every flow, the capture's timestamps being years old.
 func TestRunReaderExpiresOnWallClock(t *testing.T) {
 	for _, workers := range []int{1, 2} {
-		r, closer, err := capture.Open(liveCapture)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var rows atomic.Int64
-		in := &busyReader{Reader: r, rows: &rows}
-		cfg := DefaultConfig()
-		cfg.Workers = workers
-		sum, err := NewPipeline(cfg).RunReader(context.Background(), in, "test", countingWriter{&rows})
-		closer.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		in := &busyReader{rows: &rows}
+		sum := runLive(t, workers, &in.Reader, in, &rows)
 		// The flow still sending starts again after its row; it ends
 		// with the capture.
 		if in.endedAt == 0 || in.endedAt >= int64(sum.Flows) {
