@@ -386,9 +386,7 @@ func (b *Batch) SetKey(i, shards int) {
 // prefetch.Ahead ahead, so that the misses overlap the work on the packets
 // in between (−8 % of a worker's time, BenchmarkAddBatch). With MaxFlows,
 // where each packet also moves its flow in its list (touch), it
-// prefetches the flow's links with its entry and the links of its list
-// neighbours prefetch.Ahead/2 ahead (−9-11 % of a one-worker run with
-// 100 000 open flows, before the timing wheels).
+// prefetches the flow's links with its entry.
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
 	var sel []uint16
@@ -415,23 +413,6 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 					third = unsafe.Pointer(t.links.at(c.slot))
 				}
 				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), third)
-			}
-		}
-		if m := n + prefetch.Ahead/2; t.eager && m < len(sel) {
-			// With MaxFlows, moving the flow to its list's tail (touch)
-			// writes the links of its neighbours, other flows' lines
-			// that are in no cache when many flows are open: their
-			// slots are known once the flow's own links, asked for
-			// above, have arrived.
-			x := &t.index
-			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
-				k := t.links.at(c.slot)
-				if k.prev >= 0 {
-					prefetch.Line(unsafe.Pointer(t.links.at(uint32(k.prev))))
-				}
-				if k.next >= 0 {
-					prefetch.Line(unsafe.Pointer(t.links.at(uint32(k.next))))
-				}
 			}
 		}
 		k := &b.Keys[i]

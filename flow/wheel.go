@@ -123,10 +123,15 @@ func (t *Table) unlink(slot uint32, e *entry) {
 	if e.list == listNone {
 		return
 	}
+	t.detach(slot)
+	e.list = listNone
+}
+
+// detach takes slot out of its bucket's list.
+func (t *Table) detach(slot uint32) {
 	k := t.links.at(slot)
 	t.lk(k.prev).next = k.next
 	t.lk(k.next).prev = k.prev
-	e.list = listNone
 }
 
 // touch moves a flow to the tail of its (single) bucket after its packet
@@ -134,8 +139,7 @@ func (t *Table) unlink(slot uint32, e *entry) {
 func (t *Table) touch(slot uint32, e *entry, idx uint64) {
 	w := &t.wheels[e.list]
 	if s := w.sentinel(w.cursor); t.lk(s).prev != int32(slot) {
-		t.lk(t.links.at(slot).prev).next = t.links.at(slot).next
-		t.lk(t.links.at(slot).next).prev = t.links.at(slot).prev
+		t.detach(slot)
 		t.insert(slot, s)
 	}
 	*t.last.at(slot) = idx
@@ -194,9 +198,7 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 			if e.seen < limit {
 				t.end(uint32(i))
 			} else if to := w.sentinel(w.bucket(e.seen)); to != s {
-				k := t.links.at(uint32(i))
-				t.lk(k.prev).next = k.next
-				t.lk(k.next).prev = k.prev
+				t.detach(uint32(i))
 				t.insert(uint32(i), to)
 			}
 			if i == end {
