@@ -213,6 +213,39 @@ func BenchmarkAppendFloat(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendFloatMix formats the float columns of a --features all
+// row in the proportions of the main benchmark capture's (counted from
+// its CSV, bench/RESULTS.md, session 13): 10 % zero, 20 % whole numbers,
+// 38 % decimals of at most 6 or 9 places (times in seconds), 32 % of 15 to
+// 17 significant digits (means, ratios, rates). One value after another of
+// different kinds costs more than the same value over and over
+// (BenchmarkAppendFloat): the branches that pick the path are mispredicted.
+func BenchmarkAppendFloatMix(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vals := make([]float64, 1<<16)
+	for i := range vals {
+		switch x := r.IntN(100); {
+		case x < 10:
+		case x < 30:
+			vals[i] = float64(r.IntN(1500))
+		case x < 61:
+			vals[i] = float64(r.Int64N(1e7)) / 1e6
+		case x < 68:
+			vals[i] = float64(r.Int64N(1e9)) / 1e9
+		default:
+			vals[i] = float64(1+r.Int64N(1e6)) / float64(3+r.Int64N(1000))
+		}
+	}
+	buf := make([]byte, 0, 1<<17)
+	b.ResetTimer()
+	for i := range b.N {
+		if len(buf) > 1<<16 {
+			buf = buf[:0]
+		}
+		buf = AppendFloat(append(buf, ','), vals[i&(len(vals)-1)])
+	}
+}
+
 // TestAppendInt checks appendInt and appendUint against strconv: every
 // value near a power of ten, both signs, the extremes, and random values
 // of every bit length, each appended after existing text.
