@@ -296,6 +296,27 @@ func TestParquetRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParquetScalarLevels checks that the scalar columns' values, written
+// without their levels and column index (writeColumn), make the same file
+// byte for byte as values with them, with one row group or several and
+// every codec: parquet-go's required column buffers read only the values'
+// payloads. A parquet-go that began to read the levels there would fail it.
+func TestParquetScalarLevels(t *testing.T) {
+	batches := []*Batch{wideBatch(1), wideBatch(37), wideBatch(0), wideBatch(100), wideBatch(3000)}
+	for _, o := range []ParquetOptions{{}, {RowGroupRows: 16}, {RowGroupRows: 16, Compression: "snappy"}, {RowGroupBytes: 1, Compression: "gzip"}, {Compression: "none"}} {
+		got := writeFormat(t, "parquet", o, batches...)
+		scalarLevels = true
+		want := writeFormat(t, "parquet", o, batches...)
+		scalarLevels = false
+		if !bytes.Equal(got, want) {
+			t.Errorf("%+v: the file differs from the one written with levels on every value", o)
+		}
+		if n := len(readParquet(t, got).rows); n != 3138 {
+			t.Errorf("%+v: %d rows, want 3138", o, n)
+		}
+	}
+}
+
 // TestParquetConcurrency checks that columns encoded by several goroutines
 // make the same file, byte for byte, as one goroutine, with one row group
 // or several (the last pages of each are compressed in parallel, the last
