@@ -64,10 +64,15 @@ type ParquetOptions struct {
 // ValidCompression reports whether name is a known Parquet compression.
 func ValidCompression(name string) bool { return slices.Contains(Compressions, name) }
 
+// codec returns the named codec. zstd runs at its fastest level (about
+// zstd's level 1, as the klauspost encoder under parquet-go counts): on the
+// 2.5 M-packet benchmark capture, --features all written as Parquet took
+// 6.2 s with the default level and 5.4 s with this one, for a file 2.6 %
+// larger (104.0 → 106.7 MB); flow_meta's was 1 % smaller.
 func codec(name string) (compress.Codec, error) {
 	switch name {
 	case "", "zstd":
-		return &zstd.Codec{Level: zstd.DefaultLevel}, nil
+		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "snappy":
 		return &snappy.Codec{}, nil
 	case "gzip":
