@@ -179,6 +179,46 @@ func (b *Batch) AppendRow(src *Batch, r int) {
 	b.rows++
 }
 
+// AppendRows appends rows [from, to) of src, which has the same schema, as
+// complete rows: a column at a time, each in one copy, where AppendRow
+// copies a value of every column per row.
+func (b *Batch) AppendRows(src *Batch, from, to int) {
+	if from >= to {
+		return
+	}
+	for i := range b.Schema {
+		c, s := &b.cols[i], &src.cols[i]
+		switch b.Schema[i].Type {
+		case Int, Bool:
+			c.ints = append(c.ints, s.ints[from:to]...)
+		case Float:
+			c.floats = append(c.floats, s.floats[from:to]...)
+		case String:
+			lo := src.start(s, from)
+			c.offs = appendShifted(c.offs, s.offs[from:to], uint32(len(c.bytes))-lo)
+			c.bytes = append(c.bytes, s.bytes[lo:s.offs[to-1]]...)
+		case IntList:
+			lo := src.start(s, from)
+			c.offs = appendShifted(c.offs, s.offs[from:to], uint32(len(c.ints))-lo)
+			c.ints = append(c.ints, s.ints[lo:s.offs[to-1]]...)
+		case FloatList:
+			lo := src.start(s, from)
+			c.offs = appendShifted(c.offs, s.offs[from:to], uint32(len(c.floats))-lo)
+			c.floats = append(c.floats, s.floats[lo:s.offs[to-1]]...)
+		}
+	}
+	b.rows += to - from
+}
+
+// appendShifted appends the end offsets offs, each plus d (modulo 2^32: d
+// is the destination's length less the source's first offset).
+func appendShifted(dst, offs []uint32, d uint32) []uint32 {
+	for _, o := range offs {
+		dst = append(dst, o+d)
+	}
+	return dst
+}
+
 // View returns a batch that shows only the columns idx of b, sharing its
 // buffers; schema is b.Schema restricted to idx. view is reused when not
 // nil. The view is valid until b changes.

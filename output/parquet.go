@@ -240,9 +240,12 @@ func (p *parquetWriter) Write(b *Batch) error {
 	if p.err != nil {
 		return p.err
 	}
-	for r := range b.Len() {
-		p.pend.AppendRow(b, r)
-		if p.pend.Len() == min(blockRows, p.groupMax-p.inGroup) {
+	for r := 0; r < b.Len(); {
+		block := min(blockRows, p.groupMax-p.inGroup)
+		n := min(b.Len()-r, block-p.pend.Len())
+		p.pend.AppendRows(b, r, r+n)
+		r += n
+		if p.pend.Len() == block {
 			if err := p.writeBlock(); err != nil {
 				return err
 			}

@@ -456,6 +456,33 @@ func ExampleNewParquetWriter() {
 	// Output: PAR1 PAR1
 }
 
+// TestAppendRows checks AppendRows against AppendRow: ranges of every
+// length, empty ones, the first row and the last, appended after rows
+// already in the batch, give the same values in every column.
+func TestAppendRows(t *testing.T) {
+	src := wideBatch(50)
+	ranges := [][2]int{{0, 0}, {0, 1}, {1, 7}, {7, 7}, {7, 32}, {32, 49}, {49, 50}, {0, 50}, {13, 14}}
+	got, want := NewBatch(src.Schema), NewBatch(src.Schema)
+	got.AppendRow(src, 3) // a destination that already holds a row
+	want.AppendRow(src, 3)
+	for _, rg := range ranges {
+		got.AppendRows(src, rg[0], rg[1])
+		for r := rg[0]; r < rg[1]; r++ {
+			want.AppendRow(src, r)
+		}
+	}
+	if got.Len() != want.Len() {
+		t.Fatalf("%d rows, want %d", got.Len(), want.Len())
+	}
+	for r := range want.Len() {
+		for c := range src.Schema {
+			if g, w := got.Value(c, r), want.Value(c, r); !reflect.DeepEqual(g, w) {
+				t.Errorf("row %d column %s = %#v, want %#v", r, src.Schema[c].Name, g, w)
+			}
+		}
+	}
+}
+
 // TestParquetBatchSizes writes the same 2 600 rows in batches of 1, of
 // 300 and of all of them: the files are identical, and with RowGroupBytes
 // of 1 each row group ends at the first size check, every blockRows rows.
