@@ -9,7 +9,8 @@
 # held to a single CPU (taskset), which keeps even that on one CPU, and
 # prints how much faster all the cores are than that; and it runs
 # flow_meta with split
-# reading (--decoders) on where it is off by default, or off where on.
+# reading (--decoders) on where it is off by default, or off where on,
+# and flow_meta and all written as Parquet with every worker.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the
 # machine falls on all of them rather than on one.
@@ -69,14 +70,20 @@ gen() { # name packets flows
 # the key's runs and its CPU time, the largest peak RSS, and the counts.
 declare -A best bestcpu maxrss npkts nflows lbl nworkers feats
 
-# once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N]: one timed run,
-# kept if it is the key's fastest. With pin, jj runs on CPU 0 alone
-# (taskset; Go then sizes its scheduler to that one CPU); with
-# decoders=N, it runs with --decoders N.
+# once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet]: one
+# timed run, kept if it is the key's fastest. With pin, jj runs on CPU 0
+# alone (taskset; Go then sizes its scheduler to that one CPU); with
+# decoders=N, it runs with --decoders N; with parquet, it writes Parquet
+# ($BENCH_DIR/out.parquet) instead of CSV.
 once() {
 	local key=$1 label=$2 file=$3 workers=$4 features=$5 mode=${6:-}
 	local -a prefix=() extra=()
+	local dest=$OUT
 	case $mode in
+	parquet)
+		dest="$BENCH_DIR/out.parquet"
+		label="$label, Parquet"
+		;;
 	pin)
 		prefix=(taskset -c 0)
 		label="$label, 1 CPU"
@@ -92,8 +99,8 @@ once() {
 	# while, and a run that finds part of its capture gone reads it
 	# from disk (seen as 2-40 % missing pages with fincore).
 	if [ -n "${COLD:-}" ]; then evict "$file"; else cat "$file" > /dev/null; fi
-	[ "$OUT" = /dev/null ] || rm -f "$OUT"
-	out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$OUT"; } 2>&1 )
+	[ "$dest" = /dev/null ] || rm -f "$dest"
+	out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$dest"; } 2>&1 )
 	npkts[$key]=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
 	nflows[$key]=$(echo "$out" | sed -n 's/.* \([0-9]*\) flows written.*/\1/p')
 	secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
@@ -117,7 +124,7 @@ report() {
 	echo "${best[$key]}" > "$BENCH_DIR/last_secs"
 }
 
-# run LABEL FILE WORKERS FEATURES [pin | decoders=N]: prints one result
+# run LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet]: prints one result
 # line, for the fastest of $REPEAT runs (virtual machines are noisy:
 # identical runs differ by up to 20 %); peak RSS is the largest of them.
 run() {
@@ -184,6 +191,9 @@ echo "jj benchmark: $(go version | cut -d' ' -f3), $NCPU CPUs, $(grep -m1 'model
 main=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
 echo "capture: $main ($PACKETS packets, $FLOWS concurrent flows, 20% IPv6, mean frame 650 B)"
 matrix "realistic" "$main"
+# Parquet, the format the README suggests for analysis, with every worker.
+run "realistic" "$main" "$NCPU" flow_meta parquet
+run "realistic" "$main" "$NCPU" all parquet
 
 # Real traffic: the Ethernet captures of ../shared/pcaps (or, without it,
 # of testdata/captures) that have no tunnels and no fuzzed or garbage
@@ -232,3 +242,4 @@ run "1M concurrent flows" "$big" 1 flow_meta
 rb=$(cat "$BENCH_DIR/last_rss")
 awk -v a="$rs" -v b="$rb" 'BEGIN { printf "bytes per concurrent flow (flow_meta): %.0f\n", (b-a)*1024/990000 }'
 [ "$OUT" = /dev/null ] || rm -f "$OUT"
+rm -f "$BENCH_DIR/out.parquet"
