@@ -1,5 +1,7 @@
 package output
 
+import "slices"
+
 // Batch is a columnar buffer of finished flows: one typed buffer per column.
 // Extractors append one value per column per flow, in column order; writers
 // read rows back by index. Reset keeps the buffers for the next batch.
@@ -213,6 +215,7 @@ func (b *Batch) AppendRows(src *Batch, from, to int) {
 // appendShifted appends the end offsets offs, each plus d (modulo 2^32: d
 // is the destination's length less the source's first offset).
 func appendShifted(dst, offs []uint32, d uint32) []uint32 {
+	dst = slices.Grow(dst, len(offs))
 	for _, o := range offs {
 		dst = append(dst, o+d)
 	}

@@ -389,7 +389,8 @@ func (p *parquetWriter) writeColumn(b *Batch, i, from, to int, buf *[]parquet.Va
 
 // scalarLevels sets the levels of the scalar columns' values too, as
 // parquet-go's row writers need: TestParquetScalarLevels checks that the
-// file is the same without them.
+// file is the same without them. Only that test sets it, and no test of
+// this package runs in parallel with it (t.Parallel).
 var scalarLevels = false
 
 // Close implements Writer: it writes the last row group and the footer.

@@ -300,7 +300,8 @@ func TestParquetRoundTrip(t *testing.T) {
 // without their levels and column index (writeColumn), make the same file
 // byte for byte as values with them, with one row group or several and
 // every codec: parquet-go's required column buffers read only the values'
-// payloads. A parquet-go that began to read the levels there would fail it.
+// payloads. A parquet-go that began to use the values' column index there
+// would fail it (a required column's levels are 0 either way).
 func TestParquetScalarLevels(t *testing.T) {
 	batches := []*Batch{wideBatch(1), wideBatch(37), wideBatch(0), wideBatch(100), wideBatch(3000)}
 	for _, o := range []ParquetOptions{{}, {RowGroupRows: 16}, {RowGroupRows: 16, Compression: "snappy"}, {RowGroupBytes: 1, Compression: "gzip"}, {Compression: "none"}} {
@@ -506,6 +507,17 @@ func TestParquetBatchSizes(t *testing.T) {
 		if got := writeFormat(t, "parquet", o, split(size)...); !bytes.Equal(got, want) {
 			t.Errorf("batches of %d rows: another file than one batch", size)
 		}
+	}
+	// Row groups of 700 rows, which end inside batches and inside blocks.
+	o7 := ParquetOptions{RowGroupRows: 700}
+	want7 := writeFormat(t, "parquet", o7, whole)
+	for _, size := range []int{1, 7, 300, 1025} {
+		if got := writeFormat(t, "parquet", o7, split(size)...); !bytes.Equal(got, want7) {
+			t.Errorf("row groups of 700, batches of %d rows: another file than one batch", size)
+		}
+	}
+	if g := readParquet(t, want7).rowGroups; !reflect.DeepEqual(g, []int64{700, 700, 700, 500}) {
+		t.Errorf("row groups of 700 = %v, want 700, 700, 700, 500", g)
 	}
 	if g := readParquet(t, want).rowGroups; !reflect.DeepEqual(g, []int64{blockRows, blockRows, rows - 2*blockRows}) {
 		t.Errorf("row groups = %v, want %d, %d, %d", g, blockRows, blockRows, rows-2*blockRows)
