@@ -117,8 +117,14 @@ func (d *dirWriter) Write(b *Batch) error {
 	var touched []*partition
 	var last *partition
 	var lastDay int64
-	for r := 0; r < b.Len(); r++ {
+	// Rows of one day come in runs (a batch is mostly one day), which go
+	// to their partition's stage a column at a time.
+	for r := 0; r < b.Len(); {
 		day := dayOf(b.Float(d.col, r))
+		end := r + 1
+		for end < b.Len() && dayOf(b.Float(d.col, end)) == day {
+			end++
+		}
 		p := last
 		if p == nil || day != lastDay {
 			p = d.partition(day, "date="+time.Unix(day*86400, 0).UTC().Format(time.DateOnly))
@@ -127,7 +133,8 @@ func (d *dirWriter) Write(b *Batch) error {
 		if p.stage.Len() == 0 {
 			touched = append(touched, p)
 		}
-		p.stage.AppendRow(b, r)
+		p.stage.AppendRows(b, r, end)
+		r = end
 	}
 	for _, p := range touched {
 		err := d.openFile(p)
