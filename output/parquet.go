@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/gzip"
@@ -42,6 +43,11 @@ const MetaColumns = "jj.columns"
 type ParquetOptions struct {
 	// Compression is one of Compressions; "" means zstd.
 	Compression string
+	// CompressionLevel is the codec's level: zstd's 1 to 22 (as the zstd
+	// tool counts them) or gzip's 1 to 9; 0 means the codec's level in
+	// jj, zstd's fastest and gzip's default (6). snappy and none have no
+	// level (ValidCompressionLevel).
+	CompressionLevel int
 	// RowGroupRows is the number of rows per row group; 0 means
 	// DefaultRowGroupRows.
 	RowGroupRows int
@@ -64,19 +70,53 @@ type ParquetOptions struct {
 // ValidCompression reports whether name is a known Parquet compression.
 func ValidCompression(name string) bool { return slices.Contains(Compressions, name) }
 
-// codec returns the named codec. zstd runs at its fastest level (about
-// zstd's level 1, as the klauspost encoder under parquet-go counts): on the
-// 2.5 M-packet benchmark capture, --features all written as Parquet took
-// 6.2 s with the default level and 5.4 s with this one, for a file 2.6 %
-// larger (104.0 → 106.7 MB); flow_meta's was 1 % smaller.
-func codec(name string) (compress.Codec, error) {
+// ValidCompressionLevel returns an error unless level is a level of the
+// named compression (ParquetOptions.CompressionLevel).
+func ValidCompressionLevel(name string, level int) error {
+	if level == 0 {
+		return nil
+	}
 	switch name {
 	case "", "zstd":
-		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
+		if level < 1 || level > 22 {
+			return fmt.Errorf("zstd compression level %d out of range 1-22", level)
+		}
+	case "gzip":
+		if level < 1 || level > 9 {
+			return fmt.Errorf("gzip compression level %d out of range 1-9", level)
+		}
+	default:
+		return fmt.Errorf("%s compression has no level", name)
+	}
+	return nil
+}
+
+// codec returns the named codec at a level (ValidCompressionLevel). zstd
+// runs by default at its fastest level (about zstd's level 1, as the
+// klauspost encoder under parquet-go counts): on the 2.5 M-packet
+// benchmark capture, --features all written as Parquet took 6.2 s with the
+// encoder's default level (about zstd's 3) and 5.4 s with this one, for a
+// file 2.6 % larger (104.0 → 106.7 MB); flow_meta's was 1 % smaller.
+// Other zstd levels map to the encoder's four (kzstd.EncoderLevelFromZstd).
+func codec(name string, level int) (compress.Codec, error) {
+	if err := ValidCompressionLevel(name, level); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "", "zstd":
+		l := zstd.SpeedFastest
+		if level != 0 {
+			l = kzstd.EncoderLevelFromZstd(level)
+		}
+		return &zstd.Codec{Level: l}, nil
 	case "snappy":
 		return &snappy.Codec{}, nil
 	case "gzip":
-		return &gzip.Codec{Level: gzip.DefaultCompression}, nil
+		l := gzip.DefaultCompression
+		if level != 0 {
+			l = level
+		}
+		return &gzip.Codec{Level: l}, nil
 	case "none":
 		return &uncompressed.Codec{}, nil
 	}
@@ -119,7 +159,7 @@ var _ Writer = (*parquetWriter)(nil)
 // sequentially (w needs no Seek), a row group at a time; the footer is
 // written by Close.
 func NewParquetWriter(w io.Writer, schema []Column, o ParquetOptions) (Writer, error) {
-	c, err := codec(o.Compression)
+	c, err := codec(o.Compression, o.CompressionLevel)
 	if err != nil {
 		return nil, err
 	}

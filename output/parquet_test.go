@@ -318,6 +318,40 @@ func TestParquetScalarLevels(t *testing.T) {
 	}
 }
 
+// TestParquetCompressionLevels checks the levels each codec takes, and
+// that a level changes the file but not its rows.
+func TestParquetCompressionLevels(t *testing.T) {
+	for _, tt := range []struct {
+		codec string
+		level int
+		ok    bool
+	}{
+		{"zstd", 0, true}, {"zstd", 1, true}, {"zstd", 22, true}, {"", 3, true}, {"zstd", 23, false}, {"zstd", -1, false},
+		{"gzip", 0, true}, {"gzip", 1, true}, {"gzip", 9, true}, {"gzip", 10, false},
+		{"snappy", 0, true}, {"snappy", 1, false}, {"none", 0, true}, {"none", 5, false},
+	} {
+		err := ValidCompressionLevel(tt.codec, tt.level)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidCompressionLevel(%q, %d) = %v, want ok %v", tt.codec, tt.level, err, tt.ok)
+		}
+		var buf bytes.Buffer
+		if _, err := NewParquetWriter(&buf, wideBatch(1).Schema, ParquetOptions{Compression: tt.codec, CompressionLevel: tt.level}); (err == nil) != tt.ok {
+			t.Errorf("NewParquetWriter(%q, level %d): %v, want ok %v", tt.codec, tt.level, err, tt.ok)
+		}
+	}
+	batches := []*Batch{wideBatch(3000)}
+	for _, c := range []string{"zstd", "gzip"} {
+		one := writeFormat(t, "parquet", ParquetOptions{Compression: c, CompressionLevel: 1}, batches...)
+		nine := writeFormat(t, "parquet", ParquetOptions{Compression: c, CompressionLevel: 9}, batches...)
+		if bytes.Equal(one, nine) {
+			t.Errorf("%s levels 1 and 9 wrote the same file", c)
+		}
+		if a, b := readParquet(t, one).rows, readParquet(t, nine).rows; !reflect.DeepEqual(a, b) {
+			t.Errorf("%s levels 1 and 9 wrote other rows", c)
+		}
+	}
+}
+
 // TestParquetConcurrency checks that columns encoded by several goroutines
 // make the same file, byte for byte, as one goroutine, with one row group
 // or several (the last pages of each are compressed in parallel, the last

@@ -58,6 +58,12 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 	if format != "parquet" && f.compression != output.Compressions[0] {
 		return nil, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s", format)}
 	}
+	if format != "parquet" && f.compLevel != 0 {
+		return nil, &usageError{fmt.Errorf("option --compression-level applies to Parquet output only (-f parquet), not %s", format)}
+	}
+	if err := output.ValidCompressionLevel(f.compression, f.compLevel); err != nil {
+		return nil, &usageError{fmt.Errorf("option --compression-level: %w", err)}
+	}
 	if f.partitionBy != "" && !slices.Contains(output.PartitionKeys, f.partitionBy) {
 		return nil, &usageError{fmt.Errorf("option --partition-by: unknown key %q (known: %s)", f.partitionBy, strings.Join(output.PartitionKeys, ", "))}
 	}
@@ -73,7 +79,7 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 		return nil, &usageError{errors.New("refusing to write binary Parquet to a terminal: give --output FILE or redirect standard output")}
 	}
 
-	newWriter, err := fileWriter(format, f.compression, cfg)
+	newWriter, err := fileWriter(format, f.compression, f.compLevel, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -125,17 +131,18 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 
 // fileWriter returns the constructor of one output file's writer. Parquet
 // files carry jj's version and, when cfg is not nil, the config.
-func fileWriter(format, compression string, cfg *jj.Config) (func(io.Writer, []output.Column) (output.Writer, error), error) {
+func fileWriter(format, compression string, level int, cfg *jj.Config) (func(io.Writer, []output.Column) (output.Writer, error), error) {
 	if format != "parquet" {
 		return func(w io.Writer, schema []output.Column) (output.Writer, error) {
 			return output.NewWriter(format, w, schema)
 		}, nil
 	}
 	o := output.ParquetOptions{
-		Compression: compression,
-		Metadata:    map[string]string{"jj.version": jj.Version},
-		CreatedBy:   "jj",
-		Version:     jj.Version,
+		Compression:      compression,
+		CompressionLevel: level,
+		Metadata:         map[string]string{"jj.version": jj.Version},
+		CreatedBy:        "jj",
+		Version:          jj.Version,
 	}
 	if cfg != nil {
 		// The file is the same whatever the number of workers, so the

@@ -280,6 +280,17 @@ func TestParquetCompressionAndStdout(t *testing.T) {
 			t.Errorf("--compression %s: codec %s, want %s", c, got, want)
 		}
 	}
+	// A level: the codec stays, and the file is another.
+	fast := extractTo(t, sample, dir, "zstd1.parquet", "--compression-level", "1")
+	best := extractTo(t, sample, dir, "zstd19.parquet", "--compression-level", "19")
+	if bytes.Equal(fast, best) {
+		t.Error("--compression-level 19 wrote the same file as level 1")
+	}
+	for name, data := range map[string][]byte{"1": fast, "19": best} {
+		if pq, _ := readParquetFile(t, data); len(pq.rows) != 3 {
+			t.Errorf("--compression-level %s: %d rows, want 3", name, len(pq.rows))
+		}
+	}
 	code, out, errs := runJJ(t, nil, "extract", sample, "-f", "parquet", "-q")
 	if code != 0 || !strings.HasPrefix(out, "PAR1") || !strings.HasSuffix(out, "PAR1") {
 		t.Errorf("Parquet to standard output: exit %d, %d bytes, stderr %q", code, len(out), errs)
@@ -342,6 +353,10 @@ func TestOutputOptionErrors(t *testing.T) {
 	}{
 		{[]string{"-f", "parquet", "--compression", "lzo", "-o", dir + "/a.parquet"}, "unknown compression"},
 		{[]string{"--compression", "snappy", "-o", dir + "/a.csv"}, "Parquet output only"},
+		{[]string{"--compression-level", "3", "-o", dir + "/a.csv"}, "--compression-level applies to Parquet output only"},
+		{[]string{"-f", "parquet", "--compression", "snappy", "--compression-level", "3", "-o", dir + "/a.parquet"}, "snappy compression has no level"},
+		{[]string{"-f", "parquet", "--compression-level", "23", "-o", dir + "/a.parquet"}, "zstd compression level 23 out of range 1-22"},
+		{[]string{"-f", "parquet", "--compression", "gzip", "--compression-level", "-1", "-o", dir + "/a.parquet"}, "gzip compression level -1 out of range 1-9"},
 		{[]string{"--partition-by", "hour", "-o", dir + "/d/"}, "unknown key"},
 		{[]string{"--partition-by", "date"}, "needs a directory"},
 		{[]string{"--partition-by", "date", "-o", dir + "/d/", "--feature", "src_ip"}, "start_time"},
