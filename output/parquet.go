@@ -44,9 +44,10 @@ type ParquetOptions struct {
 	// Compression is one of Compressions; "" means zstd.
 	Compression string
 	// CompressionLevel is the codec's level: zstd's 1 to 22 (as the zstd
-	// tool counts them) or gzip's 1 to 9; 0 means the codec's level in
-	// jj, zstd's fastest and gzip's default (6). snappy and none have no
-	// level (ValidCompressionLevel).
+	// tool counts them, which the encoder takes in four steps: 1-2, 3-5,
+	// 6-9 and 10-22) or gzip's 1 to 9; 0 means the codec's level in jj,
+	// zstd's fastest and gzip's default (5). snappy and none have no level
+	// (ValidCompressionLevel).
 	CompressionLevel int
 	// RowGroupRows is the number of rows per row group; 0 means
 	// DefaultRowGroupRows.

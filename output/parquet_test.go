@@ -327,7 +327,7 @@ func TestParquetCompressionLevels(t *testing.T) {
 		ok    bool
 	}{
 		{"zstd", 0, true}, {"zstd", 1, true}, {"zstd", 22, true}, {"", 3, true}, {"zstd", 23, false}, {"zstd", -1, false},
-		{"gzip", 0, true}, {"gzip", 1, true}, {"gzip", 9, true}, {"gzip", 10, false},
+		{"gzip", 0, true}, {"gzip", 1, true}, {"gzip", 9, true}, {"gzip", 10, false}, {"gzip", -1, false},
 		{"snappy", 0, true}, {"snappy", 1, false}, {"none", 0, true}, {"none", 5, false},
 	} {
 		err := ValidCompressionLevel(tt.codec, tt.level)
@@ -340,6 +340,18 @@ func TestParquetCompressionLevels(t *testing.T) {
 		}
 	}
 	batches := []*Batch{wideBatch(3000)}
+	// What level 0 means, and the encoder's steps of zstd levels.
+	file := func(c string, level int) []byte {
+		return writeFormat(t, "parquet", ParquetOptions{Compression: c, CompressionLevel: level}, batches...)
+	}
+	for _, same := range []struct {
+		codec string
+		a, b  int
+	}{{"zstd", 0, 1}, {"zstd", 1, 2}, {"zstd", 3, 5}, {"zstd", 10, 22}, {"gzip", 0, 5}} {
+		if !bytes.Equal(file(same.codec, same.a), file(same.codec, same.b)) {
+			t.Errorf("%s levels %d and %d wrote different files", same.codec, same.a, same.b)
+		}
+	}
 	for _, c := range []string{"zstd", "gzip"} {
 		one := writeFormat(t, "parquet", ParquetOptions{Compression: c, CompressionLevel: 1}, batches...)
 		nine := writeFormat(t, "parquet", ParquetOptions{Compression: c, CompressionLevel: 9}, batches...)

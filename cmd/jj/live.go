@@ -116,6 +116,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if err != nil {
 		return err
 	}
+	if _, _, err := checkOutputFlags(f, format, schema, stdout); err != nil {
+		return err
+	}
 	// The capture applies the filter (in the kernel); the engine must not
 	// run it a second time.
 	expr := cfg.Filter

@@ -45,6 +45,41 @@ func (w flushWriter) Write(b *output.Batch) error {
 	return w.flush()
 }
 
+// checkOutputFlags checks the output options against the format and the
+// columns, as usage errors, and says where the rows go: standard output,
+// or a dataset directory. jj live calls it before it opens the interface
+// or creates the --save-pcap file, so that a bad option leaves nothing
+// behind.
+func checkOutputFlags(f *extractFlags, format string, schema []output.Column, stdout io.Writer) (toStdout, dir bool, err error) {
+	if !output.ValidCompression(f.compression) {
+		return false, false, &usageError{fmt.Errorf("option --compression: unknown compression %q (known: %s)", f.compression, strings.Join(output.Compressions, ", "))}
+	}
+	if format != "parquet" && f.compression != output.Compressions[0] {
+		return false, false, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s", format)}
+	}
+	if format != "parquet" && f.compLevel != 0 {
+		return false, false, &usageError{fmt.Errorf("option --compression-level applies to Parquet output only (-f parquet), not %s", format)}
+	}
+	if err := output.ValidCompressionLevel(f.compression, f.compLevel); err != nil {
+		return false, false, &usageError{fmt.Errorf("option --compression-level: %w", err)}
+	}
+	if f.partitionBy != "" && !slices.Contains(output.PartitionKeys, f.partitionBy) {
+		return false, false, &usageError{fmt.Errorf("option --partition-by: unknown key %q (known: %s)", f.partitionBy, strings.Join(output.PartitionKeys, ", "))}
+	}
+	toStdout = f.out == "" || f.out == "-"
+	dir = f.partitionBy != "" || isDir(f.out)
+	if dir && toStdout {
+		return false, false, &usageError{errors.New("option --partition-by needs a directory as --output")}
+	}
+	if dir && f.partitionBy == "date" && !slices.ContainsFunc(schema, func(c output.Column) bool { return c.Name == "start_time" }) {
+		return false, false, &usageError{errors.New("option --partition-by date needs the start_time column (see --feature)")}
+	}
+	if format == "parquet" && toStdout && isTerminal(stdout) {
+		return false, false, &usageError{errors.New("refusing to write binary Parquet to a terminal: give --output FILE or redirect standard output")}
+	}
+	return toStdout, dir, nil
+}
+
 // openOutputFor opens the destination named by the flags: standard output,
 // a file, or, when --output ends with a slash, names a directory or
 // --partition-by is given, a dataset directory of part files (see
@@ -52,31 +87,9 @@ func (w flushWriter) Write(b *output.Batch) error {
 // Parquet files as "jj.config", in the config-file format, without its
 // number of workers, which changes nothing in the output.
 func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *jj.Config, stdout io.Writer) (*outputSink, error) {
-	if !output.ValidCompression(f.compression) {
-		return nil, &usageError{fmt.Errorf("option --compression: unknown compression %q (known: %s)", f.compression, strings.Join(output.Compressions, ", "))}
-	}
-	if format != "parquet" && f.compression != output.Compressions[0] {
-		return nil, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s", format)}
-	}
-	if format != "parquet" && f.compLevel != 0 {
-		return nil, &usageError{fmt.Errorf("option --compression-level applies to Parquet output only (-f parquet), not %s", format)}
-	}
-	if err := output.ValidCompressionLevel(f.compression, f.compLevel); err != nil {
-		return nil, &usageError{fmt.Errorf("option --compression-level: %w", err)}
-	}
-	if f.partitionBy != "" && !slices.Contains(output.PartitionKeys, f.partitionBy) {
-		return nil, &usageError{fmt.Errorf("option --partition-by: unknown key %q (known: %s)", f.partitionBy, strings.Join(output.PartitionKeys, ", "))}
-	}
-	toStdout := f.out == "" || f.out == "-"
-	dir := f.partitionBy != "" || isDir(f.out)
-	if dir && toStdout {
-		return nil, &usageError{errors.New("option --partition-by needs a directory as --output")}
-	}
-	if dir && f.partitionBy == "date" && !slices.ContainsFunc(schema, func(c output.Column) bool { return c.Name == "start_time" }) {
-		return nil, &usageError{errors.New("option --partition-by date needs the start_time column (see --feature)")}
-	}
-	if format == "parquet" && toStdout && isTerminal(stdout) {
-		return nil, &usageError{errors.New("refusing to write binary Parquet to a terminal: give --output FILE or redirect standard output")}
+	toStdout, dir, err := checkOutputFlags(f, format, schema, stdout)
+	if err != nil {
+		return nil, err
 	}
 
 	newWriter, err := fileWriter(format, f.compression, f.compLevel, cfg)

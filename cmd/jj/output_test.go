@@ -371,6 +371,28 @@ func TestOutputOptionErrors(t *testing.T) {
 	}
 }
 
+// TestLiveOutputOptionErrors checks that jj live rejects bad output
+// options before it creates the --save-pcap file or opens the interface
+// (which would need capture rights and start capturing).
+func TestLiveOutputOptionErrors(t *testing.T) {
+	dir := t.TempDir()
+	save := filepath.Join(dir, "x.pcap")
+	for _, args := range [][]string{
+		{"-f", "csv", "--compression-level", "3"},
+		{"-f", "parquet", "--compression", "snappy", "--compression-level", "3", "-o", dir + "/a.parquet"},
+		{"--compression", "lzo", "-f", "parquet", "-o", dir + "/a.parquet"},
+		{"--partition-by", "hour", "-o", dir + "/d/"},
+	} {
+		code, _, errs := runJJ(t, nil, append([]string{"live", "lo", "--save-pcap", save}, args...)...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, errs)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%v: left %v behind", args, entries)
+		}
+	}
+}
+
 func TestConfigJSON(t *testing.T) {
 	cfg := jj.DefaultConfig()
 	cfg.Features = []string{"flow_meta", "timing"}

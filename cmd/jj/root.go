@@ -202,7 +202,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "flow-table workers; 0 = one per CPU; 1 runs the flow table on the reading goroutine, to keep one core busy (output is identical whatever the number)")
 	fl.IntVar(&f.decoders, "decoders", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
-	fl.IntVar(&f.compLevel, "compression-level", 0, "Parquet compression level: zstd 1-22, gzip 1-9; 0 = zstd's fastest, gzip's default (6)")
+	fl.IntVar(&f.compLevel, "compression-level", 0, "Parquet compression level: zstd 1-22 (in four steps: 1-2, 3-5, 6-9, 10-22), gzip 1-9; 0 = zstd's fastest, gzip's default (5)")
 	fl.StringVar(&f.partitionBy, "partition-by", "", "with a directory output: write Hive-style partitions by date (of start_time)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar on standard error (default: when it is a terminal)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show a progress bar")
