@@ -38,6 +38,15 @@ func runFormat(t testing.TB, cfg Config, workers int, format string, inputs ...s
 	return buf.Bytes()
 }
 
+// shortTimeouts is the default config with timeouts short enough that
+// sweeps end flows all along a generated capture, idle, active and after
+// a TCP close.
+func shortTimeouts() Config {
+	c := DefaultConfig()
+	c.FlowTimeout, c.ActiveTimeout, c.TCPCloseTimeout = 0.05, 0.2, 0.01
+	return c
+}
+
 // The output is byte-identical whatever the number of workers: on every
 // shipped capture and on a generated capture with many interleaved flows,
 // timeouts that split flows and sweeps that end quiet ones.
@@ -47,9 +56,7 @@ func TestWorkersDeterminism(t *testing.T) {
 	path, st := genCapture(t, gc)
 	inputs := [][]string{{path}, {"testdata/captures"}}
 	cfgs := map[string]Config{"default": DefaultConfig()}
-	short := DefaultConfig()
-	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
-	cfgs["short timeouts"] = short
+	cfgs["short timeouts"] = shortTimeouts()
 	// One flow table whatever the count: run by the reading goroutine
 	// with one worker, beside it with more.
 	bounded := DefaultConfig()
@@ -204,9 +211,7 @@ func TestWheelsEndFlowsAsLastSeenLists(t *testing.T) {
 	gaps, _ := genCapture(t, gc)
 	jitter(t, gaps, 0.01, 30e9, 3) // a few records minutes early
 	cfgs := map[string]Config{"default": DefaultConfig()}
-	short := DefaultConfig()
-	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
-	cfgs["short timeouts"] = short
+	cfgs["short timeouts"] = shortTimeouts()
 	tiny := DefaultConfig()
 	tiny.FlowTimeout, tiny.TCPCloseTimeout = 0.000002, 0.000001
 	cfgs["microsecond timeouts"] = tiny

@@ -55,15 +55,13 @@ func TestSplitReading(t *testing.T) {
 	shaken, _ := genCapture(t, gc)
 	jitter(t, shaken, 0.3, 100e6, 2)
 	inputs := [][]string{{"testdata/captures"}, {path}, {shaken}, {path, shaken, path}}
-	short := DefaultConfig()
-	short.FlowTimeout, short.ActiveTimeout, short.TCPCloseTimeout = 0.05, 0.2, 0.01
 	filtered := DefaultConfig()
 	filtered.Filter = "tcp or icmp"
 	all := DefaultConfig()
 	all.Features = []string{"all"}
 	outer := DefaultConfig()
 	outer.Decapsulate = false
-	cfgs := map[string]Config{"default": DefaultConfig(), "short timeouts": short, "filter": filtered, "all": all, "outer headers": outer}
+	cfgs := map[string]Config{"default": DefaultConfig(), "short timeouts": shortTimeouts(), "filter": filtered, "all": all, "outer headers": outer}
 	for name, cfg := range cfgs {
 		for _, in := range inputs {
 			want, wantSum := runSplit(t, cfg, 1, -1, in...)
