@@ -149,5 +149,7 @@ func FuzzPcapng(f *testing.F) {
 	f.Add(gzipBytes(f, hx(f, shbLE+idbLE+epbLE)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzRead(t, b)
+		// Differential: the same with nextEPB and without.
+		readBoth(t, "fuzz", func() (Reader, error) { return NewReader(bytes.NewReader(b), "fuzz") })
 	})
 }

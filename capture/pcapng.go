@@ -54,6 +54,12 @@ type ngInterface struct {
 	binary    bool  // ticks are 2^-exp seconds rather than 10^-exp
 	exp       uint8 // if_tsresol exponent, 6 by default
 	offset    int64 // if_tsoffset, seconds added to every timestamp
+
+	// scale is 10^(9-exp) for a supported interface whose ticks become
+	// nanoseconds by one multiplication (a decimal resolution of 1 ns or
+	// coarser, no if_tsoffset), and 0 otherwise: nextEPB reads only the
+	// packets of interfaces with a scale.
+	scale uint64
 }
 
 // nanos converts a timestamp in ticks to nanoseconds since the epoch, with
@@ -170,11 +176,73 @@ func (r *ngReader) Next(rec *Record) error {
 	if r.err != nil {
 		return r.err
 	}
+	if ngFastPath && r.nextEPB(rec) {
+		return nil
+	}
 	if err := r.next(rec); err != nil {
 		r.err = err
 		return err
 	}
 	return nil
+}
+
+// ngFastPath is whether Next tries nextEPB first; tests turn it off to
+// compare the two paths.
+var ngFastPath = true
+
+// epbHeaderLen is the block header and an enhanced packet block's fixed
+// fields: type(4) length(4) interface(4) ts high(4) ts low(4) captured
+// length(4) original length(4).
+const epbHeaderLen = 28
+
+// nextEPB reads the next block into rec if it is an enhanced packet block
+// as nearly every capture is made of: whole in the buffer, its lengths
+// consistent, its interface supported and with a scale, its timestamp in
+// range, no more bytes captured than sent. It reports whether it did; if
+// not, it consumed nothing, and next reads the block the general way,
+// with the errors and warnings it calls for. Records come out the same
+// either way (TestPcapngFastPath). This way is one function with few
+// branches, and the timestamp takes one multiplication: reading a mapped
+// capture of 600-byte packets (BenchmarkPcapngRead/mapped) took 73-75 ns
+// a packet the general way and 52-55 ns this way, against 45-49 ns for
+// the same packets in pcap (bench/RESULTS.md).
+func (r *ngReader) nextEPB(rec *Record) bool {
+	h := r.s.buffered(epbHeaderLen)
+	if h == nil || u32(h, r.big) != blockEPB {
+		return false
+	}
+	length := u32(h[4:], r.big)
+	id := u32(h[8:], r.big)
+	capLen := u32(h[20:], r.big)
+	wireLen := u32(h[24:], r.big)
+	// The data and the trailing length fit in the block (the general
+	// way's len(body) ≥ 20 and capLen ≤ len(data)).
+	if length%4 != 0 || length > maxBlockLen || uint64(capLen)+epbHeaderLen+4 > uint64(length) ||
+		capLen > wireLen || id >= uint32(len(r.ifaces)) {
+		return false
+	}
+	ifc := &r.ifaces[id]
+	if ifc.scale == 0 {
+		return false
+	}
+	n := int(length)
+	b := r.s.buffered(n)
+	if b == nil || u32(b[n-4:], r.big) != length {
+		return false
+	}
+	ticks := uint64(u32(h[12:], r.big))<<32 | uint64(u32(h[16:], r.big))
+	hi, ts := bits.Mul64(ticks, ifc.scale)
+	if hi != 0 || ts > math.MaxInt64 {
+		return false
+	}
+	rec.Timestamp = int64(ts)
+	rec.Data = b[epbHeaderLen : epbHeaderLen+capLen : epbHeaderLen+capLen]
+	rec.WireLen = wireLen
+	rec.LinkType = ifc.link
+	rec.Interface = id
+	r.lastTS = int64(ts)
+	r.s.discard(n)
+	return true
 }
 
 // block peeks at the next whole block, checking its lengths, and returns
@@ -319,6 +387,9 @@ func (r *ngReader) iface(off int64, body []byte) error {
 			ifc.offset = int64(u64(val, r.big))
 		}
 		opts = opts[4+padded:]
+	}
+	if ifc.supported && !ifc.binary && ifc.exp <= 9 && ifc.offset == 0 {
+		ifc.scale = pow10[9-ifc.exp]
 	}
 	if r.declared == 0 {
 		r.link0 = ifc.link

@@ -1,10 +1,16 @@
 package capture
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -536,4 +542,142 @@ func TestPcapngTestdata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readBoth reads a capture twice, with nextEPB and without (ngFastPath),
+// by open, and fails unless both give the same records, the same error
+// (or none) on opening and at the end, and the same warnings. It returns
+// the number of records.
+func readBoth(t *testing.T, name string, open func() (Reader, error)) int {
+	t.Helper()
+	type result struct {
+		recs     []rec
+		openErr  string
+		err      string
+		warnings []string
+	}
+	read := func(fast bool) (res result) {
+		saved := ngFastPath
+		ngFastPath = fast
+		defer func() { ngFastPath = saved }()
+		rd, err := open()
+		if err != nil {
+			res.openErr = err.Error()
+			return res
+		}
+		recs, err := readAll(t, rd)
+		res.recs, res.err, res.warnings = recs, err.Error(), rd.Warnings()
+		return res
+	}
+	slow, fast := read(false), read(true)
+	if !reflect.DeepEqual(fast, slow) {
+		n := min(len(fast.recs), len(slow.recs))
+		for i := range n {
+			if fast.recs[i] != slow.recs[i] {
+				t.Errorf("%s: record %d differs: %+v with nextEPB, %+v without", name, i, short(fast.recs[i]), short(slow.recs[i]))
+				break
+			}
+		}
+		t.Errorf("%s: with nextEPB %d records, open error %q, error %q, warnings %q; without %d, %q, %q, %q",
+			name, len(fast.recs), fast.openErr, fast.err, fast.warnings, len(slow.recs), slow.openErr, slow.err, slow.warnings)
+	}
+	return len(slow.recs)
+}
+
+// TestPcapngFastPath reads every pcapng input of the tests, those of the
+// table tests, the testdata captures, copies of them cut short or with one
+// length changed, and the corpus, with nextEPB and without: from a byte
+// stream, whose buffer ends make nextEPB leave blocks to the general way,
+// and from a mapped file. The records, errors and warnings must be the
+// same.
+func TestPcapngFastPath(t *testing.T) {
+	inputs := map[string][]byte{}
+	for _, c := range pcapngCases {
+		inputs[c.name] = hx(t, c.in)
+	}
+	files, err := filepath.Glob("testdata/*.pcapng")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/*.pcapng: %v", err)
+	}
+	big := pcapngFile(3000, 1500) // past the stream's first buffer
+	inputs["generated"] = big
+	// Changed copies. The first packet block, at byte 56, is read the
+	// general way while opening; the second, at 56+1532, is nextEPB's
+	// first: a captured length one over the block's room, one over the
+	// original length, a trailing length that differs, a length not a
+	// multiple of 4 (with a trailing length to match), a timestamp past
+	// 2262, and a binary resolution (2^-8 s) with timestamps small enough
+	// not to overflow.
+	const epb2 = 56 + 1532
+	le := binary.LittleEndian
+	for name, changes := range map[string][][2]int{
+		"captured length past the block": {{epb2 + 20, 1500 + 1}, {epb2 + 24, 2000}},
+		"captured length over original":  {{epb2 + 24, 1499}},
+		"trailing length":                {{epb2 + 1532 - 4, 1536}},
+		"length not a multiple of 4":     {{epb2 + 4, 1534}, {epb2 + 1534 - 4, 1534}},
+		"timestamp past 2262":            {{epb2 + 12, 0x8000_0000}},
+		"resolution 2^-8":                {{48, 0x88}, {56 + 12, 0}, {epb2 + 12, 0}, {epb2 + 1532 + 12, 0}},
+	} {
+		b := bytes.Clone(big)
+		for _, c := range changes {
+			le.PutUint32(b[c[0]:], uint32(c[1]))
+		}
+		inputs[name] = b
+	}
+	// An interface with an if_tsoffset of 100 s.
+	idb := le.AppendUint32(nil, blockIDB)
+	idb = le.AppendUint32(idb, 44)
+	idb = le.AppendUint32(idb, 1) // Ethernet, reserved
+	idb = le.AppendUint32(idb, 0) // snaplen
+	idb = le.AppendUint32(le.AppendUint32(idb, optTSResol|1<<16), 9)
+	idb = le.AppendUint64(le.AppendUint32(idb, optTSOffset|8<<16), 100)
+	idb = le.AppendUint32(le.AppendUint32(idb, optEndOfOpt), 44)
+	inputs["tsoffset"] = slices.Concat(big[:28], idb, big[56:])
+	inputs["cut"] = big[:len(big)/2+3]
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[filepath.Base(f)] = b
+	}
+	dir := t.TempDir()
+	records := 0
+	for name, b := range inputs {
+		records += readBoth(t, name+" (stream)", func() (Reader, error) { return NewReader(bytes.NewReader(b), name) })
+		path := filepath.Join(dir, fmt.Sprint(records))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		records += readBoth(t, name+" (mapped)", func() (Reader, error) { return openReader(t, path) })
+	}
+	if records < 2*3000 {
+		t.Fatalf("read %d records in all, want the generated capture's 3000 twice at least", records)
+	}
+	// nextEPB does read the blocks it is meant for.
+	rd, err := NewReader(bytes.NewReader(big), "generated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Record
+	if err := rd.Next(&r); err != nil { // the first, read while opening
+		t.Fatal(err)
+	}
+	if !rd.(*ngReader).nextEPB(&r) {
+		t.Fatal("nextEPB left the generated capture's second packet to the general way")
+	}
+	t.Run("corpus", func(t *testing.T) {
+		for _, f := range corpusFiles(t) {
+			readBoth(t, filepath.Base(f), func() (Reader, error) { return openReader(t, f) })
+		}
+	})
+}
+
+// openReader opens path with Open and closes it when the test ends.
+func openReader(t *testing.T, path string) (Reader, error) {
+	rd, c, err := Open(path)
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return rd, err
 }
