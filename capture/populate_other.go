@@ -2,6 +2,9 @@
 
 package capture
 
+// mapPopulate is 0: other systems map the pages of a file as they are read.
+const mapPopulate = 0
+
 func populate([]byte) {}
 
 func willNeed([]byte) {}
