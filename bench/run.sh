@@ -10,7 +10,8 @@
 # prints how much faster all the cores are than that; and it runs
 # flow_meta with split
 # reading (--decoders) on where it is off by default, or off where on,
-# and flow_meta and all written as Parquet with every worker.
+# flow_meta and all written as Parquet with every worker, and flow_meta
+# on the real-traffic capture written as pcapng.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the
 # machine falls on all of them rather than on one.
@@ -220,6 +221,15 @@ evict "$real"
 cat "$real" > /dev/null
 echo "capture: $real (${#inputs[@]} real captures, $base Ethernet packets, $copies copies 50 ms apart)"
 matrix "real traffic, tiled" "$real"
+# The tiled capture again, written by jjgen as pcapng (the format of
+# Wireshark and dumpcap; jjgen starts its times afresh):
+# flow_meta with 1 and N workers.
+realng="$BENCH_DIR/real-$PACKETS.pcapng"
+if [ ! -s "$realng" ]; then
+	"$BENCH_DIR/jjgen" -o "$realng" -format pcapng "$real" 2>/dev/null
+fi
+run "real traffic, tiled, pcapng" "$realng" 1 flow_meta
+run "real traffic, tiled, pcapng" "$realng" "$NCPU" flow_meta
 
 # From disk: a capture larger than memory is never in the page cache. The
 # same capture, evicted before each run, against cat's time to read it.
