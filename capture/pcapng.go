@@ -200,7 +200,10 @@ const epbHeaderLen = 28
 // consistent, its interface supported and with a scale, its timestamp in
 // range, no more bytes captured than sent. It reports whether it did; if
 // not, it consumed nothing, and next reads the block the general way,
-// with the errors and warnings it calls for. Records come out the same
+// with the errors and warnings it calls for. Next tries it for the block
+// after a packet; a packet block that follows a block of another kind
+// (section header, interface description, statistics) is read by next's
+// loop over those blocks. Records come out the same
 // either way (TestPcapngFastPath). This way is one function with few
 // branches, and the timestamp takes one multiplication: reading a mapped
 // capture of 600-byte packets (BenchmarkPcapngRead/mapped) took 73-75 ns

@@ -617,6 +617,9 @@ func TestPcapngFastPath(t *testing.T) {
 		"length not a multiple of 4":     {{epb2 + 4, 1534}, {epb2 + 1534 - 4, 1534}},
 		"timestamp past 2262":            {{epb2 + 12, 0x8000_0000}},
 		"resolution 2^-8":                {{48, 0x88}, {56 + 12, 0}, {epb2 + 12, 0}, {epb2 + 1532 + 12, 0}},
+		// Microseconds: the first packet's ticks small, the second's
+		// past 2^64 ns (2^64/1000 < 0x418938·2^32).
+		"microseconds past 2^64 ns": {{48, 6}, {56 + 12, 0}, {epb2 + 12, 0x418938}},
 	} {
 		b := bytes.Clone(big)
 		for _, c := range changes {
@@ -634,6 +637,18 @@ func TestPcapngFastPath(t *testing.T) {
 	idb = le.AppendUint32(le.AppendUint32(idb, optEndOfOpt), 44)
 	inputs["tsoffset"] = slices.Concat(big[:28], idb, big[56:])
 	inputs["cut"] = big[:len(big)/2+3]
+	inputs["packet of an undeclared interface"] = hx(t, shbLE+idbLE+epbLE+epb1LE)
+	// A second packet block longer than maxBlockLen, its lengths
+	// consistent: a lying length to the general way, read from a mapped
+	// file (a stream never buffers it).
+	long := bytes.Clone(big[:56+1532])
+	n := maxBlockLen + 4
+	long = le.AppendUint32(long, blockEPB)
+	long = le.AppendUint32(long, uint32(n))
+	long = append(long, big[56+8:56+28]...) // interface, timestamp, lengths
+	long = append(long, make([]byte, n-32)...)
+	long = le.AppendUint32(long, uint32(n))
+	inputs["block over maxBlockLen"] = long
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -642,10 +657,11 @@ func TestPcapngFastPath(t *testing.T) {
 		inputs[filepath.Base(f)] = b
 	}
 	dir := t.TempDir()
-	records := 0
+	records, written := 0, 0
 	for name, b := range inputs {
 		records += readBoth(t, name+" (stream)", func() (Reader, error) { return NewReader(bytes.NewReader(b), name) })
-		path := filepath.Join(dir, fmt.Sprint(records))
+		written++
+		path := filepath.Join(dir, fmt.Sprint(written))
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -654,17 +670,26 @@ func TestPcapngFastPath(t *testing.T) {
 	if records < 2*3000 {
 		t.Fatalf("read %d records in all, want the generated capture's 3000 twice at least", records)
 	}
-	// nextEPB does read the blocks it is meant for.
-	rd, err := NewReader(bytes.NewReader(big), "generated")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Record
-	if err := rd.Next(&r); err != nil { // the first, read while opening
-		t.Fatal(err)
-	}
-	if !rd.(*ngReader).nextEPB(&r) {
-		t.Fatal("nextEPB left the generated capture's second packet to the general way")
+	// nextEPB does read the blocks it is meant for: nanoseconds, and
+	// microseconds in either byte order.
+	for name, b := range map[string][]byte{
+		"generated":         big,
+		"microseconds":      hx(t, shbLE+idbLE+epbLE+epbLE),
+		"microseconds (BE)": hx(t, shbBE+idbBE+epbBE+epbBE),
+	} {
+		rd, err := NewReader(bytes.NewReader(b), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first, second Record
+		if err := rd.Next(&first); err != nil { // read while opening
+			t.Fatal(err)
+		}
+		if !rd.(*ngReader).nextEPB(&second) {
+			t.Errorf("%s: nextEPB left the second packet to the general way", name)
+		} else if second.Timestamp < first.Timestamp || len(second.Data) == 0 {
+			t.Errorf("%s: nextEPB read %+v after %+v", name, second, first)
+		}
 	}
 	t.Run("corpus", func(t *testing.T) {
 		for _, f := range corpusFiles(t) {

@@ -209,8 +209,9 @@ type pageOp struct {
 // disk then works while the reader parses, where populating alone left the
 // reader waiting on each window (a run took twice as long or more,
 // bench/RESULTS.md). The pager starts with the first request of a mapping
-// larger than one populate window; smaller ones fault their pages in as
-// they are read.
+// larger than one populate window; smaller ones are mapped whole when the
+// file is (MAP_POPULATE, mapFile) on Linux, and fault their pages in as
+// they are read elsewhere.
 func (s *stream) page(op pageOp) {
 	if s.pager == nil {
 		if len(s.buf) <= populateEvery {
