@@ -102,15 +102,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for {
-				if err := rd.Next(&r); err != nil {
-					if err != io.EOF {
-						b.Fatal(err)
-					}
-					break
-				}
-				packets++
-			}
+			packets += readToEnd(b, rd, &r)
 			c.Close()
 		}
 	}
@@ -130,19 +122,26 @@ func benchOpen(b *testing.B, size int, open func() (Reader, io.Closer, error)) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for {
-			if err := rd.Next(&r); err != nil {
-				if err != io.EOF {
-					b.Fatal(err)
-				}
-				break
-			}
-			packets++
-		}
+		packets += readToEnd(b, rd, &r)
 		c.Close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/packet")
 	b.ReportMetric(float64(packets)/float64(b.N), "packets/op")
+}
+
+// readToEnd reads rd to its end into r, without keeping the records, and
+// returns how many it read.
+func readToEnd(b *testing.B, rd Reader, r *Record) int {
+	n := 0
+	for {
+		if err := rd.Next(r); err != nil {
+			if err != io.EOF {
+				b.Fatal(err)
+			}
+			return n
+		}
+		n++
+	}
 }
 
 // The benchmark captures: 100,000 records of 600 bytes (about 60 MB).
