@@ -18,11 +18,12 @@ func mapFile(f *os.File, size int64) []byte {
 	}
 	flags := unix.MAP_SHARED
 	if size <= populateEvery {
-		// Map every page now, in the one system call: a file no
-		// larger than one populate window gets no pager (stream.page),
-		// and page faults one at a time cost a directory of 2 005
-		// files of 450 KB 250 µs a file (reading took 240 ns a
-		// packet this way against 126-143 with MAP_POPULATE,
+		// Map every page now, in the one system call (on Linux;
+		// mapPopulate is 0 elsewhere): a file no larger than one
+		// populate window gets no pager (stream.page), and faulting
+		// its pages in one at a time cost about 250 µs a file of
+		// 450 KB (a directory of 2 005 such files read at 240 ns a
+		// packet that way, 126-143 ns with MAP_POPULATE,
 		// bench/RESULTS.md). Touching ahead then works on these files
 		// too: a prefetch of a page not yet mapped is dropped.
 		flags |= mapPopulate

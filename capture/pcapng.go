@@ -203,12 +203,12 @@ const epbHeaderLen = 28
 // with the errors and warnings it calls for. Next tries it for the block
 // after a packet; a packet block that follows a block of another kind
 // (section header, interface description, statistics) is read by next's
-// loop over those blocks. Records come out the same
-// either way (TestPcapngFastPath). This way is one function with few
-// branches, and the timestamp takes one multiplication: reading a mapped
-// capture of 600-byte packets (BenchmarkPcapngRead/mapped) took 73-75 ns
-// a packet the general way and 52-55 ns this way, against 45-49 ns for
-// the same packets in pcap (bench/RESULTS.md).
+// loop over those blocks. Records come out the same either way
+// (TestPcapngFastPath). This way is one function with few branches, and
+// the timestamp takes one multiplication: reading a mapped capture of
+// 600-byte packets (BenchmarkPcapngRead/mapped) took 73-75 ns a packet
+// the general way and 52-55 ns this way, against 45-49 ns for the same
+// packets in pcap (bench/RESULTS.md).
 func (r *ngReader) nextEPB(rec *Record) bool {
 	h := r.s.buffered(epbHeaderLen)
 	if h == nil || u32(h, r.big) != blockEPB {
