@@ -461,7 +461,13 @@ func (ps *pass) readFiles(files []string) []error {
 			if in == nil {
 				in = os.Stdin
 			}
-			r, err = capture.NewReader(in, "-")
+			if file, ok := in.(*os.File); ok {
+				// Mapped when it is a capture file (jj extract - <
+				// capture.pcap), as a path is.
+				r, closer, err = capture.OpenFile(file, "-")
+			} else {
+				r, err = capture.NewReader(in, "-")
+			}
 		} else {
 			r, closer, err = capture.Open(f)
 		}

@@ -214,3 +214,45 @@ func TestPktBatchLayout(t *testing.T) {
 		t.Fatalf("a new pktBatch starts %d bytes into a cache line", a)
 	}
 }
+
+// Standard input redirected from a capture file (jj extract - <
+// capture.pcap) is mapped as a path is (capture.OpenFile, whose own test
+// checks the mapping), so split reading applies to it too: the rows are
+// those of the path, with one worker or two, one decoder or none, and
+// standard input is left open.
+func TestStdinCaptureFile(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 20000, 1000, 5
+	path, _ := genCapture(t, gc)
+	for _, workers := range []int{1, 2} {
+		for _, decoders := range []int{0, 1} {
+			want, wantSum := runSplit(t, DefaultConfig(), workers, decoders, path)
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Workers = workers
+			p := NewPipeline(cfg)
+			p.Decoders, p.Stdin = decoders, f
+			schema, err := p.Schema()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			w, _ := output.NewWriter("csv", &buf, schema)
+			sum, err := p.Run([]string{"-"}, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) || sum.Packets != wantSum.Packets || sum.Flows != wantSum.Flows {
+				t.Errorf("-w %d --decoders %d: standard input gave %d packets, %d flows, %d bytes of CSV; the path %d, %d, %d",
+					workers, decoders, sum.Packets, sum.Flows, buf.Len(), wantSum.Packets, wantSum.Flows, len(want))
+			}
+			if _, err := f.Stat(); err != nil {
+				t.Errorf("standard input after the run: %v, want it open", err)
+			}
+			f.Close()
+		}
+	}
+}

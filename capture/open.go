@@ -358,11 +358,7 @@ func classify(src *stream, name string, err error) error {
 // os.Open, which names it.
 func Open(path string) (Reader, io.Closer, error) {
 	if path == "-" {
-		rd, in, err := newReader(os.Stdin, "stdin", -1, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		return rd, closer{in: in}, nil
+		return OpenFile(os.Stdin, "stdin")
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -378,27 +374,69 @@ func Open(path string) (Reader, io.Closer, error) {
 			size = fi.Size()
 		}
 	}
-	var rd Reader
-	var in *input
-	if data := mapFile(f, size); data != nil {
-		raw := newMappedStream(data)
-		rd, in, err = newReaderFrom(raw, path, size, true)
+	if rd, c, ok, err := openMapped(f, path, size); ok {
 		if err != nil {
-			raw.stop()
-			unmapFile(data)
 			f.Close()
 			return nil, nil, err
 		}
-		return rd, closer{in: in, f: f, mapping: data}, nil
+		c.f = f
+		return rd, c, nil
 	}
 	// A pipe or device is read in the caller's goroutine: closing early
 	// must not wait for a read-ahead blocked on a stalled writer.
-	rd, in, err = newReader(f, path, size, size >= 0)
+	rd, in, err := newReader(f, path, size, size >= 0)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
 	}
 	return rd, closer{in: in, f: f}, nil
+}
+
+// OpenFile returns a Reader for the open file f, named name in messages,
+// as Open does for a path, and an io.Closer that releases what the Reader
+// holds but does not close f. A regular file read from its start, such as
+// standard input redirected from a capture file (jj extract - <
+// capture.pcap), is memory-mapped and parsed in place as Open parses a
+// path; anything else (a pipe, a terminal, a file read from elsewhere than
+// its start) is read as NewReader reads it.
+func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+		if off, err := f.Seek(0, io.SeekCurrent); err == nil && off == 0 {
+			if rd, c, ok, err := openMapped(f, name, size); ok {
+				if err != nil {
+					return nil, nil, err
+				}
+				return rd, c, nil
+			}
+		}
+	}
+	// Read in the caller's goroutine: closing early must not wait for a
+	// read-ahead blocked on a stalled writer.
+	rd, in, err := newReader(f, name, size, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rd, closer{in: in}, nil
+}
+
+// openMapped maps f, a regular file of size bytes, and opens a Reader on
+// the mapping; ok is false when f cannot be mapped. The closer it returns
+// unmaps f but does not close it.
+func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bool, err error) {
+	data := mapFile(f, size)
+	if data == nil {
+		return nil, closer{}, false, nil
+	}
+	raw := newMappedStream(data)
+	rd, in, err := newReaderFrom(raw, name, size, true)
+	if err != nil {
+		raw.stop()
+		unmapFile(data)
+		return nil, closer{}, true, err
+	}
+	return rd, closer{in: in, mapping: data}, true, nil
 }
 
 // closer is the io.Closer that Open returns.

@@ -549,3 +549,94 @@ func TestStable(t *testing.T) {
 		t.Error("NewReader's reader is Stable")
 	}
 }
+
+// TestOpenFile reads one capture through OpenFile four ways: a file at its
+// start is mapped (Stable), a file read from elsewhere and a pipe are
+// streams from where they are, and a gzip file is decompressed; each
+// gives the capture's records, and Close leaves the file open.
+func TestOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	pcap := pcapFile(50, 300)
+	want, err := readAll(t, mustReader(t, pcap))
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	const junk = 16 // bytes before the capture in the "from elsewhere" file
+	tests := []struct {
+		name   string
+		open   func() *os.File
+		mapped bool
+	}{
+		{"file at its start", func() *os.File { return mustOpen(t, writeFile(t, dir, "a.pcap", pcap)) }, true},
+		{"file from elsewhere", func() *os.File {
+			f := mustOpen(t, writeFile(t, dir, "b.pcap", append(make([]byte, junk), pcap...)))
+			if _, err := f.Seek(junk, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}, false},
+		{"pipe", func() *os.File {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() { w.Write(pcap); w.Close() }()
+			t.Cleanup(func() { r.Close() })
+			return r
+		}, false},
+		{"gzip file", func() *os.File { return mustOpen(t, writeFile(t, dir, "c.pcap.gz", gzipBytes(t, pcap))) }, false},
+	}
+	// Open maps a path where the system can map files.
+	rd, c, err := Open(writeFile(t, dir, "d.pcap", pcap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	canMap := rd.(Stable).Stable()
+	c.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.mapped && !canMap {
+				t.Skip("no file mapping on this system")
+			}
+			f := tt.open()
+			rd, c, err := OpenFile(f, "-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rd.(Stable).Stable(); got != tt.mapped {
+				t.Errorf("Stable() = %v, want %v", got, tt.mapped)
+			}
+			got, err := readAll(t, rd)
+			if err != io.EOF || !reflect.DeepEqual(got, want) {
+				t.Errorf("read %d records, then %v; want the capture's %d, then EOF", len(got), err, len(want))
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Stat(); err != nil {
+				t.Errorf("the file after Close: %v, want it open", err)
+			}
+		})
+	}
+}
+
+// mustReader opens b with NewReader.
+func mustReader(t *testing.T, b []byte) Reader {
+	t.Helper()
+	rd, err := NewReader(bytes.NewReader(b), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
+// mustOpen opens path and closes it when the test ends.
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
