@@ -453,24 +453,7 @@ func (ps *pass) readFiles(files []string) []error {
 			break
 		}
 		ps.sum.Inputs = append(ps.sum.Inputs, f)
-		var r capture.Reader
-		var closer io.Closer
-		var err error
-		if f == "-" {
-			in := ps.p.Stdin
-			if in == nil {
-				in = os.Stdin
-			}
-			if file, ok := in.(*os.File); ok {
-				// Mapped when it is a capture file (jj extract - <
-				// capture.pcap), as a path is.
-				r, closer, err = capture.OpenFile(file, "-")
-			} else {
-				r, err = capture.NewReader(in, "-")
-			}
-		} else {
-			r, closer, err = capture.Open(f)
-		}
+		r, closer, err := openInput(f, ps.p.Stdin)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -493,6 +476,24 @@ func (ps *pass) readFiles(files []string) []error {
 		}
 	}
 	return errs
+}
+
+// openInput opens an input: a path, or "-" for stdin (os.Stdin when nil).
+// Standard input that is a file is opened by capture.OpenFile, which maps
+// a capture file read from its start (jj extract - < capture.pcap) as a
+// path is. The closer is nil when there is nothing to close.
+func openInput(f string, stdin io.Reader) (capture.Reader, io.Closer, error) {
+	if f != "-" {
+		return capture.Open(f)
+	}
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	if file, ok := stdin.(*os.File); ok {
+		return capture.OpenFile(file, "-")
+	}
+	r, err := capture.NewReader(stdin, "-")
+	return r, nil, err
 }
 
 // read is the hot loop: records to decoded packets to workers.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/output"
 )
@@ -216,14 +218,27 @@ func TestPktBatchLayout(t *testing.T) {
 }
 
 // Standard input redirected from a capture file (jj extract - <
-// capture.pcap) is mapped as a path is (capture.OpenFile, whose own test
-// checks the mapping), so split reading applies to it too: the rows are
-// those of the path, with one worker or two, one decoder or none, and
-// standard input is left open.
+// capture.pcap) is mapped as a path is (openInput, capture.OpenFile), so
+// split reading applies to it too: the rows are those of the path, with
+// one worker or two, one decoder or none, and standard input is left
+// open, at its end: a second "-" reads nothing.
 func TestStdinCaptureFile(t *testing.T) {
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Seed = 20000, 1000, 5
 	path, _ := genCapture(t, gc)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, c, err := openInput("-", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := r.(capture.Stable); !ok || !s.Stable() {
+		t.Error("standard input from a capture file is not mapped (Stable)")
+	}
+	c.Close()
+	f.Close()
 	for _, workers := range []int{1, 2} {
 		for _, decoders := range []int{0, 1} {
 			want, wantSum := runSplit(t, DefaultConfig(), workers, decoders, path)
@@ -254,5 +269,21 @@ func TestStdinCaptureFile(t *testing.T) {
 			}
 			f.Close()
 		}
+	}
+	// "- -": the second reads standard input at its end, an empty file.
+	f, err = os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, wantSum := runSplit(t, DefaultConfig(), 1, 0, path)
+	p := NewPipeline(DefaultConfig())
+	p.Stdin = f
+	schema, _ := p.Schema()
+	w, _ := output.NewWriter("csv", io.Discard, schema)
+	sum, err := p.Run([]string{"-", "-"}, w)
+	var ie *InputError
+	if !errors.As(err, &ie) || !errors.Is(err, capture.ErrEmpty) || sum.Packets != wantSum.Packets {
+		t.Errorf(`"- -": %d packets, error %v; want the capture's %d once, then an empty input`, sum.Packets, err, wantSum.Packets)
 	}
 }

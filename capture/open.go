@@ -408,6 +408,13 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 				if err != nil {
 					return nil, nil, err
 				}
+				// Consumed, as reading would leave it: a second "-"
+				// then reads nothing, and a command after jj on the
+				// same standard input starts at its end.
+				if _, err := f.Seek(size, io.SeekStart); err != nil {
+					c.Close()
+					return nil, nil, err
+				}
 				return rd, c, nil
 			}
 		}
@@ -439,7 +446,7 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	return rd, closer{in: in, mapping: data}, true, nil
 }
 
-// closer is the io.Closer that Open returns.
+// closer is the io.Closer that Open and OpenFile return.
 type closer struct {
 	in      *input
 	f       *os.File // nil for standard input

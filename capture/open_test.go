@@ -551,9 +551,10 @@ func TestStable(t *testing.T) {
 }
 
 // TestOpenFile reads one capture through OpenFile four ways: a file at its
-// start is mapped (Stable), a file read from elsewhere and a pipe are
-// streams from where they are, and a gzip file is decompressed; each
-// gives the capture's records, and Close leaves the file open.
+// start is mapped (Stable) and left at its end, a file read from
+// elsewhere and a pipe are streams from where they are, and a gzip file
+// is decompressed; each gives the capture's records, and Close leaves the
+// file open.
 func TestOpenFile(t *testing.T) {
 	dir := t.TempDir()
 	pcap := pcapFile(50, 300)
@@ -605,6 +606,12 @@ func TestOpenFile(t *testing.T) {
 			}
 			if got := rd.(Stable).Stable(); got != tt.mapped {
 				t.Errorf("Stable() = %v, want %v", got, tt.mapped)
+			}
+			if tt.mapped {
+				// Consumed, as a stream read to its end would be.
+				if off, _ := f.Seek(0, io.SeekCurrent); off != int64(len(pcap)) {
+					t.Errorf("the file's offset after OpenFile = %d, want its size %d", off, len(pcap))
+				}
 			}
 			got, err := readAll(t, rd)
 			if err != io.EOF || !reflect.DeepEqual(got, want) {
