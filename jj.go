@@ -58,7 +58,8 @@ type Pipeline struct {
 // Progress is a snapshot of a running extraction.
 type Progress struct {
 	// BytesRead and BytesTotal cover every input file; BytesTotal is -1
-	// when a size is unknown (standard input, pipes).
+	// when a size is unknown (a pipe, or standard input unless it is a
+	// file read from its start).
 	BytesRead, BytesTotal int64
 	// Packets counts the records read, Flows the rows written.
 	Packets, Flows uint64

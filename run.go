@@ -181,13 +181,26 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading standard input, which cannot be read twice"}
 	}
 	var total int64
+	stdins := 0
 	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil && f != "-" {
-			total += fi.Size()
-		} else {
+		if f == "-" {
+			stdins++
+		}
+	}
+	for _, f := range files {
+		n := int64(-1)
+		if f != "-" {
+			if fi, err := os.Stat(f); err == nil {
+				n = fi.Size()
+			}
+		} else if stdins == 1 { // a second "-" reads what the first left
+			n = stdinSize(p.Stdin)
+		}
+		if n < 0 {
 			total = -1
 			break
 		}
+		total += n
 	}
 
 	var sum *Summary
@@ -476,6 +489,28 @@ func (ps *pass) readFiles(files []string) []error {
 		}
 	}
 	return errs
+}
+
+// stdinSize returns the size of standard input (os.Stdin when nil) when
+// it is a regular file read from its start, as a capture file redirected
+// to it is, and -1 otherwise: a pipe's size is unknown, and of a file read
+// from elsewhere the readers count what they read, not the whole.
+func stdinSize(stdin io.Reader) int64 {
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	f, ok := stdin.(*os.File)
+	if !ok {
+		return -1
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1
+	}
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		return -1
+	}
+	return fi.Size()
 }
 
 // openInput opens an input: a path, or "-" for stdin (os.Stdin when nil).

@@ -220,8 +220,8 @@ func TestPktBatchLayout(t *testing.T) {
 // Standard input redirected from a capture file (jj extract - <
 // capture.pcap) is mapped as a path is (openInput, capture.OpenFile), so
 // split reading applies to it too: the rows are those of the path, with
-// one worker or two, one decoder or none, and standard input is left
-// open, at its end: a second "-" reads nothing.
+// one worker or two, one decoder or none, progress knows its size, and
+// standard input is left open, at its end: a second "-" reads nothing.
 func TestStdinCaptureFile(t *testing.T) {
 	gc := gen.DefaultConfig()
 	gc.Packets, gc.ConcurrentFlows, gc.Seed = 20000, 1000, 5
@@ -250,6 +250,8 @@ func TestStdinCaptureFile(t *testing.T) {
 			cfg.Workers = workers
 			p := NewPipeline(cfg)
 			p.Decoders, p.Stdin = decoders, f
+			var last Progress
+			p.OnProgress = func(pr Progress) { last = pr }
 			schema, err := p.Schema()
 			if err != nil {
 				t.Fatal(err)
@@ -264,8 +266,10 @@ func TestStdinCaptureFile(t *testing.T) {
 				t.Errorf("-w %d --decoders %d: standard input gave %d packets, %d flows, %d bytes of CSV; the path %d, %d, %d",
 					workers, decoders, sum.Packets, sum.Flows, buf.Len(), wantSum.Packets, wantSum.Flows, len(want))
 			}
-			if _, err := f.Stat(); err != nil {
+			if fi, err := f.Stat(); err != nil {
 				t.Errorf("standard input after the run: %v, want it open", err)
+			} else if !last.Done || last.BytesTotal != fi.Size() || last.BytesRead != fi.Size() {
+				t.Errorf("last progress %+v, want done, %d bytes of %d read", last, fi.Size(), fi.Size())
 			}
 			f.Close()
 		}
