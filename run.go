@@ -193,8 +193,9 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 			if fi, err := os.Stat(f); err == nil {
 				n = fi.Size()
 			}
-		} else if stdins == 1 { // a second "-" reads what the first left
-			n = stdinSize(p.Stdin)
+		} else if in, ok := p.stdin().(*os.File); ok && stdins == 1 {
+			// Known for one "-" only: a second reads what the first left.
+			n = capture.SizeAtStart(in)
 		}
 		if n < 0 {
 			total = -1
@@ -466,7 +467,7 @@ func (ps *pass) readFiles(files []string) []error {
 			break
 		}
 		ps.sum.Inputs = append(ps.sum.Inputs, f)
-		r, closer, err := openInput(f, ps.p.Stdin)
+		r, closer, err := openInput(f, ps.p.stdin())
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -491,38 +492,21 @@ func (ps *pass) readFiles(files []string) []error {
 	return errs
 }
 
-// stdinSize returns the size of standard input (os.Stdin when nil) when
-// it is a regular file read from its start, as a capture file redirected
-// to it is, and -1 otherwise: a pipe's size is unknown, and of a file read
-// from elsewhere the readers count what they read, not the whole.
-func stdinSize(stdin io.Reader) int64 {
-	if stdin == nil {
-		stdin = os.Stdin
+// stdin returns the standard input the pipeline reads for "-".
+func (p *Pipeline) stdin() io.Reader {
+	if p.Stdin != nil {
+		return p.Stdin
 	}
-	f, ok := stdin.(*os.File)
-	if !ok {
-		return -1
-	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return -1
-	}
-	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
-		return -1
-	}
-	return fi.Size()
+	return os.Stdin
 }
 
-// openInput opens an input: a path, or "-" for stdin (os.Stdin when nil).
-// Standard input that is a file is opened by capture.OpenFile, which maps
-// a capture file read from its start (jj extract - < capture.pcap) as a
-// path is. The closer is nil when there is nothing to close.
+// openInput opens an input: a path, or "-" for stdin. Standard input that
+// is a file is opened by capture.OpenFile, which maps a capture file read
+// from its start (jj extract - < capture.pcap) as a path is. The closer is
+// nil when there is nothing to close.
 func openInput(f string, stdin io.Reader) (capture.Reader, io.Closer, error) {
 	if f != "-" {
 		return capture.Open(f)
-	}
-	if stdin == nil {
-		stdin = os.Stdin
 	}
 	if file, ok := stdin.(*os.File); ok {
 		return capture.OpenFile(file, "-")

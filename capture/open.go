@@ -201,14 +201,30 @@ func (in *input) cut(off int64, have, want int, err error) error {
 //
 // Every Reader it returns also implements Progress.
 func NewReader(r io.Reader, name string) (Reader, error) {
-	size := int64(-1)
+	rd, _, err := newReader(r, name, fileSize(r), false)
+	return rd, err
+}
+
+// fileSize returns the size of r when it is a regular file, and -1
+// otherwise.
+func fileSize(r io.Reader) int64 {
 	if f, ok := r.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
+			return fi.Size()
 		}
 	}
-	rd, _, err := newReader(r, name, size, false)
-	return rd, err
+	return -1
+}
+
+// SizeAtStart returns the size of f when it is a regular file read from
+// its start, as standard input redirected from a capture file is (OpenFile
+// maps such a file), and -1 otherwise: a pipe has no size, and of a file
+// read from elsewhere the readers count what they read, not the whole.
+func SizeAtStart(f *os.File) int64 {
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		return -1
+	}
+	return fileSize(f)
 }
 
 // newReader and newReaderFrom open a capture on r or raw. With async (Open
@@ -400,28 +416,24 @@ func Open(path string) (Reader, io.Closer, error) {
 // path; anything else (a pipe, a terminal, a file read from elsewhere than
 // its start) is read as NewReader reads it.
 func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
-	size := int64(-1)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-		if off, err := f.Seek(0, io.SeekCurrent); err == nil && off == 0 {
-			if rd, c, ok, err := openMapped(f, name, size); ok {
-				if err != nil {
-					return nil, nil, err
-				}
-				// Consumed, as reading would leave it: a second "-"
-				// then reads nothing, and a command after jj on the
-				// same standard input starts at its end.
-				if _, err := f.Seek(size, io.SeekStart); err != nil {
-					c.Close()
-					return nil, nil, err
-				}
-				return rd, c, nil
+	if size := SizeAtStart(f); size >= 0 {
+		if rd, c, ok, err := openMapped(f, name, size); ok {
+			if err != nil {
+				return nil, nil, err
 			}
+			// Consumed, as reading would leave it: a second "-" then
+			// reads nothing, and a command after jj on the same
+			// standard input starts at its end.
+			if _, err := f.Seek(size, io.SeekStart); err != nil {
+				c.Close()
+				return nil, nil, err
+			}
+			return rd, c, nil
 		}
 	}
 	// Read in the caller's goroutine: closing early must not wait for a
 	// read-ahead blocked on a stalled writer.
-	rd, in, err := newReader(f, name, size, false)
+	rd, in, err := newReader(f, name, fileSize(f), false)
 	if err != nil {
 		return nil, nil, err
 	}
