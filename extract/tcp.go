@@ -73,24 +73,20 @@ import (
 // of the flow counts in the ratios' denominator, as total_packets does.
 // Every column is 0 or false for a flow whose protocol is not 6.
 //
-// The state is a fixed-size value per slot: no per-packet allocation and
-// no buffer to free.
+// The state is a fixed-size value per slot, with no pointer in it: no
+// per-packet allocation, and nothing for the garbage collector to scan.
+// The few directions with unseen ranges keep them apart (holeSets).
 type TCP struct {
 	cols  []output.Column
 	state slab[tcpState]
 	empty tcpState
-	pool  [][]hole // hole slices of ended flows, reused without allocating
+	holes holeSets
 }
 
-// maxPooled bounds the hole slices kept for reuse.
-const maxPooled = 4096
-
-// reset clears a slot's state, keeping its hole slices for reuse.
+// reset clears a slot's state, giving its holes back.
 func (t *TCP) reset(s *tcpState) {
 	for i := range s.dir {
-		if h := s.dir[i].holes; cap(h) > 0 && cap(h) <= 64 && len(t.pool) < maxPooled {
-			t.pool = append(t.pool, h[:0])
-		}
+		t.holes.release(&s.dir[i])
 	}
 	*s = tcpState{}
 }
@@ -109,10 +105,65 @@ type hole struct {
 	gap        bool
 }
 
+// holeSets holds the holes of the directions that have any, in order and
+// disjoint, each under a reference kept in its tcpDir (1 + its index here;
+// 0: no holes). Kept out of the per-flow state, they cost an in-order
+// connection 4 bytes a direction, where a slice took 24 and made the
+// state one the garbage collector scans. The slices of released
+// references are kept for reuse, up to maxPooled of them with room.
+type holeSets struct {
+	sets   [][]hole
+	free   []uint32 // released references
+	pooled int      // free references whose slice has room
+}
+
+// maxPooled bounds the released hole slices kept for reuse.
+const maxPooled = 4096
+
+// of returns the holes of reference ref.
+func (h *holeSets) of(ref uint32) []hole {
+	if ref == 0 {
+		return nil
+	}
+	return h.sets[ref-1]
+}
+
+// get gives d a reference if it has none, and returns d's holes.
+func (h *holeSets) get(d *tcpDir) []hole {
+	if d.holes == 0 {
+		if n := len(h.free); n > 0 {
+			d.holes, h.free = h.free[n-1], h.free[:n-1]
+			if cap(h.sets[d.holes-1]) > 0 {
+				h.pooled--
+			}
+		} else {
+			h.sets = append(h.sets, nil)
+			d.holes = uint32(len(h.sets))
+		}
+	}
+	return h.sets[d.holes-1]
+}
+
+// release gives d's reference back, keeping a small slice for reuse.
+func (h *holeSets) release(d *tcpDir) {
+	if d.holes == 0 {
+		return
+	}
+	i := d.holes - 1
+	if c := cap(h.sets[i]); c > 0 && c <= 64 && h.pooled < maxPooled {
+		h.sets[i] = h.sets[i][:0]
+		h.pooled++
+	} else {
+		h.sets[i] = nil
+	}
+	h.free = append(h.free, d.holes)
+	d.holes = 0
+}
+
 // tcpDir is one direction's TCP state.
 type tcpDir struct {
 	next, low int64  // seen bytes: [low, next) minus the holes
-	holes     []hole // in order, disjoint
+	holes     uint32 // holeSets reference, 0 if none
 	started   bool
 	haveAck   bool
 	flags     decode.TCPFlags // OR of the flag bytes
@@ -241,7 +292,7 @@ func (t *TCP) Observe(refs []Ref) {
 		s := t.state.at(r.Slot)
 		if r.New && s.packets != 0 {
 			// Emit resets a flow's state, so a new flow's slot is
-			// normally clean already; clearing 300 bytes it never wrote
+			// normally clean already; clearing 248 bytes it never wrote
 			// would cost every new flow.
 			t.reset(s)
 		}
@@ -303,7 +354,7 @@ func (t *TCP) Observe(refs []Ref) {
 			s.hs, s.ackTS = hsComplete, p.Timestamp
 		}
 
-		d.segment(p.Seq, p.Payload, fl, p.Window, &t.pool)
+		d.segment(p.Seq, p.Payload, fl, p.Window, &t.holes)
 		if ack {
 			if pure && d.haveAck && p.Ack == d.lastAck && p.Window == d.lastWin {
 				d.dupAck++
@@ -331,7 +382,7 @@ func anomalous(fl decode.TCPFlags) bool {
 // it judges a segment with payload (retransmission, out of order, or
 // neither), then records its bytes as seen. SYN and FIN each occupy one
 // sequence number.
-func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16, pool *[][]hole) {
+func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16, st *holeSets) {
 	n := int64(payload)
 	if fl&decode.TCPSyn != 0 {
 		n++
@@ -348,8 +399,9 @@ func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16, po
 	// Unwrap to the 64-bit value nearest next expected.
 	s := d.next + int64(int32(seq-uint32(d.next)))
 	e := s + n
+	hs := st.of(d.holes)
 	if payload > 0 {
-		gap, unseen := d.overlaps(s, e)
+		gap, unseen := overlaps(hs, s, e)
 		switch {
 		case gap:
 			d.ooo++
@@ -358,23 +410,32 @@ func (d *tcpDir) segment(seq, payload uint32, fl decode.TCPFlags, win uint16, po
 		}
 	}
 	if e > s {
-		d.fill(s, e)
+		hs = fill(hs, s, e)
 		if s < d.low {
 			if e < d.low {
-				d.addHole(hole{start: e, end: d.low}, pool)
+				if d.holes == 0 {
+					hs = st.get(d) // empty: fill found no hole
+				}
+				hs = addHole(hs, hole{start: e, end: d.low})
 			}
 			d.low = s
 		}
 	}
 	if s > d.next {
-		d.addHole(hole{start: d.next, end: s, gap: true}, pool)
+		if d.holes == 0 {
+			hs = st.get(d)
+		}
+		hs = addHole(hs, hole{start: d.next, end: s, gap: true})
+	}
+	if d.holes != 0 {
+		st.sets[d.holes-1] = hs
 	}
 	d.next = max(d.next, e)
 }
 
 // overlaps reports whether [s, e) covers bytes of a gap, and of any hole.
-func (d *tcpDir) overlaps(s, e int64) (gap, unseen bool) {
-	for _, h := range d.holes {
+func overlaps(hs []hole, s, e int64) (gap, unseen bool) {
+	for _, h := range hs {
 		if h.start < e && s < h.end {
 			unseen = true
 			gap = gap || h.gap
@@ -386,11 +447,10 @@ func (d *tcpDir) overlaps(s, e int64) (gap, unseen bool) {
 // fill marks [s, e) as seen: holes shrink, vanish or split in two. It
 // works in place: holes are disjoint, so at most one contains [s, e)
 // strictly and splits, and then no other hole overlaps it.
-func (d *tcpDir) fill(s, e int64) {
-	if _, unseen := d.overlaps(s, e); !unseen {
-		return // the common case: an in-order stream has no hole
+func fill(hs []hole, s, e int64) []hole {
+	if _, unseen := overlaps(hs, s, e); !unseen {
+		return hs // the common case: an in-order stream has no hole
 	}
-	hs := d.holes
 	k := 0
 	for i, h := range hs {
 		switch {
@@ -403,8 +463,7 @@ func (d *tcpDir) fill(s, e int64) {
 			copy(hs[i+2:], hs[i+1:])
 			hs[i] = hole{h.start, s, h.gap}
 			hs[i+1] = hole{e, h.end, h.gap}
-			d.holes = hs
-			return
+			return hs
 		case h.start < s:
 			hs[k] = hole{h.start, s, h.gap}
 			k++
@@ -413,36 +472,33 @@ func (d *tcpDir) fill(s, e int64) {
 			k++
 		}
 	}
-	d.holes = hs[:k]
+	return hs[:k]
 }
 
 // addHole inserts h (disjoint from the others) in order, merging it with a
 // neighbour of the same kind that it touches, and forgets the lowest hole
 // beyond maxHoles (its bytes then count as seen).
-func (d *tcpDir) addHole(h hole, pool *[][]hole) {
-	if d.holes == nil && pool != nil && len(*pool) > 0 {
-		n := len(*pool) - 1
-		d.holes, *pool = (*pool)[n], (*pool)[:n]
-	}
+func addHole(hs []hole, h hole) []hole {
 	i := 0
-	for i < len(d.holes) && d.holes[i].start < h.start {
+	for i < len(hs) && hs[i].start < h.start {
 		i++
 	}
-	if i > 0 && d.holes[i-1].end == h.start && d.holes[i-1].gap == h.gap {
-		d.holes[i-1].end = h.end
+	if i > 0 && hs[i-1].end == h.start && hs[i-1].gap == h.gap {
+		hs[i-1].end = h.end
 		i--
 	} else {
-		d.holes = append(d.holes, hole{})
-		copy(d.holes[i+1:], d.holes[i:])
-		d.holes[i] = h
+		hs = append(hs, hole{})
+		copy(hs[i+1:], hs[i:])
+		hs[i] = h
 	}
-	if i+1 < len(d.holes) && d.holes[i].end == d.holes[i+1].start && d.holes[i].gap == d.holes[i+1].gap {
-		d.holes[i].end = d.holes[i+1].end
-		d.holes = append(d.holes[:i+1], d.holes[i+2:]...)
+	if i+1 < len(hs) && hs[i].end == hs[i+1].start && hs[i].gap == hs[i+1].gap {
+		hs[i].end = hs[i+1].end
+		hs = append(hs[:i+1], hs[i+2:]...)
 	}
-	if len(d.holes) > maxHoles {
-		d.holes = d.holes[1:]
+	if len(hs) > maxHoles {
+		hs = hs[1:]
 	}
+	return hs
 }
 
 // Emit appends the flow's tcp values and resets its slot.

@@ -438,29 +438,29 @@ func TestTCPSequence(t *testing.T) {
 
 func TestHoles(t *testing.T) {
 	g := func(a, b int64) hole { return hole{a, b, true} }
-	var d tcpDir
-	d.addHole(g(10, 20), nil)
-	d.addHole(g(30, 40), nil)
-	d.addHole(g(20, 25), nil) // touches [10,20): merged
-	d.addHole(hole{0, 5, false}, nil)
-	d.addHole(hole{5, 8, true}, nil) // touches [0,5) but of another kind: kept apart
-	if got, want := d.holes, []hole{{0, 5, false}, g(5, 8), g(10, 25), g(30, 40)}; !slices.Equal(got, want) {
-		t.Errorf("holes = %v, want %v", got, want)
+	var hs []hole
+	hs = addHole(hs, g(10, 20))
+	hs = addHole(hs, g(30, 40))
+	hs = addHole(hs, g(20, 25)) // touches [10,20): merged
+	hs = addHole(hs, hole{0, 5, false})
+	hs = addHole(hs, hole{5, 8, true}) // touches [0,5) but of another kind: kept apart
+	if want := []hole{{0, 5, false}, g(5, 8), g(10, 25), g(30, 40)}; !slices.Equal(hs, want) {
+		t.Errorf("holes = %v, want %v", hs, want)
 	}
-	d.fill(12, 14) // splits [10,25)
-	if got, want := d.holes, []hole{{0, 5, false}, g(5, 8), g(10, 12), g(14, 25), g(30, 40)}; !slices.Equal(got, want) {
-		t.Errorf("after fill(12,14) holes = %v, want %v", got, want)
+	hs = fill(hs, 12, 14) // splits [10,25)
+	if want := []hole{{0, 5, false}, g(5, 8), g(10, 12), g(14, 25), g(30, 40)}; !slices.Equal(hs, want) {
+		t.Errorf("after fill(12,14) holes = %v, want %v", hs, want)
 	}
-	d.fill(0, 100)
-	if len(d.holes) != 0 {
-		t.Errorf("after fill(0,100) holes = %v, want none", d.holes)
+	hs = fill(hs, 0, 100)
+	if len(hs) != 0 {
+		t.Errorf("after fill(0,100) holes = %v, want none", hs)
 	}
 	// Beyond maxHoles the lowest is forgotten.
 	for i := int64(0); i <= maxHoles; i++ {
-		d.addHole(g(10*i, 10*i+5), nil)
+		hs = addHole(hs, g(10*i, 10*i+5))
 	}
-	if len(d.holes) != maxHoles || d.holes[0] != g(10, 15) {
-		t.Errorf("%d holes starting %v, want %d starting [10,15)", len(d.holes), d.holes[0], maxHoles)
+	if len(hs) != maxHoles || hs[0] != g(10, 15) {
+		t.Errorf("%d holes starting %v, want %d starting [10,15)", len(hs), hs[0], maxHoles)
 	}
 }
 
@@ -469,15 +469,75 @@ func TestHoles(t *testing.T) {
 // [2000,2010), and a repeat of [1950,2000) is a retransmission.
 func TestBelowFirstSequence(t *testing.T) {
 	var d tcpDir
-	d.segment(2000, 10, 0, 0, nil)
-	d.segment(1900, 50, 0, 0, nil)
-	d.segment(1950, 50, 0, 0, nil)
+	var st holeSets
+	d.segment(2000, 10, 0, 0, &st)
+	d.segment(1900, 50, 0, 0, &st)
+	d.segment(1950, 50, 0, 0, &st)
 	if d.ooo != 0 || d.retrans != 0 {
 		t.Errorf("out of order, retrans = %d %d, want 0 0", d.ooo, d.retrans)
 	}
-	d.segment(1950, 50, 0, 0, nil)
+	d.segment(1950, 50, 0, 0, &st)
 	if d.ooo != 0 || d.retrans != 1 {
 		t.Errorf("after the repeat: out of order, retrans = %d %d, want 0 1", d.ooo, d.retrans)
+	}
+}
+
+// A segment inside a gap splits it, and the two halves stay the
+// direction's: both still count as gaps.
+func TestSplitGap(t *testing.T) {
+	var d tcpDir
+	var st holeSets
+	d.segment(0, 10, 0, 0, &st)   // seen [0,10)
+	d.segment(100, 10, 0, 0, &st) // gap [10,100)
+	d.segment(50, 10, 0, 0, &st)  // out of order; gaps [10,50) and [60,100)
+	d.segment(20, 10, 0, 0, &st)  // out of order
+	d.segment(55, 3, 0, 0, &st)   // seen before: retransmission
+	d.segment(70, 10, 0, 0, &st)  // out of order
+	if d.ooo != 3 || d.retrans != 1 {
+		t.Errorf("out of order, retrans = %d %d, want 3 1", d.ooo, d.retrans)
+	}
+	want := []hole{{10, 20, true}, {30, 50, true}, {60, 70, true}, {80, 100, true}}
+	if got := st.of(d.holes); !slices.Equal(got, want) {
+		t.Errorf("holes = %v, want %v", got, want)
+	}
+}
+
+// Each direction has holes of its own; a released reference is reused
+// empty, and a released slice is kept for reuse only up to maxPooled.
+func TestHoleSets(t *testing.T) {
+	var st holeSets
+	var a, b, c tcpDir
+	for _, d := range []*tcpDir{&a, &b} {
+		d.segment(0, 10, 0, 0, &st)
+		d.segment(20, 10, 0, 0, &st)
+	}
+	b.segment(40, 10, 0, 0, &st)
+	if a.holes == b.holes || len(st.of(a.holes)) != 1 || len(st.of(b.holes)) != 2 {
+		t.Fatalf("references %d %d, holes %v %v", a.holes, b.holes, st.of(a.holes), st.of(b.holes))
+	}
+	ref := a.holes
+	st.release(&a)
+	if a.holes != 0 || st.pooled != 1 {
+		t.Fatalf("after release: reference %d, pooled %d", a.holes, st.pooled)
+	}
+	c.segment(1000, 10, 0, 0, &st)
+	c.segment(1100, 10, 0, 0, &st)
+	if c.holes != ref || st.pooled != 0 {
+		t.Errorf("reference %d, pooled %d; want %d, 0", c.holes, st.pooled, ref)
+	}
+	if got, want := st.of(c.holes), []hole{{1010, 1100, true}}; !slices.Equal(got, want) {
+		t.Errorf("reused reference's holes = %v, want %v", got, want)
+	}
+	ds := make([]tcpDir, maxPooled+10)
+	for i := range ds {
+		ds[i].segment(0, 10, 0, 0, &st)
+		ds[i].segment(20, 10, 0, 0, &st)
+	}
+	for i := range ds {
+		st.release(&ds[i])
+	}
+	if st.pooled != maxPooled {
+		t.Errorf("pooled %d, want %d", st.pooled, maxPooled)
 	}
 }
 
@@ -485,12 +545,13 @@ func TestBelowFirstSequence(t *testing.T) {
 // (a bound of four holes would have forgotten the first).
 func TestFiveGaps(t *testing.T) {
 	var d tcpDir
-	d.segment(0, 10, 0, 0, nil)
+	var st holeSets
+	d.segment(0, 10, 0, 0, &st)
 	for i := uint32(1); i <= 5; i++ {
-		d.segment(20*i, 10, 0, 0, nil) // leaves [20i-10, 20i) unseen
+		d.segment(20*i, 10, 0, 0, &st) // leaves [20i-10, 20i) unseen
 	}
 	for i := uint32(1); i <= 5; i++ {
-		d.segment(20*i-10, 10, 0, 0, nil)
+		d.segment(20*i-10, 10, 0, 0, &st)
 	}
 	if d.ooo != 5 || d.retrans != 0 {
 		t.Errorf("out of order, retrans = %d %d, want 5 0", d.ooo, d.retrans)
