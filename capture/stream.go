@@ -70,8 +70,11 @@ func newMappedStream(data []byte) *stream {
 }
 
 // releaseEvery is how many consumed bytes of a mapping are returned to the
-// kernel at a time.
-const releaseEvery = 64 << 20
+// kernel at a time. The mapped pages of the file count in the process's
+// resident set until then: at 64 MiB, flow_meta on the 2.5 M-packet tile
+// peaked at 107 MB with one worker, at 16 MiB at 58 MB, in the same time
+// (bench/RESULTS.md, session 15).
+const releaseEvery = 16 << 20
 
 // diskAhead is how far past the populated part of a mapping the pager has
 // the kernel read the file ahead.
@@ -201,7 +204,7 @@ type pageOp struct {
 }
 
 // page has the pager goroutine do op. Mapping 16 MiB ahead and releasing
-// 64 MiB behind are system calls that cost about a fifth of the reading
+// 16 MiB behind are system calls that cost about a fifth of the reading
 // goroutine's time when it makes them itself; the pager makes them on
 // another core while the reader goes on. Before each populate it also asks
 // the kernel to read the next diskAhead bytes from disk (MADV_WILLNEED),
