@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -288,17 +289,28 @@ func TestLogElephant(t *testing.T) {
 
 // TestLogMemory checks what a flow's log costs: its state fills one
 // cache line, no more (logState), and a new flow takes room for
-// logInitPackets packets and one word of directions, then doubles.
+// logInitPackets packets, then doubles; its directions take no room of
+// their own until its 65th packet.
 func TestLogMemory(t *testing.T) {
 	if n := unsafe.Sizeof(logState{}); n != 64 {
 		t.Errorf("logState is %d bytes, want 64", n)
 	}
 	l := newPacketLog()
 	pk := decode.Packet{Timestamp: t0, Length: 60}
-	for i, want := range []struct{ pkts, words int }{{4, 1}, {4, 1}, {4, 1}, {4, 1}, {8, 1}} {
+	want := func(n int) (pkts, words int) {
+		switch {
+		case n <= 4:
+			return 4, 0
+		case n <= 64:
+			return 1 << bits.Len(uint(n-1)), 0
+		}
+		return 128, 2
+	}
+	for i := range 65 {
 		l.observe([]Ref{{Slot: 3, New: i == 0, Dir: Dir(i % 2), Pkt: &pk}})
-		if s := l.at(3); cap(s.pkts) != want.pkts || cap(s.dirs) != want.words {
-			t.Errorf("after %d packets: room for %d packets and %d words, want %d and %d", i+1, cap(s.pkts), cap(s.dirs), want.pkts, want.words)
+		pkts, words := want(i + 1)
+		if s := l.at(3); cap(s.pkts) != pkts || cap(s.dirs) != words {
+			t.Errorf("after %d packets: room for %d packets and %d words, want %d and %d", i+1, cap(s.pkts), cap(s.dirs), pkts, words)
 		}
 	}
 }

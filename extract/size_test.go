@@ -272,27 +272,35 @@ func TestSizeProperties(t *testing.T) {
 	}
 }
 
+// A slot's next flow, after an Emit or restarted without one, has none
+// of the directions of the flow before: one shorter than 64 packets (its
+// directions in the state's word) and one longer (in a bitmap).
 func TestSizeSlotReuse(t *testing.T) {
 	o := Options{IncludeRawSequences: true, MaxSequenceLength: 3}
-	a := []tp{{length: 1500, payload: 1460}, {dir: Bwd, length: 40}, {length: 9000, payload: 8960}}
-	b := []tp{{length: 60}, {dir: Bwd, length: 61, payload: 1}}
+	b := []tp{{length: 60}, {length: 61, payload: 1}, {dir: Bwd, length: 62, payload: 2}}
 	fresh := NewSize(o)
 	fresh.Observe(refs(0, b))
 	want := emitRow(t, fresh, 0, &Flow{})
 
-	reused := NewSize(o)
-	reused.Observe(refs(4, a))
-	emitRow(t, reused, 4, &Flow{})
-	reused.Observe(refs(4, b))
-	checkRow(t, emitRow(t, reused, 4, &Flow{}), want)
-	if s := *reused.log.at(4); s.pkts != nil || s.dirs != nil || s.full != nil {
-		t.Errorf("Emit kept the slot's state: %+v", s)
-	}
+	for _, n := range []int{3, 70} {
+		a := []tp{{length: 1500, payload: 1460}}
+		for k := 1; k < n; k++ {
+			a = append(a, tp{dir: Bwd, length: 9000 - uint32(k), payload: 8900})
+		}
+		reused := NewSize(o)
+		reused.Observe(refs(4, a))
+		emitRow(t, reused, 4, &Flow{})
+		reused.Observe(refs(4, b))
+		checkRow(t, emitRow(t, reused, 4, &Flow{}), want)
+		if s := *reused.log.at(4); s.pkts != nil || s.dirs != nil || s.full != nil || s.dir0 != [1]uint64{} {
+			t.Errorf("Emit kept the slot's state: %+v", s)
+		}
 
-	restarted := NewSize(o)
-	restarted.Observe(refs(4, a))
-	restarted.Observe(refs(4, b))
-	checkRow(t, emitRow(t, restarted, 4, &Flow{}), want)
+		restarted := NewSize(o)
+		restarted.Observe(refs(4, a))
+		restarted.Observe(refs(4, b))
+		checkRow(t, emitRow(t, restarted, 4, &Flow{}), want)
+	}
 }
 
 func TestSizeNoAllocs(t *testing.T) {
