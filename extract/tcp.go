@@ -188,13 +188,17 @@ func (t *TCP) Prefetch(slot uint32, stage int) {
 }
 
 // tcpState is one flow's TCP state.
+//
+// It holds no packet count: the ratios' denominator is the flow's
+// total_packets (Flow.Counts), and a packet with no TCP header, as every
+// packet of a UDP or ICMP flow, leaves the state alone.
 type tcpState struct {
-	packets               uint64 // every packet, TCP header or not
+	used                  bool // a packet with a TCP header came (first: in the first line)
+	respSynAck, anomaly   bool
+	hs                    uint8 // handshake: 1 SYN, 2 SYN-ACK after it, 3 ACK after that
 	synack, fin, rst, ack uint64
 	urg, ece, cwr         uint64
 	data, ackOnly         uint64
-	respSynAck, anomaly   bool
-	hs                    uint8 // handshake: 1 SYN, 2 SYN-ACK after it, 3 ACK after that
 	synTS, ackTS          int64
 	dir                   [2]tcpDir
 }
@@ -284,23 +288,30 @@ func (t *TCP) Observe(refs []Ref) {
 		if j := i + prefetch.Ahead; j < len(refs) {
 			// Addresses by offset: &a.dir[k] would load a's line to
 			// check a for nil, and wait for the miss being prefetched.
-			a := unsafe.Pointer(t.state.at(refs[j].Slot))
-			d := unsafe.Add(a, unsafe.Offsetof(tcpState{}.dir)+uintptr(refs[j].Dir&1)*unsafe.Sizeof(tcpDir{}))
-			prefetch.Lines3(a, d, unsafe.Add(d, unsafe.Offsetof(tcpDir{}.syn)))
+			// A packet with no TCP header reads the first line only if
+			// it starts a flow.
+			rj := &refs[j]
+			a := unsafe.Pointer(t.state.at(rj.Slot))
+			if rj.Pkt.Flags&decode.FlagTCP != 0 {
+				d := unsafe.Add(a, unsafe.Offsetof(tcpState{}.dir)+uintptr(rj.Dir&1)*unsafe.Sizeof(tcpDir{}))
+				prefetch.Lines3(a, d, unsafe.Add(d, unsafe.Offsetof(tcpDir{}.syn)))
+			} else if rj.New {
+				prefetch.Line(a)
+			}
 		}
 		r := &refs[i]
 		s := t.state.at(r.Slot)
-		if r.New && s.packets != 0 {
+		if r.New && s.used {
 			// Emit resets a flow's state, so a new flow's slot is
-			// normally clean already; clearing 248 bytes it never wrote
+			// normally clean already; clearing 240 bytes it never wrote
 			// would cost every new flow.
 			t.reset(s)
 		}
-		s.packets++
 		p := r.Pkt
 		if p.Flags&decode.FlagTCP == 0 {
 			continue
 		}
+		s.used = true
 		fl := p.TCPFlags
 		dir := r.Dir & 1
 		d := &s.dir[dir]
@@ -505,8 +516,10 @@ func addHole(hs []hole, h hole) []hole {
 func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	isTCP := f != nil && f.Proto == 6
 	s := &t.empty
+	var packets uint64 // total_packets
 	if isTCP {
 		s = t.state.get(slot)
+		packets = f.Counts.Packets[Fwd] + f.Counts.Packets[Bwd]
 	}
 	w := colWriter{b: b, col: base}
 	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
@@ -529,10 +542,10 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.uint(bw.psh)
 	w.uint(s.data)
 	w.uint(s.ackOnly)
-	w.float(fraction(syn+s.synack, s.packets))
-	w.float(fraction(s.fin, s.packets))
-	w.float(fraction(s.rst, s.packets))
-	w.float(fraction(psh, s.packets))
+	w.float(fraction(syn+s.synack, packets))
+	w.float(fraction(s.fin, packets))
+	w.float(fraction(s.rst, packets))
+	w.float(fraction(psh, packets))
 
 	var fstat uint8
 	if fw.syn > 0 {
@@ -585,7 +598,5 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 
 	if s != &t.empty {
 		t.reset(s)
-	} else {
-		t.reset(t.state.get(slot)) // a non-TCP flow's packet counter
 	}
 }

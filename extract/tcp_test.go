@@ -191,7 +191,7 @@ func TestTCP(t *testing.T) {
 			if len(tc.ps) > 0 {
 				ex.Observe(refs(1, tc.ps))
 			}
-			checkRow(t, emitRow(t, ex, 1, &Flow{Proto: tc.proto}), tc.want)
+			checkRow(t, emitRow(t, ex, 1, tcpFlow(tc.proto, tc.ps)), tc.want)
 		})
 	}
 }
@@ -217,8 +217,9 @@ func TestTCPAnomaly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := NewTCP(Options{})
-			ex.Observe(refs(0, []tp{seg(0, Fwd, fACK, 1, 1, 1, 0), seg(1, Bwd, tc.flags, 9, 2, 1, 0)}))
-			got := emitRow(t, ex, 0, &Flow{Proto: 6})
+			ps := []tp{seg(0, Fwd, fACK, 1, 1, 1, 0), seg(1, Bwd, tc.flags, 9, 2, 1, 0)}
+			ex.Observe(refs(0, ps))
+			got := emitRow(t, ex, 0, tcpFlow(6, ps))
 			if got["tcp_flags_anomaly"] != tc.want || (got["tcp_fstat"].(int64)&0x80 != 0) != tc.want {
 				t.Errorf("flags %#x: anomaly %v, fstat %#x, want anomaly %v", uint8(tc.flags), got["tcp_flags_anomaly"], got["tcp_fstat"], tc.want)
 			}
@@ -297,7 +298,7 @@ func TestTCPHandshake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := NewTCP(Options{})
 			ex.Observe(refs(0, tc.ps))
-			got := emitRow(t, ex, 0, &Flow{Proto: 6})
+			got := emitRow(t, ex, 0, tcpFlow(6, tc.ps))
 			if got["tcp_complete_handshake"] != tc.complete || got["tcp_handshake_rtt"] != tc.rtt {
 				t.Errorf("complete, rtt = %v, %v, want %v, %v", got["tcp_complete_handshake"], got["tcp_handshake_rtt"], tc.complete, tc.rtt)
 			}
@@ -423,7 +424,7 @@ func TestTCPSequence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := NewTCP(Options{})
 			ex.Observe(refs(0, tc.ps))
-			got := emitRow(t, ex, 0, &Flow{Proto: 6})
+			got := emitRow(t, ex, 0, tcpFlow(6, tc.ps))
 			g := counts{
 				int(got["tcp_retrans_fwd"].(int64)), int(got["tcp_retrans_bwd"].(int64)),
 				int(got["tcp_out_of_order_fwd"].(int64)), int(got["tcp_out_of_order_bwd"].(int64)),
@@ -591,7 +592,7 @@ func TestTCPProperties(t *testing.T) {
 			seq[d] = s + pay
 		}
 		ex.Observe(refs(uint32(i%7), ps))
-		got := emitRow(t, ex, uint32(i%7), &Flow{Proto: 6})
+		got := emitRow(t, ex, uint32(i%7), tcpFlow(6, ps))
 		finite(t, got)
 		c := func(name string) int64 { return got[name].(int64) }
 		for _, r := range []string{"tcp_syn_ratio", "tcp_fin_ratio", "tcp_rst_ratio", "tcp_psh_ratio"} {
@@ -617,31 +618,45 @@ func TestTCPProperties(t *testing.T) {
 func TestTCPSlotReuse(t *testing.T) {
 	a := []tp{seg(0, Fwd, fSYN, 1, 0, 9, 0), data(2, 10), data(2, 10), seg(1, Bwd, fRST, 0, 0, 0, 0)}
 	b := []tp{seg(0, Fwd, fSYN, 77, 0, 5, 0), seg(ms(3), Bwd, fSYN|fACK, 8, 78, 6, 0), seg(ms(4), Fwd, fACK, 78, 9, 5, 0)}
-	fresh := NewTCP(Options{})
-	fresh.Observe(refs(0, b))
-	want := emitRow(t, fresh, 0, &Flow{Proto: 6})
+	// c starts with a packet whose TCP header was not decoded.
+	c := append([]tp{{length: 20}}, b...)
+	for _, next := range [][]tp{b, c} {
+		fresh := NewTCP(Options{})
+		fresh.Observe(refs(0, next))
+		want := emitRow(t, fresh, 0, tcpFlow(6, next))
 
-	reused := NewTCP(Options{})
-	reused.Observe(refs(9, a))
-	emitRow(t, reused, 9, &Flow{Proto: 6})
-	if !reflect.DeepEqual(*reused.state.get(9), tcpState{}) {
-		t.Errorf("Emit did not reset the slot")
+		reused := NewTCP(Options{})
+		reused.Observe(refs(9, a))
+		emitRow(t, reused, 9, tcpFlow(6, a))
+		if !reflect.DeepEqual(*reused.state.get(9), tcpState{}) {
+			t.Errorf("Emit did not reset the slot")
+		}
+		reused.Observe(refs(9, next))
+		checkRow(t, emitRow(t, reused, 9, tcpFlow(6, next)), want)
+
+		restarted := NewTCP(Options{})
+		restarted.Observe(refs(9, a))
+		restarted.Observe(refs(9, next))
+		checkRow(t, emitRow(t, restarted, 9, tcpFlow(6, next)), want)
 	}
-	reused.Observe(refs(9, b))
-	checkRow(t, emitRow(t, reused, 9, &Flow{Proto: 6}), want)
 
-	restarted := NewTCP(Options{})
-	restarted.Observe(refs(9, a))
-	restarted.Observe(refs(9, b))
-	checkRow(t, emitRow(t, restarted, 9, &Flow{Proto: 6}), want)
-
-	// A non-TCP flow's slot is reset too.
+	// A non-TCP flow leaves its slot's state alone.
 	udp := NewTCP(Options{})
 	udp.Observe(refs(2, []tp{{length: 10}}))
-	emitRow(t, udp, 2, &Flow{Proto: 17})
 	if !reflect.DeepEqual(*udp.state.get(2), tcpState{}) {
-		t.Errorf("Emit of a non-TCP flow did not reset the slot")
+		t.Errorf("a non-TCP packet wrote the slot's state")
 	}
+	emitRow(t, udp, 2, &Flow{Proto: 17})
+}
+
+// tcpFlow is the Flow of packets ps at Emit: its protocol and its
+// packets, the ratios' denominator (total_packets).
+func tcpFlow(proto uint8, ps []tp) *Flow {
+	f := &Flow{Proto: proto}
+	for _, p := range ps {
+		f.Counts.Packets[p.dir&1]++
+	}
+	return f
 }
 
 func TestTCPNoAllocs(t *testing.T) {
