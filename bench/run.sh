@@ -243,13 +243,15 @@ cat "$main" > /dev/null
 
 # Bytes per concurrent flow: the same number of packets with 10 000 and
 # with 1 000 000 concurrent flows; the RSS difference over the flow
-# difference (flow_meta, one worker).
+# difference (one worker), for flow_meta and for --features all.
 small=$(gen "flows-2000000-10000" 2000000 10000)
 big=$(gen "flows-2000000-1000000" 2000000 1000000)
-run "10k concurrent flows" "$small" 1 flow_meta
-rs=$(cat "$BENCH_DIR/last_rss")
-run "1M concurrent flows" "$big" 1 flow_meta
-rb=$(cat "$BENCH_DIR/last_rss")
-awk -v a="$rs" -v b="$rb" 'BEGIN { printf "bytes per concurrent flow (flow_meta): %.0f\n", (b-a)*1024/990000 }'
+for features in flow_meta all; do
+	run "10k concurrent flows" "$small" 1 "$features"
+	rs=$(cat "$BENCH_DIR/last_rss")
+	run "1M concurrent flows" "$big" 1 "$features"
+	rb=$(cat "$BENCH_DIR/last_rss")
+	awk -v a="$rs" -v b="$rb" -v f="$features" 'BEGIN { printf "bytes per concurrent flow (%s): %.0f\n", f, (b-a)*1024/990000 }'
+done
 [ "$OUT" = /dev/null ] || rm -f "$OUT"
 rm -f "$BENCH_DIR/out.parquet"
