@@ -13,8 +13,9 @@ import (
 //
 // Before, each kept a series and a direction bitmap of its own and size
 // streamed its payload sums into a per-flow record: a packet touched eight
-// cache lines of per-flow state that way, three now (the log's record, the
-// tail of its series, the word of its bitmap). Observe is mostly cache
+// cache lines of per-flow state that way, two now (the log's record and
+// the tail of its series; from its 65th packet on, a flow's also the word
+// of its direction bitmap). Observe is mostly cache
 // misses with many concurrent flows: --features all takes 11-13 % less
 // time at 100 000 of them, half the time at a million (bench/RESULTS.md).
 //
@@ -140,7 +141,8 @@ func (r *logRole) Observe(refs []Ref) {
 
 // Prefetch implements Prefetcher for timing and size, once for the log
 // they share: the flow's log record, then the first packets of its last
-// chunk (of its only one, but for a huge flow) and its direction bits.
+// chunk (of its only one, but for a huge flow) and, past 64 packets, its
+// direction bitmap.
 func (r *logRole) Prefetch(slot uint32, stage int) {
 	if !r.observe || !r.log.state.has(slot) {
 		return

@@ -109,12 +109,13 @@ type hole struct {
 // disjoint, each under a reference kept in its tcpDir (1 + its index here;
 // 0: no holes). Kept out of the per-flow state, they cost an in-order
 // connection 4 bytes a direction, where a slice took 24 and made the
-// state one the garbage collector scans. The slices of released
-// references are kept for reuse, up to maxPooled of them with room.
+// state one the garbage collector scans. Released references are kept for
+// reuse, up to maxPooled of them with a small slice (spare), which get
+// hands out first, the others with none (free).
 type holeSets struct {
-	sets   [][]hole
-	free   []uint32 // released references
-	pooled int      // free references whose slice has room
+	sets  [][]hole
+	spare []uint32 // released references whose slice has room
+	free  []uint32 // released references without a slice
 }
 
 // maxPooled bounds the released hole slices kept for reuse.
@@ -131,11 +132,10 @@ func (h *holeSets) of(ref uint32) []hole {
 // get gives d a reference if it has none, and returns d's holes.
 func (h *holeSets) get(d *tcpDir) []hole {
 	if d.holes == 0 {
-		if n := len(h.free); n > 0 {
+		if n := len(h.spare); n > 0 {
+			d.holes, h.spare = h.spare[n-1], h.spare[:n-1]
+		} else if n := len(h.free); n > 0 {
 			d.holes, h.free = h.free[n-1], h.free[:n-1]
-			if cap(h.sets[d.holes-1]) > 0 {
-				h.pooled--
-			}
 		} else {
 			h.sets = append(h.sets, nil)
 			d.holes = uint32(len(h.sets))
@@ -150,13 +150,13 @@ func (h *holeSets) release(d *tcpDir) {
 		return
 	}
 	i := d.holes - 1
-	if c := cap(h.sets[i]); c > 0 && c <= 64 && h.pooled < maxPooled {
+	if c := cap(h.sets[i]); c > 0 && c <= 64 && len(h.spare) < maxPooled {
 		h.sets[i] = h.sets[i][:0]
-		h.pooled++
+		h.spare = append(h.spare, d.holes)
 	} else {
 		h.sets[i] = nil
+		h.free = append(h.free, d.holes)
 	}
-	h.free = append(h.free, d.holes)
 	d.holes = 0
 }
 
@@ -176,7 +176,9 @@ type tcpDir struct {
 	dupAck    uint64
 }
 
-// Prefetch implements Prefetcher: the flow's TCP state, at stage 0.
+// Prefetch implements Prefetcher: the flow's TCP state, at stage 0. (For
+// a UDP or ICMP flow, whose Emit reads none of it, the lines are fetched
+// for nothing: the table's hint carries no protocol.)
 func (t *TCP) Prefetch(slot uint32, stage int) {
 	if stage != 0 || !t.state.has(slot) {
 		return
@@ -512,7 +514,8 @@ func addHole(hs []hole, h hole) []hole {
 	return hs
 }
 
-// Emit appends the flow's tcp values and resets its slot.
+// Emit appends the flow's tcp values and resets a TCP flow's slot (a
+// flow of another protocol never wrote it).
 func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	isTCP := f != nil && f.Proto == 6
 	s := &t.empty

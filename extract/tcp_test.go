@@ -143,6 +143,21 @@ func TestTCP(t *testing.T) {
 			),
 		},
 		{
+			// A SYN and a packet without a TCP header (a later fragment):
+			// the second counts in the ratios' denominator only.
+			name: "SYN and a headerless packet", proto: 6,
+			ps: []tp{seg(0, Fwd, fSYN, 1, 0, 1024, 0), {length: 20}},
+			want: with(tcpZero(),
+				"tcp_is_tcp", true,
+				"tcp_syn_count", 1, "tcp_syn_count_fwd", 1,
+				"tcp_syn_ratio", 0.5,
+				"tcp_initiator_syn", true,
+				"tcp_fstat", 0x01,
+				"tcp_flags_agg", 0x02, "tcp_flags_fwd", 0x02,
+				"tcp_initial_window_fwd", 1024,
+			),
+		},
+		{
 			// An Xmas-style probe: FIN PSH URG without ACK, window 1024.
 			// FIN, PSH, URG 1 each of 1 packet; anomalous (FIN+PSH+URG
 			// and FIN without ACK). fstat 0x08|0x80; flags 0x01|0x08|0x20.
@@ -504,7 +519,9 @@ func TestSplitGap(t *testing.T) {
 }
 
 // Each direction has holes of its own; a released reference is reused
-// empty, and a released slice is kept for reuse only up to maxPooled.
+// empty, a released small slice is kept for reuse up to maxPooled of them
+// and handed out before references without one, and a large one is not
+// kept.
 func TestHoleSets(t *testing.T) {
 	var st holeSets
 	var a, b, c tcpDir
@@ -518,17 +535,31 @@ func TestHoleSets(t *testing.T) {
 	}
 	ref := a.holes
 	st.release(&a)
-	if a.holes != 0 || st.pooled != 1 {
-		t.Fatalf("after release: reference %d, pooled %d", a.holes, st.pooled)
+	if a.holes != 0 || len(st.spare) != 1 {
+		t.Fatalf("after release: reference %d, %d spare", a.holes, len(st.spare))
 	}
 	c.segment(1000, 10, 0, 0, &st)
 	c.segment(1100, 10, 0, 0, &st)
-	if c.holes != ref || st.pooled != 0 {
-		t.Errorf("reference %d, pooled %d; want %d, 0", c.holes, st.pooled, ref)
+	if c.holes != ref || len(st.spare) != 0 {
+		t.Errorf("reference %d, %d spare; want %d, 0", c.holes, len(st.spare), ref)
 	}
 	if got, want := st.of(c.holes), []hole{{1010, 1100, true}}; !slices.Equal(got, want) {
 		t.Errorf("reused reference's holes = %v, want %v", got, want)
 	}
+
+	// A direction with more than 64 holes: its slice is not kept.
+	var big tcpDir
+	big.segment(0, 10, 0, 0, &st)
+	for i := uint32(1); i <= 100; i++ {
+		big.segment(20*i, 10, 0, 0, &st)
+	}
+	st.release(&big)
+	if len(st.spare) != 0 || len(st.free) != 1 {
+		t.Errorf("after releasing 100 holes: %d spare, %d free; want 0, 1", len(st.spare), len(st.free))
+	}
+
+	// Beyond maxPooled, released slices are dropped; those kept are
+	// still handed out first, past the references without one.
 	ds := make([]tcpDir, maxPooled+10)
 	for i := range ds {
 		ds[i].segment(0, 10, 0, 0, &st)
@@ -537,8 +568,17 @@ func TestHoleSets(t *testing.T) {
 	for i := range ds {
 		st.release(&ds[i])
 	}
-	if st.pooled != maxPooled {
-		t.Errorf("pooled %d, want %d", st.pooled, maxPooled)
+	if len(st.spare) != maxPooled {
+		t.Errorf("%d spare, want %d", len(st.spare), maxPooled)
+	}
+	var d tcpDir
+	d.segment(0, 10, 0, 0, &st)
+	if allocs := testing.AllocsPerRun(100, func() {
+		d.segment(20, 10, 0, 0, &st) // a hole: a spare slice
+		st.release(&d)
+		d = tcpDir{started: true, next: 10}
+	}); allocs != 0 {
+		t.Errorf("a hole with %d spare slices: %v allocations, want 0", len(st.spare), allocs)
 	}
 }
 
