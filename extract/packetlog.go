@@ -14,8 +14,8 @@ import (
 // Before, each kept a series and a direction bitmap of its own and size
 // streamed its payload sums into a per-flow record: a packet touched eight
 // cache lines of per-flow state that way, two now (the log's record and
-// the tail of its series; from its 65th packet on, a flow's also the word
-// of its direction bitmap). Observe is mostly cache
+// the tail of its series; from a flow's 65th packet on, also the word of
+// its direction bitmap). Observe is mostly cache
 // misses with many concurrent flows: --features all takes 11-13 % less
 // time at 100 000 of them, half the time at a million (bench/RESULTS.md).
 //
