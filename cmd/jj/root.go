@@ -131,6 +131,7 @@ type extractFlags struct {
 	noProgress    bool
 	decoders      int
 	cpuProfile    string // hidden: a pprof CPU profile of the run
+	trace         string // hidden: a runtime trace of the run
 }
 
 const extractLong = `Extract per-flow features from captures.
@@ -208,6 +209,8 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show a progress bar")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
 	fl.MarkHidden("cpuprofile")
+	fl.StringVar(&f.trace, "trace", "", "write a runtime trace of the run to this file")
+	fl.MarkHidden("trace")
 	fl.SortFlags = false
 }
 
@@ -326,6 +329,13 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	}
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if f.trace != "" {
+		stop, err := startTrace(f.trace)
 		if err != nil {
 			return err
 		}

@@ -182,3 +182,28 @@ func TestReadmeColumnsUpToDate(t *testing.T) {
 		t.Errorf("README.md flow_meta table is stale; want:\n%s", want)
 	}
 }
+
+// The hidden --cpuprofile and --trace flags write a CPU profile (gzipped
+// protobuf) and a runtime trace ("go 1.N trace" header) beside the
+// unchanged output, and a path that cannot be created is a one-line error
+// that names it.
+func TestProfileFlags(t *testing.T) {
+	_, want, _ := runJJ(t, nil, "extract", sample, "-q")
+	dir := t.TempDir()
+	prof, trace := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "run.trace")
+	code, out, errs := runJJ(t, nil, "extract", sample, "-q", "--cpuprofile", prof, "--trace", trace)
+	if code != 0 || errs != "" || out != want {
+		t.Fatalf("exit %d, stderr %q, output changed: %v", code, errs, out != want)
+	}
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("CPU profile: %v, %d bytes, not gzip", err, len(b))
+	}
+	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
+	}
+	bad := filepath.Join(dir, "missing", "run.trace")
+	code, _, errs = runJJ(t, nil, "extract", sample, "-q", "--trace", bad)
+	if code == 0 || !strings.Contains(errs, bad) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("unwritable trace: exit %d, stderr %q", code, errs)
+	}
+}
