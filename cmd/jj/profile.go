@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
@@ -10,33 +11,28 @@ import (
 // startCPUProfile writes a CPU profile of the run to path (the hidden
 // --cpuprofile flag, for `go tool pprof`); stop ends and closes it.
 func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+	return startRecording("cpu profile", path, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // startTrace writes a runtime trace of the run to path (the hidden --trace
 // flag, for `go tool trace` or bench/tracestat); stop ends and closes it.
 func startTrace(path string) (stop func(), err error) {
+	return startRecording("trace", path, trace.Start, trace.Stop)
+}
+
+// startRecording creates path and has start record the run into it; stop
+// ends the recording and closes the file.
+func startRecording(what, path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("trace %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	if err := trace.Start(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("trace %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}, nil
 }
