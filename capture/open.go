@@ -414,9 +414,10 @@ func Open(path string) (Reader, io.Closer, error) {
 // standard input redirected from a capture file (jj extract - <
 // capture.pcap), is memory-mapped and parsed in place as Open parses a
 // path; anything else (a pipe, a terminal, a file read from elsewhere than
-// its start) is read as NewReader reads it.
+// its start) is read as a stream, as NewReader reads it.
 func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
-	if size := SizeAtStart(f); size >= 0 {
+	size := SizeAtStart(f)
+	if size >= 0 {
 		if rd, c, ok, err := openMapped(f, name, size); ok {
 			if err != nil {
 				return nil, nil, err
@@ -432,8 +433,9 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 		}
 	}
 	// Read in the caller's goroutine: closing early must not wait for a
-	// read-ahead blocked on a stalled writer.
-	rd, in, err := newReader(f, name, fileSize(f), false)
+	// read-ahead blocked on a stalled writer. The size is the file's only
+	// when read from its start (what progress counts it as).
+	rd, in, err := newReader(f, name, size, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -567,15 +567,16 @@ func TestOpenFile(t *testing.T) {
 		name   string
 		open   func() *os.File
 		mapped bool
+		size   int64 // Progress.Size: the file's, if read from its start
 	}{
-		{"file at its start", func() *os.File { return mustOpen(t, writeFile(t, dir, "a.pcap", pcap)) }, true},
+		{"file at its start", func() *os.File { return mustOpen(t, writeFile(t, dir, "a.pcap", pcap)) }, true, int64(len(pcap))},
 		{"file from elsewhere", func() *os.File {
 			f := mustOpen(t, writeFile(t, dir, "b.pcap", append(make([]byte, junk), pcap...)))
 			if _, err := f.Seek(junk, io.SeekStart); err != nil {
 				t.Fatal(err)
 			}
 			return f
-		}, false},
+		}, false, -1},
 		{"pipe", func() *os.File {
 			r, w, err := os.Pipe()
 			if err != nil {
@@ -584,8 +585,8 @@ func TestOpenFile(t *testing.T) {
 			go func() { w.Write(pcap); w.Close() }()
 			t.Cleanup(func() { r.Close() })
 			return r
-		}, false},
-		{"gzip file", func() *os.File { return mustOpen(t, writeFile(t, dir, "c.pcap.gz", gzipBytes(t, pcap))) }, false},
+		}, false, -1},
+		{"gzip file", func() *os.File { return mustOpen(t, writeFile(t, dir, "c.pcap.gz", gzipBytes(t, pcap))) }, false, int64(len(gzipBytes(t, pcap)))},
 	}
 	// Open maps a path where the system can map files.
 	rd, c, err := Open(writeFile(t, dir, "d.pcap", pcap))
@@ -606,6 +607,9 @@ func TestOpenFile(t *testing.T) {
 			}
 			if got := rd.(Stable).Stable(); got != tt.mapped {
 				t.Errorf("Stable() = %v, want %v", got, tt.mapped)
+			}
+			if got := rd.(Progress).Size(); got != tt.size {
+				t.Errorf("Size() = %d, want %d", got, tt.size)
 			}
 			if tt.mapped {
 				// Consumed, as a stream read to its end would be.

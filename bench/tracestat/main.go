@@ -25,7 +25,6 @@ const tenths = 10
 
 type goStats struct {
 	name     string
-	state    trace.GoState
 	reason   string     // why it blocked, while it is
 	since    trace.Time // of the current state
 	running  trace.Time
@@ -124,7 +123,7 @@ func run(path string, w io.Writer) error {
 			}
 			g.woken = 0
 		}
-		g.state, g.reason, g.since = to, st.Reason, now
+		g.reason, g.since = st.Reason, now
 		if g.name == "" {
 			stack := st.Stack
 			if stack == trace.NoStack {
