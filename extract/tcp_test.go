@@ -480,19 +480,30 @@ func TestHoles(t *testing.T) {
 	}
 }
 
+// judge runs segment on a segment without flags and counts its verdict
+// in d, as Observe does.
+func judge(d *tcpDir, st *holeSets, seq, payload uint32) {
+	switch d.segment(seq, payload, 0, 0, st) {
+	case outOfOrder:
+		d.ooo++
+	case retransmitted:
+		d.retrans++
+	}
+}
+
 // Bytes below the first sequence number are unseen but no gap: the
 // contract counts nothing for [1900,1950) and [1950,2000) after
 // [2000,2010), and a repeat of [1950,2000) is a retransmission.
 func TestBelowFirstSequence(t *testing.T) {
 	var d tcpDir
 	var st holeSets
-	d.segment(2000, 10, 0, 0, &st)
-	d.segment(1900, 50, 0, 0, &st)
-	d.segment(1950, 50, 0, 0, &st)
+	judge(&d, &st, 2000, 10)
+	judge(&d, &st, 1900, 50)
+	judge(&d, &st, 1950, 50)
 	if d.ooo != 0 || d.retrans != 0 {
 		t.Errorf("out of order, retrans = %d %d, want 0 0", d.ooo, d.retrans)
 	}
-	d.segment(1950, 50, 0, 0, &st)
+	judge(&d, &st, 1950, 50)
 	if d.ooo != 0 || d.retrans != 1 {
 		t.Errorf("after the repeat: out of order, retrans = %d %d, want 0 1", d.ooo, d.retrans)
 	}
@@ -503,12 +514,12 @@ func TestBelowFirstSequence(t *testing.T) {
 func TestSplitGap(t *testing.T) {
 	var d tcpDir
 	var st holeSets
-	d.segment(0, 10, 0, 0, &st)   // seen [0,10)
-	d.segment(100, 10, 0, 0, &st) // gap [10,100)
-	d.segment(50, 10, 0, 0, &st)  // out of order; gaps [10,50) and [60,100)
-	d.segment(20, 10, 0, 0, &st)  // out of order
-	d.segment(55, 3, 0, 0, &st)   // seen before: retransmission
-	d.segment(70, 10, 0, 0, &st)  // out of order
+	judge(&d, &st, 0, 10)   // seen [0,10)
+	judge(&d, &st, 100, 10) // gap [10,100)
+	judge(&d, &st, 50, 10)  // out of order; gaps [10,50) and [60,100)
+	judge(&d, &st, 20, 10)  // out of order
+	judge(&d, &st, 55, 3)   // seen before: retransmission
+	judge(&d, &st, 70, 10)  // out of order
 	if d.ooo != 3 || d.retrans != 1 {
 		t.Errorf("out of order, retrans = %d %d, want 3 1", d.ooo, d.retrans)
 	}
@@ -587,12 +598,12 @@ func TestHoleSets(t *testing.T) {
 func TestFiveGaps(t *testing.T) {
 	var d tcpDir
 	var st holeSets
-	d.segment(0, 10, 0, 0, &st)
+	judge(&d, &st, 0, 10)
 	for i := uint32(1); i <= 5; i++ {
-		d.segment(20*i, 10, 0, 0, &st) // leaves [20i-10, 20i) unseen
+		judge(&d, &st, 20*i, 10) // leaves [20i-10, 20i) unseen
 	}
 	for i := uint32(1); i <= 5; i++ {
-		d.segment(20*i-10, 10, 0, 0, &st)
+		judge(&d, &st, 20*i-10, 10)
 	}
 	if d.ooo != 5 || d.retrans != 0 {
 		t.Errorf("out of order, retrans = %d %d, want 5 0", d.ooo, d.retrans)
@@ -687,6 +698,79 @@ func TestTCPSlotReuse(t *testing.T) {
 		t.Errorf("a non-TCP packet wrote the slot's state")
 	}
 	emitRow(t, udp, 2, &Flow{Proto: 17})
+}
+
+// TestTCPCountsPast32Bits brings every counter of a flow to 2^32 - 1 and
+// counts on: the 32-bit counters carry (inc), Emit writes the whole
+// counts (2^32 and more, a wrapped RST count of 0 included), and the
+// carries go with the slot's state, at Emit and when a new flow restarts
+// the slot, and only that slot's.
+func TestTCPCountsPast32Bits(t *testing.T) {
+	const full = 1<<32 - 1
+	ex := NewTCP(Options{})
+	ex.Observe(refs(3, []tp{seg(0, Fwd, fSYN, 0, 0, 9, 0)}))
+	s := ex.state.get(3)
+	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
+	for _, c := range []*uint32{&s.synack, &s.fin, &s.rst, &s.ack, &s.urg, &s.ece, &s.cwr, &s.data, &s.ackOnly,
+		&fw.syn, &fw.psh, &fw.retrans, &fw.ooo, &fw.dupAck, &bw.syn, &bw.psh, &bw.retrans, &bw.ooo, &bw.dupAck} {
+		*c = full
+	}
+	more := refs(3, []tp{
+		seg(1, Bwd, fSYN, 500, 0, 7, 0),                      // syn bwd
+		seg(2, Bwd, fSYN|fACK, 500, 1, 7, 0),                 // synack, ack
+		seg(3, Fwd, fACK|fPSH|fURG|fECE|fCWR, 1, 501, 9, 10), // ack, psh fwd, urg, ece, cwr, data
+		seg(4, Fwd, fACK|fPSH, 1, 501, 9, 10),                // retransmission; ack, psh fwd, data
+		seg(5, Fwd, fACK, 31, 501, 9, 10),                    // leaves the gap [11, 31); ack, data
+		seg(6, Fwd, fACK, 11, 501, 9, 10),                    // out of order; ack, data
+		seg(7, Bwd, fACK, 501, 41, 7, 0),                     // ack only; ack
+		seg(8, Bwd, fACK, 501, 41, 7, 0),                     // duplicate ACK; ack only; ack
+		seg(9, Fwd, fFIN|fACK, 41, 501, 9, 0),                // fin, ack
+		seg(10, Bwd, fRST, 501, 0, 0, 0),                     // rst
+		seg(11, Bwd, fACK|fPSH, 501, 42, 7, 5),               // psh bwd, ack, data
+	})
+	for i := range more {
+		more[i].New = false
+	}
+	ex.Observe(more)
+
+	// A second flow, at slot 4, with a carry of its own.
+	ex.Observe(refs(4, []tp{seg(0, Fwd, fSYN, 0, 0, 9, 0)}))
+	ex.state.get(4).ack = full
+	ack4 := refs(4, []tp{seg(1, Fwd, fACK, 1, 1, 9, 0), seg(2, Fwd, fACK, 1, 1, 9, 0)})
+	for i := range ack4 {
+		ack4[i].New = false
+	}
+	ex.Observe(ack4)
+
+	f := &Flow{Proto: 6}
+	f.Counts.Packets[Fwd] = 1 << 33
+	got := emitRow(t, ex, 3, f)
+	for name, want := range map[string]any{
+		"tcp_syn_count": int64(full + 1<<32), "tcp_synack_count": int64(1 << 32),
+		"tcp_fin_count": int64(1 << 32), "tcp_rst_count": int64(1 << 32), "tcp_ack_count": int64(full + 9),
+		"tcp_psh_count": int64(2*full + 3), "tcp_urg_count": int64(1 << 32), "tcp_ece_count": int64(1 << 32),
+		"tcp_cwr_count": int64(1 << 32), "tcp_syn_count_fwd": int64(full), "tcp_syn_count_bwd": int64(1 << 32),
+		"tcp_psh_count_fwd": int64(full + 2), "tcp_psh_count_bwd": int64(1 << 32),
+		"tcp_data_packets": int64(full + 5), "tcp_ack_only_packets": int64(full + 2),
+		"tcp_fin_ratio": 0.5, "tcp_rst_ratio": 0.5, "tcp_reset_close": true, // RST count 2^32, its low word 0
+		"tcp_fstat":       int64(0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40), // SYN, SYN-ACK, handshake, FIN, RST, data,
+		"tcp_retrans_fwd": int64(1 << 32), "tcp_retrans_bwd": int64(full),
+		"tcp_out_of_order_fwd": int64(1 << 32), "tcp_out_of_order_bwd": int64(full),
+		"tcp_dup_ack_fwd": int64(full), "tcp_dup_ack_bwd": int64(1 << 32),
+	} {
+		if g, ok := got[name]; !ok || !sameValue(g, want) {
+			t.Errorf("%s = %v, want %v", name, g, want)
+		}
+	}
+	if !reflect.DeepEqual(*ex.state.get(3), tcpState{}) || len(ex.carries) != 1 {
+		t.Errorf("after Emit: state %+v, carries %v; want a clean state and slot 4's carry", *ex.state.get(3), ex.carries)
+	}
+
+	// A new flow restarting slot 4 drops its carry.
+	ex.Observe(refs(4, []tp{seg(0, Fwd, fACK, 1, 1, 9, 0)}))
+	if g := emitRow(t, ex, 4, tcpFlow(6, []tp{{}}))["tcp_ack_count"]; !sameValue(g, int64(1)) || len(ex.carries) != 0 {
+		t.Errorf("restarted slot: tcp_ack_count %v, carries %v; want 1, none", g, ex.carries)
+	}
 }
 
 // tcpFlow is the Flow of packets ps at Emit: its protocol and its
