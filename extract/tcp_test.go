@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/jjflow/jj/decode"
 )
@@ -698,6 +699,14 @@ func TestTCPSlotReuse(t *testing.T) {
 		t.Errorf("a non-TCP packet wrote the slot's state")
 	}
 	emitRow(t, udp, 2, &Flow{Proto: 17})
+}
+
+// TestTCPStateSize pins what a flow's TCP state costs: 176 bytes, with
+// 32-bit counters (inc); every slot of the table has one.
+func TestTCPStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(tcpState{}); n != 176 {
+		t.Errorf("tcpState is %d bytes, want 176", n)
+	}
 }
 
 // TestTCPCountsPast32Bits brings every counter of a flow to 2^32 - 1 and
