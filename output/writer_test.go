@@ -392,3 +392,21 @@ func TestFloatMemo(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeNoColumns: a row without columns is an empty line in CSV and
+// an empty object in JSON lines (the encoders turn each row's last comma
+// into its end, and a row of no columns has none).
+func TestEncodeNoColumns(t *testing.T) {
+	b := NewBatch(nil)
+	b.EndRow()
+	b.EndRow()
+	for format, want := range map[string]string{"csv": "\n\n", "jsonl": "{}\n{}\n"} {
+		w, err := NewWriter(format, io.Discard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := w.(RowEncoder).EncodeRows(nil, nil, b); string(got) != want {
+			t.Errorf("%s: %q, want %q", format, got, want)
+		}
+	}
+}
