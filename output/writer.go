@@ -143,14 +143,20 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 				}
 			}
 		}
-		if len(c.runs) > 0 {
-			dst[len(dst)-1] = '\n'
-		} else {
-			dst = append(dst, '\n')
-		}
+		dst = closeRow(dst, len(c.runs) > 0, '\n')
 		ends = append(ends, len(dst))
 	}
 	return dst, ends
+}
+
+// closeRow ends a row whose every value was followed by a comma: its last
+// comma becomes end. A row of no columns gets end alone.
+func closeRow(dst []byte, columns bool, end byte) []byte {
+	if !columns {
+		return append(dst, end)
+	}
+	dst[len(dst)-1] = end
+	return dst
 }
 
 // typeRun is a run of consecutive columns of one type: [from, to).
@@ -277,11 +283,7 @@ func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int
 				}
 			}
 		}
-		if len(j.runs) > 0 {
-			dst[len(dst)-1] = '}'
-		} else {
-			dst = append(dst, '}')
-		}
+		dst = closeRow(dst, len(j.runs) > 0, '}')
 		if !j.array {
 			dst = append(dst, '\n')
 		}
