@@ -13,6 +13,8 @@
 #
 # Captures and outputs go to a temporary directory, removed at the end.
 set -euo pipefail
+shopt -s failglob # no profile to merge fails, rather than merging "*.prof"
+trap 'echo "bench/pgo.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 PACKETS=${PACKETS:-1000000}
 dir=$(mktemp -d)
@@ -21,16 +23,24 @@ go build -pgo=off -o "$dir/jj" ./cmd/jj
 go build -o "$dir/jjgen" ./cmd/jjgen
 
 synthetic="$dir/synthetic.pcap"
-"$dir/jjgen" -o "$synthetic" -packets "$PACKETS" -flows 100000 -ipv6 0.2 -frame 650 -seed 1 2>/dev/null
-inputs=(testdata/captures/{joyfuljay__sample,nfstream__KakaoTalk_chat,nfstream__nats,nfstream__z3950,wireshark__http,wireshark__v6-http,zeek__tls__openjdk-25.0.2-zeek.org}.*)
-base=$("$dir/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-9]*\) packets.*/\1/p')
+"$dir/jjgen" -o "$synthetic" -packets "$PACKETS" -flows 100000 -ipv6 0.2 -frame 650 -seed 1 2>"$dir/log" ||
+	{ cat "$dir/log" >&2; exit 1; }
+inputs=(testdata/captures/{joyfuljay__sample.pcap,nfstream__KakaoTalk_chat.pcap,nfstream__nats.pcap,nfstream__z3950.pcapng,wireshark__http.cap,wireshark__v6-http.cap,zeek__tls__openjdk-25.0.2-zeek.org.pcap})
+count=$("$dir/jjgen" -o /dev/null "${inputs[@]}" 2>&1) || { echo "$count" >&2; exit 1; }
+base=$(sed -n 's/.*: \([0-9]*\) packets.*/\1/p' <<<"$count")
+if ! [[ $base =~ ^[1-9][0-9]*$ ]]; then
+	echo "bench/pgo.sh: no packet count in jjgen's report: $count" >&2
+	exit 1
+fi
 real="$dir/real.pcap"
-"$dir/jjgen" -o "$real" -format pcap-ns -copies $(((PACKETS + base - 1) / base)) -step 50ms "${inputs[@]}" 2>/dev/null
+"$dir/jjgen" -o "$real" -format pcap-ns -copies $(((PACKETS + base - 1) / base)) -step 50ms "${inputs[@]}" 2>"$dir/log" ||
+	{ cat "$dir/log" >&2; exit 1; }
 
 n=0
 profile() { # capture workers features [format]
 	n=$((n + 1))
-	"$dir/jj" extract "$1" -w "$2" --features "$3" -f "${4:-csv}" -o "$dir/out" --cpuprofile "$dir/$n.prof" 2>/dev/null
+	"$dir/jj" extract "$1" -w "$2" --features "$3" -f "${4:-csv}" -o "$dir/out" --cpuprofile "$dir/$n.prof" 2>"$dir/log" ||
+		{ cat "$dir/log" >&2; return 1; }
 }
 for capture in "$synthetic" "$real"; do
 	for workers in 1 2; do
@@ -41,5 +51,7 @@ for capture in "$synthetic" "$real"; do
 done
 profile "$synthetic" 2 flow_meta parquet
 profile "$synthetic" 2 all parquet
-go tool pprof -proto "$dir"/*.prof > cmd/jj/default.pgo 2>/dev/null
+# Merged apart, then moved: a failed merge leaves the profile as it was.
+go tool pprof -proto "$dir"/*.prof > "$dir/merged.pgo"
+mv "$dir/merged.pgo" cmd/jj/default.pgo
 echo "cmd/jj/default.pgo: $n profiles merged, $(wc -c < cmd/jj/default.pgo) bytes"

@@ -436,7 +436,8 @@ type floatMemo [128]struct {
 }
 
 // append appends f as AppendFloat does, copying the text of an earlier
-// equal value of the same dst if the memo still holds it. dst may only
+// bit-identical value of the same dst if the memo still holds it (0 and
+// -0 have entries of their own). dst may only
 // grow between calls, as EncodeRows's does.
 func (m *floatMemo) append(dst []byte, f float64) []byte {
 	bits := math.Float64bits(f)
