@@ -61,11 +61,31 @@ type merger struct {
 	rows      atomic.Uint64
 	eager     bool // write rows as soon as they are final (live input)
 	inline    bool // the worker calls take itself (Config.Workers 1)
+	credits   []chan struct{} // each worker's chunks of rows not yet written (chunkCredits)
 	mu        sync.Mutex
 	err       error
 }
 
+// chunkCredits is how many chunks of rows each worker may have handed the
+// merger and the merger not yet written. A worker with that many waits
+// for the merger (put). Without a bound, a worker that runs ahead while
+// the merger waits for another worker's rows, as when every worker ends
+// its open flows at the end of the input, queued batch after batch: with
+// a million open flows, --features all and Parquet output, two workers
+// made about 200 MB of batches the merger then dropped. The free lists
+// hold every chunk a worker can have out, so that none is dropped.
+//
+// A worker waiting for a credit never holds up the rows the merger waits
+// for: it has handed over every chunk it filled (a table's sink runs
+// before it takes a new batch), so the merger can write the rows of the
+// worker that waits, or those of another worker, which either sends rows
+// or has handled every message the reading goroutine sent it (that
+// goroutine waits on the worker that waits), and then its watermark is at
+// least the event of every row the waiting worker holds.
+const chunkCredits = 16
+
 func newMerger(pl *plan, w output.Writer, workers int) *merger {
+	out := workers * (chunkCredits + 1) // chunks out at once, at most
 	m := &merger{
 		in:       make(chan chunk, 64*workers),
 		pl:       pl,
@@ -74,12 +94,14 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 		pos:      make([]int, workers),
 		wm:       make([]uint64, workers),
 		out:      output.NewBatch(pl.schema),
-		free:     make(chan *output.Batch, 8*workers),
-		freeText: make(chan *encoded, 8*workers),
+		free:     make(chan *output.Batch, out),
+		freeText: make(chan *encoded, out),
 		freeOrd:  make([]chan []flow.Order, workers),
+		credits:  make([]chan struct{}, workers),
 	}
 	for i := range m.freeOrd {
-		m.freeOrd[i] = make(chan []flow.Order, 8)
+		m.freeOrd[i] = make(chan []flow.Order, chunkCredits+1)
+		m.credits[i] = make(chan struct{}, chunkCredits)
 	}
 	if enc, ok := w.(output.RowEncoder); ok {
 		m.enc = enc
@@ -176,6 +198,9 @@ func (m *merger) put(c chunk) {
 	if m.inline {
 		m.take(c)
 		return
+	}
+	if c.b != nil || c.text != nil {
+		m.credits[c.w] <- struct{}{} // returned by recycleChunk
 	}
 	m.in <- c
 }
@@ -280,6 +305,9 @@ func (m *merger) recycle(b *output.Batch) {
 // recycleChunk keeps a chunk's batch or text buffers and its order slice
 // for reuse.
 func (m *merger) recycleChunk(c *chunk) {
+	if !m.inline {
+		<-m.credits[c.w]
+	}
 	if c.ord != nil {
 		select {
 		case m.freeOrd[c.w] <- c.ord:

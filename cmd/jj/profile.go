@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 )
@@ -18,6 +19,19 @@ func startCPUProfile(path string) (stop func(), err error) {
 // flag, for `go tool trace` or bench/tracestat); stop ends and closes it.
 func startTrace(path string) (stop func(), err error) {
 	return startRecording("trace", path, trace.Start, trace.Stop)
+}
+
+// startMemProfile writes a pprof profile of the run's memory allocations
+// to path when the run ends (the hidden --memprofile flag, for `go tool
+// pprof -sample_index=alloc_space`); stop writes and closes it.
+func startMemProfile(path string) (stop func(), err error) {
+	var out io.Writer
+	return startRecording("memory profile", path,
+		func(w io.Writer) error { out = w; return nil },
+		func() {
+			runtime.GC() // the profile counts what the last collection saw
+			_ = pprof.Lookup("allocs").WriteTo(out, 0)
+		})
 }
 
 // startRecording creates path and has start record the run into it; stop

@@ -132,6 +132,7 @@ type extractFlags struct {
 	decoders      int
 	cpuProfile    string // hidden: a pprof CPU profile of the run
 	trace         string // hidden: a runtime trace of the run
+	memProfile    string // hidden: a pprof profile of the run's allocations
 }
 
 const extractLong = `Extract per-flow features from captures.
@@ -211,6 +212,8 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.MarkHidden("cpuprofile")
 	fl.StringVar(&f.trace, "trace", "", "write a runtime trace of the run to this file")
 	fl.MarkHidden("trace")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a memory allocation profile (pprof) of the run to this file")
+	fl.MarkHidden("memprofile")
 	fl.SortFlags = false
 }
 
@@ -336,6 +339,13 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	}
 	if f.trace != "" {
 		stop, err := startTrace(f.trace)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if f.memProfile != "" {
+		stop, err := startMemProfile(f.memProfile)
 		if err != nil {
 			return err
 		}

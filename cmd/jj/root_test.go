@@ -183,20 +183,22 @@ func TestReadmeColumnsUpToDate(t *testing.T) {
 	}
 }
 
-// The hidden --cpuprofile and --trace flags write a CPU profile (gzipped
-// protobuf) and a runtime trace ("go 1.N trace" header) beside the
-// unchanged output, and a path that cannot be created is a one-line error
+// The hidden --cpuprofile, --memprofile and --trace flags write a CPU and
+// a memory profile (gzipped protobuf) and a runtime trace ("go 1.N trace"
+// header) beside the unchanged output, and a path that cannot be created is a one-line error
 // that names it.
 func TestProfileFlags(t *testing.T) {
 	_, want, _ := runJJ(t, nil, "extract", sample, "-q")
 	dir := t.TempDir()
-	prof, trace := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "run.trace")
-	code, out, errs := runJJ(t, nil, "extract", sample, "-q", "--cpuprofile", prof, "--trace", trace)
+	prof, mem, trace := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof"), filepath.Join(dir, "run.trace")
+	code, out, errs := runJJ(t, nil, "extract", sample, "-q", "--cpuprofile", prof, "--memprofile", mem, "--trace", trace)
 	if code != 0 || errs != "" || out != want {
 		t.Fatalf("exit %d, stderr %q, output changed: %v", code, errs, out != want)
 	}
-	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Errorf("CPU profile: %v, %d bytes, not gzip", err, len(b))
+	for name, path := range map[string]string{"CPU profile": prof, "memory profile": mem} {
+		if b, err := os.ReadFile(path); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %v, %d bytes, not gzip", name, err, len(b))
+		}
 	}
 	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
 		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
