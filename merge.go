@@ -59,8 +59,8 @@ type merger struct {
 	freeOrd   []chan []flow.Order // each worker's order slices, drained
 	textLast  atomic.Int64        // the length of the last text encoded
 	rows      atomic.Uint64
-	eager     bool // write rows as soon as they are final (live input)
-	inline    bool // the worker calls take itself (Config.Workers 1)
+	eager     bool            // write rows as soon as they are final (live input)
+	inline    bool            // the worker calls take itself (Config.Workers 1)
 	credits   []chan struct{} // each worker's chunks of rows not yet written (chunkCredits)
 	mu        sync.Mutex
 	err       error

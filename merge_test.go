@@ -1,0 +1,87 @@
+package jj
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jjflow/jj/flow"
+	"github.com/jjflow/jj/output"
+)
+
+// orderWriter records the first column of every row it is given.
+type orderWriter struct{ vals []int64 }
+
+func (w *orderWriter) Write(b *output.Batch) error {
+	for r := range b.Len() {
+		w.vals = append(w.vals, b.Int(0, r))
+	}
+	return nil
+}
+func (w *orderWriter) Close() error { return nil }
+
+// A worker whose rows the merger cannot write yet, because another worker
+// may still send earlier ones, hands over chunkCredits chunks and then
+// waits, rather than queueing batch after batch; once the other worker's
+// watermark lets the merger write them, it goes on, and every row comes
+// out in order.
+func TestMergerBoundsAWorkerAhead(t *testing.T) {
+	schema := []output.Column{{Name: "event", Type: output.Int}}
+	pl := &plan{schema: schema, out: schema}
+	w := &orderWriter{}
+	m := newMerger(pl, w, 2)
+	done := make(chan struct{})
+	go func() {
+		m.run()
+		close(done)
+	}()
+
+	const chunks = 3 * chunkCredits
+	var handed atomic.Int32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // worker 0: one row a chunk, events 2, 4, 6, ...
+		defer wg.Done()
+		for i := range chunks {
+			b := m.batch()
+			b.AppendInt(0, int64(2*i+2))
+			b.EndRow()
+			m.put(chunk{w: 0, b: b, ord: []flow.Order{{Event: uint64(2*i + 2)}}})
+			handed.Add(1)
+		}
+		m.put(chunk{w: 0, wm: flow.EndOfInput, hasWM: true})
+	}()
+
+	// Worker 1 has sent nothing: worker 0 must stop at chunkCredits.
+	deadline := time.Now().Add(10 * time.Second)
+	for handed.Load() < chunkCredits && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // time enough to hand over more
+	if n := handed.Load(); n != chunkCredits {
+		t.Fatalf("worker 0 handed over %d chunks the merger could not write, want %d", n, chunkCredits)
+	}
+
+	// Worker 1 sends one row that goes before all of worker 0's, then ends.
+	b := m.batch()
+	b.AppendInt(0, 1)
+	b.EndRow()
+	m.put(chunk{w: 1, b: b, ord: []flow.Order{{Event: 1}}})
+	m.put(chunk{w: 1, wm: flow.EndOfInput, hasWM: true})
+	wg.Wait()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the merger did not end")
+	}
+
+	want := []int64{1}
+	for i := range chunks {
+		want = append(want, int64(2*i+2))
+	}
+	if !slices.Equal(w.vals, want) {
+		t.Errorf("rows written %v, want %v", w.vals, want)
+	}
+}
