@@ -400,6 +400,7 @@ func Open(path string) (Reader, io.Closer, error) {
 	}
 	// A pipe or device is read in the caller's goroutine: closing early
 	// must not wait for a read-ahead blocked on a stalled writer.
+	growPipe(f)
 	rd, in, err := newReader(f, path, size, size >= 0)
 	if err != nil {
 		f.Close()
@@ -432,6 +433,7 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 			return rd, c, nil
 		}
 	}
+	growPipe(f)
 	// Read in the caller's goroutine: closing early must not wait for a
 	// read-ahead blocked on a stalled writer. The size is the file's only
 	// when read from its start (what progress counts it as).
