@@ -36,7 +36,6 @@ type stream struct {
 
 	mapped    bool          // buf is a memory-mapped file, never refilled
 	released  int           // bytes at the start of buf returned to the kernel
-	touched   int           // end of the part of buf prefetched
 	populated int           // end of the part of buf mapped ahead (populate)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
@@ -44,31 +43,32 @@ type stream struct {
 
 // The record walk is a chain of dependent loads: each record's length says
 // where the next one starts, so on its own every record waits for its own
-// cache miss (about 115 ns a record on this project's machine, even from a
-// buffer in RAM) and every new page for a page fault. discard therefore
-// maps the pages 16 MiB at a time ahead of the walk (populate), and
-// prefetches every cache line of the page touchAhead bytes ahead
-// (prefetch.Range), so that the misses overlap one another and the work on
-// the records in between. On the benchmark capture (650-byte records) the
-// bare record walk takes about 115 ns a record this way, against 190 with
-// no help and 130 when touching ahead with plain loads, and a whole run
-// takes 3 to 7% less time.
+// cache miss, and every new page for a page fault. discard therefore maps
+// the pages 16 MiB at a time ahead of the walk (populate), and prefetches,
+// into every cache level, the first lines of the next record (its header
+// and the frame headers that decoding reads: nextLines) as soon as it
+// knows where that record starts, a record's worth of work before they
+// are read. The processor's own prefetchers follow the walk through the
+// rest of the file.
 //
-// Those lines reach the caches but, by the time their record comes, often
-// not the nearest: reading a record's header still waited for memory, for
-// a third of pcapReader.Next's time. So discard also prefetches, into every
-// cache level, the first lines of the next record (its header and the
-// frame headers that decoding reads: nextLines), a record's worth of work
-// before they are read. flow_meta on the 2.5 M-packet real-traffic tile,
-// ten interleaved rounds: one worker 0.72 / 0.75 → 0.68 / 0.72 s (fastest
-// / median), two workers 0.49 / 0.51 → 0.44 / 0.46 s; on the synthetic
-// capture, six rounds, 1.26 / 1.30 → 1.23 / 1.27 s and 0.74 / 0.75 →
-// 0.71 / 0.72 s (bench/RESULTS.md, session 17).
+// Until session 17, discard instead prefetched every line of the mapping
+// 16 KiB ahead of the walk into the second-level cache (prefetch.Range);
+// reading a record's header still waited for memory, for a third of
+// pcapReader.Next's time. flow_meta on the 2.5 M-packet real-traffic tile
+// (bench/RESULTS.md, session 17), fastest / median of ten interleaved
+// rounds:
+//
+//	                        one worker           two workers
+//	lines 16 KiB ahead      0.72 / 0.75 s        0.48 / 0.50 s
+//	both                    0.72 / 0.73 s        0.45 / 0.46 s
+//	next record only        0.70 / 0.71 s        0.44 / 0.45 s
+//
+// The same order held with the capture's page cache in 4 KiB pages, on
+// the synthetic capture (2-5 %), and for the bare record walk of split
+// reading (BenchmarkPcapRead/mapped, 600-byte records: 40-47, 42-50 and
+// 36-42 ns a record).
 const (
 	nextLines     = 112 // the next record's bytes prefetched: its first 3 lines at most
-	touchAhead    = 16384
-	touchBlock    = 4096
-	touchStride   = 64
 	populateEvery = 16 << 20
 )
 
@@ -192,12 +192,6 @@ func (s *stream) discard(n int) {
 	if s.start+nextLines < len(s.buf) {
 		next := unsafe.Pointer(&s.buf[s.start])
 		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
-	}
-	s.touched = max(s.touched, s.start) // records longer than touchBlock
-	if s.start+touchAhead >= s.touched && s.touched < len(s.buf) {
-		end := min(s.touched+touchBlock, len(s.buf))
-		prefetch.Range(&s.buf[s.touched], end-s.touched, touchStride)
-		s.touched = end
 	}
 	if s.start-s.released >= releaseEvery {
 		// The pages before the current position can go: a slice of an

@@ -16,21 +16,6 @@ TEXT ·Lines3(SB), NOSPLIT|NOFRAME, $0-24
 	PREFETCHT0 (AX)
 	RET
 
-// func Range(p *byte, n int, stride int)
-TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
-	MOVQ p+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ stride+16(FP), DX
-	LEAQ (AX)(CX*1), CX
-loop:
-	CMPQ AX, CX
-	JAE  done
-	PREFETCHT2 (AX)
-	ADDQ DX, AX
-	JMP  loop
-done:
-	RET
-
 // func Write3(p, q, r unsafe.Pointer)
 // PREFETCHW where CPUID says the processor has it (hasPrefetchW, set at
 // init), PREFETCHT0 where not: a processor that lacks an instruction may

@@ -16,21 +16,6 @@ TEXT ·Lines3(SB), NOSPLIT|NOFRAME, $0-24
 	PRFM (R0), PLDL1KEEP
 	RET
 
-// func Range(p *byte, n int, stride int)
-TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-24
-	MOVD p+0(FP), R0
-	MOVD n+8(FP), R1
-	MOVD stride+16(FP), R2
-	ADD  R0, R1, R1
-loop:
-	CMP  R1, R0
-	BHS  done
-	PRFM (R0), PLDL2KEEP
-	ADD  R2, R0, R0
-	B    loop
-done:
-	RET
-
 // func Write3(p, q, r unsafe.Pointer)
 TEXT ·Write3(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD p+0(FP), R0
