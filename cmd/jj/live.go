@@ -171,7 +171,13 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		}
 		fmt.Fprintf(stderr, "jj: capturing on %s (link type %d), %s\n", iface, r.LinkType(), limit)
 	}
+	stopProfiles, err := startProfiles(f)
+	if err != nil {
+		r.Close()
+		return err
+	}
 	sum, runErr := p.RunReader(hard, r, iface, out.flushing())
+	stopProfiles()
 	closeErr := r.Close()
 	if save != nil {
 		if err := save.Close(); err != nil && closeErr == nil {

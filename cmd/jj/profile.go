@@ -9,6 +9,33 @@ import (
 	"runtime/trace"
 )
 
+// startProfiles starts the recordings the hidden flags of extract and
+// live ask for (--cpuprofile, --trace, --memprofile); stop ends them, in
+// the reverse order.
+func startProfiles(f *extractFlags) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	for _, r := range []struct {
+		path  string
+		start func(string) (func(), error)
+	}{{f.cpuProfile, startCPUProfile}, {f.trace, startTrace}, {f.memProfile, startMemProfile}} {
+		if r.path == "" {
+			continue
+		}
+		s, err := r.start(r.path)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	return stop, nil
+}
+
 // startCPUProfile writes a CPU profile of the run to path (the hidden
 // --cpuprofile flag, for `go tool pprof`); stop ends and closes it.
 func startCPUProfile(path string) (stop func(), err error) {

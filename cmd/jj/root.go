@@ -330,27 +330,11 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		p.OnProgress = bar.update
 		defer bar.finish()
 	}
-	if f.cpuProfile != "" {
-		stop, err := startCPUProfile(f.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfiles(f)
+	if err != nil {
+		return err
 	}
-	if f.trace != "" {
-		stop, err := startTrace(f.trace)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	if f.memProfile != "" {
-		stop, err := startMemProfile(f.memProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+	defer stop()
 	sum, runErr := p.Run(inputs, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
 }
