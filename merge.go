@@ -76,12 +76,13 @@ type merger struct {
 // hold every chunk a worker can have out, so that none is dropped.
 //
 // A worker waiting for a credit never holds up the rows the merger waits
-// for: it has handed over every chunk it filled (a table's sink runs
-// before it takes a new batch), so the merger can write the rows of the
-// worker that waits, or those of another worker, which either sends rows
-// or has handled every message the reading goroutine sent it (that
-// goroutine waits on the worker that waits), and then its watermark is at
-// least the event of every row the waiting worker holds.
+// for. Its own queue at the merger is not empty, so the merger does not
+// wait on its watermark; and a worker with an empty queue holds no credit,
+// so it goes on handling every message sent to it, and the watermark of
+// the last one it handled is at least the event of the first row the
+// waiting worker has queued (the rows made while handling a message are
+// final after its watermark). The merger can therefore always write a
+// row, and a chunk whose rows are all written gives its credit back.
 const chunkCredits = 16
 
 func newMerger(pl *plan, w output.Writer, workers int) *merger {
