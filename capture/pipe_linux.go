@@ -16,9 +16,10 @@ import (
 // (bench/RESULTS.md, session 17).
 const pipeSize = 1 << 20
 
-// growPipe enlarges the kernel buffer of f when it is a pipe. A refusal (a
-// user over their pipe allowance, /proc/sys/fs/pipe-user-pages-soft) leaves
-// the buffer as it was.
+// growPipe enlarges the kernel buffer of f to pipeSize when it is a pipe
+// with a smaller one. A refusal (a user over their pipe allowance,
+// /proc/sys/fs/pipe-user-pages-soft, or more than pipeSize bytes already
+// in the pipe) leaves the buffer as it was.
 func growPipe(f *os.File) {
 	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		return
@@ -29,6 +30,9 @@ func growPipe(f *os.File) {
 		return
 	}
 	_ = rc.Control(func(fd uintptr) {
-		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+		// F_SETPIPE_SZ sets the size, and would shrink a bigger buffer.
+		if n, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && n < pipeSize {
+			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+		}
 	})
 }
