@@ -3,9 +3,10 @@
 // packet a few packets ahead in a batch (Line, or Lines3 for three lines
 // in one call), the first lines of the next capture record, or the next
 // slots of a packet batch that another core last had, to be written
-// (Write3), so that their cache misses overlap the work in between. A load would do the same only as far as the CPU can look
-// ahead past instructions that wait for it; a prefetch does not hold up
-// the instructions after it, and never faults on its address. The
+// (Write3), so that their cache misses overlap the work in between. A
+// load would do the same only as far as the CPU can look ahead past
+// instructions that wait for it; a prefetch does not hold up the
+// instructions after it, and never faults on its address. The
 // instructions are a few lines of Go assembly for amd64 and arm64.
 package prefetch
 
