@@ -209,26 +209,3 @@ func TestProfileFlags(t *testing.T) {
 		t.Errorf("unwritable trace: exit %d, stderr %q", code, errs)
 	}
 }
-
-// jj live takes the same hidden recording flags as extract, and writes
-// them when the capture ends (a short capture on the loopback interface).
-func TestLiveProfileFlags(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("live capture needs root (AF_PACKET)")
-	}
-	dir := t.TempDir()
-	prof, mem, trace := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof"), filepath.Join(dir, "run.trace")
-	code, _, errs := runJJ(t, nil, "live", "lo", "--duration", "0.2", "-q", "-o", filepath.Join(dir, "out.csv"),
-		"--cpuprofile", prof, "--memprofile", mem, "--trace", trace)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr %q", code, errs)
-	}
-	for name, path := range map[string]string{"CPU profile": prof, "memory profile": mem} {
-		if b, err := os.ReadFile(path); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-			t.Errorf("%s: %v, %d bytes, not gzip", name, err, len(b))
-		}
-	}
-	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
-		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
-	}
-}
