@@ -34,7 +34,7 @@ import (
 
 // Runs hold at most rawBytes of captured data each, and runsPerDec runs
 // per decoder are in flight. The capture reader gives its mapping back to
-// the kernel 64 MiB at a time, up to about 2 MiB behind the walk, so a
+// the kernel 16 MiB at a time, up to about 2 MiB behind the walk, so a
 // decoder may read bytes already given back: they are read right, from
 // the page cache again (the mapping is shared and read-only), if more
 // slowly (capture.Stable).
