@@ -75,11 +75,7 @@ func setupNetns(t *testing.T) *netns {
 
 	dir := t.TempDir()
 	n.jj = filepath.Join(dir, "jj")
-	// -pgo=off: the test needs the binary, not its optimisation, and a
-	// build with cmd/jj/default.pgo compiles the standard library again.
-	if out, err := exec.Command("go", "build", "-pgo=off", "-o", n.jj, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
-	}
+	buildJJ(t, n.jj)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -556,12 +552,5 @@ func TestLiveProfileFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	for name, path := range map[string]string{"CPU profile": prof, "memory profile": mem} {
-		if b, err := os.ReadFile(path); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-			t.Errorf("%s: %v, %d bytes, not gzip", name, err, len(b))
-		}
-	}
-	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
-		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
-	}
+	checkRecordings(t, prof, mem, trace)
 }

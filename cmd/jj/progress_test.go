@@ -79,11 +79,7 @@ func TestProgressTerminal(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "jj")
-	// -pgo=off: the test needs the binary, not its optimisation, and a
-	// build with cmd/jj/default.pgo compiles the standard library again.
-	if out, err := exec.Command("go", "build", "-pgo=off", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buildJJ(t, bin)
 	pcap := filepath.Join(dir, "in.pcap")
 	f, err := os.Create(pcap)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,6 +196,19 @@ func TestProfileFlags(t *testing.T) {
 	if code != 0 || errs != "" || out != want {
 		t.Fatalf("exit %d, stderr %q, output changed: %v", code, errs, out != want)
 	}
+	checkRecordings(t, prof, mem, trace)
+	bad := filepath.Join(dir, "missing", "run.trace")
+	code, _, errs = runJJ(t, nil, "extract", sample, "-q", "--trace", bad)
+	if code == 0 || !strings.Contains(errs, bad) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("unwritable trace: exit %d, stderr %q", code, errs)
+	}
+}
+
+// checkRecordings checks the files of --cpuprofile and --memprofile
+// (gzipped protobuf, as pprof writes) and of --trace ("go 1.N trace"
+// header).
+func checkRecordings(t *testing.T, prof, mem, trace string) {
+	t.Helper()
 	for name, path := range map[string]string{"CPU profile": prof, "memory profile": mem} {
 		if b, err := os.ReadFile(path); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: %v, %d bytes, not gzip", name, err, len(b))
@@ -203,9 +217,14 @@ func TestProfileFlags(t *testing.T) {
 	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
 		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
 	}
-	bad := filepath.Join(dir, "missing", "run.trace")
-	code, _, errs = runJJ(t, nil, "extract", sample, "-q", "--trace", bad)
-	if code == 0 || !strings.Contains(errs, bad) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
-		t.Errorf("unwritable trace: exit %d, stderr %q", code, errs)
+}
+
+// buildJJ builds the jj command into path, for tests that run it as a
+// process. -pgo=off: a test needs the binary, not its optimisation, and a
+// build with cmd/jj/default.pgo compiles the standard library again.
+func buildJJ(t *testing.T, path string) {
+	t.Helper()
+	if out, err := exec.Command("go", "build", "-pgo=off", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
 	}
 }
