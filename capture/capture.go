@@ -3,8 +3,8 @@
 //
 // It reads classic pcap (micro- and nanosecond, either byte order) and pcapng
 // (several sections and interfaces, per-interface link type, if_tsresol and
-// if_tsoffset), from files, directories, standard input, and gzip or zstd
-// streams detected by their magic bytes. Readers are zero-copy: the bytes of
+// if_tsoffset), from files, directories, standard input, and gzip, zstd,
+// xz, bzip2 or LZ4 streams detected by their magic bytes. Readers are zero-copy: the bytes of
 // a Record point into a buffer owned by the reader and are valid only until
 // the next call to Next. Nothing here allocates per packet.
 //
@@ -113,7 +113,7 @@ type Stable interface {
 // progress bar: BytesRead out of Size.
 type Progress interface {
 	// BytesRead returns how many bytes have been read from the file so far,
-	// read-ahead included; for gzip and zstd input it counts compressed
+	// read-ahead included; for compressed input it counts compressed
 	// bytes, like Size.
 	BytesRead() int64
 	// Size returns the size of the file in bytes, or -1 when it is unknown
@@ -151,7 +151,7 @@ type FileError struct {
 	// "stdin".
 	Name string
 	// Offset is the byte offset of the record or block at fault, counted in
-	// the decompressed input for gzip and zstd files, or -1 when the error
+	// the decompressed input for compressed files, or -1 when the error
 	// concerns the whole file.
 	Offset int64
 	// Err is the problem.

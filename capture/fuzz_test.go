@@ -82,6 +82,11 @@ func FuzzPcap(f *testing.F) {
 	)
 	f.Add(gzipBytes(f, hx(f, pcapLEMicro+pcapLERecord)))
 	f.Add(zstdBytes(f, hx(f, pcapBEMicro+pcapBERecord)))
+	f.Add(xzBytes(f, hx(f, pcapLENano+pcapLERecord)))
+	f.Add(lz4Bytes(f, hx(f, pcapLEMicro+pcapLERecord)))
+	if bz, err := os.ReadFile("testdata/big-endian-sctp.pcap.bz2"); err == nil {
+		f.Add(bz)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		opened, got, err := fuzzRead(t, b)
 		if f, _ := detect(b); f != formatPcap || !opened {

@@ -16,7 +16,8 @@ import (
 // returns, those of link types jj does not decode included.
 type FileInfo struct {
 	Name string
-	// Format is "pcap" or "pcapng"; Compression is "", "gzip" or "zstd".
+	// Format is "pcap" or "pcapng"; Compression is "", "gzip", "zstd",
+	// "xz", "bzip2" or "lz4".
 	Format, Compression string
 	// Version is the pcap version, or that of the first pcapng section.
 	Version string
@@ -123,8 +124,8 @@ func info(r io.Reader, name string, size int64) (*FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f == formatGzip || f == formatZstd {
-		fi.Compression = map[format]string{formatGzip: "gzip", formatZstd: "zstd"}[f]
+	if c, ok := compressions[f]; ok {
+		fi.Compression = c
 		if err := in.decompress(f); err != nil {
 			return nil, err
 		}

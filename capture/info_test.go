@@ -100,9 +100,13 @@ func TestInfo(t *testing.T) {
 
 // TestInfoMatchesReader checks that Info counts what a Reader returns, on
 // every testdata capture and corpus file that Open accepts, compressed with
-// gzip too.
+// gzip too. (TestCompressedFixtures checks Info on the compressed ones.)
 func TestInfoMatchesReader(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.pcap*")
+	var files []string
+	for _, ext := range []string{"pcap", "pcapng"} {
+		f, _ := filepath.Glob("testdata/*." + ext)
+		files = append(files, f...)
+	}
 	if entries, err := os.ReadDir(infoCorpus); err == nil {
 		for _, e := range entries {
 			if n := e.Name(); !strings.HasSuffix(n, ".md") && !strings.HasSuffix(n, ".tsv") && e.Type().IsRegular() {

@@ -2,19 +2,23 @@ package capture
 
 import (
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
 )
 
-// The first four bytes of each input format, as they appear in the file.
+// The first bytes of each input format, as they appear in the file.
 var (
 	magicPcapMicroLE = []byte{0xd4, 0xc3, 0xb2, 0xa1}
 	magicPcapMicroBE = []byte{0xa1, 0xb2, 0xc3, 0xd4}
@@ -23,6 +27,8 @@ var (
 	magicPcapng      = []byte{0x0a, 0x0d, 0x0d, 0x0a} // the section header block type, a palindrome
 	magicGzip        = []byte{0x1f, 0x8b}             // RFC 1952; the third byte is the method
 	magicZstd        = []byte{0x28, 0xb5, 0x2f, 0xfd} // RFC 8878
+	magicXz          = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+	magicLz4         = []byte{0x04, 0x22, 0x4d, 0x18} // the LZ4 frame format's, little-endian
 )
 
 // format is an input format told by its magic bytes.
@@ -34,7 +40,23 @@ const (
 	formatPcapng
 	formatGzip
 	formatZstd
+	formatXz
+	formatBzip2
+	formatLz4
 )
+
+// compressions names the compressed formats, as messages and
+// FileInfo.Compression give them.
+var compressions = map[format]string{
+	formatGzip:  "gzip",
+	formatZstd:  "zstd",
+	formatXz:    "xz",
+	formatBzip2: "bzip2",
+	formatLz4:   "lz4",
+}
+
+// maxMagic is the length of the longest magic.
+const maxMagic = 6
 
 var magics = []struct {
 	magic  []byte
@@ -47,6 +69,14 @@ var magics = []struct {
 	{magicPcapng, formatPcapng},
 	{magicGzip, formatGzip},
 	{magicZstd, formatZstd},
+	{magicXz, formatXz},
+	{magicLz4, formatLz4},
+	// bzip2: "BZh" and the block size in hundreds of kB, '1' to '9'.
+	{[]byte("BZh1"), formatBzip2}, {[]byte("BZh2"), formatBzip2},
+	{[]byte("BZh3"), formatBzip2}, {[]byte("BZh4"), formatBzip2},
+	{[]byte("BZh5"), formatBzip2}, {[]byte("BZh6"), formatBzip2},
+	{[]byte("BZh7"), formatBzip2}, {[]byte("BZh8"), formatBzip2},
+	{[]byte("BZh9"), formatBzip2},
 }
 
 // detect tells the format from the first bytes of an input. With fewer bytes
@@ -186,8 +216,9 @@ func (in *input) cut(off int64, have, want int, err error) error {
 // NewReader returns a Reader for the capture in r, whose format it detects
 // from the first bytes (never from the name): classic pcap (micro- or
 // nanosecond, either byte order), pcapng, or either of them compressed with
-// gzip or zstd, which is decompressed as a stream. The name only labels
-// errors and warnings, which read "read NAME: ...".
+// gzip, zstd, xz, bzip2 or LZ4 (frame format), which is decompressed as a
+// stream. The name only labels errors and warnings, which read
+// "read NAME: ...".
 //
 // NewReader reads the file header, and for pcapng the blocks up to the first
 // packet. It fails with an error wrapping ErrEmpty when r has no bytes,
@@ -241,8 +272,7 @@ func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *i
 	if err != nil {
 		return nil, nil, err
 	}
-	switch f {
-	case formatGzip, formatZstd:
+	if _, ok := compressions[f]; ok {
 		if err := in.decompress(f); err != nil {
 			return nil, nil, err
 		}
@@ -270,8 +300,8 @@ func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *i
 
 // detect peeks at the magic of in.s.
 func (in *input) detect() (format, error) {
-	b, err := in.s.peek(4)
-	if len(b) < 4 && err != io.EOF {
+	b, err := in.s.peek(maxMagic)
+	if len(b) < maxMagic && err != io.EOF {
 		return formatUnknown, in.fail(0, err)
 	}
 	if len(b) == 0 {
@@ -289,34 +319,35 @@ func (in *input) detect() (format, error) {
 
 // decompress makes in.s read the decompressed raw stream.
 func (in *input) decompress(f format) error {
+	name := compressions[f]
+	var src io.Reader = in.raw
+	if in.async {
+		in.rawRead.Store(in.raw.consumed())
+		src = counted{in.raw, &in.rawRead}
+	}
 	var dec io.Reader
-	name := "gzip"
-	if f == formatGzip {
-		var src io.Reader = in.raw
-		if in.async {
-			in.rawRead.Store(in.raw.consumed())
-			src = counted{in.raw, &in.rawRead}
-		}
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return in.fail(0, classify(in.raw, name, err))
-		}
-		dec = zr
-	} else {
-		name = "zstd"
-		var src io.Reader = in.raw
-		if in.async {
-			in.rawRead.Store(in.raw.consumed())
-			src = counted{in.raw, &in.rawRead}
-		}
-		zr, err := zstd.NewReader(src,
+	var err error
+	switch f {
+	case formatGzip:
+		dec, err = gzip.NewReader(src)
+	case formatZstd:
+		var zr *zstd.Decoder
+		zr, err = zstd.NewReader(src,
 			zstd.WithDecoderConcurrency(1), // decode in the goroutine that reads, start none
 			zstd.WithDecoderMaxWindow(maxZstdWindow))
-		if err != nil {
-			return in.fail(0, classify(in.raw, name, err))
-		}
-		in.zstd = zr
-		dec = zr
+		in.zstd, dec = zr, zr
+	case formatXz:
+		// Streams one after another (`cat a.xz b.xz`, xz -T) and stream
+		// padding, as the xz tool reads them.
+		dec, err = xz.NewReader(src)
+	case formatBzip2:
+		// Streams one after another too (pbzip2, lbzip2).
+		dec = bzip2.NewReader(src)
+	case formatLz4:
+		dec = newLz4Frames(src, in.raw)
+	}
+	if err != nil {
+		return in.fail(0, classify(in.raw, name, err))
 	}
 	if in.async {
 		// The decompressor runs in the read-ahead goroutine, a megabyte
@@ -326,6 +357,61 @@ func (in *input) decompress(f format) error {
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
 	return nil
+}
+
+// lz4Frames reads LZ4 frames one after another, as the lz4 tool does
+// (`cat a.lz4 b.lz4`); lz4.Reader reads one. It also tells a frame cut
+// short from one that ended: lz4.Reader takes the end of its input where
+// a block or the end mark should start for the frame's end.
+type lz4Frames struct {
+	zr  *lz4.Reader
+	src *eofWatch // what zr reads
+	raw *stream
+}
+
+func newLz4Frames(src io.Reader, raw *stream) *lz4Frames {
+	w := &eofWatch{r: src}
+	return &lz4Frames{zr: lz4.NewReader(w), src: w, raw: raw}
+}
+
+func (l *lz4Frames) Read(p []byte) (int, error) {
+	for {
+		n, err := l.zr.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		// lz4.Reader reads a whole frame with reads of exact sizes, so
+		// it met the end of its input only if the frame was cut.
+		if l.src.short {
+			return n, io.ErrUnexpectedEOF
+		}
+		// The frame has ended: another follows when bytes are left.
+		b, err := l.raw.peek(1)
+		if len(b) == 0 {
+			if err == nil || err == io.EOF {
+				err = io.EOF
+			}
+			return n, err
+		}
+		l.zr.Reset(l.src)
+		if n > 0 || len(p) == 0 {
+			return n, nil
+		}
+	}
+}
+
+// eofWatch notes whether a read of r came short at its end.
+type eofWatch struct {
+	r     io.Reader
+	short bool
+}
+
+func (w *eofWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err == io.EOF && n < len(p) {
+		w.short = true
+	}
+	return n, err
 }
 
 func (in *input) close() {
@@ -364,7 +450,11 @@ func classify(src *stream, name string, err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
 		return fmt.Errorf("%w: %s stream ends early", ErrTruncated, name)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, name+":") { // most decompressors' errors name them
+		msg = name + ": " + msg
+	}
+	return fmt.Errorf("%w: %s", ErrCorrupt, msg)
 }
 
 // Open opens the capture file at path, or standard input for "-" (named
@@ -483,8 +573,8 @@ func (c closer) Close() error {
 // Expand turns command-line arguments into the list of inputs to read, in
 // order. A file stays as it is, whatever its content (reading it reports a
 // non-capture); "-" stays as it is; a directory becomes its regular files
-// (not those of subdirectories) whose first bytes are a pcap, pcapng, gzip
-// or zstd magic, sorted by name. A path that does not exist, a directory
+// (not those of subdirectories) whose first bytes are a pcap, pcapng or
+// compression magic (NewReader), sorted by name. A path that does not exist, a directory
 // without capture files ("no capture files in DIR") and a directory entry
 // that cannot be read are errors naming the path.
 func Expand(paths []string) ([]string, error) {
@@ -544,7 +634,7 @@ func isCaptureFile(name string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	var b [4]byte
+	var b [maxMagic]byte
 	n, err := io.ReadFull(f, b[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}

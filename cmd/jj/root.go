@@ -57,9 +57,9 @@ func isUsage(err error) bool {
 		strings.HasPrefix(err.Error(), "unknown shorthand flag")
 }
 
-const rootLong = `jj turns packet captures (pcap, pcapng, gzip or zstd compressed) into
-per-flow feature tables for machine learning: one row per bidirectional flow,
-with the feature names of the Python JoyfulJay library.
+const rootLong = `jj turns packet captures (pcap, pcapng; gzip, zstd, xz, bzip2 or lz4
+compressed) into per-flow feature tables for machine learning: one row per
+bidirectional flow, with the feature names of the Python JoyfulJay library.
 
 Exit codes:
   0  success
@@ -137,8 +137,9 @@ type extractFlags struct {
 
 const extractLong = `Extract per-flow features from captures.
 
-INPUT is a pcap or pcapng file (optionally gzip or zstd compressed), a
-directory (its capture files in name order), or - for standard input.
+INPUT is a pcap or pcapng file (optionally gzip, zstd, xz, bzip2 or lz4
+compressed, told by its first bytes), a directory (its capture files in
+name order), or - for standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension

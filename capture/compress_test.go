@@ -1,0 +1,259 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+)
+
+func xzBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := lz4.NewWriter(&buf)
+	if err := w.Apply(opts...); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// lz4Blocks returns the offsets at which the blocks of the LZ4 frame b
+// start, its end mark's last, from the frame format's layout: magic, FLG
+// (bit 4: block checksums, 3: content size), BD, the content size if any,
+// a header checksum, then blocks of a 4-byte size (high bit: stored),
+// the data and a checksum if any, and a size of 0 as the end mark.
+func lz4Blocks(tb testing.TB, b []byte) []int {
+	tb.Helper()
+	flg := b[4]
+	pos := 7
+	if flg&0x08 != 0 {
+		pos += 8
+	}
+	var starts []int
+	for {
+		starts = append(starts, pos)
+		size := int(binary.LittleEndian.Uint32(b[pos:]) &^ (1 << 31))
+		if size == 0 {
+			return starts
+		}
+		pos += 4 + size
+		if flg&0x10 != 0 {
+			pos += 4
+		}
+	}
+}
+
+// TestCompressedFixtures reads captures compressed by the xz, bzip2 and
+// lz4 tools (xz-utils 5.4, bzip2 1.0.8, lz4 1.9.4), each also as two
+// streams one after the other (`(head -c 300 F | xz; tail -c +301 F | xz)`),
+// through NewReader, Open (which decompresses in a goroutine of its own)
+// and Info, and checks them against the files they were made from.
+func TestCompressedFixtures(t *testing.T) {
+	for _, tt := range []struct{ file, plain, compression string }{
+		{"big-endian-sctp.pcap.xz", "big-endian-sctp.pcap", "xz"},
+		{"big-endian-sctp.pcap.bz2", "big-endian-sctp.pcap", "bzip2"},
+		{"big-endian-sctp.pcap.lz4", "big-endian-sctp.pcap", "lz4"},
+		{"two-streams-null-and-ethernet-nrb-isb.pcapng.xz", "null-and-ethernet-nrb-isb.pcapng", "xz"},
+		{"two-streams-null-and-ethernet-nrb-isb.pcapng.bz2", "null-and-ethernet-nrb-isb.pcapng", "bzip2"},
+		{"two-streams-null-and-ethernet-nrb-isb.pcapng.lz4", "null-and-ethernet-nrb-isb.pcapng", "lz4"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			plain, err := os.ReadFile(filepath.Join("testdata", tt.plain))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want, err := readBytes(t, plain, tt.plain)
+			if err != io.EOF || len(want) == 0 {
+				t.Fatalf("%s: %d records, then %v", tt.plain, len(want), err)
+			}
+			path := filepath.Join("testdata", tt.file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := readBytes(t, b, tt.file)
+			if err != io.EOF || !reflect.DeepEqual(got, want) {
+				t.Errorf("NewReader: %d records, then %v; want the %d records of %s, then io.EOF", len(got), err, len(want), tt.plain)
+			}
+			rd, c, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err = readAll(t, rd)
+			c.Close()
+			if err != io.EOF || !reflect.DeepEqual(got, want) {
+				t.Errorf("Open: %d records, then %v; want the %d records of %s, then io.EOF", len(got), err, len(want), tt.plain)
+			}
+			fi, err := Info(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Compression != tt.compression || fi.Packets != uint64(len(want)) {
+				t.Errorf("Info: compression %q, %d packets; want %q, %d", fi.Compression, fi.Packets, tt.compression, len(want))
+			}
+		})
+	}
+}
+
+// TestCompressedRoundTrip reads captures compressed by the xz and lz4
+// libraries, whose options the tools' defaults leave out: several xz
+// streams and LZ4 frames, small LZ4 blocks, block checksums.
+func TestCompressedRoundTrip(t *testing.T) {
+	pcap := pcapFile(3000, 600) // 1.8 MB
+	pcapng := pcapngFile(50, 100)
+	_, wantPcap, err := readBytes(t, pcap, "x")
+	if err != io.EOF || len(wantPcap) != 3000 {
+		t.Fatalf("plain pcap: %d records, %v", len(wantPcap), err)
+	}
+	_, wantPcapng, err := readBytes(t, pcapng, "x")
+	if err != io.EOF || len(wantPcapng) != 50 {
+		t.Fatalf("plain pcapng: %d records, %v", len(wantPcapng), err)
+	}
+	small := []lz4.Option{lz4.BlockSizeOption(lz4.Block64Kb), lz4.BlockChecksumOption(true)}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want []rec
+	}{
+		{"xz pcap", xzBytes(t, pcap), wantPcap},
+		{"xz pcapng", xzBytes(t, pcapng), wantPcapng},
+		{"xz in three streams", bytes.Join([][]byte{xzBytes(t, pcap[:1000]), xzBytes(t, pcap[1000:5000]), xzBytes(t, pcap[5000:])}, nil), wantPcap},
+		{"lz4 pcap", lz4Bytes(t, pcap), wantPcap},
+		{"lz4 pcapng", lz4Bytes(t, pcapng), wantPcapng},
+		{"lz4 64 KiB blocks with checksums", lz4Bytes(t, pcap, small...), wantPcap},
+		{"lz4 without checksums", lz4Bytes(t, pcap, lz4.ChecksumOption(false)), wantPcap},
+		{"lz4 in three frames", bytes.Join([][]byte{lz4Bytes(t, pcap[:1000]), lz4Bytes(t, pcap[1000:5000], small...), lz4Bytes(t, pcap[5000:])}, nil), wantPcap},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got, err := readBytes(t, tt.in, "x")
+			if err != io.EOF || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("NewReader: %d records, then %v; want %d records, then io.EOF", len(got), err, len(tt.want))
+			}
+			rd, c, err := Open(writeFile(t, t.TempDir(), "x", tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err = readAll(t, rd)
+			c.Close()
+			if err != io.EOF || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Open: %d records, then %v; want %d records, then io.EOF", len(got), err, len(tt.want))
+			}
+		})
+	}
+}
+
+// TestCompressedErrors: a cut or damaged xz, bzip2 or LZ4 stream is
+// ErrTruncated or ErrCorrupt, from NewReader or after the records before
+// the damage (all of them when the damage is in the trailer), and never a
+// clean end. LZ4 needs care here: lz4.Reader takes
+// the end of its input at a block boundary for the end of the frame.
+func TestCompressedErrors(t *testing.T) {
+	pcap := pcapFile(3000, 600)
+	xzb := xzBytes(t, pcap)
+	bz, err := os.ReadFile(filepath.Join("testdata", "big-endian-sctp.pcap.bz2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lz := lz4Bytes(t, pcap, lz4.BlockSizeOption(lz4.Block64Kb))
+	blocks := lz4Blocks(t, lz)
+	if len(blocks) < 4 {
+		t.Fatalf("%d blocks, want several", len(blocks))
+	}
+	end := blocks[len(blocks)-1] // the end mark
+	flip := func(b []byte, i int) []byte {
+		b = bytes.Clone(b)
+		b[i] ^= 0x55
+		return b
+	}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"start of an xz magic", magicXz[:3], ErrTruncated},
+		{"start of a bzip2 magic", []byte("BZ"), ErrTruncated},
+		{"xz header cut", xzb[:8], ErrTruncated},
+		{"xz cut in the middle", xzb[:len(xzb)/2], ErrTruncated},
+		{"xz footer missing", xzb[:len(xzb)-12], ErrTruncated},
+		{"xz data damaged", flip(xzb, len(xzb)/2), ErrCorrupt},
+		{"xz footer damaged", flip(xzb, len(xzb)-1), ErrCorrupt},
+		{"xz of text", xzBytes(t, []byte("hello, world\n")), ErrNotCapture},
+		{"bzip2 cut in the middle", bz[:len(bz)/2], ErrTruncated},
+		{"bzip2 end of stream missing", bz[:len(bz)-10], ErrTruncated},
+		// After "BZh9" and the block magic 31 41 59 26 53 59, the block's
+		// CRC: the data decompresses, and the check at its end fails.
+		{"bzip2 block checksum wrong", flip(bz, 10), ErrCorrupt},
+		{"bzip2 bad block size", append([]byte("BZh0"), bz[4:]...), ErrNotCapture},
+		{"lz4 header cut", lz[:5], ErrTruncated},
+		{"lz4 cut in a block", lz[:blocks[2]+100], ErrTruncated},
+		{"lz4 cut at a block boundary", lz[:blocks[2]], ErrTruncated},
+		{"lz4 cut before the end mark", lz[:end], ErrTruncated},
+		{"lz4 cut in the content checksum", lz[:end+6], ErrTruncated},
+		{"lz4 content checksum wrong", flip(lz, len(lz)-1), ErrCorrupt},
+		{"lz4 frame then garbage", append(bytes.Clone(lz), "garbage"...), ErrCorrupt},
+		{"lz4 of text", lz4Bytes(t, []byte("hello, world\n")), ErrNotCapture},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			check := func(how, name string, err error) {
+				t.Helper()
+				checkErr(t, err)
+				if !errors.Is(err, tt.want) {
+					t.Errorf("%s: %v, want an error wrapping %q", how, err, tt.want)
+				}
+				if prefix := "read " + name + ": "; err != nil && !strings.HasPrefix(err.Error(), prefix) {
+					t.Errorf("%s: message %q does not start with %q", how, err, prefix)
+				}
+				for _, c := range []string{"xz", "bzip2", "lz4"} {
+					if err != nil && strings.Contains(err.Error(), c+": "+c+":") {
+						t.Errorf("%s: message %q names %s twice", how, err, c)
+					}
+				}
+			}
+			_, recs, err := readBytes(t, tt.in, "x")
+			check("NewReader", "x", err)
+			// Open decompresses in a goroutine of its own: the same
+			// records, then the same error.
+			path := writeFile(t, t.TempDir(), "x", tt.in)
+			rd, c, oerr := Open(path)
+			var orecs []rec
+			if oerr == nil {
+				orecs, oerr = readAll(t, rd)
+				c.Close()
+			}
+			check("Open", path, oerr)
+			if !reflect.DeepEqual(orecs, recs) {
+				t.Errorf("Open: %d records, NewReader %d", len(orecs), len(recs))
+			}
+		})
+	}
+}
