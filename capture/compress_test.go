@@ -47,6 +47,14 @@ func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
 	return buf.Bytes()
 }
 
+// skippable returns an LZ4 skippable frame: its magic (0x184D2A50 to
+// 0x184D2A5F), the size of its data, and size bytes of data.
+func skippable(magic uint32, size int) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, magic)
+	b = binary.LittleEndian.AppendUint32(b, uint32(size))
+	return append(b, bytes.Repeat([]byte{0xee}, size)...)
+}
+
 // lz4Blocks returns the offsets at which the blocks of the LZ4 frame b
 // start, its end mark's last, from the frame format's layout: magic, FLG
 // (bit 4: block checksums, 3: content size), BD, the content size if any,
@@ -153,6 +161,7 @@ func TestCompressedRoundTrip(t *testing.T) {
 		{"lz4 64 KiB blocks with checksums", lz4Bytes(t, pcap, small...), wantPcap},
 		{"lz4 without checksums", lz4Bytes(t, pcap, lz4.ChecksumOption(false)), wantPcap},
 		{"lz4 in three frames", bytes.Join([][]byte{lz4Bytes(t, pcap[:1000]), lz4Bytes(t, pcap[1000:5000], small...), lz4Bytes(t, pcap[5000:])}, nil), wantPcap},
+		{"lz4 with skippable frames between and after", bytes.Join([][]byte{lz4Bytes(t, pcap[:1000]), skippable(0x184d2a50, 5), skippable(0x184d2a5f, 0), lz4Bytes(t, pcap[1000:]), skippable(0x184d2a57, 70000)}, nil), wantPcap},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, got, err := readBytes(t, tt.in, "x")
@@ -221,6 +230,9 @@ func TestCompressedErrors(t *testing.T) {
 		{"lz4 cut in the content checksum", lz[:end+6], ErrTruncated},
 		{"lz4 content checksum wrong", flip(lz, len(lz)-1), ErrCorrupt},
 		{"lz4 frame then garbage", append(bytes.Clone(lz), "garbage"...), ErrCorrupt},
+		{"lz4 skippable frame cut", append(bytes.Clone(lz), skippable(0x184d2a50, 100)[:50]...), ErrTruncated},
+		{"lz4 skippable frame header cut", append(bytes.Clone(lz), skippable(0x184d2a50, 100)[:6]...), ErrTruncated},
+		{"lz4 skippable frame then garbage", append(append(bytes.Clone(lz), skippable(0x184d2a50, 3)...), "garbage"...), ErrCorrupt},
 		{"lz4 of text", lz4Bytes(t, []byte("hello, world\n")), ErrNotCapture},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"compress/bzip2"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -360,9 +361,10 @@ func (in *input) decompress(f format) error {
 }
 
 // lz4Frames reads LZ4 frames one after another, as the lz4 tool does
-// (`cat a.lz4 b.lz4`); lz4.Reader reads one. It also tells a frame cut
-// short from one that ended: lz4.Reader takes the end of its input where
-// a block or the end mark should start for the frame's end.
+// (`cat a.lz4 b.lz4`), skippable frames between and after them included;
+// lz4.Reader reads one. It also tells a frame cut short from one that
+// ended: lz4.Reader takes the end of its input where a block or the end
+// mark should start for the frame's end.
 type lz4Frames struct {
 	zr  *lz4.Reader
 	src *eofWatch // what zr reads
@@ -386,16 +388,39 @@ func (l *lz4Frames) Read(p []byte) (int, error) {
 			return n, io.ErrUnexpectedEOF
 		}
 		// The frame has ended: another follows when bytes are left.
-		b, err := l.raw.peek(1)
-		if len(b) == 0 {
-			if err == nil || err == io.EOF {
-				err = io.EOF
-			}
+		more, err := l.next()
+		if !more {
 			return n, err
 		}
 		l.zr.Reset(l.src)
 		if n > 0 || len(p) == 0 {
 			return n, nil
+		}
+	}
+}
+
+// next skips the skippable frames after a frame and reports whether a
+// frame follows them; if none does, err is io.EOF or what ended the input.
+func (l *lz4Frames) next() (more bool, err error) {
+	for {
+		b, err := l.raw.peek(8)
+		switch {
+		case len(b) == 0:
+			if err == nil {
+				err = io.EOF
+			}
+			return false, err
+		case len(b) < 4 || binary.LittleEndian.Uint32(b)&^0xf != 0x184d2a50:
+			return true, nil // a frame, or bytes lz4.Reader rejects
+		case len(b) < 8:
+			return false, io.ErrUnexpectedEOF
+		}
+		size := 8 + int64(binary.LittleEndian.Uint32(b[4:]))
+		if n, err := io.CopyN(io.Discard, l.src, size); n < size {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return false, err
 		}
 	}
 }
