@@ -153,7 +153,6 @@ func BenchmarkPcapRead(b *testing.B) {
 	b.Run("mapped", func(b *testing.B) { benchMapped(b, data) })
 	b.Run("gzip", func(b *testing.B) { benchRead(b, gzipBytes(b, data), len(data)) })
 	b.Run("zstd", func(b *testing.B) { benchRead(b, zstdBytes(b, data), len(data)) })
-	b.Run("xz", func(b *testing.B) { benchRead(b, xzBytes(b, data), len(data)) })
 	b.Run("lz4", func(b *testing.B) { benchRead(b, lz4Bytes(b, data), len(data)) })
 }
 

@@ -4,9 +4,10 @@
 // It reads classic pcap (micro- and nanosecond, either byte order) and pcapng
 // (several sections and interfaces, per-interface link type, if_tsresol and
 // if_tsoffset), from files, directories, standard input, and gzip, zstd,
-// xz, bzip2 or LZ4 streams detected by their magic bytes. Readers are zero-copy: the bytes of
-// a Record point into a buffer owned by the reader and are valid only until
-// the next call to Next. Nothing here allocates per packet.
+// bzip2 or LZ4 streams detected by their magic bytes. Readers are
+// zero-copy: the bytes of a Record point into a buffer owned by the reader
+// and are valid only until the next call to Next. Nothing here allocates
+// per packet.
 //
 // Files are untrusted input. A record or block whose length field lies is
 // never allocated blindly: lengths are bounded by MaxRecordLen, and a file
