@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -29,6 +30,28 @@ func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// compressedFiles returns b compressed in each format jj reads, by file
+// name (stem.pcap.gz and so on): bzip2 only where the bzip2 tool is
+// installed, since Go has no bzip2 writer.
+func compressedFiles(tb testing.TB, stem string, b []byte) map[string][]byte {
+	tb.Helper()
+	files := map[string][]byte{
+		stem + ".pcap.gz":  gzipBytes(tb, b),
+		stem + ".pcap.zst": zstdBytes(tb, b),
+		stem + ".pcap.lz4": lz4Bytes(tb, b, lz4.BlockSizeOption(lz4.Block64Kb)),
+	}
+	if _, err := exec.LookPath("bzip2"); err == nil {
+		cmd := exec.Command("bzip2", "-c")
+		cmd.Stdin = bytes.NewReader(b)
+		out, err := cmd.Output()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files[stem+".pcap.bz2"] = out
+	}
+	return files
 }
 
 // skippable returns an LZ4 skippable frame: its magic (0x184D2A50 to

@@ -354,14 +354,15 @@ func TestReadError(t *testing.T) {
 	}{
 		{"plain", pcap},
 		{"gzip", gzipBytes(t, pcap)},
+		{"lz4", lz4Bytes(t, pcap)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := io.MultiReader(bytes.NewReader(tt.b[:len(tt.b)-20]), iotest.ErrReader(errDisk))
+			// An LZ4 block is decompressed whole: this one at NewReader.
 			rd, err := NewReader(src, "x")
-			if err != nil {
-				t.Fatal(err)
+			if err == nil {
+				_, err = readAll(t, rd)
 			}
-			_, err = readAll(t, rd)
 			if !errors.Is(err, errDisk) || errors.Is(err, ErrCorrupt) || !strings.HasPrefix(err.Error(), "read x: disk on fire") {
 				t.Errorf("Next = %v, want the source's error", err)
 			}
@@ -374,7 +375,7 @@ func TestReadError(t *testing.T) {
 // far it got (run with -race): the count grows to the file's size.
 func TestOpenCompressedProgress(t *testing.T) {
 	pcap := pcapFile(5000, 600)
-	for name, b := range map[string][]byte{"p.pcap.gz": gzipBytes(t, pcap), "p.pcap.zst": zstdBytes(t, pcap)} {
+	for name, b := range compressedFiles(t, "p", pcap) {
 		t.Run(name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), name, b)
 			rd, c, err := Open(path)
@@ -406,7 +407,7 @@ func TestOpenCompressedProgress(t *testing.T) {
 func TestOpenCloseEarly(t *testing.T) {
 	before := runtime.NumGoroutine()
 	pcap := pcapFile(20000, 600)
-	for name, b := range map[string][]byte{"e.pcap.gz": gzipBytes(t, pcap), "e.pcap.zst": zstdBytes(t, pcap)} {
+	for name, b := range compressedFiles(t, "e", pcap) {
 		path := writeFile(t, t.TempDir(), name, b)
 		rd, c, err := Open(path)
 		if err != nil {
@@ -494,7 +495,10 @@ func TestOpenLargeMapped(t *testing.T) {
 // is lost.
 func TestOpenCorruptMiddle(t *testing.T) {
 	pcap := pcapFile(30000, 600) // 18 MB: several read-ahead buffers
-	for name, b := range map[string][]byte{"m.pcap.gz": gzipBytes(t, pcap), "m.pcap.zst": zstdBytes(t, pcap)} {
+	for name, b := range compressedFiles(t, "m", pcap) {
+		if strings.HasSuffix(name, ".bz2") {
+			continue // one bzip2 block holds this repetitive capture whole
+		}
 		t.Run(name, func(t *testing.T) {
 			bad := bytes.Clone(b)
 			for i := len(bad) / 2; i < len(bad)/2+64; i++ {
