@@ -321,16 +321,26 @@ func (in *input) detect() (format, error) {
 	case partial:
 		return f, in.fail(0, fmt.Errorf("%w: %d bytes, less than a magic number", ErrTruncated, len(b)))
 	}
-	for _, u := range unsupported {
-		if bytes.HasPrefix(b, u.magic) {
-			name := in.name
-			if name == "-" || name == "stdin" {
-				name = "FILE"
-			}
-			return f, in.fail(-1, fmt.Errorf("%w: %s, which jj does not decompress (it reads gzip, zstd, bzip2 and lz4): try %s %s | jj extract -", ErrNotCapture, u.name, u.tool, name))
+	if u := unsupportedFormat(b); u >= 0 {
+		name := in.name
+		if name == "-" || name == "stdin" {
+			name = "FILE"
 		}
+		return f, in.fail(-1, fmt.Errorf("%w: %s, which jj does not decompress (it reads gzip, zstd, bzip2 and lz4): try %s %s | jj extract -",
+			ErrNotCapture, unsupported[u].name, unsupported[u].tool, name))
 	}
 	return f, in.fail(-1, ErrNotCapture)
+}
+
+// unsupportedFormat returns the index in unsupported of the format b
+// starts with, or -1.
+func unsupportedFormat(b []byte) int {
+	for i, u := range unsupported {
+		if bytes.HasPrefix(b, u.magic) {
+			return i
+		}
+	}
+	return -1
 }
 
 // decompress makes in.s read the decompressed raw stream.
@@ -540,7 +550,8 @@ func (c closer) Close() error {
 // order. A file stays as it is, whatever its content (reading it reports a
 // non-capture); "-" stays as it is; a directory becomes its regular files
 // (not those of subdirectories) whose first bytes are a pcap, pcapng or
-// compression magic (NewReader), sorted by name. A path that does not exist, a directory
+// compression magic (NewReader; those of compressions jj does not read
+// included, whose opening then fails with a hint), sorted by name. A path that does not exist, a directory
 // without capture files ("no capture files in DIR") and a directory entry
 // that cannot be read are errors naming the path.
 func Expand(paths []string) ([]string, error) {
@@ -605,6 +616,8 @@ func isCaptureFile(name string) (bool, error) {
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
+	// A format jj does not read is taken too, so that opening it says so
+	// rather than the file being passed over in silence.
 	f2, _ := detect(b[:n])
-	return f2 != formatUnknown, nil
+	return f2 != formatUnknown || unsupportedFormat(b[:n]) >= 0, nil
 }
