@@ -88,6 +88,35 @@ func readBytes(tb testing.TB, b []byte, name string) (Reader, []rec, error) {
 	return rd, recs, err
 }
 
+// openBytes writes b to a file named x in a temporary directory and reads
+// it through Open, which decompresses in a goroutine of its own: whether
+// it opened, its records, and the error that ended them (or Open's).
+func openBytes(tb testing.TB, b []byte) (path string, opened bool, recs []rec, err error) {
+	tb.Helper()
+	path = filepath.Join(tb.TempDir(), "x")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	rd, c, err := Open(path)
+	if err != nil {
+		return path, false, nil, err
+	}
+	defer c.Close()
+	recs, err = readAll(tb, rd)
+	return path, true, recs, err
+}
+
+// allRecords returns the n records of the uncompressed capture b, which
+// must read to its end without error.
+func allRecords(tb testing.TB, b []byte, n int) []rec {
+	tb.Helper()
+	_, recs, err := readBytes(tb, b, "x")
+	if err != io.EOF || len(recs) != n {
+		tb.Fatalf("%d records, then %v; want %d, then io.EOF", len(recs), err, n)
+	}
+	return recs
+}
+
 // sentinels are the errors a reader may wrap when the input is a byte slice
 // (no I/O errors).
 var sentinels = []error{ErrNotCapture, ErrTruncated, ErrCorrupt, ErrLinkType, ErrEmpty}

@@ -120,22 +120,11 @@ func info(r io.Reader, name string, size int64) (*FileInfo, error) {
 	in := &input{name: name, raw: raw, s: raw, size: size}
 	defer in.close()
 	fi := &FileInfo{Name: name, FileSize: size, InOrder: true}
-	f, err := in.detect()
+	f, compression, err := in.open()
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := compressions[f]; ok {
-		fi.Compression = c
-		if err := in.decompress(f); err != nil {
-			return nil, err
-		}
-		if f, err = in.detect(); err != nil {
-			return nil, err
-		}
-		if f != formatPcap && f != formatPcapng {
-			return nil, in.fail(-1, fmt.Errorf("%w: compressed data is not a capture", ErrNotCapture))
-		}
-	}
+	fi.Compression = compression
 	if f == formatPcap {
 		err = pcapInfo(in, fi)
 	} else {

@@ -52,14 +52,19 @@ var compressions = map[format]string{
 }
 
 // unsupported are compressed formats jj recognises but does not read,
-// with the tool that decompresses them. xz: see the README's Design.
+// with the tool that decompresses them, and the name ending (ext) that
+// has a directory's file of that format taken as an input (Expand), to
+// fail with the hint rather than be passed over. xz: see the README's
+// Design. The legacy LZ4 format has no end mark, so a file cut at a
+// block boundary reads as complete. Zip, the container of many other
+// kinds of file (.docx, .jar), is refused only when named.
 var unsupported = []struct {
-	magic      []byte
-	name, tool string
+	magic           []byte
+	name, tool, ext string
 }{
-	{[]byte{0xfd, '7', 'z', 'X', 'Z', 0x00}, "xz-compressed", "xz -dc"},
-	{[]byte{0x02, 0x21, 0x4c, 0x18}, "lz4-compressed in the legacy format", "lz4 -dc"},
-	{[]byte{'P', 'K', 0x03, 0x04}, "a zip archive", "unzip -p"},
+	{[]byte{0xfd, '7', 'z', 'X', 'Z', 0x00}, "xz-compressed", "xz -dc", ".xz"},
+	{[]byte{0x02, 0x21, 0x4c, 0x18}, "lz4-compressed in the legacy format", "lz4 -dc", ".lz4"},
+	{[]byte{'P', 'K', 0x03, 0x04}, "a zip archive", "unzip -p", ""},
 }
 
 // maxMagic is the length of the longest magic, unsupported ones included.
@@ -275,22 +280,10 @@ func newReader(r io.Reader, name string, size int64, async bool) (Reader, *input
 
 func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *input, error) {
 	in := &input{name: name, raw: raw, s: raw, size: size, async: async}
-	f, err := in.detect()
+	f, _, err := in.open()
 	if err != nil {
+		in.close()
 		return nil, nil, err
-	}
-	if _, ok := compressions[f]; ok {
-		if err := in.decompress(f); err != nil {
-			return nil, nil, err
-		}
-		if f, err = in.detect(); err != nil {
-			in.close()
-			return nil, nil, err
-		}
-		if f != formatPcap && f != formatPcapng {
-			in.close()
-			return nil, nil, in.fail(-1, fmt.Errorf("%w: compressed data is not a capture", ErrNotCapture))
-		}
 	}
 	var rd Reader
 	if f == formatPcap {
@@ -303,6 +296,29 @@ func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *i
 		return nil, nil, err
 	}
 	return rd, in, nil
+}
+
+// open tells the capture's format from its magic, and when it is
+// compressed (compression, its name, is not "") has in.s read it
+// decompressed. On error, the caller closes in.
+func (in *input) open() (f format, compression string, err error) {
+	if f, err = in.detect(); err != nil {
+		return f, "", err
+	}
+	compression, ok := compressions[f]
+	if !ok {
+		return f, "", nil
+	}
+	if err := in.decompress(f); err != nil {
+		return f, compression, err
+	}
+	if f, err = in.detect(); err != nil {
+		return f, compression, err
+	}
+	if f != formatPcap && f != formatPcapng {
+		return f, compression, in.fail(-1, fmt.Errorf("%w: compressed data is not a capture", ErrNotCapture))
+	}
+	return f, compression, nil
 }
 
 // detect peeks at the magic of in.s.
@@ -321,26 +337,43 @@ func (in *input) detect() (format, error) {
 	case partial:
 		return f, in.fail(0, fmt.Errorf("%w: %d bytes, less than a magic number", ErrTruncated, len(b)))
 	}
-	if u := unsupportedFormat(b); u >= 0 {
-		name := in.name
-		if name == "-" || name == "stdin" {
+	// The hint only for the file itself: what a decompressor gave is not
+	// for the tool named to read.
+	if u := unsupportedFormat(b); u >= 0 && in.s == in.raw {
+		name := shellQuote(in.name)
+		if in.name == "-" || in.name == "stdin" {
 			name = "FILE"
 		}
-		return f, in.fail(-1, fmt.Errorf("%w: %s, which jj does not decompress (it reads gzip, zstd, bzip2 and lz4): try %s %s | jj extract -",
-			ErrNotCapture, unsupported[u].name, unsupported[u].tool, name))
+		const reads = "gzip, zstd, bzip2 and the lz4 frame format"
+		return f, in.fail(-1, fmt.Errorf("%w: %s, which jj does not decompress (it reads %s): try %s %s | jj extract -",
+			ErrNotCapture, unsupported[u].name, reads, unsupported[u].tool, name))
 	}
 	return f, in.fail(-1, ErrNotCapture)
 }
 
 // unsupportedFormat returns the index in unsupported of the format b
-// starts with, or -1.
+// starts with (of whose magic b holds at least 4 bytes: a file cut short
+// of it), or -1.
 func unsupportedFormat(b []byte) int {
 	for i, u := range unsupported {
-		if bytes.HasPrefix(b, u.magic) {
+		if bytes.HasPrefix(b, u.magic) || len(b) >= 4 && bytes.HasPrefix(u.magic, b) {
 			return i
 		}
 	}
 	return -1
+}
+
+// shellQuote returns s as a POSIX shell word: as it is when it holds only
+// characters no shell treats specially, else in single quotes.
+func shellQuote(s string) string {
+	for _, c := range []byte(s) {
+		plain := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("-_./+:@%,=", c) >= 0
+		if !plain {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }
 
 // decompress makes in.s read the decompressed raw stream.
@@ -550,8 +583,9 @@ func (c closer) Close() error {
 // order. A file stays as it is, whatever its content (reading it reports a
 // non-capture); "-" stays as it is; a directory becomes its regular files
 // (not those of subdirectories) whose first bytes are a pcap, pcapng or
-// compression magic (NewReader; those of compressions jj does not read
-// included, whose opening then fails with a hint), sorted by name. A path that does not exist, a directory
+// compression magic (NewReader; those of a compression jj does not read
+// too, when the name ends as such files do, so that opening them fails
+// with a hint), sorted by name. A path that does not exist, a directory
 // without capture files ("no capture files in DIR") and a directory entry
 // that cannot be read are errors naming the path.
 func Expand(paths []string) ([]string, error) {
@@ -616,8 +650,16 @@ func isCaptureFile(name string) (bool, error) {
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
-	// A format jj does not read is taken too, so that opening it says so
-	// rather than the file being passed over in silence.
-	f2, _ := detect(b[:n])
-	return f2 != formatUnknown || unsupportedFormat(b[:n]) >= 0, nil
+	// A format jj does not read is taken too when the name says it is
+	// one (unsupported), so that opening it says so rather than the
+	// file being passed over in silence.
+	if f, _ := detect(b[:n]); f != formatUnknown {
+		return true, nil
+	}
+	u := unsupportedFormat(b[:n])
+	if u < 0 || unsupported[u].ext == "" {
+		return false, nil
+	}
+	ext := unsupported[u].ext
+	return strings.HasSuffix(name, ext) && !strings.HasSuffix(name, ".tar"+ext), nil
 }
