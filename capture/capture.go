@@ -4,7 +4,7 @@
 // It reads classic pcap (micro- and nanosecond, either byte order) and pcapng
 // (several sections and interfaces, per-interface link type, if_tsresol and
 // if_tsoffset), from files, directories, standard input, and gzip, zstd,
-// bzip2 or LZ4 streams detected by their magic bytes. Readers are
+// xz, bzip2 or LZ4 streams detected by their magic bytes. Readers are
 // zero-copy: the bytes of a Record point into a buffer owned by the reader
 // and are valid only until the next call to Next. Nothing here allocates
 // per packet.

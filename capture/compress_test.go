@@ -4,17 +4,36 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
 )
+
+func xzBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
 	tb.Helper()
@@ -41,6 +60,7 @@ func compressedFiles(tb testing.TB, stem string, b []byte) map[string][]byte {
 		stem + ".pcap.gz":  gzipBytes(tb, b),
 		stem + ".pcap.zst": zstdBytes(tb, b),
 		stem + ".pcap.lz4": lz4Bytes(tb, b, lz4.BlockSizeOption(lz4.Block64Kb)),
+		stem + ".pcap.xz":  xzBytes(tb, b),
 	}
 	if _, err := exec.LookPath("bzip2"); err != nil {
 		tb.Logf("no bzip2 case: the bzip2 tool is not installed")
@@ -91,9 +111,10 @@ func lz4Blocks(tb testing.TB, b []byte) []int {
 	}
 }
 
-// TestCompressedFixtures reads captures compressed by the bzip2 and lz4
-// tools (bzip2 1.0.8, lz4 1.9.4; testdata/README.md), as two streams one
-// after the other too (`(head -c 300 F | lz4; tail -c +301 F | lz4)`),
+// TestCompressedFixtures reads captures compressed by the bzip2, lz4 and
+// xz tools (bzip2 1.0.8, lz4 1.9.4, xz-utils 5.4.1; testdata/README.md),
+// as two streams one after the other too
+// (`(head -c 300 F | lz4; tail -c +301 F | lz4)`),
 // through NewReader, Open (which decompresses in a goroutine of its own)
 // and Info, and checks them against the files they were made from.
 func TestCompressedFixtures(t *testing.T) {
@@ -105,6 +126,11 @@ func TestCompressedFixtures(t *testing.T) {
 		{"null-and-ethernet-nrb-isb.pcapng.BX-content-size.lz4", "null-and-ethernet-nrb-isb.pcapng", "lz4"},
 		{"two-streams-null-and-ethernet-nrb-isb.pcapng.bz2", "null-and-ethernet-nrb-isb.pcapng", "bzip2"},
 		{"two-streams-null-and-ethernet-nrb-isb.pcapng.lz4", "null-and-ethernet-nrb-isb.pcapng", "lz4"},
+		{"big-endian-sctp.pcap.xz", "big-endian-sctp.pcap", "xz"}, // CRC64
+		{"big-endian-sctp.pcap.crc32.xz", "big-endian-sctp.pcap", "xz"},
+		{"big-endian-sctp.pcap.none.xz", "big-endian-sctp.pcap", "xz"},
+		{"null-and-ethernet-nrb-isb.pcapng.sha256-blocks.xz", "null-and-ethernet-nrb-isb.pcapng", "xz"}, // 6 blocks, sizes in their headers
+		{"two-streams-null-and-ethernet-nrb-isb.pcapng.xz", "null-and-ethernet-nrb-isb.pcapng", "xz"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			plain, err := os.ReadFile(filepath.Join("testdata", tt.plain))
@@ -200,15 +226,13 @@ func TestCompressedErrors(t *testing.T) {
 		return b
 	}
 	gz := gzipBytes(t, pcap)
-	xz, err := os.ReadFile(filepath.Join("testdata", "big-endian-sctp.pcap.xz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	xzb := xzBytes(t, pcap)
 	// The decompressors' own words for a cut stream: the cut must be
 	// theirs to find, not left to the capture's parser.
 	const (
 		bzCut  = "bzip2 stream ends early"
 		lz4Cut = "lz4 stream ends early"
+		xzCut  = "xz stream ends early"
 	)
 	for _, tt := range []struct {
 		name string
@@ -237,11 +261,19 @@ func TestCompressedErrors(t *testing.T) {
 		{"lz4 skippable frame then garbage", append(append(bytes.Clone(lz), skippable(0x184d2a50, 3)...), "garbage"...), ErrCorrupt, "corrupt capture: lz4: "},
 		{"lz4 of text", lz4Bytes(t, []byte("hello, world\n")), ErrNotCapture, ""},
 		{"gzip checksum wrong", flip(gz, len(gz)-8), ErrCorrupt, "corrupt capture: gzip: "},
+		{"start of an xz magic", xzb[:3], ErrTruncated, "3 bytes, less than a magic number"},
+		{"xz stream header cut", xzb[:9], ErrTruncated, xzCut},
+		{"xz cut in the middle", xzb[:len(xzb)/2], ErrTruncated, xzCut},
+		{"xz index and footer missing", xzb[:len(xzb)-24], ErrTruncated, xzCut},
+		{"xz footer cut", xzb[:len(xzb)-6], ErrTruncated, xzCut},
+		{"xz data damaged", flip(xzb, len(xzb)/2), ErrCorrupt, "corrupt capture: xz: "},
+		{"xz footer damaged", flip(xzb, len(xzb)-1), ErrCorrupt, "corrupt capture: xz: bad stream footer"},
+		{"xz then three zero bytes", append(bytes.Clone(xzb), 0, 0, 0), ErrCorrupt, "corrupt capture: xz: padding is not zeros"},
+		{"xz then garbage", append(bytes.Clone(xzb), "garbage!!!!!!"...), ErrCorrupt, "corrupt capture: xz: bad stream magic"},
 		// Formats jj recognises and does not read: a hint, not a bare
 		// "not a capture".
-		{"xz", xz, ErrNotCapture, "not a pcap or pcapng file: xz-compressed, which jj does not decompress (it reads gzip, zstd, bzip2 and the lz4 frame format): try xz -dc "},
-		{"lz4 legacy format", []byte{0x02, 0x21, 0x4c, 0x18, 0, 0, 0, 0}, ErrNotCapture, "lz4-compressed in the legacy format, which jj does not decompress (it reads gzip, zstd, bzip2 and the lz4 frame format): try lz4 -dc "},
-		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00"), ErrNotCapture, "a zip archive, which jj does not decompress (it reads gzip, zstd, bzip2 and the lz4 frame format): try unzip -p "},
+		{"lz4 legacy format", []byte{0x02, 0x21, 0x4c, 0x18, 0, 0, 0, 0}, ErrNotCapture, "lz4-compressed in the legacy format, which jj does not decompress (it reads gzip, zstd, xz, bzip2 and the lz4 frame format): try lz4 -dc "},
+		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00"), ErrNotCapture, "a zip archive, which jj does not decompress (it reads gzip, zstd, xz, bzip2 and the lz4 frame format): try unzip -p "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			check := func(how, name string, err error) {
@@ -261,7 +293,7 @@ func TestCompressedErrors(t *testing.T) {
 				}
 				// The decompressor's name once, though its own errors
 				// name it too.
-				if c := strings.Fields(tt.name)[0]; (c == "bzip2" || c == "lz4" || c == "gzip") && tt.want != ErrNotCapture && strings.Count(strings.TrimPrefix(err.Error(), "read "+name+": "), c) != 1 {
+				if c := strings.Fields(tt.name)[0]; (c == "bzip2" || c == "lz4" || c == "gzip" || c == "xz") && tt.want != ErrNotCapture && strings.Count(strings.TrimPrefix(err.Error(), "read "+name+": "), c) != 1 {
 					t.Errorf("%s: message %q does not name %s once", how, err, c)
 				}
 			}
@@ -294,22 +326,89 @@ func TestLz4Reader(t *testing.T) {
 // input; a file cut within the magic gets it too, and what a
 // decompressor gave does not.
 func TestUnsupportedHint(t *testing.T) {
-	xz := []byte{0xfd, '7', 'z', 'X', 'Z', 0x00, 0, 0}
+	legacy := []byte{0x02, 0x21, 0x4c, 0x18, 0, 0, 0, 0} // lz4 -l
 	for _, tt := range []struct {
 		name string
 		in   []byte
 		want string // the message's end
 	}{
-		{"a.pcap.xz", xz, ": try xz -dc a.pcap.xz | jj extract -"},
-		{"-", xz, ": try xz -dc FILE | jj extract -"},
-		{"stdin", xz, ": try xz -dc FILE | jj extract -"},
-		{"my cap's.xz", xz, `: try xz -dc 'my cap'\''s.xz' | jj extract -`},
-		{"cut.xz", xz[:4], ": try xz -dc cut.xz | jj extract -"},
-		{"x.xz.gz", gzipBytes(t, xz), ": not a pcap or pcapng file"},
+		{"a.pcap.lz4", legacy, ": try lz4 -dc a.pcap.lz4 | jj extract -"},
+		{"-", legacy, ": try lz4 -dc FILE | jj extract -"},
+		{"stdin", legacy, ": try lz4 -dc FILE | jj extract -"},
+		{"my cap's.lz4", legacy, `: try lz4 -dc 'my cap'\''s.lz4' | jj extract -`},
+		{"x.zip", []byte("PK\x03"), ": not a pcap or pcapng file"}, // 3 bytes: too few to tell
+		{"cut.zip", []byte("PK\x03\x04"), ": try unzip -p cut.zip | jj extract -"},
+		{"x.lz4.gz", gzipBytes(t, legacy), ": not a pcap or pcapng file"},
 	} {
 		_, err := NewReader(bytes.NewReader(tt.in), tt.name)
 		if !errors.Is(err, ErrNotCapture) || !strings.HasSuffix(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want ErrNotCapture ending %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestXz checks the xz reader (xz.go) on what the xz tool writes and on
+// what it must refuse: every cut of a file of six blocks is an error,
+// never a shorter capture; every damaged byte is an error or changes
+// nothing; a block asking for a dictionary over maxXzDict, or a filter
+// other than LZMA2, is refused before anything is allocated for it;
+// stream padding between and after streams is read.
+func TestXz(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	plain := read("null-and-ethernet-nrb-isb.pcapng")
+	want := allRecords(t, plain, 5)
+	blocks := read("null-and-ethernet-nrb-isb.pcapng.sha256-blocks.xz")
+
+	for cut := 1; cut < len(blocks); cut++ { // 0: an empty file
+		_, got, err := readBytes(t, blocks[:cut], "x")
+		if err == io.EOF || !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("cut at %d of %d: %d records, then %v; want ErrTruncated", cut, len(blocks), len(got), err)
+		}
+	}
+	for i := range len(blocks) {
+		b := bytes.Clone(blocks)
+		b[i] ^= 0x10
+		_, got, err := readBytes(t, b, "x")
+		if err == io.EOF && !reflect.DeepEqual(got, want) {
+			t.Fatalf("byte %d damaged: other records and no error", i)
+		}
+	}
+
+	// The first block header of big-endian-sctp.pcap.xz starts at 12:
+	// its size byte, flags 00, filter 21 (LZMA2), 01, the dictionary
+	// byte, padding, CRC32.
+	one := read("big-endian-sctp.pcap.xz")
+	if one[14] != 0x21 || one[15] != 1 {
+		t.Fatalf("block header % x: not the one expected", one[12:24])
+	}
+	// 32 MiB, 128 MiB (maxXzDict), 192 MiB, 4 GiB.
+	for dict, wantErr := range map[byte]error{26: nil, 30: nil, 31: ErrCorrupt, 40: ErrCorrupt} {
+		b := bytes.Clone(one)
+		b[16] = dict
+		size := int(b[12]+1) * 4
+		binary.LittleEndian.PutUint32(b[12+size-4:], crc32.ChecksumIEEE(b[12:12+size-4]))
+		_, _, err := readBytes(t, b, "x")
+		switch {
+		case wantErr == nil && err != io.EOF:
+			t.Errorf("dictionary byte %d: %v, want the records", dict, err)
+		case wantErr != nil && (!errors.Is(err, wantErr) || !strings.Contains(err.Error(), "dictionary")):
+			t.Errorf("dictionary byte %d: %v, want a refusal naming the dictionary", dict, err)
+		}
+	}
+	if _, _, err := readBytes(t, read("big-endian-sctp.pcap.x86.xz"), "x"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "LZMA2") {
+		t.Errorf("BCJ filter (xz --x86): %v, want a refusal", err)
+	}
+
+	two := read("two-streams-null-and-ethernet-nrb-isb.pcapng.xz")
+	second := bytes.Index(two[1:], xzMagic) + 1
+	padded := slices.Concat(two[:second], make([]byte, 8), two[second:], make([]byte, 4))
+	if _, got, err := readBytes(t, padded, "x"); err != io.EOF || !reflect.DeepEqual(got, want) {
+		t.Errorf("stream padding: %d records, then %v", len(got), err)
 	}
 }

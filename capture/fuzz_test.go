@@ -85,8 +85,11 @@ func FuzzPcap(f *testing.F) {
 	f.Add(zstdBytes(f, hx(f, pcapBEMicro+pcapBERecord)))
 	f.Add(lz4Bytes(f, hx(f, pcapLENano+pcapLERecord), lz4.BlockChecksumOption(true)))
 	f.Add(lz4Bytes(f, hx(f, pcapLEMicro+pcapLERecord)))
-	if bz, err := os.ReadFile("testdata/big-endian-sctp.pcap.bz2"); err == nil {
-		f.Add(bz)
+	f.Add(xzBytes(f, hx(f, pcapBENano+pcapBERecord)))
+	for _, name := range []string{"big-endian-sctp.pcap.bz2", "null-and-ethernet-nrb-isb.pcapng.sha256-blocks.xz"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		opened, got, err := fuzzRead(t, b)

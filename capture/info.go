@@ -17,7 +17,7 @@ import (
 type FileInfo struct {
 	Name string
 	// Format is "pcap" or "pcapng"; Compression is "", "gzip", "zstd",
-	// "bzip2" or "lz4".
+	// "xz", "bzip2" or "lz4".
 	Format, Compression string
 	// Version is the pcap version, or that of the first pcapng section.
 	Version string

@@ -27,6 +27,7 @@ var (
 	magicGzip        = []byte{0x1f, 0x8b}             // RFC 1952; the third byte is the method
 	magicZstd        = []byte{0x28, 0xb5, 0x2f, 0xfd} // RFC 8878
 	magicLz4         = []byte{0x04, 0x22, 0x4d, 0x18} // the LZ4 frame format's, little-endian
+	magicXz          = xzMagic
 )
 
 // format is an input format told by its magic bytes.
@@ -40,6 +41,7 @@ const (
 	formatZstd
 	formatBzip2
 	formatLz4
+	formatXz
 )
 
 // compressions names the compressed formats, as messages and
@@ -49,20 +51,19 @@ var compressions = map[format]string{
 	formatZstd:  "zstd",
 	formatBzip2: "bzip2",
 	formatLz4:   "lz4",
+	formatXz:    "xz",
 }
 
 // unsupported are compressed formats jj recognises but does not read,
 // with the tool that decompresses them, and the name ending (ext) that
 // has a directory's file of that format taken as an input (Expand), to
-// fail with the hint rather than be passed over. xz: see the README's
-// Design. The legacy LZ4 format has no end mark, so a file cut at a
-// block boundary reads as complete. Zip, the container of many other
+// fail with the hint rather than be passed over. The legacy LZ4 format
+// has no end mark, so a file cut at a block boundary reads as complete. Zip, the container of many other
 // kinds of file (.docx, .jar), is refused only when named.
 var unsupported = []struct {
 	magic           []byte
 	name, tool, ext string
 }{
-	{[]byte{0xfd, '7', 'z', 'X', 'Z', 0x00}, "xz-compressed", "xz -dc", ".xz"},
 	{[]byte{0x02, 0x21, 0x4c, 0x18}, "lz4-compressed in the legacy format", "lz4 -dc", ".lz4"},
 	{[]byte{'P', 'K', 0x03, 0x04}, "a zip archive", "unzip -p", ""},
 }
@@ -82,6 +83,7 @@ var magics = []struct {
 	{magicGzip, formatGzip},
 	{magicZstd, formatZstd},
 	{magicLz4, formatLz4},
+	{magicXz, formatXz},
 	// bzip2: "BZh" and the block size in hundreds of kB, '1' to '9'.
 	{[]byte("BZh1"), formatBzip2}, {[]byte("BZh2"), formatBzip2},
 	{[]byte("BZh3"), formatBzip2}, {[]byte("BZh4"), formatBzip2},
@@ -227,8 +229,8 @@ func (in *input) cut(off int64, have, want int, err error) error {
 // NewReader returns a Reader for the capture in r, whose format it detects
 // from the first bytes (never from the name): classic pcap (micro- or
 // nanosecond, either byte order), pcapng, or either of them compressed with
-// gzip, zstd, bzip2 or LZ4 (frame format), which is decompressed as a
-// stream. xz, legacy LZ4 and zip are recognised and refused with a hint
+// gzip, zstd, xz, bzip2 or LZ4 (frame format), which is decompressed as
+// a stream. Legacy LZ4 and zip are recognised and refused with a hint
 // (unsupported). The name only labels errors and warnings, which read
 // "read NAME: ...".
 //
@@ -344,7 +346,7 @@ func (in *input) detect() (format, error) {
 		if in.name == "-" || in.name == "stdin" {
 			name = "FILE"
 		}
-		const reads = "gzip, zstd, bzip2 and the lz4 frame format"
+		const reads = "gzip, zstd, xz, bzip2 and the lz4 frame format"
 		return f, in.fail(-1, fmt.Errorf("%w: %s, which jj does not decompress (it reads %s): try %s %s | jj extract -",
 			ErrNotCapture, unsupported[u].name, reads, unsupported[u].tool, name))
 	}
@@ -398,6 +400,10 @@ func (in *input) decompress(f format) error {
 	case formatBzip2:
 		// Streams one after another too (pbzip2, lbzip2).
 		dec = bzip2.NewReader(src)
+	case formatXz:
+		// Streams one after another and stream padding, as the xz tool
+		// reads them, with a bounded dictionary (xz.go).
+		dec = newXzReader(src)
 	case formatLz4:
 		// Frames one after another and skippable frames, as the lz4
 		// tool reads them. (Version 4.1.21 of pierrec/lz4, which Parquet

@@ -210,10 +210,11 @@ func TestExpand(t *testing.T) {
 	writeFile(t, dir, "a.cap", pcapngFile(1, 10))
 	writeFile(t, dir, "c.gz", gzipBytes(t, pcap))
 	writeFile(t, dir, "d.zst", zstdBytes(t, pcap))
-	writeFile(t, dir, "f.xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}) // taken, to fail with a hint
-	writeFile(t, dir, "logs.tar.xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00})
+	writeFile(t, dir, "f.xz", xzBytes(t, pcap))                // a 6-byte magic
+	writeFile(t, dir, "k.lz4", []byte{0x02, 0x21, 0x4c, 0x18}) // legacy lz4: taken, to fail with a hint
+	writeFile(t, dir, "legacy.tar.lz4", []byte{0x02, 0x21, 0x4c, 0x18})
+	writeFile(t, dir, "legacy-inside", []byte{0x02, 0x21, 0x4c, 0x18})
 	writeFile(t, dir, "report.docx", []byte("PK\x03\x04\x14\x00"))
-	writeFile(t, dir, "xz-inside", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00})
 	writeFile(t, dir, "g.lz4", lz4Bytes(t, pcap))
 	writeFile(t, dir, "h.bz2", []byte("BZh9\x31\x41\x59\x26\x53\x59"))
 	writeFile(t, dir, "i.bz2", []byte("BZh0")) // no such block size
@@ -237,12 +238,12 @@ func TestExpand(t *testing.T) {
 		{
 			name: "directory: captures sorted by name, not recursive",
 			in:   []string{dir},
-			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2"},
+			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2", "k.lz4"},
 		},
 		{
 			name: "order of arguments kept, files and - as given",
 			in:   []string{text, "-", dir},
-			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2"},
+			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2", "k.lz4"},
 		},
 		{name: "no captures", in: []string{empty}, wantErr: "no capture files in " + empty},
 		{name: "missing path", in: []string{filepath.Join(dir, "nope")}, wantErr: filepath.Join(dir, "nope")},

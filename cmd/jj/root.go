@@ -57,8 +57,8 @@ func isUsage(err error) bool {
 		strings.HasPrefix(err.Error(), "unknown shorthand flag")
 }
 
-const rootLong = `jj turns packet captures (pcap, pcapng; gzip, zstd, bzip2 or lz4
-compressed) into per-flow feature tables for machine learning: one row per
+const rootLong = `jj turns packet captures (pcap, pcapng; gzip, zstd, xz, bzip2 or
+lz4 compressed) into per-flow feature tables for machine learning: one row per
 bidirectional flow, with the feature names of the Python JoyfulJay library.
 
 Exit codes:
@@ -137,7 +137,7 @@ type extractFlags struct {
 
 const extractLong = `Extract per-flow features from captures.
 
-INPUT is a pcap or pcapng file (optionally gzip, zstd, bzip2 or lz4
+INPUT is a pcap or pcapng file (optionally gzip, zstd, xz, bzip2 or lz4
 compressed, told by its first bytes), a directory (its capture files in
 name order), or - for standard input.
 Several inputs are read as one capture: flows continue across files.

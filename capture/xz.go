@@ -1,0 +1,521 @@
+package capture
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"io"
+	"slices"
+
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// The xz format (xz-utils, tukaani.org/xz/xz-file-format.txt), read here
+// and not by ulikunitz/xz's own reader: that reader allocates whatever
+// dictionary a block header declares, up to 4 GiB, with no way to bound
+// it (a 200 KB file of 286 blocks declaring 4 GiB each took 12.6 GB and
+// three minutes), and takes a stream cut at a block boundary or before
+// its index for a complete one. xzReader parses the container itself:
+// stream header, block headers (one LZMA2 filter, whose dictionary is
+// bounded by maxXzDict), each block's check, the index (compared with the
+// blocks read) and the footer, streams one after another and stream
+// padding; it leaves the LZMA2 data to ulikunitz/xz/lzma's Reader2, given
+// a dictionary of the declared size. Memory is bounded by maxXzDict and a
+// buffer, whatever the file.
+
+// maxXzDict bounds the LZMA2 dictionary a block may ask for: xz -9 (and
+// -9e) uses 64 MiB. A larger one is refused, as zstd's window is above
+// maxZstdWindow.
+const maxXzDict = 128 << 20
+
+var (
+	xzMagic       = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+	xzFooterMagic = []byte{'Y', 'Z'}
+	crc64Table    = crc64.MakeTable(crc64.ECMA)
+	errXzPadding  = errors.New("xz: padding is not zeros")
+)
+
+// xzReader decompresses an xz file read from r.
+type xzReader struct {
+	r     *byteCounter
+	flags [2]byte   // the stream's flags
+	check hash.Hash // of the stream's check type; nil: none
+	block *lzma.Reader2
+	err   error // sticky: io.EOF once the last stream has ended
+
+	// The block being read.
+	hdrLen       int64
+	start        int64 // where its compressed data starts, in r
+	uncompressed int64
+	wantCompr    int64 // declared in its header, or -1
+	wantUncompr  int64
+
+	checkSize     int
+	records       xzRecords // of the stream's blocks
+	indexRecords  xzRecords // of its index
+	indexSize     int64
+	streamStarted bool
+	scratch       [1024]byte // a block header is at most 1024 bytes
+}
+
+// xzRecords sums up a stream's blocks (or its index's records) so that
+// the two compare in constant memory: how many, their unpadded and
+// uncompressed sizes, and a CRC32 of both sizes of each in order.
+type xzRecords struct {
+	n, unpadded, uncompressed uint64
+	crc                       uint32
+}
+
+func (x *xzRecords) add(unpadded, uncompressed uint64) {
+	x.n++
+	x.unpadded += unpadded
+	x.uncompressed += uncompressed
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], unpadded)
+	binary.LittleEndian.PutUint64(b[8:], uncompressed)
+	x.crc = crc32.Update(x.crc, crc32.IEEETable, b[:])
+}
+
+func newXzReader(r io.Reader) *xzReader {
+	return &xzReader{r: &byteCounter{r: r, buf: make([]byte, 0, 64<<10)}}
+}
+
+func (x *xzReader) Read(p []byte) (int, error) {
+	for x.err == nil {
+		if x.block == nil {
+			x.err = x.next()
+			continue
+		}
+		n, err := x.block.Read(p)
+		x.uncompressed += int64(n)
+		if x.check != nil {
+			x.check.Write(p[:n])
+		}
+		if err == io.EOF {
+			err = x.endBlock()
+			x.block = nil
+		}
+		if err != nil {
+			x.err = err
+		}
+		if n > 0 || len(p) == 0 {
+			return n, nil
+		}
+	}
+	return 0, x.err
+}
+
+// next reads what comes after a block, or at the start: a stream header,
+// a block header (and starts the block), or the index, the footer and
+// what follows them. It returns io.EOF when the input ends cleanly.
+func (x *xzReader) next() error {
+	if !x.streamStarted {
+		if err := x.streamHeader(); err != nil {
+			return err
+		}
+	}
+	size, err := x.r.ReadByte()
+	if err != nil {
+		return unexpected(err)
+	}
+	if size == 0 {
+		if err := x.index(); err != nil {
+			return err
+		}
+		return x.footer()
+	}
+	return x.blockHeader((int(size) + 1) * 4)
+}
+
+// streamHeader reads a stream's header, after any stream padding (four
+// zero bytes at a time) when it is not the first; io.EOF if the input
+// ends there.
+func (x *xzReader) streamHeader() error {
+	h := x.scratch[:12]
+	if x.r.n > 0 { // after a stream: padding, the end, or another stream
+		for {
+			b, err := x.r.peek(4)
+			if len(b) == 0 {
+				return err // io.EOF: the end
+			}
+			if !bytes.Equal(b, []byte{0, 0, 0, 0}) {
+				if len(b) < 4 && bytes.Count(b, []byte{0}) == len(b) {
+					return errXzPadding // zeros, but not four
+				}
+				break
+			}
+			x.r.skip(4)
+		}
+	}
+	if _, err := io.ReadFull(x.r, h); err != nil {
+		return unexpected(err)
+	}
+	if !bytes.Equal(h[:6], xzMagic) {
+		return errors.New("xz: bad stream magic")
+	}
+	if crc32.ChecksumIEEE(h[6:8]) != binary.LittleEndian.Uint32(h[8:]) {
+		return errors.New("xz: stream header checksum mismatch")
+	}
+	if h[6] != 0 || h[7]&0xf0 != 0 {
+		return errors.New("xz: unsupported stream flags")
+	}
+	x.flags = [2]byte{h[6], h[7]}
+	switch h[7] {
+	case 0:
+		x.check, x.checkSize = nil, 0
+	case 1:
+		x.check, x.checkSize = crc32.NewIEEE(), 4
+	case 4:
+		x.check, x.checkSize = crc64.New(crc64Table), 8
+	case 10:
+		x.check, x.checkSize = sha256.New(), 32
+	default:
+		return fmt.Errorf("xz: unsupported integrity check %d", h[7])
+	}
+	x.records, x.indexRecords = xzRecords{}, xzRecords{}
+	x.streamStarted = true
+	return nil
+}
+
+// blockHeader reads a block header of size bytes (its size byte already
+// read) and starts the block's LZMA2 reader.
+func (x *xzReader) blockHeader(size int) error {
+	h := x.scratch[:size]
+	h[0] = byte(size/4 - 1)
+	if _, err := io.ReadFull(x.r, h[1:]); err != nil {
+		return unexpected(err)
+	}
+	if crc32.ChecksumIEEE(h[:size-4]) != binary.LittleEndian.Uint32(h[size-4:]) {
+		return errors.New("xz: block header checksum mismatch")
+	}
+	flags := h[1]
+	if flags&0x3c != 0 {
+		return errors.New("xz: unsupported block flags")
+	}
+	b := h[2 : size-4]
+	x.wantCompr, x.wantUncompr = -1, -1
+	var err error
+	if flags&0x40 != 0 {
+		if x.wantCompr, b, err = vli(b); err != nil {
+			return err
+		}
+		if x.wantCompr == 0 {
+			return errors.New("xz: block of no compressed data")
+		}
+	}
+	if flags&0x80 != 0 {
+		if x.wantUncompr, b, err = vli(b); err != nil {
+			return err
+		}
+	}
+	if flags&3 != 0 {
+		return errors.New("xz: filters other than LZMA2 (BCJ, delta) not supported: decompress with xz -dc")
+	}
+	id, b, err := vli(b)
+	if err != nil {
+		return err
+	}
+	propsLen, b, err := vli(b)
+	if err != nil {
+		return err
+	}
+	if id != 0x21 {
+		return fmt.Errorf("xz: filter %#x not supported (only LZMA2): decompress with xz -dc", id)
+	}
+	if propsLen != 1 || len(b) < 1 || b[0]&0xc0 != 0 || b[0] > 40 {
+		return errors.New("xz: bad LZMA2 properties")
+	}
+	d := b[0]
+	if bytes.Count(b[1:], []byte{0}) != len(b)-1 {
+		return errors.New("xz: block header padding is not zeros")
+	}
+	dict := int64(1<<32 - 1)
+	if d < 40 {
+		dict = int64(2|d&1) << (d/2 + 11)
+	}
+	if dict > maxXzDict {
+		return fmt.Errorf("xz: a block asks for a dictionary of %d MiB, over jj's %d MiB: decompress with xz -dc", dict>>20, maxXzDict>>20)
+	}
+	var src io.Reader = x.r
+	if x.wantCompr >= 0 {
+		src = &limitedBytes{x.r, x.wantCompr}
+	}
+	// Before NewReader2, which reads the first chunk's header.
+	x.hdrLen, x.start, x.uncompressed = int64(size), x.r.n, 0
+	if x.check != nil {
+		x.check.Reset()
+	}
+	// A block starts with an empty dictionary, so no match reaches
+	// further back than its own data: when the header gives its size (xz
+	// -T writes it), a dictionary that large is enough.
+	if x.wantUncompr >= 0 {
+		dict = min(dict, x.wantUncompr)
+	}
+	x.block, err = lzma.Reader2Config{DictCap: int(max(dict, lzma.MinDictCap))}.NewReader2(src)
+	if err != nil {
+		return fmt.Errorf("xz: %w", err)
+	}
+	return nil
+}
+
+// endBlock checks a block whose LZMA2 data has ended: the end marker,
+// the declared sizes, the padding and the check.
+func (x *xzReader) endBlock() error {
+	if !x.block.EOS() {
+		return io.ErrUnexpectedEOF
+	}
+	compressed := x.r.n - x.start
+	if x.wantCompr >= 0 && compressed != x.wantCompr || x.wantUncompr >= 0 && x.uncompressed != x.wantUncompr {
+		return errors.New("xz: block sizes differ from its header's")
+	}
+	if err := x.padding(x.hdrLen + compressed); err != nil {
+		return err
+	}
+	if x.checkSize > 0 {
+		got := x.scratch[:x.checkSize]
+		if _, err := io.ReadFull(x.r, got); err != nil {
+			return unexpected(err)
+		}
+		want := x.check.Sum(x.scratch[32:32])
+		if x.checkSize <= 8 {
+			slices.Reverse(want) // a CRC is stored little-endian; Sum is big-endian
+		}
+		if !bytes.Equal(got, want) {
+			return errors.New("xz: block check mismatch")
+		}
+	}
+	x.records.add(uint64(x.hdrLen+compressed+int64(x.checkSize)), uint64(x.uncompressed))
+	return nil
+}
+
+// padding reads the zeros that pad n bytes to a multiple of four.
+func (x *xzReader) padding(n int64) error {
+	for ; n%4 != 0; n++ {
+		c, err := x.r.ReadByte()
+		if err != nil {
+			return unexpected(err)
+		}
+		if c != 0 {
+			return errXzPadding
+		}
+	}
+	return nil
+}
+
+// index reads a stream's index (its indicator byte already read) and
+// compares it with the blocks read.
+func (x *xzReader) index() error {
+	start := x.r.n - 1
+	crc := crc32.NewIEEE()
+	crc.Write([]byte{0})
+	x.r.tee = crc
+	defer func() { x.r.tee = nil }()
+	n, err := x.readVLI()
+	if err != nil {
+		return err
+	}
+	if uint64(n) != x.records.n {
+		return errors.New("xz: index and blocks differ")
+	}
+	for range n {
+		unpadded, err := x.readVLI()
+		if err != nil {
+			return err
+		}
+		uncompressed, err := x.readVLI()
+		if err != nil {
+			return err
+		}
+		x.indexRecords.add(uint64(unpadded), uint64(uncompressed))
+	}
+	if x.indexRecords != x.records {
+		return errors.New("xz: index and blocks differ")
+	}
+	if err := x.padding(x.r.n - start); err != nil {
+		return err
+	}
+	x.r.tee = nil
+	want := crc.Sum32()
+	got := x.scratch[:4]
+	if _, err := io.ReadFull(x.r, got); err != nil {
+		return unexpected(err)
+	}
+	if binary.LittleEndian.Uint32(got) != want {
+		return errors.New("xz: index checksum mismatch")
+	}
+	x.indexSize = x.r.n - start // the footer's backward size gives it too
+	return nil
+}
+
+// footer reads a stream's footer and returns nil to go on with the next
+// stream, or io.EOF if the input ends after it (and its padding).
+func (x *xzReader) footer() error {
+	f := x.scratch[:12]
+	if _, err := io.ReadFull(x.r, f); err != nil {
+		return unexpected(err)
+	}
+	if crc32.ChecksumIEEE(f[4:10]) != binary.LittleEndian.Uint32(f) {
+		return errors.New("xz: stream footer checksum mismatch")
+	}
+	if !bytes.Equal(f[10:], xzFooterMagic) || f[8] != x.flags[0] || f[9] != x.flags[1] {
+		return errors.New("xz: bad stream footer")
+	}
+	if (int64(binary.LittleEndian.Uint32(f[4:]))+1)*4 != x.indexSize {
+		return errors.New("xz: stream footer and index differ")
+	}
+	x.streamStarted = false
+	return x.streamHeader()
+}
+
+// readVLI reads a variable-length integer of the xz format.
+func (x *xzReader) readVLI() (int64, error) {
+	var v uint64
+	for i := 0; i < 9; i++ {
+		c, err := x.r.ReadByte()
+		if err != nil {
+			return 0, unexpected(err)
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			if c == 0 && i > 0 {
+				return 0, errors.New("xz: bad integer")
+			}
+			return int64(v), nil
+		}
+	}
+	return 0, errors.New("xz: bad integer")
+}
+
+// vli decodes a variable-length integer at the start of b.
+func vli(b []byte) (int64, []byte, error) {
+	var v uint64
+	for i := 0; i < 9 && i < len(b); i++ {
+		c := b[i]
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			if c == 0 && i > 0 {
+				break
+			}
+			return int64(v), b[i+1:], nil
+		}
+	}
+	return 0, nil, errors.New("xz: bad block header")
+}
+
+// unexpected turns the end of the input inside an xz stream into
+// io.ErrUnexpectedEOF.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// limitedBytes reads at most n bytes of c, a byte at a time too.
+type limitedBytes struct {
+	c *byteCounter
+	n int64
+}
+
+func (l *limitedBytes) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	n, err := l.c.Read(p[:min(int64(len(p)), l.n)])
+	l.n -= int64(n)
+	return n, err
+}
+
+func (l *limitedBytes) ReadByte() (byte, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	b, err := l.c.ReadByte()
+	if err == nil {
+		l.n--
+	}
+	return b, err
+}
+
+// byteCounter reads r through a buffer, counts the bytes it hands out
+// (n), and can copy them to a hash (tee) as it does.
+type byteCounter struct {
+	r   io.Reader
+	buf []byte // buf[off:] unread
+	off int
+	n   int64
+	err error
+	tee hash.Hash
+}
+
+func (c *byteCounter) fill() {
+	if c.err != nil {
+		return
+	}
+	copy(c.buf[:cap(c.buf)], c.buf[c.off:])
+	c.buf, c.off = c.buf[:len(c.buf)-c.off], 0
+	for len(c.buf) < cap(c.buf) && c.err == nil {
+		m, err := c.r.Read(c.buf[len(c.buf):cap(c.buf)])
+		c.buf = c.buf[:len(c.buf)+m]
+		if err != nil {
+			c.err = err
+		} else if m == 0 {
+			c.err = io.ErrNoProgress
+		}
+		if m > 0 {
+			break
+		}
+	}
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	if c.off == len(c.buf) {
+		c.fill()
+		if c.off == len(c.buf) {
+			return 0, c.err
+		}
+	}
+	n := copy(p, c.buf[c.off:])
+	c.consume(n)
+	return n, nil
+}
+
+func (c *byteCounter) ReadByte() (byte, error) {
+	if c.off == len(c.buf) {
+		c.fill()
+		if c.off == len(c.buf) {
+			return 0, c.err
+		}
+	}
+	b := c.buf[c.off]
+	c.consume(1)
+	return b, nil
+}
+
+// peek returns the next n bytes unread, fewer at the end of the input.
+func (c *byteCounter) peek(n int) ([]byte, error) {
+	for len(c.buf)-c.off < n && c.err == nil {
+		c.fill()
+	}
+	b := c.buf[c.off:min(len(c.buf), c.off+n)]
+	if len(b) < n {
+		return b, c.err
+	}
+	return b, nil
+}
+
+// skip consumes n bytes that peek returned.
+func (c *byteCounter) skip(n int) { c.consume(n) }
+
+func (c *byteCounter) consume(n int) {
+	if c.tee != nil {
+		c.tee.Write(c.buf[c.off : c.off+n])
+	}
+	c.off += n
+	c.n += int64(n)
+}
