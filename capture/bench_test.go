@@ -154,6 +154,7 @@ func BenchmarkPcapRead(b *testing.B) {
 	b.Run("gzip", func(b *testing.B) { benchRead(b, gzipBytes(b, data), len(data)) })
 	b.Run("zstd", func(b *testing.B) { benchRead(b, zstdBytes(b, data), len(data)) })
 	b.Run("lz4", func(b *testing.B) { benchRead(b, lz4Bytes(b, data), len(data)) })
+	b.Run("xz", func(b *testing.B) { benchRead(b, xzBytes(b, data), len(data)) })
 }
 
 func BenchmarkPcapngRead(b *testing.B) {
