@@ -24,14 +24,20 @@ import (
 // stream header, block headers (one LZMA2 filter, whose dictionary is
 // bounded by maxXzDict), each block's check, the index (compared with the
 // blocks read) and the footer, streams one after another and stream
-// padding; it leaves the LZMA2 data to ulikunitz/xz/lzma's Reader2, given
-// a dictionary of the declared size. Memory is bounded by maxXzDict and a
-// buffer, whatever the file.
+// padding. It leaves the LZMA2 data to ulikunitz/xz/lzma's Reader2, but
+// follows its chunk headers as they pass (lzma2Chunks): Reader2 checks
+// neither that a chunk's compressed size was used up nor that lc+lp ≤ 4
+// (a state of 0x300<<(lc+lp) probabilities is allocated at each state
+// reset). Each block gets a dictionary of its own (Reader2 has no reset):
+// of the declared size, but no larger than the block's data when the
+// header or the chunks already buffered tell it, so that many small
+// blocks cost little. Memory stays within a few dictionaries (the garbage
+// collector frees outgrown ones late) and buffers, whatever the file.
 
 // maxXzDict bounds the LZMA2 dictionary a block may ask for: xz -9 (and
 // -9e) uses 64 MiB. A larger one is refused, as zstd's window is above
 // maxZstdWindow.
-const maxXzDict = 128 << 20
+const maxXzDict = 64 << 20
 
 var (
 	xzMagic       = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
@@ -42,11 +48,12 @@ var (
 
 // xzReader decompresses an xz file read from r.
 type xzReader struct {
-	r     *byteCounter
-	flags [2]byte   // the stream's flags
-	check hash.Hash // of the stream's check type; nil: none
-	block *lzma.Reader2
-	err   error // sticky: io.EOF once the last stream has ended
+	r      *byteCounter
+	flags  [2]byte   // the stream's flags
+	check  hash.Hash // of the stream's check type; nil: none
+	block  *lzma.Reader2
+	chunks lzma2Chunks // of block
+	err    error       // sticky: io.EOF once the last stream has ended
 
 	// The block being read.
 	hdrLen       int64
@@ -96,9 +103,18 @@ func (x *xzReader) Read(p []byte) (int, error) {
 		if x.check != nil {
 			x.check.Write(p[:n])
 		}
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			err = x.endBlock()
 			x.block = nil
+		case x.chunks.err != nil:
+			err = x.chunks.err
+		case err == io.ErrUnexpectedEOF:
+			// The block's data ran out inside a chunk: a cut, unless
+			// bytes follow (its header said it was shorter than it is).
+			if b, _ := x.r.peek(1); len(b) > 0 {
+				err = errors.New("xz: LZMA2 data ends inside a chunk")
+			}
 		}
 		if err != nil {
 			x.err = err
@@ -238,10 +254,19 @@ func (x *xzReader) blockHeader(size int) error {
 	if d < 40 {
 		dict = int64(2|d&1) << (d/2 + 11)
 	}
+	// A block starts with an empty dictionary, so no match reaches
+	// further back than its own data: when the header gives its size (xz
+	// -T writes it), or the chunks already buffered end the block, a
+	// dictionary that large is enough.
+	if x.wantUncompr >= 0 {
+		dict = min(dict, x.wantUncompr)
+	} else if n, ok := scanChunks(x.r.buffered()); ok {
+		dict = min(dict, n)
+	}
 	if dict > maxXzDict {
 		return fmt.Errorf("xz: a block asks for a dictionary of %d MiB, over jj's %d MiB: decompress with xz -dc", dict>>20, maxXzDict>>20)
 	}
-	var src io.Reader = x.r
+	var src byteReader = x.r
 	if x.wantCompr >= 0 {
 		src = &limitedBytes{x.r, x.wantCompr}
 	}
@@ -250,13 +275,11 @@ func (x *xzReader) blockHeader(size int) error {
 	if x.check != nil {
 		x.check.Reset()
 	}
-	// A block starts with an empty dictionary, so no match reaches
-	// further back than its own data: when the header gives its size (xz
-	// -T writes it), a dictionary that large is enough.
-	if x.wantUncompr >= 0 {
-		dict = min(dict, x.wantUncompr)
+	x.chunks = lzma2Chunks{r: src}
+	x.block, err = lzma.Reader2Config{DictCap: int(max(dict, lzma.MinDictCap))}.NewReader2(&x.chunks)
+	if x.chunks.err != nil {
+		return x.chunks.err
 	}
-	x.block, err = lzma.Reader2Config{DictCap: int(max(dict, lzma.MinDictCap))}.NewReader2(src)
 	if err != nil {
 		return fmt.Errorf("xz: %w", err)
 	}
@@ -268,6 +291,9 @@ func (x *xzReader) blockHeader(size int) error {
 func (x *xzReader) endBlock() error {
 	if !x.block.EOS() {
 		return io.ErrUnexpectedEOF
+	}
+	if !x.chunks.ended || x.chunks.n != 0 {
+		return errors.New("xz: LZMA2 chunk sizes and data disagree")
 	}
 	compressed := x.r.n - x.start
 	if x.wantCompr >= 0 && compressed != x.wantCompr || x.wantUncompr >= 0 && x.uncompressed != x.wantUncompr {
@@ -416,6 +442,131 @@ func unexpected(err error) error {
 	return err
 }
 
+// byteReader reads bytes one at a time or more.
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// lzma2Chunks passes r's bytes on to Reader2 and follows the LZMA2 chunk
+// headers among them: a control byte (0: the end; 1, 2: an uncompressed
+// chunk, with its size less one in 2 bytes; 0x80 and up: an LZMA chunk,
+// with 5 bits and 2 bytes of its uncompressed size less one, 2 bytes of
+// its compressed size less one, and from 0xC0 a properties byte), then
+// the chunk's data. It fails at properties with lc+lp > 4, and at
+// anything read after the end.
+type lzma2Chunks struct {
+	r     byteReader
+	hdr   [6]byte
+	hn    int   // header bytes gathered
+	n     int   // data bytes left in the chunk
+	ended bool  // the end marker has passed
+	err   error // what failed
+}
+
+func (c *lzma2Chunks) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	for i := 0; i < n && c.err == nil; {
+		if c.n > 0 && c.hn == 0 { // data: skip it whole
+			k := min(c.n, n-i)
+			c.n -= k
+			i += k
+			continue
+		}
+		c.track(p[i])
+		i++
+	}
+	if c.err != nil {
+		return n, c.err
+	}
+	return n, err
+}
+
+func (c *lzma2Chunks) ReadByte() (byte, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	b, err := c.r.ReadByte()
+	if err != nil {
+		return b, err
+	}
+	if c.n > 0 && c.hn == 0 {
+		c.n--
+	} else if c.track(b); c.err != nil {
+		return 0, c.err
+	}
+	return b, nil
+}
+
+// track takes in the next header byte.
+func (c *lzma2Chunks) track(b byte) {
+	if c.ended {
+		c.err = errors.New("xz: LZMA2 data after its end")
+		return
+	}
+	c.hdr[c.hn] = b
+	c.hn++
+	ctl := c.hdr[0]
+	size := 5
+	switch {
+	case ctl == 0:
+		c.ended, c.hn = true, 0
+		return
+	case ctl <= 2:
+		size = 3
+	case ctl < 0x80:
+		c.err = fmt.Errorf("xz: bad LZMA2 chunk %#x", ctl)
+		return
+	case ctl >= 0xc0:
+		size = 6
+	}
+	if c.hn < size {
+		return
+	}
+	c.hn = 0
+	if ctl <= 2 {
+		c.n = int(binary.BigEndian.Uint16(c.hdr[1:])) + 1
+		return
+	}
+	c.n = int(binary.BigEndian.Uint16(c.hdr[3:])) + 1
+	if size == 6 {
+		props := int(c.hdr[5])
+		if lc, lp := props%9, props/9%5; props >= 9*5*5 || lc+lp > 4 {
+			c.err = fmt.Errorf("xz: LZMA2 properties %#x: lc+lp over 4", props)
+		}
+	}
+}
+
+// scanChunks adds up the uncompressed sizes of the LZMA2 chunks at the
+// start of b, and reports whether their end marker is in b.
+func scanChunks(b []byte) (int64, bool) {
+	var total int64
+	for len(b) > 0 {
+		ctl := b[0]
+		switch {
+		case ctl == 0:
+			return total, true
+		case ctl <= 2 && len(b) >= 3:
+			n := int(binary.BigEndian.Uint16(b[1:])) + 1
+			total += int64(n)
+			b = b[min(len(b), 3+n):]
+		case ctl >= 0x80 && len(b) >= 5:
+			total += int64(ctl&0x1f)<<16 + int64(binary.BigEndian.Uint16(b[1:])) + 1
+			skip := 5 + int(binary.BigEndian.Uint16(b[3:])) + 1
+			if ctl >= 0xc0 {
+				skip++
+			}
+			b = b[min(len(b), skip):]
+		default:
+			return total, false
+		}
+	}
+	return total, false
+}
+
 // limitedBytes reads at most n bytes of c, a byte at a time too.
 type limitedBytes struct {
 	c *byteCounter
@@ -495,6 +646,15 @@ func (c *byteCounter) ReadByte() (byte, error) {
 	b := c.buf[c.off]
 	c.consume(1)
 	return b, nil
+}
+
+// buffered returns the bytes read ahead and not yet handed out, after
+// reading some if there are none.
+func (c *byteCounter) buffered() []byte {
+	if c.off == len(c.buf) {
+		c.fill()
+	}
+	return c.buf[c.off:]
 }
 
 // peek returns the next n bytes unread, fewer at the end of the input.
