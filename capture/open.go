@@ -58,8 +58,9 @@ var compressions = map[format]string{
 // with the tool that decompresses them, and the name ending (ext) that
 // has a directory's file of that format taken as an input (Expand), to
 // fail with the hint rather than be passed over. The legacy LZ4 format
-// has no end mark, so a file cut at a block boundary reads as complete. Zip, the container of many other
-// kinds of file (.docx, .jar), is refused only when named.
+// has no end mark, so a file cut at a block boundary reads as complete.
+// Zip, the container of many other kinds of file (.docx, .jar), is
+// refused only when named.
 var unsupported = []struct {
 	magic           []byte
 	name, tool, ext string
