@@ -21,10 +21,11 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-func xzBytes(tb testing.TB, b []byte) []byte {
+// compressWith returns b written through the compressor newWriter makes.
+func compressWith(tb testing.TB, b []byte, newWriter func(io.Writer) (io.WriteCloser, error)) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	w, err := xz.NewWriter(&buf)
+	w, err := newWriter(&buf)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -37,20 +38,17 @@ func xzBytes(tb testing.TB, b []byte) []byte {
 	return buf.Bytes()
 }
 
+func xzBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	return compressWith(tb, b, func(w io.Writer) (io.WriteCloser, error) { return xz.NewWriter(w) })
+}
+
 func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
 	tb.Helper()
-	var buf bytes.Buffer
-	w := lz4.NewWriter(&buf)
-	if err := w.Apply(opts...); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := w.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return compressWith(tb, b, func(w io.Writer) (io.WriteCloser, error) {
+		zw := lz4.NewWriter(w)
+		return zw, zw.Apply(opts...)
+	})
 }
 
 // compressedFiles returns b compressed in each format jj reads, by file

@@ -21,15 +21,7 @@ import (
 
 func gzipBytes(tb testing.TB, b []byte) []byte {
 	tb.Helper()
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	if _, err := w.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return compressWith(tb, b, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriter(w), nil })
 }
 
 func zstdBytes(tb testing.TB, b []byte) []byte {
