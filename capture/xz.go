@@ -48,7 +48,7 @@ var (
 
 // xzReader decompresses an xz file read from r.
 type xzReader struct {
-	r      *byteCounter
+	r      *stream   // counts what it hands out: r.off
 	flags  [2]byte   // the stream's flags
 	check  hash.Hash // of the stream's check type; nil: none
 	block  *lzma.Reader2
@@ -63,6 +63,7 @@ type xzReader struct {
 	wantUncompr  int64
 
 	checkSize     int
+	indexCRC      hash.Hash // while the index is read
 	records       xzRecords // of the stream's blocks
 	indexRecords  xzRecords // of its index
 	indexSize     int64
@@ -89,7 +90,7 @@ func (x *xzRecords) add(unpadded, uncompressed uint64) {
 }
 
 func newXzReader(r io.Reader) *xzReader {
-	return &xzReader{r: &byteCounter{r: r, buf: make([]byte, 0, 64<<10)}}
+	return &xzReader{r: newStream(r)}
 }
 
 func (x *xzReader) Read(p []byte) (int, error) {
@@ -153,7 +154,7 @@ func (x *xzReader) next() error {
 // ends there.
 func (x *xzReader) streamHeader() error {
 	h := x.scratch[:12]
-	if x.r.n > 0 { // after a stream: padding, the end, or another stream
+	if x.r.off > 0 { // after a stream: padding, the end, or another stream
 		for {
 			b, err := x.r.peek(4)
 			if len(b) == 0 {
@@ -165,7 +166,7 @@ func (x *xzReader) streamHeader() error {
 				}
 				break
 			}
-			x.r.skip(4)
+			x.r.discard(4)
 		}
 	}
 	if _, err := io.ReadFull(x.r, h); err != nil {
@@ -260,7 +261,7 @@ func (x *xzReader) blockHeader(size int) error {
 	// dictionary that large is enough.
 	if x.wantUncompr >= 0 {
 		dict = min(dict, x.wantUncompr)
-	} else if n, ok := scanChunks(x.r.buffered()); ok {
+	} else if n, ok := scanChunks(unread(x.r)); ok {
 		dict = min(dict, n)
 	}
 	if dict > maxXzDict {
@@ -271,7 +272,7 @@ func (x *xzReader) blockHeader(size int) error {
 		src = &limitedBytes{x.r, x.wantCompr}
 	}
 	// Before NewReader2, which reads the first chunk's header.
-	x.hdrLen, x.start, x.uncompressed = int64(size), x.r.n, 0
+	x.hdrLen, x.start, x.uncompressed = int64(size), x.r.off, 0
 	if x.check != nil {
 		x.check.Reset()
 	}
@@ -295,7 +296,7 @@ func (x *xzReader) endBlock() error {
 	if !x.chunks.ended || x.chunks.n != 0 {
 		return errors.New("xz: LZMA2 chunk sizes and data disagree")
 	}
-	compressed := x.r.n - x.start
+	compressed := x.r.off - x.start
 	if x.wantCompr >= 0 && compressed != x.wantCompr || x.wantUncompr >= 0 && x.uncompressed != x.wantUncompr {
 		return errors.New("xz: block sizes differ from its header's")
 	}
@@ -322,7 +323,7 @@ func (x *xzReader) endBlock() error {
 // padding reads the zeros that pad n bytes to a multiple of four.
 func (x *xzReader) padding(n int64) error {
 	for ; n%4 != 0; n++ {
-		c, err := x.r.ReadByte()
+		c, err := x.readByte()
 		if err != nil {
 			return unexpected(err)
 		}
@@ -336,11 +337,11 @@ func (x *xzReader) padding(n int64) error {
 // index reads a stream's index (its indicator byte already read) and
 // compares it with the blocks read.
 func (x *xzReader) index() error {
-	start := x.r.n - 1
+	start := x.r.off - 1
 	crc := crc32.NewIEEE()
 	crc.Write([]byte{0})
-	x.r.tee = crc
-	defer func() { x.r.tee = nil }()
+	x.indexCRC = crc
+	defer func() { x.indexCRC = nil }()
 	n, err := x.readVLI()
 	if err != nil {
 		return err
@@ -362,10 +363,10 @@ func (x *xzReader) index() error {
 	if x.indexRecords != x.records {
 		return errors.New("xz: index and blocks differ")
 	}
-	if err := x.padding(x.r.n - start); err != nil {
+	if err := x.padding(x.r.off - start); err != nil {
 		return err
 	}
-	x.r.tee = nil
+	x.indexCRC = nil
 	want := crc.Sum32()
 	got := x.scratch[:4]
 	if _, err := io.ReadFull(x.r, got); err != nil {
@@ -374,7 +375,7 @@ func (x *xzReader) index() error {
 	if binary.LittleEndian.Uint32(got) != want {
 		return errors.New("xz: index checksum mismatch")
 	}
-	x.indexSize = x.r.n - start // the footer's backward size gives it too
+	x.indexSize = x.r.off - start // the footer's backward size gives it too
 	return nil
 }
 
@@ -398,11 +399,21 @@ func (x *xzReader) footer() error {
 	return x.streamHeader()
 }
 
+// readByte reads a byte of the index or of padding, adding it to the
+// index's CRC while one is being read.
+func (x *xzReader) readByte() (byte, error) {
+	c, err := x.r.ReadByte()
+	if err == nil && x.indexCRC != nil {
+		x.indexCRC.Write([]byte{c})
+	}
+	return c, err
+}
+
 // readVLI reads a variable-length integer of the xz format.
 func (x *xzReader) readVLI() (int64, error) {
 	var v uint64
 	for i := 0; i < 9; i++ {
-		c, err := x.r.ReadByte()
+		c, err := x.readByte()
 		if err != nil {
 			return 0, unexpected(err)
 		}
@@ -569,7 +580,7 @@ func scanChunks(b []byte) (int64, bool) {
 
 // limitedBytes reads at most n bytes of c, a byte at a time too.
 type limitedBytes struct {
-	c *byteCounter
+	c *stream
 	n int64
 }
 
@@ -593,89 +604,9 @@ func (l *limitedBytes) ReadByte() (byte, error) {
 	return b, err
 }
 
-// byteCounter reads r through a buffer, counts the bytes it hands out
-// (n), and can copy them to a hash (tee) as it does.
-type byteCounter struct {
-	r   io.Reader
-	buf []byte // buf[off:] unread
-	off int
-	n   int64
-	err error
-	tee hash.Hash
-}
-
-func (c *byteCounter) fill() {
-	if c.err != nil {
-		return
-	}
-	copy(c.buf[:cap(c.buf)], c.buf[c.off:])
-	c.buf, c.off = c.buf[:len(c.buf)-c.off], 0
-	for len(c.buf) < cap(c.buf) && c.err == nil {
-		m, err := c.r.Read(c.buf[len(c.buf):cap(c.buf)])
-		c.buf = c.buf[:len(c.buf)+m]
-		if err != nil {
-			c.err = err
-		} else if m == 0 {
-			c.err = io.ErrNoProgress
-		}
-		if m > 0 {
-			break
-		}
-	}
-}
-
-func (c *byteCounter) Read(p []byte) (int, error) {
-	if c.off == len(c.buf) {
-		c.fill()
-		if c.off == len(c.buf) {
-			return 0, c.err
-		}
-	}
-	n := copy(p, c.buf[c.off:])
-	c.consume(n)
-	return n, nil
-}
-
-func (c *byteCounter) ReadByte() (byte, error) {
-	if c.off == len(c.buf) {
-		c.fill()
-		if c.off == len(c.buf) {
-			return 0, c.err
-		}
-	}
-	b := c.buf[c.off]
-	c.consume(1)
-	return b, nil
-}
-
-// buffered returns the bytes read ahead and not yet handed out, after
-// reading some if there are none.
-func (c *byteCounter) buffered() []byte {
-	if c.off == len(c.buf) {
-		c.fill()
-	}
-	return c.buf[c.off:]
-}
-
-// peek returns the next n bytes unread, fewer at the end of the input.
-func (c *byteCounter) peek(n int) ([]byte, error) {
-	for len(c.buf)-c.off < n && c.err == nil {
-		c.fill()
-	}
-	b := c.buf[c.off:min(len(c.buf), c.off+n)]
-	if len(b) < n {
-		return b, c.err
-	}
-	return b, nil
-}
-
-// skip consumes n bytes that peek returned.
-func (c *byteCounter) skip(n int) { c.consume(n) }
-
-func (c *byteCounter) consume(n int) {
-	if c.tee != nil {
-		c.tee.Write(c.buf[c.off : c.off+n])
-	}
-	c.off += n
-	c.n += int64(n)
+// unread returns the bytes s has read ahead and not yet handed out,
+// after reading some if there are none.
+func unread(s *stream) []byte {
+	s.peek(1)
+	return s.buf[s.start:s.end]
 }
