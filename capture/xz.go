@@ -44,6 +44,7 @@ var (
 	xzFooterMagic = []byte{'Y', 'Z'}
 	crc64Table    = crc64.MakeTable(crc64.ECMA)
 	errXzPadding  = errors.New("xz: padding is not zeros")
+	errXzInteger  = errors.New("xz: bad integer")
 )
 
 // xzReader decompresses an xz file read from r.
@@ -411,24 +412,24 @@ func (x *xzReader) readByte() (byte, error) {
 
 // readVLI reads a variable-length integer of the xz format.
 func (x *xzReader) readVLI() (int64, error) {
-	var v uint64
-	for i := 0; i < 9; i++ {
+	var b [9]byte
+	for i := range b {
 		c, err := x.readByte()
 		if err != nil {
 			return 0, unexpected(err)
 		}
-		v |= uint64(c&0x7f) << (7 * i)
+		b[i] = c
 		if c&0x80 == 0 {
-			if c == 0 && i > 0 {
-				return 0, errors.New("xz: bad integer")
-			}
-			return int64(v), nil
+			v, _, err := vli(b[:i+1])
+			return v, err
 		}
 	}
-	return 0, errors.New("xz: bad integer")
+	return 0, errXzInteger
 }
 
-// vli decodes a variable-length integer at the start of b.
+// vli decodes a variable-length integer at the start of b: at most 9
+// bytes of 7 bits, the last with its high bit clear and not 0 unless
+// alone.
 func vli(b []byte) (int64, []byte, error) {
 	var v uint64
 	for i := 0; i < 9 && i < len(b); i++ {
@@ -441,7 +442,7 @@ func vli(b []byte) (int64, []byte, error) {
 			return int64(v), b[i+1:], nil
 		}
 	}
-	return 0, nil, errors.New("xz: bad block header")
+	return 0, nil, errXzInteger
 }
 
 // unexpected turns the end of the input inside an xz stream into
@@ -520,29 +521,19 @@ func (c *lzma2Chunks) track(b byte) {
 	}
 	c.hdr[c.hn] = b
 	c.hn++
-	ctl := c.hdr[0]
-	size := 5
+	size := chunkHeaderLen(c.hdr[0])
 	switch {
-	case ctl == 0:
+	case size == 1:
 		c.ended, c.hn = true, 0
 		return
-	case ctl <= 2:
-		size = 3
-	case ctl < 0x80:
-		c.err = fmt.Errorf("xz: bad LZMA2 chunk %#x", ctl)
+	case size == 0:
+		c.err = fmt.Errorf("xz: bad LZMA2 chunk %#x", c.hdr[0])
 		return
-	case ctl >= 0xc0:
-		size = 6
-	}
-	if c.hn < size {
+	case c.hn < size:
 		return
 	}
 	c.hn = 0
-	if ctl <= 2 {
-		c.n = int(binary.BigEndian.Uint16(c.hdr[1:])) + 1
-		return
-	}
-	c.n = int(binary.BigEndian.Uint16(c.hdr[3:])) + 1
+	c.n, _ = chunkSizes(c.hdr[:size])
 	if size == 6 {
 		props := int(c.hdr[5])
 		if lc, lp := props%9, props/9%5; props >= 9*5*5 || lc+lp > 4 {
@@ -551,29 +542,48 @@ func (c *lzma2Chunks) track(b byte) {
 	}
 }
 
+// chunkHeaderLen returns the length of the LZMA2 chunk header that starts
+// with control byte ctl: 1 for the end marker, 0 for no valid chunk.
+func chunkHeaderLen(ctl byte) int {
+	switch {
+	case ctl == 0:
+		return 1
+	case ctl <= 2:
+		return 3
+	case ctl < 0x80:
+		return 0
+	case ctl >= 0xc0:
+		return 6
+	}
+	return 5
+}
+
+// chunkSizes returns the length of the data after the LZMA2 chunk header
+// h (of chunkHeaderLen bytes, more than 1), and how many bytes that data
+// decompresses to.
+func chunkSizes(h []byte) (data, uncompressed int) {
+	if h[0] <= 2 { // stored as it is
+		n := int(binary.BigEndian.Uint16(h[1:])) + 1
+		return n, n
+	}
+	return int(binary.BigEndian.Uint16(h[3:])) + 1, int(h[0]&0x1f)<<16 + int(binary.BigEndian.Uint16(h[1:])) + 1
+}
+
 // scanChunks adds up the uncompressed sizes of the LZMA2 chunks at the
 // start of b, and reports whether their end marker is in b.
 func scanChunks(b []byte) (int64, bool) {
 	var total int64
 	for len(b) > 0 {
-		ctl := b[0]
+		size := chunkHeaderLen(b[0])
 		switch {
-		case ctl == 0:
+		case size == 1:
 			return total, true
-		case ctl <= 2 && len(b) >= 3:
-			n := int(binary.BigEndian.Uint16(b[1:])) + 1
-			total += int64(n)
-			b = b[min(len(b), 3+n):]
-		case ctl >= 0x80 && len(b) >= 5:
-			total += int64(ctl&0x1f)<<16 + int64(binary.BigEndian.Uint16(b[1:])) + 1
-			skip := 5 + int(binary.BigEndian.Uint16(b[3:])) + 1
-			if ctl >= 0xc0 {
-				skip++
-			}
-			b = b[min(len(b), skip):]
-		default:
+		case size == 0 || len(b) < size:
 			return total, false
 		}
+		data, uncompressed := chunkSizes(b[:size])
+		total += int64(uncompressed)
+		b = b[min(len(b), size+data):]
 	}
 	return total, false
 }
