@@ -4,8 +4,9 @@ import "io"
 
 // readAhead reads r in a goroutine of its own, up to a few buffers ahead
 // of the caller, so that decompressing a compressed stream, the slowest
-// stage, overlaps parsing its records. Read returns the bytes in order, then r's error. Close stops
-// the goroutine and waits for it, after which r is no longer used.
+// stage, overlaps parsing its records. Read returns the bytes in order,
+// then r's error. Close stops the goroutine and waits for it, after which
+// r is no longer used.
 type readAhead struct {
 	full   chan aheadChunk
 	free   chan []byte
