@@ -5,8 +5,9 @@
 // interface into flows exactly as it does a file.
 //
 // On Linux it reads an AF_PACKET socket through a TPACKET_V3 ring mapped
-// into memory (gopacket's afpacket package, pure Go: no cgo, no libpcap),
-// with kernel timestamps in nanoseconds. A filter expression is compiled
+// into memory (ring_linux.go, pure Go: no cgo, no libpcap), with kernel
+// timestamps in nanoseconds; VLAN tags the kernel took out are put back
+// in place, as libpcap does. A filter expression is compiled
 // by package filter and attached to the socket (SO_ATTACH_FILTER), so the
 // kernel drops what does not match before it reaches the ring. Other
 // systems get ErrUnsupported.

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gopacket/gopacket/afpacket"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
@@ -37,14 +37,16 @@ const (
 // Reader is a live capture on one interface. Next, Warnings, Stats and
 // Close must be called from one goroutine.
 type Reader struct {
-	name  string
-	tp    *afpacket.TPacket
-	lt    capture.LinkType
-	user  *filter.Matcher // filter run in user space, or nil
-	all   bool            // run user on every packet, not just early ones
-	since int64           // kernel filter attached at this time (ns)
-	save  *pcapWriter
-	buf   *bufio.Writer
+	name    string
+	ring    *ring
+	ifindex int
+	poll    time.Duration // how long Next waits for a block
+	lt      capture.LinkType
+	user    *filter.Matcher // filter run in user space, or nil
+	all     bool            // run user on every packet, not just early ones
+	since   int64           // kernel filter attached at this time (ns)
+	save    *pcapWriter
+	buf     *bufio.Writer
 
 	stop     atomic.Bool
 	quit     chan struct{}
@@ -85,31 +87,25 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	r.tp, err = afpacket.NewTPacket(
-		afpacket.OptInterface(iface),
-		afpacket.OptSocketType(sockType),
-		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-		afpacket.OptFrameSize(frameSize),
-		afpacket.OptBlockSize(blockSize),
-		afpacket.OptNumBlocks(max(minBlocks, ring/blockSize)),
-		afpacket.OptBlockTimeout(min(blockRetry, poll/2)),
-		afpacket.OptPollTimeout(poll),
-		// The kernel takes VLAN tags out of the packet; put them back so
-		// jj sees what tcpdump shows.
-		afpacket.OptAddVLANHeader(true),
-	)
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", iface, err)
+	}
+	r.ifindex = ifi.Index
+	r.ring, err = openRing(ifi.Index, sockType, blockSize, max(minBlocks, ring/blockSize), min(blockRetry, poll/2))
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
 		}
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
+	r.poll = poll
 	if prog, err := kernelProgram(opts.Filter, lt, hw, r.all); err != nil || prog != nil {
 		if err == nil {
-			err = r.tp.SetBPF(prog)
+			err = r.ring.setFilter(prog)
 		}
 		if err != nil {
-			r.tp.Close()
+			r.ring.close()
 			return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
 		}
 	}
@@ -117,15 +113,15 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	// kernel: user space filters everything stamped before this instant.
 	r.since = time.Now().UnixNano()
 	if !opts.NoPromiscuous {
-		if err := r.tp.SetPromiscuous(true); err != nil {
-			r.tp.Close()
+		if err := r.ring.setPromiscuous(r.ifindex); err != nil {
+			r.ring.close()
 			return nil, fmt.Errorf("open %s: promiscuous mode: %w", iface, err)
 		}
 	}
 	if opts.Save != nil {
 		r.buf = bufio.NewWriterSize(opts.Save, 1<<20)
 		if r.save, err = newPcapWriter(r.buf, uint16(lt), snapLen); err != nil {
-			r.tp.Close()
+			r.ring.close()
 			return nil, fmt.Errorf("write pcap: %w", err)
 		}
 	}
@@ -199,12 +195,12 @@ func hardwareType(iface string) (uint16, error) {
 // are read raw; anything else through a SOCK_DGRAM socket, which strips
 // the link header, as raw IP (non-IP frames then fail to decode and are
 // counted as skipped).
-func linkTypeOf(hw uint16) (capture.LinkType, afpacket.OptSocketType) {
+func linkTypeOf(hw uint16) (capture.LinkType, int) {
 	switch hw {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
-		return capture.LinkEthernet, afpacket.SocketRaw
+		return capture.LinkEthernet, unix.SOCK_RAW
 	}
-	return capture.LinkRaw, afpacket.SocketDgram
+	return capture.LinkRaw, unix.SOCK_DGRAM
 }
 
 // LinkType returns the link type of the records.
@@ -224,9 +220,9 @@ func (r *Reader) Next(rec *capture.Record) error {
 			r.stopAt = time.Now().UnixNano()
 			r.drainEnd = time.Now().Add(drainLimit)
 		}
-		data, ci, err := r.tp.ZeroCopyReadPacketData()
+		data, ts, wireLen, err := r.ring.next(r.poll)
 		if err != nil {
-			if errors.Is(err, afpacket.ErrTimeout) {
+			if err == errPollTimeout {
 				if r.stopping {
 					// The poll outlasts the block timeout, so every packet
 					// from before the stop has been seen.
@@ -236,7 +232,6 @@ func (r *Reader) Next(rec *capture.Record) error {
 			}
 			return &capture.FileError{Name: r.name, Offset: -1, Err: err}
 		}
-		ts := ci.Timestamp.UnixNano()
 		if r.stopping && (ts > r.stopAt || time.Now().After(r.drainEnd)) {
 			return r.finish()
 		}
@@ -247,7 +242,7 @@ func (r *Reader) Next(rec *capture.Record) error {
 		r.stats.Packets++
 		rec.Timestamp = ts
 		rec.Data = data
-		rec.WireLen = uint32(max(ci.Length, len(data)))
+		rec.WireLen = uint32(max(wireLen, len(data)))
 		rec.LinkType = r.lt
 		rec.Interface = 0
 		if r.save != nil {
@@ -270,15 +265,15 @@ func (r *Reader) readStats() {
 	if r.closed {
 		return
 	}
-	_, st, err := r.tp.SocketStats()
+	packets, drops, err := r.ring.counters()
 	if err != nil {
 		r.statsErr = err
 		return
 	}
 	// PACKET_STATISTICS counts in tp_packets every packet that passed the
 	// filter, the dropped ones included.
-	r.stats.KernelPackets = uint64(st.Packets())
-	r.stats.KernelDrops = uint64(st.Drops())
+	r.stats.KernelPackets = packets
+	r.stats.KernelDrops = drops
 }
 
 // Stats returns the counters so far.
@@ -317,7 +312,7 @@ func (r *Reader) Close() error {
 	r.closed = true
 	close(r.quit)
 	r.wg.Wait()
-	r.tp.Close()
+	r.ring.close()
 	if r.buf != nil {
 		if err := r.buf.Flush(); err != nil {
 			return fmt.Errorf("write pcap: %w", err)

@@ -1,0 +1,223 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/jjflow/jj/internal/prefetch"
+)
+
+// ring is an AF_PACKET socket with a TPACKET_V3 receive ring mapped into
+// memory: the kernel fills blocks of packets, and the reader walks each
+// block in place and hands it back.
+//
+// It replaces gopacket's afpacket reader on the hot path, which allocates
+// a copy of every VLAN-tagged packet (to put back the tag the kernel took
+// out) plus its CaptureInfo's ancillary data: on a link where a third of
+// the packets are tagged, about 40 % of jj live's time went there and
+// into the garbage collector (bench/RESULTS.md, session 19). Like libpcap, the
+// ring reserves room before each packet (PACKET_RESERVE) and puts the tag
+// back in place, moving only the two MAC addresses.
+type ring struct {
+	fd        int
+	mem       []byte
+	blockSize int
+	blocks    int
+	link      bool               // packets start with their link header (SOCK_RAW), where a tag goes back
+	cur       int                // block being read, or waited for
+	blk       *unix.TpacketHdrV1 // the current block's header, while it is the reader's
+	pkt       *unix.Tpacket3Hdr  // the packet last returned
+	left      uint32             // packets of blk not yet returned
+	packets   uint64             // the kernel's counters read so far
+	drops     uint64             // (reading them resets the kernel's)
+}
+
+const (
+	// vlanLen is the length of an 802.1Q tag.
+	vlanLen = 4
+	// hdrLen is the length of the kernel's headers before a packet: its
+	// tpacket3_hdr, aligned, and a sockaddr_ll. The tag goes back only
+	// where the packet starts further in than these and the tag (the room
+	// PACKET_RESERVE asks for).
+	hdrLen = (unix.SizeofTpacket3Hdr+15)&^15 + unix.SizeofSockaddrLinklayer
+	// blockHdr is where a block's header starts in its block descriptor
+	// (after its version and the offset to its private data).
+	blockHdr = unsafe.Offsetof(unix.TpacketBlockDesc{}.Hdr)
+)
+
+// errPollTimeout: no packet within the poll timeout.
+var errPollTimeout = errors.New("no packet within the poll timeout")
+
+// openRing opens a packet socket of sockType (SOCK_RAW or SOCK_DGRAM) on
+// the interface ifindex, with a ring of blocks blocks of blockSize bytes
+// that the kernel hands over at the latest retire after the first packet
+// entered it. It binds last, so that no packet reaches the socket before
+// the ring is there.
+func openRing(ifindex, sockType, blockSize, blocks int, retire time.Duration) (*ring, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, sockType|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	r := &ring{fd: fd, blockSize: blockSize, blocks: blocks, link: sockType == unix.SOCK_RAW}
+	fail := func(what string, err error) (*ring, error) {
+		r.close()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+		return fail("TPACKET_V3", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_RESERVE, vlanLen); err != nil {
+		return fail("PACKET_RESERVE", err)
+	}
+	req := unix.TpacketReq3{
+		Block_size:     uint32(blockSize),
+		Block_nr:       uint32(blocks),
+		Frame_size:     frameSize,
+		Frame_nr:       uint32(blockSize / frameSize * blocks),
+		Retire_blk_tov: uint32(max(1, retire.Milliseconds())),
+	}
+	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+		return fail("PACKET_RX_RING", err)
+	}
+	if r.mem, err = unix.Mmap(fd, 0, blockSize*blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
+		return fail("map the ring", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		return fail("bind", err)
+	}
+	return r, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// block returns the header of block i.
+func (r *ring) block(i int) *unix.TpacketHdrV1 {
+	return (*unix.TpacketHdrV1)(unsafe.Pointer(&r.mem[i*r.blockSize+int(blockHdr)]))
+}
+
+// next returns the next packet: its bytes (valid until the next call; with
+// a VLAN tag the kernel took out put back), its kernel timestamp in
+// nanoseconds and its length on the wire. It waits up to poll for a block,
+// and returns errPollTimeout if none came.
+func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err error) {
+	for r.left == 0 {
+		if r.blk != nil {
+			// Hand the block back to the kernel.
+			atomic.StoreUint32(&r.blk.Block_status, unix.TP_STATUS_KERNEL)
+			r.blk = nil
+			r.cur = (r.cur + 1) % r.blocks
+		}
+		b := r.block(r.cur)
+		for atomic.LoadUint32(&b.Block_status)&unix.TP_STATUS_USER == 0 {
+			if err := r.wait(poll); err != nil {
+				return nil, 0, 0, err
+			}
+		}
+		r.blk, r.left, r.pkt = b, b.Num_pkts, nil
+	}
+	if r.pkt == nil {
+		// The offset counts from the block's start.
+		r.pkt = (*unix.Tpacket3Hdr)(unsafe.Add(unsafe.Pointer(r.blk), uintptr(r.blk.Offset_to_first_pkt)-blockHdr))
+	} else {
+		r.pkt = (*unix.Tpacket3Hdr)(unsafe.Add(unsafe.Pointer(r.pkt), r.pkt.Next_offset))
+	}
+	r.left--
+	p := r.pkt
+	base := unsafe.Pointer(p)
+	if r.left > 0 {
+		// The kernel wrote the block on another core: ask for the next
+		// packet's header and the frame headers decoding reads (from
+		// about 90 bytes in) while this one is decoded.
+		n := unsafe.Add(base, p.Next_offset)
+		prefetch.Lines3(n, unsafe.Add(n, 64), unsafe.Add(n, 128))
+	}
+	wireLen = int(p.Len)
+	ts = int64(p.Sec)*1e9 + int64(p.Nsec)
+	if r.link && (p.Status&unix.TP_STATUS_VLAN_VALID != 0 || p.Hv1.Vlan_tci != 0) {
+		if p.Snaplen >= 12 && p.Mac >= hdrLen+vlanLen {
+			// As libpcap does: move the MAC addresses into the reserved
+			// room and put the tag behind them.
+			data = unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac)-vlanLen)), int(p.Snaplen)+vlanLen)
+			copy(data[:12], data[vlanLen:vlanLen+12])
+			tpid := uint16(unix.ETH_P_8021Q)
+			if p.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 && p.Hv1.Vlan_tpid != 0 {
+				tpid = p.Hv1.Vlan_tpid
+			}
+			tci := uint16(p.Hv1.Vlan_tci)
+			data[12], data[13], data[14], data[15] = byte(tpid>>8), byte(tpid), byte(tci>>8), byte(tci)
+			return data, ts, wireLen + vlanLen, nil
+		}
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac))), int(p.Snaplen)), ts, wireLen, nil
+}
+
+// wait polls the socket until a block may be ready.
+func (r *ring) wait(timeout time.Duration) error {
+	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN | unix.POLLERR}}
+	for {
+		n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return fmt.Errorf("poll: %w", err)
+		case n == 0:
+			return errPollTimeout
+		case fds[0].Revents&unix.POLLERR != 0:
+			// A pending socket error (the interface went down): read it.
+			if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
+				return fmt.Errorf("poll: %w", unix.Errno(e))
+			}
+		}
+		return nil
+	}
+}
+
+// setFilter attaches a classic BPF program to the socket.
+func (r *ring) setFilter(prog []bpf.RawInstruction) error {
+	f := make([]unix.SockFilter, len(prog))
+	for i, ins := range prog {
+		f[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	fp := unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
+	return unix.SetsockoptSockFprog(r.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp)
+}
+
+// setPromiscuous puts the interface ifindex in promiscuous mode for as
+// long as the socket is open.
+func (r *ring) setPromiscuous(ifindex int) error {
+	mreq := unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_PROMISC}
+	return unix.SetsockoptPacketMreq(r.fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq)
+}
+
+// counters returns the kernel's counters since the socket opened: packets
+// that passed the filter, and those of them dropped for want of room in
+// the ring.
+func (r *ring) counters() (packets, drops uint64, err error) {
+	st, err := unix.GetsockoptTpacketStatsV3(r.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Reading them resets the kernel's.
+	r.packets += uint64(st.Packets)
+	r.drops += uint64(st.Drops)
+	return r.packets, r.drops, nil
+}
+
+// close releases the ring and the socket.
+func (r *ring) close() {
+	if r.mem != nil {
+		_ = unix.Munmap(r.mem)
+		r.mem = nil
+	}
+	if r.fd >= 0 {
+		_ = unix.Close(r.fd)
+		r.fd = -1
+	}
+}

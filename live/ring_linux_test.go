@@ -1,0 +1,282 @@
+package live
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/afpacket"
+	"golang.org/x/sys/unix"
+)
+
+// vethNetns makes a network namespace holding a veth pair, up, with no
+// addresses (so nothing but the test's frames crosses it), and runs fn on
+// a thread inside it: sockets fn opens stay in the namespace, and are
+// usable from any goroutine afterwards. fn gets the pair's interface
+// indexes; the test fails if it returns an error.
+func vethNetns(t *testing.T, fn func(send, recv int) error) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("ring tests need root (a network namespace and AF_PACKET)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("ring tests need ip from iproute2")
+	}
+	ns := "jjring" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Skipf("network namespaces not permitted here: ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	for _, args := range [][]string{
+		{"link", "add", "rs", "mtu", "9000", "type", "veth", "peer", "name", "rr", "mtu", "9000"},
+		{"link", "set", "rs", "up"},
+		{"link", "set", "rr", "up"},
+	} {
+		args = append([]string{"-n", ns}, args...)
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+	}
+	done := make(chan error)
+	go func() {
+		// The thread stays in the namespace and ends with the goroutine.
+		runtime.LockOSThread()
+		f, err := os.Open("/var/run/netns/" + ns)
+		if err == nil {
+			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
+			f.Close()
+		}
+		if err != nil {
+			done <- fmt.Errorf("enter %s: %w", ns, err)
+			return
+		}
+		// No router solicitations or neighbour discovery on the pair.
+		for _, dev := range []string{"rs", "rr"} {
+			os.WriteFile("/proc/sys/net/ipv6/conf/"+dev+"/disable_ipv6", []byte("1"), 0)
+		}
+		idx := func(name string) int {
+			ifr, _ := unix.NewIfreq(name)
+			fd, _ := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+			defer unix.Close(fd)
+			if unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr) != nil {
+				return 0
+			}
+			return int(ifr.Uint32())
+		}
+		done <- fn(idx("rs"), idx("rr"))
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sender opens a packet socket that sends whole Ethernet frames.
+func sender(ifindex int) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// markType is the EtherType of the test's frames (IEEE local experimental).
+const markType = 0x88b5
+
+// frame returns an Ethernet frame to broadcast of length n (at least 64)
+// with the given tags (each a TPID and a TCI) and, after the EtherType,
+// "jjring" and the number i.
+func frame(i, n int, tags ...[2]uint16) []byte {
+	b := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1}
+	for _, tag := range tags {
+		b = binary.BigEndian.AppendUint16(b, tag[0])
+		b = binary.BigEndian.AppendUint16(b, tag[1])
+	}
+	b = binary.BigEndian.AppendUint16(b, markType)
+	b = append(b, "jjring"...)
+	b = binary.BigEndian.AppendUint32(b, uint32(i))
+	for len(b) < n {
+		b = append(b, byte(len(b)))
+	}
+	return b
+}
+
+// mark returns the number of a test frame, or -1.
+func mark(b []byte) int {
+	i := bytes.Index(b, []byte("jjring"))
+	if i < 2 || binary.BigEndian.Uint16(b[i-2:]) != markType || len(b) < i+10 {
+		return -1
+	}
+	return int(binary.BigEndian.Uint32(b[i+6:]))
+}
+
+// The ring returns each frame as it was sent, its VLAN tag put back in
+// place (802.1Q, 802.1ad, a priority tag of TCI 0, under a second tag),
+// with its length and a timestamp from the time it was sent; and, around
+// the ring, as gopacket's afpacket reader returns it, but for the tag of
+// TCI 0, which gopacket leaves out and libpcap puts back.
+func TestRingFrames(t *testing.T) {
+	sent := [][]byte{
+		frame(0, 64),
+		frame(1, 64, [2]uint16{0x8100, 0x2064}), // PCP 1, VID 100
+		frame(2, 64, [2]uint16{0x8100, 0}),      // priority tag
+		frame(3, 200, [2]uint16{0x88a8, 0xe00a}, [2]uint16{0x8100, 0x0014}), // QinQ
+		frame(4, 9014, [2]uint16{0x8100, 0x0fff}),
+		frame(5, 1514),
+		frame(6, 9014),
+	}
+	var r *ring
+	var ref *afpacket.TPacket
+	out := -1
+	vethNetns(t, func(send, recv int) (err error) {
+		if r, err = openRing(recv, unix.SOCK_RAW, 1<<20, 4, 10*time.Millisecond); err != nil {
+			return err
+		}
+		if ref, err = afpacket.NewTPacket(afpacket.OptInterface("rr"), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+			afpacket.OptBlockTimeout(10*time.Millisecond), afpacket.OptPollTimeout(100*time.Millisecond), afpacket.OptAddVLANHeader(true)); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer r.close()
+	defer ref.Close()
+	defer unix.Close(out)
+	before := time.Now().UnixNano()
+	for _, f := range sent {
+		if _, err := unix.Write(out, f); err != nil {
+			t.Fatalf("send frame %d: %v", mark(f), err)
+		}
+	}
+	after := time.Now().UnixNano()
+
+	got := 0
+	for got < len(sent) {
+		data, ts, wireLen, err := r.next(time.Second)
+		if err != nil {
+			t.Fatalf("after %d frames: %v", got, err)
+		}
+		i := mark(data)
+		if i < 0 {
+			continue
+		}
+		if i != got {
+			t.Fatalf("frame %d arrived as number %d", i, got)
+		}
+		if !bytes.Equal(data, sent[i]) {
+			t.Errorf("frame %d:\n got %x\nwant %x", i, data, sent[i])
+		}
+		if wireLen != len(sent[i]) {
+			t.Errorf("frame %d: wire length %d, want %d", i, wireLen, len(sent[i]))
+		}
+		if ts < before || ts > after {
+			t.Errorf("frame %d: timestamp %d outside the sending, %d to %d", i, ts, before, after)
+		}
+		got++
+	}
+
+	// gopacket's reader, on the same frames.
+	for got = 0; got < len(sent); {
+		data, ci, err := ref.ZeroCopyReadPacketData()
+		if err != nil {
+			t.Fatalf("gopacket, after %d frames: %v", got, err)
+		}
+		i := mark(data)
+		if i < 0 {
+			continue
+		}
+		want := sent[i]
+		if i == 2 {
+			want = append(append([]byte(nil), want[:12]...), want[16:]...)
+		}
+		if !bytes.Equal(data, want) || ci.Length != len(want) {
+			t.Errorf("gopacket's frame %d (wire length %d):\n got %x\nwant %x", i, ci.Length, data, want)
+		}
+		got++
+	}
+
+	packets, drops, err := r.counters()
+	if err != nil || packets < uint64(len(sent)) || drops != 0 {
+		t.Errorf("counters = %d packets, %d drops, %v; want at least %d packets, no drops", packets, drops, err, len(sent))
+	}
+}
+
+// Frames read in rounds go round the ring's blocks several times; frames
+// sent faster than the ring is read are dropped and counted, and those
+// read come in order.
+func TestRingAround(t *testing.T) {
+	var r *ring
+	out := -1
+	vethNetns(t, func(send, recv int) (err error) {
+		// 4 blocks of 64 KiB: a round of 100 frames of 600 bytes fills one.
+		if r, err = openRing(recv, unix.SOCK_RAW, 1<<16, 4, 5*time.Millisecond); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer r.close()
+	defer unix.Close(out)
+	n := 0
+	for round := range 12 {
+		for range 100 {
+			if _, err := unix.Write(out, frame(n, 600)); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		for want := round * 100; want < n; {
+			data, _, _, err := r.next(time.Second)
+			if err != nil {
+				t.Fatalf("round %d, frame %d: %v", round, want, err)
+			}
+			if i := mark(data); i >= 0 {
+				if i != want {
+					t.Fatalf("round %d: frame %d, want %d", round, i, want)
+				}
+				want++
+			}
+		}
+	}
+	if _, drops, err := r.counters(); err != nil || drops != 0 {
+		t.Fatalf("counters: %d drops, %v; want none", drops, err)
+	}
+
+	// 1 000 frames unread: the ring holds about 400.
+	for range 1000 {
+		if _, err := unix.Write(out, frame(n, 600)); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	last, read := -1, 0
+	for {
+		data, _, _, err := r.next(100 * time.Millisecond)
+		if err == errPollTimeout {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := mark(data); i >= 0 {
+			if i <= last {
+				t.Fatalf("frame %d after %d", i, last)
+			}
+			last = i
+			read++
+		}
+	}
+	packets, drops, err := r.counters()
+	if err != nil || drops == 0 || drops+uint64(read) != 1000 || packets < 2200 {
+		t.Errorf("read %d of 1000 frames; counters %d packets, %d drops, %v: want the unread ones dropped", read, packets, drops, err)
+	}
+}
