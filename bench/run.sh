@@ -196,20 +196,11 @@ matrix "realistic" "$main"
 run "realistic" "$main" "$NCPU" flow_meta parquet
 run "realistic" "$main" "$NCPU" all parquet
 
-# Real traffic: the Ethernet captures of ../shared/pcaps (or, without it,
-# of testdata/captures) that have no tunnels and no fuzzed or garbage
-# packets, tiled by jjgen to about $PACKETS packets, copies 50 ms apart
-# and each with hosts of its own (gen.Tile). Its flows are longer than
-# the synthetic ones (about 20 packets, up to 2 400) and its frames
-# larger on average.
-real_inputs() {
-	local m=../shared/pcaps/MANIFEST.tsv
-	if [ -r "$m" ]; then
-		awk -F'\t' 'NR > 1 && $7 ~ /^1 EN10MB/ && $9 !~ /vxlan|gtp|gre|geneve|6in4|l2tp|mpls|pppoe|fuzz|garbage|ISL|erspan|teredo|ipip|no IP|MPLS|GRE|VXLAN/ { print "../shared/pcaps/" $1 }' "$m"
-	else
-		ls testdata/captures/{joyfuljay__sample,nfstream__KakaoTalk_chat,nfstream__nats,nfstream__z3950,wireshark__http,wireshark__v6-http,zeek__tls__openjdk-25.0.2-zeek.org}.*
-	fi
-}
+# Real traffic (real_inputs, bench/lib.sh), tiled by jjgen to about
+# $PACKETS packets, copies 50 ms apart and each with hosts of its own
+# (gen.Tile). Its flows are longer than the synthetic ones (about 20
+# packets, up to 2 400) and its frames larger on average.
+. bench/lib.sh
 mapfile -t inputs < <(real_inputs)
 base=$("$BENCH_DIR/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-9]*\) packets.*/\1/p')
 copies=$(( (PACKETS + base - 1) / base ))

@@ -1,0 +1,101 @@
+// Command jjreplay sends the Ethernet packets of a capture out of a
+// network interface, again and again, as fast as it can or at a given
+// rate, for jj's live-capture benchmark (bench/live.sh, which sends into
+// one end of a veth pair while jj live reads the other). It needs Linux
+// and root (or CAP_NET_RAW).
+//
+//	jjreplay -i veth0 -d 10 -pps 500000 capture.pcap
+//
+// It loads up to -n packets into memory first, so that reading the
+// capture costs nothing while it sends, and sends them with sendmmsg(2),
+// 64 at a time, past the interface's queueing discipline
+// (PACKET_QDISC_BYPASS). At the end it prints the packets and bytes sent,
+// the rate it reached and how many sends the kernel refused for want of
+// buffer space (counted, not retried).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/jjflow/jj/capture"
+)
+
+func main() {
+	iface := flag.String("i", "", "interface to send on")
+	dur := flag.Float64("d", 10, "seconds to send for")
+	pps := flag.Float64("pps", 0, "packets a second; 0 = as fast as possible")
+	n := flag.Int("n", 200000, "most packets to load from the capture")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: jjreplay -i IFACE [-d SECONDS] [-pps RATE] [-n PACKETS] CAPTURE")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if *iface == "" || flag.NArg() != 1 || *dur <= 0 || *pps < 0 || *n <= 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ifi, err := net.InterfaceByName(*iface)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jjreplay:", err)
+		os.Exit(1)
+	}
+	// A frame may carry a VLAN tag besides its Ethernet header.
+	pkts, long, err := load(flag.Arg(0), *n, ifi.MTU+18)
+	if long > 0 {
+		fmt.Fprintf(os.Stderr, "jjreplay: left out %d packets longer than %s's MTU (%d) allows\n", long, *iface, ifi.MTU)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jjreplay:", err)
+		os.Exit(1)
+	}
+	st, err := send(ifi, pkts, time.Duration(*dur*float64(time.Second)), *pps)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jjreplay:", err)
+		os.Exit(1)
+	}
+	secs := st.elapsed.Seconds()
+	fmt.Printf("sent %d packets (%d bytes) in %.2f s: %.0f packets/s, %.1f MB/s; %d refused (no buffer space)\n",
+		st.packets, st.bytes, secs, float64(st.packets)/secs, float64(st.bytes)/secs/1e6, st.refused)
+}
+
+// load returns up to n Ethernet packets of the capture at path, and how
+// many it left out for being longer than maxLen.
+func load(path string, n, maxLen int) (pkts [][]byte, long int, err error) {
+	r, c, err := capture.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer c.Close()
+	var rec capture.Record
+	for len(pkts) < n {
+		err := r.Next(&rec)
+		if err == io.EOF || errors.Is(err, capture.ErrTruncated) {
+			break
+		}
+		if err != nil {
+			return nil, long, err
+		}
+		switch {
+		case rec.LinkType != capture.LinkEthernet || len(rec.Data) < 14:
+		case len(rec.Data) > maxLen:
+			long++
+		default:
+			pkts = append(pkts, append([]byte(nil), rec.Data...))
+		}
+	}
+	if len(pkts) == 0 {
+		return nil, long, fmt.Errorf("%s: no Ethernet packets to send", path)
+	}
+	return pkts, long, nil
+}
+
+type stats struct {
+	packets, bytes, refused uint64
+	elapsed                 time.Duration
+}
