@@ -41,9 +41,9 @@ type Options struct {
 	// NoPromiscuous leaves the interface out of promiscuous mode (tcpdump's
 	// -p): only traffic to and from the host is seen.
 	NoPromiscuous bool
-	// RingBytes is the size of the ring shared with the kernel; 0 means
-	// DefaultRingBytes. Packets that arrive while it is full are dropped
-	// by the kernel and counted.
+	// RingBytes is the size of the ring shared with the kernel, rounded
+	// up to whole MiB, at least 4 MiB; 0 means DefaultRingBytes. Packets
+	// that arrive while it is full are dropped by the kernel and counted.
 	RingBytes int
 	// Poll is how long Next waits for a packet before it returns
 	// capture.ErrNoPacket; 0 means DefaultPoll.

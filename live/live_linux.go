@@ -37,16 +37,17 @@ const (
 // Reader is a live capture on one interface. Next, Warnings, Stats and
 // Close must be called from one goroutine.
 type Reader struct {
-	name    string
-	ring    *ring
-	ifindex int
-	poll    time.Duration // how long Next waits for a block
-	lt      capture.LinkType
-	user    *filter.Matcher // filter run in user space, or nil
-	all     bool            // run user on every packet, not just early ones
-	since   int64           // kernel filter attached at this time (ns)
-	save    *pcapWriter
-	buf     *bufio.Writer
+	name      string
+	ring      *ring
+	ringBytes int
+	ifindex   int
+	poll      time.Duration // how long Next waits for a block
+	lt        capture.LinkType
+	user      *filter.Matcher // filter run in user space, or nil
+	all       bool            // run user on every packet, not just early ones
+	since     int64           // kernel filter attached at this time (ns)
+	save      *pcapWriter
+	buf       *bufio.Writer
 
 	stop     atomic.Bool
 	quit     chan struct{}
@@ -92,7 +93,9 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
 	r.ifindex = ifi.Index
-	r.ring, err = openRing(ifi.Index, sockType, blockSize, max(minBlocks, ring/blockSize), min(blockRetry, poll/2))
+	blocks := max(minBlocks, (ring+blockSize-1)/blockSize)
+	r.ringBytes = blocks * blockSize
+	r.ring, err = openRing(ifi.Index, sockType, blockSize, blocks, min(blockRetry, poll/2))
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
@@ -203,6 +206,9 @@ func linkTypeOf(hw uint16) (capture.LinkType, int) {
 	return capture.LinkRaw, unix.SOCK_DGRAM
 }
 
+// RingBytes returns the size of the ring shared with the kernel.
+func (r *Reader) RingBytes() int { return r.ringBytes }
+
 // LinkType returns the link type of the records.
 func (r *Reader) LinkType() capture.LinkType { return r.lt }
 
@@ -296,6 +302,9 @@ func (r *Reader) Warnings() []string {
 	line := fmt.Sprintf("live %s: %d packets captured, %d received by filter, %d dropped by kernel", r.name, s.Packets, s.KernelPackets, s.KernelDrops)
 	if s.Filtered > 0 {
 		line += fmt.Sprintf(", %d filtered in user space", s.Filtered)
+	}
+	if s.KernelDrops > 0 {
+		line += fmt.Sprintf(" (the ring of %d MiB was full: a larger --buffer-size absorbs longer bursts)", r.ringBytes>>20)
 	}
 	return []string{line}
 }

@@ -25,6 +25,9 @@ func (r *Reader) Warnings() []string { return nil }
 // LinkType is Ethernet here.
 func (r *Reader) LinkType() capture.LinkType { return capture.LinkEthernet }
 
+// RingBytes is 0 here.
+func (r *Reader) RingBytes() int { return 0 }
+
 // Stats returns zero counters here.
 func (r *Reader) Stats() Stats { return Stats{} }
 

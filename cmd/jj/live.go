@@ -26,7 +26,11 @@ type liveFlags struct {
 	savePcap  string
 	list      bool
 	noPromisc bool
+	bufferKiB int
 }
+
+// maxBufferKiB bounds --buffer-size: 64 GiB.
+const maxBufferKiB = 64 << 20
 
 const liveLong = `Capture packets from a network interface and write their flows as they end.
 
@@ -73,6 +77,7 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&lf.savePcap, "save-pcap", "", "also write the captured packets to this pcap file (nanosecond timestamps)")
 	fl.BoolVar(&lf.list, "list", false, "list the interfaces and exit")
 	fl.BoolVar(&lf.noPromisc, "no-promiscuous", false, "do not put the interface in promiscuous mode")
+	fl.IntVarP(&lf.bufferKiB, "buffer-size", "B", live.DefaultRingBytes>>10, "ring shared with the kernel, in KiB, as tcpdump's -B; rounded up to whole MiB, at least 4 MiB")
 	bindExtractFlags(cmd, &f, def)
 	for _, name := range []string{"progress", "no-progress"} {
 		_ = fl.MarkHidden(name) // a live capture has no size to show progress against
@@ -106,6 +111,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	}
 	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {
 		return &usageError{fmt.Errorf("option --duration: invalid value %v (want seconds ≥ 0)", lf.duration)}
+	}
+	if lf.bufferKiB < 0 || lf.bufferKiB > maxBufferKiB {
+		return &usageError{fmt.Errorf("option --buffer-size: invalid value %d (want KiB from 0 to %d; 0 = the default)", lf.bufferKiB, maxBufferKiB)}
 	}
 	format, err := outputFormat(f)
 	if err != nil {
@@ -151,7 +159,7 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		}
 		defer save.Close()
 	}
-	opts := live.Options{Filter: expr, Duration: time.Duration(lf.duration * float64(time.Second)), NoPromiscuous: lf.noPromisc}
+	opts := live.Options{Filter: expr, Duration: time.Duration(lf.duration * float64(time.Second)), NoPromiscuous: lf.noPromisc, RingBytes: lf.bufferKiB << 10}
 	if save != nil {
 		opts.Save = save
 	}
@@ -169,7 +177,7 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		if lf.duration > 0 {
 			limit = fmt.Sprintf("for %g s, or until Ctrl-C", lf.duration)
 		}
-		fmt.Fprintf(stderr, "jj: capturing on %s (link type %d), %s\n", iface, r.LinkType(), limit)
+		fmt.Fprintf(stderr, "jj: capturing on %s (link type %d, ring %d MiB), %s\n", iface, r.LinkType(), r.RingBytes()>>20, limit)
 	}
 	stopProfiles, err := startProfiles(f)
 	if err != nil {

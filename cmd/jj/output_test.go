@@ -382,6 +382,8 @@ func TestLiveOutputOptionErrors(t *testing.T) {
 		{"-f", "parquet", "--compression", "snappy", "--compression-level", "3", "-o", dir + "/a.parquet"},
 		{"--compression", "lzo", "-f", "parquet", "-o", dir + "/a.parquet"},
 		{"--partition-by", "hour", "-o", dir + "/d/"},
+		{"-B", "-1"},
+		{"--buffer-size", "67108865"},
 	} {
 		code, _, errs := runJJ(t, nil, append([]string{"live", "lo", "--save-pcap", save}, args...)...)
 		if code != exitUsage {
