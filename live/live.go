@@ -22,6 +22,7 @@ package live
 import (
 	"errors"
 	"io"
+	"math"
 	"time"
 )
 
@@ -42,7 +43,8 @@ type Options struct {
 	// -p): only traffic to and from the host is seen.
 	NoPromiscuous bool
 	// RingBytes is the size of the ring shared with the kernel, rounded
-	// up to whole MiB, at least 4 MiB; 0 means DefaultRingBytes. Packets
+	// up to whole MiB, at least 4 MiB and at most MaxRingBytes; 0 means
+	// DefaultRingBytes. Packets
 	// that arrive while it is full are dropped by the kernel and counted.
 	RingBytes int
 	// Poll is how long Next waits for a packet before it returns
@@ -56,6 +58,11 @@ const (
 	DefaultPoll      = 100 * time.Millisecond
 )
 
+// MaxRingBytes bounds Options.RingBytes: 64 GiB (65 536 blocks of 1 MiB,
+// as many as the kernel's block counter, 16 bits, tells apart), less on
+// 32-bit systems.
+const MaxRingBytes = min(64<<30, math.MaxInt>>1)
+
 // Stats are the counters of a capture.
 type Stats struct {
 	// Packets counts the packets returned by Next.
@@ -64,8 +71,8 @@ type Stats struct {
 	// KernelDrops those of them the kernel dropped because the ring was
 	// full (PACKET_STATISTICS).
 	KernelPackets, KernelDrops uint64
-	// Filtered counts packets that the filter removed in user space: those
-	// that arrived before it was attached, or all of them when the kernel
-	// cannot run it (vlan).
+	// Filtered counts packets that the filter removed in user space, where
+	// it runs when the kernel cannot run it (vlan: the kernel takes VLAN
+	// tags out before its filter runs).
 	Filtered uint64
 }

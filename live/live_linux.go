@@ -44,8 +44,7 @@ type Reader struct {
 	poll      time.Duration // how long Next waits for a block
 	lt        capture.LinkType
 	user      *filter.Matcher // filter run in user space, or nil
-	all       bool            // run user on every packet, not just early ones
-	since     int64           // kernel filter attached at this time (ns)
+	all       bool            // user filters: the kernel cannot run the filter (vlan)
 	save      *pcapWriter
 	buf       *bufio.Writer
 
@@ -84,6 +83,7 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	if ring <= 0 {
 		ring = DefaultRingBytes
 	}
+	ring = min(ring, MaxRingBytes)
 	poll := opts.Poll
 	if poll <= 0 {
 		poll = DefaultPoll
@@ -95,7 +95,7 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	r.ifindex = ifi.Index
 	blocks := max(minBlocks, (ring+blockSize-1)/blockSize)
 	r.ringBytes = blocks * blockSize
-	r.ring, err = openRing(ifi.Index, sockType, blockSize, blocks, min(blockRetry, poll/2))
+	r.ring, err = openRing(sockType, blockSize, blocks, min(blockRetry, poll/2))
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
@@ -112,9 +112,6 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
 		}
 	}
-	// Packets queued between bind and attach were not filtered by the
-	// kernel: user space filters everything stamped before this instant.
-	r.since = time.Now().UnixNano()
 	if !opts.NoPromiscuous {
 		if err := r.ring.setPromiscuous(r.ifindex); err != nil {
 			r.ring.close()
@@ -127,6 +124,11 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 			r.ring.close()
 			return nil, fmt.Errorf("write pcap: %w", err)
 		}
+	}
+	// The filter is in place before the first packet comes.
+	if err := r.ring.bind(r.ifindex); err != nil {
+		r.ring.close()
+		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
 	r.wg.Add(1)
 	go func() {
@@ -241,7 +243,7 @@ func (r *Reader) Next(rec *capture.Record) error {
 		if r.stopping && (ts > r.stopAt || time.Now().After(r.drainEnd)) {
 			return r.finish()
 		}
-		if r.user != nil && (r.all || ts < r.since) && !r.user.Match(r.lt, data) {
+		if r.all && !r.user.Match(r.lt, data) {
 			r.stats.Filtered++
 			continue
 		}

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -36,6 +37,7 @@ type ring struct {
 	left      uint32             // packets of blk not yet returned
 	packets   uint64             // the kernel's counters read so far
 	drops     uint64             // (reading them resets the kernel's)
+	down      error              // the interface went down: reported once the ring is drained
 }
 
 const (
@@ -54,12 +56,11 @@ const (
 // errPollTimeout: no packet within the poll timeout.
 var errPollTimeout = errors.New("no packet within the poll timeout")
 
-// openRing opens a packet socket of sockType (SOCK_RAW or SOCK_DGRAM) on
-// the interface ifindex, with a ring of blocks blocks of blockSize bytes
-// that the kernel hands over at the latest retire after the first packet
-// entered it. It binds last, so that no packet reaches the socket before
-// the ring is there.
-func openRing(ifindex, sockType, blockSize, blocks int, retire time.Duration) (*ring, error) {
+// openRing opens a packet socket of sockType (SOCK_RAW or SOCK_DGRAM)
+// with a ring of blocks blocks of blockSize bytes that the kernel hands
+// over at the latest retire after the first packet entered it. The socket
+// receives nothing until bind: the caller attaches its filter first.
+func openRing(sockType, blockSize, blocks int, retire time.Duration) (*ring, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, sockType|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
@@ -88,13 +89,33 @@ func openRing(ifindex, sockType, blockSize, blocks int, retire time.Duration) (*
 	if r.mem, err = unix.Mmap(fd, 0, blockSize*blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
 		return fail("map the ring", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
-		return fail("bind", err)
-	}
 	return r, nil
 }
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// errDown: the interface is down.
+var errDown = errors.New("the interface is down")
+
+// bind starts the capture on the interface ifindex: every protocol.
+func (r *ring) bind(ifindex int) error {
+	if err := unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	// Binding to an interface that is down leaves ENETDOWN pending.
+	if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
+		if unix.Errno(e) == unix.ENETDOWN {
+			return errDown
+		}
+		return fmt.Errorf("bind: %w", unix.Errno(e))
+	}
+	return nil
+}
+
+// htons returns v in network byte order, as sockaddr_ll wants it.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
 
 // block returns the header of block i.
 func (r *ring) block(i int) *unix.TpacketHdrV1 {
@@ -112,6 +133,9 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 			atomic.StoreUint32(&r.blk.Block_status, unix.TP_STATUS_KERNEL)
 			r.blk = nil
 			r.cur = (r.cur + 1) % r.blocks
+			// The kernel's counters are 32 bits and reading resets them:
+			// read them with every block, long before they could wrap.
+			_, _, _ = r.counters()
 		}
 		b := r.block(r.cur)
 		for atomic.LoadUint32(&b.Block_status)&unix.TP_STATUS_USER == 0 {
@@ -157,23 +181,45 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 	return unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac))), int(p.Snaplen)), ts, wireLen, nil
 }
 
-// wait polls the socket until a block may be ready.
+// wait polls the socket until a block may be ready, for at most timeout.
+// When the interface goes down it keeps waiting: the kernel still hands
+// over the block it was filling, at its retire timeout, and the error
+// comes once a poll finds nothing more.
 func (r *ring) wait(timeout time.Duration) error {
-	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN | unix.POLLERR}}
+	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(timeout)
 	for {
-		n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms <= 0 {
+			if r.down != nil {
+				return r.down
+			}
+			return errPollTimeout
+		}
+		n, err := unix.Poll(fds, ms)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
 			return fmt.Errorf("poll: %w", err)
 		case n == 0:
-			return errPollTimeout
+			continue // the deadline has passed
+		case fds[0].Revents&unix.POLLNVAL != 0:
+			return errors.New("poll: the socket is closed")
 		case fds[0].Revents&unix.POLLERR != 0:
-			// A pending socket error (the interface went down): read it.
-			if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
-				return fmt.Errorf("poll: %w", unix.Errno(e))
+			// A pending socket error, as when the interface went down:
+			// reading it clears it.
+			e, err := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			switch {
+			case err != nil:
+				return fmt.Errorf("poll: %w", err)
+			case e == 0:
+				continue
+			case unix.Errno(e) == unix.ENETDOWN:
+				r.down = fmt.Errorf("poll: %w", unix.Errno(e))
+				continue
 			}
+			return fmt.Errorf("poll: %w", unix.Errno(e))
 		}
 		return nil
 	}

@@ -3,11 +3,12 @@ package live
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // a thread inside it: sockets fn opens stay in the namespace, and are
 // usable from any goroutine afterwards. fn gets the pair's interface
 // indexes; the test fails if it returns an error.
-func vethNetns(t *testing.T, fn func(send, recv int) error) {
+func vethNetns(t *testing.T, fn func(send, recv int) error) (ns string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("ring tests need root (a network namespace and AF_PACKET)")
@@ -28,7 +29,7 @@ func vethNetns(t *testing.T, fn func(send, recv int) error) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("ring tests need ip from iproute2")
 	}
-	ns := "jjring" + strconv.Itoa(os.Getpid())
+	ns = fmt.Sprintf("jjring%d-%d", os.Getpid(), netnsSeq.Add(1))
 	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
 		t.Skipf("network namespaces not permitted here: ip netns add: %v: %s", err, out)
 	}
@@ -43,6 +44,14 @@ func vethNetns(t *testing.T, fn func(send, recv int) error) {
 			t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 	}
+	vethNetnsRun(t, ns, fn)
+	return ns
+}
+
+// vethNetnsRun runs fn on a thread inside the namespace ns that vethNetns
+// made.
+func vethNetnsRun(t *testing.T, ns string, fn func(send, recv int) error) {
+	t.Helper()
 	done := make(chan error)
 	go func() {
 		// The thread stays in the namespace and ends with the goroutine.
@@ -74,6 +83,19 @@ func vethNetns(t *testing.T, fn func(send, recv int) error) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+var netnsSeq atomic.Int32
+
+// ringOn opens a ring on the interface recv and binds it.
+func ringOn(recv, blockSize, blocks int, retire time.Duration) (*ring, error) {
+	r, err := openRing(unix.SOCK_RAW, blockSize, blocks, retire)
+	if err == nil {
+		if err = r.bind(recv); err != nil {
+			r.close()
+		}
+	}
+	return r, err
 }
 
 // sender opens a packet socket that sends whole Ethernet frames.
@@ -138,7 +160,7 @@ func TestRingFrames(t *testing.T) {
 	var ref *afpacket.TPacket
 	out := -1
 	vethNetns(t, func(send, recv int) (err error) {
-		if r, err = openRing(recv, unix.SOCK_RAW, 1<<20, 4, 10*time.Millisecond); err != nil {
+		if r, err = ringOn(recv, 1<<20, 4, 10*time.Millisecond); err != nil {
 			return err
 		}
 		if ref, err = afpacket.NewTPacket(afpacket.OptInterface("rr"), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
@@ -217,8 +239,9 @@ func TestRingAround(t *testing.T) {
 	var r *ring
 	out := -1
 	vethNetns(t, func(send, recv int) (err error) {
-		// 4 blocks of 64 KiB: a round of 100 frames of 600 bytes fills one.
-		if r, err = openRing(recv, unix.SOCK_RAW, 1<<16, 4, 5*time.Millisecond); err != nil {
+		// 4 blocks of 64 KiB, 95 frames of 600 bytes (688 in the ring) a
+		// block: a round of 100 frames fills about one.
+		if r, err = ringOn(recv, 1<<16, 4, 5*time.Millisecond); err != nil {
 			return err
 		}
 		out, err = sender(send)
@@ -278,5 +301,63 @@ func TestRingAround(t *testing.T) {
 	packets, drops, err := r.counters()
 	if err != nil || drops == 0 || drops+uint64(read) != 1000 || packets < 2200 {
 		t.Errorf("read %d of 1000 frames; counters %d packets, %d drops, %v: want the unread ones dropped", read, packets, drops, err)
+	}
+}
+
+// When the interface goes away, the ring still returns every frame that
+// came before, those of the block the kernel was filling included (it
+// hands it over at its retire timeout), and then says the network is
+// down.
+func TestRingDown(t *testing.T) {
+	var r *ring
+	out := -1
+	ns := vethNetns(t, func(send, recv int) (err error) {
+		if r, err = ringOn(recv, 1<<20, 4, 50*time.Millisecond); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer r.close()
+	defer unix.Close(out)
+	for i := range 50 {
+		if _, err := unix.Write(out, frame(i, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := exec.Command("ip", "-n", ns, "link", "del", "rs").CombinedOutput(); err != nil {
+		t.Fatalf("ip link del: %v: %s", err, b)
+	}
+	want := 0
+	for {
+		data, _, _, err := r.next(200 * time.Millisecond)
+		if err != nil {
+			if want != 50 || !errors.Is(err, unix.ENETDOWN) {
+				t.Errorf("after %d of 50 frames: %v; want all, then ENETDOWN", want, err)
+			}
+			break
+		}
+		if i := mark(data); i >= 0 {
+			if i != want {
+				t.Fatalf("frame %d, want %d", i, want)
+			}
+			want++
+		}
+	}
+}
+
+// A ring bound to an interface that is down says so.
+func TestRingBindDown(t *testing.T) {
+	var err error
+	ns := vethNetns(t, func(send, recv int) error { return nil })
+	if b, err := exec.Command("ip", "-n", ns, "link", "set", "rr", "down").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set down: %v: %s", err, b)
+	}
+	vethNetnsRun(t, ns, func(send, recv int) error {
+		_, err = ringOn(recv, 1<<20, 4, 10*time.Millisecond)
+		return nil
+	})
+	if err != errDown {
+		t.Errorf("ring on a down interface: %v, want %v", err, errDown)
 	}
 }

@@ -29,8 +29,8 @@ type liveFlags struct {
 	bufferKiB int
 }
 
-// maxBufferKiB bounds --buffer-size: 64 GiB.
-const maxBufferKiB = 64 << 20
+// maxBufferKiB bounds --buffer-size (live.MaxRingBytes).
+const maxBufferKiB = live.MaxRingBytes >> 10
 
 const liveLong = `Capture packets from a network interface and write their flows as they end.
 
@@ -77,7 +77,7 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&lf.savePcap, "save-pcap", "", "also write the captured packets to this pcap file (nanosecond timestamps)")
 	fl.BoolVar(&lf.list, "list", false, "list the interfaces and exit")
 	fl.BoolVar(&lf.noPromisc, "no-promiscuous", false, "do not put the interface in promiscuous mode")
-	fl.IntVarP(&lf.bufferKiB, "buffer-size", "B", live.DefaultRingBytes>>10, "ring shared with the kernel, in KiB, as tcpdump's -B; rounded up to whole MiB, at least 4 MiB")
+	fl.IntVarP(&lf.bufferKiB, "buffer-size", "B", live.DefaultRingBytes>>10, "ring shared with the kernel, in KiB, as tcpdump's -B; rounded up to whole MiB, at least 4 MiB; 0 = the default")
 	bindExtractFlags(cmd, &f, def)
 	for _, name := range []string{"progress", "no-progress"} {
 		_ = fl.MarkHidden(name) // a live capture has no size to show progress against
