@@ -19,8 +19,9 @@
 # runs on the sending core, so on a small machine the sender, not jj, is
 # the limit: the figure to read is jj's CPU time a packet, which bounds
 # the rate it can keep up with (1e9 / ns a packet on one core).
-# Each run sends for $SECONDS_SENT seconds (default 5), to one jj live
-# run lasting 2 s more; $REPEAT rounds (default 3), the best kept.
+# Each run sends for $SECONDS_SENT seconds (default 5) to one jj live
+# run, started before and stopped (SIGINT) after; $REPEAT rounds (default
+# 3), the one with the least CPU time a packet kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-/tmp/jj-bench}
@@ -58,7 +59,7 @@ in_ns ip link add name jjtx mtu 65535 type veth peer name jjrx mtu 65535
 in_ns ip link set jjtx up
 in_ns ip link set jjrx up
 
-printf "%-10s %-9s %12s %12s %10s %11s %7s %9s\n" rate features "sent/s" captured dropped "ns/packet" cores "RSS MB"
+printf "%-10s %-9s %12s %12s %10s %11s %7s %9s\n" rate features "sent/s" captured dropped "ns/packet" cores "RSS MiB"
 for rate in $RATES; do
 	pps=0
 	[ "$rate" = max ] || pps=$rate
@@ -66,11 +67,28 @@ for rate in $RATES; do
 		best=
 		for _ in $(seq "$REPEAT"); do
 			log=$BENCH_DIR/live.log
-			in_ns /usr/bin/time -f "TIME %e %U %S %M" "$JJ" live jjrx -d $((SECS + 2)) --features "$features" -o "$BENCH_DIR/live.csv" 2> "$log" &
-			jj=$!
-			sleep 1
-			sent=$(in_ns "$BENCH_DIR/jjreplay" -i jjtx -d "$SECS" -pps "$pps" "$capture" 2>/dev/null)
-			wait "$jj"
+			rlog=$BENCH_DIR/replay.log
+			# jj runs until SIGINT, sent once the sending is over; it then
+			# reads what the ring still holds and ends.
+			ip netns exec "$netns" /usr/bin/time -f "TIME %e %U %S %M" "$JJ" live jjrx --features "$features" -o "$BENCH_DIR/live.csv" 2> "$log" &
+			timed=$!
+			for _ in $(seq 100); do
+				grep -q "capturing on" "$log" && break
+				sleep 0.1
+			done
+			if ! sent=$(in_ns "$BENCH_DIR/jjreplay" -i jjtx -d "$SECS" -pps "$pps" "$capture" 2> "$rlog"); then
+				echo "bench/live.sh: jjreplay failed:" >&2
+				cat "$rlog" "$log" >&2
+				exit 1
+			fi
+			# /usr/bin/time ignores SIGINT: send it to jj, its child (ip netns
+			# exec runs time in its own process).
+			kill -INT "$(pgrep -P "$timed")"
+			if ! wait "$timed"; then
+				echo "bench/live.sh: jj live failed:" >&2
+				cat "$log" >&2
+				exit 1
+			fi
 			line=$(awk -v sent="$sent" -v secs="$SECS" '
 				/packets captured/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "packets" && $(i+2) == "captured,") c = $i; if ($(i+1) == "dropped") d = $i } }
 				/^TIME/ { cpu = $3 + $4; rss = $5 }
@@ -86,4 +104,4 @@ for rate in $RATES; do
 		printf "%-10s %-9s %12s %12s %10s %11s %7s %9s\n" "$rate" "$features" "${best[@]}"
 	done
 done
-rm -f "$BENCH_DIR/live.csv" "$BENCH_DIR/live.log"
+rm -f "$BENCH_DIR/live.csv" "$BENCH_DIR/live.log" "$BENCH_DIR/replay.log"

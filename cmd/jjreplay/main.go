@@ -10,11 +10,13 @@
 // capture costs nothing while it sends, and sends them with sendmmsg(2),
 // 64 at a time, past the interface's queueing discipline
 // (PACKET_QDISC_BYPASS). At the end it prints the packets and bytes sent,
-// the rate it reached and how many sends the kernel refused for want of
-// buffer space (counted, not retried).
+// the rate it reached and how many packets the kernel refused for want of
+// buffer space (counted, not retried). Packets longer than the interface
+// sends are left out, and counted, when loaded.
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,8 +47,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "jjreplay:", err)
 		os.Exit(1)
 	}
-	// A frame may carry a VLAN tag besides its Ethernet header.
-	pkts, long, err := load(flag.Arg(0), *n, ifi.MTU+18)
+	pkts, long, err := load(flag.Arg(0), *n, ifi.MTU)
 	if long > 0 {
 		fmt.Fprintf(os.Stderr, "jjreplay: left out %d packets longer than %s's MTU (%d) allows\n", long, *iface, ifi.MTU)
 	}
@@ -65,8 +66,10 @@ func main() {
 }
 
 // load returns up to n Ethernet packets of the capture at path, and how
-// many it left out for being longer than maxLen.
-func load(path string, n, maxLen int) (pkts [][]byte, long int, err error) {
+// many it left out for being longer than an interface of MTU mtu sends:
+// the MTU, the Ethernet header and, as the kernel allows (packet_snd),
+// an 802.1Q tag.
+func load(path string, n, mtu int) (pkts [][]byte, long int, err error) {
 	r, c, err := capture.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -83,7 +86,7 @@ func load(path string, n, maxLen int) (pkts [][]byte, long int, err error) {
 		}
 		switch {
 		case rec.LinkType != capture.LinkEthernet || len(rec.Data) < 14:
-		case len(rec.Data) > maxLen:
+		case len(rec.Data) > mtu+14 && (len(rec.Data) > mtu+18 || binary.BigEndian.Uint16(rec.Data[12:]) != 0x8100):
 			long++
 		default:
 			pkts = append(pkts, append([]byte(nil), rec.Data...))

@@ -13,11 +13,10 @@ import (
 // batch is how many packets one sendmmsg call sends.
 const batch = 64
 
-// mmsghdr is struct mmsghdr of <sys/socket.h>.
+// mmsghdr is struct mmsghdr of <sys/socket.h> (Go pads it as C does).
 type mmsghdr struct {
 	hdr unix.Msghdr
 	n   uint32
-	_   [4]byte
 }
 
 // send sends pkts out of iface, round and round, for dur, at pps packets
@@ -43,9 +42,15 @@ func send(ifi *net.Interface, pkts [][]byte, dur time.Duration, pps float64) (st
 		msgs[i].hdr.Iov = &iovs[i]
 		msgs[i].hdr.SetIovlen(1)
 	}
+	// refused counts a packet the kernel had no room for, and waits a
+	// little before the next try.
+	refused := func() {
+		st.refused++
+		time.Sleep(10 * time.Microsecond)
+	}
 	start := time.Now()
 	end := start.Add(dur)
-	next := 0
+	next := 0 // the next packet to send
 	for {
 		now := time.Now()
 		if !now.Before(end) {
@@ -53,32 +58,44 @@ func send(ifi *net.Interface, pkts [][]byte, dur time.Duration, pps float64) (st
 		}
 		if pps > 0 {
 			// Hold to the rate: wait until the packets sent so far are due.
-			due := start.Add(time.Duration(float64(st.packets) / pps * float64(time.Second)))
+			due := start.Add(time.Duration(float64(st.packets+st.refused) / pps * float64(time.Second)))
 			if d := due.Sub(now); d > 0 {
 				time.Sleep(d)
 			}
 		}
-		var bytes [batch]int
 		for i := range batch {
-			p := pkts[next]
-			next = (next + 1) % len(pkts)
+			p := pkts[(next+i)%len(pkts)]
 			iovs[i].Base = &p[0]
 			iovs[i].SetLen(len(p))
-			bytes[i] = len(p)
 		}
-		sent, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
+		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
+		sent := int(r)
 		if errno != 0 {
-			if errors.Is(errno, unix.ENOBUFS) || errors.Is(errno, unix.EAGAIN) {
-				st.refused += batch
-				continue
-			}
-			return st, fmt.Errorf("send on %s: %w", iface, errno)
+			sent = 0
 		}
-		for i := range int(sent) {
-			st.bytes += uint64(bytes[i])
+		for i := range sent {
+			st.bytes += uint64(len(pkts[(next+i)%len(pkts)]))
 		}
 		st.packets += uint64(sent)
-		st.refused += uint64(batch - int(sent))
+		next = (next + sent) % len(pkts)
+		if sent == batch {
+			continue
+		}
+		// The packet at next failed (sendmmsg reports the error of a
+		// message after the first only as a short count): send it alone
+		// to learn why.
+		p := pkts[next]
+		_, err := unix.Write(fd, p)
+		switch {
+		case err == nil:
+			st.packets++
+			st.bytes += uint64(len(p))
+		case errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN):
+			refused()
+		default:
+			return st, fmt.Errorf("send a packet of %d bytes on %s: %w", len(p), iface, err)
+		}
+		next = (next + 1) % len(pkts)
 	}
 	st.elapsed = time.Since(start)
 	return st, nil
