@@ -2,9 +2,11 @@ package live
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/gopacket/gopacket/afpacket"
 	"golang.org/x/sys/unix"
+
+	"github.com/jjflow/jj/capture"
 )
 
 // vethNetns makes a network namespace holding a veth pair, up, with no
@@ -359,5 +363,75 @@ func TestRingBindDown(t *testing.T) {
 	})
 	if err != errDown {
 		t.Errorf("ring on a down interface: %v, want %v", err, errDown)
+	}
+}
+
+// The Reader, on frames tagged with VLAN 100, VLAN 200 and none, with the
+// filter "vlan 100" (which runs in user space: the kernel takes tags out
+// before its filter runs): it returns the VLAN 100 frames as sent, counts
+// the others as filtered, and after the stop drains and ends.
+func TestReaderVLAN(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var r *Reader
+	out := -1
+	vethNetns(t, func(send, recv int) (err error) {
+		if r, err = Open(ctx, "rr", Options{Filter: "vlan 100", Poll: 50 * time.Millisecond, RingBytes: 4 << 20}); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer r.Close()
+	defer unix.Close(out)
+	if r.RingBytes() != 4<<20 {
+		t.Errorf("RingBytes = %d, want 4 MiB", r.RingBytes())
+	}
+	var want [][]byte
+	for i := range 30 {
+		var f []byte
+		switch i % 3 {
+		case 0:
+			f = frame(i, 80, [2]uint16{0x8100, 0x2064}) // PCP 1, VLAN 100
+			want = append(want, f)
+		case 1:
+			f = frame(i, 80, [2]uint16{0x8100, 200})
+		default:
+			f = frame(i, 80)
+		}
+		if _, err := unix.Write(out, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the block retired
+	cancel()
+	var got [][]byte
+	var rec capture.Record
+	for {
+		err := r.Next(&rec)
+		if err == io.EOF {
+			break
+		}
+		if err == capture.ErrNoPacket {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.LinkType != capture.LinkEthernet || int(rec.WireLen) != len(rec.Data) {
+			t.Errorf("record of link type %d, wire length %d for %d bytes", rec.LinkType, rec.WireLen, len(rec.Data))
+		}
+		got = append(got, bytes.Clone(rec.Data))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d frames returned, want the %d of VLAN 100", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("frame %d:\n got %x\nwant %x", i, got[i], want[i])
+		}
+	}
+	if st := r.Stats(); st.Filtered != 20 || st.KernelPackets != 30 || st.KernelDrops != 0 || st.Packets != 10 {
+		t.Errorf("stats %+v, want 10 packets, 20 filtered, 30 from the kernel, no drop", st)
 	}
 }
