@@ -26,6 +26,13 @@ import (
 	"time"
 )
 
+// Any names the pseudo-interface that captures every interface (Linux),
+// as libpcap's "any" device: packets without their link header, behind a
+// Linux cooked v2 header (capture.LinkSLL2) that names the interface, the
+// protocol and the direction; loopback's outgoing copies are left out, no
+// interface is put in promiscuous mode, and a filter runs in user space.
+const Any = "any"
+
 // ErrUnsupported is returned by Open on systems without live capture.
 var ErrUnsupported = errors.New("live capture is only supported on Linux")
 

@@ -67,17 +67,27 @@ type Reader struct {
 // means the process lacks CAP_NET_RAW (run as root). An invalid filter is
 // a *filter.Error.
 func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
-	hw, err := hardwareType(iface)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", iface, err)
+	// "any" captures every interface, as libpcap's device of that name:
+	// packets without their link header, behind a Linux cooked v2 header.
+	anyDev := iface == Any
+	var hw uint16
+	lt, sockType := capture.LinkSLL2, unix.SOCK_DGRAM
+	if !anyDev {
+		var err error
+		if hw, err = hardwareType(iface); err != nil {
+			return nil, fmt.Errorf("open %s: %w", iface, err)
+		}
+		lt, sockType = linkTypeOf(hw)
 	}
-	lt, sockType := linkTypeOf(hw)
 	r := &Reader{name: iface, lt: lt, quit: make(chan struct{})}
 	if opts.Filter != "" {
+		var err error
 		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
 			return nil, err
 		}
-		r.all = filter.UsesVLAN(opts.Filter)
+		// The kernel's filter would see "any"'s packets without the
+		// cooked header the expression is compiled for.
+		r.all = filter.UsesVLAN(opts.Filter) || anyDev
 	}
 	ring := opts.RingBytes
 	if ring <= 0 {
@@ -88,14 +98,17 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", iface, err)
+	if !anyDev {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", iface, err)
+		}
+		r.ifindex = ifi.Index
 	}
-	r.ifindex = ifi.Index
 	blocks := max(minBlocks, (ring+blockSize-1)/blockSize)
 	r.ringBytes = blocks * blockSize
-	r.ring, err = openRing(sockType, blockSize, blocks, min(blockRetry, poll/2))
+	var err error
+	r.ring, err = openRing(sockType, anyDev, blockSize, blocks, min(blockRetry, poll/2))
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
@@ -112,7 +125,7 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
 		}
 	}
-	if !opts.NoPromiscuous {
+	if !opts.NoPromiscuous && !anyDev { // as libpcap: no promiscuous mode for "any"
 		if err := r.ring.setPromiscuous(r.ifindex); err != nil {
 			r.ring.close()
 			return nil, fmt.Errorf("open %s: promiscuous mode: %w", iface, err)

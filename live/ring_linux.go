@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -31,6 +32,8 @@ type ring struct {
 	blockSize int
 	blocks    int
 	link      bool               // packets start with their link header (SOCK_RAW), where a tag goes back
+	cooked    bool               // every interface: packets get a Linux cooked v2 header
+	lo        int                // cooked: the loopback interface, whose outgoing copies are left out
 	cur       int                // block being read, or waited for
 	blk       *unix.TpacketHdrV1 // the current block's header, while it is the reader's
 	pkt       *unix.Tpacket3Hdr  // the packet last returned
@@ -47,7 +50,12 @@ const (
 	// tpacket3_hdr, aligned, and a sockaddr_ll. The tag goes back only
 	// where the packet starts further in than these and the tag (the room
 	// PACKET_RESERVE asks for).
-	hdrLen = (unix.SizeofTpacket3Hdr+15)&^15 + unix.SizeofSockaddrLinklayer
+	hdrLen = sllOff + unix.SizeofSockaddrLinklayer
+	// sllOff is where the packet's sockaddr_ll is, after its aligned
+	// tpacket3_hdr.
+	sllOff = (unix.SizeofTpacket3Hdr + 15) &^ 15
+	// sll2Len is the length of a Linux cooked v2 header.
+	sll2Len = 20
 	// blockHdr is where a block's header starts in its block descriptor
 	// (after its version and the offset to its private data).
 	blockHdr = unsafe.Offsetof(unix.TpacketBlockDesc{}.Hdr)
@@ -60,12 +68,21 @@ var errPollTimeout = errors.New("no packet within the poll timeout")
 // with a ring of blocks blocks of blockSize bytes that the kernel hands
 // over at the latest retire after the first packet entered it. The socket
 // receives nothing until bind: the caller attaches its filter first.
-func openRing(sockType, blockSize, blocks int, retire time.Duration) (*ring, error) {
+// cooked (with SOCK_DGRAM) puts a Linux cooked v2 header before each
+// packet, as for the "any" device.
+func openRing(sockType int, cooked bool, blockSize, blocks int, retire time.Duration) (*ring, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, sockType|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	r := &ring{fd: fd, blockSize: blockSize, blocks: blocks, link: sockType == unix.SOCK_RAW}
+	r := &ring{fd: fd, blockSize: blockSize, blocks: blocks, link: sockType == unix.SOCK_RAW, cooked: cooked}
+	reserve := vlanLen
+	if cooked {
+		reserve = sll2Len
+		if lo, err := net.InterfaceByName("lo"); err == nil {
+			r.lo = lo.Index
+		}
+	}
 	fail := func(what string, err error) (*ring, error) {
 		r.close()
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -73,7 +90,7 @@ func openRing(sockType, blockSize, blocks int, retire time.Duration) (*ring, err
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
 		return fail("TPACKET_V3", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_RESERVE, vlanLen); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_RESERVE, reserve); err != nil {
 		return fail("PACKET_RESERVE", err)
 	}
 	req := unix.TpacketReq3{
@@ -123,10 +140,68 @@ func (r *ring) block(i int) *unix.TpacketHdrV1 {
 }
 
 // next returns the next packet: its bytes (valid until the next call; with
-// a VLAN tag the kernel took out put back), its kernel timestamp in
-// nanoseconds and its length on the wire. It waits up to poll for a block,
-// and returns errPollTimeout if none came.
+// a VLAN tag the kernel took out put back, or, cooked, behind a Linux
+// cooked v2 header), its kernel timestamp in nanoseconds and its length
+// on the wire. It waits up to poll for a block, and returns errPollTimeout
+// if none came.
 func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err error) {
+	for {
+		if err := r.advance(poll); err != nil {
+			return nil, 0, 0, err
+		}
+		p := r.pkt
+		base := unsafe.Pointer(p)
+		if r.left > 0 {
+			// The kernel wrote the block on another core: ask for the next
+			// packet's header and the frame headers decoding reads (from
+			// about 90 bytes in) while this one is decoded.
+			n := unsafe.Add(base, p.Next_offset)
+			prefetch.Lines3(n, unsafe.Add(n, 64), unsafe.Add(n, 128))
+		}
+		wireLen = int(p.Len)
+		ts = int64(p.Sec)*1e9 + int64(p.Nsec)
+		if r.cooked {
+			if p.Mac < hdrLen+sll2Len {
+				continue // no room: not a packet of this socket's making
+			}
+			sll := (*unix.RawSockaddrLinklayer)(unsafe.Add(base, sllOff))
+			if sll.Pkttype == unix.PACKET_OUTGOING && r.lo > 0 && int(sll.Ifindex) == r.lo {
+				continue // loopback's outgoing copy of a packet it also receives
+			}
+			// The Linux cooked v2 header, as libpcap writes it for "any",
+			// in the room reserved before the packet.
+			data = unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac)-sll2Len)), int(p.Snaplen)+sll2Len)
+			proto := (*[2]byte)(unsafe.Pointer(&sll.Protocol)) // network order already
+			data[0], data[1], data[2], data[3] = proto[0], proto[1], 0, 0
+			binary.BigEndian.PutUint32(data[4:], uint32(sll.Ifindex))
+			binary.BigEndian.PutUint16(data[8:], sll.Hatype)
+			data[10], data[11] = sll.Pkttype, sll.Halen
+			copy(data[12:20], sll.Addr[:])
+			return data, ts, wireLen + sll2Len, nil
+		}
+		if r.link && (p.Status&unix.TP_STATUS_VLAN_VALID != 0 || p.Hv1.Vlan_tci != 0) {
+			if p.Snaplen >= 12 && p.Mac >= hdrLen+vlanLen {
+				// As libpcap does: move the MAC addresses into the reserved
+				// room and put the tag behind them.
+				data = unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac)-vlanLen)), int(p.Snaplen)+vlanLen)
+				copy(data[:12], data[vlanLen:vlanLen+12])
+				tpid := uint16(unix.ETH_P_8021Q)
+				if p.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 && p.Hv1.Vlan_tpid != 0 {
+					tpid = p.Hv1.Vlan_tpid
+				}
+				tci := uint16(p.Hv1.Vlan_tci)
+				data[12], data[13], data[14], data[15] = byte(tpid>>8), byte(tpid), byte(tci>>8), byte(tci)
+				return data, ts, wireLen + vlanLen, nil
+			}
+		}
+		return unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac))), int(p.Snaplen)), ts, wireLen, nil
+	}
+}
+
+// advance moves r.pkt to the next packet: the next of the current block,
+// or the first of the next block that holds any, handing the current one
+// back to the kernel.
+func (r *ring) advance(poll time.Duration) error {
 	for r.left == 0 {
 		if r.blk != nil {
 			// Hand the block back to the kernel.
@@ -140,7 +215,7 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 		b := r.block(r.cur)
 		for atomic.LoadUint32(&b.Block_status)&unix.TP_STATUS_USER == 0 {
 			if err := r.wait(poll); err != nil {
-				return nil, 0, 0, err
+				return err
 			}
 		}
 		r.blk, r.left, r.pkt = b, b.Num_pkts, nil
@@ -152,33 +227,7 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 		r.pkt = (*unix.Tpacket3Hdr)(unsafe.Add(unsafe.Pointer(r.pkt), r.pkt.Next_offset))
 	}
 	r.left--
-	p := r.pkt
-	base := unsafe.Pointer(p)
-	if r.left > 0 {
-		// The kernel wrote the block on another core: ask for the next
-		// packet's header and the frame headers decoding reads (from
-		// about 90 bytes in) while this one is decoded.
-		n := unsafe.Add(base, p.Next_offset)
-		prefetch.Lines3(n, unsafe.Add(n, 64), unsafe.Add(n, 128))
-	}
-	wireLen = int(p.Len)
-	ts = int64(p.Sec)*1e9 + int64(p.Nsec)
-	if r.link && (p.Status&unix.TP_STATUS_VLAN_VALID != 0 || p.Hv1.Vlan_tci != 0) {
-		if p.Snaplen >= 12 && p.Mac >= hdrLen+vlanLen {
-			// As libpcap does: move the MAC addresses into the reserved
-			// room and put the tag behind them.
-			data = unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac)-vlanLen)), int(p.Snaplen)+vlanLen)
-			copy(data[:12], data[vlanLen:vlanLen+12])
-			tpid := uint16(unix.ETH_P_8021Q)
-			if p.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 && p.Hv1.Vlan_tpid != 0 {
-				tpid = p.Hv1.Vlan_tpid
-			}
-			tci := uint16(p.Hv1.Vlan_tci)
-			data[12], data[13], data[14], data[15] = byte(tpid>>8), byte(tpid), byte(tci>>8), byte(tci)
-			return data, ts, wireLen + vlanLen, nil
-		}
-	}
-	return unsafe.Slice((*byte)(unsafe.Add(base, uintptr(p.Mac))), int(p.Snaplen)), ts, wireLen, nil
+	return nil
 }
 
 // wait polls the socket until a block may be ready, for at most timeout.

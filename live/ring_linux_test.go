@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,7 +97,7 @@ var netnsSeq atomic.Int32
 
 // ringOn opens a ring on the interface recv and binds it.
 func ringOn(recv, blockSize, blocks int, retire time.Duration) (*ring, error) {
-	r, err := openRing(unix.SOCK_RAW, blockSize, blocks, retire)
+	r, err := openRing(unix.SOCK_RAW, false, blockSize, blocks, retire)
 	if err == nil {
 		if err = r.bind(recv); err != nil {
 			r.close()
@@ -434,4 +438,173 @@ func TestReaderVLAN(t *testing.T) {
 	if st := r.Stats(); st.Filtered != 20 || st.KernelPackets != 30 || st.KernelDrops != 0 || st.Packets != 10 {
 		t.Errorf("stats %+v, want 10 packets, 20 filtered, 30 from the kernel, no drop", st)
 	}
+}
+
+// On "any" (ifindex 0, cooked), a frame sent out of one end of the veth
+// pair comes twice, going out of rs and coming in on rr, each behind a
+// Linux cooked v2 header, without its VLAN tag; a frame sent on loopback
+// comes once (its outgoing copy is left out). The records are those tcpdump -i any -y
+// LINUX_SLL2 writes, when tcpdump is installed.
+func TestRingAny(t *testing.T) {
+	var r *ring
+	out, lo, rsIdx, rrIdx := -1, -1, 0, 0
+	var loIdx int
+	ns := vethNetns(t, func(send, recv int) (err error) {
+		rsIdx, rrIdx = send, recv
+		exec.Command("ip", "link", "set", "lo", "up").Run()
+		if r, err = openRing(unix.SOCK_DGRAM, true, 1<<20, 4, 10*time.Millisecond); err != nil {
+			return err
+		}
+		if err = r.bind(0); err != nil {
+			return err
+		}
+		if out, err = sender(send); err != nil {
+			return err
+		}
+		ifi, err := net.InterfaceByName("lo")
+		if err != nil {
+			return err
+		}
+		loIdx = ifi.Index
+		lo, err = sender(loIdx)
+		return err
+	})
+	defer r.close()
+	defer unix.Close(out)
+	defer unix.Close(lo)
+	if r.lo != loIdx {
+		t.Errorf("ring's loopback index %d, want %d", r.lo, loIdx)
+	}
+
+	// tcpdump, beside the ring.
+	var dump *exec.Cmd
+	var dumpErr *lockedBuffer
+	pcap := filepath.Join(t.TempDir(), "any.pcap")
+	if _, err := exec.LookPath("tcpdump"); err == nil {
+		dump = exec.Command("ip", "netns", "exec", ns, "tcpdump", "-i", "any", "-y", "LINUX_SLL2", "--immediate-mode", "-B", "65536", "-U", "-w", pcap)
+		stderr := new(lockedBuffer)
+		dump.Stderr = stderr
+		dumpErr = stderr
+		if err := dump.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; !strings.Contains(stderr.String(), "listening on"); i++ {
+			if i == 100 {
+				t.Fatalf("tcpdump did not start: %s", stderr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond) // its filter set and its ring flushed
+	} else {
+		t.Log("tcpdump not installed: the records are not compared with its")
+	}
+
+	// The kernel takes a VLAN tag out, and on "any" it is not put back
+	// (as by libpcap: tcpdump -i any writes the frame untagged too).
+	sent := [][]byte{frame(0, 64), frame(1, 300), frame(2, 1514), frame(3, 80, [2]uint16{0x8100, 0x2064})}
+	for _, f := range sent {
+		if _, err := unix.Write(out, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loFrame := frame(4, 100)
+	if _, err := unix.Write(lo, loFrame); err != nil {
+		t.Fatal(err)
+	}
+
+	// sll2 returns the cooked header jj should write for f.
+	sll2 := func(f []byte, ifindex int, pkttype byte) []byte {
+		h := binary.BigEndian.AppendUint16(nil, markType)
+		h = append(h, 0, 0)
+		h = binary.BigEndian.AppendUint32(h, uint32(ifindex))
+		hatype := uint16(unix.ARPHRD_ETHER)
+		if ifindex == loIdx {
+			hatype = unix.ARPHRD_LOOPBACK
+		}
+		h = binary.BigEndian.AppendUint16(h, hatype)
+		h = append(h, pkttype, 6)
+		h = append(h, f[6:12]...) // the source address
+		payload := f[14:]
+		if binary.BigEndian.Uint16(f[12:]) == 0x8100 {
+			payload = f[18:]
+		}
+		return append(append(h, 0, 0), payload...)
+	}
+	var want [][]byte
+	for _, f := range sent {
+		want = append(want, sll2(f, rsIdx, unix.PACKET_OUTGOING), sll2(f, rrIdx, unix.PACKET_BROADCAST))
+	}
+	// Loopback has no broadcast address: to it a frame to ff:ff:ff:ff:ff:ff
+	// is multicast.
+	want = append(want, sll2(loFrame, loIdx, unix.PACKET_MULTICAST))
+
+	var got [][]byte
+	for len(got) < len(want) {
+		data, _, wireLen, err := r.next(time.Second)
+		if err != nil {
+			t.Fatalf("after %d records: %v", len(got), err)
+		}
+		// Cooked, the EtherType is in the header, not before the mark.
+		if !bytes.Contains(data, []byte("jjring")) {
+			continue
+		}
+		if wireLen != len(data) {
+			t.Errorf("record %d: wire length %d for %d bytes", len(got), wireLen, len(data))
+		}
+		got = append(got, bytes.Clone(data))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("record %d:\n got %x\nwant %x", i, got[i], want[i])
+		}
+	}
+	if dump == nil {
+		return
+	}
+	time.Sleep(200 * time.Millisecond)
+	dump.Process.Signal(os.Interrupt)
+	dump.Wait()
+	c, closer, err := capture.Open(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	var rec capture.Record
+	var theirs [][]byte
+	for c.Next(&rec) == nil {
+		if bytes.Contains(rec.Data, []byte("jjring")) {
+			theirs = append(theirs, bytes.Clone(rec.Data))
+		}
+	}
+	if len(theirs) != len(got) && !strings.Contains(dumpErr.String(), " 0 packets dropped by kernel") {
+		t.Logf("tcpdump's ring dropped packets: its records not compared (%s)", dumpErr)
+		return
+	}
+	if len(theirs) != len(got) {
+		t.Fatalf("tcpdump wrote %d records, the ring returned %d (tcpdump: %s)", len(theirs), len(got), dumpErr)
+	}
+	for i := range theirs {
+		if !bytes.Equal(theirs[i], got[i]) {
+			t.Errorf("record %d:\ntcpdump %x\n   ring %x", i, theirs[i], got[i])
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a command writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

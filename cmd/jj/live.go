@@ -41,6 +41,10 @@ output file is finished and the summary, with the kernel's drop count,
 goes to standard error; the exit code is 0. A second Ctrl-C stops at once,
 still writing the open flows.
 
+IFACE "any" captures every interface, as tcpdump -i any: packets without
+their link header, behind a Linux cooked v2 header (interface, direction,
+protocol); no promiscuous mode there.
+
 --filter takes a tcpdump expression; the kernel drops what does not match.
 Flows idle for --timeout seconds are written while the capture runs; with
 --active-timeout long flows are written periodically.`
@@ -55,6 +59,7 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long:  liveLong,
 		Example: `  jj live eth0 -d 60 -o live.csv
   jj live eth0 --filter 'tcp port 443' --save-pcap live.pcap -o flows.jsonl
+  jj live any -d 10 -o host.csv
   jj live --list`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if lf.list {
@@ -101,6 +106,7 @@ func listInterfaces(stdout io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", ifi.Index, ifi.Name, ifi.Flags, strings.Join(as, " "))
 	}
+	fmt.Fprintf(tw, "-\t%s\t\t(every interface, as tcpdump -i any: Linux cooked v2 records)\n", live.Any)
 	return tw.Flush()
 }
 
