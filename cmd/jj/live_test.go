@@ -125,10 +125,17 @@ func readLine(r *bufio.Reader, timeout time.Duration) (string, error) {
 	}
 }
 
-// startJJ runs jj live in namespace a and waits until it captures.
+// startJJ runs jj live on ifA in namespace a and waits until it captures.
 func (n *netns) startJJ(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.a, n.jj, "live", n.ifA}, args...)...)
+	return n.startJJOn(t, n.ifA, args...)
+}
+
+// startJJOn runs jj live on iface in namespace a and waits until it
+// captures.
+func (n *netns) startJJOn(t *testing.T, iface string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.a, n.jj, "live", iface}, args...)...)
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	cmd.Stderr = io.MultiWriter(&stderr, pw)
@@ -292,6 +299,53 @@ func TestLiveCapture(t *testing.T) {
 	}
 	if a, b := sortedLines(t, csvPath), sortedLines(t, extracted); !slices.Equal(a, b) {
 		t.Errorf("live flows differ from jj extract on the saved pcap:\nlive:\n%s\nextract:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+// TestLiveAny captures the same traffic as TestLiveCapture on "any" in
+// namespace a, where it crosses only the veth end: the same flows, with
+// the Linux cooked v2 header in their header chain, and a saved pcap that
+// tcpdump reads as such.
+func TestLiveAny(t *testing.T) {
+	n := setupNetns(t)
+	n.start(t, n.b, "server")
+	dir := t.TempDir()
+	csvPath, pcapPath := filepath.Join(dir, "live.csv"), filepath.Join(dir, "live.pcap")
+	jj, stderr := n.startJJOn(t, "any", "-d", "4", "-o", csvPath, "--save-pcap", pcapPath)
+	_, client, _ := n.start(t, n.a, "client")
+	if line, err := readLine(client, 15*time.Second); err != nil || line != "done" {
+		t.Fatalf("client: %q %v", line, err)
+	}
+	wait(t, jj, 20*time.Second, stderr)
+	if !strings.Contains(stderr.String(), "capturing on any (link type 276,") {
+		t.Errorf("start line does not name the cooked link type:\n%s", stderr.String())
+	}
+	rows := readCSVRows(t, csvPath)
+	udp := findFlow(rows, "17", "40000", "9000")
+	if udp == nil {
+		t.Fatalf("no UDP flow in %v", rows)
+	}
+	for col, want := range map[string]int64{"packets_fwd": 5, "packets_bwd": 5, "bytes_fwd": 640, "bytes_bwd": 640} {
+		if got := udp.int(t, col); got != want {
+			t.Errorf("UDP flow %s = %d, want %d", col, got, want)
+		}
+	}
+	if udp["hdr_desc"] != "SLL2-IP-UDP" {
+		t.Errorf("UDP flow hdr_desc = %q, want SLL2-IP-UDP", udp["hdr_desc"])
+	}
+	tcp := findFlow(rows, "6", "40001", "9001")
+	if tcp == nil {
+		t.Fatalf("no TCP flow in %v", rows)
+	}
+	for col, want := range map[string]int64{"payload_bytes_fwd": 1000, "payload_bytes_bwd": 1000, "flow_stat": 0x4f} {
+		if got := tcp.int(t, col); got != want {
+			t.Errorf("TCP flow %s = %d, want %d", col, got, want)
+		}
+	}
+	if _, err := exec.LookPath("tcpdump"); err == nil {
+		if got := tcpdumpCount(t, pcapPath, "udp port 9000"); got != 10 {
+			t.Errorf("tcpdump counts %d UDP packets in the saved pcap, want 10", got)
+		}
 	}
 }
 
