@@ -95,6 +95,25 @@ func vethNetnsRun(t *testing.T, ns string, fn func(send, recv int) error) {
 
 var netnsSeq atomic.Int32
 
+// ringAndSender makes a namespace with a veth pair (vethNetns), a ring on
+// rr and a sender on rs, closed when the test ends.
+func ringAndSender(t *testing.T, blockSize, blocks int, retire time.Duration) (r *ring, out int, ns string) {
+	t.Helper()
+	out = -1
+	ns = vethNetns(t, func(send, recv int) (err error) {
+		if r, err = ringOn(recv, blockSize, blocks, retire); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	t.Cleanup(func() {
+		r.close()
+		unix.Close(out)
+	})
+	return r, out, ns
+}
+
 // ringOn opens a ring on the interface recv and binds it.
 func ringOn(recv, blockSize, blocks int, retire time.Duration) (*ring, error) {
 	r, err := openRing(unix.SOCK_RAW, false, blockSize, blocks, retire)
@@ -244,19 +263,9 @@ func TestRingFrames(t *testing.T) {
 // sent faster than the ring is read are dropped and counted, and those
 // read come in order.
 func TestRingAround(t *testing.T) {
-	var r *ring
-	out := -1
-	vethNetns(t, func(send, recv int) (err error) {
-		// 4 blocks of 64 KiB, 95 frames of 600 bytes (688 in the ring) a
-		// block: a round of 100 frames fills about one.
-		if r, err = ringOn(recv, 1<<16, 4, 5*time.Millisecond); err != nil {
-			return err
-		}
-		out, err = sender(send)
-		return err
-	})
-	defer r.close()
-	defer unix.Close(out)
+	// 4 blocks of 64 KiB, 95 frames of 600 bytes (688 in the ring) a
+	// block: a round of 100 frames fills about one.
+	r, out, _ := ringAndSender(t, 1<<16, 4, 5*time.Millisecond)
 	n := 0
 	for round := range 12 {
 		for range 100 {
@@ -317,17 +326,7 @@ func TestRingAround(t *testing.T) {
 // hands it over at its retire timeout), and then says the network is
 // down.
 func TestRingDown(t *testing.T) {
-	var r *ring
-	out := -1
-	ns := vethNetns(t, func(send, recv int) (err error) {
-		if r, err = ringOn(recv, 1<<20, 4, 50*time.Millisecond); err != nil {
-			return err
-		}
-		out, err = sender(send)
-		return err
-	})
-	defer r.close()
-	defer unix.Close(out)
+	r, out, ns := ringAndSender(t, 1<<20, 4, 50*time.Millisecond)
 	for i := range 50 {
 		if _, err := unix.Write(out, frame(i, 100)); err != nil {
 			t.Fatal(err)

@@ -233,49 +233,16 @@ func TestLiveCapture(t *testing.T) {
 	n.start(t, n.b, "server")
 	dir := t.TempDir()
 	csvPath, pcapPath := filepath.Join(dir, "live.csv"), filepath.Join(dir, "live.pcap")
-	jj, stderr := n.startJJ(t, "-d", "4", "-o", csvPath, "--save-pcap", pcapPath)
-	_, client, _ := n.start(t, n.a, "client")
-	if line, err := readLine(client, 15*time.Second); err != nil || line != "done" {
-		t.Fatalf("client: %q %v", line, err)
-	}
-	wait(t, jj, 20*time.Second, stderr)
-	t.Logf("jj stderr:\n%s", stderr.String())
-	if !strings.Contains(stderr.String(), "dropped by kernel") {
-		t.Errorf("summary lacks the kernel drop count:\n%s", stderr.String())
+	stderr := n.captureClient(t, n.ifA, "-d", "4", "-o", csvPath, "--save-pcap", pcapPath)
+	t.Logf("jj stderr:\n%s", stderr)
+	if !strings.Contains(stderr, "dropped by kernel") {
+		t.Errorf("summary lacks the kernel drop count:\n%s", stderr)
 	}
 	rows := readCSVRows(t, csvPath)
-
-	// UDP: 5 datagrams of 100 bytes each way (IP length 128).
-	udp := findFlow(rows, "17", "40000", "9000")
-	if udp == nil {
-		t.Fatalf("no UDP flow in %v", rows)
-	}
-	for col, want := range map[string]int64{"packets_fwd": 5, "packets_bwd": 5, "bytes_fwd": 640, "bytes_bwd": 640,
-		"payload_bytes_fwd": 500, "payload_bytes_bwd": 500, "flow_stat": 0} {
-		if got := udp.int(t, col); got != want {
-			t.Errorf("UDP flow %s = %d, want %d", col, got, want)
-		}
-	}
+	checkClientFlows(t, rows)
 	// ICMP: 3 echo requests with 56 bytes of data (IP length 84), 3 replies.
-	icmp := findFlow(rows, "1", "0", "0")
-	if icmp == nil {
-		t.Fatalf("no ICMP flow in %v", rows)
-	}
-	for col, want := range map[string]int64{"packets_fwd": 3, "packets_bwd": 3, "bytes_fwd": 252, "bytes_bwd": 252} {
-		if got := icmp.int(t, col); got != want {
-			t.Errorf("ICMP flow %s = %d, want %d", col, got, want)
-		}
-	}
-	// TCP: 10 echoed messages of 100 bytes, then FIN both ways.
+	checkFlow(t, rows, "ICMP", "1", "0", "0", map[string]int64{"packets_fwd": 3, "packets_bwd": 3, "bytes_fwd": 252, "bytes_bwd": 252})
 	tcp := findFlow(rows, "6", "40001", "9001")
-	if tcp == nil {
-		t.Fatalf("no TCP flow in %v", rows)
-	}
-	for col, want := range map[string]int64{"payload_bytes_fwd": 1000, "payload_bytes_bwd": 1000, "flow_stat": 0x4f} {
-		if got := tcp.int(t, col); got != want {
-			t.Errorf("TCP flow %s = %d, want %d", col, got, want)
-		}
-	}
 	if got := tcp.int(t, "total_packets"); got < 25 {
 		t.Errorf("TCP flow total_packets = %d, want at least 25 (handshake, 20 data, FINs)", got)
 	}
@@ -302,6 +269,45 @@ func TestLiveCapture(t *testing.T) {
 	}
 }
 
+// captureClient runs jj live on iface in namespace a, with args, while the
+// client exchanges its traffic with the server (which must be running),
+// and returns jj's standard error.
+func (n *netns) captureClient(t *testing.T, iface string, args ...string) string {
+	t.Helper()
+	jj, stderr := n.startJJOn(t, iface, args...)
+	_, client, _ := n.start(t, n.a, "client")
+	if line, err := readLine(client, 15*time.Second); err != nil || line != "done" {
+		t.Fatalf("client: %q %v", line, err)
+	}
+	wait(t, jj, 20*time.Second, stderr)
+	return stderr.String()
+}
+
+// checkClientFlows checks the client's UDP and TCP flows.
+func checkClientFlows(t *testing.T, rows []flowRow) {
+	t.Helper()
+	// UDP: 5 datagrams of 100 bytes each way (IP length 128).
+	checkFlow(t, rows, "UDP", "17", "40000", "9000", map[string]int64{"packets_fwd": 5, "packets_bwd": 5, "bytes_fwd": 640, "bytes_bwd": 640,
+		"payload_bytes_fwd": 500, "payload_bytes_bwd": 500, "flow_stat": 0})
+	// TCP: 10 echoed messages of 100 bytes, then FIN both ways.
+	checkFlow(t, rows, "TCP", "6", "40001", "9001", map[string]int64{"payload_bytes_fwd": 1000, "payload_bytes_bwd": 1000, "flow_stat": 0x4f})
+}
+
+// checkFlow checks columns of the flow from addrA to addrB of proto and
+// ports.
+func checkFlow(t *testing.T, rows []flowRow, name, proto, srcPort, dstPort string, want map[string]int64) {
+	t.Helper()
+	f := findFlow(rows, proto, srcPort, dstPort)
+	if f == nil {
+		t.Fatalf("no %s flow in %v", name, rows)
+	}
+	for col, w := range want {
+		if got := f.int(t, col); got != w {
+			t.Errorf("%s flow %s = %d, want %d", name, col, got, w)
+		}
+	}
+}
+
 // TestLiveAny captures the same traffic as TestLiveCapture on "any" in
 // namespace a, where it crosses only the veth end: the same flows, with
 // the Linux cooked v2 header in their header chain, and a saved pcap that
@@ -311,36 +317,14 @@ func TestLiveAny(t *testing.T) {
 	n.start(t, n.b, "server")
 	dir := t.TempDir()
 	csvPath, pcapPath := filepath.Join(dir, "live.csv"), filepath.Join(dir, "live.pcap")
-	jj, stderr := n.startJJOn(t, "any", "-d", "4", "-o", csvPath, "--save-pcap", pcapPath)
-	_, client, _ := n.start(t, n.a, "client")
-	if line, err := readLine(client, 15*time.Second); err != nil || line != "done" {
-		t.Fatalf("client: %q %v", line, err)
-	}
-	wait(t, jj, 20*time.Second, stderr)
-	if !strings.Contains(stderr.String(), "capturing on any (link type 276,") {
-		t.Errorf("start line does not name the cooked link type:\n%s", stderr.String())
+	stderr := n.captureClient(t, "any", "-d", "4", "-o", csvPath, "--save-pcap", pcapPath)
+	if !strings.Contains(stderr, "capturing on any (link type 276,") {
+		t.Errorf("start line does not name the cooked link type:\n%s", stderr)
 	}
 	rows := readCSVRows(t, csvPath)
-	udp := findFlow(rows, "17", "40000", "9000")
-	if udp == nil {
-		t.Fatalf("no UDP flow in %v", rows)
-	}
-	for col, want := range map[string]int64{"packets_fwd": 5, "packets_bwd": 5, "bytes_fwd": 640, "bytes_bwd": 640} {
-		if got := udp.int(t, col); got != want {
-			t.Errorf("UDP flow %s = %d, want %d", col, got, want)
-		}
-	}
-	if udp["hdr_desc"] != "SLL2-IP-UDP" {
+	checkClientFlows(t, rows)
+	if udp := findFlow(rows, "17", "40000", "9000"); udp["hdr_desc"] != "SLL2-IP-UDP" {
 		t.Errorf("UDP flow hdr_desc = %q, want SLL2-IP-UDP", udp["hdr_desc"])
-	}
-	tcp := findFlow(rows, "6", "40001", "9001")
-	if tcp == nil {
-		t.Fatalf("no TCP flow in %v", rows)
-	}
-	for col, want := range map[string]int64{"payload_bytes_fwd": 1000, "payload_bytes_bwd": 1000, "flow_stat": 0x4f} {
-		if got := tcp.int(t, col); got != want {
-			t.Errorf("TCP flow %s = %d, want %d", col, got, want)
-		}
 	}
 	if _, err := exec.LookPath("tcpdump"); err == nil {
 		if got := tcpdumpCount(t, pcapPath, "udp port 9000"); got != 10 {
