@@ -40,6 +40,20 @@ func Parse(expr string) error {
 // that accepts everything. A link type the compiler does not know is an
 // error wrapping capture.ErrLinkType.
 func Compile(expr string, lt capture.LinkType) ([]bpf.Instruction, error) {
+	return compile(expr, lt, false)
+}
+
+// Check returns an *Error if expr is invalid or uses a primitive that
+// cannot apply to link type lt: vlan, ether host, broadcast and multicast
+// need Ethernet frames. Compile's program matches nothing there, which is
+// right for a file of several link types; on a live interface of that
+// link type tcpdump refuses the expression, and so does jj live.
+func Check(expr string, lt capture.LinkType) error {
+	_, err := compile(expr, lt, true)
+	return err
+}
+
+func compile(expr string, lt capture.LinkType, strict bool) ([]bpf.Instruction, error) {
 	lay, ok := layoutOf(lt)
 	if !ok {
 		return nil, &capture.LinkTypeError{LinkType: uint32(lt)}
@@ -51,7 +65,7 @@ func Compile(expr string, lt capture.LinkType) ([]bpf.Instruction, error) {
 	if n == nil {
 		return []bpf.Instruction{bpf.RetConstant{Val: accept}}, nil
 	}
-	tr := &translator{expr: expr, lay: lay}
+	tr := &translator{expr: expr, lay: lay, strict: strict, lt: lt}
 	c, err := tr.translate(n)
 	if err != nil {
 		return nil, err

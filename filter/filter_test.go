@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -125,5 +126,38 @@ func BenchmarkMatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Match(capture.LinkEthernet, pkt)
+	}
+}
+
+// Check refuses, where tcpdump does on a live interface, the primitives
+// that need Ethernet frames on a link type without them, and points at
+// the primitive; Compile's program for them matches nothing.
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		lt   capture.LinkType
+		col  int // of the error; 0: none
+	}{
+		{"vlan", capture.LinkSLL2, 1},
+		{"tcp and vlan 100", capture.LinkRaw, 9},
+		{"broadcast", capture.LinkSLL2, 1},
+		{"udp or multicast", capture.LinkSLL, 8},
+		{"ether host 00:11:22:33:44:55", capture.LinkSLL2, 1},
+		{"not ether src 00:11:22:33:44:55", capture.LinkRaw, 5},
+		{"vlan and ether broadcast", capture.LinkEthernet, 0},
+		{"tcp port 80 and host 10.0.0.1", capture.LinkSLL2, 0},
+		{"ether proto 0x88b5", capture.LinkSLL2, 0},
+	} {
+		err := Check(c.expr, c.lt)
+		var fe *Error
+		switch {
+		case c.col == 0 && err != nil:
+			t.Errorf("Check(%q, %d) = %v, want nil", c.expr, c.lt, err)
+		case c.col != 0 && (!errors.As(err, &fe) || fe.Pos+1 != c.col || !strings.Contains(fe.Msg, "needs Ethernet frames")):
+			t.Errorf("Check(%q, %d) = %v, want an error at column %d", c.expr, c.lt, err, c.col)
+		}
+		if _, err := Compile(c.expr, c.lt); err != nil {
+			t.Errorf("Compile(%q, %d) = %v, want a program", c.expr, c.lt, err)
+		}
 	}
 }

@@ -125,6 +125,19 @@ type translator struct {
 	expr  string
 	lay   layout
 	shift uint32
+	// strict makes a primitive that cannot apply to the link type lt an
+	// error (Check), where it otherwise matches nothing.
+	strict bool
+	lt     capture.LinkType
+}
+
+// inapplicable is what a primitive that needs Ethernet frames gives on
+// another link type: nothing matches, or, strict, an error at pos.
+func (tr *translator) inapplicable(pos int, what string) (cond, error) {
+	if tr.strict {
+		return nil, tr.fail(pos, "%s needs Ethernet frames, which link type %d does not have", what, tr.lt)
+	}
+	return cFalse{}, nil
 }
 
 func (tr *translator) fail(pos int, format string, args ...any) error {
@@ -236,7 +249,7 @@ func (tr *translator) translate(n node) (cond, error) {
 		return cNot{x}, nil
 	case *vlanNode:
 		if tr.lay.kind != linkEther {
-			return cFalse{}, nil
+			return tr.inapplicable(n.pos, "vlan")
 		}
 		off := tr.lay.offType + tr.shift
 		c := cond(cOr{eq(abs(off, 2), 0x8100), eq(abs(off, 2), 0x88a8), eq(abs(off, 2), 0x9100)})
@@ -265,7 +278,11 @@ func (tr *translator) cast(n *castNode) (cond, error) {
 	switch n.proto {
 	case protoEther:
 		if tr.lay.kind != linkEther {
-			return cFalse{}, nil
+			what := "broadcast"
+			if n.multi {
+				what = "multicast"
+			}
+			return tr.inapplicable(n.pos, what)
 		}
 		if n.multi {
 			return cCmp{ld: abs(0, 1), op: '&', k: 1}, nil
@@ -419,7 +436,7 @@ func (tr *translator) host(n *primNode, isNet bool) (cond, error) {
 			return nil, tr.fail(n.idPos, "%q is not a MAC address", n.id)
 		}
 		if tr.lay.kind != linkEther {
-			return cFalse{}, nil
+			return tr.inapplicable(n.pos, "ether host, src or dst")
 		}
 		at := func(off uint32) cond {
 			return cAnd{eq(abs(off+2, 4), binary.BigEndian.Uint32(mac[2:])), eq(abs(off, 2), uint32(binary.BigEndian.Uint16(mac)))}

@@ -7,10 +7,10 @@
 // On Linux it reads an AF_PACKET socket through a TPACKET_V3 ring mapped
 // into memory (ring_linux.go, pure Go: no cgo, no libpcap), with kernel
 // timestamps in nanoseconds; VLAN tags the kernel took out are put back
-// in place, as libpcap does. A filter expression is compiled
-// by package filter and attached to the socket (SO_ATTACH_FILTER), so the
-// kernel drops what does not match before it reaches the ring. Other
-// systems get ErrUnsupported.
+// in place, as libpcap does. A filter expression is compiled by package
+// filter and attached to the socket (SO_ATTACH_FILTER), so the kernel
+// drops what does not match before it reaches the ring; with vlan, and on
+// Any, it runs in user space instead. Other systems get ErrUnsupported.
 //
 // Stopping loses nothing that arrived before the stop: when the context is
 // done or the duration has elapsed, Next keeps returning the packets
@@ -80,6 +80,7 @@ type Stats struct {
 	KernelPackets, KernelDrops uint64
 	// Filtered counts packets that the filter removed in user space, where
 	// it runs when the kernel cannot run it (vlan: the kernel takes VLAN
-	// tags out before its filter runs).
+	// tags out before its filter runs; Any: the kernel would see packets
+	// without their cooked header).
 	Filtered uint64
 }

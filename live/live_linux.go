@@ -44,7 +44,7 @@ type Reader struct {
 	poll      time.Duration // how long Next waits for a block
 	lt        capture.LinkType
 	user      *filter.Matcher // filter run in user space, or nil
-	all       bool            // user filters: the kernel cannot run the filter (vlan)
+	all       bool            // user filters: the kernel cannot run the filter (vlan, Any)
 	save      *pcapWriter
 	buf       *bufio.Writer
 
@@ -61,10 +61,26 @@ type Reader struct {
 	closed   bool
 }
 
+// CheckFilter returns a *filter.Error if expr is invalid or cannot apply
+// to the link type of the interface named iface (filter.Check), as Open
+// would; nil if the interface does not exist (Open says so).
+func CheckFilter(iface, expr string) error {
+	lt := capture.LinkSLL2
+	if iface != Any {
+		hw, err := hardwareType(iface)
+		if err != nil {
+			return nil
+		}
+		lt, _ = linkTypeOf(hw)
+	}
+	return filter.Check(expr, lt)
+}
+
 // Open starts capturing on the interface named iface. The capture stops
 // when ctx is done or opts.Duration has elapsed; Next then drains the
 // ring and returns io.EOF. Errors name the interface; a permission error
-// means the process lacks CAP_NET_RAW (run as root). An invalid filter is
+// means the process lacks CAP_NET_RAW (run as root). An invalid filter,
+// or one that cannot apply to the interface's link type (filter.Check), is
 // a *filter.Error.
 func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	// "any" captures every interface, as libpcap's device of that name:
@@ -81,6 +97,12 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	}
 	r := &Reader{name: iface, lt: lt, quit: make(chan struct{})}
 	if opts.Filter != "" {
+		// vlan, ether host, broadcast and multicast on an interface
+		// without Ethernet frames would match nothing: refused, as
+		// tcpdump refuses them.
+		if err := filter.Check(opts.Filter, lt); err != nil {
+			return nil, err
+		}
 		var err error
 		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
 			return nil, err
@@ -232,6 +254,8 @@ func (r *Reader) LinkType() capture.LinkType { return r.lt }
 // packet came within the poll interval, and io.EOF once the capture has
 // stopped and the ring holds no packet from before the stop.
 func (r *Reader) Next(rec *capture.Record) error {
+	var filtered int
+	var start time.Time // of the first packet filtered out in this call
 	for {
 		if r.done {
 			return io.EOF
@@ -258,6 +282,14 @@ func (r *Reader) Next(rec *capture.Record) error {
 		}
 		if r.all && !r.user.Match(r.lt, data) {
 			r.stats.Filtered++
+			// While only packets that do not match come, return as when
+			// none comes, at most a poll interval apart, so that flows
+			// still end on the wall clock.
+			if filtered++; filtered == 1 {
+				start = time.Now()
+			} else if filtered%8 == 0 && time.Since(start) >= r.poll {
+				return capture.ErrNoPacket
+			}
 			continue
 		}
 		r.stats.Packets++

@@ -162,11 +162,14 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 		ts = int64(p.Sec)*1e9 + int64(p.Nsec)
 		if r.cooked {
 			if p.Mac < hdrLen+sll2Len {
-				continue // no room: not a packet of this socket's making
+				// Cannot happen with the room reserved (libpcap fails too).
+				return nil, 0, 0, errors.New("cooked packet without room for its header")
 			}
 			sll := (*unix.RawSockaddrLinklayer)(unsafe.Add(base, sllOff))
-			if sll.Pkttype == unix.PACKET_OUTGOING && r.lo > 0 && int(sll.Ifindex) == r.lo {
-				continue // loopback's outgoing copy of a packet it also receives
+			if sll.Pkttype == unix.PACKET_OUTGOING && (r.lo > 0 && int(sll.Ifindex) == r.lo || sll.Hatype == unix.ARPHRD_CAN) {
+				// As libpcap: loopback, and CAN, also receive what they
+				// send.
+				continue
 			}
 			// The Linux cooked v2 header, as libpcap writes it for "any",
 			// in the room reserved before the packet.

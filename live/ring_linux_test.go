@@ -487,6 +487,7 @@ func TestRingAny(t *testing.T) {
 		if err := dump.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { dump.Process.Kill(); dump.Wait() })
 		for i := 0; !strings.Contains(stderr.String(), "listening on"); i++ {
 			if i == 100 {
 				t.Fatalf("tcpdump did not start: %s", stderr)
@@ -606,4 +607,49 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// While only packets the user-space filter rejects come, Next still
+// returns capture.ErrNoPacket about once a poll interval, as when nothing
+// comes: the engine ends idle flows on the wall clock then.
+func TestReaderFilteredPolls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var r *Reader
+	out := -1
+	vethNetns(t, func(send, recv int) (err error) {
+		if r, err = Open(ctx, "rr", Options{Filter: "vlan 100", Poll: 50 * time.Millisecond, RingBytes: 4 << 20}); err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer r.Close()
+	defer unix.Close(out)
+	var sending atomic.Bool
+	sending.Store(true)
+	go func() {
+		defer sending.Store(false)
+		for i := range 600 { // untagged: filtered out
+			unix.Write(out, frame(i, 80))
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var rec capture.Record
+	empty := 0
+	for sending.Load() {
+		err := r.Next(&rec)
+		switch {
+		case err == capture.ErrNoPacket:
+			empty++
+		case err != nil:
+			t.Fatal(err)
+		default:
+			t.Fatalf("Next returned a packet the filter rejects: %x", rec.Data)
+		}
+	}
+	// The sending lasts 600 ms or more: about 12 polls of 50 ms.
+	if empty < 4 {
+		t.Errorf("Next returned ErrNoPacket %d times while only filtered packets came, want about one a poll", empty)
+	}
 }

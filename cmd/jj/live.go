@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -41,11 +42,12 @@ output file is finished and the summary, with the kernel's drop count,
 goes to standard error; the exit code is 0. A second Ctrl-C stops at once,
 still writing the open flows.
 
-IFACE "any" captures every interface, as tcpdump -i any: packets without
-their link header, behind a Linux cooked v2 header (interface, direction,
-protocol); no promiscuous mode there.
+IFACE "any" captures every interface, as tcpdump -i any -y LINUX_SLL2:
+packets without their link header, behind a Linux cooked v2 header
+(interface, direction, protocol); no promiscuous mode there.
 
---filter takes a tcpdump expression; the kernel drops what does not match.
+--filter takes a tcpdump expression; the kernel drops what does not match
+(with vlan, and on any, jj filters in user space instead).
 Flows idle for --timeout seconds are written while the capture runs; with
 --active-timeout long flows are written periodically.`
 
@@ -106,7 +108,9 @@ func listInterfaces(stdout io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", ifi.Index, ifi.Name, ifi.Flags, strings.Join(as, " "))
 	}
-	fmt.Fprintf(tw, "-\t%s\t\t(every interface, as tcpdump -i any: Linux cooked v2 records)\n", live.Any)
+	if runtime.GOOS == "linux" {
+		fmt.Fprintf(tw, "-\t%s\t(every interface, as tcpdump -i any)\t\n", live.Any)
+	}
 	return tw.Flush()
 }
 
@@ -158,6 +162,13 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		cancelHard()
 	}()
 
+	// A filter that cannot apply to the interface's link type (vlan on
+	// any) is refused before anything is created.
+	if expr != "" {
+		if err := live.CheckFilter(iface, expr); err != nil {
+			return &usageError{fmt.Errorf("option --filter: %q cannot filter %s: %w", expr, iface, err)}
+		}
+	}
 	var save *os.File
 	if lf.savePcap != "" {
 		if save, err = os.Create(lf.savePcap); err != nil {

@@ -384,8 +384,14 @@ func TestLiveOutputOptionErrors(t *testing.T) {
 		{"--partition-by", "hour", "-o", dir + "/d/"},
 		{"-B", "-1"},
 		{"--buffer-size", "67108865"},
+		{"--filter", "vlan", "any"},
+		{"--filter", "udp or broadcast", "any"},
 	} {
-		code, _, errs := runJJ(t, nil, append([]string{"live", "lo", "--save-pcap", save}, args...)...)
+		iface := "lo"
+		if last := args[len(args)-1]; last == "any" {
+			iface, args = last, args[:len(args)-1]
+		}
+		code, _, errs := runJJ(t, nil, append([]string{"live", iface, "--save-pcap", save}, args...)...)
 		if code != exitUsage {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, errs)
 		}
