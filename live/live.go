@@ -12,6 +12,10 @@
 // drops what does not match before it reaches the ring; with vlan, and on
 // Any, it runs in user space instead. Other systems get ErrUnsupported.
 //
+// An interface that goes down and comes up again does not end the
+// capture; one that is deleted does, once every packet the kernel handed
+// over has been read.
+//
 // Stopping loses nothing that arrived before the stop: when the context is
 // done or the duration has elapsed, Next keeps returning the packets
 // already in the ring (those with a kernel timestamp up to the stop) and
@@ -51,8 +55,8 @@ type Options struct {
 	NoPromiscuous bool
 	// RingBytes is the size of the ring shared with the kernel, rounded
 	// up to whole MiB, at least 4 MiB and at most MaxRingBytes; 0 means
-	// DefaultRingBytes. Packets
-	// that arrive while it is full are dropped by the kernel and counted.
+	// DefaultRingBytes. Packets that arrive while it is full are dropped
+	// by the kernel and counted.
 	RingBytes int
 	// Poll is how long Next waits for a packet before it returns
 	// capture.ErrNoPacket; 0 means DefaultPoll.

@@ -65,15 +65,27 @@ type Reader struct {
 // to the link type of the interface named iface (filter.Check), as Open
 // would; nil if the interface does not exist (Open says so).
 func CheckFilter(iface, expr string) error {
-	lt := capture.LinkSLL2
-	if iface != Any {
-		hw, err := hardwareType(iface)
-		if err != nil {
-			return nil
-		}
-		lt, _ = linkTypeOf(hw)
+	lt, _, _, err := linkOf(iface)
+	if err != nil {
+		return nil
 	}
 	return filter.Check(expr, lt)
+}
+
+// linkOf returns the link type of the packets of the interface named
+// iface, the socket type that gives them, and its ARPHRD_ type (0 for
+// Any, which gives packets without their link header behind a Linux
+// cooked v2 header, as libpcap's device of that name).
+func linkOf(iface string) (capture.LinkType, int, uint16, error) {
+	if iface == Any {
+		return capture.LinkSLL2, unix.SOCK_DGRAM, 0, nil
+	}
+	hw, err := hardwareType(iface)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	lt, sockType := linkTypeOf(hw)
+	return lt, sockType, hw, nil
 }
 
 // Open starts capturing on the interface named iface. The capture stops
@@ -83,17 +95,10 @@ func CheckFilter(iface, expr string) error {
 // or one that cannot apply to the interface's link type (filter.Check), is
 // a *filter.Error.
 func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
-	// "any" captures every interface, as libpcap's device of that name:
-	// packets without their link header, behind a Linux cooked v2 header.
 	anyDev := iface == Any
-	var hw uint16
-	lt, sockType := capture.LinkSLL2, unix.SOCK_DGRAM
-	if !anyDev {
-		var err error
-		if hw, err = hardwareType(iface); err != nil {
-			return nil, fmt.Errorf("open %s: %w", iface, err)
-		}
-		lt, sockType = linkTypeOf(hw)
+	lt, sockType, hw, err := linkOf(iface)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
 	r := &Reader{name: iface, lt: lt, quit: make(chan struct{})}
 	if opts.Filter != "" {
@@ -103,13 +108,14 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		if err := filter.Check(opts.Filter, lt); err != nil {
 			return nil, err
 		}
-		var err error
-		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
-			return nil, err
-		}
 		// The kernel's filter would see "any"'s packets without the
-		// cooked header the expression is compiled for.
-		r.all = filter.UsesVLAN(opts.Filter) || anyDev
+		// cooked header the expression is compiled for, and VLAN-tagged
+		// ones without their tag: jj filters those in user space.
+		if r.all = filter.UsesVLAN(opts.Filter) || anyDev; r.all {
+			if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
+				return nil, err
+			}
+		}
 	}
 	ring := opts.RingBytes
 	if ring <= 0 {
@@ -129,11 +135,13 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	}
 	blocks := max(minBlocks, (ring+blockSize-1)/blockSize)
 	r.ringBytes = blocks * blockSize
-	var err error
 	r.ring, err = openRing(sockType, anyDev, blockSize, blocks, min(blockRetry, poll/2))
 	if err != nil {
-		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		switch {
+		case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
 			return nil, fmt.Errorf("open %s: %w (live capture needs root or CAP_NET_RAW)", iface, err)
+		case errors.Is(err, unix.ENOMEM):
+			return nil, fmt.Errorf("open %s: %w (a ring of %d MiB: try a smaller --buffer-size)", iface, err, r.ringBytes>>20)
 		}
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
@@ -254,8 +262,10 @@ func (r *Reader) LinkType() capture.LinkType { return r.lt }
 // packet came within the poll interval, and io.EOF once the capture has
 // stopped and the ring holds no packet from before the stop.
 func (r *Reader) Next(rec *capture.Record) error {
-	var filtered int
-	var start time.Time // of the first packet filtered out in this call
+	if r.closed {
+		return io.EOF
+	}
+	var first int64 = -1 // kernel time of the first packet filtered out in this call
 	for {
 		if r.done {
 			return io.EOF
@@ -283,11 +293,11 @@ func (r *Reader) Next(rec *capture.Record) error {
 		if r.all && !r.user.Match(r.lt, data) {
 			r.stats.Filtered++
 			// While only packets that do not match come, return as when
-			// none comes, at most a poll interval apart, so that flows
-			// still end on the wall clock.
-			if filtered++; filtered == 1 {
-				start = time.Now()
-			} else if filtered%8 == 0 && time.Since(start) >= r.poll {
+			// none comes, once a poll interval of them has passed, so that
+			// flows still end on the wall clock.
+			if first < 0 {
+				first = ts
+			} else if ts-first >= int64(r.poll) {
 				return capture.ErrNoPacket
 			}
 			continue

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/filter"
 )
 
 // Reader is a live capture; on this system Open always fails.
@@ -16,8 +17,14 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	return nil, ErrUnsupported
 }
 
-// CheckFilter returns nil here: Open fails anyway.
-func CheckFilter(iface, expr string) error { return nil }
+// CheckFilter checks expr for Any's link type, as on Linux; other
+// interfaces are left to Open, which fails here.
+func CheckFilter(iface, expr string) error {
+	if iface != Any {
+		return nil
+	}
+	return filter.Check(expr, capture.LinkSLL2)
+}
 
 // Next never returns a packet here.
 func (r *Reader) Next(rec *capture.Record) error { return ErrUnsupported }

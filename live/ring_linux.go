@@ -40,7 +40,8 @@ type ring struct {
 	left      uint32             // packets of blk not yet returned
 	packets   uint64             // the kernel's counters read so far
 	drops     uint64             // (reading them resets the kernel's)
-	down      error              // the interface went down: reported once the ring is drained
+	down      error              // the interface went down: reported once the ring is drained, if it is gone
+	ifindex   int                // bound to; 0: every interface
 }
 
 const (
@@ -117,6 +118,7 @@ func (r *ring) bind(ifindex int) error {
 	if err := unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
+	r.ifindex = ifindex
 	// Binding to an interface that is down leaves ENETDOWN pending.
 	if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
 		if unix.Errno(e) == unix.ENETDOWN {
@@ -235,17 +237,21 @@ func (r *ring) advance(poll time.Duration) error {
 
 // wait polls the socket until a block may be ready, for at most timeout.
 // When the interface goes down it keeps waiting: the kernel still hands
-// over the block it was filling, at its retire timeout, and the error
-// comes once a poll finds nothing more.
+// over the block it was filling, at its retire timeout, and once a poll
+// finds nothing more the error comes if the interface is gone (deleted),
+// while one that is only down may come up again.
 func (r *ring) wait(timeout time.Duration) error {
 	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
 	deadline := time.Now().Add(timeout)
 	for {
 		ms := int(time.Until(deadline).Milliseconds())
 		if ms <= 0 {
-			if r.down != nil {
+			if r.down != nil && r.gone() {
 				return r.down
 			}
+			// Down, then up again (a driver reset): the kernel hooks the
+			// socket in again, and the capture goes on.
+			r.down = nil
 			return errPollTimeout
 		}
 		n, err := unix.Poll(fds, ms)
@@ -275,6 +281,20 @@ func (r *ring) wait(timeout time.Duration) error {
 		}
 		return nil
 	}
+}
+
+// gone reports whether the interface the ring is bound to no longer
+// exists. The socket answers for its own network namespace.
+func (r *ring) gone() bool {
+	if r.ifindex == 0 {
+		return false
+	}
+	ifr, err := unix.NewIfreq("")
+	if err != nil {
+		return false
+	}
+	ifr.SetUint32(uint32(r.ifindex))
+	return unix.IoctlIfreq(r.fd, unix.SIOCGIFNAME, ifr) == unix.ENODEV
 }
 
 // setFilter attaches a classic BPF program to the socket.

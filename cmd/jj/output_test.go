@@ -395,6 +395,9 @@ func TestLiveOutputOptionErrors(t *testing.T) {
 		if code != exitUsage {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, errs)
 		}
+		if iface == "any" && !strings.Contains(errs, "needs Ethernet frames") {
+			t.Errorf("%v on any: stderr %q, want the primitive refused", args, errs)
+		}
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Errorf("%v: left %v behind", args, entries)
 		}
