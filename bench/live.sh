@@ -4,8 +4,9 @@
 # qdisc) while jj live reads the other end, and prints, for each rate and
 # feature set: the rate sent, the packets jj captured and the kernel
 # dropped, jj's CPU time a packet, the cores it kept busy while packets
-# came (its CPU time over the seconds of sending) and its peak RSS. Needs Linux, root and ip (iproute2); the pair lives in a network
-# namespace of its own, removed at the end.
+# came (its CPU time over the seconds of sending) and its peak RSS. Needs
+# Linux, root, ip (iproute2) and GNU time (/usr/bin/time); the pair lives
+# in a network namespace of its own, removed at the end.
 #
 #   bench/live.sh                          # real traffic, as fast as one core sends
 #   RATES="100000 300000 max" bench/live.sh my.pcap
@@ -34,6 +35,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench/live.sh needs root (a network namespace and AF_PACKET)" >&2
 	exit 1
 fi
+if [ ! -x /usr/bin/time ]; then
+	echo "bench/live.sh needs GNU time at /usr/bin/time (Debian: apt-get install time)" >&2
+	exit 1
+fi
 mkdir -p "$BENCH_DIR"
 if [ ! -s "$capture" ]; then
 	if [ $# -gt 0 ]; then
@@ -53,7 +58,8 @@ go build -o "$BENCH_DIR/jjreplay" ./cmd/jjreplay
 
 netns=jjbench$$
 ip netns add "$netns"
-trap 'ip netns del "$netns"' EXIT
+timed= # the running jj live, under /usr/bin/time
+trap '[ -z "$timed" ] || kill "$timed" 2> /dev/null || true; ip netns del "$netns"' EXIT
 in_ns() { ip netns exec "$netns" "$@"; }
 in_ns ip link add name jjtx mtu 65535 type veth peer name jjrx mtu 65535
 in_ns ip link set jjtx up
@@ -74,6 +80,11 @@ for rate in $RATES; do
 			timed=$!
 			for _ in $(seq 100); do
 				grep -q "capturing on" "$log" && break
+				if ! kill -0 "$timed" 2> /dev/null; then
+					echo "bench/live.sh: jj live did not start:" >&2
+					cat "$log" >&2
+					exit 1
+				fi
 				sleep 0.1
 			done
 			if ! sent=$(in_ns "$BENCH_DIR/jjreplay" -i jjtx -d "$SECS" -pps "$pps" "$capture" 2> "$rlog"); then
@@ -83,18 +94,20 @@ for rate in $RATES; do
 			fi
 			# /usr/bin/time ignores SIGINT: send it to jj, its child (ip netns
 			# exec runs time in its own process).
-			kill -INT "$(pgrep -P "$timed")"
+			jjpid=$(pgrep -P "$timed" || true)
+			[ -z "$jjpid" ] || kill -INT "$jjpid"
 			if ! wait "$timed"; then
 				echo "bench/live.sh: jj live failed:" >&2
 				cat "$log" >&2
 				exit 1
 			fi
+			timed=
 			line=$(awk -v sent="$sent" -v secs="$SECS" '
 				/packets captured/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "packets" && $(i+2) == "captured,") c = $i; if ($(i+1) == "dropped") d = $i } }
 				/^TIME/ { cpu = $3 + $4; rss = $5 }
 				END {
 					split(sent, s, " "); rate = s[2] / s[7]
-					printf "%.0f %d %d %.1f %.2f %.0f", rate, c, d, cpu * 1e9 / c, cpu / secs, rss / 1024 }' "$log")
+					printf "%.0f %d %d %.1f %.2f %.0f", rate, c, d, (c > 0 ? cpu * 1e9 / c : 0), cpu / secs, rss / 1024 }' "$log")
 			read -r r c d ns cores rss <<< "$line"
 			# Keep the round with the least CPU a packet.
 			if [ -z "$best" ] || awk -v a="$ns" -v b="${best[3]}" 'BEGIN { exit !(a < b) }'; then
