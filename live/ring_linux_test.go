@@ -377,17 +377,7 @@ func TestRingBindDown(t *testing.T) {
 func TestReaderVLAN(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var r *Reader
-	out := -1
-	vethNetns(t, func(send, recv int) (err error) {
-		if r, err = Open(ctx, "rr", Options{Filter: "vlan 100", Poll: 50 * time.Millisecond, RingBytes: 4 << 20}); err != nil {
-			return err
-		}
-		out, err = sender(send)
-		return err
-	})
-	defer r.Close()
-	defer unix.Close(out)
+	r, out := vlanReader(ctx, t)
 	if r.RingBytes() != 4<<20 {
 		t.Errorf("RingBytes = %d, want 4 MiB", r.RingBytes())
 	}
@@ -623,12 +613,11 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-// While only packets the user-space filter rejects come, Next still
-// returns capture.ErrNoPacket about once a poll interval, as when nothing
-// comes: the engine ends idle flows on the wall clock then.
-func TestReaderFilteredPolls(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// vlanReader opens a Reader on rr with the filter "vlan 100", a poll of
+// 50 ms and a ring of 4 MiB, and a sender on rs, closed when the test
+// ends.
+func vlanReader(ctx context.Context, t *testing.T) (*Reader, int) {
+	t.Helper()
 	var r *Reader
 	out := -1
 	vethNetns(t, func(send, recv int) (err error) {
@@ -638,8 +627,20 @@ func TestReaderFilteredPolls(t *testing.T) {
 		out, err = sender(send)
 		return err
 	})
-	defer r.Close()
-	defer unix.Close(out)
+	t.Cleanup(func() {
+		r.Close()
+		unix.Close(out)
+	})
+	return r, out
+}
+
+// While only packets the user-space filter rejects come, Next still
+// returns capture.ErrNoPacket about once a poll interval, as when nothing
+// comes: the engine ends idle flows on the wall clock then.
+func TestReaderFilteredPolls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, out := vlanReader(ctx, t)
 	var sending atomic.Bool
 	sending.Store(true)
 	sent := make(chan struct{})
