@@ -9,8 +9,9 @@
 // timestamps in nanoseconds; VLAN tags the kernel took out are put back
 // in place, as libpcap does. A filter expression is compiled by package
 // filter and attached to the socket (SO_ATTACH_FILTER), so the kernel
-// drops what does not match before it reaches the ring; with vlan, and on
-// Any, it runs in user space instead. Other systems get ErrUnsupported.
+// drops what does not match before it reaches the ring (on Any, rewritten
+// as libpcap does for its any device); with vlan it runs in user space
+// instead. Other systems get ErrUnsupported.
 //
 // An interface that goes down and comes up again does not end the
 // capture; one that is deleted does, once every packet the kernel handed
@@ -34,7 +35,9 @@ import (
 // as libpcap's "any" device: packets without their link header, behind a
 // Linux cooked v2 header (capture.LinkSLL2) that names the interface, the
 // protocol and the direction; loopback's outgoing copies are left out, no
-// interface is put in promiscuous mode, and a filter runs in user space.
+// interface is put in promiscuous mode, and the kernel runs a filter
+// rewritten for packets without the cooked header, as libpcap does (one
+// that reads other bytes of the header runs in user space).
 const Any = "any"
 
 // ErrUnsupported is returned by Open on systems without live capture.
@@ -84,7 +87,7 @@ type Stats struct {
 	KernelPackets, KernelDrops uint64
 	// Filtered counts packets that the filter removed in user space, where
 	// it runs when the kernel cannot run it (vlan: the kernel takes VLAN
-	// tags out before its filter runs; Any: the kernel would see packets
-	// without their cooked header).
+	// tags out before its filter runs; on Any, a program that reads bytes
+	// of the cooked header the kernel does not have).
 	Filtered uint64
 }

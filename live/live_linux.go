@@ -44,7 +44,7 @@ type Reader struct {
 	poll      time.Duration // how long Next waits for a block
 	lt        capture.LinkType
 	user      *filter.Matcher // filter run in user space, or nil
-	all       bool            // user filters: the kernel cannot run the filter (vlan, Any)
+	all       bool            // user filters: the kernel cannot run the filter (vlan; errUserSpace)
 	save      *pcapWriter
 	buf       *bufio.Writer
 
@@ -108,13 +108,20 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		if err := filter.Check(opts.Filter, lt); err != nil {
 			return nil, err
 		}
-		// The kernel's filter would see "any"'s packets without the
-		// cooked header the expression is compiled for, and VLAN-tagged
-		// ones without their tag: jj filters those in user space.
-		if r.all = filter.UsesVLAN(opts.Filter) || anyDev; r.all {
-			if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
-				return nil, err
-			}
+		// The kernel's filter would see VLAN-tagged packets without
+		// their tag: jj filters those in user space.
+		r.all = filter.UsesVLAN(opts.Filter)
+	}
+	prog, err := kernelProgram(opts.Filter, lt, hw, r.all)
+	if err == errUserSpace {
+		prog, err, r.all = nil, nil, true
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.all {
+		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
+			return nil, err
 		}
 	}
 	ring := opts.RingBytes
@@ -146,11 +153,8 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
 	r.poll = poll
-	if prog, err := kernelProgram(opts.Filter, lt, hw, r.all); err != nil || prog != nil {
-		if err == nil {
-			err = r.ring.setFilter(prog)
-		}
-		if err != nil {
+	if prog != nil {
+		if err := r.ring.setFilter(prog); err != nil {
 			r.ring.close()
 			return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
 		}
@@ -208,6 +212,12 @@ func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) (
 		if err != nil {
 			return nil, err
 		}
+		if lt == capture.LinkSLL2 {
+			var ok bool
+			if p, ok = cookedForKernel(p); !ok {
+				return nil, errUserSpace
+			}
+		}
 		prog = append(prog, p...)
 	} else if prog != nil {
 		prog = append(prog, bpf.RetConstant{Val: 0xffffffff})
@@ -216,6 +226,54 @@ func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) (
 		return nil, nil
 	}
 	return bpf.Assemble(prog)
+}
+
+// errUserSpace: the kernel cannot run the filter; jj runs it in user
+// space.
+var errUserSpace = errors.New("the filter runs in user space")
+
+// cookedForKernel rewrites a program compiled for Linux cooked v2 records
+// (Any) to run in the kernel, which sees the packets without the cooked
+// header, as libpcap does for its any device (fix_offset): loads past the
+// header move back by its 20 bytes, and loads of its protocol, interface
+// index and packet type become the kernel's ancillary loads of the same.
+// ok is false if the program reads anything else of the header. len (and
+// less and greater) then count the packet without the header, as tcpdump
+// -i any does.
+func cookedForKernel(prog []bpf.Instruction) (out []bpf.Instruction, ok bool) {
+	out = make([]bpf.Instruction, len(prog))
+	for i, ins := range prog {
+		switch in := ins.(type) {
+		case bpf.LoadAbsolute:
+			switch {
+			case in.Off >= sll2Len:
+				in.Off -= sll2Len
+				ins = in
+			case in.Off == 0 && in.Size == 2:
+				ins = bpf.LoadExtension{Num: bpf.ExtProto}
+			case in.Off == 4 && in.Size == 4:
+				ins = bpf.LoadExtension{Num: bpf.ExtInterfaceIndex}
+			case in.Off == 10 && in.Size == 1:
+				ins = bpf.LoadExtension{Num: bpf.ExtType}
+			default:
+				return nil, false
+			}
+		case bpf.LoadIndirect:
+			if in.Off < sll2Len {
+				return nil, false
+			}
+			in.Off -= sll2Len
+			ins = in
+		case bpf.LoadMemShift:
+			if in.Off < sll2Len {
+				return nil, false
+			}
+			in.Off -= sll2Len
+			ins = in
+		}
+		out[i] = ins
+	}
+	return out, true
 }
 
 // hardwareType returns the interface's ARPHRD_ type.

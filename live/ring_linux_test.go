@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/filter"
 )
 
 // vethNetns makes a network namespace holding a veth pair, up, with no
@@ -703,5 +704,128 @@ func TestRingDownUp(t *testing.T) {
 			}
 			want++
 		}
+	}
+}
+
+// ipFrame returns an Ethernet frame to broadcast carrying an IPv4 (or,
+// with v6, IPv6) packet of protocol proto (6 or 17) from src to dst ports,
+// whose payload is "jjring" and i. Checksums are left zero.
+func ipFrame(i int, v6 bool, proto byte, src, dst net.IP, sport, dport uint16) []byte {
+	payload := binary.BigEndian.AppendUint32([]byte("jjring"), uint32(i))
+	var l4 []byte
+	l4 = binary.BigEndian.AppendUint16(l4, sport)
+	l4 = binary.BigEndian.AppendUint16(l4, dport)
+	if proto == 6 {
+		l4 = append(l4, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0) // SYN
+	} else {
+		l4 = binary.BigEndian.AppendUint16(l4, uint16(8+len(payload)))
+		l4 = append(l4, 0, 0)
+	}
+	l4 = append(l4, payload...)
+	b := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1}
+	if v6 {
+		b = append(b, 0x86, 0xdd, 0x60, 0, 0, 0)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(l4)))
+		b = append(b, proto, 64)
+		b = append(append(b, src.To16()...), dst.To16()...)
+	} else {
+		b = append(b, 0x08, 0x00, 0x45, 0)
+		b = binary.BigEndian.AppendUint16(b, uint16(20+len(l4)))
+		b = append(b, 0, 0, 0, 0, 64, proto, 0, 0)
+		b = append(append(b, src.To4()...), dst.To4()...)
+	}
+	return append(b, l4...)
+}
+
+// On "any", the kernel runs the filter compiled for Linux cooked v2
+// records once cookedForKernel has rewritten it: for each expression, the
+// records a kernel-filtered ring returns are those that the user-space
+// matcher keeps of an unfiltered ring's.
+func TestRingAnyKernelFilter(t *testing.T) {
+	a, b := net.ParseIP("10.0.0.1"), net.ParseIP("10.0.0.2")
+	a6, b6 := net.ParseIP("2001:db8::1"), net.ParseIP("2001:db8::2")
+	frames := [][]byte{
+		ipFrame(0, false, 17, a, b, 4000, 53),
+		ipFrame(1, false, 6, b, a, 4001, 80),
+		ipFrame(2, true, 17, a6, b6, 4002, 53),
+		ipFrame(3, true, 6, b6, a6, 4003, 443),
+		ipFrame(4, false, 17, b, a, 53, 4000),
+		frame(5, 64),
+	}
+	var all *ring
+	out := -1
+	ns := vethNetns(t, func(send, recv int) (err error) {
+		if all, err = openRing(unix.SOCK_DGRAM, true, 1<<20, 4, 10*time.Millisecond); err == nil {
+			err = all.bind(0)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = sender(send)
+		return err
+	})
+	defer all.close()
+	defer unix.Close(out)
+	// records reads from r, until a poll finds nothing, the test's records.
+	records := func(r *ring) []string {
+		var recs []string
+		for {
+			data, _, _, err := r.next(100 * time.Millisecond)
+			if err == errPollTimeout {
+				return recs
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(data, []byte("jjring")) {
+				recs = append(recs, string(data))
+			}
+		}
+	}
+	for _, expr := range []string{
+		"udp", "tcp", "udp port 53", "dst port 53", "host 10.0.0.1", "src host 10.0.0.2",
+		"ip6", "ip6 and udp", "not ip", "ether proto 0x88b5", "ip[9] = 17",
+		"tcp[13] & 2 != 0", "ip6 host 2001:db8::2", "udp and not src port 53",
+	} {
+		prog, err := kernelProgram(expr, capture.LinkSLL2, 0, false)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		var k *ring
+		vethNetnsRun(t, ns, func(int, int) (err error) {
+			if k, err = openRing(unix.SOCK_DGRAM, true, 1<<20, 4, 10*time.Millisecond); err != nil {
+				return err
+			}
+			if err = k.setFilter(prog); err == nil {
+				err = k.bind(0)
+			}
+			return err
+		})
+		for _, f := range frames {
+			if _, err := unix.Write(out, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := filter.NewMatcher(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, rec := range records(all) {
+			if m.Match(capture.LinkSLL2, []byte(rec)) {
+				want = append(want, rec)
+			}
+		}
+		got := records(k)
+		k.close()
+		slices.Sort(want)
+		slices.Sort(got)
+		if len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%q: the kernel kept %d records, user space %d (of %d frames sent twice)", expr, len(got), len(want), len(frames))
+		}
+	}
+	// A program reading the cooked header's address stays in user space.
+	if _, err := kernelProgram("ether[12:4] = 0x02000000", capture.LinkSLL2, 0, false); err != errUserSpace {
+		t.Errorf("a load of the cooked header's address: %v, want errUserSpace", err)
 	}
 }

@@ -48,7 +48,7 @@ packets without their link header, behind a Linux cooked v2 header
 that crosses two interfaces (a bridge and its port) counts twice.
 
 --filter takes a tcpdump expression; the kernel drops what does not match
-(with vlan, and on any, jj filters in user space instead).
+(with vlan jj filters in user space instead).
 Flows idle for --timeout seconds are written while the capture runs; with
 --active-timeout long flows are written periodically.`
 
@@ -138,8 +138,8 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if _, _, err := checkOutputFlags(f, format, schema, stdout); err != nil {
 		return err
 	}
-	// The capture applies the filter (in the kernel, or itself with vlan
-	// and on any); the engine must not run it a second time.
+	// The capture applies the filter (in the kernel, or itself with
+	// vlan); the engine must not run it a second time.
 	expr := cfg.Filter
 	cfg.Filter = ""
 	p := jj.NewPipeline(cfg)
