@@ -10,8 +10,9 @@
 // in place, as libpcap does. A filter expression is compiled by package
 // filter and attached to the socket (SO_ATTACH_FILTER), so the kernel
 // drops what does not match before it reaches the ring (on Any, rewritten
-// as libpcap does for its any device); with vlan it runs in user space
-// instead. Other systems get ErrUnsupported.
+// as libpcap does for its any device); with vlan, or where the kernel
+// cannot run it, it runs in user space instead. Other systems get
+// ErrUnsupported.
 //
 // An interface that goes down and comes up again does not end the
 // capture; one that is deleted does, once every packet the kernel handed

@@ -114,10 +114,12 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	}
 	prog, err := kernelProgram(opts.Filter, lt, hw, r.all)
 	if err == errUserSpace {
-		prog, err, r.all = nil, nil, true
+		// The loopback's check of the direction stays in the kernel.
+		r.all = true
+		prog, err = kernelProgram(opts.Filter, lt, hw, true)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open %s: attach filter: %w", iface, err)
 	}
 	if r.all {
 		if r.user, err = filter.NewMatcher(opts.Filter); err != nil {
@@ -198,7 +200,12 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 
 // kernelProgram returns the socket filter, or nil for none. On loopback
 // every packet passes the tap twice, going out and coming in; like
-// libpcap, the program drops the outgoing copy (SKF_AD_PKTTYPE).
+// libpcap, the program drops the outgoing copy (SKF_AD_PKTTYPE). With
+// userOnly the expression is left out (jj runs it in user space); it
+// returns errUserSpace when the kernel cannot run the expression: on Any
+// it reads bytes of the cooked header the kernel does not have
+// (cookedForKernel), or a load's offset falls where the kernel reads
+// packet metadata instead (from SKF_LL_OFF, 0xffe00000, up).
 func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) ([]bpf.RawInstruction, error) {
 	var prog []bpf.Instruction
 	if hw == unix.ARPHRD_LOOPBACK {
@@ -218,6 +225,20 @@ func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) (
 				return nil, errUserSpace
 			}
 		}
+		for _, ins := range p {
+			var off uint32
+			switch in := ins.(type) {
+			case bpf.LoadAbsolute:
+				off = in.Off
+			case bpf.LoadIndirect:
+				off = in.Off
+			case bpf.LoadMemShift:
+				off = in.Off
+			}
+			if off >= skfLLOff {
+				return nil, errUserSpace
+			}
+		}
 		prog = append(prog, p...)
 	} else if prog != nil {
 		prog = append(prog, bpf.RetConstant{Val: 0xffffffff})
@@ -227,6 +248,11 @@ func kernelProgram(expr string, lt capture.LinkType, hw uint16, userOnly bool) (
 	}
 	return bpf.Assemble(prog)
 }
+
+// skfLLOff is SKF_LL_OFF as an unsigned offset: the kernel reads loads at
+// offsets from it up as loads relative to the link or network header, or
+// of packet metadata, not of the packet's bytes.
+const skfLLOff = 0xffe00000
 
 // errUserSpace: the kernel cannot run the filter; jj runs it in user
 // space.
@@ -239,7 +265,7 @@ var errUserSpace = errors.New("the filter runs in user space")
 // index and packet type become the kernel's ancillary loads of the same.
 // ok is false if the program reads anything else of the header. len (and
 // less and greater) then count the packet without the header, as tcpdump
-// -i any does.
+// -i any does (but not when jj runs the program in user space).
 func cookedForKernel(prog []bpf.Instruction) (out []bpf.Instruction, ok bool) {
 	out = make([]bpf.Instruction, len(prog))
 	for i, ins := range prog {

@@ -753,8 +753,9 @@ func TestRingAnyKernelFilter(t *testing.T) {
 		frame(5, 64),
 	}
 	var all *ring
-	out := -1
+	out, rrIdx := -1, 0
 	ns := vethNetns(t, func(send, recv int) (err error) {
+		rrIdx = recv
 		if all, err = openRing(unix.SOCK_DGRAM, true, 1<<20, 4, 10*time.Millisecond); err == nil {
 			err = all.bind(0)
 		}
@@ -786,6 +787,10 @@ func TestRingAnyKernelFilter(t *testing.T) {
 		"udp", "tcp", "udp port 53", "dst port 53", "host 10.0.0.1", "src host 10.0.0.2",
 		"ip6", "ip6 and udp", "not ip", "ether proto 0x88b5", "ip[9] = 17",
 		"tcp[13] & 2 != 0", "ip6 host 2001:db8::2", "udp and not src port 53",
+		// The direction and the interface, from the kernel's own loads.
+		"ether[10] = 4", "ether[10] = 1", fmt.Sprintf("ether[4:4] = %d", rrIdx),
+		// Computed indexes.
+		"tcp[(tcp[12] >> 6)] = 0xa1", "ip[(ip[0] & 0) + 9] = 17",
 	} {
 		prog, err := kernelProgram(expr, capture.LinkSLL2, 0, false)
 		if err != nil {
@@ -801,6 +806,7 @@ func TestRingAnyKernelFilter(t *testing.T) {
 			}
 			return err
 		})
+		defer k.close()
 		for _, f := range frames {
 			if _, err := unix.Write(out, f); err != nil {
 				t.Fatal(err)
@@ -824,8 +830,27 @@ func TestRingAnyKernelFilter(t *testing.T) {
 			t.Errorf("%q: the kernel kept %d records, user space %d (of %d frames sent twice)", expr, len(got), len(want), len(frames))
 		}
 	}
-	// A program reading the cooked header's address stays in user space.
-	if _, err := kernelProgram("ether[12:4] = 0x02000000", capture.LinkSLL2, 0, false); err != errUserSpace {
-		t.Errorf("a load of the cooked header's address: %v, want errUserSpace", err)
+	// A program reading other bytes of the cooked header, or at an offset
+	// where the kernel reads metadata, stays in user space.
+	for _, expr := range []string{"ether[12:4] = 0x02000000", "ether[2:2] = 0", "ether[0] = 0", "ether[0:4] = 0",
+		"ether[8:2] = 1", "ether[ip[0] & 0] = 0", "ip[4294963200] = 2048"} {
+		if _, err := kernelProgram(expr, capture.LinkSLL2, 0, false); err != errUserSpace {
+			t.Errorf("%q: %v, want errUserSpace", expr, err)
+		}
 	}
+	if _, err := kernelProgram("ip[4294963200] = 2048", capture.LinkEthernet, unix.ARPHRD_ETHER, false); err != errUserSpace {
+		t.Errorf("a load where the kernel reads metadata, on Ethernet: %v, want errUserSpace", err)
+	}
+	// Open on Any then runs the expression in user space.
+	vethNetnsRun(t, ns, func(int, int) error {
+		r, err := Open(context.Background(), Any, Options{Filter: "ether[2:2] = 0"})
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if !r.all || r.user == nil {
+			t.Error("Open(any, ether[2:2] = 0) does not filter in user space")
+		}
+		return nil
+	})
 }

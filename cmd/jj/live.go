@@ -48,7 +48,8 @@ packets without their link header, behind a Linux cooked v2 header
 that crosses two interfaces (a bridge and its port) counts twice.
 
 --filter takes a tcpdump expression; the kernel drops what does not match
-(with vlan jj filters in user space instead).
+(with vlan, or on any for a filter that reads the cooked header itself,
+jj filters in user space instead).
 Flows idle for --timeout seconds are written while the capture runs; with
 --active-timeout long flows are written periodically.`
 
