@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +39,6 @@ type Reader struct {
 	name      string
 	ring      *ring
 	ringBytes int
-	ifindex   int
 	poll      time.Duration // how long Next waits for a block
 	lt        capture.LinkType
 	user      *filter.Matcher // filter run in user space, or nil
@@ -65,7 +63,7 @@ type Reader struct {
 // to the link type of the interface named iface (filter.Check), as Open
 // would; nil if the interface does not exist (Open says so).
 func CheckFilter(iface, expr string) error {
-	lt, _, _, err := linkOf(iface)
+	lt, _, _, _, err := linkOf(iface)
 	if err != nil {
 		return nil
 	}
@@ -73,19 +71,18 @@ func CheckFilter(iface, expr string) error {
 }
 
 // linkOf returns the link type of the packets of the interface named
-// iface, the socket type that gives them, and its ARPHRD_ type (0 for
-// Any, which gives packets without their link header behind a Linux
-// cooked v2 header, as libpcap's device of that name).
-func linkOf(iface string) (capture.LinkType, int, uint16, error) {
+// iface, the socket type that gives them, its ARPHRD_ type and its index
+// (0 and 0 for Any, which gives packets without their link header behind
+// a Linux cooked v2 header, as libpcap's device of that name).
+func linkOf(iface string) (lt capture.LinkType, sockType int, hw uint16, index int, err error) {
 	if iface == Any {
-		return capture.LinkSLL2, unix.SOCK_DGRAM, 0, nil
+		return capture.LinkSLL2, unix.SOCK_DGRAM, 0, 0, nil
 	}
-	hw, err := hardwareType(iface)
-	if err != nil {
-		return 0, 0, 0, err
+	if hw, index, err = hardwareType(iface); err != nil {
+		return 0, 0, 0, 0, err
 	}
-	lt, sockType := linkTypeOf(hw)
-	return lt, sockType, hw, nil
+	lt, sockType = linkTypeOf(hw)
+	return lt, sockType, hw, index, nil
 }
 
 // Open starts capturing on the interface named iface. The capture stops
@@ -96,7 +93,7 @@ func linkOf(iface string) (capture.LinkType, int, uint16, error) {
 // a *filter.Error.
 func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	anyDev := iface == Any
-	lt, sockType, hw, err := linkOf(iface)
+	lt, sockType, hw, index, err := linkOf(iface)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
@@ -135,13 +132,6 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	if !anyDev {
-		ifi, err := net.InterfaceByName(iface)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", iface, err)
-		}
-		r.ifindex = ifi.Index
-	}
 	blocks := max(minBlocks, (ring+blockSize-1)/blockSize)
 	r.ringBytes = blocks * blockSize
 	r.ring, err = openRing(sockType, anyDev, blockSize, blocks, min(blockRetry, poll/2))
@@ -162,7 +152,7 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		}
 	}
 	if !opts.NoPromiscuous && !anyDev { // as libpcap: no promiscuous mode for "any"
-		if err := r.ring.setPromiscuous(r.ifindex); err != nil {
+		if err := r.ring.setPromiscuous(index); err != nil {
 			r.ring.close()
 			return nil, fmt.Errorf("open %s: promiscuous mode: %w", iface, err)
 		}
@@ -175,7 +165,7 @@ func Open(ctx context.Context, iface string, opts Options) (*Reader, error) {
 		}
 	}
 	// The filter is in place before the first packet comes.
-	if err := r.ring.bind(r.ifindex); err != nil {
+	if err := r.ring.bind(index); err != nil {
 		r.ring.close()
 		return nil, fmt.Errorf("open %s: %w", iface, err)
 	}
@@ -302,24 +292,28 @@ func cookedForKernel(prog []bpf.Instruction) (out []bpf.Instruction, ok bool) {
 	return out, true
 }
 
-// hardwareType returns the interface's ARPHRD_ type.
-func hardwareType(iface string) (uint16, error) {
+// hardwareType returns the interface's ARPHRD_ type and index.
+func hardwareType(iface string) (hw uint16, index int, err error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer unix.Close(fd)
 	ifr, err := unix.NewIfreq(iface)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
 		if errors.Is(err, unix.ENODEV) {
-			return 0, errors.New("no such interface (jj live --list shows them)")
+			return 0, 0, errors.New("no such interface (jj live --list shows them)")
 		}
-		return 0, err
+		return 0, 0, err
 	}
-	return ifr.Uint16(), nil
+	hw = ifr.Uint16()
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, 0, err
+	}
+	return hw, int(ifr.Uint32()), nil
 }
 
 // linkTypeOf maps an ARPHRD_ type to the link type of the packets and the

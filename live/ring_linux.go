@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -80,8 +79,8 @@ func openRing(sockType int, cooked bool, blockSize, blocks int, retire time.Dura
 	reserve := vlanLen
 	if cooked {
 		reserve = sll2Len
-		if lo, err := net.InterfaceByName("lo"); err == nil {
-			r.lo = lo.Index
+		if _, lo, err := hardwareType("lo"); err == nil {
+			r.lo = lo
 		}
 	}
 	fail := func(what string, err error) (*ring, error) {
