@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -452,5 +453,80 @@ func TestXz(t *testing.T) {
 	padded := slices.Concat(two[:second], make([]byte, 8), two[second:], make([]byte, 4))
 	if _, got, err := readBytes(t, padded, "x"); err != io.EOF || !reflect.DeepEqual(got, want) {
 		t.Errorf("stream padding: %d records, then %v", len(got), err)
+	}
+}
+
+// TestXzParallel checks that blocks decompressed on goroutines of their
+// own (xzReader.startJob) give what the same file gives read one block at
+// a time: the same bytes, then the same error, for the file whole, cut at
+// every byte and with every byte damaged.
+func TestXzParallel(t *testing.T) {
+	blocks, err := os.ReadFile(filepath.Join("testdata", "null-and-ethernet-nrb-isb.pcapng.sha256-blocks.xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reads it all, through buffers of changing sizes.
+	decompress := func(b []byte, jobs int) (out []byte, started bool, err error) {
+		x := newXzReader(bytes.NewReader(b))
+		x.maxJobs = jobs
+		for i := 0; ; i++ {
+			p := make([]byte, 1+i%7*100)
+			n, err := x.Read(p)
+			out = append(out, p[:n]...)
+			started = started || len(x.jobs) > 0
+			if err != nil {
+				return out, started, err
+			}
+		}
+	}
+	same := func(what string, b []byte) {
+		t.Helper()
+		want, _, wantErr := decompress(b, 0)
+		for _, jobs := range []int{1, 2, 3} {
+			got, _, err := decompress(b, jobs)
+			if !bytes.Equal(got, want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("%s, %d jobs: %d bytes, then %v; one block at a time: %d bytes, then %v", what, jobs, len(got), err, len(want), wantErr)
+			}
+		}
+	}
+
+	plain, started, err := decompress(blocks, 2)
+	if err != io.EOF || !started {
+		t.Fatalf("whole file: %v, blocks started on their own goroutines: %v", err, started)
+	}
+	if want, _ := os.ReadFile(filepath.Join("testdata", "null-and-ethernet-nrb-isb.pcapng")); !bytes.Equal(plain, want) {
+		t.Fatalf("whole file: %d bytes, not the %d of the capture", len(plain), len(want))
+	}
+	if _, started, _ := decompress(blocks, 0); started {
+		t.Fatal("no jobs allowed, but blocks were started on their own goroutines")
+	}
+	for cut := range len(blocks) {
+		same(fmt.Sprintf("cut at %d", cut), blocks[:cut])
+	}
+	for i := range len(blocks) {
+		b := bytes.Clone(blocks)
+		b[i] ^= 0x10
+		same(fmt.Sprintf("byte %d damaged", i), b)
+	}
+
+	// The first block's header (at 12, 16 bytes) declares 240 bytes of
+	// data (f0 01) and 400 of output (90 03); here with its CRC mended.
+	header := func(compr, size [2]byte) []byte {
+		b := bytes.Clone(blocks)
+		if !bytes.Equal(b[14:18], []byte{0xf0, 0x01, 0x90, 0x03}) {
+			t.Fatalf("first block header % x: not the file expected", b[12:28])
+		}
+		copy(b[14:], compr[:])
+		copy(b[16:], size[:])
+		binary.LittleEndian.PutUint32(b[24:], crc32.ChecksumIEEE(b[12:24]))
+		return b
+	}
+	// Its data said to run 4 bytes into its check.
+	same("data size 244", header([2]byte{0xf4, 0x01}, [2]byte{0x90, 0x03}))
+	// Its output said to be a byte shorter: read whole, the block fails
+	// where its declared output ends, a byte earlier than when streamed.
+	got, _, err := decompress(header([2]byte{0xf0, 0x01}, [2]byte{0x8f, 0x03}), 2)
+	if len(got) != 399 || err == nil || err.Error() != "xz: block sizes differ from its header's" {
+		t.Errorf("output size 399: %d bytes, then %v; want 399, then the sizes refused", len(got), err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
+	"runtime"
 	"slices"
 
 	"github.com/ulikunitz/xz/lzma"
@@ -32,12 +33,39 @@ import (
 // of the declared size, but no larger than the block's data when the
 // header or the chunks already buffered tell it, so that many small
 // blocks cost little. Memory stays within a few dictionaries (the garbage
-// collector frees outgrown ones late) and buffers, whatever the file.
+// collector frees outgrown ones late) and buffers, and the blocks held
+// whole below, whatever the file.
+
+// A block whose header gives both its sizes, as xz -T writes them, no
+// larger than maxXzJobBlock, is read whole and decompressed on a goroutine
+// of its own (xzJob) while the blocks after it are read and started, up to
+// xzJobs at once and xzJobBytes of declared output: a block depends on
+// nothing before it, and LZMA2 decoding, not jj, is the limit. Each
+// block's output is handed out in file order, and its error after the
+// output, so that what comes out, and where it fails, is what the same
+// file gives read one block at a time (TestXzParallel). One difference: a
+// block whose data decompresses to more than its header says fails where
+// the declared output ends, not after the rest.
 
 // maxXzDict bounds the LZMA2 dictionary a block may ask for: xz -9 (and
 // -9e) uses 64 MiB. A larger one is refused, as zstd's window is above
 // maxZstdWindow.
 const maxXzDict = 64 << 20
+
+const (
+	maxXzJobBlock = 128 << 20 // larger blocks are read as a stream
+	xzJobBytes    = 128 << 20 // no block is started beyond this much output queued
+)
+
+// xzJobs returns how many blocks may be decompressing or waiting to be
+// read at once: none on one CPU, where streaming each block is as quick and
+// needs no block held whole.
+var xzJobs = func() int {
+	if n := runtime.GOMAXPROCS(0); n > 1 {
+		return min(n, 8)
+	}
+	return 0
+}
 
 var (
 	xzMagic       = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
@@ -70,6 +98,21 @@ type xzReader struct {
 	indexSize     int64
 	streamStarted bool
 	scratch       [1024]byte // a block header is at most 1024 bytes
+
+	// Blocks decompressing on goroutines of their own, in file order.
+	jobs     []*xzJob
+	jobBytes int64    // their declared uncompressed sizes, added up
+	maxJobs  int      // xzJobs()
+	spare    [][]byte // output buffers of blocks handed out, for reuse
+}
+
+// xzJob is a block decompressed whole on a goroutine of its own.
+type xzJob struct {
+	done chan struct{} // closed when out and err are set
+	out  []byte        // what is left to hand out
+	err  error         // after out
+	size int64         // declared uncompressed size
+	buf  []byte        // what out is in
 }
 
 // xzRecords sums up a stream's blocks (or its index's records) so that
@@ -91,11 +134,37 @@ func (x *xzRecords) add(unpadded, uncompressed uint64) {
 }
 
 func newXzReader(r io.Reader) *xzReader {
-	return &xzReader{r: newStream(r)}
+	return &xzReader{r: newStream(r), maxJobs: xzJobs()}
 }
 
 func (x *xzReader) Read(p []byte) (int, error) {
-	for x.err == nil {
+	for {
+		if len(x.jobs) > 0 {
+			x.startJobs()
+			j := x.jobs[0]
+			<-j.done
+			if len(j.out) > 0 || len(p) == 0 {
+				n := copy(p, j.out)
+				j.out = j.out[n:]
+				return n, nil
+			}
+			if j.err != nil {
+				// The blocks after it are dropped; their goroutines end
+				// by themselves.
+				x.jobs, x.err = nil, j.err
+				return 0, x.err
+			}
+			x.jobs[0] = nil
+			x.jobs = x.jobs[1:]
+			x.jobBytes -= j.size
+			if len(x.spare) < x.maxJobs {
+				x.spare = append(x.spare, j.buf)
+			}
+			continue
+		}
+		if x.err != nil {
+			return 0, x.err
+		}
 		if x.block == nil {
 			x.err = x.next()
 			continue
@@ -125,7 +194,15 @@ func (x *xzReader) Read(p []byte) (int, error) {
 			return n, nil
 		}
 	}
-	return 0, x.err
+}
+
+// startJobs reads on and starts blocks while there is room for more: it
+// stops at a block read as a stream, or at what ends the input or fails,
+// which Read takes up once the blocks before it are handed out.
+func (x *xzReader) startJobs() {
+	for x.err == nil && x.block == nil && len(x.jobs) < x.maxJobs && x.jobBytes < xzJobBytes {
+		x.err = x.next()
+	}
 }
 
 // next reads what comes after a block, or at the start: a stream header,
@@ -268,6 +345,10 @@ func (x *xzReader) blockHeader(size int) error {
 	if dict > maxXzDict {
 		return fmt.Errorf("xz: a block asks for a dictionary of %d MiB, over jj's %d MiB: decompress with xz -dc", dict>>20, maxXzDict>>20)
 	}
+	if x.maxJobs > 0 && x.wantCompr >= 0 && x.wantUncompr >= 0 && max(x.wantCompr, x.wantUncompr) <= maxXzJobBlock {
+		x.startJob(int64(size), int(max(dict, lzma.MinDictCap)))
+		return nil
+	}
 	var src byteReader = x.r
 	if x.wantCompr >= 0 {
 		src = &limitedBytes{x.r, x.wantCompr}
@@ -284,6 +365,138 @@ func (x *xzReader) blockHeader(size int) error {
 	}
 	if err != nil {
 		return fmt.Errorf("xz: %w", err)
+	}
+	return nil
+}
+
+// startJob reads the block whose header (of hdrLen bytes) was just read,
+// its padding and its check, and starts decompressing it on a goroutine of
+// its own. The block's sizes are those its header declares: the job fails
+// unless its data agrees.
+func (x *xzReader) startJob(hdrLen int64, dict int) {
+	compr, size := x.wantCompr, x.wantUncompr
+	pad := (4 - (hdrLen+compr)%4) % 4
+	buf := make([]byte, compr+pad+int64(x.checkSize))
+	n, _ := io.ReadFull(x.r, buf)
+	// Whether bytes follow the block's data, as the streaming path asks
+	// when the data ends inside a chunk.
+	follows := int64(n) > compr
+	if int64(n) == int64(len(buf)) && !follows {
+		b, _ := x.r.peek(1)
+		follows = len(b) > 0
+	}
+	var check hash.Hash
+	switch x.checkSize {
+	case 4:
+		check = crc32.NewIEEE()
+	case 8:
+		check = crc64.New(crc64Table)
+	case 32:
+		check = sha256.New()
+	}
+	// The output buffer: one more byte, to see the data not end there.
+	var out []byte
+	if k := len(x.spare) - 1; k >= 0 {
+		if int64(cap(x.spare[k])) > size {
+			out = x.spare[k][:size+1]
+		}
+		x.spare = x.spare[:k]
+	}
+	if out == nil {
+		out = make([]byte, size+1)
+	}
+	j := &xzJob{done: make(chan struct{}), size: size, buf: out}
+	x.jobs = append(x.jobs, j)
+	x.jobBytes += size
+	x.records.add(uint64(hdrLen+compr+int64(x.checkSize)), uint64(size))
+	go func() {
+		defer close(j.done)
+		j.out, j.err = decodeXzBlock(out, buf[:n], compr, dict, check, follows)
+		j.err = checkXzTail(j.err, buf[min(int64(n), compr):n], pad, check)
+	}()
+}
+
+// decodeXzBlock decompresses into out a block read whole by startJob,
+// whose header declares len(out)-1 bytes of output: b holds its data
+// (compr bytes), padding and check, or less if the input ended first. It
+// returns what it decompressed, and then checks, in the order endBlock and
+// Read do, that the data ended as the block's sizes say.
+func decodeXzBlock(out, b []byte, compr int64, dict int, check hash.Hash, follows bool) ([]byte, error) {
+	size := int64(len(out) - 1)
+	data := bytes.NewReader(b[:min(int64(len(b)), compr)])
+	chunks := lzma2Chunks{r: data}
+	rd, err := lzma.Reader2Config{DictCap: dict}.NewReader2(&chunks)
+	if chunks.err != nil {
+		return nil, chunks.err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("xz: %w", err)
+	}
+	n := 0
+	for err == nil && n < len(out) {
+		var k int
+		k, err = rd.Read(out[n:])
+		n += k
+	}
+	out = out[:min(n, int(size))]
+	if check != nil {
+		check.Write(out)
+	}
+	switch {
+	case err == io.EOF:
+	case chunks.err != nil:
+		return out, chunks.err
+	case err == io.ErrUnexpectedEOF:
+		if follows {
+			return out, errors.New("xz: LZMA2 data ends inside a chunk")
+		}
+		return out, io.ErrUnexpectedEOF
+	case err != nil:
+		return out, err
+	}
+	if n > int(size) {
+		return out, errors.New("xz: block sizes differ from its header's")
+	}
+	if !rd.EOS() {
+		return out, io.ErrUnexpectedEOF
+	}
+	if !chunks.ended || chunks.n != 0 {
+		return out, errors.New("xz: LZMA2 chunk sizes and data disagree")
+	}
+	if data.Len() > 0 || int64(n) != size {
+		return out, errors.New("xz: block sizes differ from its header's")
+	}
+	return out, nil
+}
+
+// checkXzTail checks, after a block decompressed without error, its
+// padding (pad bytes) and check, which tail holds unless the input ended
+// first.
+func checkXzTail(err error, tail []byte, pad int64, check hash.Hash) error {
+	if err != nil {
+		return err
+	}
+	for i := range pad {
+		if i == int64(len(tail)) {
+			return io.ErrUnexpectedEOF
+		}
+		if tail[i] != 0 {
+			return errXzPadding
+		}
+	}
+	if check == nil {
+		return nil
+	}
+	got := tail[pad:]
+	want := check.Sum(nil)
+	if len(got) < len(want) {
+		return io.ErrUnexpectedEOF
+	}
+	if len(want) <= 8 {
+		slices.Reverse(want) // a CRC is stored little-endian; Sum is big-endian
+	}
+	if !bytes.Equal(got, want) {
+		return errors.New("xz: block check mismatch")
 	}
 	return nil
 }
