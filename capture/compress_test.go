@@ -56,8 +56,8 @@ func lz4Bytes(tb testing.TB, b []byte, opts ...lz4.Option) []byte {
 // name (stem.pcap.gz and so on): bzip2 only where the bzip2 tool is
 // installed, since Go has no bzip2 writer; xz by the xz tool where it is
 // (blocks of 1 MiB, their sizes left out of their headers as one thread
-// leaves them; the Go writer, used otherwise, takes seconds on these
-// captures under -race).
+// leaves them, and written there as two write them; the Go writer, used
+// otherwise, takes seconds on these captures under -race).
 func compressedFiles(tb testing.TB, stem string, b []byte) map[string][]byte {
 	tb.Helper()
 	files := map[string][]byte{
@@ -79,6 +79,10 @@ func compressedFiles(tb testing.TB, stem string, b []byte) map[string][]byte {
 	}
 	if out, ok := tool("xz", "-0", "-T1", "--block-size=1MiB", "-c"); ok {
 		files[stem+".pcap.xz"] = out
+		// Two threads write the blocks' sizes in their headers: jj then
+		// decompresses the blocks on goroutines of their own.
+		out, _ = tool("xz", "-0", "-T2", "--block-size=1MiB", "-c")
+		files[stem+".T2.pcap.xz"] = out
 	} else {
 		files[stem+".pcap.xz"] = xzBytes(tb, b)
 	}
