@@ -527,10 +527,74 @@ func TestXzParallel(t *testing.T) {
 	}
 	// Its data said to run 4 bytes into its check.
 	same("data size 244", header([2]byte{0xf4, 0x01}, [2]byte{0x90, 0x03}))
+	// Found by a helper's review: damaged, then cut, where the parallel
+	// path said "cut" and the stream "corrupt". Its data said to run 5
+	// bytes further, and cut after 245 (the stream then finds the data
+	// ending early); its first LZMA2 chunk's size (at 0x20) damaged, and
+	// cut inside the block.
+	same("data size 245, cut at 268", header([2]byte{0xf5, 0x01}, [2]byte{0x90, 0x03})[:268])
+	b := bytes.Clone(blocks)
+	b[0x20] = 0x20
+	same("chunk size damaged, cut at 256", b[:256])
 	// Its output said to be a byte shorter: read whole, the block fails
 	// where its declared output ends, a byte earlier than when streamed.
 	got, _, err := decompress(header([2]byte{0xf0, 0x01}, [2]byte{0x8f, 0x03}), 2)
 	if len(got) != 399 || err == nil || err.Error() != "xz: block sizes differ from its header's" {
 		t.Errorf("output size 399: %d bytes, then %v; want 399, then the sizes refused", len(got), err)
+	}
+}
+
+// TestXzJobMemory reads files of several blocks with room for few in
+// xzJobBytes, and checks after every read that the blocks queued and the
+// buffers kept for reuse stay within it (a block alone may fill it), and
+// that each queued block's buffers are within what it was counted for.
+func TestXzJobMemory(t *testing.T) {
+	defer func(b int64) { xzJobBytes = b }(xzJobBytes)
+	blocks, err := os.ReadFile(filepath.Join("testdata", "null-and-ethernet-nrb-isb.pcapng.sha256-blocks.xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "null-and-ethernet-nrb-isb.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Six blocks of 400 bytes of output (the last 312) and about 240 of
+	// data: a block needs about 680 bytes.
+	for _, budget := range []int64{700, 1400, 2100, 1 << 20} {
+		xzJobBytes = budget
+		for _, jobs := range []int{1, 2, 3, 8} {
+			x := newXzReader(bytes.NewReader(blocks))
+			x.maxJobs = jobs
+			var got []byte
+			p := make([]byte, 100)
+			for {
+				n, err := x.Read(p)
+				got = append(got, p[:n]...)
+				var sum int64
+				for _, j := range x.jobs {
+					sum += j.mem
+					select {
+					case <-j.done:
+						if int64(cap(j.buf)) > j.mem {
+							t.Fatalf("budget %d, %d jobs: a block's buffer of %d bytes, counted for %d", budget, jobs, cap(j.buf), j.mem)
+						}
+					default:
+					}
+				}
+				alone := len(x.jobs) == 1 && x.spareLen == 0
+				if sum != x.jobBytes || x.jobBytes+x.spareLen > budget && !alone || len(x.jobs) > jobs {
+					t.Fatalf("budget %d, %d jobs: %d queued, %d bytes counted, %d in them, %d in spares", budget, jobs, len(x.jobs), x.jobBytes, sum, x.spareLen)
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("budget %d, %d jobs: %d bytes, not the %d of the capture", budget, jobs, len(got), len(want))
+			}
+		}
 	}
 }

@@ -36,11 +36,13 @@ import (
 // collector frees outgrown ones late) and buffers, and the blocks held
 // whole below, whatever the file.
 
-// A block whose header gives both its sizes, as xz -T writes them, no
-// larger than maxXzJobBlock, is read whole and decompressed on a goroutine
-// of its own (xzJob) while the blocks after it are read and started, up to
-// xzJobs at once and xzJobBytes of declared output: a block depends on
-// nothing before it, and LZMA2 decoding, not jj, is the limit. Each
+// A block whose header gives both its sizes, as xz -T writes them, is read
+// whole and decompressed on a goroutine of its own (xzJob) while the
+// blocks after it are read and started, up to xzJobs at once, as long as
+// their compressed data and output buffers fit in xzJobBytes (a block that
+// does not is read as a stream once those before it are handed out): a
+// block depends on nothing before it, and LZMA2 decoding, not jj, is the
+// limit. Each
 // block's output is handed out in file order, and its error after the
 // output, so that what comes out, and where it fails, is what the same
 // file gives read one block at a time (TestXzParallel). One difference: a
@@ -52,10 +54,10 @@ import (
 // maxZstdWindow.
 const maxXzDict = 64 << 20
 
-const (
-	maxXzJobBlock = 128 << 20 // larger blocks are read as a stream
-	xzJobBytes    = 128 << 20 // no block is started beyond this much output queued
-)
+// xzJobBytes bounds the memory of the blocks decompressing or waiting to
+// be handed out, and of the buffers kept for reuse: their compressed data
+// and their output buffers. (A variable for tests.)
+var xzJobBytes int64 = 128 << 20
 
 // xzJobs returns how many blocks may be decompressing or waiting to be
 // read at once: none on one CPU, where streaming each block is as quick and
@@ -101,9 +103,10 @@ type xzReader struct {
 
 	// Blocks decompressing on goroutines of their own, in file order.
 	jobs     []*xzJob
-	jobBytes int64    // their declared uncompressed sizes, added up
+	jobBytes int64    // their memory (xzJob.mem), added up
 	maxJobs  int      // xzJobs()
 	spare    [][]byte // output buffers of blocks handed out, for reuse
+	spareLen int64    // their capacities, added up
 }
 
 // xzJob is a block decompressed whole on a goroutine of its own.
@@ -111,7 +114,7 @@ type xzJob struct {
 	done chan struct{} // closed when out and err are set
 	out  []byte        // what is left to hand out
 	err  error         // after out
-	size int64         // declared uncompressed size
+	mem  int64         // its compressed data and output buffer, at most
 	buf  []byte        // what out is in
 }
 
@@ -156,9 +159,10 @@ func (x *xzReader) Read(p []byte) (int, error) {
 			}
 			x.jobs[0] = nil
 			x.jobs = x.jobs[1:]
-			x.jobBytes -= j.size
-			if len(x.spare) < x.maxJobs {
+			x.jobBytes -= j.mem
+			if c := int64(cap(j.buf)); c > 0 && len(x.spare) < 2 && x.jobBytes+x.spareLen+c <= xzJobBytes {
 				x.spare = append(x.spare, j.buf)
+				x.spareLen += c
 			}
 			continue
 		}
@@ -345,9 +349,13 @@ func (x *xzReader) blockHeader(size int) error {
 	if dict > maxXzDict {
 		return fmt.Errorf("xz: a block asks for a dictionary of %d MiB, over jj's %d MiB: decompress with xz -dc", dict>>20, maxXzDict>>20)
 	}
-	if x.maxJobs > 0 && x.wantCompr >= 0 && x.wantUncompr >= 0 && max(x.wantCompr, x.wantUncompr) <= maxXzJobBlock {
-		x.startJob(int64(size), int(max(dict, lzma.MinDictCap)))
-		return nil
+	if x.maxJobs > 0 && x.wantCompr >= 0 && x.wantUncompr >= 0 {
+		// Its data, padding and check, and its output and a byte more.
+		need := x.wantCompr + 3 + int64(x.checkSize) + x.wantUncompr + 1
+		if x.jobFits(need) {
+			x.startJob(int64(size), int(max(dict, lzma.MinDictCap)))
+			return nil
+		}
 	}
 	var src byteReader = x.r
 	if x.wantCompr >= 0 {
@@ -367,6 +375,18 @@ func (x *xzReader) blockHeader(size int) error {
 		return fmt.Errorf("xz: %w", err)
 	}
 	return nil
+}
+
+// jobFits reports whether a block needing need bytes may start now,
+// dropping the spare buffers if that makes room.
+func (x *xzReader) jobFits(need int64) bool {
+	if need > xzJobBytes {
+		return false
+	}
+	if x.jobBytes+x.spareLen+need > xzJobBytes {
+		x.spare, x.spareLen = nil, 0
+	}
+	return x.jobBytes+need <= xzJobBytes
 }
 
 // startJob reads the block whose header (of hdrLen bytes) was just read,
@@ -394,36 +414,43 @@ func (x *xzReader) startJob(hdrLen int64, dict int) {
 	case 32:
 		check = sha256.New()
 	}
-	// The output buffer: one more byte, to see the data not end there.
+	// The output buffer, for one byte more than the block declares (to
+	// see its data not end there): a spare one near that size, or one
+	// that grows as the output comes, so that a header declaring much
+	// costs nothing until the data gives as much.
 	var out []byte
-	if k := len(x.spare) - 1; k >= 0 {
-		if int64(cap(x.spare[k])) > size {
-			out = x.spare[k][:size+1]
+	for len(x.spare) > 0 && out == nil {
+		k := len(x.spare) - 1
+		if c := int64(cap(x.spare[k])); c > size && c <= size+1+size/8 {
+			out = x.spare[k]
 		}
+		x.spareLen -= int64(cap(x.spare[k]))
 		x.spare = x.spare[:k]
 	}
 	if out == nil {
-		out = make([]byte, size+1)
+		out = make([]byte, min(size+1, 1<<20))
 	}
-	j := &xzJob{done: make(chan struct{}), size: size, buf: out}
+	j := &xzJob{done: make(chan struct{}), mem: int64(len(buf)) + max(size+1, int64(cap(out)))}
 	x.jobs = append(x.jobs, j)
-	x.jobBytes += size
+	x.jobBytes += j.mem
 	x.records.add(uint64(hdrLen+compr+int64(x.checkSize)), uint64(size))
 	go func() {
 		defer close(j.done)
-		j.out, j.err = decodeXzBlock(out, buf[:n], compr, dict, check, follows)
+		j.out, j.err = decodeXzBlock(out, size, buf[:n], compr, dict, check, follows)
+		j.buf = j.out[:0]
 		j.err = checkXzTail(j.err, buf[min(int64(n), compr):n], pad, check)
 	}()
 }
 
-// decodeXzBlock decompresses into out a block read whole by startJob,
-// whose header declares len(out)-1 bytes of output: b holds its data
-// (compr bytes), padding and check, or less if the input ended first. It
-// returns what it decompressed, and then checks, in the order endBlock and
-// Read do, that the data ended as the block's sizes say.
-func decodeXzBlock(out, b []byte, compr int64, dict int, check hash.Hash, follows bool) ([]byte, error) {
-	size := int64(len(out) - 1)
-	data := bytes.NewReader(b[:min(int64(len(b)), compr)])
+// decodeXzBlock decompresses a block read whole by startJob, whose header
+// declares size bytes of output, into out (grown as needed, up to a byte
+// more): b holds its data (compr bytes), padding and check, or less if the
+// input ended first. follows tells whether the input goes on after the
+// data. It returns what it decompressed, and then checks, in the order
+// endBlock and Read do, that the data ended as the block's sizes say.
+func decodeXzBlock(out []byte, size int64, b []byte, compr int64, dict int, check hash.Hash, follows bool) ([]byte, error) {
+	have := b[:min(int64(len(b)), compr)]
+	data := bytes.NewReader(have)
 	chunks := lzma2Chunks{r: data}
 	rd, err := lzma.Reader2Config{DictCap: dict}.NewReader2(&chunks)
 	if chunks.err != nil {
@@ -432,10 +459,16 @@ func decodeXzBlock(out, b []byte, compr int64, dict int, check hash.Hash, follow
 	if err != nil {
 		return nil, fmt.Errorf("xz: %w", err)
 	}
+	out = out[:cap(out)]
 	n := 0
-	for err == nil && n < len(out) {
+	for err == nil && int64(n) <= size {
+		if n == len(out) { // less than size+1: grow it
+			grown := make([]byte, min(2*int64(n), size+1))
+			copy(grown, out)
+			out = grown
+		}
 		var k int
-		k, err = rd.Read(out[n:])
+		k, err = rd.Read(out[n:min(int64(len(out)), size+1)])
 		n += k
 	}
 	out = out[:min(n, int(size))]
@@ -447,7 +480,7 @@ func decodeXzBlock(out, b []byte, compr int64, dict int, check hash.Hash, follow
 	case chunks.err != nil:
 		return out, chunks.err
 	case err == io.ErrUnexpectedEOF:
-		if follows {
+		if follows || data.Len() > 0 {
 			return out, errors.New("xz: LZMA2 data ends inside a chunk")
 		}
 		return out, io.ErrUnexpectedEOF
@@ -463,7 +496,7 @@ func decodeXzBlock(out, b []byte, compr int64, dict int, check hash.Hash, follow
 	if !chunks.ended || chunks.n != 0 {
 		return out, errors.New("xz: LZMA2 chunk sizes and data disagree")
 	}
-	if data.Len() > 0 || int64(n) != size {
+	if used := int64(len(have) - data.Len()); used != compr || int64(n) != size {
 		return out, errors.New("xz: block sizes differ from its header's")
 	}
 	return out, nil
