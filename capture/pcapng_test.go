@@ -610,7 +610,7 @@ func TestPcapngFastPath(t *testing.T) {
 	// not to overflow.
 	const epb2 = 56 + 1532
 	le := binary.LittleEndian
-	for name, changes := range map[string][][2]int{
+	for name, changes := range map[string][][2]uint32{
 		"captured length past the block": {{epb2 + 20, 1500 + 1}, {epb2 + 24, 2000}},
 		"captured length over original":  {{epb2 + 24, 1499}},
 		"trailing length":                {{epb2 + 1532 - 4, 1536}},
@@ -623,7 +623,7 @@ func TestPcapngFastPath(t *testing.T) {
 	} {
 		b := bytes.Clone(big)
 		for _, c := range changes {
-			le.PutUint32(b[c[0]:], uint32(c[1]))
+			le.PutUint32(b[c[0]:], c[1])
 		}
 		inputs[name] = b
 	}
