@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -155,6 +156,20 @@ func BenchmarkPcapRead(b *testing.B) {
 	b.Run("zstd", func(b *testing.B) { benchRead(b, zstdBytes(b, data), len(data)) })
 	b.Run("lz4", func(b *testing.B) { benchRead(b, lz4Bytes(b, data), len(data)) })
 	b.Run("xz", func(b *testing.B) { benchRead(b, xzBytes(b, data), len(data)) })
+	// Blocks of 1 MiB with their sizes in their headers, decompressed on
+	// every CPU (xz.go); the xz library writes one block, without them.
+	b.Run("xz-T2", func(b *testing.B) {
+		if _, err := exec.LookPath("xz"); err != nil {
+			b.Skip("the xz tool is not installed")
+		}
+		cmd := exec.Command("xz", "-0", "-T2", "--block-size=1MiB", "-c")
+		cmd.Stdin = bytes.NewReader(data)
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchRead(b, out, len(data))
+	})
 }
 
 func BenchmarkPcapngRead(b *testing.B) {
