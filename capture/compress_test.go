@@ -536,6 +536,26 @@ func TestXzParallel(t *testing.T) {
 	b := bytes.Clone(blocks)
 	b[0x20] = 0x20
 	same("chunk size damaged, cut at 256", b[:256])
+	// Found by the second review: sizes near 2^63 declared (a panic
+	// then). A stream with no check, and a block holding "hi" in a
+	// stored chunk, its header declaring the sizes given (VLIs).
+	blockOf := func(compr, size []byte) []byte {
+		h := slices.Concat([]byte{0, 0xc0}, compr, size, []byte{0x21, 1, 0})
+		for len(h)%4 != 0 {
+			h = append(h, 0)
+		}
+		h[0] = byte(len(h)/4 - 1 + 1)
+		h = binary.LittleEndian.AppendUint32(h, crc32.ChecksumIEEE(h))
+		stream := []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 0}
+		stream = binary.LittleEndian.AppendUint32(stream, crc32.ChecksumIEEE(stream[6:8]))
+		return slices.Concat(stream, h, []byte{1, 0, 1, 'h', 'i', 0})
+	}
+	huge := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
+	same("output size 2^63-1", blockOf([]byte{6}, huge))
+	same("data size 2^63-1", blockOf(huge, []byte{2}))
+	if _, _, err := decompress(blockOf([]byte{6}, []byte{2}), 2); err != io.ErrUnexpectedEOF {
+		t.Errorf("the block made for the test: %v, want it to end where its index should start", err)
+	}
 	// Its output said to be a byte shorter: read whole, the block fails
 	// where its declared output ends, a byte earlier than when streamed.
 	got, _, err := decompress(header([2]byte{0xf0, 0x01}, [2]byte{0x8f, 0x03}), 2)

@@ -349,8 +349,9 @@ func (x *xzReader) blockHeader(size int) error {
 	if dict > maxXzDict {
 		return fmt.Errorf("xz: a block asks for a dictionary of %d MiB, over jj's %d MiB: decompress with xz -dc", dict>>20, maxXzDict>>20)
 	}
-	if x.maxJobs > 0 && x.wantCompr >= 0 && x.wantUncompr >= 0 {
-		// Its data, padding and check, and its output and a byte more.
+	if x.maxJobs > 0 && x.wantCompr >= 0 && x.wantUncompr >= 0 && max(x.wantCompr, x.wantUncompr) <= xzJobBytes {
+		// Its data, padding and check, and its output and a byte more
+		// (sizes up to 2^63 declared: bounded first, not to overflow).
 		need := x.wantCompr + 3 + int64(x.checkSize) + x.wantUncompr + 1
 		if x.jobFits(need) {
 			x.startJob(int64(size), int(max(dict, lzma.MinDictCap)))
@@ -377,16 +378,11 @@ func (x *xzReader) blockHeader(size int) error {
 	return nil
 }
 
-// jobFits reports whether a block needing need bytes may start now,
-// dropping the spare buffers if that makes room.
+// jobFits reports whether a block needing need bytes may start now
+// (startJob then drops spare buffers it does not take, if they no longer
+// fit).
 func (x *xzReader) jobFits(need int64) bool {
-	if need > xzJobBytes {
-		return false
-	}
-	if x.jobBytes+x.spareLen+need > xzJobBytes {
-		x.spare, x.spareLen = nil, 0
-	}
-	return x.jobBytes+need <= xzJobBytes
+	return need <= xzJobBytes && x.jobBytes+need <= xzJobBytes
 }
 
 // startJob reads the block whose header (of hdrLen bytes) was just read,
@@ -414,25 +410,36 @@ func (x *xzReader) startJob(hdrLen int64, dict int) {
 	case 32:
 		check = sha256.New()
 	}
-	// The output buffer, for one byte more than the block declares (to
-	// see its data not end there): a spare one near that size, or one
-	// that grows as the output comes, so that a header declaring much
-	// costs nothing until the data gives as much.
+	// The output buffer, for one byte more than the block's output (to
+	// see its data not end there): as large as the LZMA2 chunks, all in
+	// buf, say, if they end there, up to a byte more than the header
+	// declares; otherwise one that grows as the output comes, so that a
+	// header declaring much costs nothing until the data gives as much.
+	// A spare one is taken if it is near that size.
+	want := min(size+1, 1<<20)
+	if total, ok := scanChunks(buf[:min(int64(n), compr)]); ok {
+		want = min(size, total) + 1
+	}
 	var out []byte
 	for len(x.spare) > 0 && out == nil {
 		k := len(x.spare) - 1
-		if c := int64(cap(x.spare[k])); c > size && c <= size+1+size/8 {
+		if c := int64(cap(x.spare[k])); c >= want && c <= want+want/8 {
 			out = x.spare[k]
 		}
 		x.spareLen -= int64(cap(x.spare[k]))
 		x.spare = x.spare[:k]
 	}
 	if out == nil {
-		out = make([]byte, min(size+1, 1<<20))
+		out = make([]byte, want)
 	}
 	j := &xzJob{done: make(chan struct{}), mem: int64(len(buf)) + max(size+1, int64(cap(out)))}
 	x.jobs = append(x.jobs, j)
 	x.jobBytes += j.mem
+	for len(x.spare) > 0 && x.jobBytes+x.spareLen > xzJobBytes {
+		k := len(x.spare) - 1
+		x.spareLen -= int64(cap(x.spare[k]))
+		x.spare = x.spare[:k]
+	}
 	x.records.add(uint64(hdrLen+compr+int64(x.checkSize)), uint64(size))
 	go func() {
 		defer close(j.done)
