@@ -42,12 +42,11 @@ import (
 // their compressed data and output buffers fit in xzJobBytes (a block that
 // does not is read as a stream once those before it are handed out): a
 // block depends on nothing before it, and LZMA2 decoding, not jj, is the
-// limit. Each
-// block's output is handed out in file order, and its error after the
-// output, so that what comes out, and where it fails, is what the same
-// file gives read one block at a time (TestXzParallel). One difference: a
-// block whose data decompresses to more than its header says fails where
-// the declared output ends, not after the rest.
+// limit. Each block's output is handed out in file order, and its error
+// after the output, so that what comes out, and where it fails, is what
+// the same file gives read one block at a time (TestXzParallel). One
+// difference: a block whose data decompresses to more than its header
+// says fails where the declared output ends, not after the rest.
 
 // maxXzDict bounds the LZMA2 dictionary a block may ask for: xz -9 (and
 // -9e) uses 64 MiB. A larger one is refused, as zstd's window is above
