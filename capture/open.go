@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -391,7 +390,11 @@ func (in *input) decompress(f format) error {
 	var err error
 	switch f {
 	case formatGzip:
-		dec, err = gzip.NewReader(src)
+		// Members one after another too (cat a.gz b.gz), as gzip reads
+		// them (gzip.go).
+		var zr *gzipReader
+		zr, err = newGzipReader(src)
+		dec = zr
 	case formatZstd:
 		var zr *zstd.Decoder
 		zr, err = zstd.NewReader(src,

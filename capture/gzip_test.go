@@ -1,0 +1,447 @@
+package capture
+
+import (
+	"bytes"
+	stdflate "compress/flate"
+	stdgzip "compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+)
+
+// gzipReader is checked against klauspost/compress's gzip reader, which
+// jj used before it: on the same input both must give the same bytes (or,
+// when the input is bad, the library's bytes must begin jj's: jj hands on
+// everything it decoded before the error, the library only what it had
+// flushed) and the same kind of error. The kinds may differ where the
+// library calls a damaged stream cut: it reads as many bits as the
+// block's end-of-block code has before it decodes any symbol, and calls
+// the stream cut if it ends first, where jj decodes a shorter symbol and
+// may find it wrong. There jj's kind must be compress/gzip's, its bytes
+// begin with compress/gzip's, and jj's and the library's bytes agree as
+// far as both go. And both libraries refuse a header whose file
+// name or comment runs past 511 bytes, which jj reads (TestGzipLongName).
+
+// gzipClass names the kind of a gzip reader's error.
+func gzipClass(err error) string {
+	var corrupt flate.CorruptInputError
+	var bad *deflateError
+	var stdCorrupt stdflate.CorruptInputError
+	var internal flate.InternalError
+	switch {
+	case err == nil || err == io.EOF:
+		return "ok"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated"
+	case err == gzip.ErrHeader || err == errGzipHeader || err == stdgzip.ErrHeader:
+		return "header"
+	case err == gzip.ErrChecksum || err == errGzipChecksum || err == stdgzip.ErrChecksum:
+		return "checksum"
+	case errors.As(err, &corrupt) || errors.As(err, &bad) || errors.As(err, &stdCorrupt):
+		return "corrupt"
+	case errors.As(err, &internal):
+		// klauspost/compress on some damaged code lengths (a code-length
+		// symbol past 18): corrupt data, as compress/gzip says.
+		return "corrupt"
+	}
+	return "other: " + err.Error()
+}
+
+// gunzipWith reads all of src through the gzip reader newReader makes.
+func gunzipWith(src io.Reader, newReader func(io.Reader) (io.Reader, error)) ([]byte, error) {
+	r, err := newReader(src)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	buf := make([]byte, 100_000)
+	for {
+		n, err := r.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			return out.Bytes(), err
+		}
+	}
+}
+
+func jjGunzip(r io.Reader) (io.Reader, error) {
+	z, err := newGzipReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+func stdGunzip(r io.Reader) (io.Reader, error) {
+	z, err := stdgzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// sameGunzip reports whether jj's output and error (got, err) match the
+// library's (want, wantErr) on data, or else, for damaged and cut input,
+// compress/gzip's.
+func sameGunzip(data, got []byte, err error, want []byte, wantErr error) string {
+	if gzipClass(err) != gzipClass(wantErr) {
+		std, stdErr := gunzipWith(bytes.NewReader(data), stdGunzip)
+		if gzipClass(err) == "truncated" && gzipClass(wantErr) == "header" && gzipClass(stdErr) == "header" {
+			// A file name or comment the libraries refuse at 512 bytes,
+			// and jj reads on, until the input ends.
+			if !bytes.HasPrefix(got, want) {
+				return fmt.Sprintf("%d bytes out, not starting with klauspost/compress's %d", len(got), len(want))
+			}
+			return ""
+		}
+		if gzipClass(wantErr) != "truncated" || gzipClass(err) != gzipClass(stdErr) {
+			return fmt.Sprintf("error %v (%s), klauspost/compress %v (%s), compress/gzip %v (%s)", err, gzipClass(err), wantErr, gzipClass(wantErr), stdErr, gzipClass(stdErr))
+		}
+		if !bytes.HasPrefix(got, std) || !bytes.HasPrefix(got, want) && !bytes.HasPrefix(want, got) {
+			return fmt.Sprintf("%d bytes out, compress/gzip %d, klauspost/compress %d", len(got), len(std), len(want))
+		}
+		return ""
+	}
+	if wantErr == io.EOF || wantErr == nil {
+		if !bytes.Equal(got, want) {
+			return fmt.Sprintf("%d bytes out, klauspost/compress %d, or different", len(got), len(want))
+		}
+	} else if !bytes.HasPrefix(got, want) {
+		return fmt.Sprintf("%d bytes out, not starting with klauspost/compress's %d", len(got), len(want))
+	}
+	return ""
+}
+
+func libGunzip(r io.Reader) (io.Reader, error) {
+	z, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// checkGunzip compares the two readers on data, read whole and a byte at a
+// time (which takes jj's careful path at every symbol), and returns jj's
+// output and error.
+func checkGunzip(t *testing.T, name string, data []byte) ([]byte, error) {
+	t.Helper()
+	want, wantErr := gunzipWith(bytes.NewReader(data), libGunzip)
+	var got []byte
+	var gotErr error
+	for _, mode := range []struct {
+		name string
+		wrap func(io.Reader) io.Reader
+	}{
+		{"whole", func(r io.Reader) io.Reader { return r }},
+		{"byte at a time", iotest.OneByteReader},
+		{"halves", iotest.HalfReader},
+	} {
+		g, err := gunzipWith(mode.wrap(bytes.NewReader(data)), jjGunzip)
+		if msg := sameGunzip(data, g, err, want, wantErr); msg != "" {
+			t.Fatalf("%s, %s: %s", name, mode.name, msg)
+		}
+		if got != nil && !bytes.Equal(g, got) {
+			t.Fatalf("%s, %s: %d bytes out, %d read whole", name, mode.name, len(g), len(got))
+		}
+		got, gotErr = g, err
+	}
+	return got, gotErr
+}
+
+// gzipPayloads returns data that takes each path of the decoder: real
+// captures (literals and matches, more than one output buffer), random
+// bytes (stored blocks), zeros (matches at distance 1), short periods
+// (distances 2 to 7), text, and nothing.
+func gzipPayloads(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	var real []byte
+	files, _ := filepath.Glob("../testdata/captures/*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		real = append(real, b...)
+	}
+	if len(real) < 300_000 {
+		tb.Fatalf("testdata/captures holds %d bytes, want 300 000 or more", len(real))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 300_000)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	var periods []byte
+	for p := 1; p <= 9; p++ {
+		for i := range 20_000 {
+			periods = append(periods, byte(i%p+p))
+		}
+		periods = append(periods, random[:p*7]...)
+	}
+	words := []string{"flow ", "packet ", "jj ", "capture ", "tcp ", "\n", "udp ", "0.000123 ", "syn ", "fin "}
+	var text []byte
+	for len(text) < 200_000 {
+		text = append(text, words[rng.IntN(len(words))]...)
+	}
+	return map[string][]byte{
+		"real":    real,
+		"random":  random,
+		"zeros":   make([]byte, 600_000),
+		"periods": periods,
+		"text":    text,
+		"empty":   nil,
+	}
+}
+
+// gzipWriters are the encoders the test data is compressed with: Go's and
+// klauspost/compress's at their levels (0: stored blocks; -2: Huffman
+// codes only), and the gzip tool's when there is one.
+func gzipWriters() map[string]func([]byte) ([]byte, error) {
+	w := map[string]func([]byte) ([]byte, error){}
+	for _, level := range []int{-2, 0, 1, 6, 9} {
+		w["compress/gzip "+string(rune('0'+level+2))] = func(b []byte) ([]byte, error) {
+			var buf bytes.Buffer
+			zw, err := stdgzip.NewWriterLevel(&buf, level)
+			if err != nil {
+				return nil, err
+			}
+			zw.Write(b)
+			err = zw.Close()
+			return buf.Bytes(), err
+		}
+	}
+	for _, level := range []int{-3, 1, 5, 9} {
+		w["klauspost "+string(rune('0'+level+3))] = func(b []byte) ([]byte, error) {
+			var buf bytes.Buffer
+			zw, err := gzip.NewWriterLevel(&buf, level)
+			if err != nil {
+				return nil, err
+			}
+			zw.Write(b)
+			err = zw.Close()
+			return buf.Bytes(), err
+		}
+	}
+	if path, err := exec.LookPath("gzip"); err == nil {
+		for _, level := range []string{"-1", "-6", "-9"} {
+			w["gzip "+level] = func(b []byte) ([]byte, error) {
+				cmd := exec.Command(path, level, "-c")
+				cmd.Stdin = bytes.NewReader(b)
+				return cmd.Output()
+			}
+		}
+	}
+	return w
+}
+
+func TestGzipReader(t *testing.T) {
+	payloads := gzipPayloads(t)
+	writers := gzipWriters()
+	if len(writers) < 12 {
+		t.Logf("no gzip tool: %d encoders", len(writers))
+	}
+	for pname, p := range payloads {
+		for wname, w := range writers {
+			data, err := w(p)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", pname, wname, err)
+			}
+			got, err := checkGunzip(t, pname+", "+wname, data)
+			if err != io.EOF || !bytes.Equal(got, p) {
+				t.Fatalf("%s, %s: %d bytes and %v, want the %d bytes compressed", pname, wname, len(got), err, len(p))
+			}
+		}
+	}
+}
+
+// gzipMembers is a small file of several members and blocks: dynamic
+// blocks with sync flushes between them (empty stored blocks), a member of
+// stored blocks, one of fixed codes, one whose header has every optional
+// field, and an empty one.
+func gzipMembers(tb testing.TB) []byte {
+	tb.Helper()
+	payloads := gzipPayloads(tb)
+	real := payloads["real"]
+	var out bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&out, 6)
+	for i := range 3 {
+		zw.Write(real[i*1500 : (i+1)*1500])
+		zw.Flush()
+	}
+	zw.Close()
+	zw, _ = stdgzip.NewWriterLevel(&out, 0)
+	zw.Write(payloads["random"][:700])
+	zw.Close()
+	zw, _ = stdgzip.NewWriterLevel(&out, 9)
+	zw.Write([]byte("fixed codes, fixed codes"))
+	zw.Close()
+	out.Write(gzipHeaderAll(tb, []byte("every field")))
+	zw, _ = stdgzip.NewWriterLevel(&out, 1)
+	zw.Close()
+	return out.Bytes()
+}
+
+// gzipHeaderAll returns a member of b whose header has FEXTRA, FNAME,
+// FCOMMENT and FHCRC (which Go's writer never sets).
+func gzipHeaderAll(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	h := []byte{0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 1, 2, 3, 4, 0, 3}
+	h = append(h, 5, 0, 'x', 'y', 'z', 'z', 'y')
+	h = append(h, "name.pcap\x00a comment\x00"...)
+	h = binary.LittleEndian.AppendUint16(h, uint16(crc32.ChecksumIEEE(h)))
+	var body bytes.Buffer
+	fw, _ := flate.NewWriter(&body, 5)
+	fw.Write(b)
+	fw.Close()
+	h = append(h, body.Bytes()...)
+	h = binary.LittleEndian.AppendUint32(h, crc32.ChecksumIEEE(b))
+	return binary.LittleEndian.AppendUint32(h, uint32(len(b)))
+}
+
+// TestGzipCutsAndDamage compares the readers on every cut of a file of
+// several members and blocks, and on every byte of it damaged.
+func TestGzipCutsAndDamage(t *testing.T) {
+	data := gzipMembers(t)
+	full, err := checkGunzip(t, "whole", data)
+	if err != io.EOF {
+		t.Fatalf("whole: %v", err)
+	}
+	for n := range len(data) {
+		got, _ := checkGunzip(t, "cut", data[:n])
+		if !bytes.HasPrefix(full, got) {
+			t.Fatalf("cut at %d: %d bytes out, not the start of the whole", n, len(got))
+		}
+	}
+	bad := bytes.Clone(data)
+	for i := range bad {
+		for _, x := range []byte{0xff, 0x01, 0x80} {
+			bad[i] ^= x
+			checkGunzip(t, "damaged", bad)
+			bad[i] ^= x
+		}
+	}
+}
+
+// TestGzipSourceErrors: an error of the source comes after the output
+// decoded before it, as the library gives it, and a source that gives
+// nothing for ever is an error.
+func TestGzipSourceErrors(t *testing.T) {
+	data := gzipMembers(t)
+	full, _ := gunzipWith(bytes.NewReader(data), jjGunzip)
+	failing := errors.New("disk on fire")
+	for _, n := range []int{0, 1, 9, 10, 30, 700, len(data) / 2, len(data) - 9, len(data) - 1, len(data)} {
+		src := func() io.Reader { return io.MultiReader(bytes.NewReader(data[:n]), iotest.ErrReader(failing)) }
+		got, err := gunzipWith(src(), jjGunzip)
+		want, wantErr := gunzipWith(src(), libGunzip)
+		if err != failing || wantErr != failing {
+			t.Fatalf("cut at %d, then an error: %v, klauspost/compress %v; want %v", n, err, wantErr, failing)
+		}
+		if !bytes.HasPrefix(got, want) || !bytes.HasPrefix(full, got) {
+			t.Fatalf("cut at %d, then an error: %d bytes out, klauspost/compress %d", n, len(got), len(want))
+		}
+	}
+	_, err := gunzipWith(iotest.OneByteReader(io.MultiReader(bytes.NewReader(data[:100]), emptyReader{})), jjGunzip)
+	if err != io.ErrNoProgress {
+		t.Fatalf("a source that gives nothing: %v, want %v", err, io.ErrNoProgress)
+	}
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+// FuzzGzipReader compares the readers on any input (go test runs the
+// seeds; go test -fuzz FuzzGzipReader ./capture looks further).
+func FuzzGzipReader(f *testing.F) {
+	f.Add(gzipMembers(f))
+	p := gzipPayloads(f)
+	for _, b := range [][]byte{p["text"][:3000], p["periods"][:5000], p["real"][:4000]} {
+		for _, level := range []int{-2, 1, 9} {
+			var buf bytes.Buffer
+			zw, _ := stdgzip.NewWriterLevel(&buf, level)
+			zw.Write(b)
+			zw.Close()
+			f.Add(buf.Bytes())
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := gunzipWith(bytes.NewReader(data), libGunzip)
+		got, err := gunzipWith(bytes.NewReader(data), jjGunzip)
+		if msg := sameGunzip(data, got, err, want, wantErr); msg != "" {
+			t.Fatal(msg)
+		}
+	})
+}
+
+// BenchmarkGunzip decodes the repository's real captures (mostly
+// literals) and the synthetic records of BenchmarkPcapRead (mostly
+// matches), compressed by compress/gzip at its default level, with jj's
+// reader and the two libraries': MB/s of output.
+func BenchmarkGunzip(b *testing.B) {
+	inputs := []struct {
+		name string
+		data []byte
+	}{
+		{"real", gzipPayloads(b)["real"]},
+		{"synthetic", pcapFile(benchPackets/10, benchSize)},
+	}
+	for _, in := range inputs {
+		var buf bytes.Buffer
+		zw := stdgzip.NewWriter(&buf)
+		zw.Write(in.data)
+		zw.Close()
+		for _, r := range []struct {
+			name string
+			new  func(io.Reader) (io.Reader, error)
+		}{{"jj", jjGunzip}, {"klauspost", libGunzip}, {"compress-gzip", stdGunzip}} {
+			b.Run(in.name+"/"+r.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in.data)))
+				out := make([]byte, 1<<20)
+				for b.Loop() {
+					z, err := r.new(bytes.NewReader(buf.Bytes()))
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						_, err := z.Read(out)
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestGzipLongName: a file name of more than 511 bytes, which the library
+// refuses, is read, as the gzip tool reads it.
+func TestGzipLongName(t *testing.T) {
+	var buf bytes.Buffer
+	zw := stdgzip.NewWriter(&buf)
+	zw.Name = string(bytes.Repeat([]byte("a"), 1000))
+	zw.Comment = string(bytes.Repeat([]byte("b"), 2000))
+	zw.Write([]byte("a capture"))
+	zw.Close()
+	if _, err := gunzipWith(bytes.NewReader(buf.Bytes()), libGunzip); err != gzip.ErrHeader {
+		t.Logf("klauspost/compress reads the long name now: %v", err)
+	}
+	got, err := gunzipWith(bytes.NewReader(buf.Bytes()), jjGunzip)
+	if err != io.EOF || string(got) != "a capture" {
+		t.Fatalf("%q, %v; want %q, EOF", got, err, "a capture")
+	}
+}
