@@ -396,7 +396,12 @@ func (z *gzipReader) header() error {
 		if flg&f == 0 {
 			continue
 		}
-		for {
+		// At most 511 bytes and the NUL, as Go's readers take them (a
+		// file name is at most 255 bytes on most file systems).
+		for i := 0; ; i++ {
+			if i == 512 {
+				return errGzipHeader
+			}
 			var c [1]byte
 			if err := read(c[:]); err != nil {
 				return err
