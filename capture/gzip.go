@@ -139,7 +139,7 @@ var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
 func buildTable(table []uint32, lens []uint8, bits uint, entries []uint32) bool {
 	var count [16]int
 	for _, l := range lens {
-		count[l]++
+		count[l&15]++
 	}
 	count[0] = 0
 	maxLen := 0
@@ -156,59 +156,76 @@ func buildTable(table []uint32, lens []uint8, bits uint, entries []uint32) bool 
 	if left > 0 && maxLen != 0 && !(maxLen == 1 && count[1] == 1) {
 		return false
 	}
-	if left > 0 || maxLen > int(bits) {
-		// Part of the table is no code's, or subtables are to be made:
-		// clear it (a complete code of short codes fills it all). An
-		// entry of no code takes the bits that tell it is none: none
-		// when there is no code at all, the first when there is one.
-		inv := uint32(entInvalid)
-		if maxLen > 0 && left > 0 {
-			inv |= 1
-		}
-		for i := range 1 << bits {
-			table[i] = inv
-		}
-	}
-	var next [16]uint32
-	code := uint32(0)
+	// The symbols by code length, each length's in symbol order: the
+	// order of their canonical codes.
+	var offset [17]int
 	for l := 1; l <= 15; l++ {
-		code = (code + uint32(count[l-1])) << 1
-		next[l] = code
+		offset[l+1] = offset[l] + count[l]
 	}
-	subBits := uint(0)
-	if maxLen > int(bits) {
-		subBits = uint(maxLen) - bits
-	}
-	end := 1 << bits
+	var sorted [288]uint16
 	for sym, l := range lens {
-		if l == 0 {
-			continue
+		if l != 0 {
+			sorted[offset[l&15]] = uint16(sym)
+			offset[l&15]++
 		}
-		c := next[l]
-		next[l]++
-		rev := uint32(mbits.Reverse16(uint16(c)) >> (16 - l))
-		e := entries[sym]
-		if uint(l) <= bits {
-			for i := rev; i < 1<<bits; i += 1 << l {
-				table[i] = e | uint32(l)
-			}
-			continue
+	}
+	// The primary table grows a length at a time: the entries of the
+	// codes of length l go in its first 2^l entries, at their codes bit
+	// reversed, and then those 2^l entries are copied after themselves,
+	// so that each code's entry is at every index whose low l bits are
+	// its code. Entries no code reaches keep the first two's: no code
+	// (which takes none of the bits when there is no code at all, and
+	// the first when there is one, of length 1).
+	inv := uint32(entInvalid)
+	if maxLen > 0 {
+		inv |= 1
+	}
+	table[0], table[1] = inv, inv
+	code, i := 0, 0
+	for l := 1; l <= int(bits); l++ {
+		for range count[l] {
+			sym := sorted[i]
+			i++
+			rev := int(mbits.Reverse16(uint16(code)) >> (16 - l))
+			table[rev] = entries[sym] | uint32(l)
+			code++
 		}
-		p := rev & (1<<bits - 1)
-		if table[p]&entSub == 0 {
-			if end+1<<subBits > len(table) {
-				return false // cannot happen for a code that passed the checks
-			}
-			table[p] = entSub | uint32(end)<<16 | uint32(subBits)<<8 | uint32(bits)
-			for i := range 1 << subBits {
-				table[end+i] = entInvalid | uint32(subBits)
-			}
-			end += 1 << subBits
+		code <<= 1
+		if l < int(bits) {
+			copy(table[1<<l:2<<l], table[:1<<l])
 		}
-		sub := table[int(table[p]>>16):][:1<<subBits]
-		step := uint32(1) << (uint(l) - bits)
-		for i := rev >> bits; i < 1<<subBits; i += step {
-			sub[i] = e | uint32(uint(l)-bits)
+	}
+	if maxLen <= int(bits) {
+		return true
+	}
+	// Longer codes: a subtable for each primary index they begin with,
+	// indexed by the subBits bits after those.
+	subBits := uint(maxLen) - bits
+	end := 1 << bits
+	code >>= 1
+	for l := int(bits) + 1; l <= maxLen; l++ {
+		code <<= 1
+		for range count[l] {
+			sym := sorted[i]
+			i++
+			rev := int(mbits.Reverse16(uint16(code)) >> (16 - l))
+			code++
+			p := rev & (1<<bits - 1)
+			if table[p]&entSub == 0 {
+				if end+1<<subBits > len(table) {
+					return false // cannot happen for a code that passed the checks
+				}
+				table[p] = entSub | uint32(end)<<16 | uint32(subBits)<<8 | uint32(bits)
+				for k := range 1 << subBits {
+					table[end+k] = entInvalid | uint32(subBits)
+				}
+				end += 1 << subBits
+			}
+			sub := table[int(table[p]>>16):][:1<<subBits]
+			e := entries[sym] | uint32(uint(l)-bits)
+			for k, step := rev>>bits, 1<<(uint(l)-bits); k < len(sub); k += step {
+				sub[k] = e
+			}
 		}
 	}
 	return true
@@ -241,6 +258,7 @@ type gzipReader struct {
 	ll     *[llSize]uint32
 	dist   *[distSize]uint32
 	err    error // after the output, the stream's end or error
+	yield  bool  // decode stopped to hand on its output before reading more
 
 	dynLL   [llSize]uint32
 	dynDist [distSize]uint32
@@ -248,8 +266,7 @@ type gzipReader struct {
 }
 
 const (
-	gzHeader = iota
-	gzBlock
+	gzBlock = iota // a block header next
 	gzHuffman
 	gzStored
 	gzTrailer
@@ -307,6 +324,15 @@ func (z *gzipReader) truncated() error {
 		return z.srcErr
 	}
 	return io.ErrUnexpectedEOF
+}
+
+// waits reports whether decoding should stop and hand on the output it
+// made before it reads more input, which may block (a pipe whose writer
+// pauses): when there is output, the source is not at its end, and fewer
+// than n bytes are buffered. The next decode, with no output to hand on,
+// reads.
+func (z *gzipReader) waits(n int) bool {
+	return z.op > z.rp && !z.srcEOF && z.iend-z.ip < n
 }
 
 func (z *gzipReader) corrupt(what string) error {
@@ -455,7 +481,18 @@ func (z *gzipReader) decode() {
 		z.crcAt -= d
 		z.hist = max(z.hist-d, 0)
 	}
-	for z.err == nil && z.op <= gzipLimit {
+	z.yield = false
+	for z.err == nil && z.op <= gzipLimit && !z.yield {
+		switch z.state {
+		case gzBlock, gzTrailer, gzNext:
+			// A header or trailer is read byte by byte and cannot stop
+			// half way: with output to hand on, it waits for the next
+			// decode if the input buffered may not hold it.
+			if z.waits(1024) {
+				z.yield = true
+				continue
+			}
+		}
 		switch z.state {
 		case gzBlock:
 			z.err = z.block()
@@ -611,8 +648,14 @@ func (z *gzipReader) dynamic() error {
 // copyStored copies a stored block's bytes.
 func (z *gzipReader) copyStored() error {
 	for z.stored > 0 && z.op <= gzipLimit {
-		if z.ip == z.iend && !z.fill() {
-			return z.truncated()
+		if z.ip == z.iend {
+			if z.waits(1) {
+				z.yield = true
+				return nil
+			}
+			if !z.fill() {
+				return z.truncated()
+			}
 		}
 		n := copy(z.out[z.op:gzipLimit+1], z.in[z.ip:min(z.iend, z.ip+z.stored)])
 		z.ip += n
@@ -657,8 +700,8 @@ func (z *gzipReader) trailer() error {
 // huffman decodes a Huffman block's symbols until its end, until the
 // output is past gzipLimit, or until an error. Its fast loop refills the
 // bit buffer to at least 56 bits and then decodes a literal and up to two
-// more with short codes (3 × 15 bits), or a length and distance (15 + 5 +
-// 15 + 13 bits). Each step looks up the next symbol's entry before it
+// more with primary codes (15 + 11 + 11 bits), or a length and distance
+// (15 + 5 + 15 + 13 bits). Each step looks up the next symbol's entry before it
 // refills or copies, from bits already in the buffer, so that the lookup
 // does not wait for them. Near the end of the buffered input it hands
 // each symbol to slowSymbol.
@@ -673,7 +716,7 @@ func (z *gzipReader) huffman() error {
 	var err error
 	var e uint32 // the next symbol's entry, when ip ≤ ilimit
 	if ip <= ilimit {
-		bb |= binary.LittleEndian.Uint64(in[ip:]) << (bl & 63)
+		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
 		ip += int((63 - bl) >> 3)
 		bl |= 56
 		e = ll[bb&(1<<llBits-1)]
@@ -681,6 +724,10 @@ func (z *gzipReader) huffman() error {
 	for op <= gzipLimit {
 		if ip > ilimit {
 			z.ip, z.op, z.bb, z.bl = ip, op, bb, bl
+			if int(bl)+8*(z.iend-ip) < 48 && z.waits(len(z.in)) {
+				z.yield = true // slowSymbol would read
+				break
+			}
 			var end bool
 			end, err = z.slowSymbol()
 			ip, op, bb, bl = z.ip, z.op, z.bb, z.bl
@@ -688,7 +735,7 @@ func (z *gzipReader) huffman() error {
 				break
 			}
 			if ilimit = z.iend - 16; ip <= ilimit {
-				bb |= binary.LittleEndian.Uint64(in[ip:]) << (bl & 63)
+				bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
 				ip += int((63 - bl) >> 3)
 				bl |= 56
 				e = ll[bb&(1<<llBits-1)]
@@ -697,7 +744,7 @@ func (z *gzipReader) huffman() error {
 		}
 		// At least 11 bits were in the buffer for e (19 after literals);
 		// the refill adds bits above them.
-		bb |= binary.LittleEndian.Uint64(in[ip:]) << (bl & 63)
+		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
 		ip += int((63 - bl) >> 3)
 		bl |= 56
 
@@ -770,7 +817,7 @@ func (z *gzipReader) huffman() error {
 			break
 		}
 		// Refill and look up the next symbol before the copy.
-		bb |= binary.LittleEndian.Uint64(in[ip:]) << (bl & 63)
+		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
 		ip += int((63 - bl) >> 3)
 		bl |= 56
 		e = ll[bb&(1<<llBits-1)]
@@ -789,7 +836,7 @@ func (z *gzipReader) huffman() error {
 }
 
 // copyMatch copies length bytes from dist back to out[op:] and returns the
-// new end. It may write up to 8 bytes past it.
+// new end. It may write up to 7 bytes past it.
 func copyMatch(out *[gzipOutLen]byte, op, dist, length int) int {
 	src := op - dist
 	end := op + length

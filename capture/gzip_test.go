@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -24,13 +25,17 @@ import (
 // jj used before it: on the same input both must give the same bytes (or,
 // when the input is bad, the library's bytes must begin jj's: jj hands on
 // everything it decoded before the error, the library only what it had
-// flushed) and the same kind of error. The kinds may differ where the
-// library calls a damaged stream cut: it reads as many bits as the
-// block's end-of-block code has before it decodes any symbol, and calls
-// the stream cut if it ends first, where jj decodes a shorter symbol and
-// may find it wrong. There jj's kind must be compress/gzip's, its bytes
-// begin with compress/gzip's, and jj's and the library's bytes agree as
-// far as both go.
+// flushed) and the same kind of error. Where they differ, jj must match
+// Go's compress/gzip instead. They differ on damaged input only, where
+// klauspost/compress is wrong or reads differently:
+//   - it reads ahead as many bits as the block's end-of-block code has
+//     (and 10 more in a block that is not the last) before it decodes a
+//     symbol, and calls the stream cut if it ends first, where jj and
+//     compress/gzip decode the shorter symbol those bits hold and may find
+//     it wrong;
+//   - a block that declares no distance code keeps the previous block's
+//     distance code there (its table is not cleared), where jj and
+//     compress/gzip refuse a match (TestGzipNoDistanceCodes).
 
 // gzipClass names the kind of a gzip reader's error.
 func gzipClass(err error) string {
@@ -90,26 +95,33 @@ func stdGunzip(r io.Reader) (io.Reader, error) {
 	return z, nil
 }
 
-// sameGunzip reports whether jj's output and error (got, err) match the
-// library's (want, wantErr) on data, or else, for damaged and cut input,
-// compress/gzip's.
+// sameGunzip returns what is wrong with jj's output and error (got, err)
+// on data, "" if nothing: they must match the library's (want, wantErr),
+// or else compress/gzip's.
 func sameGunzip(data, got []byte, err error, want []byte, wantErr error) string {
-	if gzipClass(err) != gzipClass(wantErr) {
-		std, stdErr := gunzipWith(bytes.NewReader(data), stdGunzip)
-		if gzipClass(wantErr) != "truncated" || gzipClass(err) != gzipClass(stdErr) {
-			return fmt.Sprintf("error %v (%s), klauspost/compress %v (%s), compress/gzip %v (%s)", err, gzipClass(err), wantErr, gzipClass(wantErr), stdErr, gzipClass(stdErr))
-		}
-		if !bytes.HasPrefix(got, std) || !bytes.HasPrefix(got, want) && !bytes.HasPrefix(want, got) {
-			return fmt.Sprintf("%d bytes out, compress/gzip %d, klauspost/compress %d", len(got), len(std), len(want))
-		}
+	if msg := matchGunzip(got, err, want, wantErr); msg == "" {
 		return ""
+	}
+	std, stdErr := gunzipWith(bytes.NewReader(data), stdGunzip)
+	if msg := matchGunzip(got, err, std, stdErr); msg != "" {
+		return fmt.Sprintf("%s (klauspost/compress %d bytes, %v; compress/gzip %d bytes, %v)", msg, len(want), wantErr, len(std), stdErr)
+	}
+	return ""
+}
+
+// matchGunzip compares jj's output and error with a library's: the same
+// kind of error, and the same bytes, or for an error the library's bytes
+// first.
+func matchGunzip(got []byte, err error, want []byte, wantErr error) string {
+	if gzipClass(err) != gzipClass(wantErr) {
+		return fmt.Sprintf("error %v (%s), the library's %v (%s)", err, gzipClass(err), wantErr, gzipClass(wantErr))
 	}
 	if wantErr == io.EOF || wantErr == nil {
 		if !bytes.Equal(got, want) {
-			return fmt.Sprintf("%d bytes out, klauspost/compress %d, or different", len(got), len(want))
+			return fmt.Sprintf("%d bytes out, the library %d, or different", len(got), len(want))
 		}
 	} else if !bytes.HasPrefix(got, want) {
-		return fmt.Sprintf("%d bytes out, not starting with klauspost/compress's %d", len(got), len(want))
+		return fmt.Sprintf("%d bytes out, not starting with the library's %d", len(got), len(want))
 	}
 	return ""
 }
@@ -433,5 +445,58 @@ func TestGzipLongName(t *testing.T) {
 		if n == 511 && (err != io.EOF || string(got) != "a capture") || n == 512 && err != errGzipHeader {
 			t.Fatalf("comment of %d bytes: %q, %v", n, got, err)
 		}
+	}
+}
+
+// TestGzipNoDistanceCodes: a block that declares no distance code cannot
+// hold a match. Here the first block holds "ab" and a match of three at
+// distance 1, and the second, with no distance codes, a length code: jj
+// and compress/gzip refuse it; klauspost/compress decodes it with the
+// first block's distance code (a helper's review found it).
+func TestGzipNoDistanceCodes(t *testing.T) {
+	data := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0x0c, 0xe0, 0xdb, 0x92, 0x24, 0x49, 0x92, 0x2c, 0xcb, 0x7e, 0x2b, 0xd1, 0xff, 0x7f, 0x04, 0x11, 0xe2, 0x6a, 0x00, 0xdf, 0x96, 0x24, 0x49, 0x92, 0x64, 0x59, 0xf6, 0x5b, 0x89, 0xfe, 0xff, 0x23, 0x88, 0x60, 0x01, 0x6b, 0x81, 0x8f, 0xed, 0x08, 0, 0, 0}
+	got, err := checkGunzip(t, "no distance codes", data)
+	if string(got) != "abbbb" || gzipClass(err) != "corrupt" {
+		t.Fatalf("%q, %v; want %q and corrupt data", got, err, "abbbb")
+	}
+}
+
+// TestGzipPipeStall: output decoded is handed on before jj waits for more
+// input, as from a pipe whose writer pauses after a flush.
+func TestGzipPipeStall(t *testing.T) {
+	data := gzipPayloads(t)["real"][:70_000]
+	pr, pw := io.Pipe()
+	release := make(chan struct{})
+	go func() {
+		zw := stdgzip.NewWriter(pw)
+		zw.Write(data)
+		zw.Flush()
+		<-release
+		zw.Close()
+		pw.Close()
+	}()
+	got := make(chan []byte)
+	var z *gzipReader
+	go func() {
+		var err error
+		if z, err = newGzipReader(pr); err != nil {
+			got <- nil
+			return
+		}
+		b := make([]byte, len(data))
+		n, _ := io.ReadFull(z, b)
+		got <- b[:n]
+	}()
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, data) {
+			t.Fatalf("%d bytes before the pause, want the %d flushed", len(b), len(data))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the output flushed before the pause is held back")
+	}
+	close(release)
+	if rest, err := io.ReadAll(z); len(rest) != 0 || err != nil {
+		t.Fatalf("after the pause: %d bytes, %v", len(rest), err)
 	}
 }
