@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	mbits "math/bits"
+	"sync"
 )
 
 // The gzip format (RFC 1952) and its deflate data (RFC 1951), decoded here
@@ -55,6 +56,7 @@ const (
 var (
 	errGzipHeader   = errors.New("gzip: invalid header")
 	errGzipChecksum = errors.New("gzip: invalid checksum")
+	errGzipReleased = errors.New("gzip: read after close")
 )
 
 // deflateError is corrupt deflate data, at about byte off of the
@@ -260,9 +262,8 @@ type gzipReader struct {
 	err    error // after the output, the stream's end or error
 	yield  bool  // decode stopped to hand on its output before reading more
 
-	dynLL   [llSize]uint32
-	dynDist [distSize]uint32
-	lens    [286 + 30]uint8
+	bufs *gzipBufs // in, out and the dynamic tables
+	lens [286 + 30]uint8
 }
 
 const (
@@ -275,12 +276,38 @@ const (
 
 // newGzipReader reads the first member's header, as gzip.NewReader does.
 func newGzipReader(src io.Reader) (*gzipReader, error) {
-	z := &gzipReader{src: src, in: new([gzipInBuf]byte), out: new([gzipOutLen]byte)}
+	b := gzipPool.Get().(*gzipBufs)
+	z := &gzipReader{src: src, bufs: b, in: &b.in, out: &b.out}
 	if err := z.header(); err != nil {
+		z.release()
 		return nil, err
 	}
 	z.state = gzBlock
 	return z, nil
+}
+
+// gzipBufs are a reader's buffers and tables, about 600 KB: pooled, so
+// that a directory of small files does not allocate and clear them for
+// each (that took 0.3 ms a file).
+type gzipBufs struct {
+	in      [gzipInBuf]byte
+	out     [gzipOutLen]byte
+	dynLL   [llSize]uint32
+	dynDist [distSize]uint32
+}
+
+var gzipPool = sync.Pool{New: func() any { return new(gzipBufs) }}
+
+// release gives the buffers back, once the reader is no longer used.
+func (z *gzipReader) release() {
+	if z.bufs != nil {
+		gzipPool.Put(z.bufs)
+		z.bufs, z.in, z.out, z.ll, z.dist = nil, nil, nil, nil, nil
+		z.rp, z.op = 0, 0
+		if z.err == nil || z.err == io.EOF {
+			z.err = errGzipReleased
+		}
+	}
 }
 
 // fill reads more input, keeping the 8 bytes before ip (which the bit
@@ -552,7 +579,7 @@ func (z *gzipReader) block() error {
 		if err := z.dynamic(); err != nil {
 			return err
 		}
-		z.ll, z.dist = &z.dynLL, &z.dynDist
+		z.ll, z.dist = &z.bufs.dynLL, &z.bufs.dynDist
 		z.state = gzHuffman
 	default:
 		return z.corrupt("reserved block type")
@@ -636,10 +663,10 @@ func (z *gzipReader) dynamic() error {
 	// A code without an end-of-block symbol is taken, as the Go
 	// libraries take it (zlib refuses it): such a block can only end in
 	// an error.
-	if !buildTable(z.dynLL[:], lens[:nlit], llBits, llEntries[:]) {
+	if !buildTable(z.bufs.dynLL[:], lens[:nlit], llBits, llEntries[:]) {
 		return z.corrupt("invalid literal/length code")
 	}
-	if !buildTable(z.dynDist[:], lens[nlit:], distBits, distEntries[:]) {
+	if !buildTable(z.bufs.dynDist[:], lens[nlit:], distBits, distEntries[:]) {
 		return z.corrupt("invalid distance code")
 	}
 	return nil

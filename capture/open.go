@@ -132,6 +132,7 @@ type input struct {
 	s        *stream // the capture bytes: raw, or a decompressor reading raw
 	size     int64
 	zstd     *zstd.Decoder // closed by Open's closer
+	gzip     *gzipReader   // released by Open's closer
 	async    bool          // decompress in a goroutine (Open, regular files)
 	ahead    *readAhead    // with async: the read-ahead goroutine
 	rawRead  atomic.Int64  // with async: raw bytes its goroutine has read
@@ -392,9 +393,8 @@ func (in *input) decompress(f format) error {
 	case formatGzip:
 		// Members one after another too (cat a.gz b.gz), as gzip reads
 		// them (gzip.go).
-		var zr *gzipReader
-		zr, err = newGzipReader(src)
-		dec = zr
+		in.gzip, err = newGzipReader(src)
+		dec = in.gzip
 	case formatZstd:
 		var zr *zstd.Decoder
 		zr, err = zstd.NewReader(src,
@@ -439,6 +439,10 @@ func (in *input) close() {
 	if in.zstd != nil {
 		in.zstd.Close()
 		in.zstd = nil
+	}
+	if in.gzip != nil {
+		in.gzip.release()
+		in.gzip = nil
 	}
 }
 
