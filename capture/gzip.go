@@ -850,8 +850,13 @@ func (z *gzipReader) huffman() error {
 		e = ll[bb&(1<<llBits-1)]
 		if dist >= 8 {
 			src := op - dist
-			for k := 0; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
+			if length > 32 && dist >= length {
+				// Long and not overlapping: memmove's wide moves.
+				copy(out[op:op+length], out[src:src+length])
+			} else {
+				for k := 0; k < length; k += 8 {
+					binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
+				}
 			}
 			op += length
 		} else {
@@ -878,8 +883,15 @@ func copyMatch(out *[gzipOutLen]byte, op, dist, length int) int {
 			binary.LittleEndian.PutUint64(out[op:], v)
 		}
 	default:
-		for ; op < end; op, src = op+1, src+1 {
+		// A period of 2 to 7 bytes: its first bytes one at a time, as
+		// far as the smallest multiple of the period of 8 or more, and
+		// the rest eight at a time from that far back.
+		far := (8 + dist - 1) / dist * dist
+		for n := min(end, op+far); op < n; op, src = op+1, src+1 {
 			out[op] = out[src]
+		}
+		for src = op - far; op < end; op, src = op+8, src+8 {
+			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
 		}
 	}
 	return end
