@@ -740,7 +740,6 @@ func (z *gzipReader) huffman() error {
 	bb, bl := z.bb, z.bl
 	ll, dt := z.ll, z.dist
 	hist := z.hist
-	var err error
 	var e uint32 // the next symbol's entry, when ip ≤ ilimit
 	if ip <= ilimit {
 		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
@@ -755,12 +754,10 @@ func (z *gzipReader) huffman() error {
 				z.yield = true // slowSymbol would read
 				break
 			}
-			var end bool
-			end, err = z.slowSymbol()
-			ip, op, bb, bl = z.ip, z.op, z.bb, z.bl
-			if err != nil || end {
-				break
+			if end, err := z.slowSymbol(); err != nil || end {
+				return err
 			}
+			ip, op, bb, bl = z.ip, z.op, z.bb, z.bl
 			if ilimit = z.iend - 16; ip <= ilimit {
 				bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
 				ip += int((63 - bl) >> 3)
@@ -809,12 +806,10 @@ func (z *gzipReader) huffman() error {
 		bl -= uint(e & 0xff)
 		if e&(entEnd|entInvalid) != 0 {
 			if e&entInvalid != 0 {
-				z.ip, z.bl = ip, bl
-				err = z.corrupt("invalid literal/length code")
-				break
+				return z.stop(ip, op, bb, bl, "invalid literal/length code")
 			}
 			z.endBlock()
-			break
+			return z.stop(ip, op, bb, bl, "")
 		}
 		x := e >> 8 & 15
 		length := int(e>>16) + int(bb&(1<<x-1))
@@ -830,18 +825,14 @@ func (z *gzipReader) huffman() error {
 		bb >>= d & 63
 		bl -= uint(d & 0xff)
 		if d&entInvalid != 0 {
-			z.ip, z.bl = ip, bl
-			err = z.corrupt("invalid distance code")
-			break
+			return z.stop(ip, op, bb, bl, "invalid distance code")
 		}
 		x = d >> 8 & 15
 		dist := int(d>>16) + int(bb&(1<<x-1))
 		bb >>= x & 63
 		bl -= uint(x)
 		if dist > op-hist {
-			z.ip, z.bl = ip, bl
-			err = z.corrupt("distance too far back")
-			break
+			return z.stop(ip, op, bb, bl, "distance too far back")
 		}
 		// Refill and look up the next symbol before the copy.
 		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
@@ -863,8 +854,17 @@ func (z *gzipReader) huffman() error {
 			op = copyMatch(out, op, dist, length)
 		}
 	}
+	return z.stop(ip, op, bb, bl, "")
+}
+
+// stop saves huffman's state and returns the corrupt data error what
+// describes, or nil for none.
+func (z *gzipReader) stop(ip, op int, bb uint64, bl uint, what string) error {
 	z.ip, z.op, z.bb, z.bl = ip, op, bb, bl
-	return err
+	if what != "" {
+		return z.corrupt(what)
+	}
+	return nil
 }
 
 // copyMatch copies length bytes from dist back to out[op:] and returns the
