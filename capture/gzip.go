@@ -57,6 +57,7 @@ var (
 	errGzipHeader   = errors.New("gzip: invalid header")
 	errGzipChecksum = errors.New("gzip: invalid checksum")
 	errGzipReleased = errors.New("gzip: read after close")
+	errGzipShort    = errors.New("gzip: symbol past the input buffered") // symbol's, never returned
 )
 
 // deflateError is corrupt deflate data, at about byte off of the
@@ -304,7 +305,7 @@ func (z *gzipReader) release() {
 		gzipPool.Put(z.bufs)
 		z.bufs, z.in, z.out, z.ll, z.dist = nil, nil, nil, nil, nil
 		z.rp, z.op = 0, 0
-		if z.err == nil || z.err == io.EOF {
+		if z.err == nil {
 			z.err = errGzipReleased
 		}
 	}
@@ -514,8 +515,15 @@ func (z *gzipReader) decode() {
 		case gzBlock, gzTrailer, gzNext:
 			// A header or trailer is read byte by byte and cannot stop
 			// half way: with output to hand on, it waits for the next
-			// decode if the input buffered may not hold it.
-			if z.waits(1024) {
+			// decode if the input buffered may not hold it (a block
+			// header takes at most 563 bytes, a trailer 8, a member
+			// header 10, 65 537 of extra field, 512 of name, 512 of
+			// comment and 2 of CRC).
+			n := 1024
+			if z.state == gzNext {
+				n = 8 + 10 + 2 + 65535 + 512 + 512 + 2
+			}
+			if z.waits(n) {
 				z.yield = true
 				continue
 			}
@@ -750,11 +758,7 @@ func (z *gzipReader) huffman() error {
 	for op <= gzipLimit {
 		if ip > ilimit {
 			z.ip, z.op, z.bb, z.bl = ip, op, bb, bl
-			if int(bl)+8*(z.iend-ip) < 48 && z.waits(len(z.in)) {
-				z.yield = true // slowSymbol would read
-				break
-			}
-			if end, err := z.slowSymbol(); err != nil || end {
+			if end, err := z.slowSymbol(); err != nil || end || z.yield {
 				return err
 			}
 			ip, op, bb, bl = z.ip, z.op, z.bb, z.bl
@@ -897,26 +901,54 @@ func copyMatch(out *[gzipOutLen]byte, op, dist, length int) int {
 	return end
 }
 
-// slowSymbol decodes one symbol reading byte by byte, knowing where the
-// input ends; end reports the end of the block.
+// slowSymbol decodes one symbol from the bits buffered, byte by byte,
+// knowing where the input ends; end reports the end of the block. If the
+// symbol runs past the input buffered it takes nothing and, with output
+// to hand on, yields (z.yield) rather than read; else it reads and tries
+// again.
 func (z *gzipReader) slowSymbol() (end bool, err error) {
-	z.need(48) // as many as there are
+	for {
+		ip, bb, bl := z.ip, z.bb, z.bl
+		for z.bl < 48 && z.ip < z.iend {
+			z.bb |= uint64(z.in[z.ip]) << z.bl
+			z.ip++
+			z.bl += 8
+		}
+		end, err = z.symbol()
+		if err != errGzipShort {
+			return end, err
+		}
+		z.ip, z.bb, z.bl = ip, bb, bl // nothing taken
+		if z.srcEOF {
+			return false, z.truncated()
+		}
+		if z.op > z.rp {
+			z.yield = true
+			return false, nil
+		}
+		z.fill()
+	}
+}
+
+// symbol decodes one symbol from the bits in the buffer (at most 55),
+// or returns errGzipShort if they end inside it.
+func (z *gzipReader) symbol() (end bool, err error) {
 	e := z.ll[z.bb&(1<<llBits-1)]
 	if e&entSub != 0 {
 		if z.bl < llBits {
-			return false, z.truncated()
+			return false, errGzipShort
 		}
 		z.bits(llBits)
 		e = z.ll[e>>16+uint32(z.bb)&(1<<(e>>8&15)-1)]
 	}
 	if e&entInvalid != 0 {
 		if z.bl < uint(e&0xff) {
-			return false, z.truncated()
+			return false, errGzipShort
 		}
 		return false, z.corrupt("invalid literal/length code")
 	}
 	if n := uint(e & 0xff); n > z.bl {
-		return false, z.truncated()
+		return false, errGzipShort
 	} else {
 		z.bits(n)
 	}
@@ -931,31 +963,31 @@ func (z *gzipReader) slowSymbol() (end bool, err error) {
 	}
 	x := uint(e >> 8 & 15)
 	if x > z.bl {
-		return false, z.truncated()
+		return false, errGzipShort
 	}
 	length := int(e>>16) + int(z.bits(x))
 	d := z.dist[z.bb&(1<<distBits-1)]
 	if d&entSub != 0 {
 		if z.bl < distBits {
-			return false, z.truncated()
+			return false, errGzipShort
 		}
 		z.bits(distBits)
 		d = z.dist[d>>16+uint32(z.bb)&(1<<(d>>8&15)-1)]
 	}
 	if d&entInvalid != 0 {
 		if z.bl < uint(d&0xff) {
-			return false, z.truncated()
+			return false, errGzipShort
 		}
 		return false, z.corrupt("invalid distance code")
 	}
 	if n := uint(d & 0xff); n > z.bl {
-		return false, z.truncated()
+		return false, errGzipShort
 	} else {
 		z.bits(n)
 	}
 	x = uint(d >> 8 & 15)
 	if x > z.bl {
-		return false, z.truncated()
+		return false, errGzipShort
 	}
 	dist := int(d>>16) + int(z.bits(x))
 	if dist > z.op-z.hist {

@@ -462,41 +462,63 @@ func TestGzipNoDistanceCodes(t *testing.T) {
 }
 
 // TestGzipPipeStall: output decoded is handed on before jj waits for more
-// input, as from a pipe whose writer pauses after a flush.
+// input, as from a pipe whose writer pauses: after a flush of literals
+// with long codes, after one whose last symbols and end take fewer bits
+// than a whole symbol can (a helper's review), and after a member whose
+// next member's header (3 000 bytes of extra field) is only half written.
 func TestGzipPipeStall(t *testing.T) {
-	data := gzipPayloads(t)["real"][:70_000]
-	pr, pw := io.Pipe()
-	release := make(chan struct{})
-	go func() {
-		zw := stdgzip.NewWriter(pw)
-		zw.Write(data)
-		zw.Flush()
-		<-release
-		zw.Close()
-		pw.Close()
-	}()
-	got := make(chan []byte)
-	var z *gzipReader
-	go func() {
-		var err error
-		if z, err = newGzipReader(pr); err != nil {
-			got <- nil
-			return
+	flushed := func(level int, data []byte) func(io.Writer) {
+		return func(w io.Writer) {
+			zw, _ := stdgzip.NewWriterLevel(w, level)
+			zw.Write(data)
+			zw.Flush()
 		}
-		b := make([]byte, len(data))
-		n, _ := io.ReadFull(z, b)
-		got <- b[:n]
-	}()
-	select {
-	case b := <-got:
-		if !bytes.Equal(b, data) {
-			t.Fatalf("%d bytes before the pause, want the %d flushed", len(b), len(data))
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the output flushed before the pause is held back")
 	}
-	close(release)
-	if rest, err := io.ReadAll(z); len(rest) != 0 || err != nil {
-		t.Fatalf("after the pause: %d bytes, %v", len(rest), err)
+	real := gzipPayloads(t)["real"][:70_000]
+	var next bytes.Buffer
+	zw := stdgzip.NewWriter(&next)
+	zw.Extra = make([]byte, 3000)
+	zw.Write([]byte("the next member"))
+	zw.Close()
+	for _, tt := range []struct {
+		name  string
+		want  []byte
+		write func(io.Writer)
+	}{
+		{"real traffic, flushed", real, flushed(stdgzip.DefaultCompression, real)},
+		{"231 bytes of a, flushed", bytes.Repeat([]byte("a"), 231), flushed(1, bytes.Repeat([]byte("a"), 231))},
+		{"a member, then half a header", real[:16_000], func(w io.Writer) {
+			var b bytes.Buffer
+			zw := stdgzip.NewWriter(&b)
+			zw.Write(real[:16_000])
+			zw.Close()
+			w.Write(append(b.Bytes(), next.Bytes()[:1500]...)) // in one read
+		}},
+	} {
+		pr, pw := io.Pipe()
+		go func() {
+			tt.write(pw)
+			// The writer pauses here until the reader has given up.
+		}()
+		got := make(chan []byte, 1)
+		go func() {
+			z, err := newGzipReader(pr)
+			if err != nil {
+				got <- nil
+				return
+			}
+			b := make([]byte, len(tt.want))
+			n, _ := io.ReadFull(z, b)
+			got <- b[:n]
+		}()
+		select {
+		case b := <-got:
+			if !bytes.Equal(b, tt.want) {
+				t.Fatalf("%s: %d bytes before the pause, want the %d written", tt.name, len(b), len(tt.want))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the output written before the pause is held back", tt.name)
+		}
+		pw.Close()
 	}
 }
