@@ -112,9 +112,9 @@ var llEntries, distEntries, precodeEntries = func() (ll [288]uint32, dist [32]ui
 	return
 }()
 
-// The fixed codes of block type 1.
-var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
-	var lens [288]uint8
+// fixedLitLens returns the code lengths of the fixed literal/length code
+// (RFC 1951, 3.2.6).
+func fixedLitLens() (lens [288]uint8) {
 	for i := range lens {
 		switch {
 		case i < 144:
@@ -127,6 +127,12 @@ var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
 			lens[i] = 8
 		}
 	}
+	return lens
+}
+
+// The fixed codes of block type 1.
+var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
+	lens := fixedLitLens()
 	ll, dist = new([llSize]uint32), new([distSize]uint32)
 	var dlens [32]uint8
 	for i := range dlens {
@@ -939,24 +945,9 @@ func (z *gzipReader) slowSymbol() (end bool, err error) {
 // symbol decodes one symbol from the bits in the buffer (at most 55),
 // or returns errGzipShort if they end inside it.
 func (z *gzipReader) symbol() (end bool, err error) {
-	e := z.ll[z.bb&(1<<llBits-1)]
-	if e&entSub != 0 {
-		if z.bl < llBits {
-			return false, errGzipShort
-		}
-		z.bits(llBits)
-		e = z.ll[e>>16+uint32(z.bb)&(1<<(e>>8&15)-1)]
-	}
-	if e&entInvalid != 0 {
-		if z.bl < uint(e&0xff) {
-			return false, errGzipShort
-		}
-		return false, z.corrupt("invalid literal/length code")
-	}
-	if n := uint(e & 0xff); n > z.bl {
-		return false, errGzipShort
-	} else {
-		z.bits(n)
+	e, err := z.code(z.ll[:], llBits, "invalid literal/length code")
+	if err != nil {
+		return false, err
 	}
 	if e&entLit != 0 {
 		z.out[z.op] = byte(e >> 16)
@@ -972,24 +963,9 @@ func (z *gzipReader) symbol() (end bool, err error) {
 		return false, errGzipShort
 	}
 	length := int(e>>16) + int(z.bits(x))
-	d := z.dist[z.bb&(1<<distBits-1)]
-	if d&entSub != 0 {
-		if z.bl < distBits {
-			return false, errGzipShort
-		}
-		z.bits(distBits)
-		d = z.dist[d>>16+uint32(z.bb)&(1<<(d>>8&15)-1)]
-	}
-	if d&entInvalid != 0 {
-		if z.bl < uint(d&0xff) {
-			return false, errGzipShort
-		}
-		return false, z.corrupt("invalid distance code")
-	}
-	if n := uint(d & 0xff); n > z.bl {
-		return false, errGzipShort
-	} else {
-		z.bits(n)
+	d, err := z.code(z.dist[:], distBits, "invalid distance code")
+	if err != nil {
+		return false, err
 	}
 	x = uint(d >> 8 & 15)
 	if x > z.bl {
@@ -1001,4 +977,28 @@ func (z *gzipReader) symbol() (end bool, err error) {
 	}
 	z.op = copyMatch(z.out, z.op, dist, length)
 	return false, nil
+}
+
+// code takes the next code of table t (primary bits wide, then its
+// subtables) from the bits in the buffer and returns its entry; or
+// errGzipShort if the bits end inside it, or corrupt data (what) if it is
+// no code.
+func (z *gzipReader) code(t []uint32, bits uint, what string) (uint32, error) {
+	e := t[z.bb&(1<<bits-1)]
+	if e&entSub != 0 {
+		if z.bl < bits {
+			return 0, errGzipShort
+		}
+		z.bits(bits)
+		e = t[e>>16+uint32(z.bb)&(1<<(e>>8&15)-1)]
+	}
+	n := uint(e & 0xff)
+	if n > z.bl {
+		return 0, errGzipShort
+	}
+	if e&entInvalid != 0 {
+		return 0, z.corrupt(what)
+	}
+	z.bits(n)
+	return e, nil
 }

@@ -293,19 +293,7 @@ func (e *rcEncoder) storedBlock(final bool) {
 
 // rcFixed is the fixed literal/length code of RFC 1951, 3.2.6.
 var rcFixed = func() rcCode {
-	var lens [288]uint8
-	for i := range lens {
-		switch {
-		case i < 144:
-			lens[i] = 8
-		case i < 256:
-			lens[i] = 9
-		case i < 280:
-			lens[i] = 7
-		default:
-			lens[i] = 8
-		}
-	}
+	lens := fixedLitLens()
 	return newRCCode(lens[:])
 }()
 
