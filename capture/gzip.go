@@ -855,20 +855,7 @@ func (z *gzipReader) huffman() error {
 		ip += int((63 - bl) >> 3)
 		bl |= 56
 		e = ll[bb&(1<<llBits-1)]
-		if dist >= 8 {
-			src := op - dist
-			if length > 32 && dist >= length {
-				// Long and not overlapping: memmove's wide moves.
-				copy(out[op:op+length], out[src:src+length])
-			} else {
-				for k := 0; k < length; k += 8 {
-					binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
-				}
-			}
-			op += length
-		} else {
-			op = copyMatch(out, op, dist, length)
-		}
+		op = copyMatch(out, op, dist, length)
 	}
 	return z.stop(ip, op, bb, bl, "")
 }
@@ -889,6 +876,9 @@ func copyMatch(out *[gzipOutLen]byte, op, dist, length int) int {
 	src := op - dist
 	end := op + length
 	switch {
+	case length > 32 && dist >= length:
+		// Long and not overlapping: memmove's wide moves.
+		copy(out[op:end], out[src:src+length])
 	case dist >= 8:
 		for ; op < end; op, src = op+8, src+8 {
 			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
