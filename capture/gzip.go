@@ -277,6 +277,12 @@ type gzipReader struct {
 
 	bufs *gzipBufs // in, out and the dynamic tables
 	lens [286 + 30]uint8
+
+	// Decoding on other cores (gzippar.go): nil, or the tasks, and the
+	// one whose tokens are being executed, from task.tok[tp:].
+	par  *gzipPar
+	task *gzipTask
+	tp   int
 }
 
 const (
@@ -285,6 +291,7 @@ const (
 	gzStored
 	gzTrailer
 	gzNext
+	gzTokens // a task's tokens (gzippar.go)
 )
 
 // newGzipReader reads the first member's header, as gzip.NewReader does.
@@ -313,6 +320,14 @@ var gzipPool = sync.Pool{New: func() any { return new(gzipBufs) }}
 
 // release gives the buffers back, once the reader is no longer used.
 func (z *gzipReader) release() {
+	if z.par != nil {
+		if z.task != nil {
+			z.par.recycle(z.task)
+			z.task = nil
+		}
+		z.par.close()
+		z.par = nil
+	}
 	if z.bufs != nil {
 		gzipPool.Put(z.bufs)
 		z.bufs, z.in, z.out, z.ll, z.dist = nil, nil, nil, nil, nil
@@ -523,6 +538,9 @@ func (z *gzipReader) decode() {
 	}
 	z.yield = false
 	for z.err == nil && z.op <= gzipLimit && !z.yield {
+		if z.state == gzBlock && z.par != nil && z.jump() {
+			continue
+		}
 		switch z.state {
 		case gzBlock, gzTrailer, gzNext:
 			// A header or trailer is read byte by byte and cannot stop
@@ -547,6 +565,8 @@ func (z *gzipReader) decode() {
 			z.err = z.huffman()
 		case gzStored:
 			z.err = z.copyStored()
+		case gzTokens:
+			z.tokens()
 		case gzTrailer:
 			z.err = z.trailer()
 		case gzNext:

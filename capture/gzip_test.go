@@ -384,6 +384,10 @@ func FuzzGzipReader(f *testing.F) {
 		if msg := sameGunzip(data, got, err, want, wantErr); msg != "" {
 			t.Fatal(msg)
 		}
+		// With tasks (gzippar.go), chunks small enough for the inputs.
+		if msg, _ := sameParallel(data, 64, 2); msg != "" {
+			t.Fatal("with tasks: " + msg)
+		}
 	})
 }
 

@@ -393,7 +393,13 @@ func (in *input) decompress(f format) error {
 	case formatGzip:
 		// Members one after another too (cat a.gz b.gz), as gzip reads
 		// them (gzip.go).
+		whole := in.raw.mapped && in.raw.consumed() == 0
 		in.gzip, err = newGzipReader(src)
+		if err == nil && whole {
+			// The file is in memory: its blocks decode ahead on the
+			// other cores too (gzippar.go).
+			in.gzip.par = newGzipPar(in.raw.buf)
+		}
 		dec = in.gzip
 	case formatZstd:
 		var zr *zstd.Decoder

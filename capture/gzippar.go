@@ -1,0 +1,539 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Decoding a deflate stream on several cores. A gzip member is one deflate
+// stream, each block of which may copy from the 32 KiB of output before
+// it, so its blocks cannot be decoded apart; but nearly all the work is
+// the Huffman decoding, which needs no output at all. When the whole file
+// is in memory (mapped), tasks on other goroutines do that part ahead of
+// the reader, as rapidgzip finds its blocks:
+//
+//   - The file is cut into chunks of gzipChunk compressed bytes. A task
+//     takes a chunk, looks in it for the start of a dynamic-Huffman block
+//     (a header whose code lengths make valid codes), and decodes from
+//     there to the first block boundary at or past the chunk's end, into
+//     tokens: runs of literal bytes, and matches (length, distance), not
+//     yet copied.
+//   - The reader (gzipReader, which decodes in order) looks, at each block
+//     boundary it reaches, for a task that started exactly there. Then the
+//     task's start was a real block's, and the reader executes its tokens
+//     (copies literals and matches into its output, with its own history)
+//     and moves its input to the task's end. A task that started
+//     elsewhere (a false header, or a block of another kind first) is
+//     dropped, and the reader decodes on by itself up to the next task's
+//     start.
+//
+// So what the reader hands on never depends on a guess, and every error,
+// its offset, and the end of the input are the reader's own. Tasks stop at
+// anything unusual (an invalid code, the input's end, gzipTaskTokens bytes
+// of tokens) and keep the blocks they finished.
+const (
+	gzipChunk      = 4 << 20  // compressed bytes a task starts in
+	gzipTaskTokens = 16 << 20 // token bytes a task stops after (at a block's end)
+	gzipMinPar     = 8 << 20  // files smaller than this are decoded in order
+)
+
+// gzipPar hands out the reader's tasks, in file order.
+type gzipPar struct {
+	data  []byte // the whole compressed input
+	chunk int64  // gzipChunk, smaller in tests
+	next  int64  // where the next task's chunk starts
+	tasks []*gzipTask
+	max   int         // tasks started and not yet passed by the reader
+	free  []*gzipTask // done with, their buffers kept
+	jumps int         // tasks taken (for the tests)
+	stop  atomic.Bool
+	wg    sync.WaitGroup
+}
+
+// gzipTask is one chunk's decoding.
+type gzipTask struct {
+	lo, hi int64 // the chunk: a block is looked for from byte lo; decoding stops at the first boundary from byte hi
+	done   chan struct{}
+
+	// Results, once done is closed.
+	start, end int64  // bit offsets of the first block found and of the end of the last one decoded; end == start: none
+	final      bool   // the last block decoded was a member's last
+	tok        []byte // the tokens (tokenWriter), and 8 bytes of padding
+	need       int    // bytes of output before start that the matches reach
+	z          gzipReader
+	src        bytes.Reader
+}
+
+// newGzipPar returns a gzipPar for data, the whole file, or nil if it is
+// not worth it (small, or one CPU).
+func newGzipPar(data []byte) *gzipPar {
+	n := runtime.GOMAXPROCS(0)
+	if n < 2 || len(data) < gzipMinPar {
+		return nil
+	}
+	return newGzipParWith(data, gzipChunk, min(n, 8))
+}
+
+// newGzipParWith returns a gzipPar with chunks of chunk bytes and up to
+// tasks of them started at once.
+func newGzipParWith(data []byte, chunk int64, tasks int) *gzipPar {
+	return &gzipPar{data: data, chunk: chunk, next: chunk, max: tasks}
+}
+
+// close stops the tasks and waits for them: they read data, which the
+// caller unmaps after.
+func (p *gzipPar) close() {
+	p.stop.Store(true)
+	p.wg.Wait()
+	for _, t := range append(p.tasks, p.free...) {
+		t.release()
+	}
+	p.tasks, p.free = nil, nil
+}
+
+// at returns the task whose output starts at bit pos, where the reader is
+// at a block boundary, or nil. It starts tasks ahead of pos, drops those
+// pos has passed, and waits for the one whose chunk pos is in.
+func (p *gzipPar) at(pos int64) *gzipTask {
+	for len(p.tasks) < p.max && p.next < int64(len(p.data)) {
+		if p.next*8 <= pos {
+			p.next = (pos/8/p.chunk + 1) * p.chunk
+			continue
+		}
+		var t *gzipTask
+		if k := len(p.free); k > 0 {
+			t, p.free = p.free[k-1], p.free[:k-1]
+		} else {
+			t = new(gzipTask)
+		}
+		t.lo, t.hi = p.next, p.next+p.chunk
+		t.done = make(chan struct{})
+		p.next += p.chunk
+		p.tasks = append(p.tasks, t)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			defer close(t.done)
+			t.run(p.data, &p.stop)
+		}()
+	}
+	for len(p.tasks) > 0 {
+		t := p.tasks[0]
+		if pos < t.lo*8 {
+			return nil
+		}
+		<-t.done
+		if t.end > t.start {
+			switch {
+			case t.start == pos:
+				return t
+			case t.start > pos:
+				return nil // the reader decodes on to it
+			}
+		}
+		p.recycle(p.pop())
+	}
+	return nil
+}
+
+// pop takes the first task off the list.
+func (p *gzipPar) pop() *gzipTask {
+	t := p.tasks[0]
+	p.tasks = p.tasks[1:]
+	return t
+}
+
+// recycle keeps a task that is done with for a later chunk.
+func (p *gzipPar) recycle(t *gzipTask) {
+	p.free = append(p.free, t)
+}
+
+// release gives the task's reader's buffers back.
+func (t *gzipTask) release() {
+	if t.z.bufs != nil {
+		t.z.release()
+	}
+}
+
+// run finds the chunk's first block and decodes to the first block
+// boundary at or past hi.
+func (t *gzipTask) run(data []byte, stop *atomic.Bool) {
+	t.start, t.end, t.final, t.need = 0, 0, false, 0
+	t.tok = t.tok[:0]
+	if t.z.bufs == nil {
+		b := gzipPool.Get().(*gzipBufs)
+		t.z = gzipReader{bufs: b, in: &b.in}
+	}
+	z := &t.z
+	start := t.find(data, stop)
+	if start < 0 {
+		return
+	}
+	t.start, t.end = start, start
+	t.reset(data, start)
+	var w tokenWriter
+	w.open(t.tok)
+	good := w // the tokens at the end of the last whole block
+	for !stop.Load() && len(w.tok) < gzipTaskTokens && z.bitPos() < t.hi*8 {
+		if z.block() != nil {
+			break
+		}
+		ok := true
+		switch z.state {
+		case gzStored:
+			ok = t.stored(&w)
+		case gzHuffman:
+			ok = t.huffman(&w)
+		}
+		if !ok {
+			break
+		}
+		good = w
+		t.end = z.bitPos()
+		if z.final {
+			t.final = true
+			break
+		}
+	}
+	t.tok = good.close()
+	t.need = good.need
+}
+
+// tokenWriter writes a task's tokens: a byte h < 128 is a run of h literal
+// bytes, which follow; h ≥ 128 a match of length 3 + h-128 (3 + 127 + the
+// next byte if h is 255) at the distance 1 + the next two bytes (little
+// endian). A run's header is written when the run ends.
+type tokenWriter struct {
+	tok  []byte
+	run  int // the open run's header
+	lits int // its literals so far
+	n    int // bytes of output
+	need int // bytes of output before the first that matches reach
+}
+
+// open starts the tokens in tok, with an empty run.
+func (w *tokenWriter) open(tok []byte) {
+	w.tok = append(tok[:0], 0)
+	w.run, w.lits, w.n, w.need = 0, 0, 0, 0
+}
+
+// close ends the open run and returns the tokens and 8 bytes of padding
+// (the reader copies literals 8 bytes at a time).
+func (w *tokenWriter) close() []byte {
+	w.tok[w.run] = byte(w.lits)
+	return append(w.tok, make([]byte, 8)...)
+}
+
+// reset points the task's reader at bit pos of data, at a block header,
+// with the input ending at the end of data.
+func (t *gzipTask) reset(data []byte, pos int64) {
+	z := &t.z
+	off := pos >> 3
+	t.src.Reset(data[off:])
+	z.src = &t.src
+	z.ip, z.iend, z.inBase = 0, 0, off
+	z.srcEOF, z.srcErr = false, nil
+	z.bb, z.bl = 0, 0
+	z.need(uint(pos & 7))
+	z.bits(uint(pos & 7))
+	z.state = gzBlock
+	z.final = false
+}
+
+// find returns the bit offset of the first dynamic block header in
+// [lo, hi) whose code lengths build valid codes with an end-of-block
+// code, or -1.
+func (t *gzipTask) find(data []byte, stop *atomic.Bool) int64 {
+	z := &t.z
+	end := min(t.hi, int64(len(data))-16)
+	for off := t.lo; off < end; off++ {
+		if off&0xffff == 0 && stop.Load() {
+			return -1
+		}
+		w := binary.LittleEndian.Uint64(data[off:])
+		for bit := range int64(8) {
+			v := w >> bit
+			// Not final, dynamic; at most 286 and 30 codes.
+			if v&7 != 4 || v>>3&31 > 29 || v>>8&31 > 29 {
+				continue
+			}
+			if !precodeComplete(data, off*8+bit+17, int(v>>13&15)+4) {
+				continue
+			}
+			// The whole header, from a short reader: a header is at
+			// most 563 bytes.
+			pos := off*8 + bit
+			t.reset(data[:min(int64(len(data)), off+600)], pos)
+			if z.block() == nil && z.state == gzHuffman && z.lens[256] != 0 {
+				return pos
+			}
+		}
+	}
+	return -1
+}
+
+// precodeComplete reports whether the n 3-bit code length code lengths
+// at bit pos of data make a complete code (RFC 1951, 3.2.7), as those of
+// an encoder's block header do.
+func precodeComplete(data []byte, pos int64, n int) bool {
+	// n ≤ 19 lengths: 57 bits, all in one load shifted by up to 7.
+	w := binary.LittleEndian.Uint64(data[pos>>3:]) >> (pos & 7)
+	sum := 0
+	for i := range n {
+		if l := w >> (3 * i) & 7; l > 0 {
+			sum += 128 >> l
+		}
+	}
+	return sum == 128
+}
+
+// stored writes a stored block's bytes as literals.
+func (t *gzipTask) stored(w *tokenWriter) bool {
+	z := &t.z
+	for z.stored > 0 {
+		if z.ip == z.iend && !z.fill() {
+			return false
+		}
+		for _, c := range z.in[z.ip:min(z.iend, z.ip+z.stored)] {
+			if w.lits == 127 {
+				w.tok[w.run] = 127
+				w.run, w.lits = len(w.tok), 0
+				w.tok = append(w.tok, 0)
+			}
+			w.tok = append(w.tok, c)
+			w.lits++
+			w.n++
+			z.ip++
+			z.stored--
+		}
+	}
+	z.endBlock()
+	return true
+}
+
+// huffman decodes a Huffman block into tokens and reports whether it got
+// to the block's end. Its loop is huffman's fast loop, writing tokens
+// instead of output; it ends the task near the end of the input.
+func (t *gzipTask) huffman(w *tokenWriter) bool {
+	z := &t.z
+	in := z.in
+	ip, bb, bl := z.ip, z.bb, z.bl
+	ll, dt := z.ll, z.dist
+	tok := w.tok[:cap(w.tok)]
+	op := len(w.tok)
+	// n counts the output before the open run.
+	run, n, need := w.run, w.n-w.lits, w.need
+	ok := false
+	var e uint32
+	have := false // e is the next symbol's entry
+	for {
+		if op+16 > len(tok) {
+			if op >= gzipTaskTokens {
+				break
+			}
+			tok = slices.Grow(tok[:op], max(len(tok), 1<<16))
+			tok = tok[:cap(tok)]
+		}
+		if ip > z.iend-8 {
+			z.ip = ip
+			z.fill()
+			if ip = z.ip; ip > z.iend-8 {
+				break // the end of the input
+			}
+		}
+		if op-run > 127-3 {
+			// Room for three more literals in the open run, or a new
+			// run.
+			tok[run] = byte(op - run - 1)
+			n += op - run - 1
+			run = op
+			op++
+		}
+		// At least 11 bits were in the buffer for a preloaded e (19
+		// after literals); the refill adds bits above them.
+		bb |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bl & 63)
+		ip += int((63 - bl) >> 3)
+		bl |= 56
+		if !have {
+			e = ll[bb&(1<<llBits-1)]
+		}
+		have = true
+		if e&entSub != 0 {
+			bb >>= llBits
+			bl -= llBits
+			e = ll[e>>16+uint32(bb)&(1<<(e>>8&15)-1)]
+		}
+		bb >>= e & 63
+		bl -= uint(e & 0xff)
+		if e&entLit != 0 {
+			// Up to three literals, as in huffman; the run's length is
+			// op-run-1.
+			tok[op] = byte(e >> 16)
+			op++
+			e = ll[bb&(1<<llBits-1)]
+			if e&(entLit|entSub) != entLit {
+				continue
+			}
+			bb >>= e & 63
+			bl -= uint(e & 0xff)
+			tok[op] = byte(e >> 16)
+			op++
+			e = ll[bb&(1<<llBits-1)]
+			if e&(entLit|entSub) != entLit {
+				continue
+			}
+			bb >>= e & 63
+			bl -= uint(e & 0xff)
+			tok[op] = byte(e >> 16)
+			op++
+			e = ll[bb&(1<<llBits-1)] // 19 bits left at least
+			continue
+		}
+		have = false
+		if e&(entEnd|entInvalid) != 0 {
+			if e&entInvalid == 0 {
+				z.endBlock()
+				ok = true
+			}
+			break
+		}
+		x := e >> 8 & 15
+		length := int(e>>16) + int(bb&(1<<x-1))
+		bb >>= x & 63
+		bl -= uint(x)
+		d := dt[bb&(1<<distBits-1)]
+		if d&entSub != 0 {
+			bb >>= distBits
+			bl -= distBits
+			d = dt[d>>16+uint32(bb)&(1<<(d>>8&15)-1)]
+		}
+		bb >>= d & 63
+		bl -= uint(d & 0xff)
+		if d&entInvalid != 0 {
+			break
+		}
+		x = d >> 8 & 15
+		dist := int(d>>16) + int(bb&(1<<x-1))
+		bb >>= x & 63
+		bl -= uint(x)
+		tok[run] = byte(op - run - 1)
+		n += op - run - 1
+		if dist > n {
+			need = max(need, dist-n)
+		}
+		if l := length - 3; l < 127 {
+			tok[op] = byte(0x80 | l)
+			op++
+		} else {
+			tok[op] = 0xff
+			tok[op+1] = byte(l - 127)
+			op += 2
+		}
+		binary.LittleEndian.PutUint16(tok[op:], uint16(dist-1))
+		run = op + 2
+		op += 3
+		n += length
+	}
+	z.ip, z.bb, z.bl = ip, bb, bl
+	w.tok = tok[:op]
+	w.run, w.lits, w.need = run, op-run-1, need
+	w.n = n + w.lits
+	return ok
+}
+
+// bitPos is the bit offset in the input of the next bit to decode.
+func (z *gzipReader) bitPos() int64 {
+	return (z.inBase+int64(z.ip))*8 - int64(z.bl)
+}
+
+// jump, at a block boundary, takes the task that starts there, if any,
+// whose tokens the reader then executes (tokens), and moves the input to
+// the task's end.
+func (z *gzipReader) jump() bool {
+	pos := z.bitPos()
+	t := z.par.at(pos)
+	if t == nil {
+		return false
+	}
+	z.par.pop()
+	if t.need > z.op-z.hist {
+		// A match reaches before the member's start: the reader
+		// decodes, and finds the error.
+		z.par.recycle(t)
+		return false
+	}
+	z.par.jumps++
+	if !z.skip(t.end - pos) {
+		z.par.recycle(t)
+		z.err = z.truncated() // the task read these bits: not expected
+		return true
+	}
+	z.task, z.tp = t, 0
+	z.final = t.final
+	z.state = gzTokens
+	return true
+}
+
+// tokens executes the task's tokens into the output, until their end or
+// the output is past gzipLimit.
+func (z *gzipReader) tokens() {
+	tok := z.task.tok
+	end := len(tok) - 8
+	out := z.out
+	p, op := z.tp, z.op
+	for op <= gzipLimit && p < end {
+		h := int(tok[p])
+		p++
+		if h < 128 {
+			// Literals, 8 bytes at a time: tok has 8 bytes of room
+			// at its end, out 512 past gzipLimit.
+			for i := 0; i < h; i += 8 {
+				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(tok[p+i:]))
+			}
+			op += h
+			p += h
+			continue
+		}
+		length := h - 128 + 3
+		if h == 255 {
+			length += int(tok[p])
+			p++
+		}
+		dist := int(binary.LittleEndian.Uint16(tok[p:])) + 1
+		p += 2
+		op = copyMatch(out, op, dist, length)
+	}
+	z.tp, z.op = p, op
+	if p >= end {
+		z.par.recycle(z.task)
+		z.task = nil
+		z.endBlock()
+	}
+}
+
+// skip drops n bits of input.
+func (z *gzipReader) skip(n int64) bool {
+	if n <= int64(z.bl) {
+		z.bits(uint(n))
+		return true
+	}
+	n -= int64(z.bl)
+	z.bb, z.bl = 0, 0
+	for n >= 8 {
+		if z.ip == z.iend && !z.fill() {
+			return false
+		}
+		k := min(int64(z.iend-z.ip), n>>3)
+		z.ip += int(k)
+		n -= k * 8
+	}
+	if !z.need(uint(n)) {
+		return false
+	}
+	z.bits(uint(n))
+	return true
+}
