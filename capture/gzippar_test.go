@@ -13,21 +13,21 @@ import (
 // compressed bytes, up to tasks of them at once, and returns the output,
 // the error and how many tasks the reader took.
 func parGunzip(data []byte, chunk int64, tasks int) ([]byte, error, int) {
-	z, err := newGzipReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err, 0
-	}
-	z.par = newGzipParWith(data, chunk, tasks)
-	defer z.release()
-	var out bytes.Buffer
-	buf := make([]byte, 100_000)
-	for {
-		n, err := z.Read(buf)
-		out.Write(buf[:n])
-		if err != nil {
-			return out.Bytes(), err, z.par.jumps
+	var z *gzipReader
+	out, err := gunzipWith(bytes.NewReader(data), func(r io.Reader) (io.Reader, error) {
+		var err error
+		if z, err = newGzipReader(r); err != nil {
+			return nil, err
 		}
+		z.par = newGzipParWith(data, chunk, tasks)
+		return z, nil
+	})
+	if z == nil {
+		return out, err, 0
 	}
+	jumps := z.par.jumps
+	z.release()
+	return out, err, jumps
 }
 
 // sameParallel returns what differs between the reader's output and
