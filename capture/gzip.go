@@ -1008,9 +1008,11 @@ func (z *gzipReader) code(t []uint32, bits uint, what string) (uint32, error) {
 	if n > z.bl {
 		return 0, errGzipShort
 	}
+	z.bits(n)
 	if e&entInvalid != 0 {
+		// After its bits, as the fast loop reports it: the error's
+		// offset does not depend on which path met it.
 		return 0, z.corrupt(what)
 	}
-	z.bits(n)
 	return e, nil
 }

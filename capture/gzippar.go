@@ -34,11 +34,14 @@ import (
 // So what the reader hands on never depends on a guess, and every error,
 // its offset, and the end of the input are the reader's own. Tasks stop at
 // anything unusual (an invalid code, the input's end, gzipTaskTokens bytes
-// of tokens) and keep the blocks they finished.
+// of tokens) and keep the blocks they finished. A task looks for its start
+// in the first gzipFindSpan bytes of its chunk only, and after a chunk
+// without one (stored data), tasks leave out more and more chunks.
 const (
-	gzipChunk      = 4 << 20  // compressed bytes a task starts in
-	gzipTaskTokens = 16 << 20 // token bytes a task stops after (at a block's end)
-	gzipMinPar     = 8 << 20  // files smaller than this are decoded in order
+	gzipChunk      = 4 << 20   // compressed bytes a task starts in
+	gzipTaskTokens = 16 << 20  // token bytes a task holds at most: it ends at the last block that fits
+	gzipMinPar     = 8 << 20   // files smaller than this are decoded in order
+	gzipFindSpan   = 256 << 10 // bytes a task searches for a block's start
 )
 
 // gzipPar hands out the reader's tasks, in file order.
@@ -47,8 +50,10 @@ type gzipPar struct {
 	chunk int64  // gzipChunk, smaller in tests
 	next  int64  // where the next task's chunk starts
 	tasks []*gzipTask
-	max   int         // tasks started and not yet passed by the reader
+	stale []*gzipTask // passed by the reader, still running
+	max   int         // tasks running or waiting for the reader, at most
 	free  []*gzipTask // done with, their buffers kept
+	skip  int64       // chunks left out after tasks that found no block
 	jumps int         // tasks taken (for the tests)
 	stop  atomic.Bool
 	wg    sync.WaitGroup
@@ -56,11 +61,12 @@ type gzipPar struct {
 
 // gzipTask is one chunk's decoding.
 type gzipTask struct {
-	lo, hi int64 // the chunk: a block is looked for from byte lo; decoding stops at the first boundary from byte hi
-	done   chan struct{}
+	lo, hi int64         // the chunk: a block is looked for from byte lo; decoding stops at the first boundary from byte hi
+	found  chan struct{} // closed once start is set
+	done   chan struct{} // closed once the results are
 
 	// Results, once done is closed.
-	start, end int64  // bit offsets of the first block found and of the end of the last one decoded; end == start: none
+	start, end int64  // bit offsets of the first block found (-1: none) and of the end of the last one decoded; end == start: none
 	final      bool   // the last block decoded was a member's last
 	tok        []byte // the tokens (tokenWriter), and 8 bytes of padding
 	need       int    // bytes of output before start that the matches reach
@@ -89,17 +95,29 @@ func newGzipParWith(data []byte, chunk int64, tasks int) *gzipPar {
 func (p *gzipPar) close() {
 	p.stop.Store(true)
 	p.wg.Wait()
-	for _, t := range append(p.tasks, p.free...) {
+	for _, t := range append(append(p.tasks, p.stale...), p.free...) {
 		t.release()
 	}
-	p.tasks, p.free = nil, nil
+	p.tasks, p.stale, p.free = nil, nil, nil
 }
 
 // at returns the task whose output starts at bit pos, where the reader is
-// at a block boundary, or nil. It starts tasks ahead of pos, drops those
-// pos has passed, and waits for the one whose chunk pos is in.
+// at a block boundary, or nil. It starts tasks ahead of pos and drops
+// those pos has passed. Once pos is in a task's chunk it waits for the
+// task's search (at most gzipFindSpan bytes), and then for its decoding
+// only if it starts at pos; a task passed while decoding is left to end
+// (stale).
 func (p *gzipPar) at(pos int64) *gzipTask {
-	for len(p.tasks) < p.max && p.next < int64(len(p.data)) {
+	for i := 0; i < len(p.stale); i++ {
+		select {
+		case <-p.stale[i].done:
+			p.recycle(p.stale[i])
+			p.stale = append(p.stale[:i], p.stale[i+1:]...)
+			i--
+		default:
+		}
+	}
+	for len(p.tasks)+len(p.stale) < p.max && p.next < int64(len(p.data)) {
 		if p.next*8 <= pos {
 			p.next = (pos/8/p.chunk + 1) * p.chunk
 			continue
@@ -111,7 +129,7 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 			t = new(gzipTask)
 		}
 		t.lo, t.hi = p.next, p.next+p.chunk
-		t.done = make(chan struct{})
+		t.found, t.done = make(chan struct{}), make(chan struct{})
 		p.next += p.chunk
 		p.tasks = append(p.tasks, t)
 		p.wg.Add(1)
@@ -126,16 +144,26 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		if pos < t.lo*8 {
 			return nil
 		}
-		<-t.done
-		if t.end > t.start {
-			switch {
-			case t.start == pos:
+		<-t.found
+		if t.start > pos {
+			return nil // the reader decodes on to it
+		}
+		p.pop()
+		if t.start < 0 {
+			// No dynamic block in the chunk: leave out more chunks
+			// after each such one, up to 63.
+			p.skip = min(2*p.skip+1, 63)
+			p.next += p.skip * p.chunk
+		} else {
+			p.skip = 0
+		}
+		if t.start == pos {
+			<-t.done
+			if t.end > t.start {
 				return t
-			case t.start > pos:
-				return nil // the reader decodes on to it
 			}
 		}
-		p.recycle(p.pop())
+		p.stale = append(p.stale, t)
 	}
 	return nil
 }
@@ -170,10 +198,11 @@ func (t *gzipTask) run(data []byte, stop *atomic.Bool) {
 	}
 	z := &t.z
 	start := t.find(data, stop)
+	t.start, t.end = start, start
+	close(t.found)
 	if start < 0 {
 		return
 	}
-	t.start, t.end = start, start
 	t.reset(data, start)
 	var w tokenWriter
 	w.open(t.tok)
@@ -244,12 +273,14 @@ func (t *gzipTask) reset(data []byte, pos int64) {
 	z.final = false
 }
 
-// find returns the bit offset of the first dynamic block header in
-// [lo, hi) whose code lengths build valid codes with an end-of-block
-// code, or -1.
+// find returns the bit offset of the first header in the first
+// gzipFindSpan bytes of [lo, hi) of a
+// dynamic block that is not a member's last, whose code-length code is
+// complete (as encoders make it) and whose code lengths build valid codes
+// with an end-of-block code; or -1.
 func (t *gzipTask) find(data []byte, stop *atomic.Bool) int64 {
 	z := &t.z
-	end := min(t.hi, int64(len(data))-16)
+	end := min(t.hi, t.lo+gzipFindSpan, int64(len(data))-16)
 	for off := t.lo; off < end; off++ {
 		if off&0xffff == 0 && stop.Load() {
 			return -1
@@ -332,10 +363,11 @@ func (t *gzipTask) huffman(w *tokenWriter) bool {
 	have := false // e is the next symbol's entry
 	for {
 		if op+16 > len(tok) {
-			if op >= gzipTaskTokens {
-				break
+			if len(tok) >= gzipTaskTokens {
+				break // the task ends at its last whole block
 			}
-			tok = slices.Grow(tok[:op], max(len(tok), 1<<16))
+			size := min(max(2*len(tok), 1<<16), gzipTaskTokens)
+			tok = slices.Grow(tok[:op], size-op)
 			tok = tok[:cap(tok)]
 		}
 		if ip > z.iend-8 {
@@ -459,7 +491,6 @@ func (z *gzipReader) jump() bool {
 	if t == nil {
 		return false
 	}
-	z.par.pop()
 	if t.need > z.op-z.hist {
 		// A match reaches before the member's start: the reader
 		// decodes, and finds the error.

@@ -5,6 +5,7 @@ import (
 	stdgzip "compress/gzip"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -122,12 +123,12 @@ func gzipParFile(tb testing.TB) []byte {
 // on cuts of a file of many blocks and members, and on damaged bytes.
 func TestGzipParallelCutsAndDamage(t *testing.T) {
 	data := gzipParFile(t)
-	msg, jumps := sameParallel(data, 512, 2)
+	msg, jumps := sameParallel(data, 2048, 3)
 	if msg != "" || jumps < 5 {
 		t.Fatalf("whole: %q, %d tasks taken", msg, jumps)
 	}
 	for n := 0; n < len(data); n += 211 {
-		if msg, _ := sameParallel(data[:n], 512, 2); msg != "" {
+		if msg, _ := sameParallel(data[:n], 2048, 3); msg != "" {
 			t.Fatalf("cut at %d: %s", n, msg)
 		}
 	}
@@ -135,7 +136,7 @@ func TestGzipParallelCutsAndDamage(t *testing.T) {
 	for i := 0; i < len(bad); i += 421 {
 		for _, x := range []byte{0xff, 0x01, 0x80} {
 			bad[i] ^= x
-			if msg, _ := sameParallel(bad, 512, 2); msg != "" {
+			if msg, _ := sameParallel(bad, 2048, 3); msg != "" {
 				t.Fatalf("byte %d damaged (^%#x): %s", i, x, msg)
 			}
 			bad[i] ^= x
@@ -165,5 +166,87 @@ func TestGzipParallelClose(t *testing.T) {
 		if _, err := z.Read(make([]byte, 10)); err != errGzipReleased {
 			t.Fatalf("read after release: %v", err)
 		}
+	}
+}
+
+// rcFile is a file of members of random codes (gzip_random_test.go's
+// encoder): dynamic, fixed and stored blocks, empty ones, distances of
+// 32 768, lengths of 258, matches across blocks.
+func rcFile(seed uint64, plainLen int) []byte {
+	rng := rand.New(rand.NewPCG(seed, 0x677a))
+	e := &rcEncoder{rng: rng, stats: new(rcStats)}
+	for len(e.plain) < plainLen {
+		size := rng.IntN(300_000)
+		if rng.IntN(4) == 0 {
+			size = rng.IntN(1_500_000)
+		}
+		e.member(size)
+	}
+	return e.out
+}
+
+// TestGzipParallelRandomCodes compares decoding with tasks and in order on
+// a file of random codes, whole, damaged and cut (from a helper's review).
+func TestGzipParallelRandomCodes(t *testing.T) {
+	data := rcFile(1, 1_500_000)
+	for _, c := range []struct {
+		chunk int64
+		tasks int
+	}{{4 << 10, 2}, {64 << 10, 3}} {
+		if msg, _ := sameParallel(data, c.chunk, c.tasks); msg != "" {
+			t.Fatalf("chunks of %d: %s", c.chunk, msg)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 99))
+	bad := bytes.Clone(data)
+	for range 25 {
+		p, x := rng.IntN(len(bad)), byte(1<<rng.IntN(8))
+		bad[p] ^= x
+		if msg, _ := sameParallel(bad, 16<<10, 2); msg != "" {
+			t.Fatalf("byte %d damaged (^%#x): %s", p, x, msg)
+		}
+		bad[p] ^= x
+	}
+	for range 10 {
+		n := rng.IntN(len(data))
+		if msg, _ := sameParallel(data[:n], 16<<10, 2); msg != "" {
+			t.Fatalf("cut at %d: %s", n, msg)
+		}
+	}
+}
+
+// TestGzipParallelErrorOffset: an invalid distance code met by the
+// careful path in order (its input buffer ending a byte earlier) and by
+// the fast loop with tasks gave offsets a byte apart, until code took an
+// invalid code's bits before reporting it, as the fast loop does (found by
+// a helper's review). The file: random codes, then a member whose fixed
+// block has 6 literals, 461 002 more, two 0xff, a length and the invalid
+// distance code 30.
+func TestGzipParallelErrorOffset(t *testing.T) {
+	e := &rcEncoder{out: append(rcFile(35, 3_000_000), 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255)}
+	e.bits(1, 1) // final
+	e.bits(1, 2) // fixed codes
+	for range 6 {
+		e.sym(rcFixed, 'a')
+	}
+	for range 461_002 {
+		e.sym(rcFixed, 0xfe)
+	}
+	e.sym(rcFixed, 0xff)
+	e.sym(rcFixed, 0xff)
+	e.sym(rcFixed, 257)
+	d := make([]uint8, 32)
+	for i := range d {
+		d[i] = 5
+	}
+	e.sym(newRCCode(d), 30)
+	e.align()
+	data := append(e.out, make([]byte, 100_000)...)
+	msg, jumps := sameParallel(data, 64<<10, 2)
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	if jumps == 0 {
+		t.Fatal("no task taken")
 	}
 }
