@@ -26,37 +26,38 @@ import (
 //     boundary it reaches, for a task that started exactly there. Then the
 //     task's start was a real block's, and the reader executes its tokens
 //     (copies literals and matches into its output, with its own history)
-//     and moves its input to the task's end. A task that started
-//     elsewhere (a false header, or a block of another kind first) is
-//     dropped, and the reader decodes on by itself up to the next task's
-//     start.
+//     and moves its input to the task's end. Before a task's start (a
+//     chunk whose first block is stored or fixed) the reader decodes on
+//     by itself until it gets there; a task whose start it passes (a
+//     false header) is dropped.
 //
 // So what the reader hands on never depends on a guess, and every error,
 // its offset, and the end of the input are the reader's own. Tasks stop at
 // anything unusual (an invalid code, the input's end, gzipTaskTokens bytes
 // of tokens) and keep the blocks they finished. A task looks for its start
 // in the first gzipFindSpan bytes of its chunk only, and after a chunk
-// without one (stored data), tasks leave out more and more chunks.
+// without one (stored data), tasks leave out more and more chunks (at).
 const (
 	gzipChunk      = 4 << 20   // compressed bytes a task starts in
-	gzipTaskTokens = 16 << 20  // token bytes a task holds at most: it ends at the last block that fits
+	gzipTaskTokens = 16 << 20  // token bytes a task holds at most: it ends at the last whole block within them
 	gzipMinPar     = 8 << 20   // files smaller than this are decoded in order
 	gzipFindSpan   = 256 << 10 // bytes a task searches for a block's start
 )
 
 // gzipPar hands out the reader's tasks, in file order.
 type gzipPar struct {
-	data  []byte // the whole compressed input
-	chunk int64  // gzipChunk, smaller in tests
-	next  int64  // where the next task's chunk starts
-	tasks []*gzipTask
-	stale []*gzipTask // passed by the reader, still running
-	max   int         // tasks running or waiting for the reader, at most
-	free  []*gzipTask // done with, their buffers kept
-	skip  int64       // chunks left out after tasks that found no block
-	jumps int         // tasks taken (for the tests)
-	stop  atomic.Bool
-	wg    sync.WaitGroup
+	data     []byte // the whole compressed input
+	chunk    int64  // gzipChunk, smaller in tests
+	next     int64  // where the next task's chunk starts
+	tasks    []*gzipTask
+	stale    []*gzipTask // passed by the reader, still running
+	max      int         // tasks running or waiting for the reader, at most
+	free     []*gzipTask // done with, their buffers kept
+	skip     int64       // chunks left out after a task that found no block
+	skipFrom int64       // tasks from here on were started after the last skip
+	jumps    int         // tasks taken (for the tests)
+	stop     atomic.Bool
+	wg       sync.WaitGroup
 }
 
 // gzipTask is one chunk's decoding.
@@ -150,10 +151,15 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		}
 		p.pop()
 		if t.start < 0 {
-			// No dynamic block in the chunk: leave out more chunks
-			// after each such one, up to 63.
-			p.skip = min(2*p.skip+1, 63)
-			p.next += p.skip * p.chunk
+			// No block to start at in the chunk's first gzipFindSpan
+			// bytes (stored data, say): leave out 1, 3, 7 ... up to
+			// 63 chunks after it, growing only for tasks started
+			// since the last such skip.
+			if t.lo >= p.skipFrom {
+				p.skip = min(2*p.skip+1, 63)
+			}
+			p.next = max(p.next, t.hi+p.skip*p.chunk)
+			p.skipFrom = p.next
 		} else {
 			p.skip = 0
 		}
@@ -367,8 +373,7 @@ func (t *gzipTask) huffman(w *tokenWriter) bool {
 				break // the task ends at its last whole block
 			}
 			size := min(max(2*len(tok), 1<<16), gzipTaskTokens)
-			tok = slices.Grow(tok[:op], size-op)
-			tok = tok[:cap(tok)]
+			tok = slices.Grow(tok[:op], size-op)[:size]
 		}
 		if ip > z.iend-8 {
 			z.ip = ip
