@@ -196,8 +196,7 @@ func (t *gzipTask) release() {
 // run finds the chunk's first block and decodes to the first block
 // boundary at or past hi.
 func (t *gzipTask) run(data []byte, stop *atomic.Bool) {
-	t.start, t.end, t.final, t.need = 0, 0, false, 0
-	t.tok = t.tok[:0]
+	t.final, t.need = false, 0
 	if t.z.bufs == nil {
 		b := gzipPool.Get().(*gzipBufs)
 		t.z = gzipReader{bufs: b, in: &b.in}
@@ -244,22 +243,21 @@ func (t *gzipTask) run(data []byte, stop *atomic.Bool) {
 // endian). A run's header is written when the run ends.
 type tokenWriter struct {
 	tok  []byte
-	run  int // the open run's header
-	lits int // its literals so far
-	n    int // bytes of output
+	run  int // the open run's header; its literals follow, to the end of tok
+	n    int // bytes of output before the open run
 	need int // bytes of output before the first that matches reach
 }
 
 // open starts the tokens in tok, with an empty run.
 func (w *tokenWriter) open(tok []byte) {
 	w.tok = append(tok[:0], 0)
-	w.run, w.lits, w.n, w.need = 0, 0, 0, 0
+	w.run, w.n, w.need = 0, 0, 0
 }
 
 // close ends the open run and returns the tokens and 8 bytes of padding
 // (the reader copies literals 8 bytes at a time).
 func (w *tokenWriter) close() []byte {
-	w.tok[w.run] = byte(w.lits)
+	w.tok[w.run] = byte(len(w.tok) - w.run - 1)
 	return append(w.tok, make([]byte, 8)...)
 }
 
@@ -336,14 +334,13 @@ func (t *gzipTask) stored(w *tokenWriter) bool {
 			return false
 		}
 		for _, c := range z.in[z.ip:min(z.iend, z.ip+z.stored)] {
-			if w.lits == 127 {
+			if len(w.tok)-w.run-1 == 127 {
 				w.tok[w.run] = 127
-				w.run, w.lits = len(w.tok), 0
+				w.n += 127
+				w.run = len(w.tok)
 				w.tok = append(w.tok, 0)
 			}
 			w.tok = append(w.tok, c)
-			w.lits++
-			w.n++
 			z.ip++
 			z.stored--
 		}
@@ -362,8 +359,7 @@ func (t *gzipTask) huffman(w *tokenWriter) bool {
 	ll, dt := z.ll, z.dist
 	tok := w.tok[:cap(w.tok)]
 	op := len(w.tok)
-	// n counts the output before the open run.
-	run, n, need := w.run, w.n-w.lits, w.need
+	run, n, need := w.run, w.n, w.need // the run's length is op-run-1
 	ok := false
 	var e uint32
 	have := false // e is the next symbol's entry
@@ -477,8 +473,7 @@ func (t *gzipTask) huffman(w *tokenWriter) bool {
 	}
 	z.ip, z.bb, z.bl = ip, bb, bl
 	w.tok = tok[:op]
-	w.run, w.lits, w.need = run, op-run-1, need
-	w.n = n + w.lits
+	w.run, w.n, w.need = run, n, need
 	return ok
 }
 

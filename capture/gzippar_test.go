@@ -72,6 +72,9 @@ func TestGzipParallel(t *testing.T) {
 				if msg != "" {
 					t.Fatalf("%s, %s, chunks of %d, %d tasks: %s", pname, wname, c.chunk, c.tasks, msg)
 				}
+				if got, err, _ := parGunzip(data, c.chunk, c.tasks); err != io.EOF || !bytes.Equal(got, p) {
+					t.Fatalf("%s, %s, chunks of %d, %d tasks: %d bytes and %v, want the %d compressed", pname, wname, c.chunk, c.tasks, len(got), err, len(p))
+				}
 				jumps[pname] += n
 			}
 		}
@@ -96,7 +99,6 @@ func TestGzipParallelTakesTasks(t *testing.T) {
 		if msg != "" {
 			t.Fatalf("%s: %s", wname, msg)
 		}
-		t.Logf("%s: %d tasks taken of %d chunks", wname, jumps, len(data)/chunk)
 		if chunks := len(data) / chunk; jumps < chunks*3/4 {
 			t.Errorf("%s: %d tasks taken of %d chunks", wname, jumps, chunks)
 		}
