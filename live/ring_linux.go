@@ -180,7 +180,11 @@ func (r *ring) next(poll time.Duration) (data []byte, ts int64, wireLen int, err
 			binary.BigEndian.PutUint32(data[4:], uint32(sll.Ifindex))
 			binary.BigEndian.PutUint16(data[8:], sll.Hatype)
 			data[10], data[11] = sll.Pkttype, sll.Halen
-			copy(data[12:20], sll.Addr[:])
+			// The address's first Halen bytes; the kernel leaves the
+			// rest of the 8 as they were in the ring's slot, which made
+			// two captures of the same packet differ.
+			n := copy(data[12:12+min(int(sll.Halen), 8)], sll.Addr[:])
+			clear(data[12+n : 20])
 			return data, ts, wireLen + sll2Len, nil
 		}
 		if r.link && (p.Status&unix.TP_STATUS_VLAN_VALID != 0 || p.Hv1.Vlan_tci != 0) {
