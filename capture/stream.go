@@ -37,6 +37,7 @@ type stream struct {
 	mapped    bool          // buf is a memory-mapped file, never refilled
 	released  int           // bytes at the start of buf returned to the kernel
 	populated int           // end of the part of buf mapped ahead (populate)
+	ahead     int           // end of the part of buf prefetched (prefetch.Range)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
 }
@@ -44,31 +45,31 @@ type stream struct {
 // The record walk is a chain of dependent loads: each record's length says
 // where the next one starts, so on its own every record waits for its own
 // cache miss, and every new page for a page fault. discard therefore maps
-// the pages 16 MiB at a time ahead of the walk (populate), and prefetches,
-// into every cache level, the first lines of the next record (its header
-// and the frame headers that decoding reads: nextLines) as soon as it
-// knows where that record starts, a record's worth of work before they
-// are read. The processor's own prefetchers follow the walk through the
-// rest of the file.
+// the pages 16 MiB at a time ahead of the walk (populate), prefetches
+// every line of the mapping aheadBytes ahead of the walk, aheadBlock bytes
+// a call (prefetch.Range), and prefetches the first lines of the next
+// record (its header and the frame headers that decoding reads: nextLines)
+// as soon as it knows where that record starts, a record's worth of work
+// before they are read.
 //
-// Until session 17, discard instead prefetched every line of the mapping
-// 16 KiB ahead of the walk into the second-level cache (prefetch.Range);
-// reading a record's header still waited for memory, for a third of
-// pcapReader.Next's time. flow_meta on the 2.5 M-packet real-traffic tile
-// (bench/RESULTS.md, session 17), fastest / median of ten interleaved
-// rounds:
-//
-//	                        one worker           two workers
-//	lines 16 KiB ahead      0.72 / 0.75 s        0.48 / 0.50 s
-//	both                    0.72 / 0.73 s        0.45 / 0.46 s
-//	next record only        0.70 / 0.71 s        0.44 / 0.45 s
-//
-// The same order held with the capture's page cache in 4 KiB pages, on
-// the synthetic capture (2-5 %), and for the bare record walk of split
-// reading (BenchmarkPcapRead/mapped, 600-byte records: 40-47, 42-50 and
-// 36-42 ns a record).
+// Which of the two prefetches pays depends on the processor
+// (bench/RESULTS.md). On the AMD EPYC host of sessions 12 to 21 the next
+// record's lines were enough, and every line 16 KiB ahead into the
+// second-level cache only cost time (session 17, flow_meta on the
+// 2.5 M-packet tile, fastest / median of ten interleaved rounds, one
+// worker: 0.70 / 0.71 s with the next record's lines, 0.72 / 0.73 s with
+// both); on the Intel host, lines 512 B to 8 KiB ahead changed nothing
+// (session 22). On the AMD EPYC (Zen 5) host of session 23, with the next
+// record's lines alone, the record header's load took 28 % of a run on
+// the synthetic capture. Every line 4 KiB ahead as well, into every
+// level, four interleaved rounds (the machine slowing from round to
+// round), fastest-slowest: one worker, synthetic 1.80-1.98 → 1.50-1.76 s
+// (11-17 % less in each round), tile 1.04-1.24 → 0.98-1.22 s; two
+// workers, tile 0.88-1.08 → 0.82-1.05 s.
 const (
-	nextLines     = 112 // the next record's bytes prefetched: its first 3 lines at most
+	nextLines     = 112  // the next record's bytes prefetched: its first 3 lines at most
+	aheadBytes    = 4096 // how far ahead of the walk every line is prefetched
+	aheadBlock    = 1024 // bytes prefetched a call
 	populateEvery = 16 << 20
 )
 
@@ -188,6 +189,12 @@ func (s *stream) discard(n int) {
 		end := min(s.populated+populateEvery, len(s.buf))
 		s.page(pageOp{populate: true, start: s.populated, end: end})
 		s.populated = end
+	}
+	s.ahead = max(s.ahead, s.start) // past a record longer than aheadBytes
+	for s.ahead <= s.start+aheadBytes-aheadBlock && s.ahead < len(s.buf) {
+		end := min(s.ahead+aheadBlock, len(s.buf))
+		prefetch.Range(unsafe.Pointer(&s.buf[s.ahead]), end-s.ahead)
+		s.ahead = end
 	}
 	if s.start+nextLines < len(s.buf) {
 		next := unsafe.Pointer(&s.buf[s.start])

@@ -16,6 +16,20 @@ TEXT ·Lines3(SB), NOSPLIT|NOFRAME, $0-24
 	PREFETCHT0 (AX)
 	RET
 
+// func Range(p unsafe.Pointer, n int)
+TEXT ·Range(SB), NOSPLIT|NOFRAME, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	ADDQ AX, CX
+rangeLoop:
+	CMPQ AX, CX
+	JAE  rangeDone
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	JMP  rangeLoop
+rangeDone:
+	RET
+
 // func Write3(p, q, r unsafe.Pointer)
 // PREFETCHW where CPUID says the processor has it (hasPrefetchW, set at
 // init), PREFETCHT0 where not: a processor that lacks an instruction may

@@ -16,6 +16,13 @@ func Line(p unsafe.Pointer)
 //go:noescape
 func Lines3(p, q, r unsafe.Pointer)
 
+// Range asks for every cache line of the n bytes at p (PREFETCHT0, PRFM
+// PLDL1KEEP), a line every 64 bytes: one call for a block of a capture
+// file ahead of the record walk. n may be 0.
+//
+//go:noescape
+func Range(p unsafe.Pointer, n int)
+
 // Write3 asks for the cache lines holding p, q and r, to be written
 // (PREFETCHW, PRFM PSTL1KEEP): lines another core last had are taken
 // from it ahead of the stores. An amd64 processor without PREFETCHW
