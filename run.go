@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -331,7 +332,9 @@ type pass struct {
 	sweepIn    int
 	markers    int
 
-	skips skips // records that made no packet
+	skips skips  // records that made no packet
+	lost  uint64 // records counted in idx whose bytes a fault took (capture.Fault)
+	fault error  // the first fault of split reading's decoders, for the input's end
 
 	live       bool
 	inline     bool      // the worker runs on the reading goroutine (plan.inline, not live)
@@ -472,6 +475,7 @@ func (ps *pass) readFiles(files []string) []error {
 			errs = append(errs, err)
 			continue
 		}
+		opened(f)
 		read := ps.read
 		if n := decoders(ps.p.Decoders); n > 0 {
 			if s, ok := r.(capture.Stable); ok && s.Stable() {
@@ -491,6 +495,11 @@ func (ps *pass) readFiles(files []string) []error {
 	}
 	return errs
 }
+
+// opened is called with each input's path once it is open, before it is
+// read: a variable, so that a test can shrink the file under the mapping
+// (TestFileShrinks).
+var opened = func(string) {}
 
 // stdin returns the standard input the pipeline reads for "-".
 func (p *Pipeline) stdin() io.Reader {
@@ -516,10 +525,16 @@ func openInput(f string, stdin io.Reader) (capture.Reader, io.Closer, error) {
 }
 
 // read is the hot loop: records to decoded packets to workers.
-func (ps *pass) read(r capture.Reader) error {
+func (ps *pass) read(r capture.Reader) (err error) {
 	if pr, ok := r.(capture.Progress); ok {
 		ps.prog = pr
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if v := recover(); v != nil {
+			err = ps.endFault(r, v)
+		}
+	}()
 	nw := len(ps.workers)
 	var rec capture.Record
 	var readErr error
@@ -589,11 +604,25 @@ func (ps *pass) read(r capture.Reader) error {
 	return ps.endInput(r, readErr)
 }
 
+// endFault ends an input whose mapped file shrank under the reading loop
+// (capture.Fault): v is what the loop panicked with, which goes on if it
+// is not such a fault. The packets before the fault are kept, as after
+// any other read error; a record whose decoding faulted is not counted as
+// read.
+func (ps *pass) endFault(r capture.Reader, v any) error {
+	ferr := capture.Fault(r, v)
+	if ferr == nil {
+		panic(v)
+	}
+	ps.lost = ps.idx - ps.sum.Used - ps.skips.total()
+	return ps.endInput(r, ferr)
+}
+
 // endInput adds an input's warnings to the summary and returns its error:
 // none for a file cut off mid-record, whose every complete record was
 // read (a warning, not a failure).
 func (ps *pass) endInput(r capture.Reader, readErr error) error {
-	ps.sum.Packets = ps.idx
+	ps.sum.Packets = ps.idx - ps.lost
 	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
 	if errors.Is(readErr, capture.ErrTruncated) {
 		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
@@ -669,7 +698,7 @@ func (ps *pass) finish() (*Summary, error) {
 		ps.merge.writeOut()
 	}
 	sum := ps.sum
-	sum.Packets = ps.idx
+	sum.Packets = ps.idx - ps.lost
 	for _, wk := range ps.workers {
 		st := wk.table.Stats()
 		sum.Evicted += st.Evicted
@@ -722,6 +751,21 @@ type skips struct {
 	nonIP    map[uint16]uint64 // by EtherType
 	links    map[capture.LinkType]uint64
 	filtered uint64 // by the filter, before decoding
+}
+
+// total returns the number of records skipped, for every reason.
+func (s *skips) total() uint64 {
+	n := s.filtered
+	for _, c := range s.reasons {
+		n += c
+	}
+	for _, c := range s.nonIP {
+		n += c
+	}
+	for _, c := range s.links {
+		n += c
+	}
+	return n
 }
 
 // add counts a record that decoding skipped for reason; etherType is the

@@ -3,6 +3,7 @@ package jj
 import (
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/jjflow/jj/capture"
@@ -54,6 +55,7 @@ type run struct {
 	frags bool      // some packets are fragments, whose keys are not set
 	done  chan struct{}
 	skips skips // of the run's records, added to the pass's by retire
+	fault error // the file shrank while the run was decoded (capture.Fault)
 }
 
 // decoders returns how many decoder goroutines split reading uses: n when
@@ -96,13 +98,14 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			debug.SetPanicOnFault(true) // the goroutine's own: it ends here
 			dec := decode.Decoder{Decap: ps.pl.cfg.Decapsulate}
 			var match *filter.Matcher
 			if ps.pl.cfg.Filter != "" {
 				match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
 			}
 			for rn := range todo {
-				rn.decode(&dec, match, len(ps.workers))
+				rn.decodeMapped(r, &dec, match, len(ps.workers))
 				rn.done <- struct{}{}
 			}
 		}()
@@ -162,37 +165,69 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		retire(false)
 	}
 	cur = next()
-	for {
-		if err := r.Next(&rec); err != nil {
-			if err != io.EOF {
-				readErr = err
+	walk := func() (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if v := recover(); v != nil {
+				if err = capture.Fault(r, v); err == nil {
+					panic(v)
+				}
 			}
-			break
-		}
-		if ps.sweepIn--; ps.sweepIn == 0 {
-			// The sweep comes before this record, as in read.
-			ps.sweepIn = flow.SweepPackets
-			hand(true)
-			if ps.merge.failed() != nil {
-				break
+		}()
+		for {
+			if err := r.Next(&rec); err != nil {
+				if err != io.EOF {
+					return err
+				}
+				return nil
 			}
-			cur = next()
-		}
-		cur.recs = append(cur.recs, rec)
-		cur.size += len(rec.Data)
-		ps.idx++
-		if len(cur.recs) == flow.BatchPackets || cur.size >= rawBytes {
-			hand(false)
-			cur = next()
+			if ps.sweepIn--; ps.sweepIn == 0 {
+				// The sweep comes before this record, as in read.
+				ps.sweepIn = flow.SweepPackets
+				hand(true)
+				if ps.merge.failed() != nil || ps.fault != nil {
+					return nil
+				}
+				cur = next()
+			}
+			cur.recs = append(cur.recs, rec)
+			cur.size += len(rec.Data)
+			ps.idx++
+			if len(cur.recs) == flow.BatchPackets || cur.size >= rawBytes {
+				hand(false)
+				if ps.fault != nil {
+					return nil
+				}
+				cur = next()
+			}
 		}
 	}
+	readErr = walk()
 	if cur != nil {
 		hand(false)
 	}
 	retire(true)
 	close(todo)
 	wg.Wait()
+	if ps.fault != nil {
+		readErr, ps.fault = ps.fault, nil // before any later fault of the walk
+	}
 	return ps.endInput(r, readErr)
+}
+
+// decodeMapped decodes the run as decode does, on a decoder goroutine
+// with debug.SetPanicOnFault set: if r's mapped file shrank under the
+// records (capture.Fault), the run ends at the record that faulted, with
+// the error in rn.fault.
+func (rn *run) decodeMapped(r capture.Reader, dec *decode.Decoder, match *filter.Matcher, shards int) {
+	defer func() {
+		if v := recover(); v != nil {
+			if rn.fault = capture.Fault(r, v); rn.fault == nil {
+				panic(v)
+			}
+		}
+	}()
+	rn.decode(dec, match, shards)
 }
 
 func (rn *run) reset(first uint64) {
@@ -256,6 +291,16 @@ func (ps *pass) retire(rn *run) {
 	}
 	if b.N > 0 {
 		ps.maxTS = max(ps.maxTS, b.Seen[b.N-1])
+	}
+	if rn.fault != nil {
+		// The records from the one that faulted on were not read; no
+		// later run is handed out, and those handed out fault too or
+		// come after the fault.
+		ps.lost += uint64(len(rn.recs)) - uint64(b.N) - rn.skips.total()
+		if ps.fault == nil {
+			ps.fault = rn.fault
+		}
+		rn.fault = nil
 	}
 	ps.sum.Used += uint64(b.N)
 	ps.skips.addAll(&rn.skips)

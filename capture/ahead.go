@@ -1,6 +1,9 @@
 package capture
 
-import "io"
+import (
+	"io"
+	"runtime/debug"
+)
 
 // readAhead reads r in a goroutine of its own, up to a few buffers ahead
 // of the caller, so that decompressing a compressed stream, the slowest
@@ -27,7 +30,10 @@ const (
 	aheadBufs    = 4
 )
 
-func newReadAhead(r io.Reader) *readAhead {
+// newReadAhead starts reading r ahead. mapping is the file mapping that r
+// reads in the end, or nil, and changed gives the error of a memory fault
+// at an address inside it (fault.go).
+func newReadAhead(r io.Reader, mapping []byte, changed func(addr uintptr) error) *readAhead {
 	a := &readAhead{
 		full:   make(chan aheadChunk, aheadBufs),
 		free:   make(chan []byte, aheadBufs),
@@ -37,12 +43,13 @@ func newReadAhead(r io.Reader) *readAhead {
 	for range aheadBufs {
 		a.free <- make([]byte, aheadBufSize)
 	}
-	go a.run(r)
+	go a.run(r, mapping, changed)
 	return a
 }
 
-func (a *readAhead) run(r io.Reader) {
+func (a *readAhead) run(r io.Reader, mapping []byte, changed func(uintptr) error) {
 	defer close(a.exited)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	for {
 		var b []byte
 		select {
@@ -50,22 +57,7 @@ func (a *readAhead) run(r io.Reader) {
 		case <-a.done:
 			return
 		}
-		// Fill the buffer, so that the caller gets few large chunks.
-		n, zeros := 0, 0
-		var err error
-		for n < len(b) && err == nil {
-			var m int
-			m, err = r.Read(b[n:])
-			n += m
-			switch {
-			case m > 0:
-				zeros = 0
-			case err == nil:
-				if zeros++; zeros == maxEmptyReads {
-					err = io.ErrNoProgress
-				}
-			}
-		}
+		n, err := fill(r, b, mapping, changed)
 		select {
 		case a.full <- aheadChunk{b[:n], err}:
 		case <-a.done:
@@ -75,6 +67,36 @@ func (a *readAhead) run(r io.Reader) {
 			return
 		}
 	}
+}
+
+// fill reads r into b until b is full or r fails, so that the caller gets
+// few large chunks. A memory fault inside mapping ends it with changed's
+// error, after the bytes read before it.
+func fill(r io.Reader, b, mapping []byte, changed func(uintptr) error) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			addr, ok := faultAddr(v)
+			if !ok || !inside(mapping, addr) {
+				panic(v)
+			}
+			err = changed(addr)
+		}
+	}()
+	zeros := 0
+	for n < len(b) && err == nil {
+		var m int
+		m, err = r.Read(b[n:])
+		n += m
+		switch {
+		case m > 0:
+			zeros = 0
+		case err == nil:
+			if zeros++; zeros == maxEmptyReads {
+				err = io.ErrNoProgress
+			}
+		}
+	}
+	return n, err
 }
 
 // Read implements io.Reader.

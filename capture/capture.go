@@ -133,6 +133,12 @@ var (
 	ErrCorrupt = errors.New("corrupt capture")
 	// ErrLinkType means the file's only link type is one jj cannot decode.
 	ErrLinkType = errors.New("unsupported link type")
+	// ErrChanged means a file jj had mapped into memory lost bytes while it
+	// was read: truncated, or overwritten, which truncates it first (a
+	// capture tool started again on the same file name, a log rotation by
+	// copy and truncate). Reading a page past its new end raised SIGBUS,
+	// which jj turns into this error: the records before it are kept.
+	ErrChanged = errors.New("the file shrank while it was read (truncated or overwritten)")
 	// ErrEmpty means the input has no bytes at all.
 	ErrEmpty = errors.New("empty file")
 	// ErrNoPacket is returned by live readers when no packet arrived within

@@ -137,7 +137,18 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		go func() {
 			defer p.wg.Done()
 			defer close(t.done)
-			t.run(p.data, &p.stop)
+			if faulted(p.data, func() { t.run(p.data, &p.stop) }) {
+				// The file shrank under the task (fault.go): it
+				// leaves the reader nothing, so that the reader
+				// meets the fault itself, in order.
+				select {
+				case <-t.found:
+					t.end, t.tok, t.need = t.start, t.tok[:0], 0
+				default:
+					t.start, t.end = -1, -1
+					close(t.found)
+				}
+			}
 		}()
 	}
 	for len(p.tasks) > 0 {

@@ -429,7 +429,7 @@ func (in *input) decompress(f format) error {
 	if in.async {
 		// The decompressor runs in the read-ahead goroutine, a megabyte
 		// or more ahead of the parser.
-		in.ahead = newReadAhead(dec)
+		in.ahead = newReadAhead(dec, in.mapping(), in.changed)
 		dec = in.ahead
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
@@ -473,6 +473,8 @@ func classify(src *stream, name string, err error) error {
 	switch {
 	case src.err != nil && src.err != io.EOF:
 		return src.err
+	case errors.Is(err, ErrChanged):
+		return err // the file, not its data (fault.go)
 	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
 		return fmt.Errorf("%w: %s stream ends early", ErrTruncated, name)
 	}

@@ -245,7 +245,8 @@ func (s *stream) page(op pageOp) {
 		s.pagerDone = make(chan struct{})
 		go func(buf []byte, ops <-chan pageOp, done chan<- struct{}) {
 			defer close(done)
-			advised := 0 // end of the part of buf read ahead (willNeed)
+			advised := 0    // end of the part of buf read ahead (willNeed)
+			shrunk := false // a touch faulted: the file shrank (fault.go)
 			for op := range ops {
 				if op.populate {
 					if end := min(op.end+diskAhead, len(buf)); end > advised {
@@ -253,7 +254,9 @@ func (s *stream) page(op pageOp) {
 						advised = end
 					}
 					populate(buf[op.start:op.end])
-					touch(buf[op.start:op.end])
+					if !shrunk {
+						shrunk = faulted(buf, func() { touch(buf[op.start:op.end]) })
+					}
 				} else {
 					releaseMapped(buf[op.start:op.end])
 				}

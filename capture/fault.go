@@ -1,0 +1,99 @@
+package capture
+
+import (
+	"runtime/debug"
+	"unsafe"
+)
+
+// A capture file is read through a memory mapping (mapFile). If the file
+// shrinks while it is mapped, reading a page past its new end raises
+// SIGBUS, which would kill the program with a stack trace. Every goroutine
+// that reads a mapping therefore runs with debug.SetPanicOnFault set,
+// which turns the fault into a panic, and recovers it: a fault inside the
+// mapping becomes ErrChanged, and any other panic goes on.
+//
+//   - the caller's goroutine, which walks the records and decodes them
+//     (jj's pipeline: Fault);
+//   - the pager (stream.page), which stops reading pages ahead;
+//   - the read-ahead goroutine of a compressed file (readAhead), whose
+//     reader then returns the error after the bytes before it;
+//   - the gzip tasks (gzippar.go), which end with nothing for the reader,
+//     so that the reader meets the fault itself, in order.
+
+// faultAddr returns the address of the memory fault that v, a value
+// recovered from a panic on a goroutine with SetPanicOnFault set, reports,
+// and false when v is not one.
+func faultAddr(v any) (uintptr, bool) {
+	e, ok := v.(interface{ Addr() uintptr })
+	if !ok {
+		return 0, false
+	}
+	return e.Addr(), true
+}
+
+// inside reports whether addr is the address of a byte of b.
+func inside(b []byte, addr uintptr) bool {
+	if len(b) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return addr >= lo && addr-lo < uintptr(len(b))
+}
+
+// faulted calls f with SetPanicOnFault set, and reports whether it ended
+// with a memory fault inside b; it panics again with any other panic.
+func faulted(b []byte, f func()) (fault bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if v := recover(); v != nil {
+			if addr, ok := faultAddr(v); !ok || !inside(b, addr) {
+				panic(v)
+			}
+			fault = true
+		}
+	}()
+	f()
+	return false
+}
+
+// mapping returns the input's file mapping, or nil when it reads no
+// mapping.
+func (in *input) mapping() []byte {
+	if in.raw == nil || !in.raw.mapped {
+		return nil
+	}
+	return in.raw.buf
+}
+
+// changed is the error of a fault at addr, inside the input's mapping:
+// for a file read as it is, a *FileError wrapping ErrChanged at the
+// fault's offset in the file; for a compressed one, ErrChanged itself,
+// which the format reader then wraps at its offset in the decompressed
+// bytes, as FileError.Offset counts them.
+func (in *input) changed(addr uintptr) error {
+	if in.s != in.raw {
+		return ErrChanged
+	}
+	off := int64(addr - uintptr(unsafe.Pointer(unsafe.SliceData(in.raw.buf))))
+	return &FileError{Name: in.name, Offset: off, Err: ErrChanged}
+}
+
+// Fault returns the error to report for v, a value recovered from a panic
+// on a goroutine that read r with debug.SetPanicOnFault set: a *FileError
+// wrapping ErrChanged when v is a memory fault inside r's mapping of its
+// file, and nil otherwise, for the caller to panic again with v.
+func Fault(r Reader, v any) error {
+	m, ok := r.(interface{ mappedInput() *input })
+	if !ok {
+		return nil
+	}
+	in := m.mappedInput()
+	addr, ok := faultAddr(v)
+	if !ok || !inside(in.mapping(), addr) {
+		return nil
+	}
+	return in.changed(addr)
+}
+
+// mappedInput returns the input, for Fault.
+func (in *input) mappedInput() *input { return in }
