@@ -680,7 +680,7 @@ func (ps *pass) send(m workMsg) {
 }
 
 func (ps *pass) progress(done bool) Progress {
-	pr := Progress{BytesRead: ps.read0, BytesTotal: ps.total, Packets: ps.idx, Flows: ps.merge.rowsWritten(), Elapsed: time.Since(ps.start), Done: done}
+	pr := Progress{BytesRead: ps.read0, BytesTotal: ps.total, Packets: ps.idx - ps.lost, Flows: ps.merge.rowsWritten(), Elapsed: time.Since(ps.start), Done: done}
 	if ps.prog != nil {
 		pr.BytesRead += ps.prog.BytesRead()
 	}

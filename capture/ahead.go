@@ -31,9 +31,10 @@ const (
 )
 
 // newReadAhead starts reading r ahead. mapping is the file mapping that r
-// reads in the end, or nil, and changed gives the error of a memory fault
-// at an address inside it (fault.go).
-func newReadAhead(r io.Reader, mapping []byte, changed func(addr uintptr) error) *readAhead {
+// reads in the end, or nil: a memory fault inside it (the file shrank,
+// fault.go) ends r with ErrChanged, which the format reader reports at its
+// offset in the decompressed bytes.
+func newReadAhead(r io.Reader, mapping []byte) *readAhead {
 	a := &readAhead{
 		full:   make(chan aheadChunk, aheadBufs),
 		free:   make(chan []byte, aheadBufs),
@@ -43,11 +44,11 @@ func newReadAhead(r io.Reader, mapping []byte, changed func(addr uintptr) error)
 	for range aheadBufs {
 		a.free <- make([]byte, aheadBufSize)
 	}
-	go a.run(r, mapping, changed)
+	go a.run(r, mapping)
 	return a
 }
 
-func (a *readAhead) run(r io.Reader, mapping []byte, changed func(uintptr) error) {
+func (a *readAhead) run(r io.Reader, mapping []byte) {
 	defer close(a.exited)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	for {
@@ -57,7 +58,7 @@ func (a *readAhead) run(r io.Reader, mapping []byte, changed func(uintptr) error
 		case <-a.done:
 			return
 		}
-		n, err := fill(r, b, mapping, changed)
+		n, err := fill(r, b, mapping)
 		select {
 		case a.full <- aheadChunk{b[:n], err}:
 		case <-a.done:
@@ -70,16 +71,16 @@ func (a *readAhead) run(r io.Reader, mapping []byte, changed func(uintptr) error
 }
 
 // fill reads r into b until b is full or r fails, so that the caller gets
-// few large chunks. A memory fault inside mapping ends it with changed's
-// error, after the bytes read before it.
-func fill(r io.Reader, b, mapping []byte, changed func(uintptr) error) (n int, err error) {
+// few large chunks. A memory fault inside mapping ends it with ErrChanged,
+// after the bytes read before it.
+func fill(r io.Reader, b, mapping []byte) (n int, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			addr, ok := faultAddr(v)
 			if !ok || !inside(mapping, addr) {
 				panic(v)
 			}
-			err = changed(addr)
+			err = ErrChanged
 		}
 	}()
 	zeros := 0

@@ -95,5 +95,15 @@ func Fault(r Reader, v any) error {
 	return in.changed(addr)
 }
 
+// shrank reports whether the input is a mapped file that is now shorter
+// than its mapping, so that an error met reading it may come from that.
+func (in *input) shrank() bool {
+	if in.file == nil {
+		return false
+	}
+	fi, err := in.file.Stat()
+	return err == nil && fi.Size() < int64(len(in.mapping()))
+}
+
 // mappedInput returns the input, for Fault.
 func (in *input) mappedInput() *input { return in }

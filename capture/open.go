@@ -136,6 +136,7 @@ type input struct {
 	async    bool          // decompress in a goroutine (Open, regular files)
 	ahead    *readAhead    // with async: the read-ahead goroutine
 	rawRead  atomic.Int64  // with async: raw bytes its goroutine has read
+	file     *os.File      // the mapped file (openMapped), or nil
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -211,6 +212,11 @@ func (in *input) fail(off int64, err error) error {
 	if pe, ok := err.(*fs.PathError); ok {
 		err = pe.Err
 	}
+	if in.shrank() {
+		// The bytes at fault may be the zeros a mapping reads between
+		// the file's new end and the end of its page (fault.go).
+		err = ErrChanged
+	}
 	return &FileError{Name: in.name, Offset: off, Err: err}
 }
 
@@ -283,16 +289,26 @@ func newReader(r io.Reader, name string, size int64, async bool) (Reader, *input
 
 func newReaderFrom(raw *stream, name string, size int64, async bool) (Reader, *input, error) {
 	in := &input{name: name, raw: raw, s: raw, size: size, async: async}
-	f, _, err := in.open()
-	if err != nil {
-		in.close()
-		return nil, nil, err
-	}
 	var rd Reader
-	if f == formatPcap {
-		rd, err = newPcapReader(in)
+	var err error
+	open := func() {
+		var f format
+		if f, _, err = in.open(); err != nil {
+			return
+		}
+		if f == formatPcap {
+			rd, err = newPcapReader(in)
+		} else {
+			rd, err = newNgReader(in)
+		}
+	}
+	if raw.mapped {
+		// The file may shrink while its header is read (fault.go).
+		if faulted(raw.buf, open) {
+			rd, err = nil, in.fail(-1, ErrChanged)
+		}
 	} else {
-		rd, err = newNgReader(in)
+		open()
 	}
 	if err != nil {
 		in.close()
@@ -429,7 +445,7 @@ func (in *input) decompress(f format) error {
 	if in.async {
 		// The decompressor runs in the read-ahead goroutine, a megabyte
 		// or more ahead of the parser.
-		in.ahead = newReadAhead(dec, in.mapping(), in.changed)
+		in.ahead = newReadAhead(dec, in.mapping())
 		dec = in.ahead
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
@@ -493,6 +509,14 @@ func classify(src *stream, name string, err error) error {
 // io.Closer releases the file and any decompressor; it does not close
 // standard input. A path that cannot be opened gives the *fs.PathError of
 // os.Open, which names it.
+//
+// A regular file is read through a memory mapping. If it shrinks while it
+// is read, reading past its new end raises SIGBUS in the goroutine that
+// reads the records and their bytes, which kills the program unless that
+// goroutine has set runtime/debug.SetPanicOnFault and recovers the panic:
+// Fault turns it into an error wrapping ErrChanged (jj's pipeline does
+// this). The goroutines Open starts itself, and Open's own reading of the
+// file header, are guarded already.
 func Open(path string) (Reader, io.Closer, error) {
 	if path == "-" {
 		return OpenFile(os.Stdin, "stdin")
@@ -580,6 +604,7 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 		unmapFile(data)
 		return nil, closer{}, true, err
 	}
+	in.file = f
 	return rd, closer{in: in, mapping: data}, true, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -124,37 +125,59 @@ type basePacket struct {
 func readBase(inputs []string, start int64, st *TileStats) ([]basePacket, error) {
 	var base []basePacket
 	for _, path := range inputs {
-		r, c, err := capture.Open(path)
-		if err != nil {
+		var err error
+		if base, err = readInput(path, base, start, st); err != nil {
 			return nil, err
-		}
-		var rec capture.Record
-		first := true
-		var shift int64
-		for {
-			err := r.Next(&rec)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				st.Damaged = append(st.Damaged, err)
-				break
-			}
-			st.Read++
-			if rec.LinkType != capture.LinkEthernet {
-				st.Skipped++
-				continue
-			}
-			if first {
-				shift, first = start-rec.Timestamp, false
-			}
-			base = append(base, basePacket{rec.Timestamp + shift, slices.Clone(rec.Data), rec.WireLen})
-		}
-		if err := c.Close(); err != nil {
-			return nil, fmt.Errorf("close %s: %w", path, err)
 		}
 	}
 	slices.SortStableFunc(base, func(a, b basePacket) int { return cmp.Compare(a.ts, b.ts) })
+	return base, nil
+}
+
+// readInput appends the Ethernet packets of the capture at path to base,
+// its first packet at start. A read error after the file header, or the
+// file shrinking under its mapping (capture.Fault), counts in st.Damaged.
+func readInput(path string, base []basePacket, start int64, st *TileStats) (out []basePacket, err error) {
+	r, c, err := capture.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if v := recover(); v != nil {
+			ferr := capture.Fault(r, v)
+			if ferr == nil {
+				panic(v)
+			}
+			st.Damaged = append(st.Damaged, ferr)
+			out, err = base, nil // the packets before the fault
+		}
+		if cerr := c.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, cerr)
+		}
+	}()
+	var rec capture.Record
+	first := true
+	var shift int64
+	for {
+		err := r.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			st.Damaged = append(st.Damaged, err)
+			break
+		}
+		st.Read++
+		if rec.LinkType != capture.LinkEthernet {
+			st.Skipped++
+			continue
+		}
+		if first {
+			shift, first = start-rec.Timestamp, false
+		}
+		base = append(base, basePacket{rec.Timestamp + shift, slices.Clone(rec.Data), rec.WireLen})
+	}
 	return base, nil
 }
 

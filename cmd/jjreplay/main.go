@@ -23,6 +23,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/jjflow/jj/capture"
@@ -75,6 +76,15 @@ func load(path string, n, mtu int) (pkts [][]byte, long int, err error) {
 		return nil, 0, err
 	}
 	defer c.Close()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if v := recover(); v != nil { // the file shrank under its mapping
+			if err = capture.Fault(r, v); err == nil {
+				panic(v)
+			}
+			pkts = nil
+		}
+	}()
 	var rec capture.Record
 	for len(pkts) < n {
 		err := r.Next(&rec)
