@@ -18,7 +18,15 @@ import (
 //   - the read-ahead goroutine of a compressed file (readAhead), whose
 //     reader then returns the error after the bytes before it;
 //   - the gzip tasks (gzippar.go), which end with nothing for the reader,
-//     so that the reader meets the fault itself, in order.
+//     so that the reader meets the fault itself, in order;
+//   - the opening of a mapped file (newReaderFrom), which reads its header
+//     on the caller's goroutine.
+//
+// An error met reading a mapped file that is now shorter than its mapping
+// is ErrChanged too (input.fail): the bytes from the new end to the end of
+// its page read as zeros, which may make a corrupt block before any fault.
+// A fault is told from others by its address only, so a write into the
+// read-only mapping, which jj never makes, would be reported the same way.
 
 // faultAddr returns the address of the memory fault that v, a value
 // recovered from a panic on a goroutine with SetPanicOnFault set, reports,
