@@ -398,6 +398,7 @@ func shellQuote(s string) string {
 // decompress makes in.s read the decompressed raw stream.
 func (in *input) decompress(f format) error {
 	name := compressions[f]
+	in.raw.noTouch = true // its readers read the pages first (stream.touch)
 	var src io.Reader = in.raw
 	if in.async {
 		in.rawRead.Store(in.raw.consumed())
