@@ -1,8 +1,6 @@
 package jj
 
 import (
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -118,18 +116,15 @@ func TestCompressedFileShrinks(t *testing.T) {
 			data[i] = byte(rnd.Uint32())
 		}
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	zw.Write(data)
-	zw.Close()
-	if gz.Len() < 11<<20 {
-		t.Fatalf("%d bytes compressed, want 11 MiB or more", gz.Len())
+	gz := testpkt.Gzip(data)
+	if len(gz) < 11<<20 {
+		t.Fatalf("%d bytes compressed, want 11 MiB or more", len(gz))
 	}
 	dir := t.TempDir()
 	for _, cut := range []int{4 << 20, 5 << 20, 6 << 20, 9 << 20, 10 << 20} {
 		t.Run(fmt.Sprint(cut>>20, "MiB"), func(t *testing.T) {
 			path := filepath.Join(dir, "shrinks.pcap.gz")
-			if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
+			if err := os.WriteFile(path, gz, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			shrink(t, path, int64(cut))
@@ -139,7 +134,7 @@ func TestCompressedFileShrinks(t *testing.T) {
 			}
 			// Every record in the data before the cut, less a deflate
 			// block's worth, was decompressed before the fault.
-			least := uint64(float64(cut-(256<<10)) * float64(len(data)) / float64(gz.Len()) / 1024)
+			least := uint64(float64(cut-(256<<10)) * float64(len(data)) / float64(len(gz)) / 1024)
 			s := got.Summary
 			if s.Packets != s.Used+s.SkippedTotal() || s.Packets < least {
 				t.Fatalf("%d packets read, %d used and %d skipped; want %d or more read", s.Packets, s.Used, s.SkippedTotal(), least)

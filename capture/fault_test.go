@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"runtime/debug"
 	"testing"
 	"unsafe"
+
+	"github.com/jjflow/jj/internal/testpkt"
 )
 
 // addrError is a memory fault at an address, as the runtime's panics
@@ -61,28 +62,37 @@ func TestFault(t *testing.T) {
 // read: opening it ends with ErrChanged, not SIGBUS.
 func TestShrinkBeforeHeader(t *testing.T) {
 	for name, data := range map[string][]byte{"pcap": pcapFile(100, 600), "pcapng": pcapngFile(100, 600)} {
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := mapFile(f, int64(len(data)))
-		if m == nil {
-			t.Skip("files are not mapped here")
-		}
-		if err := os.Truncate(path, 0); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = newReaderFrom(newMappedStream(m), path, int64(len(data)), true)
+		path, m := mapShrunk(t, name, data, 0)
+		_, _, err := newReaderFrom(newMappedStream(m), path, int64(len(data)), true)
 		if !errors.Is(err, ErrChanged) {
 			t.Errorf("%s: error %v, want ErrChanged", name, err)
 		}
-		unmapFile(m)
-		f.Close()
 	}
+}
+
+// mapShrunk writes data to a file named name in a test directory, maps
+// it, and truncates it to size: the mapping then faults past the page
+// holding the new end. The mapping lasts until the test's end.
+func mapShrunk(t *testing.T, name string, data []byte, size int64) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m := mapFile(f, int64(len(data)))
+	if m == nil {
+		t.Skip("files are not mapped here")
+	}
+	t.Cleanup(func() { unmapFile(m) })
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+	return path, m
 }
 
 // TestShrinkPcapng cuts a mapped pcapng file inside a page: the zeros the
@@ -141,30 +151,13 @@ func TestShrinkGzipTasks(t *testing.T) {
 			data[i] = byte(rnd.Uint32() % 16)
 		}
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	zw.Write(data)
-	zw.Close()
-	if gz.Len() < 11<<20 {
-		t.Fatalf("%d bytes compressed, want 11 MiB or more", gz.Len())
+	gz := testpkt.Gzip(data)
+	if len(gz) < 11<<20 {
+		t.Fatalf("%d bytes compressed, want 11 MiB or more", len(gz))
 	}
 	for _, cut := range []int{5 << 20, 6<<20 + 12345, 9 << 20} {
-		path := filepath.Join(t.TempDir(), "f.pcap.gz")
-		if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := mapFile(f, int64(gz.Len()))
-		if m == nil {
-			t.Skip("files are not mapped here")
-		}
-		if err := os.Truncate(path, int64(cut)); err != nil {
-			t.Fatal(err)
-		}
-		r, in, err := newReaderFrom(newMappedStream(m), path, int64(gz.Len()), true)
+		path, m := mapShrunk(t, "f.pcap.gz", gz, int64(cut))
+		r, in, err := newReaderFrom(newMappedStream(m), path, int64(len(gz)), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,12 +171,10 @@ func TestShrinkGzipTasks(t *testing.T) {
 				t.Fatalf("cut at %d: record %d differs", cut, n)
 			}
 		}
-		least := (cut - 256<<10) * len(data) / gz.Len() / 1024
+		least := (cut - 256<<10) * len(data) / len(gz) / 1024
 		if !errors.Is(err, ErrChanged) || n < least {
 			t.Errorf("cut at %d: %d records, then %v; want %d or more, then ErrChanged", cut, n, err, least)
 		}
 		in.close()
-		unmapFile(m)
-		f.Close()
 	}
 }

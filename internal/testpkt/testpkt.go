@@ -4,6 +4,8 @@
 package testpkt
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"net/netip"
 )
@@ -490,3 +492,13 @@ func Addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 // Sec returns whole and fractional seconds as nanoseconds.
 func Sec(s float64) int64 { return int64(s*1e9 + 0.5) }
+
+// Gzip returns b compressed by compress/gzip at its fastest level, as one
+// member.
+func Gzip(b []byte) []byte {
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed) // a valid level: no error
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
