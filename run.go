@@ -475,7 +475,7 @@ func (ps *pass) readFiles(files []string) []error {
 			errs = append(errs, err)
 			continue
 		}
-		opened(f)
+		testHookOpened(f)
 		read := ps.read
 		if n := decoders(ps.p.Decoders); n > 0 {
 			if s, ok := r.(capture.Stable); ok && s.Stable() {
@@ -496,10 +496,10 @@ func (ps *pass) readFiles(files []string) []error {
 	return errs
 }
 
-// opened is called with each input's path once it is open, before it is
+// testHookOpened is called with each input's path once it is open, before it is
 // read: a variable, so that a test can shrink the file under the mapping
 // (TestFileShrinks).
-var opened = func(string) {}
+var testHookOpened = func(string) {}
 
 // stdin returns the standard input the pipeline reads for "-".
 func (p *Pipeline) stdin() io.Reader {
@@ -614,6 +614,8 @@ func (ps *pass) endFault(r capture.Reader, v any) error {
 	if ferr == nil {
 		panic(v)
 	}
+	// idx, Used and the skips count every input so far, and so does
+	// lost: an assignment here, an addition in split reading's retire.
 	ps.lost = ps.idx - ps.sum.Used - ps.skips.total()
 	return ps.endInput(r, ferr)
 }

@@ -73,16 +73,17 @@ func (in *input) mapping() []byte {
 	return in.raw.buf
 }
 
-// changed is the error of a fault at addr, inside the input's mapping:
-// for a file read as it is, a *FileError wrapping ErrChanged at the
-// fault's offset in the file; for a compressed one, ErrChanged itself,
-// which the format reader then wraps at its offset in the decompressed
-// bytes, as FileError.Offset counts them.
+// changed is the error of a fault at addr, inside the input's mapping: a
+// *FileError wrapping ErrChanged, at the fault's offset in the file when
+// the file is read as it is. A compressed file's offsets count its
+// decompressed bytes, so it gets none. (The read-ahead goroutine, which
+// reads a compressed file's mapping, returns ErrChanged itself, and the
+// format reader wraps it at its decompressed offset.)
 func (in *input) changed(addr uintptr) error {
-	if in.s != in.raw {
-		return ErrChanged
+	off := int64(-1)
+	if in.s == in.raw {
+		off = int64(addr - uintptr(unsafe.Pointer(unsafe.SliceData(in.raw.buf))))
 	}
-	off := int64(addr - uintptr(unsafe.Pointer(unsafe.SliceData(in.raw.buf))))
 	return &FileError{Name: in.name, Offset: off, Err: ErrChanged}
 }
 
@@ -106,10 +107,10 @@ func Fault(r Reader, v any) error {
 // shrank reports whether the input is a mapped file that is now shorter
 // than its mapping, so that an error met reading it may come from that.
 func (in *input) shrank() bool {
-	if in.file == nil {
+	if in.raw == nil || in.raw.file == nil {
 		return false
 	}
-	fi, err := in.file.Stat()
+	fi, err := in.raw.file.Stat()
 	return err == nil && fi.Size() < int64(len(in.mapping()))
 }
 

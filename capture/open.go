@@ -136,7 +136,6 @@ type input struct {
 	async    bool          // decompress in a goroutine (Open, regular files)
 	ahead    *readAhead    // with async: the read-ahead goroutine
 	rawRead  atomic.Int64  // with async: raw bytes its goroutine has read
-	file     *os.File      // the mapped file (openMapped), or nil
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
@@ -599,13 +598,13 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 		return nil, closer{}, false, nil
 	}
 	raw := newMappedStream(data)
+	raw.file = f // for input.shrank, from the header on
 	rd, in, err := newReaderFrom(raw, name, size, true)
 	if err != nil {
 		raw.stop()
 		unmapFile(data)
 		return nil, closer{}, true, err
 	}
-	in.file = f
 	return rd, closer{in: in, mapping: data}, true, nil
 }
 
