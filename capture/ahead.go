@@ -1,9 +1,6 @@
 package capture
 
-import (
-	"io"
-	"runtime/debug"
-)
+import "io"
 
 // readAhead reads r in a goroutine of its own, up to a few buffers ahead
 // of the caller, so that decompressing a compressed stream, the slowest
@@ -50,7 +47,6 @@ func newReadAhead(r io.Reader, mapping []byte) *readAhead {
 
 func (a *readAhead) run(r io.Reader, mapping []byte) {
 	defer close(a.exited)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	for {
 		var b []byte
 		select {
@@ -74,28 +70,23 @@ func (a *readAhead) run(r io.Reader, mapping []byte) {
 // few large chunks. A memory fault inside mapping ends it with ErrChanged,
 // after the bytes read before it.
 func fill(r io.Reader, b, mapping []byte) (n int, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			addr, ok := faultAddr(v)
-			if !ok || !inside(mapping, addr) {
-				panic(v)
-			}
-			err = ErrChanged
-		}
-	}()
-	zeros := 0
-	for n < len(b) && err == nil {
-		var m int
-		m, err = r.Read(b[n:])
-		n += m
-		switch {
-		case m > 0:
-			zeros = 0
-		case err == nil:
-			if zeros++; zeros == maxEmptyReads {
-				err = io.ErrNoProgress
+	if faulted(mapping, func() {
+		zeros := 0
+		for n < len(b) && err == nil {
+			var m int
+			m, err = r.Read(b[n:])
+			n += m
+			switch {
+			case m > 0:
+				zeros = 0
+			case err == nil:
+				if zeros++; zeros == maxEmptyReads {
+					err = io.ErrNoProgress
+				}
 			}
 		}
+	}) {
+		err = ErrChanged
 	}
 	return n, err
 }
