@@ -35,8 +35,8 @@ import (
 // slice's last growth leaves a quarter of it unused.
 type packetLog struct {
 	state     slab[logState]
-	pktPool   pool[logPacket] // buffers of fewer than chunkLen packets
-	chunkPool pool[logPacket] // chunks of chunkLen packets
+	pktPool   classPool[logPacket] // buffers of fewer than chunkLen packets, by capacity
+	chunkPool pool[logPacket]      // chunks of chunkLen packets
 	bitPool   pool[uint64]
 	chunkBits uint // chunkLen = 1 << chunkBits ≥ logInitPackets (setChunkBits)
 
@@ -54,25 +54,29 @@ const logChunkBits = 16
 // 16 packets and 16 words it had before took 384 bytes a flow, 256 of
 // them unused by a flow of 4 packets or fewer (peak RSS 1.08-1.26 GB ->
 // 1.00-1.03 GB, bench/RESULTS.md). A longer flow doubles its buffer as it
-// grows, and leaves the outgrown one to the garbage collector: given to
-// the pool, such buffers filled it, and the main capture's peak rose by
-// 20-30 MB.
+// grows, from and to pools by size (classPool): a new flow takes a buffer
+// of logInitPackets, and each growth the next size up, giving the
+// outgrown one back. Left to the garbage collector, outgrown buffers were
+// half of what --features all allocated, and peak RSS on the main
+// benchmark capture was 237-240 MB against 189-192 MB; given back to one
+// pool of all sizes, from which new flows took any, they filled it, and
+// the peak rose by 20-30 MB instead.
 const logInitPackets = 4
 
 // newPacketLog returns an empty log.
 func newPacketLog() *packetLog {
 	l := &packetLog{}
-	l.pktPool.init = logInitPackets
 	l.bitPool.init = 2 // a flow's bitmap starts at its 65th packet
 	l.setChunkBits(logChunkBits)
 	return l
 }
 
-// setChunkBits sets the chunk length to 1 << bits packets, before any
-// packet is logged; tests make it small.
+// setChunkBits sets the chunk length to 1 << bits ≥ logInitPackets
+// packets, before any packet is logged; tests make it small.
 func (l *packetLog) setChunkBits(bits uint) {
 	l.chunkBits = bits
 	l.chunkPool.init = 1 << bits
+	l.pktPool = newClassPool[logPacket](logInitPackets, 1<<bits)
 }
 
 // logPacket is one packet of a flow's log.
@@ -243,7 +247,11 @@ func (l *packetLog) observe(refs []Ref) {
 // buffers from the pools.
 func (l *packetLog) restart(s *logState) {
 	l.putChunks(s)
-	s.pkts = l.pktPool.reuse(s.pkts)
+	if s.pkts != nil {
+		s.pkts = s.pkts[:0]
+	} else {
+		s.pkts = l.pktPool.get(0)
+	}
 	s.dirs, s.dir0 = s.dirs[:0], [1]uint64{}
 }
 
@@ -265,9 +273,19 @@ func (l *packetLog) grow(s *logState) {
 		return
 	}
 	// The pools hold no buffer above chunkLen packets, nor do they give
-	// one below logInitPackets, so c < chunkLen here.
-	p := make([]logPacket, c, min(max(2*c, logInitPackets), chunkLen))
-	copy(p, s.pkts)
+	// one below logInitPackets, so c < chunkLen here, and a buffer of
+	// c = logInitPackets<<k packets moves to one of class k+1 (or to a
+	// chunk), the outgrown one back to class k.
+	var p []logPacket
+	if k := l.pktPool.class(c); k >= 0 && 2*c < chunkLen {
+		p = l.pktPool.get(k + 1)
+	} else if 2*c == chunkLen {
+		p = l.chunkPool.get()
+	} else {
+		p = make([]logPacket, 0, min(max(2*c, logInitPackets), chunkLen))
+	}
+	p = append(p, s.pkts...)
+	l.pktPool.put(s.pkts)
 	s.pkts = p
 }
 

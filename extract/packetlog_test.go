@@ -314,3 +314,37 @@ func TestLogMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestLogReusesBuffers checks that a flow's log takes its buffers from the
+// pools, class by class, and gives every one back: a flow that grows to 100
+// packets leaves one buffer in each class it passed through, and the next
+// flow of the same length, in another slot, allocates nothing.
+func TestLogReusesBuffers(t *testing.T) {
+	l := newPacketLog()
+	pk := decode.Packet{Timestamp: t0, Length: 60}
+	flow := func(slot uint32) {
+		for i := range 100 {
+			l.observe([]Ref{{Slot: slot, New: i == 0, Dir: Dir(i % 2), Pkt: &pk}})
+		}
+		l.release(slot)
+	}
+	flow(1)
+	// 4, 8, 16, 32, 64 outgrown, then the 128 given back at release.
+	for k, free := range l.pktPool.free {
+		want := 0
+		if k <= 5 {
+			want = 1
+		}
+		if len(free) != want {
+			t.Errorf("class %d (%d packets): %d buffers in the pool, want %d", k, logInitPackets<<k, len(free), want)
+		}
+		for _, b := range free {
+			if cap(b) != logInitPackets<<k {
+				t.Errorf("class %d holds a buffer of %d packets, want %d", k, cap(b), logInitPackets<<k)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { flow(2) }); allocs != 0 {
+		t.Errorf("a flow of 100 packets after one like it: %v allocations, want 0", allocs)
+	}
+}

@@ -265,6 +265,70 @@ func (p *pool[T]) reuse(s []T) []T {
 	return p.get()
 }
 
+// classPool keeps buffers by capacity, in classes: class k holds buffers
+// of init<<k elements. A flow's log grows by doubling (packetLog.grow),
+// taking its next buffer from the class above and giving the outgrown
+// one to its own, so that in steady state every class gives back as many
+// buffers as it hands out and no flow allocates. As in pool, the classes
+// keep at most poolMaxElems elements in all.
+type classPool[T any] struct {
+	free  [][][]T // by class
+	elems int     // total capacity held in free
+	init  int     // capacity of class 0
+}
+
+// newClassPool returns a pool of classes init, 2·init, …, below max.
+func newClassPool[T any](init, max int) classPool[T] {
+	n := 0
+	for c := init; c < max; c <<= 1 {
+		n++
+	}
+	return classPool[T]{free: make([][][]T, n), init: init}
+}
+
+// get returns an empty buffer of class k's capacity.
+func (p *classPool[T]) get(k int) []T {
+	free := p.free[k]
+	if n := len(free); n > 0 {
+		s := free[n-1]
+		free[n-1] = nil
+		p.free[k] = free[:n-1]
+		p.elems -= cap(s)
+		return s
+	}
+	return make([]T, 0, p.init<<k)
+}
+
+// class returns the class of a buffer of capacity c, or -1 if c is not
+// one of the pool's capacities.
+func (p *classPool[T]) class(c int) int {
+	if c < p.init || c%p.init != 0 {
+		return -1
+	}
+	q := c / p.init
+	if q&(q-1) != 0 {
+		return -1
+	}
+	k := bits.TrailingZeros(uint(q))
+	if k >= len(p.free) {
+		return -1
+	}
+	return k
+}
+
+// put gives s back to its class; s must not be used afterwards. A buffer
+// of no class, or one past the pool's budget, is left to the garbage
+// collector.
+func (p *classPool[T]) put(s []T) {
+	c := cap(s)
+	k := p.class(c)
+	if k < 0 || p.elems+c > poolMaxElems {
+		return
+	}
+	p.free[k] = append(p.free[k], s[:0])
+	p.elems += c
+}
+
 // bitmap is a growable bit vector (packet directions, one bit per packet).
 type bitmap []uint64
 

@@ -402,6 +402,42 @@ func TestPool(t *testing.T) {
 	}
 }
 
+func TestClassPool(t *testing.T) {
+	p := newClassPool[int64](4, 64) // classes of 4, 8, 16 and 32
+	if len(p.free) != 4 {
+		t.Fatalf("%d classes, want 4", len(p.free))
+	}
+	for k := range 4 {
+		if s := p.get(k); len(s) != 0 || cap(s) != 4<<k {
+			t.Errorf("get(%d) = len %d cap %d, want 0, %d", k, len(s), cap(s), 4<<k)
+		}
+	}
+	for c, want := range map[int]int{0: -1, 2: -1, 4: 0, 6: -1, 8: 1, 12: -1, 16: 2, 32: 3, 64: -1, 128: -1} {
+		if got := p.class(c); got != want {
+			t.Errorf("class(%d) = %d, want %d", c, got, want)
+		}
+	}
+	s := append(p.get(2), 1, 2, 3)
+	p.put(s)
+	p.put(make([]int64, 0, 12)) // of no class: dropped
+	p.put(make([]int64, 0, 64)) // above the classes: dropped
+	if p.elems != 16 || len(p.free[2]) != 1 {
+		t.Fatalf("after three puts: %d elements, class 2 holds %d buffers; want 16 and 1", p.elems, len(p.free[2]))
+	}
+	if len(p.get(1)) != 0 || len(p.free[2]) != 1 {
+		t.Errorf("get(1) took the buffer of class 2")
+	}
+	if r := p.get(2); len(r) != 0 || &r[:1][0] != &s[0] || p.elems != 0 {
+		t.Errorf("get(2) after put did not reuse the buffer, or left %d elements counted", p.elems)
+	}
+	for range poolMaxElems/32 + 2 {
+		p.put(make([]int64, 0, 32))
+	}
+	if p.elems > poolMaxElems {
+		t.Errorf("pool holds %d elements, want at most %d", p.elems, poolMaxElems)
+	}
+}
+
 func TestBitmap(t *testing.T) {
 	var m bitmap
 	want := make([]bool, 200)
