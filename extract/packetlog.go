@@ -45,9 +45,13 @@ type packetLog struct {
 	scratch []int64
 }
 
-// logChunkBits gives a chunk 65 536 packets (1 MiB): as many as a pool
-// keeps in one buffer (poolMaxCap), so that chunks are reused.
-const logChunkBits = 16
+// logChunkBits gives a chunk 256 packets (4 KiB), so that a flow copies
+// at most 252 packets in all as its first chunk doubles (4, 8, …, 128);
+// past that, its packets are never copied. With chunks of 65 536 packets,
+// the copies of doubling took 7 % of the profile of --features all on the
+// real-traffic tile (long flows), and the wall time was 5 % longer, peak
+// RSS 14 % higher (bench/RESULTS.md, session 24).
+const logChunkBits = 8
 
 // A new flow's log has room for logInitPackets packets and 64 directions
 // (one word): most flows are short, and with a million open at once the
