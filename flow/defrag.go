@@ -13,7 +13,7 @@ const maxFrags = 1 << 16
 type Defrag struct {
 	timeout int64
 	frags   map[fragKey]fragVal
-	order   []fragKey // insertion order, for expiry
+	order   fragQueue // insertion order, for expiry
 
 	// Joined counts later fragments given their datagram's ports; Orphans
 	// those whose first fragment was not seen.
@@ -53,8 +53,8 @@ func (d *Defrag) Fix(p *decode.Packet) {
 	if p.Flags&decode.FlagPorts == 0 {
 		return
 	}
-	for len(d.order) > 0 {
-		old := d.order[0]
+	for d.order.n > 0 {
+		old := d.order.front()
 		v, ok := d.frags[old]
 		if ok && p.Timestamp-v.ts <= d.timeout && len(d.frags) < maxFrags {
 			break
@@ -62,12 +62,40 @@ func (d *Defrag) Fix(p *decode.Packet) {
 		if ok {
 			delete(d.frags, old)
 		}
-		d.order = d.order[1:]
+		d.order.pop()
 	}
 	if _, seen := d.frags[fk]; !seen {
-		d.order = append(d.order, fk)
+		d.order.push(fk)
 	}
 	d.frags[fk] = fragVal{sport: p.SrcPort, dport: p.DstPort, ts: p.Timestamp}
+}
+
+// fragQueue is a first-in, first-out queue of keys in a ring that doubles
+// when full. A slice cut from the front and appended to at the back
+// reallocated and copied its live part every few thousand first fragments
+// on the real-traffic tile (0.7 % of --features all's profile).
+type fragQueue struct {
+	ring []fragKey
+	head int // index of the front key
+	n    int // keys queued
+}
+
+func (q *fragQueue) front() fragKey { return q.ring[q.head] }
+
+func (q *fragQueue) pop() {
+	q.head = (q.head + 1) % len(q.ring)
+	q.n--
+}
+
+func (q *fragQueue) push(k fragKey) {
+	if q.n == len(q.ring) {
+		r := make([]fragKey, max(16, 2*q.n))
+		m := copy(r, q.ring[q.head:])
+		copy(r[m:], q.ring[:q.head])
+		q.ring, q.head = r, 0
+	}
+	q.ring[(q.head+q.n)%len(q.ring)] = k
+	q.n++
 }
 
 // Shard returns the worker, of n, that owns the flow whose key hashes to

@@ -1,0 +1,92 @@
+package flow
+
+import (
+	"testing"
+
+	"github.com/jjflow/jj/decode"
+)
+
+// TestDefragExpiry checks which first fragments Defrag remembers: each for
+// one timeout after it came, at most maxFrags at once (the oldest go
+// first), a repeated one once, and through many wrap-arounds of its queue.
+func TestDefragExpiry(t *testing.T) {
+	const timeout = 95
+	d := NewDefrag(timeout)
+	first := func(id uint32, ts int64) {
+		p := decode.Packet{FragID: id, Proto: 17, Timestamp: ts, SrcPort: uint16(id), DstPort: 53, Flags: decode.FlagFragment | decode.FlagPorts}
+		d.Fix(&p)
+	}
+	joins := func(id uint32) bool {
+		p := decode.Packet{FragID: id, Proto: 17, Flags: decode.FlagFragment | decode.FlagLaterFragment}
+		d.Fix(&p)
+		return p.SrcPort == uint16(id) && p.DstPort == 53
+	}
+	// Ten first fragments 10 ns apart, ids 0-9, 10-19, 20-29 in turn: at
+	// the last one, those of the last timeout are remembered, the older
+	// ones not.
+	ts := int64(0)
+	for round := range 50 {
+		for id := range uint32(10) {
+			first(id+uint32(round%3)*10, ts)
+			ts += 10
+		}
+	}
+	last := ts - 10 // the last first fragment: id 9 + 10·(49%3) = 19
+	for id := range uint32(30) {
+		// The last run was ids 10-19, the last 90 ns; the others came
+		// 100 ns or more before the last, past the timeout.
+		want := id >= 10 && id < 20
+		if got := joins(id); got != want {
+			t.Errorf("id %d: joined %v, want %v", id, got, want)
+		}
+	}
+	// A first fragment after a long pause expires all the others.
+	first(100, last+timeout+1000)
+	if len(d.frags) != 1 || d.order.n != 1 {
+		t.Errorf("after a pause: %d remembered, %d queued, want 1 and 1", len(d.frags), d.order.n)
+	}
+	if !joins(100) || joins(19) {
+		t.Errorf("after a pause: the new fragment should join and the old ones not")
+	}
+	// A repeated first fragment is queued once.
+	first(100, last+timeout+1001)
+	if d.order.n != 1 {
+		t.Errorf("a repeated first fragment queued %d times, want 1", d.order.n)
+	}
+	// The queue grows while its front is mid-ring: ids 0-15 at 0-15 ns fill
+	// its first 16 places, ids 100-119 at 25 ns expire ids 0-4 and then
+	// wrap around and outgrow it. A key lost in the growth would never
+	// expire.
+	d = NewDefrag(20)
+	for id := range uint32(16) {
+		first(id, int64(id))
+	}
+	for id := uint32(100); id < 120; id++ {
+		first(id, 25)
+	}
+	if len(d.frags) != 31 || d.order.n != 31 {
+		t.Errorf("grown queue: %d remembered, %d queued, want 31 and 31", len(d.frags), d.order.n)
+	}
+	for _, id := range []uint32{0, 4, 5, 15, 100, 119} {
+		if got, want := joins(id), id >= 5; got != want {
+			t.Errorf("grown queue, id %d: joined %v, want %v", id, got, want)
+		}
+	}
+	first(200, 1000)
+	if len(d.frags) != 1 || d.order.n != 1 {
+		t.Errorf("grown queue, after a pause: %d remembered, %d queued, want 1 and 1", len(d.frags), d.order.n)
+	}
+	// At most maxFrags at once, all within the timeout: the oldest go.
+	d = NewDefrag(1 << 62)
+	for id := range uint32(maxFrags + 5) {
+		first(id, int64(id))
+	}
+	if len(d.frags) != maxFrags || d.order.n != maxFrags {
+		t.Errorf("%d remembered, %d queued, want %d", len(d.frags), d.order.n, maxFrags)
+	}
+	for _, id := range []uint32{0, 4, 5, maxFrags + 4} {
+		if got, want := joins(id), id >= 5; got != want {
+			t.Errorf("id %d of %d: joined %v, want %v", id, maxFrags+5, got, want)
+		}
+	}
+}
