@@ -291,3 +291,57 @@ func TestStdinCaptureFile(t *testing.T) {
 		t.Errorf(`"- -": %d packets, error %v; want the capture's %d once, then an empty input`, sum.Packets, err, wantSum.Packets)
 	}
 }
+
+// TestSplitHoldsRuns checks that split reading keeps mapped the records its
+// decoders have yet to read (capture.Holder): with the decoder held back
+// by a hook, the walk runs ahead across the reader's release points, and
+// every record's first page must still be mapped in this process
+// (/proc/self/pagemap) when the decoder starts on it. Given back and read
+// again, the pages stayed mapped to the end, and resident memory grew with
+// the capture. The output is still that of one reading goroutine.
+func TestSplitHoldsRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 70 MB capture")
+	}
+	if !mapsFiles {
+		t.Skipf("capture files are not memory-mapped on %s", runtime.GOOS)
+	}
+	pm, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		t.Skipf("no page map to check: %v", err)
+	}
+	defer pm.Close()
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.MeanFrameSize, gc.Seed = 90000, 500, 1500, 3
+	path, _ := genCapture(t, gc)
+	if fi, err := os.Stat(path); err != nil || fi.Size() < 64<<20 {
+		t.Fatalf("capture of %v bytes (%v), want 64 MiB or more: four release periods", fi.Size(), err)
+	}
+	page := uintptr(os.Getpagesize())
+	var entry [8]byte
+	runs, missing := 0, 0
+	saved := testHookDecode
+	t.Cleanup(func() { testHookDecode = saved })
+	testHookDecode = func(recs []capture.Record) {
+		time.Sleep(2 * time.Millisecond) // the walk and the pager go on
+		runs++                           // one decoder: no race
+		for _, rec := range recs {
+			p := uintptr(unsafe.Pointer(unsafe.SliceData(rec.Data)))
+			if _, err := pm.ReadAt(entry[:], int64(p/page*8)); err != nil {
+				t.Errorf("page map: %v", err)
+				return
+			}
+			if binary.LittleEndian.Uint64(entry[:])>>63 == 0 {
+				missing++
+			}
+		}
+	}
+	got, _ := runSplit(t, DefaultConfig(), 1, 1, path)
+	testHookDecode = saved
+	if runs < 100 || missing > 0 {
+		t.Errorf("%d runs decoded, %d records whose page was given back before their decoder read them", runs, missing)
+	}
+	if want, _ := runSplit(t, DefaultConfig(), 1, -1, path); !bytes.Equal(got, want) {
+		t.Error("output differs from one reading goroutine's")
+	}
+}

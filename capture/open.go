@@ -146,6 +146,8 @@ var (
 	_ Progress = (*ngReader)(nil)
 	_ Stable   = (*pcapReader)(nil)
 	_ Stable   = (*ngReader)(nil)
+	_ Holder   = (*pcapReader)(nil)
+	_ Holder   = (*ngReader)(nil)
 )
 
 // BytesRead implements Progress.
@@ -167,6 +169,19 @@ func (c counted) Read(p []byte) (int, error) {
 	n, err := c.s.Read(p)
 	c.n.Store(c.s.consumed())
 	return n, err
+}
+
+// Hold implements Holder.
+func (in *input) Hold(off int64) {
+	s := in.s
+	switch {
+	case !s.mapped:
+	case off < 0:
+		s.held = false
+	default:
+		// buf is the mapping from offset off-start on.
+		s.held, s.hold = true, int(max(0, off-(s.off-int64(s.start))))
+	}
 }
 
 // Stable implements Stable: the records of a mapped file point into the

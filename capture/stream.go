@@ -39,6 +39,8 @@ type stream struct {
 	mapped    bool          // buf is a memory-mapped file, never refilled
 	file      *os.File      // with mapped, the file (openMapped), or nil
 	released  int           // bytes at the start of buf returned to the kernel
+	hold      int           // with held, no byte of buf from hold on is released (Holder)
+	held      bool          // Hold set hold, and did not lift it
 	populated int           // end of the part of buf mapped ahead (populate)
 	noTouch   bool          // the pager maps pages ahead without reading them (touch)
 	ahead     int           // end of the part of buf prefetched (prefetch.Range)
@@ -204,15 +206,20 @@ func (s *stream) discard(n int) {
 		next := unsafe.Pointer(&s.buf[s.start])
 		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
 	}
-	if s.start-s.released >= releaseEvery {
-		// The pages before the current position can go: a slice of an
-		// earlier record that is still read (Stable) faults its page in
-		// again from the page cache.
+	lim := s.start
+	if s.held {
+		lim = min(lim, s.hold)
+	}
+	if lim-s.released >= releaseEvery {
+		// The pages before the current position can go, or before the
+		// bytes held (Holder): a slice of an earlier record that is
+		// still read (Stable) would fault its page in again from the
+		// page cache.
 		// At 2 MiB-aligned offsets: a file cached in 2 MiB folios (as
 		// after a read from disk by cat) is mapped in huge pages where
 		// the kernel aligns the mapping, as it does for large file
 		// mappings, and is then released in whole ones.
-		end := s.start &^ (releaseAlign - 1)
+		end := lim &^ (releaseAlign - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end
 	}
