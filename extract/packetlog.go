@@ -50,7 +50,8 @@ type packetLog struct {
 // past that, its packets are never copied. With chunks of 65 536 packets,
 // the copies of doubling took 7 % of the profile of --features all on the
 // real-traffic tile (long flows), and the wall time was 5 % longer, peak
-// RSS 14 % higher (bench/RESULTS.md, session 24).
+// RSS 14 % higher; flows of millions of packets, which Emit then walks in
+// many more chunks, take 5-8 % longer (bench/RESULTS.md, session 24).
 const logChunkBits = 8
 
 // A new flow's log has room for logInitPackets packets and 64 directions
