@@ -127,6 +127,10 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		rec     capture.Record
 		readErr error
 	)
+	// hold keeps mapped what a decoder has yet to read: from the oldest
+	// run handed out, else from cur's first record, else from the next
+	// record on. It is called whenever the first of these changes, before
+	// the walk reads on (a record's own Next may release up to it).
 	hold := func() {
 		switch {
 		case h == nil:
@@ -135,7 +139,7 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		case cur != nil && len(cur.recs) > 0:
 			h.Hold(cur.off)
 		default:
-			h.Hold(-1)
+			h.Hold(ps.prog.BytesRead())
 		}
 	}
 	// At most limit runs wait in the queue, each holding a packet batch,
@@ -187,6 +191,7 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		retire(false)
 	}
 	cur = next()
+	hold()
 	walk := func() (err error) {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
@@ -212,6 +217,9 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 			if ps.sweepIn--; ps.sweepIn == 0 {
 				// The sweep comes before this record, as in read.
 				ps.sweepIn = flow.SweepPackets
+				if len(cur.recs) == 0 {
+					cur.off = at // an empty run holds from where the next one starts
+				}
 				hand(true)
 				if ps.merge.failed() != nil || ps.fault != nil {
 					return nil
@@ -220,9 +228,11 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 			}
 			if len(cur.recs) == 0 {
 				cur.off = at
-				hold()
 			}
 			cur.recs = append(cur.recs, rec)
+			if len(cur.recs) == 1 {
+				hold()
+			}
 			cur.size += len(rec.Data)
 			ps.idx++
 			if len(cur.recs) == flow.BatchPackets || cur.size >= rawBytes {
@@ -239,6 +249,9 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 		hand(false)
 	}
 	retire(true)
+	if h != nil {
+		h.Hold(-1)
+	}
 	close(todo)
 	wg.Wait()
 	if ps.fault != nil {

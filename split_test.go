@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -293,12 +294,16 @@ func TestStdinCaptureFile(t *testing.T) {
 }
 
 // TestSplitHoldsRuns checks that split reading keeps mapped the records its
-// decoders have yet to read (capture.Holder): with the decoder held back
-// by a hook, the walk runs ahead across the reader's release points, and
-// every record's first page must still be mapped in this process
-// (/proc/self/pagemap) when the decoder starts on it. Given back and read
-// again, the pages stayed mapped to the end, and resident memory grew with
-// the capture. The output is still that of one reading goroutine.
+// decoders have yet to read (capture.Holder): every record's first page
+// must still be mapped in this process (/proc/self/pagemap) when its
+// decoder starts on it. Given back and read again, the pages stayed mapped
+// to the end, and resident memory grew with the capture. The decoder runs
+// at full speed (the queue of runs often empty, the walk filling the next
+// run), held back 2 ms a run (the queue full, the walk ahead across the
+// reader's release points), and held back every third run (the queue
+// filling and draining). The output is still that of one reading
+// goroutine. The mapping gives pages back every 16 MiB, so this sees a
+// lapse only sometimes; TestSplitHoldsPoisoned sees every one.
 func TestSplitHoldsRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 70 MB capture")
@@ -317,31 +322,136 @@ func TestSplitHoldsRuns(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() < 64<<20 {
 		t.Fatalf("capture of %v bytes (%v), want 64 MiB or more: four release periods", fi.Size(), err)
 	}
+	want, _ := runSplit(t, DefaultConfig(), 1, -1, path)
 	page := uintptr(os.Getpagesize())
 	var entry [8]byte
-	runs, missing := 0, 0
 	saved := testHookDecode
 	t.Cleanup(func() { testHookDecode = saved })
-	testHookDecode = func(recs []capture.Record) {
-		time.Sleep(2 * time.Millisecond) // the walk and the pager go on
-		runs++                           // one decoder: no race
-		for _, rec := range recs {
-			p := uintptr(unsafe.Pointer(unsafe.SliceData(rec.Data)))
-			if _, err := pm.ReadAt(entry[:], int64(p/page*8)); err != nil {
-				t.Errorf("page map: %v", err)
-				return
+	for _, every := range []int{0, 1, 3} { // runs held back: none, all, every third
+		runs, missing := 0, 0
+		testHookDecode = func(recs []capture.Record) {
+			runs++ // one decoder: no race
+			if every > 0 && runs%every == 0 {
+				time.Sleep(2 * time.Millisecond) // the walk and the pager go on
 			}
-			if binary.LittleEndian.Uint64(entry[:])>>63 == 0 {
-				missing++
+			for _, rec := range recs {
+				p := uintptr(unsafe.Pointer(unsafe.SliceData(rec.Data)))
+				if _, err := pm.ReadAt(entry[:], int64(p/page*8)); err != nil {
+					t.Errorf("page map: %v", err)
+					return
+				}
+				if binary.LittleEndian.Uint64(entry[:])>>63 == 0 {
+					missing++
+				}
 			}
 		}
+		got, _ := runSplit(t, DefaultConfig(), 1, 1, path)
+		testHookDecode = saved
+		if runs < 100 || missing > 0 {
+			t.Errorf("every %d runs held back: %d runs decoded, %d records whose page was given back before their decoder read them", every, runs, missing)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("every %d runs held back: output differs from one reading goroutine's", every)
+		}
 	}
-	got, _ := runSplit(t, DefaultConfig(), 1, 1, path)
-	testHookDecode = saved
-	if runs < 100 || missing > 0 {
-		t.Errorf("%d runs decoded, %d records whose page was given back before their decoder read them", runs, missing)
+}
+
+// poisonReader reads a pcap file from memory as the mapped capture reader
+// reads its mapping (Stable, Progress, Holder), and gives bytes back behind
+// its walk the same way, but every 64 KiB, to 16 KiB boundaries, and by
+// overwriting them: a decoder that reads a record after its bytes were
+// given back decodes garbage.
+type poisonReader struct {
+	data     []byte
+	pos      int // the next record's header
+	released int
+	hold     int
+	held     bool
+}
+
+func (p *poisonReader) Next(rec *capture.Record) error {
+	if p.pos+16 > len(p.data) {
+		return io.EOF
 	}
-	if want, _ := runSplit(t, DefaultConfig(), 1, -1, path); !bytes.Equal(got, want) {
-		t.Error("output differs from one reading goroutine's")
+	h := p.data[p.pos:]
+	n := int(binary.LittleEndian.Uint32(h[8:]))
+	rec.Timestamp = int64(binary.LittleEndian.Uint32(h))*1e9 + int64(binary.LittleEndian.Uint32(h[4:]))*1e3
+	rec.WireLen = binary.LittleEndian.Uint32(h[12:])
+	rec.Data = p.data[p.pos+16 : p.pos+16+n : p.pos+16+n]
+	rec.LinkType = capture.LinkEthernet
+	p.pos += 16 + n
+	lim := p.pos
+	if p.held {
+		lim = min(lim, p.hold)
+	}
+	if lim-p.released >= 64<<10 {
+		end := lim &^ (16<<10 - 1)
+		for i := p.released; i < end; i++ {
+			p.data[i] = 0xee
+		}
+		p.released = end
+	}
+	return nil
+}
+
+func (p *poisonReader) Warnings() []string { return nil }
+func (p *poisonReader) Stable() bool       { return true }
+func (p *poisonReader) BytesRead() int64   { return int64(p.pos) }
+func (p *poisonReader) Size() int64        { return int64(len(p.data)) }
+func (p *poisonReader) Hold(off int64) {
+	p.held, p.hold = off >= 0, int(off)
+}
+
+// TestSplitHoldsPoisoned runs split reading on a reader that overwrites
+// what it gives back (poisonReader), so often that any record not held
+// while a decoder has yet to read it is overwritten first: the rows must
+// be those of the file read on one goroutine, whatever the decoders' pace.
+func TestSplitHoldsPoisoned(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 30000, 1000, 5
+	path, _ := genCapture(t, gc)
+	want, _ := runSplit(t, DefaultConfig(), 1, -1, path)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := testHookDecode
+	t.Cleanup(func() { testHookDecode = saved })
+	for _, every := range []int{0, 1, 3} { // runs held back 1 ms: none, all, every third
+		for _, decoders := range []int{1, 2} {
+			runs := atomic.Int64{}
+			testHookDecode = func([]capture.Record) {
+				if n := runs.Add(1); every > 0 && n%int64(every) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			cfg := DefaultConfig()
+			cfg.Workers = 1
+			p := NewPipeline(cfg)
+			pl, err := p.plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema, _ := p.Schema()
+			var buf bytes.Buffer
+			w, _ := output.NewWriter("csv", &buf, schema)
+			ps := newPass(p, pl, w, time.Now(), false)
+			ps.sum.Inputs = append(ps.sum.Inputs, path)
+			pr := &poisonReader{data: slices.Clone(file), pos: 24}
+			if err := ps.readSplit(pr, decoders); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ps.finish(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			testHookDecode = saved
+			if pr.released < len(file)/2 {
+				t.Fatalf("only %d of %d bytes given back", pr.released, len(file))
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("every %d runs held back, %d decoders: output differs from one reading goroutine's", every, decoders)
+			}
+		}
 	}
 }

@@ -20,8 +20,9 @@
 #   PACKETS=2000000 bench/run.sh # a quicker run
 #
 # Captures go to $BENCH_DIR (default /tmp/jj-bench), never into the repo.
-# Reading is from the page cache: each capture is read just before every
-# timed run (but the "from disk" one). The CSV goes to a file, as in the
+# Reading is from the page cache: before every timed run (but the "from
+# disk" one) a capture the machine's reclaim has partly dropped is evicted
+# and read again whole (warm). The CSV goes to a file, as in the
 # issue's targets: $OUT (default $BENCH_DIR/out.csv), removed before each
 # run and at the end; OUT=/dev/null leaves out the cost of writing it
 # (for --features all on the main capture, 500 MB: about 10 % of the

@@ -111,16 +111,16 @@ type Stable interface {
 }
 
 // Holder is implemented by every Reader this package returns. On a Stable
-// reader, Hold(off) keeps the bytes of the file from offset off on (in
-// Progress.BytesRead's terms, which Hold(BytesRead()) before a Next makes
-// the next record's start) mapped: the reader gives none of them back to
-// the kernel, as it otherwise does behind its walk every 16 MiB, until a
-// later Hold moves off on or Hold(-1) lifts it. Elsewhere it does nothing.
-// A goroutine that reads records after later ones were read (split
-// reading's decoders) holds their bytes: a record's page given back and
-// read again is faulted in again, and then stays mapped to the end, so
-// that resident memory grew with the capture (up to 250 MB more on a
-// 3.3 GB one).
+// reader, Hold(off) keeps the bytes of the file from offset off on mapped
+// (in Progress.BytesRead's terms: BytesRead() before a Next is at or
+// before the start of the record it returns): the reader gives none of
+// them back to the kernel, as it otherwise does behind its walk every
+// 16 MiB, until a later Hold moves off on or Hold(-1) lifts it. Elsewhere
+// it does nothing. A goroutine that reads records after later ones were
+// read (split reading's decoders) holds their bytes: a record's page
+// given back and read again is faulted in again, and then stays mapped to
+// the end, so that resident memory grew with the capture (up to 250 MB
+// more on a 3.3 GB one).
 type Holder interface {
 	Hold(off int64)
 }

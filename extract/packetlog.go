@@ -38,7 +38,7 @@ type packetLog struct {
 	pktPool   classPool[logPacket] // buffers of fewer than chunkLen packets, by capacity
 	chunkPool pool[logPacket]      // chunks of chunkLen packets
 	bitPool   pool[uint64]
-	chunkBits uint // chunkLen = 1 << chunkBits ≥ logInitPackets (setChunkBits)
+	chunkBits uint // chunkLen = 1 << chunkBits > logInitPackets (setChunkBits)
 
 	// scratch is the Emit buffer of timing and size, which Emit one flow
 	// after the other: sharing it halves what a huge flow needs at Emit.
@@ -49,9 +49,10 @@ type packetLog struct {
 // at most 252 packets in all as its first chunk doubles (4, 8, …, 128);
 // past that, its packets are never copied. With chunks of 65 536 packets,
 // the copies of doubling took 7 % of the profile of --features all on the
-// real-traffic tile (long flows), and the wall time was 5 % longer, peak
-// RSS 14 % higher; flows of millions of packets, which Emit then walks in
-// many more chunks, take 5-8 % longer (bench/RESULTS.md, session 24).
+// real-traffic tile (long flows), the wall time was about 7 % longer
+// (medians) and peak RSS 157-173 MB against 146-147; flows of millions of
+// packets, which Emit then walks in many more chunks, take 5-8 % longer
+// (bench/RESULTS.md, session 24).
 const logChunkBits = 8
 
 // A new flow's log has room for logInitPackets packets and 64 directions
@@ -76,7 +77,7 @@ func newPacketLog() *packetLog {
 	return l
 }
 
-// setChunkBits sets the chunk length to 1 << bits ≥ logInitPackets
+// setChunkBits sets the chunk length to 1 << bits > logInitPackets
 // packets, before any packet is logged; tests make it small.
 func (l *packetLog) setChunkBits(bits uint) {
 	l.chunkBits = bits

@@ -156,8 +156,8 @@ func TestPrefetchAnySlot(t *testing.T) {
 // length: timing and size, sharing a log, are built with chunks of 16 and
 // 32 packets, with the default (256) and with 65 536, which none of these
 // flows fills, so that it keeps each flow in one slice as the columns' own
-// tests do. The flows, interleaved in a few slots, run up to 300 packets, so the
-// short chunks fill many times, and slots restart without Emit, which
+// tests do. The flows, interleaved in a few slots, run up to 300 packets,
+// so the short chunks fill many times, and slots restart without Emit, which
 // must drop their chunks. The sequences (40 values) cross chunk
 // boundaries too. It fails if a packet is lost or misplaced at a chunk
 // boundary, or a restart keeps a chunk.
@@ -332,14 +332,14 @@ func TestLogReusesBuffers(t *testing.T) {
 		l.release(slot)
 	}
 	flow(1)
-	// 4, 8, 16, 32, 64 outgrown, then the 128 given back at release.
+	// 4, 8, 16, 32, 64 outgrown, then the 128 given back at release: one
+	// in each of the six classes.
+	if len(l.pktPool.free) != 6 {
+		t.Fatalf("%d classes, want 6 (4 to 128 packets)", len(l.pktPool.free))
+	}
 	for k, free := range l.pktPool.free {
-		want := 0
-		if k <= 5 {
-			want = 1
-		}
-		if len(free) != want {
-			t.Errorf("class %d (%d packets): %d buffers in the pool, want %d", k, logInitPackets<<k, len(free), want)
+		if len(free) != 1 {
+			t.Errorf("class %d (%d packets): %d buffers in the pool, want 1", k, logInitPackets<<k, len(free))
 		}
 		for _, b := range free {
 			if cap(b) != logInitPackets<<k {

@@ -277,10 +277,10 @@ type classPool[T any] struct {
 	init  int     // capacity of class 0
 }
 
-// newClassPool returns a pool of classes init, 2·init, …, below max.
-func newClassPool[T any](init, max int) classPool[T] {
+// newClassPool returns a pool of classes init, 2·init, …, below limit.
+func newClassPool[T any](init, limit int) classPool[T] {
 	n := 0
-	for c := init; c < max; c <<= 1 {
+	for c := init; c < limit; c <<= 1 {
 		n++
 	}
 	return classPool[T]{free: make([][][]T, n), init: init}
