@@ -253,11 +253,7 @@ func (l *packetLog) observe(refs []Ref) {
 // buffers from the pools.
 func (l *packetLog) restart(s *logState) {
 	l.putChunks(s)
-	if s.pkts != nil {
-		s.pkts = s.pkts[:0]
-	} else {
-		s.pkts = l.pktPool.get(0)
-	}
+	s.pkts = l.pktPool.classes[0].reuse(s.pkts)
 	s.dirs, s.dir0 = s.dirs[:0], [1]uint64{}
 }
 

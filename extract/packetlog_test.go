@@ -334,14 +334,14 @@ func TestLogReusesBuffers(t *testing.T) {
 	flow(1)
 	// 4, 8, 16, 32, 64 outgrown, then the 128 given back at release: one
 	// in each of the six classes.
-	if len(l.pktPool.free) != 6 {
-		t.Fatalf("%d classes, want 6 (4 to 128 packets)", len(l.pktPool.free))
+	if len(l.pktPool.classes) != 6 {
+		t.Fatalf("%d classes, want 6 (4 to 128 packets)", len(l.pktPool.classes))
 	}
-	for k, free := range l.pktPool.free {
-		if len(free) != 1 {
-			t.Errorf("class %d (%d packets): %d buffers in the pool, want 1", k, logInitPackets<<k, len(free))
+	for k, c := range l.pktPool.classes {
+		if len(c.free) != 1 {
+			t.Errorf("class %d (%d packets): %d buffers in the pool, want 1", k, logInitPackets<<k, len(c.free))
 		}
-		for _, b := range free {
+		for _, b := range c.free {
 			if cap(b) != logInitPackets<<k {
 				t.Errorf("class %d holds a buffer of %d packets, want %d", k, cap(b), logInitPackets<<k)
 			}

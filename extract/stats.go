@@ -265,68 +265,57 @@ func (p *pool[T]) reuse(s []T) []T {
 	return p.get()
 }
 
-// classPool keeps buffers by capacity, in classes: class k holds buffers
-// of init<<k elements. A flow's log grows by doubling (packetLog.grow),
-// taking its next buffer from the class above and giving the outgrown
-// one to its own, so that in steady state every class gives back as many
-// buffers as it hands out and no flow allocates. As in pool, the classes
-// keep at most poolMaxElems elements in all.
+// classPool keeps buffers by capacity, in classes: class k is a pool of
+// buffers of init<<k elements. A flow's log grows by doubling
+// (packetLog.grow), taking its next buffer from the class above and giving
+// the outgrown one to its own, so that in steady state every class gives
+// back as many buffers as it hands out and no flow allocates. The classes
+// keep at most poolMaxElems elements in all, as one pool does.
 type classPool[T any] struct {
-	free  [][][]T // by class
-	elems int     // total capacity held in free
-	init  int     // capacity of class 0
+	classes []pool[T]
 }
 
 // newClassPool returns a pool of classes init, 2·init, …, below limit.
 func newClassPool[T any](init, limit int) classPool[T] {
-	n := 0
+	var p classPool[T]
 	for c := init; c < limit; c <<= 1 {
-		n++
+		p.classes = append(p.classes, pool[T]{init: c})
 	}
-	return classPool[T]{free: make([][][]T, n), init: init}
+	return p
 }
 
 // get returns an empty buffer of class k's capacity.
-func (p *classPool[T]) get(k int) []T {
-	free := p.free[k]
-	if n := len(free); n > 0 {
-		s := free[n-1]
-		free[n-1] = nil
-		p.free[k] = free[:n-1]
-		p.elems -= cap(s)
-		return s
-	}
-	return make([]T, 0, p.init<<k)
-}
+func (p *classPool[T]) get(k int) []T { return p.classes[k].get() }
 
 // class returns the class of a buffer of capacity c, or -1 if c is not
 // one of the pool's capacities.
 func (p *classPool[T]) class(c int) int {
-	if c < p.init || c%p.init != 0 {
-		return -1
+	for k := range p.classes {
+		if p.classes[k].init == c {
+			return k
+		}
 	}
-	q := c / p.init
-	if q&(q-1) != 0 {
-		return -1
-	}
-	k := bits.TrailingZeros(uint(q))
-	if k >= len(p.free) {
-		return -1
-	}
-	return k
+	return -1
 }
 
 // put gives s back to its class; s must not be used afterwards. A buffer
 // of no class, or one past the pool's budget, is left to the garbage
 // collector.
 func (p *classPool[T]) put(s []T) {
-	c := cap(s)
-	k := p.class(c)
-	if k < 0 || p.elems+c > poolMaxElems {
+	k := p.class(cap(s))
+	if k < 0 || p.elems()+cap(s) > poolMaxElems {
 		return
 	}
-	p.free[k] = append(p.free[k], s[:0])
-	p.elems += c
+	p.classes[k].put(s)
+}
+
+// elems returns the capacity held in all the classes.
+func (p *classPool[T]) elems() int {
+	n := 0
+	for k := range p.classes {
+		n += p.classes[k].elems
+	}
+	return n
 }
 
 // bitmap is a growable bit vector (packet directions, one bit per packet).

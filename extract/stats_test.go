@@ -404,8 +404,8 @@ func TestPool(t *testing.T) {
 
 func TestClassPool(t *testing.T) {
 	p := newClassPool[int64](4, 64) // classes of 4, 8, 16 and 32
-	if len(p.free) != 4 {
-		t.Fatalf("%d classes, want 4", len(p.free))
+	if len(p.classes) != 4 {
+		t.Fatalf("%d classes, want 4", len(p.classes))
 	}
 	for k := range 4 {
 		if s := p.get(k); len(s) != 0 || cap(s) != 4<<k {
@@ -421,20 +421,23 @@ func TestClassPool(t *testing.T) {
 	p.put(s)
 	p.put(make([]int64, 0, 12)) // of no class: dropped
 	p.put(make([]int64, 0, 64)) // above the classes: dropped
-	if p.elems != 16 || len(p.free[2]) != 1 {
-		t.Fatalf("after three puts: %d elements, class 2 holds %d buffers; want 16 and 1", p.elems, len(p.free[2]))
+	if p.elems() != 16 || len(p.classes[2].free) != 1 {
+		t.Fatalf("after three puts: %d elements, class 2 holds %d buffers; want 16 and 1", p.elems(), len(p.classes[2].free))
 	}
-	if len(p.get(1)) != 0 || len(p.free[2]) != 1 {
+	if len(p.get(1)) != 0 || len(p.classes[2].free) != 1 {
 		t.Errorf("get(1) took the buffer of class 2")
 	}
-	if r := p.get(2); len(r) != 0 || &r[:1][0] != &s[0] || p.elems != 0 {
-		t.Errorf("get(2) after put did not reuse the buffer, or left %d elements counted", p.elems)
+	if r := p.get(2); len(r) != 0 || &r[:1][0] != &s[0] || p.elems() != 0 {
+		t.Errorf("get(2) after put did not reuse the buffer, or left %d elements counted", p.elems())
 	}
-	for range poolMaxElems/32 + 2 {
+	// The budget is for all the classes together: class 3 filled to it,
+	// class 2 takes nothing more.
+	for range poolMaxElems / 32 {
 		p.put(make([]int64, 0, 32))
 	}
-	if p.elems > poolMaxElems {
-		t.Errorf("pool holds %d elements, want at most %d", p.elems, poolMaxElems)
+	p.put(make([]int64, 0, 16))
+	if p.elems() != poolMaxElems || len(p.classes[2].free) != 0 {
+		t.Errorf("pool holds %d elements, %d of them in class 2; want %d, none", p.elems(), len(p.classes[2].free), poolMaxElems)
 	}
 }
 

@@ -71,9 +71,10 @@ func (d *Defrag) Fix(p *decode.Packet) {
 }
 
 // fragQueue is a first-in, first-out queue of keys in a ring that doubles
-// when full, and never shrinks (at most maxFrags keys: 2.6 MB). A slice cut from the front and appended to at the back
-// reallocated and copied its live part every few thousand first fragments
-// on the real-traffic tile (0.7 % of --features all's profile).
+// when full, and never shrinks (at most maxFrags keys: 2.6 MB). A slice
+// cut from the front and appended to at the back reallocated and copied
+// its live part every few thousand first fragments on the real-traffic
+// tile (0.7 % of --features all's profile).
 type fragQueue struct {
 	ring []fragKey
 	head int // index of the front key
