@@ -7,17 +7,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestPrefaultPages checks, with mincore, that Prefault faults in every
-// page a slice touches, for slices that start and end anywhere in a page,
-// in fresh mappings where no page was touched before.
+// TestPrefaultPages checks, with mincore, that Prefault allocates every
+// page a slice touches, and no other, for slices that start and end
+// anywhere in a page, in fresh mappings where no page was touched before;
+// both ways, by madvise and by writes (touchPages, where the kernel
+// refuses the call).
 func TestPrefaultPages(t *testing.T) {
+	for name, prefault := range map[string]func([]byte){"madvise": Prefault[byte], "writes": touchPages} {
+		t.Run(name, func(t *testing.T) { testPrefaultPages(t, prefault) })
+	}
+}
+
+func testPrefaultPages(t *testing.T, prefault func([]byte)) {
 	const pages = 6
 	for _, c := range []struct{ start, n int }{{0, pages * 4096}, {4000, 200}, {1, 4096}, {4095, 2 * 4096}, {100, 5*4096 - 200}} {
 		m, err := unix.Mmap(-1, 0, pages*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
 		if err != nil {
 			t.Fatal(err)
 		}
-		Prefault(m[c.start : c.start+c.n])
+		prefault(m[c.start : c.start+c.n])
 		vec := make([]byte, pages)
 		if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
 			t.Fatal(e)
@@ -29,5 +37,28 @@ func TestPrefaultPages(t *testing.T) {
 			}
 		}
 		unix.Munmap(m)
+	}
+}
+
+// BenchmarkPrefault allocates the pages of a fresh 4 MiB mapping, by
+// madvise (Prefault) and by a write to each page (touchPages), and reports
+// the time a page. On this project's virtual machine: about 14 µs a page
+// by writes, each a page fault, and 0.5-1 µs by madvise.
+func BenchmarkPrefault(b *testing.B) {
+	const size = 4 << 20
+	for name, prefault := range map[string]func([]byte){"madvise": Prefault[byte], "writes": touchPages} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+				if err != nil {
+					b.Fatal(err)
+				}
+				// Small pages, as most of the Go heap gets.
+				_ = unix.Madvise(m, unix.MADV_NOHUGEPAGE)
+				prefault(m)
+				unix.Munmap(m)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/4096), "ns/page")
+		})
 	}
 }
