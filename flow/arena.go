@@ -49,6 +49,18 @@ func allocSlice[T any](a *arena, n int) []T {
 	return s
 }
 
+// growArena returns s with room for n more values, moved to a slice from
+// allocSlice if it has less. The old slice is left to its owner: the
+// garbage collector, or the arena until its release.
+func growArena[T any](a *arena, s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	g := allocSlice[T](a, len(s)+n)[:len(s)]
+	copy(g, s)
+	return g
+}
+
 // freeSlice returns s, from allocSlice, to the system if it was mapped.
 // Nothing may use s afterwards.
 func freeSlice[T any](a *arena, s []T) {
