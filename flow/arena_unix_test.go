@@ -4,6 +4,7 @@ package flow
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,4 +127,34 @@ func TestKeepAligned(t *testing.T) {
 		b[0], b[size-1] = 1, 1
 		unmapAnon(b)
 	}
+}
+
+// TestGrowArena checks that growArena keeps a slice's values and makes
+// room for n more, in the arena's mappings when that room is large, and
+// returns the slice itself when it has the room already.
+func TestGrowArena(t *testing.T) {
+	var owner int
+	a := newArena(&owner)
+	defer a.release()
+	s := []pending{{slot: 1}, {slot: 2}}
+	g := growArena(a, s, 100_000)
+	if len(g) != 2 || cap(g) < 100_002 || g[0].slot != 1 || g[1].slot != 2 {
+		t.Fatalf("grown: len %d cap %d, %v", len(g), cap(g), g[:len(g)])
+	}
+	if _, ok := a.maps[(*byte)(unsafe.Pointer(&g[:1][0]))]; !ok {
+		t.Error("a slice of 2.4 MB is not one of the arena's mappings")
+	}
+	if h := growArena(a, g, 50_000); &h[:1][0] != &g[:1][0] || len(h) != 2 {
+		t.Error("a slice with room enough was moved")
+	}
+	if h := growArena(a, make([]pending, 2, 10), 9); cap(h) < 11 {
+		t.Errorf("room for 9 more after 2 of 10: cap %d", cap(h))
+	}
+	g = append(g, pending{slot: 3})
+	for i, want := range []uint32{1, 2, 3} {
+		if g[i].slot != want {
+			t.Errorf("value %d: slot %d, want %d", i, g[i].slot, want)
+		}
+	}
+	runtime.KeepAlive(&owner) // its cleanup would release the arena
 }
