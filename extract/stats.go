@@ -4,7 +4,9 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"unsafe"
 
+	"github.com/jjflow/jj/internal/mem"
 	"github.com/jjflow/jj/output"
 )
 
@@ -252,8 +254,25 @@ func (p *pool[T]) put(s []T) {
 	if c == 0 || c > poolMaxCap || p.elems+c > poolMaxElems {
 		return
 	}
+	if len(p.free) == cap(p.free) {
+		p.free = growFree(p.free)
+	}
 	p.free = append(p.free, s[:0])
 	p.elems += c
+}
+
+// growFree returns free with twice the room. A large list's new array has
+// its pages allocated in one call (mem.Prefault), not by a page fault at
+// each page as the buffers come back: at the end of the input, every
+// open flow gives its buffers back at once, and with a million of them
+// the lists' growth took 14 000 page faults, 15 µs each on this
+// project's virtual machine.
+func growFree[T any](free [][]T) [][]T {
+	g := make([][]T, 0, max(2*cap(free), 16))
+	if size := cap(g) * int(unsafe.Sizeof(free)); size >= 64<<10 {
+		mem.Prefault(g[:cap(g)])
+	}
+	return append(g, free...)
 }
 
 // reuse returns s emptied when it holds a buffer (a slot restarted

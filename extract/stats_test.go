@@ -402,6 +402,31 @@ func TestPool(t *testing.T) {
 	}
 }
 
+// TestPoolGrowsItsList puts back more buffers than fit a free list of
+// 64 KiB, so that the list grows past the size from which growFree
+// allocates its pages in one call, and gets every one back, last in
+// first out, unchanged.
+func TestPoolGrowsItsList(t *testing.T) {
+	p := pool[int64]{init: 1}
+	const n = 10_000 // 240 KB of slice headers
+	bufs := make([][]int64, n)
+	for i := range bufs {
+		bufs[i] = make([]int64, 0, 1)
+		p.put(bufs[i])
+	}
+	if len(p.free) != n || p.elems != n {
+		t.Fatalf("%d buffers and %d elements in the pool, want %d", len(p.free), p.elems, n)
+	}
+	for i := n - 1; i >= 0; i-- {
+		if b := p.get(); cap(b) != 1 || &b[:1][0] != &bufs[i][:1][0] {
+			t.Fatalf("get %d: not buffer %d back", n-i, i)
+		}
+	}
+	if len(p.free) != 0 || p.elems != 0 {
+		t.Errorf("%d buffers and %d elements left", len(p.free), p.elems)
+	}
+}
+
 func TestClassPool(t *testing.T) {
 	p := newClassPool[int64](4, 64) // classes of 4, 8, 16 and 32
 	if len(p.classes) != 4 {
