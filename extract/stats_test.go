@@ -405,7 +405,8 @@ func TestPool(t *testing.T) {
 // TestPoolGrowsItsList puts back more buffers than fit a free list of
 // 64 KiB, so that the list grows past the size from which growFree
 // allocates its pages in one call, and gets every one back, last in
-// first out, unchanged.
+// first out, unchanged; and a list grows no further than its pool's
+// budget can fill.
 func TestPoolGrowsItsList(t *testing.T) {
 	p := pool[int64]{init: 1}
 	const n = 10_000 // 240 KB of slice headers
@@ -424,6 +425,15 @@ func TestPoolGrowsItsList(t *testing.T) {
 	}
 	if len(p.free) != 0 || p.elems != 0 {
 		t.Errorf("%d buffers and %d elements left", len(p.free), p.elems)
+	}
+	// A pool of buffers of poolMaxElems/100 elements holds at most 100:
+	// its list stops growing there.
+	big := pool[byte]{init: poolMaxElems / 100}
+	for range 150 {
+		big.put(make([]byte, 0, big.init))
+	}
+	if len(big.free) != 100 || cap(big.free) != 100 {
+		t.Errorf("a pool of 100 full buffers: %d in a list of room %d, want 100 and 100", len(big.free), cap(big.free))
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // arena hands out the table's large arrays (entry and link chunks, index
-// cells) from memory mapped outside the Go heap, where the system allows
+// cells, and at Close the lists of the flows it ends) from memory mapped
+// outside the Go heap, where the system allows
 // it. The garbage collector neither scans nor counts that memory, so the
 // heap's growth headroom (GOGC, by default as much again as the live heap)
 // applies only to the little the table keeps on the heap: a million flows
@@ -50,14 +51,17 @@ func allocSlice[T any](a *arena, n int) []T {
 }
 
 // growArena returns s with room for n more values, moved to a slice from
-// allocSlice if it has less. The old slice is left to its owner: the
-// garbage collector, or the arena until its release.
+// allocSlice if it has less. The old slice must not be used afterwards:
+// if the arena mapped it, it goes back to the system.
 func growArena[T any](a *arena, s []T, n int) []T {
 	if len(s)+n <= cap(s) {
 		return s
 	}
 	g := allocSlice[T](a, len(s)+n)[:len(s)]
 	copy(g, s)
+	if cap(s) > 0 {
+		freeSlice(a, s[:1])
+	}
 	return g
 }
 

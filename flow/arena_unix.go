@@ -30,8 +30,8 @@ const hugeSize = 2 << 20
 // cores' TLBs with an interrupt each. In a 214 000-packet run under this
 // project's virtual machine, those flushes under index growth took 1.2 %
 // of the samples, and 0.4 % with the pages allocated at once. (allocSlice
-// also writes every page, which covers the heap arrays and systems
-// without either.)
+// also has every page allocated, by madvise or writes (mem.Prefault),
+// which covers the heap arrays and systems without either.)
 func mapAnon(size int) []byte {
 	const prot, flags = syscall.PROT_READ | syscall.PROT_WRITE, syscall.MAP_PRIVATE | syscall.MAP_ANON
 	if size%hugeSize == 0 {

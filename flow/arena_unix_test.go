@@ -135,7 +135,10 @@ func TestKeepAligned(t *testing.T) {
 func TestGrowArena(t *testing.T) {
 	var owner int
 	a := newArena(&owner)
-	defer a.release()
+	defer func() {
+		a.release()
+		runtime.KeepAlive(&owner) // its cleanup would release the arena too
+	}()
 	s := []pending{{slot: 1}, {slot: 2}}
 	g := growArena(a, s, 100_000)
 	if len(g) != 2 || cap(g) < 100_002 || g[0].slot != 1 || g[1].slot != 2 {
@@ -147,6 +150,12 @@ func TestGrowArena(t *testing.T) {
 	if h := growArena(a, g, 50_000); &h[:1][0] != &g[:1][0] || len(h) != 2 {
 		t.Error("a slice with room enough was moved")
 	}
+	// Moved again, the arena's old mapping goes back to the system.
+	old := &g[:1][0]
+	g = growArena(a, g, 200_000)
+	if _, ok := a.maps[(*byte)(unsafe.Pointer(old))]; ok || len(a.maps) != 1 {
+		t.Errorf("after a second move the arena holds %d mappings, the old one among them: %v", len(a.maps), ok)
+	}
 	if h := growArena(a, make([]pending, 2, 10), 9); cap(h) < 11 {
 		t.Errorf("room for 9 more after 2 of 10: cap %d", cap(h))
 	}
@@ -156,5 +165,4 @@ func TestGrowArena(t *testing.T) {
 			t.Errorf("value %d: slot %d, want %d", i, g[i].slot, want)
 		}
 	}
-	runtime.KeepAlive(&owner) // its cleanup would release the arena
 }

@@ -24,6 +24,7 @@ package flow
 import (
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"unsafe"
 
 	"github.com/jjflow/jj/decode"
@@ -164,7 +165,7 @@ type Table struct {
 	sink  Sink
 	out   *output.Batch
 
-	arena *arena // where index, slots, links and last live
+	arena *arena // where index, slots, links, last and Close's lists live
 	index index
 	slots slab[entry]
 	links slab[link]
@@ -249,8 +250,9 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 // not be used afterwards; Stats still answers.
 func (t *Table) Release() {
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
-	t.done = nil // it may be the arena's
+	t.done, t.free = nil, nil // Close may have moved them to the arena
 	t.arena.release()
+	runtime.KeepAlive(t) // its cleanup would release the arena too
 }
 
 // Schema returns the output columns.

@@ -14,7 +14,7 @@ import "unsafe"
 //
 // On Linux it asks for all the pages in one system call
 // (MADV_POPULATE_WRITE, Linux 5.14): on this project's virtual machine a
-// page fault cost about 14 µs, and a page allocated by that call about
+// page fault cost about 15 µs, and a page allocated by that call about
 // 0.5-1 µs (24 MiB: 82-94 ms of faults, 3-6 ms populated). Elsewhere, or
 // when the kernel refuses the call, it writes a zero byte to every page.
 func Prefault[T any](s []T) {

@@ -1,6 +1,7 @@
 package mem
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 
@@ -13,19 +14,28 @@ import (
 // both ways, by madvise and by writes (touchPages, where the kernel
 // refuses the call).
 func TestPrefaultPages(t *testing.T) {
-	for name, prefault := range map[string]func([]byte){"madvise": Prefault[byte], "writes": touchPages} {
+	madvise := func(t *testing.T, b []byte) {
+		if !populateWrite(b) {
+			if kernelAtLeast(t, 5, 14) {
+				t.Fatal("MADV_POPULATE_WRITE refused by Linux 5.14 or later")
+			}
+			t.Skip("MADV_POPULATE_WRITE needs Linux 5.14")
+		}
+	}
+	writes := func(_ *testing.T, b []byte) { touchPages(b) }
+	for name, prefault := range map[string]func(*testing.T, []byte){"madvise": madvise, "writes": writes} {
 		t.Run(name, func(t *testing.T) { testPrefaultPages(t, prefault) })
 	}
 }
 
-func testPrefaultPages(t *testing.T, prefault func([]byte)) {
+func testPrefaultPages(t *testing.T, prefault func(*testing.T, []byte)) {
 	const pages = 6
 	for _, c := range []struct{ start, n int }{{0, pages * 4096}, {4000, 200}, {1, 4096}, {4095, 2 * 4096}, {100, 5*4096 - 200}} {
 		m, err := unix.Mmap(-1, 0, pages*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
 		if err != nil {
 			t.Fatal(err)
 		}
-		prefault(m[c.start : c.start+c.n])
+		prefault(t, m[c.start:c.start+c.n])
 		vec := make([]byte, pages)
 		if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
 			t.Fatal(e)
@@ -46,7 +56,12 @@ func testPrefaultPages(t *testing.T, prefault func([]byte)) {
 // by writes, each a page fault, and 0.5-1 µs by madvise.
 func BenchmarkPrefault(b *testing.B) {
 	const size = 4 << 20
-	for name, prefault := range map[string]func([]byte){"madvise": Prefault[byte], "writes": touchPages} {
+	madvise := func(b []byte) {
+		if !populateWrite(b) {
+			panic("MADV_POPULATE_WRITE refused")
+		}
+	}
+	for name, prefault := range map[string]func([]byte){"madvise": madvise, "writes": touchPages} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
@@ -61,4 +76,17 @@ func BenchmarkPrefault(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/4096), "ns/page")
 		})
 	}
+}
+
+// kernelAtLeast reports whether the running Linux is major.minor or later.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); err != nil {
+		t.Fatalf("kernel release %q: %v", u.Release[:], err)
+	}
+	return ma > major || ma == major && mi >= minor
 }
