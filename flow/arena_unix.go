@@ -23,15 +23,14 @@ const hugeSize = 2 << 20
 // concurrent flows took 3-23 % less CPU time; with 100 000, 0-4 % in the
 // final comparison (bench/RESULTS.md, session 11).
 //
-// On Linux the pages are allocated at once (MAP_POPULATE, or populate for
-// a huge mapping). Left to faults, a page the table reads before it writes
-// (an index cell probed empty) is first mapped to the shared zero page,
-// and the later write replaces that mapping, which flushes the other
-// cores' TLBs with an interrupt each. In a 214 000-packet run under this
-// project's virtual machine, those flushes under index growth took 1.2 %
-// of the samples, and 0.4 % with the pages allocated at once. (allocSlice
-// also has every page allocated, by madvise or writes (mem.Prefault),
-// which covers the heap arrays and systems without either.)
+// The pages are allocated at once, by allocSlice (mem.Prefault: on Linux
+// one madvise call, after mapHuge has asked for huge pages). Left to
+// faults, a page the table reads before it writes (an index cell probed
+// empty) is first mapped to the shared zero page, and the later write
+// replaces that mapping, which flushes the other cores' TLBs with an
+// interrupt each. In a 214 000-packet run under this project's virtual
+// machine, those flushes under index growth took 1.2 % of the samples,
+// and 0.4 % with the pages allocated at once.
 func mapAnon(size int) []byte {
 	const prot, flags = syscall.PROT_READ | syscall.PROT_WRITE, syscall.MAP_PRIVATE | syscall.MAP_ANON
 	if size%hugeSize == 0 {
@@ -44,7 +43,7 @@ func mapAnon(size int) []byte {
 		mapHuge(b)
 		return b
 	}
-	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), prot, flags|mapPopulate)
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), prot, flags)
 	if err != nil {
 		return nil
 	}

@@ -2,7 +2,5 @@
 
 package flow
 
-const mapPopulate = 0
-
 // mapHuge does nothing where jj asks for no huge pages.
 func mapHuge([]byte) {}
