@@ -29,10 +29,9 @@ func newArena[O any](owner *O) *arena {
 }
 
 // allocSlice returns n zero values of T, mapped when possible. A nil arena
-// allocates on the heap. Either way the pages are allocated now
-// (mem.Prefault; on Linux a mapping mostly comes populated, and this only
-// walks its page tables; where the kernel cannot populate it, this does):
-// the table reads an index cell or a slot before it writes it.
+// allocates on the heap. Either way the pages are allocated now, in one
+// call on Linux (mem.Prefault): the table reads an index cell or a slot
+// before it writes it.
 func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))

@@ -51,9 +51,10 @@ func testPrefaultPages(t *testing.T, prefault func(*testing.T, []byte)) {
 }
 
 // BenchmarkPrefault allocates the pages of a fresh 4 MiB mapping, by
-// madvise (Prefault) and by a write to each page (touchPages), and reports
-// the time a page. On this project's virtual machine: about 14 µs a page
-// by writes, each a page fault, and 0.5-1 µs by madvise.
+// madvise (populateWrite, as Prefault does on Linux) and by a write to
+// each page (touchPages), and reports the time a page. On this project's
+// virtual machine: about 15 µs a page by writes, each a page fault, and
+// 0.5-1 µs by madvise.
 func BenchmarkPrefault(b *testing.B) {
 	const size = 4 << 20
 	madvise := func(b []byte) {
