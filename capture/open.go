@@ -614,6 +614,9 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	}
 	raw := newMappedStream(data)
 	raw.file = f // for input.shrank, from the header on
+	// A mapping the pager populates (larger than one window) reads the
+	// file ahead in huge folios if the kernel takes the advice.
+	raw.hugeReads = size > populateEvery && readsHuge(data)
 	rd, in, err := newReaderFrom(raw, name, size, true)
 	if err != nil {
 		raw.stop()

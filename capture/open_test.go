@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -429,6 +430,10 @@ func TestOpenLargeMapped(t *testing.T) {
 		binary.LittleEndian.PutUint32(src[24+i*616+16:], uint32(i))
 	}
 	path := writeFile(t, t.TempDir(), "big.pcap", src)
+	var willNeeds atomic.Int64
+	saved := testHookWillNeed
+	testHookWillNeed = func() { willNeeds.Add(1) }
+	t.Cleanup(func() { testHookWillNeed = saved })
 	rd, c, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -457,6 +462,15 @@ func TestOpenLargeMapped(t *testing.T) {
 	}
 	if in.raw.pager == nil || in.raw.released == 0 || in.raw.populated != len(in.raw.buf) {
 		t.Errorf("pager %v, released %d, populated %d of %d", in.raw.pager != nil, in.raw.released, in.raw.populated, len(in.raw.buf))
+	}
+	// The kernel reads ahead either in huge folios, as populate faults the
+	// pages in (hugeReads), or as the pager asks (willNeed), not both.
+	in.raw.stop()
+	if n := willNeeds.Load(); in.raw.hugeReads != (n == 0) {
+		t.Errorf("huge-folio reads %v, and the pager asked for read-ahead %d times", in.raw.hugeReads, n)
+	}
+	if in.raw.hugeReads != thpAllowed() {
+		t.Errorf("huge-folio reads %v where the system allows huge pages: %v", in.raw.hugeReads, thpAllowed())
 	}
 	// Stable: records of the part given back to the kernel still hold
 	// their bytes, read from the page cache again. Stopping the pager

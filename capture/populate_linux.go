@@ -1,6 +1,12 @@
 package capture
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
 
 // mapPopulate is the mmap flag that maps every page of a file mapping in
 // the mmap call (MAP_POPULATE); mapFile sets it for small files.
@@ -16,3 +22,39 @@ func populate(b []byte) { _ = unix.Madvise(b, unix.MADV_POPULATE_READ) }
 // willNeed starts reading the pages of b, part of a file mapping, into the
 // page cache and returns without waiting for them (MADV_WILLNEED).
 func willNeed(b []byte) { _ = unix.Madvise(b, unix.MADV_WILLNEED) }
+
+// readsHuge marks b, a whole file mapping, for transparent huge pages
+// (MADV_HUGEPAGE) and reports whether the kernel took the advice. The
+// pages of the file not yet in the page cache are then read as populate
+// faults them in, two 2 MiB folios at a time whatever the device's
+// read-ahead size, and the stream's pager asks for no read-ahead of its
+// own (willNeed), which reads 4 KiB pages. Folios of 2 MiB take less of
+// the kernel's time to read and to map, and on this project's VM the
+// first read of each 4 KiB page of a mapping costs about 1.1 µs. The
+// real-traffic tile read from disk with one worker took 1.23-1.29 s this
+// way against 1.54-1.74 s with willNeed, and each later run of the file,
+// then in the page cache, 0.73-0.75 s against 1.04-1.22 s
+// (bench/RESULTS.md, session 27). The advice is not given when the
+// system's setting for huge pages is "never" (thpAllowed).
+func readsHuge(b []byte) bool {
+	return thpAllowed() && unix.Madvise(b, unix.MADV_HUGEPAGE) == nil
+}
+
+// thpAllowed reports whether the system's transparent huge page setting
+// allows huge pages at least where asked for, read once.
+var thpAllowed = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && thpMode(string(b)) != "never"
+})
+
+// thpMode returns the selected mode of a transparent huge page setting as
+// the kernel shows it ("always [madvise] never": "madvise"), or "" if
+// none is selected.
+func thpMode(s string) string {
+	for _, f := range strings.Fields(s) {
+		if len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
+			return f[1 : len(f)-1]
+		}
+	}
+	return ""
+}

@@ -8,3 +8,7 @@ const mapPopulate = 0
 func populate([]byte) {}
 
 func willNeed([]byte) {}
+
+func readsHuge([]byte) bool { return false }
+
+func thpAllowed() bool { return false }
