@@ -4,7 +4,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,38 +23,17 @@ func populate(b []byte) { _ = unix.Madvise(b, unix.MADV_POPULATE_READ) }
 // page cache and returns without waiting for them (MADV_WILLNEED).
 func willNeed(b []byte) { _ = unix.Madvise(b, unix.MADV_WILLNEED) }
 
-// cached reports whether every page of b, part of a file mapping, is in
-// the page cache (mincore); vec is scratch space, returned grown.
-func cached(b []byte, vec []byte) (bool, []byte) {
-	n := (len(b) + pageSize - 1) / pageSize
-	if cap(vec) < n {
-		vec = make([]byte, n)
-	}
-	vec = vec[:n]
-	if len(b) == 0 {
-		return true, vec
-	}
-	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
-	if errno != 0 {
-		return false, vec
-	}
-	for _, v := range vec {
-		if v&1 == 0 {
-			return false, vec
-		}
-	}
-	return true, vec
-}
-
 // readsHuge marks b, a whole file mapping, for transparent huge pages
 // (MADV_HUGEPAGE) and reports whether the kernel took the advice. The
-// pages of the file not yet in the page cache are then read as they are
-// faulted in, populate's faults and hugeAhead's, in 2 MiB folios whatever
-// the device's read-ahead size, where MADV_WILLNEED (willNeed) reads 4 KiB
-// pages. Folios of 2 MiB take less of the kernel's time to read and to
-// map, and on this project's VM the first read of each 4 KiB page of a
-// mapping costs about 1.1 µs, in the run that reads the file from disk
-// and in every later run that finds it in the page cache
+// pages of the file not yet in the page cache are then read as populate
+// faults them in, two 2 MiB folios at a time whatever the device's
+// read-ahead size, and the stream's pager asks for no read-ahead of its
+// own (willNeed), which reads 4 KiB pages. Folios of 2 MiB take less of
+// the kernel's time to read and to map, and on this project's VM the
+// first read of each 4 KiB page of a mapping costs about 1.1 µs. The
+// real-traffic tile read from disk with one worker took 1.23-1.29 s this
+// way against 1.54-1.74 s with willNeed, and each later run of the file,
+// then in the page cache, 0.73-0.75 s against 1.04-1.22 s
 // (bench/RESULTS.md, session 27). The advice is not given when the
 // system's setting for huge pages is "never" (thpAllowed).
 func readsHuge(b []byte) bool {

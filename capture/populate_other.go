@@ -12,5 +12,3 @@ func willNeed([]byte) {}
 func readsHuge([]byte) bool { return false }
 
 func thpAllowed() bool { return false }
-
-func cached(_, vec []byte) (bool, []byte) { return true, vec }

@@ -43,7 +43,7 @@ type stream struct {
 	held      bool          // Hold set hold, and did not lift it
 	populated int           // end of the part of buf mapped ahead (populate)
 	noTouch   bool          // the pager maps pages ahead without reading them (touch)
-	hugeReads bool          // the mapping is read from disk in huge folios (readsHuge, hugeAhead)
+	hugeReads bool          // the mapping is read from disk in huge folios (readsHuge): no willNeed
 	ahead     int           // end of the part of buf prefetched (prefetch.Range)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
@@ -98,7 +98,8 @@ func newMappedStream(data []byte) *stream {
 const releaseEvery = 16 << 20
 
 // diskAhead is how far past the populated part of a mapping the pager has
-// the kernel (willNeed) or hugeAhead read the file ahead.
+// the kernel read the file ahead, unless the mapping reads huge folios
+// (hugeReads).
 const diskAhead = 64 << 20
 
 // releaseAlign is the alignment of released ranges: a huge page.
@@ -244,12 +245,13 @@ type pageOp struct {
 // disk then works while the reader parses, where populating alone left the
 // reader waiting on each window (a run took twice as long or more,
 // bench/RESULTS.md, session 3). A mapping marked for huge pages
-// (hugeReads) has hugeAhead read those bytes instead, in 2 MiB folios:
-// MADV_WILLNEED reads 4 KiB pages, which cost more to map and to read, in
-// this run and in every later run of the same file (readsHuge). The pager
-// starts with the first request of a mapping larger than one populate
-// window; smaller ones are mapped whole when the file is (MAP_POPULATE,
-// mapFile) on Linux, and fault their pages in as they are read elsewhere.
+// (hugeReads) skips that: populate's faults there read ahead in 2 MiB
+// folios, where MADV_WILLNEED reads 4 KiB pages, which cost more to map
+// and to read, in this run and in every later run of the same file
+// (readsHuge). The pager starts with the first request of a mapping
+// larger than one populate window; smaller ones are mapped whole when the
+// file is (MAP_POPULATE, mapFile) on Linux, and fault their pages in as
+// they are read elsewhere.
 func (s *stream) page(op pageOp) {
 	if s.pager == nil {
 		if len(s.buf) <= populateEvery {
@@ -259,22 +261,13 @@ func (s *stream) page(op pageOp) {
 		s.pagerDone = make(chan struct{})
 		go func(buf []byte, ops <-chan pageOp, done chan<- struct{}, hugeReads bool) {
 			defer close(done)
-			var ahead *hugeAhead
-			if hugeReads {
-				ahead = startHugeAhead(buf)
-				defer ahead.stop() // before done: it must end before the unmapping
-			}
-			advised := 0    // end of the part of buf read ahead
+			advised := 0    // end of the part of buf read ahead (willNeed)
 			shrunk := false // a touch faulted: the file shrank (fault.go)
 			for op := range ops {
 				if op.populate {
-					if end := min(op.end+diskAhead, len(buf)); end > advised {
-						if from := max(advised, op.end); ahead != nil {
-							ahead.request(op.end, from, end)
-						} else {
-							testHookWillNeed()
-							willNeed(buf[from:end])
-						}
+					if end := min(op.end+diskAhead, len(buf)); end > advised && !hugeReads {
+						testHookWillNeed()
+						willNeed(buf[max(advised, op.end):end])
 						advised = end
 					}
 					populate(buf[op.start:op.end])
