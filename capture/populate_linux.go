@@ -31,9 +31,10 @@ func willNeed(b []byte) { _ = unix.Madvise(b, unix.MADV_WILLNEED) }
 // own (willNeed), which reads 4 KiB pages. Folios of 2 MiB take less of
 // the kernel's time to read and to map, and on this project's VM the
 // first read of each 4 KiB page of a mapping costs about 1.1 µs. The
-// real-traffic tile read from disk with one worker took 1.23-1.29 s this
-// way against 1.54-1.74 s with willNeed, and each later run of the file,
-// then in the page cache, 0.73-0.75 s against 1.04-1.22 s
+// real-traffic tile read from disk with one worker took 0.99-1.18 s this
+// way against 1.58-1.62 s with willNeed (1.01-1.26 against 2.17-2.39 s
+// with Linux's usual 128 KiB device read-ahead), and the next run, the
+// file then in the page cache, 0.80-0.81 s against 1.11-1.21 s
 // (bench/RESULTS.md, session 27). The advice is not given when the
 // system's setting for huge pages is "never" (thpAllowed).
 func readsHuge(b []byte) bool {
