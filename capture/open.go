@@ -614,8 +614,9 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	}
 	raw := newMappedStream(data)
 	raw.file = f // for input.shrank, from the header on
-	// A mapping the pager populates (larger than one window) reads the
-	// file ahead in huge folios if the kernel takes the advice.
+	// Huge folios for a file the pager maps window by window; a smaller
+	// one is read whole in the mmap call (MAP_POPULATE), before any
+	// advice could apply.
 	raw.hugeReads = size > populateEvery && readsHuge(data)
 	rd, in, err := newReaderFrom(raw, name, size, true)
 	if err != nil {

@@ -47,27 +47,90 @@ func TestReadsHuge(t *testing.T) {
 	defer unix.Munmap(data)
 	huge := readsHuge(data)
 	setting, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err == nil && thpMode(string(setting)) != "never" && !huge {
+	allowed := err == nil && thpMode(string(setting)) != "never"
+	if allowed && !huge {
 		t.Errorf("huge pages allowed (%q), but readsHuge did not mark the mapping", strings.TrimSpace(string(setting)))
 	}
+	if !allowed && huge {
+		t.Errorf("huge pages not allowed (%q, %v), but readsHuge marked the mapping", strings.TrimSpace(string(setting)), err)
+	}
+	flags := smapsLine(t, data, "VmFlags:")
+	if flags == "" {
+		t.Skip("no VmFlags for the mapping in /proc/self/smaps")
+	}
+	if marked := strings.Contains(flags+" ", " hg "); marked != huge {
+		t.Errorf("readsHuge = %v, smaps %s", huge, flags)
+	}
+}
+
+func TestPmdMapped(t *testing.T) {
+	const smaps = `00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/jj
+FilePmdMapped:      2048 kB
+VmFlags: rd ex mr mw me dw
+7f0f00000000-7f0f00200000 r--s 00000000 fe:00 1235 /tmp/small.pcap
+Rss:                  64 kB
+VmFlags: rd mr me ms
+7f0e3cc00000-7f0e9cc00000 r--s 00000000 fe:00 1234 /tmp/big.pcap
+Size:            1572864 kB
+Rss:               16384 kB
+FilePmdMapped:     14336 kB
+VmFlags: rd mr me ms hg
+`
+	for addr, want := range map[uintptr]int{0x7f0e3cc00000: 14336, 0x400000: 2048, 0x7f0f00000000: 0, 0x7f0e3cc01000: 0} {
+		if got := pmdMapped(smaps, addr); got != want {
+			t.Errorf("pmdMapped(%#x) = %d, want %d", addr, got, want)
+		}
+	}
+}
+
+// TestMappedHuge maps a file read from disk with the huge-page advice,
+// populates its first 4 MiB, and checks mappedHuge against the kernel's
+// own count of huge-page entries for the mapping.
+func TestMappedHuge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evictFile(t, path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := unix.Mmap(int(f.Fd()), 0, 8<<20, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Skip("no file mapping:", err)
+	}
+	defer unix.Munmap(data)
+	readsHuge(data)
+	populate(data[:4<<20])
+	line := smapsLine(t, data, "FilePmdMapped:")
+	want := line != "" && !strings.HasPrefix(strings.Join(strings.Fields(line), " "), "FilePmdMapped: 0 ")
+	if got := mappedHuge(data); got != want {
+		t.Errorf("mappedHuge = %v, smaps %q", got, line)
+	}
+	t.Logf("mapped with huge pages: %v", want)
+}
+
+// smapsLine returns the line of the kernel's account of the mapping that
+// starts at data (/proc/self/smaps) that begins with field, or "".
+func smapsLine(t *testing.T, data []byte, field string) string {
+	t.Helper()
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		t.Skip(err)
 	}
 	start := fmt.Sprintf("%08x-", uintptr(unsafe.Pointer(&data[0])))
-	var flags string
-	for _, block := range strings.Split(string(smaps), "\n") {
-		if strings.HasPrefix(block, start) {
-			flags = "?" // found: the VmFlags line follows
-		} else if flags == "?" && strings.HasPrefix(block, "VmFlags:") {
-			flags = block
-			break
+	found := false
+	for _, line := range strings.Split(string(smaps), "\n") {
+		switch {
+		case strings.HasPrefix(line, start):
+			found = true
+		case found && strings.HasPrefix(line, field):
+			return line
+		case found && strings.HasPrefix(line, "VmFlags:"):
+			return ""
 		}
 	}
-	if flags == "" || flags == "?" {
-		t.Fatalf("mapping at %s not found in smaps", start)
-	}
-	if marked := strings.Contains(flags+" ", " hg "); marked != huge {
-		t.Errorf("readsHuge = %v, smaps %s", huge, flags)
-	}
+	return ""
 }

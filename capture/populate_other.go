@@ -12,3 +12,5 @@ func willNeed([]byte) {}
 func readsHuge([]byte) bool { return false }
 
 func thpAllowed() bool { return false }
+
+var mappedHuge = func([]byte) bool { return false }

@@ -43,7 +43,7 @@ type stream struct {
 	held      bool          // Hold set hold, and did not lift it
 	populated int           // end of the part of buf mapped ahead (populate)
 	noTouch   bool          // the pager maps pages ahead without reading them (touch)
-	hugeReads bool          // the mapping is read from disk in huge folios (readsHuge): no willNeed
+	hugeReads bool          // the mapping is read from disk in huge folios (readsHuge, mappedHuge): no willNeed; the pager's once it runs
 	ahead     int           // end of the part of buf prefetched (prefetch.Range)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
@@ -218,9 +218,9 @@ func (s *stream) discard(n int) {
 		// still read (Stable) would fault its page in again from the
 		// page cache.
 		// At 2 MiB-aligned offsets: a file cached in 2 MiB folios (as
-		// after a read from disk by cat) is mapped in huge pages where
-		// the kernel aligns the mapping, as it does for large file
-		// mappings, and is then released in whole ones.
+		// after a read from disk by cat, or by jj: hugeReads) is mapped
+		// in huge pages where the kernel aligns the mapping, as it does
+		// for large file mappings, and is then released in whole ones.
 		end := lim &^ (releaseAlign - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end
@@ -245,10 +245,10 @@ type pageOp struct {
 // disk then works while the reader parses, where populating alone left the
 // reader waiting on each window (a run took twice as long or more,
 // bench/RESULTS.md, session 3). A mapping marked for huge pages
-// (hugeReads) skips that: populate's faults there read ahead in 2 MiB
-// folios, where MADV_WILLNEED reads 4 KiB pages, which cost more to map
-// and to read, in this run and in every later run of the same file
-// (readsHuge). The pager starts with the first request of a mapping
+// (hugeReads) skips that once its first window has mapped as huge pages:
+// populate's faults there read ahead in 2 MiB folios, where MADV_WILLNEED
+// reads 4 KiB pages, which cost more to map and to read, in this run and
+// in every later run of the same file (readsHuge). The pager starts with the first request of a mapping
 // larger than one populate window; smaller ones are mapped whole when the
 // file is (MAP_POPULATE, mapFile) on Linux, and fault their pages in as
 // they are read elsewhere.
@@ -259,18 +259,28 @@ func (s *stream) page(op pageOp) {
 		}
 		s.pager = make(chan pageOp, 8)
 		s.pagerDone = make(chan struct{})
-		go func(buf []byte, ops <-chan pageOp, done chan<- struct{}, hugeReads bool) {
+		go func(buf []byte, ops <-chan pageOp, done chan<- struct{}, huge *bool) {
 			defer close(done)
 			advised := 0    // end of the part of buf read ahead (willNeed)
 			shrunk := false // a touch faulted: the file shrank (fault.go)
+			checked := !*huge
 			for op := range ops {
 				if op.populate {
-					if end := min(op.end+diskAhead, len(buf)); end > advised && !hugeReads {
+					if end := min(op.end+diskAhead, len(buf)); end > advised && !*huge {
 						testHookWillNeed()
 						willNeed(buf[max(advised, op.end):end])
 						advised = end
 					}
 					populate(buf[op.start:op.end])
+					if !checked {
+						// The advice is taken on any kernel with huge
+						// pages, but only Linux 5.18 on reads a file in
+						// huge folios for it, and only on filesystems that
+						// hold large folios: if the first window did not
+						// map as huge pages, read ahead as before.
+						checked = true
+						*huge = mappedHuge(buf)
+					}
 					if op.touch && !shrunk {
 						shrunk = faulted(buf, func() { touch(buf[op.start:op.end]) })
 					}
@@ -278,7 +288,7 @@ func (s *stream) page(op pageOp) {
 					releaseMapped(buf[op.start:op.end])
 				}
 			}
-		}(s.buf, s.pager, s.pagerDone, s.hugeReads)
+		}(s.buf, s.pager, s.pagerDone, &s.hugeReads)
 	}
 	s.pager <- op
 }

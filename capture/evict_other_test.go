@@ -1,0 +1,7 @@
+//go:build !linux
+
+package capture
+
+import "testing"
+
+func evictFile(testing.TB, string) {}
