@@ -31,20 +31,7 @@ func TestTHPMode(t *testing.T) {
 // huge pages exactly when it says it did, and that it does so unless the
 // system's setting is "never".
 func TestReadsHuge(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, make([]byte, 4<<20), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := unix.Mmap(int(f.Fd()), 0, 4<<20, unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Skip("no file mapping:", err)
-	}
-	defer unix.Munmap(data)
+	data := mapTempFile(t, 4<<20)
 	huge := readsHuge(data)
 	setting, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	allowed := err == nil && thpMode(string(setting)) != "never"
@@ -87,21 +74,7 @@ VmFlags: rd mr me ms hg
 // populates its first 4 MiB, and checks mappedHuge against the kernel's
 // own count of huge-page entries for the mapping.
 func TestMappedHuge(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, make([]byte, 8<<20), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	evictFile(t, path)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := unix.Mmap(int(f.Fd()), 0, 8<<20, unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Skip("no file mapping:", err)
-	}
-	defer unix.Munmap(data)
+	data := mapTempFile(t, 8<<20)
 	readsHuge(data)
 	populate(data[:4<<20])
 	line := smapsLine(t, data, "FilePmdMapped:")
@@ -133,4 +106,26 @@ func smapsLine(t *testing.T, data []byte, field string) string {
 		}
 	}
 	return ""
+}
+
+// mapTempFile writes a file of size zero bytes, drops it from the page
+// cache (evictFile) and maps it read-only for the rest of the test.
+func mapTempFile(t *testing.T, size int) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evictFile(t, path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close() // the mapping outlives the descriptor
+	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Skip("no file mapping:", err)
+	}
+	t.Cleanup(func() { unix.Munmap(data) })
+	return data
 }
