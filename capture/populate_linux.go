@@ -33,15 +33,16 @@ func willNeed(b []byte) { _ = unix.Madvise(b, unix.MADV_WILLNEED) }
 // 2 MiB folios at a time whatever the device's read-ahead size, and the
 // stream's pager asks for no read-ahead of its own (willNeed), which reads
 // 4 KiB pages. Elsewhere the advice is taken and changes nothing, so the
-// pager keeps it only if its first window maps as huge pages (mappedHuge). Folios of 2 MiB take less of
-// the kernel's time to read and to map, and on this project's VM the
-// first read of each 4 KiB page of a mapping costs about 1.1 µs. The
-// real-traffic tile read from disk with one worker took 0.99-1.18 s this
-// way against 1.58-1.62 s with willNeed (1.01-1.26 against 2.17-2.39 s
-// with Linux's usual 128 KiB device read-ahead), and the next run, the
-// file then in the page cache, 0.80-0.81 s against 1.11-1.21 s
-// (bench/RESULTS.md, session 27). The advice is not given when the
-// system's setting for huge pages is "never" (thpAllowed).
+// pager keeps it only if its first window maps as huge pages
+// (mappedHuge). Folios of 2 MiB take less of the kernel's time to read
+// and to map, and on this project's VM the first read of each 4 KiB page
+// of a mapping costs about 1.1 µs. The real-traffic tile read from disk
+// with one worker took 0.99-1.18 s this way against 1.58-1.62 s with
+// willNeed (1.01-1.26 against 2.17-2.39 s with Linux's usual 128 KiB
+// device read-ahead), and the next run, the file then in the page cache,
+// 0.80-0.81 s against 1.11-1.21 s (bench/RESULTS.md, session 27). The
+// advice is not given when the system's setting for huge pages is "never"
+// (thpAllowed).
 func readsHuge(b []byte) bool {
 	return thpAllowed() && unix.Madvise(b, unix.MADV_HUGEPAGE) == nil
 }
@@ -57,6 +58,18 @@ var mappedHuge = func(b []byte) bool {
 // pmdMapped returns the FilePmdMapped kB of the mapping that starts at
 // addr in smaps, the text of /proc/PID/smaps, or 0 if there is none.
 func pmdMapped(smaps string, addr uintptr) int {
+	if f := strings.Fields(smapsField(smaps, addr, "FilePmdMapped:")); len(f) == 3 {
+		if n, err := strconv.Atoi(f[1]); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// smapsField returns the line that begins with field in the account of
+// the mapping that starts at addr in smaps, the text of /proc/PID/smaps,
+// or "" if there is none.
+func smapsField(smaps string, addr uintptr, field string) string {
 	start := fmt.Sprintf("%08x-", addr) // as the kernel prints it
 	found := false
 	for line := range strings.Lines(smaps) {
@@ -64,18 +77,13 @@ func pmdMapped(smaps string, addr uintptr) int {
 		case strings.HasPrefix(line, start):
 			found = true
 		case !found:
-		case strings.HasPrefix(line, "FilePmdMapped:"):
-			if f := strings.Fields(line); len(f) == 3 {
-				if n, err := strconv.Atoi(f[1]); err == nil {
-					return n
-				}
-			}
-			return 0
+		case strings.HasPrefix(line, field):
+			return strings.TrimSuffix(line, "\n")
 		case strings.HasPrefix(line, "VmFlags:"): // the mapping's last line
-			return 0
+			return ""
 		}
 	}
-	return 0
+	return ""
 }
 
 // thpAllowed reports whether the system's transparent huge page setting

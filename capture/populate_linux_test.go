@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,20 +25,15 @@ func TestTHPMode(t *testing.T) {
 	}
 }
 
-// TestReadsHuge maps a file and checks, in the kernel's own account of the
-// mapping (/proc/self/smaps, VmFlags "hg"), that readsHuge marked it for
-// huge pages exactly when it says it did, and that it does so unless the
-// system's setting is "never".
+// TestReadsHuge maps a file and checks that readsHuge marks it for huge
+// pages unless the system's setting is "never" (thpAllowed, whose parsing
+// TestTHPMode pins), and that the kernel's own account of the mapping
+// (/proc/self/smaps, VmFlags "hg") agrees.
 func TestReadsHuge(t *testing.T) {
 	data := mapTempFile(t, 4<<20)
 	huge := readsHuge(data)
-	setting, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	allowed := err == nil && thpMode(string(setting)) != "never"
-	if allowed && !huge {
-		t.Errorf("huge pages allowed (%q), but readsHuge did not mark the mapping", strings.TrimSpace(string(setting)))
-	}
-	if !allowed && huge {
-		t.Errorf("huge pages not allowed (%q, %v), but readsHuge marked the mapping", strings.TrimSpace(string(setting)), err)
+	if huge != thpAllowed() {
+		t.Errorf("readsHuge = %v where the system allows huge pages: %v", huge, thpAllowed())
 	}
 	flags := smapsLine(t, data, "VmFlags:")
 	if flags == "" {
@@ -85,27 +79,15 @@ func TestMappedHuge(t *testing.T) {
 	t.Logf("mapped with huge pages: %v", want)
 }
 
-// smapsLine returns the line of the kernel's account of the mapping that
-// starts at data (/proc/self/smaps) that begins with field, or "".
+// smapsLine returns the line that begins with field in the kernel's
+// account of the mapping data (/proc/self/smaps), or "".
 func smapsLine(t *testing.T, data []byte, field string) string {
 	t.Helper()
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		t.Skip(err)
 	}
-	start := fmt.Sprintf("%08x-", uintptr(unsafe.Pointer(&data[0])))
-	found := false
-	for _, line := range strings.Split(string(smaps), "\n") {
-		switch {
-		case strings.HasPrefix(line, start):
-			found = true
-		case found && strings.HasPrefix(line, field):
-			return line
-		case found && strings.HasPrefix(line, "VmFlags:"):
-			return ""
-		}
-	}
-	return ""
+	return smapsField(string(smaps), uintptr(unsafe.Pointer(&data[0])), field)
 }
 
 // mapTempFile writes a file of size zero bytes, drops it from the page

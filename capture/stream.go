@@ -43,7 +43,7 @@ type stream struct {
 	held      bool          // Hold set hold, and did not lift it
 	populated int           // end of the part of buf mapped ahead (populate)
 	noTouch   bool          // the pager maps pages ahead without reading them (touch)
-	hugeReads bool          // the mapping is read from disk in huge folios (readsHuge, mappedHuge): no willNeed; the pager's once it runs
+	hugeReads bool          // advised to read huge folios (readsHuge): no willNeed; the pager clears it if they do not map (mappedHuge)
 	ahead     int           // end of the part of buf prefetched (prefetch.Range)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
@@ -248,10 +248,10 @@ type pageOp struct {
 // (hugeReads) skips that once its first window has mapped as huge pages:
 // populate's faults there read ahead in 2 MiB folios, where MADV_WILLNEED
 // reads 4 KiB pages, which cost more to map and to read, in this run and
-// in every later run of the same file (readsHuge). The pager starts with the first request of a mapping
-// larger than one populate window; smaller ones are mapped whole when the
-// file is (MAP_POPULATE, mapFile) on Linux, and fault their pages in as
-// they are read elsewhere.
+// in every later run of the same file (readsHuge). The pager starts with
+// the first request of a mapping larger than one populate window; smaller
+// ones are mapped whole when the file is (MAP_POPULATE, mapFile) on Linux,
+// and fault their pages in as they are read elsewhere.
 func (s *stream) page(op pageOp) {
 	if s.pager == nil {
 		if len(s.buf) <= populateEvery {
