@@ -179,7 +179,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.StringSliceVar(&f.features, "features", def.Features, "feature groups, repeatable or comma-separated ("+strings.Join(groupNames(), ", ")+", all)")
 	fl.StringVarP(&f.out, "output", "o", "", "output file (default: standard output)")
 	fl.StringVarP(&f.format, "format", "f", "", "output format: "+strings.Join(output.Formats, ", ")+" (default: from the --output extension, else csv)")
-	fl.StringVarP(&f.config, "config", "c", "", "config file (JSON or YAML, snake_case option names); flags override it")
+	fl.StringVarP(&f.config, "config", "c", "", "config file (JSON or YAML, snake_case option names); flags given override it, booleans either way (--no-ips=false)")
 	fl.Float64Var(&f.timeout, "timeout", def.FlowTimeout, "idle timeout in seconds (flow_timeout)")
 	fl.Float64Var(&f.activeTimeout, "active-timeout", def.ActiveTimeout, "end flows this many seconds after their first packet; 0 = off")
 	fl.Float64Var(&f.closeTimeout, "tcp-close-timeout", def.TCPCloseTimeout, "idle timeout in seconds of a TCP flow closed by RST or FIN both ways")
@@ -246,35 +246,37 @@ func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
 	if set("max-flows") {
 		cfg.MaxConcurrentFlows = f.maxFlows
 	}
-	if f.noIPs {
-		cfg.IncludeIPAddresses = false
+	// A boolean flag given either way overrides the config file:
+	// --anonymize-ips=false switches off a config's anonymize_ips.
+	if set("no-ips") {
+		cfg.IncludeIPAddresses = !f.noIPs
 	}
-	if f.noPorts {
-		cfg.IncludePorts = false
+	if set("no-ports") {
+		cfg.IncludePorts = !f.noPorts
 	}
-	if f.anonymize {
-		cfg.AnonymizeIPs = true
+	if set("anonymize-ips") {
+		cfg.AnonymizeIPs = f.anonymize
 	}
 	if set("salt") {
 		cfg.AnonymizationSalt = f.salt
 	}
-	if f.flowID {
-		cfg.IncludeFlowID = true
+	if set("include-flow-id") {
+		cfg.IncludeFlowID = f.flowID
 	}
 	if set("burst-threshold-ms") {
 		cfg.BurstThresholdMs = f.burstMs
 	}
-	if f.rawSeq {
-		cfg.IncludeRawSequences = true
+	if set("include-sequences") {
+		cfg.IncludeRawSequences = f.rawSeq
 	}
-	if f.splt {
-		cfg.IncludeSPLT = true
+	if set("include-splt") {
+		cfg.IncludeSPLT = f.splt
 	}
 	if set("max-sequence-length") {
 		cfg.MaxSequenceLength = f.maxSeqLen
 	}
-	if f.noDecap {
-		cfg.Decapsulate = false
+	if set("no-decap") {
+		cfg.Decapsulate = !f.noDecap
 	}
 	if set("anonymize-mode") {
 		cfg.AnonymizeMode = f.anonymizeMode
@@ -282,14 +284,14 @@ func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
 	if set("connection-scope") {
 		cfg.ConnectionScope = f.connScope
 	}
-	if f.connPorts {
-		cfg.ConnectionUsePorts = true
+	if set("connection-use-ports") {
+		cfg.ConnectionUsePorts = f.connPorts
 	}
-	if f.connGraph {
-		cfg.ConnectionGraphMetrics = true
+	if set("connection-graph-metrics") {
+		cfg.ConnectionGraphMetrics = f.connGraph
 	}
-	if f.connTemporal {
-		cfg.ConnectionTemporal = true
+	if set("connection-temporal") {
+		cfg.ConnectionTemporal = f.connTemporal
 	}
 	if set("filter") {
 		cfg.Filter = f.filter

@@ -82,6 +82,37 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
+// A boolean flag overrides the config file either way: =false switches
+// off what the file switched on, and a bare flag switches on what it
+// switched off.
+func TestFlagsOverrideConfigBooleans(t *testing.T) {
+	cfg := writeFile(t, "on.yaml", []byte("include_flow_id: true\ninclude_ip_addresses: false\nanonymize_ips: true\nanonymization_salt: x\n"))
+	header := func(args ...string) string {
+		t.Helper()
+		code, out, errs := runJJ(t, nil, append([]string{"extract", sample, "-c", cfg, "-q"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		return strings.SplitN(out, "\n", 2)[0]
+	}
+	if h := header(); !strings.HasPrefix(h, "flow_id,src_port,") {
+		t.Fatalf("config alone: header %q", h)
+	}
+	if h := header("--include-flow-id=false", "--no-ips=false"); !strings.HasPrefix(h, "src_ip,dst_ip,src_port,") {
+		t.Errorf("--include-flow-id=false --no-ips=false: header %q", h)
+	}
+	// anonymize_ips from the file, switched off: the sample's real
+	// addresses come back.
+	_, anon, _ := runJJ(t, nil, "extract", sample, "-c", cfg, "-q", "--no-ips=false")
+	_, plain, _ := runJJ(t, nil, "extract", sample, "-c", cfg, "-q", "--no-ips=false", "--anonymize-ips=false")
+	if strings.Contains(anon, "192.168.1.100") {
+		t.Errorf("config's anonymize_ips not applied:\n%s", anon)
+	}
+	if !strings.Contains(plain, "192.168.1.100,93.184.216.34,") {
+		t.Errorf("--anonymize-ips=false kept the config's anonymization:\n%s", plain)
+	}
+}
+
 // Each bad input gives one line naming the file or option, and the
 // documented exit code; usage errors read nothing.
 func TestErrors(t *testing.T) {
