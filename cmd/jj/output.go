@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/jjflow/jj"
+	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/output"
 )
 
@@ -188,6 +189,43 @@ func configJSON(cfg jj.Config) (string, error) {
 	}
 	js, err := json.Marshal(m)
 	return string(js), err
+}
+
+// checkInputs refuses, as usage errors and before anything is created or
+// read, an output file that is one of the inputs, or a capture file of an
+// input directory (creating the output would empty the capture), and
+// standard input named twice (the second read would find it empty).
+func checkInputs(out string, inputs []string) error {
+	stdin := 0
+	for _, in := range inputs {
+		if in == "-" {
+			if stdin++; stdin == 2 {
+				return &usageError{errors.New("standard input (-) is named twice as an input")}
+			}
+		}
+	}
+	if out == "" || out == "-" {
+		return nil
+	}
+	ofi, err := os.Stat(out)
+	if err != nil || !ofi.Mode().IsRegular() {
+		return nil // a new file, or a dataset directory of new part files
+	}
+	for _, in := range inputs {
+		if in == "-" {
+			continue
+		}
+		files := []string{in}
+		if fi, err := os.Stat(in); err == nil && fi.IsDir() {
+			files, _ = capture.Expand(files) // an error is reported when the run reads it
+		}
+		for _, name := range files {
+			if fi, err := os.Stat(name); err == nil && os.SameFile(fi, ofi) {
+				return &usageError{fmt.Errorf("output %s is the input %s: refusing to overwrite it", out, name)}
+			}
+		}
+	}
+	return nil
 }
 
 // isDir reports whether path names a directory: it ends with a slash, or

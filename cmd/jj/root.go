@@ -29,7 +29,7 @@ func (e *usageError) Unwrap() error { return e.err }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := newRootCmd(stdin, stdout, stderr)
 	cmd.SetArgs(args)
-	err := cmd.Execute()
+	c, err := cmd.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
@@ -42,7 +42,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitInput
 	case isUsage(err):
 		fatal(stderr, err)
-		fmt.Fprintln(stderr, "jj: see 'jj --help'")
+		fmt.Fprintf(stderr, "jj: see '%s --help'\n", c.CommandPath())
 		return exitUsage
 	}
 	fatal(stderr, err)
@@ -82,6 +82,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newExtractCmd(stdin, stdout, stderr), newFeaturesCmd(stdout), newSchemaCmd(stdout), newInfoCmd(stdin, stdout), newVersionCmd(stdout))
 	root.AddCommand(newLiveCmd(stdin, stdout, stderr))
 	root.CompletionOptions.DisableDefaultCmd = true
+	// jj --version, as jj version.
+	root.Version = jj.Version
+	root.SetVersionTemplate("jj {{.Version}}\n")
 	return root
 }
 
@@ -316,6 +319,10 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	}
 	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && !f.quiet {
 		fmt.Fprintln(stderr, "jj: warning: --anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
+	}
+
+	if err := checkInputs(f.out, inputs); err != nil {
+		return err
 	}
 
 	p := jj.NewPipeline(cfg)

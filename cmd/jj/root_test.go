@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jjflow/jj"
 	"github.com/jjflow/jj/extract"
 	"github.com/jjflow/jj/internal/testpkt"
 )
@@ -167,6 +168,52 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// An output that is an input is refused before it is created, which
+// would empty the capture: named as a file, through another path to it,
+// or as a capture of an input directory; so is standard input named
+// twice.
+func TestOutputIsInput(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "cap.pcap")
+	if err := os.WriteFile(capFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.pcap")
+	if err := os.Symlink(capFile, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"same path", []string{capFile, "-o", capFile}},
+		{"symbolic link", []string{link, "-o", capFile}},
+		{"in an input directory", []string{sample, dir, "-o", capFile}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runJJ(t, nil, append([]string{"extract"}, c.args...)...)
+			if code != 2 || !strings.Contains(errs, "cap.pcap") || !strings.Contains(errs, "refusing to overwrite") {
+				t.Errorf("exit %d, stderr %q", code, errs)
+			}
+			if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
+				t.Fatalf("the capture was changed (%d bytes, was %d)", len(now), len(data))
+			}
+		})
+	}
+	code, _, errs := runJJ(t, data, "extract", "-", "-")
+	if code != 2 || !strings.Contains(errs, "standard input") {
+		t.Errorf("stdin twice: exit %d, stderr %q", code, errs)
+	}
+	// A new output beside the capture is fine.
+	if code, _, errs := runJJ(t, nil, "extract", dir, "-q", "-o", filepath.Join(dir, "flows.csv")); code != 0 {
+		t.Errorf("output in the input directory: exit %d, stderr %q", code, errs)
+	}
+}
+
 // A missing file among good ones: the good ones are still written, exit 1.
 func TestPartialFailure(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.csv")
@@ -183,8 +230,16 @@ func TestFeaturesAndVersion(t *testing.T) {
 		t.Errorf("features: exit %d, %q", code, out)
 	}
 	code, out, _ = runJJ(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "jj ") {
+	if code != 0 || out != "jj "+jj.Version+"\n" {
 		t.Errorf("version: exit %d, %q", code, out)
+	}
+	if code, flag, _ := runJJ(t, nil, "--version"); code != 0 || flag != out {
+		t.Errorf("--version: exit %d, %q, want %q", code, flag, out)
+	}
+	// A usage error points to the help of the command that was run.
+	code, _, errs := runJJ(t, nil, "extract", sample, "--bogus")
+	if code != 2 || !strings.HasSuffix(errs, "jj: see 'jj extract --help'\n") {
+		t.Errorf("unknown flag: exit %d, stderr %q", code, errs)
 	}
 }
 
