@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -117,9 +118,12 @@ func listInterfaces(stdout io.Writer) error {
 }
 
 func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, stdout, stderr io.Writer) error {
-	cfg, err := buildConfig(cmd, f)
+	cfg, err := buildConfig(cmd, f, true)
 	if err != nil {
 		return err
+	}
+	if cfg.ConnectionScope == "capture" && slices.Contains(cfg.Features, "connection") {
+		return &usageError{errors.New(`option connection_scope: invalid value "capture" (want causal for live capture, whose flows end before it does)`)}
 	}
 	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {
 		return &usageError{fmt.Errorf("option --duration: invalid value %v (want seconds ≥ 0)", lf.duration)}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -199,7 +200,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.IntVar(&f.maxSeqLen, "max-sequence-length", def.MaxSequenceLength, "length of sequence columns")
 	fl.BoolVar(&f.noDecap, "no-decap", false, "key tunnelled flows on the outermost IP header (the Python library's behaviour)")
 	fl.StringVar(&f.anonymizeMode, "anonymize-mode", def.AnonymizeMode, "IP anonymization: hash (salted SHA-256, as the Python library) or prefix (keyed, prefix-preserving)")
-	fl.StringVar(&f.connScope, "connection-scope", def.ConnectionScope, "connection counts over the whole capture (capture) or only up to each flow's end (causal)")
+	fl.StringVar(&f.connScope, "connection-scope", "", "connection counts over the whole capture (capture) or only up to each flow's end (causal) (default: capture for files, causal for live capture and standard input)")
 	fl.BoolVar(&f.connPorts, "connection-use-ports", false, "connection graph nodes are IP:port, not IP")
 	fl.BoolVar(&f.connGraph, "connection-graph-metrics", false, "add betweenness, community and clustering columns (connection)")
 	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
@@ -222,8 +223,18 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 }
 
 // buildConfig layers defaults, the config file and the flags the user set.
-func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
+//
+// The connection scope defaults to capture, as the spec has it for files,
+// but to causal for a live capture or standard input (streamed), which
+// cannot be read twice: the default applies when neither the file nor
+// --connection-scope sets it.
+func buildConfig(cmd *cobra.Command, f *extractFlags, streamed bool) (jj.Config, error) {
 	cfg := jj.DefaultConfig()
+	defScope := cfg.ConnectionScope
+	if streamed {
+		defScope = "causal"
+	}
+	cfg.ConnectionScope = ""
 	if f.config != "" {
 		var err error
 		if cfg, err = jj.LoadConfig(f.config, cfg); err != nil {
@@ -287,6 +298,9 @@ func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
 	if set("connection-scope") {
 		cfg.ConnectionScope = f.connScope
 	}
+	if cfg.ConnectionScope == "" {
+		cfg.ConnectionScope = defScope
+	}
 	if set("connection-use-ports") {
 		cfg.ConnectionUsePorts = f.connPorts
 	}
@@ -309,7 +323,7 @@ func buildConfig(cmd *cobra.Command, f *extractFlags) (jj.Config, error) {
 }
 
 func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cfg, err := buildConfig(cmd, f)
+	cfg, err := buildConfig(cmd, f, slices.Contains(inputs, "-"))
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,36 @@ func TestStdin(t *testing.T) {
 	}
 }
 
+// Standard input, which cannot be read twice, takes the causal
+// connection scope by default (a file takes capture, which looks at the
+// whole input); an explicit capture scope is an option error there.
+func TestStdinConnectionScope(t *testing.T) {
+	data, _ := os.ReadFile(sample)
+	// The sample's first flow is the first of three its source starts:
+	// causal counts one destination, capture all three.
+	first := func(args ...string) string {
+		t.Helper()
+		code, out, errs := runJJ(t, data, append([]string{"extract", "-q", "--features", "connection", "--feature", "conn_src_unique_dsts"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		return strings.Split(out, "\n")[1]
+	}
+	if got := first("-"); got != "1" {
+		t.Errorf("standard input: conn_src_unique_dsts %q, want 1 (causal)", got)
+	}
+	if got := first(sample); got != "3" {
+		t.Errorf("file: conn_src_unique_dsts %q, want 3 (capture)", got)
+	}
+	if got := first("-", "--connection-scope", "causal"); got != "1" {
+		t.Errorf("standard input, causal: %q", got)
+	}
+	code, _, errs := runJJ(t, data, "extract", "-", "-q", "--features", "connection", "--connection-scope", "capture")
+	if code != 2 || !strings.Contains(errs, "connection_scope") {
+		t.Errorf("standard input, capture: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestConfigFile(t *testing.T) {
 	cfg := writeFile(t, "jj.yaml", []byte("include_flow_id: true\ninclude_ip_addresses: false\nflow_timeout: 30\n"))
 	code, out, errs := runJJ(t, nil, "extract", sample, "-c", cfg, "-q")
