@@ -125,6 +125,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if cfg.ConnectionScope == "capture" && slices.Contains(cfg.Features, "connection") {
 		return &usageError{errors.New(`option connection_scope: invalid value "capture" (want causal for live capture, whose flows end before it does)`)}
 	}
+	if err := warnIneffective(cfg, f, stderr); err != nil {
+		return err
+	}
 	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {
 		return &usageError{fmt.Errorf("option --duration: invalid value %v (want seconds ≥ 0)", lf.duration)}
 	}

@@ -193,7 +193,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.BoolVar(&f.anonymize, "anonymize-ips", false, "replace IPs by 16 hex chars of SHA-256(salt + ip)")
 	fl.StringVar(&f.salt, "salt", "", "salt for IP hashes and flow_id (anonymization_salt)")
 	fl.BoolVar(&f.flowID, "include-flow-id", false, "add flow_id, a 32-char hash of the 5-tuple, the same in both directions")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no run summary on standard error")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no run summary and no warnings on standard error")
 	fl.Float64Var(&f.burstMs, "burst-threshold-ms", def.BurstThresholdMs, "gap in milliseconds that ends a burst (timing)")
 	fl.BoolVar(&f.rawSeq, "include-sequences", false, "add raw sequence columns (timing, size)")
 	fl.BoolVar(&f.splt, "include-splt", false, "add splt_* sequence columns (timing)")
@@ -331,8 +331,8 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
-	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && !f.quiet {
-		fmt.Fprintln(stderr, "jj: warning: --anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
+	if err := warnIneffective(cfg, f, stderr); err != nil {
+		return err
 	}
 
 	if err := checkInputs(f.out, inputs); err != nil {
@@ -361,6 +361,25 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	defer stop()
 	sum, runErr := p.Run(inputs, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
+}
+
+// warnIneffective prints, unless --quiet, a warning for each option that
+// changes nothing (checkEffective) and for anonymization without a salt,
+// and returns checkEffective's error.
+func warnIneffective(cfg jj.Config, f *extractFlags, stderr io.Writer) error {
+	warnings, err := checkEffective(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" {
+		warnings = append(warnings, "--anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
+	}
+	if !f.quiet {
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "jj: warning: "+w)
+		}
+	}
+	return nil
 }
 
 // outputFormat is --format, else the --output extension, else csv.
