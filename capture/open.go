@@ -651,7 +651,8 @@ func (c closer) Close() error {
 // (not those of subdirectories) whose first bytes are a pcap, pcapng or
 // compression magic (NewReader; those of a compression jj does not read
 // too, when the name ends as such files do, so that opening them fails
-// with a hint), sorted by name. A path that does not exist, a directory
+// with a hint), or whose name ends as a capture's (captureName: opening
+// an empty or broken one reports it), sorted by name. A path that does not exist, a directory
 // without capture files ("no capture files in DIR") and a directory entry
 // that cannot be read are errors naming the path.
 func Expand(paths []string) ([]string, error) {
@@ -692,6 +693,24 @@ func Expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// captureName reports whether name ends as a capture file's name does:
+// .pcap, .pcapng, .cap or .ntar, any case, maybe compressed (.gz, .zst,
+// .xz, .bz2, .lz4).
+func captureName(name string) bool {
+	name = strings.ToLower(name)
+	for _, c := range []string{".gz", ".zst", ".xz", ".bz2", ".lz4"} {
+		if s, ok := strings.CutSuffix(name, c); ok {
+			name = s
+			break
+		}
+	}
+	switch filepath.Ext(name) {
+	case ".pcap", ".pcapng", ".cap", ".ntar":
+		return true
+	}
+	return false
+}
+
 // isCaptureFile reports whether name is a regular file (symbolic links
 // followed; a dangling one is no file) that starts with a capture or
 // compression magic.
@@ -717,9 +736,10 @@ func isCaptureFile(name string) (bool, error) {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	// A format jj does not read is taken too when the name says it is
-	// one (unsupported), so that opening it says so rather than the
-	// file being passed over in silence.
-	if f, _ := detect(b[:n]); f != formatUnknown {
+	// one (unsupported), and so is any file named as a capture (empty,
+	// cut short, or not one at all), so that opening it says what is
+	// wrong rather than the file being passed over in silence.
+	if f, _ := detect(b[:n]); f != formatUnknown || captureName(name) {
 		return true, nil
 	}
 	u := unsupportedFormat(b[:n])

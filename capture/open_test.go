@@ -213,6 +213,8 @@ func TestExpand(t *testing.T) {
 	writeFile(t, dir, "i.bz2", []byte("BZh0")) // no such block size
 	writeFile(t, dir, "notes.txt", []byte("not a capture"))
 	writeFile(t, dir, "empty.pcap", nil)
+	writeFile(t, dir, "notes.PCAPNG.gz", []byte("named as a capture, is none"))
+	writeFile(t, dir, "notes.pcap.txt", []byte("not named as a capture"))
 	writeFile(t, dir, "short", []byte{0xd4, 0xc3})
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
@@ -229,14 +231,14 @@ func TestExpand(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "directory: captures sorted by name, not recursive",
+			name: "directory: captures and files named as captures, sorted by name, not recursive",
 			in:   []string{dir},
-			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2", "k.lz4"},
+			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
 		},
 		{
 			name: "order of arguments kept, files and - as given",
 			in:   []string{text, "-", dir},
-			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst", "f.xz", "g.lz4", "h.bz2", "k.lz4"},
+			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
 		},
 		{name: "no captures", in: []string{empty}, wantErr: "no capture files in " + empty},
 		{name: "missing path", in: []string{filepath.Join(dir, "nope")}, wantErr: filepath.Join(dir, "nope")},

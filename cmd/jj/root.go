@@ -142,8 +142,10 @@ type extractFlags struct {
 const extractLong = `Extract per-flow features from captures.
 
 INPUT is a pcap or pcapng file (optionally gzip, zstd, xz, bzip2 or lz4
-compressed, told by its first bytes), a directory (its capture files in
-name order), or - for standard input.
+compressed, told by its first bytes), a directory (in name order, its
+files that start as captures do or are named as captures, .pcap, .pcapng,
+.cap or .ntar, maybe compressed: a broken one is reported), or - for
+standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
