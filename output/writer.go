@@ -37,9 +37,13 @@ type RowEncoder interface {
 // Formats lists the output formats by name.
 var Formats = []string{"csv", "jsonl", "json", "parquet"}
 
-// FormatFromPath guesses a format from an output file's extension; "" when
-// the extension says nothing.
+// FormatFromPath guesses a format from an output file's extension, before
+// a compression's (flows.csv.gz is CSV); "" when the extension says
+// nothing.
 func FormatFromPath(path string) string {
+	if c := CompressionFromPath(path); c != "" {
+		path = path[:len(path)-len(filepath.Ext(path))]
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
 		return "csv"
@@ -49,6 +53,18 @@ func FormatFromPath(path string) string {
 		return "json"
 	case ".parquet", ".pq":
 		return "parquet"
+	}
+	return ""
+}
+
+// CompressionFromPath is the compression an output file's name asks for:
+// "gzip" for .gz, "zstd" for .zst, else "".
+func CompressionFromPath(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".gz":
+		return "gzip"
+	case ".zst":
+		return "zstd"
 	}
 	return ""
 }

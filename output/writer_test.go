@@ -194,9 +194,15 @@ func TestJSON(t *testing.T) {
 }
 
 func TestFormatFromPath(t *testing.T) {
-	for path, want := range map[string]string{"a.csv": "csv", "b.JSONL": "jsonl", "c.ndjson": "jsonl", "d.json": "json", "e.txt": "", "": ""} {
+	for path, want := range map[string]string{"a.csv": "csv", "b.JSONL": "jsonl", "c.ndjson": "jsonl", "d.json": "json", "e.txt": "", "": "",
+		"f.csv.gz": "csv", "g.json.ZST": "json", "h.gz": "", "i.parquet.gz": "parquet", "j.gz.csv": "csv"} {
 		if got := FormatFromPath(path); got != want {
 			t.Errorf("FormatFromPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+	for path, want := range map[string]string{"a.csv.gz": "gzip", "b.jsonl.ZST": "zstd", "c.gz": "gzip", "d.csv": "", "e.gz.csv": "", "f.tgz": ""} {
+		if got := CompressionFromPath(path); got != want {
+			t.Errorf("CompressionFromPath(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
 
@@ -56,7 +58,7 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 		return false, false, &usageError{fmt.Errorf("option --compression: unknown compression %q (known: %s)", f.compression, strings.Join(output.Compressions, ", "))}
 	}
 	if format != "parquet" && f.compression != output.Compressions[0] {
-		return false, false, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s", format)}
+		return false, false, &usageError{fmt.Errorf("option --compression applies to Parquet output only (-f parquet), not %s (name a text output .gz or .zst to compress it)", format)}
 	}
 	if format != "parquet" && f.compLevel != 0 {
 		return false, false, &usageError{fmt.Errorf("option --compression-level applies to Parquet output only (-f parquet), not %s", format)}
@@ -69,6 +71,9 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 	}
 	toStdout = f.out == "" || f.out == "-"
 	dir = f.partitionBy != "" || isDir(f.out)
+	if c := output.CompressionFromPath(f.out); c != "" && !dir && format == "parquet" {
+		return false, false, &usageError{fmt.Errorf("output %s: Parquet compresses its columns itself (--compression, default zstd): name the file .parquet", f.out)}
+	}
 	if dir && toStdout {
 		return false, false, &usageError{errors.New("option --partition-by needs a directory as --output")}
 	}
@@ -110,11 +115,24 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 
 	var dst io.Writer = stdout
 	var file *os.File
+	var zw compressor
 	if !toStdout {
 		if file, err = os.Create(f.out); err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}
 		dst = file
+		// flows.csv.gz and flows.jsonl.zst are compressed as named,
+		// the same bytes whatever the number of workers (one encoder,
+		// no time in the gzip header).
+		switch output.CompressionFromPath(f.out) {
+		case "gzip":
+			zw, _ = gzip.NewWriterLevel(file, gzip.DefaultCompression)
+		case "zstd":
+			zw, _ = zstd.NewWriter(file, zstd.WithEncoderConcurrency(1))
+		}
+		if zw != nil {
+			dst = zw
+		}
 	}
 	// A small buffer: the text writers hand it a batch of rows at a time
 	// (tens to hundreds of KiB), which bufio then passes straight to the
@@ -132,8 +150,22 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 		}
 		return nil, &usageError{err}
 	}
-	return &outputSink{w: w, flush: bw.Flush, close: func() error {
+	flush := bw.Flush
+	if zw != nil {
+		flush = func() error {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			return zw.Flush()
+		}
+	}
+	return &outputSink{w: w, flush: flush, close: func() error {
 		err := bw.Flush()
+		if zw != nil {
+			if cerr := zw.Close(); err == nil {
+				err = cerr
+			}
+		}
 		if file != nil {
 			if cerr := file.Close(); err == nil {
 				err = cerr
@@ -245,6 +277,12 @@ func isDir(path string) bool {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// compressor is a compressing writer of the output file.
+type compressor interface {
+	io.WriteCloser
+	Flush() error
 }
 
 // outputBuffer is the size of the buffer before the output file or

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -360,6 +361,8 @@ func TestOutputOptionErrors(t *testing.T) {
 		{[]string{"--partition-by", "hour", "-o", dir + "/d/"}, "unknown key"},
 		{[]string{"--partition-by", "date"}, "needs a directory"},
 		{[]string{"--partition-by", "date", "-o", dir + "/d/", "--feature", "src_ip"}, "start_time"},
+		{[]string{"-o", dir + "/a.parquet.gz"}, "Parquet compresses its columns itself"},
+		{[]string{"-f", "parquet", "-o", dir + "/a.zst"}, "Parquet compresses its columns itself"},
 	} {
 		code, _, errs := runJJ(t, nil, append([]string{"extract", sample}, tt.args...)...)
 		if code != exitUsage || !strings.Contains(errs, tt.want) {
@@ -368,6 +371,56 @@ func TestOutputOptionErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("usage errors created files: %v", entries)
+	}
+}
+
+// An output named .gz or .zst is compressed so: it decompresses, by
+// Go's own gzip and by the zstd tool where there is one, to the text
+// written uncompressed, in every text format, and is the same file with
+// one worker or two.
+func TestCompressedOutput(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []string{"csv", "jsonl", "json"} {
+		plain := filepath.Join(dir, "flows."+format)
+		if code, _, errs := runJJ(t, nil, "extract", sample, "-q", "-o", plain); code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, errs)
+		}
+		want, _ := os.ReadFile(plain)
+		for _, ext := range []string{".gz", ".zst"} {
+			var files [][]byte
+			for _, w := range []string{"1", "2"} {
+				out := filepath.Join(dir, "w"+w+"-flows."+format+ext)
+				if code, _, errs := runJJ(t, nil, "extract", sample, "-q", "-w", w, "-o", out); code != 0 {
+					t.Fatalf("%s: exit %d: %s", out, code, errs)
+				}
+				data, _ := os.ReadFile(out)
+				files = append(files, data)
+				var got []byte
+				var err error
+				switch ext {
+				case ".gz":
+					var zr *gzip.Reader
+					if zr, err = gzip.NewReader(bytes.NewReader(data)); err == nil {
+						got, err = io.ReadAll(zr)
+					}
+				case ".zst":
+					if _, lerr := exec.LookPath("zstd"); lerr != nil {
+						t.Logf("zstd not installed: %s checked for its magic only", out)
+						if !bytes.HasPrefix(data, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+							t.Errorf("%s: no zstd frame", out)
+						}
+						continue
+					}
+					got, err = exec.Command("zstd", "-dc", out).Output()
+				}
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: decompressed to %d bytes (%v), want the %d of %s", out, len(got), err, len(want), plain)
+				}
+			}
+			if !bytes.Equal(files[0], files[1]) {
+				t.Errorf("flows.%s%s differs between one worker and two", format, ext)
+			}
+		}
 	}
 }
 

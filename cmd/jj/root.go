@@ -149,7 +149,8 @@ standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
-(.csv, .jsonl/.ndjson, .json, .parquet), else CSV. Without --output, rows
+(.csv, .jsonl/.ndjson, .json, .parquet), else CSV. A text output named
+.gz or .zst (flows.csv.gz) is compressed so. Without --output, rows
 go to standard output; an --output ending in / (or with --partition-by) is
 a dataset directory of part files. A run summary goes to standard error
 unless --quiet.`
