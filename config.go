@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -210,15 +211,108 @@ func LoadConfig(path string, base Config) (Config, error) {
 	return ParseConfig(data, path, base)
 }
 
-// ParseConfig is LoadConfig on bytes; name is used in messages.
+// ParseConfig is LoadConfig on bytes; name is used in messages. features
+// may be a list or, as on the command line, one comma-separated string.
 func ParseConfig(data []byte, name string, base Config) (Config, error) {
 	cfg := base
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		return base, fmt.Errorf("config %s: %s: %w", name, msg, ErrConfig)
+	err := dec.Decode(&cfg)
+	if errors.Is(err, io.EOF) {
+		return cfg, nil
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		// features: "flow_meta,timing" is one string, taken as a list of
+		// one. The decoder went on past each error and reported them
+		// all: without that one, any other is the user's; with none
+		// left, the document is decoded again with the list.
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) == nil {
+			if line := featuresAsList(&doc); line > 0 {
+				at := fmt.Sprintf("line %d: ", line)
+				kept := slices.DeleteFunc(slices.Clone(te.Errors), func(e string) bool {
+					return strings.HasPrefix(e, at) && strings.HasSuffix(e, "into []string")
+				})
+				if len(kept) == 0 {
+					cfg = base
+					err = doc.Decode(&cfg)
+				} else {
+					err = &yaml.TypeError{Errors: kept}
+				}
+			}
+		}
+	}
+	if err != nil {
+		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
 	}
 	return cfg, nil
+}
+
+// featuresAsList turns a scalar features value of a YAML document into a
+// list of that one value, and returns the value's line; 0 when there is
+// no such value.
+func featuresAsList(doc *yaml.Node) int {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return 0
+	}
+	m := doc.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		if k, v := m[i], m[i+1]; k.Value == "features" && v.Kind == yaml.ScalarNode {
+			item := *v
+			*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{&item}, Line: v.Line, Column: v.Column}
+			return v.Line
+		}
+	}
+	return 0
+}
+
+// configMessage words a YAML decoding error for a user: yaml.v3's own
+// names Go types ("field x not found in type jj.Config", "cannot
+// unmarshal !!str `abc` into float64").
+func configMessage(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", "; "), "yaml: ")
+	}
+	want := []struct{ goType, words string }{
+		{"into float64", "a number"},
+		{"into int", "a whole number"},
+		{"into bool", "true or false"},
+		{"into []string", "a list"},
+		{"into string", "a string"},
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		line, rest, ok := strings.Cut(e, ": ")
+		if !ok {
+			line, rest = "", e
+		}
+		if f, ok := strings.CutPrefix(rest, "field "); ok {
+			if key, _, ok := strings.Cut(f, " not found in type"); ok {
+				rest = "unknown option " + key
+			}
+		} else if v, ok := strings.CutPrefix(rest, "cannot unmarshal "); ok {
+			for _, w := range want {
+				if strings.HasSuffix(v, w.goType) {
+					// "!!str `abc` into float64": the value, then the type.
+					val := strings.TrimSuffix(v, " "+w.goType)
+					if _, lit, ok := strings.Cut(val, " "); ok {
+						val = "value " + lit
+					} else if val == "!!seq" {
+						val = "a list"
+					} else if val == "!!map" {
+						val = "a mapping"
+					}
+					rest = val + " is not " + w.words
+					break
+				}
+			}
+		}
+		if line != "" {
+			rest = line + ": " + rest
+		}
+		msgs[i] = rest
+	}
+	return strings.Join(msgs, "; ")
 }

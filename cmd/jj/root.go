@@ -183,7 +183,7 @@ func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 // f; `jj extract` and `jj live` share them, and buildConfig reads them.
 func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.features, "features", def.Features, "feature groups, repeatable or comma-separated ("+strings.Join(groupNames(), ", ")+", all)")
+	fl.StringSliceVar(&f.features, "features", def.Features, "feature groups, repeatable or comma-separated ("+strings.Join(groupNames(), ", ")+"; all is every group but connection, which is named explicitly)")
 	fl.StringVarP(&f.out, "output", "o", "", "output file (default: standard output)")
 	fl.StringVarP(&f.format, "format", "f", "", "output format: "+strings.Join(output.Formats, ", ")+" (default: from the --output extension, else csv)")
 	fl.StringVarP(&f.config, "config", "c", "", "config file (JSON or YAML, snake_case option names); flags given override it, booleans either way (--no-ips=false)")

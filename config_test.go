@@ -1,0 +1,51 @@
+package jj
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+// Config files: features as a list or one comma-separated string, and
+// errors worded for users (the key or value at fault and what it should
+// be, with its line), not in yaml.v3's Go terms.
+func TestParseConfig(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		features   []string // when it parses
+		err        string   // the whole message otherwise
+	}{
+		{"list", "features: [flow_meta, timing]\n", []string{"flow_meta", "timing"}, ""},
+		{"comma-separated string", "features: flow_meta,timing\ninclude_flow_id: true\n", []string{"flow_meta,timing"}, ""},
+		{"JSON string", `{"features": "size", "flow_timeout": 3}`, []string{"size"}, ""},
+		{"unknown key", "flow_timeout: 3\nbogus_key: 1\n", nil, "config c.yaml: line 2: unknown option bogus_key: invalid option"},
+		{"not a number", "flow_timeout: abc\n", nil, "config c.yaml: line 1: value `abc` is not a number: invalid option"},
+		{"not a bool", "include_flow_id: maybe\n", nil, "config c.yaml: line 1: value `maybe` is not true or false: invalid option"},
+		{"list for a number", "flow_timeout: [1]\n", nil, "config c.yaml: line 1: a list is not a number: invalid option"},
+		{"string for columns", "columns: src_ip\n", nil, "config c.yaml: line 1: value `src_ip` is not a list: invalid option"},
+		{"string features and an unknown key", "features: size\nbogus: 1\n", nil, "config c.yaml: line 2: unknown option bogus: invalid option"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(c.text), "c.yaml", DefaultConfig())
+			if c.err != "" {
+				if err == nil || err.Error() != c.err || !errors.Is(err, ErrConfig) {
+					t.Errorf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.Features, c.features) {
+				t.Errorf("features %q, want %q", cfg.Features, c.features)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+		})
+	}
+	cfg, err := ParseConfig([]byte("features: flow_meta,timing\ninclude_flow_id: true\nflow_timeout: 30\n"), "c.yaml", DefaultConfig())
+	if err != nil || !cfg.IncludeFlowID || cfg.FlowTimeout != 30 {
+		t.Errorf("the other keys beside a string features: %+v, %v", cfg, err)
+	}
+}
