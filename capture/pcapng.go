@@ -439,7 +439,7 @@ func (r *ngReader) packet(off int64, typ uint32, body []byte, rec *Record) error
 		}
 	}
 	if id >= uint32(len(r.ifaces)) {
-		return r.fail(off, fmt.Errorf("%w: packet for interface %d of a section with %d", ErrCorrupt, id, len(r.ifaces)))
+		return r.fail(off, fmt.Errorf("%w: packet for interface %d, but its section describes %s", ErrCorrupt, id, interfaces(len(r.ifaces))))
 	}
 	if capLen > uint32(len(data)) {
 		return r.fail(off, fmt.Errorf("%w: captured length %d larger than the %d-byte block body", ErrCorrupt, capLen, len(data)))
@@ -472,4 +472,16 @@ func (r *ngReader) packet(off int64, typ uint32, body []byte, rec *Record) error
 	rec.Interface = id
 	r.lastTS = ts
 	return nil
+}
+
+// interfaces words a section's count of interfaces: "no interface",
+// "1 interface (0)", "3 interfaces (0 to 2)".
+func interfaces(n int) string {
+	switch n {
+	case 0:
+		return "no interface"
+	case 1:
+		return "1 interface (0)"
+	}
+	return fmt.Sprintf("%d interfaces (0 to %d)", n, n-1)
 }

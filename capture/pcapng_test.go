@@ -196,7 +196,7 @@ var pcapngCases = []readerCase{
 		want:    []rec{pkt(1e9, LinkEthernet, 1)},
 		err:     ErrCorrupt,
 		errOff:  28 + 20 + 20 + 36 + 28 + 20,
-		message: "read test.pcapng: corrupt capture: packet for interface 1 of a section with 1 at offset 152",
+		message: "read test.pcapng: corrupt capture: packet for interface 1, but its section describes 1 interface (0) at offset 152",
 	},
 	{
 		name:   "packet before any interface",
