@@ -3,7 +3,8 @@
 // (capture → decode → flow → extract → output).
 //
 // The Table keys flows on a canonical 5-tuple (both directions find the same
-// entry), keeps its per-flow core state in a slice indexed by slot, and hands
+// entry), keeps its per-flow core state in chunks indexed by slot (mapped
+// outside the Go heap where the system allows, arena.go), and hands
 // packets to the extractors in batches. Flow ends follow flow-meta.md §3 in
 // capture time: idle timeout, active timeout, TCP close (RST, or FIN both
 // ways, then a SYN starts a new flow), eviction of the least recently seen

@@ -1,6 +1,7 @@
 // Package output holds the columnar batch every extractor writes its values
 // into, the column schema, and the writers that turn batches into CSV, JSON
-// Lines and JSON: the last stage of the pipeline
+// Lines, JSON and Parquet files, or a dataset directory of part files
+// partitioned by date (NewDirWriter): the last stage of the pipeline
 // (capture → decode → flow → extract → output).
 //
 // Values are kept in typed column buffers (int64, float64, strings in one byte

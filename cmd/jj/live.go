@@ -92,6 +92,11 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	for _, name := range []string{"progress", "no-progress"} {
 		_ = fl.MarkHidden(name) // a live capture has no size to show progress against
 	}
+	// Split reading is for capture files; a live capture keeps its one
+	// worker beside the reader, so that a slow output cannot hold up the
+	// reading of the kernel's ring.
+	_ = fl.MarkHidden("decoders")
+	fl.Lookup("workers").Usage = "flow-table workers; 0 = one per CPU; each, even one, runs beside the goroutine that reads the kernel's ring (output is identical whatever the number)"
 	return cmd
 }
 
@@ -121,6 +126,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	cfg, err := buildConfig(cmd, f, true)
 	if err != nil {
 		return err
+	}
+	if cmd.Flags().Changed("decoders") {
+		return &usageError{errors.New("option --decoders applies to capture files (split reading), not to a live capture")}
 	}
 	if cfg.ConnectionScope == "capture" && slices.Contains(cfg.Features, "connection") {
 		return &usageError{errors.New(`option connection_scope: invalid value "capture" (want causal for live capture, whose flows end before it does)`)}

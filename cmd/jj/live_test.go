@@ -605,4 +605,13 @@ func TestLiveConnectionScope(t *testing.T) {
 	if code == 2 || strings.Contains(errs, "connection_scope") || !strings.Contains(errs, "jjnosuchif0") {
 		t.Errorf("default scope: exit %d, stderr %q (want the interface's error)", code, errs)
 	}
+	// --decoders (split reading of files) is not live's: hidden from its
+	// help, and refused.
+	code, _, errs = runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--decoders", "2")
+	if code != 2 || !strings.Contains(errs, "--decoders") || strings.Contains(errs, "jjnosuchif0") {
+		t.Errorf("--decoders: exit %d, stderr %q", code, errs)
+	}
+	if _, help, _ := runJJ(t, nil, "live", "--help"); strings.Contains(help, "--decoders") || !strings.Contains(help, "beside the goroutine that reads the kernel's ring") {
+		t.Errorf("live --help:\n%s", help)
+	}
 }
