@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks jj end to end on generated captures, synthetic ones and real
 # ones tiled, and prints, for 1 and N workers: packets/s, ns/packet, peak
-# RSS and bytes per concurrent flow, for flow_meta alone and for
+# RSS and the cores the run kept busy, for flow_meta alone and for
 # --features all, then the ratios: --features all against
-# flow_meta, and N workers against 1. One worker runs on one core (the
+# flow_meta, and N workers against 1. Bytes per concurrent flow come from
+# one worker on captures of 10 000 and a million concurrent flows (their
+# difference in peak RSS over the difference in flows). One worker runs
+# on one core (the
 # reading goroutine runs the flow table and writes the rows), while the
 # kernel maps the capture's pages in on another; it also runs one worker
 # held to a single CPU (taskset), which keeps even that on one CPU, and
 # prints how much faster all the cores are than that; and it runs
 # flow_meta with split
 # reading (--decoders) on where it is off by default, or off where on,
-# flow_meta and all written as Parquet with every worker, and flow_meta
-# on the real-traffic capture written as pcapng and compressed by gzip.
+# flow_meta and all written as Parquet with every worker, flow_meta
+# on the real-traffic capture written as pcapng and compressed by gzip,
+# and flow_meta with every worker on the synthetic capture read from disk
+# (evicted first), beside the time cat takes to read it from disk.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the
 # machine falls on all of them rather than on one.
@@ -219,7 +224,8 @@ run "realistic" "$main" "$NCPU" all parquet
 # Real traffic (real_inputs, bench/lib.sh), tiled by jjgen to about
 # $PACKETS packets, copies 50 ms apart and each with hosts of its own
 # (gen.Tile). Its flows are longer than the synthetic ones (about 20
-# packets, up to 2 400) and its frames larger on average.
+# packets, up to 2 400) and its frames smaller on average (341 bytes
+# against 650).
 . bench/lib.sh
 mapfile -t inputs < <(real_inputs)
 base=$("$BENCH_DIR/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-9]*\) packets.*/\1/p')
@@ -247,8 +253,10 @@ cat "$realng" > /dev/null
 run "real traffic, tiled, pcapng" "$realng" 1 flow_meta
 run "real traffic, tiled, pcapng" "$realng" "$NCPU" flow_meta
 # The tiled capture compressed by gzip at its default level, the format
-# capture archives use most: flow_meta with N workers, decompressed on one
-# core ahead of the workers (capture/gzip.go), which is the limit.
+# capture archives use most: flow_meta with N workers. jj inflates it
+# itself (capture/gzip.go), and a mapped file of 8 MiB or more on several
+# CPUs on all of them at once (capture/gzippar.go); inflating is the
+# limit.
 if command -v gzip > /dev/null; then
 	realgz="$real.gz"
 	if [ ! -s "$realgz" ]; then
