@@ -165,14 +165,16 @@ func (c *Config) Validate() error {
 	if c.ConnectionScope != "capture" && c.ConnectionScope != "causal" {
 		return &OptionError{Option: "connection_scope", Value: fmt.Sprintf("%q", c.ConnectionScope), Want: "capture or causal"}
 	}
-	if c.ConnectionGraphMetrics && c.ConnectionScope == "causal" {
-		return &OptionError{Option: "connection_graph_metrics", Value: "true", Want: "false with connection_scope causal: graph metrics need the whole capture"}
+	groups, err := extract.Resolve(c.Features)
+	if err != nil {
+		return plainConfigError{fmt.Errorf("option features: %v", err)}
+	}
+	connection := slices.ContainsFunc(groups, func(g extract.Group) bool { return g.Name == "connection" })
+	if connection && c.ConnectionGraphMetrics && c.ConnectionScope == "causal" {
+		return &OptionError{Option: "connection_graph_metrics", Value: "true", Want: "false with connection_scope causal (the default for standard input, pipes and live capture): graph metrics need the whole capture"}
 	}
 	if c.Workers < 0 || c.Workers > 1024 {
 		return &OptionError{Option: "workers", Value: fmt.Sprint(c.Workers), Want: "0 (one per CPU) or a count up to 1024"}
-	}
-	if _, err := extract.Resolve(c.Features); err != nil {
-		return plainConfigError{fmt.Errorf("option features: %v", err)}
 	}
 	return nil
 }
@@ -229,11 +231,17 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 		// left, the document is decoded again with the list.
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil {
-			if line := featuresAsList(&doc); line > 0 {
-				at := fmt.Sprintf("line %d: ", line)
-				kept := slices.DeleteFunc(slices.Clone(te.Errors), func(e string) bool {
-					return strings.HasPrefix(e, at) && strings.HasSuffix(e, "into []string")
-				})
+			if line, value := featuresAsList(&doc); line > 0 {
+				// The one error that features' string made, its value
+				// cut as yaml.v3 cuts values longer than 10 bytes.
+				if len(value) > 10 {
+					value = value[:7] + "..."
+				}
+				mine := fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into []string", line, value)
+				kept := slices.Clone(te.Errors)
+				if i := slices.Index(kept, mine); i >= 0 {
+					kept = slices.Delete(kept, i, i+1)
+				}
 				if len(kept) == 0 {
 					cfg = base
 					err = doc.Decode(&cfg)
@@ -250,21 +258,21 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 }
 
 // featuresAsList turns a scalar features value of a YAML document into a
-// list of that one value, and returns the value's line; 0 when there is
-// no such value.
-func featuresAsList(doc *yaml.Node) int {
+// list of that one value, and returns the value's line and text; line 0
+// when there is no such value.
+func featuresAsList(doc *yaml.Node) (line int, value string) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return 0
+		return 0, ""
 	}
 	m := doc.Content[0].Content
 	for i := 0; i+1 < len(m); i += 2 {
 		if k, v := m[i], m[i+1]; k.Value == "features" && v.Kind == yaml.ScalarNode {
 			item := *v
 			*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{&item}, Line: v.Line, Column: v.Column}
-			return v.Line
+			return v.Line, item.Value
 		}
 	}
-	return 0
+	return 0, ""
 }
 
 // configMessage words a YAML decoding error for a user: yaml.v3's own
@@ -281,6 +289,7 @@ func configMessage(err error) string {
 		{"into bool", "true or false"},
 		{"into []string", "a list"},
 		{"into string", "a string"},
+		{"into jj.Config", "a mapping of options (key: value)"},
 	}
 	msgs := make([]string, len(te.Errors))
 	for i, e := range te.Errors {

@@ -2,6 +2,8 @@ package jj
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -23,6 +25,8 @@ func TestParseConfig(t *testing.T) {
 		{"not a bool", "include_flow_id: maybe\n", nil, "config c.yaml: line 1: value `maybe` is not true or false: invalid option"},
 		{"list for a number", "flow_timeout: [1]\n", nil, "config c.yaml: line 1: a list is not a number: invalid option"},
 		{"string for columns", "columns: src_ip\n", nil, "config c.yaml: line 1: value `src_ip` is not a list: invalid option"},
+		{"string features and columns on one line", `{"features": "size", "columns": "src_ip", "flow_timeout": "x"}`, nil, "config c.yaml: line 1: value `src_ip` is not a list; line 1: value `x` is not a number: invalid option"},
+		{"a list, not a mapping", "- flow_meta\n", nil, "config c.yaml: line 1: a list is not a mapping of options (key: value): invalid option"},
 		{"string features and an unknown key", "features: size\nbogus: 1\n", nil, "config c.yaml: line 2: unknown option bogus: invalid option"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,5 +51,20 @@ func TestParseConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte("features: flow_meta,timing\ninclude_flow_id: true\nflow_timeout: 30\n"), "c.yaml", DefaultConfig())
 	if err != nil || !cfg.IncludeFlowID || cfg.FlowTimeout != 30 {
 		t.Errorf("the other keys beside a string features: %+v, %v", cfg, err)
+	}
+}
+
+// Rereadable: regular files and directories can be read twice, standard
+// input and devices cannot; a missing path is left to the run to report.
+func TestRereadable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.pcap")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]bool{"-": false, file: true, dir: true, filepath.Join(dir, "nope"): true, os.DevNull: false} {
+		if got := Rereadable(in); got != want {
+			t.Errorf("Rereadable(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -178,8 +178,16 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 	if len(inputs) == 0 {
 		inErrs = append(inErrs, errors.New("no input given"))
 	}
-	if pl.passes > 1 && slices.Contains(files, "-") {
-		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading standard input, which cannot be read twice"}
+	if pl.passes > 1 {
+		for _, f := range files {
+			if !Rereadable(f) {
+				what := "standard input"
+				if f != "-" {
+					what = f + ", not a regular file"
+				}
+				return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading " + what + ", which cannot be read twice"}
+			}
+		}
 	}
 	var total int64
 	stdins := 0
@@ -239,6 +247,18 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 		return sum, &InputError{Errs: inErrs}
 	}
 	return sum, nil
+}
+
+// Rereadable reports whether an input can be read twice, as the
+// connection scope capture needs: a regular file (or a path that does not
+// exist, an error of its own), not standard input ("-") or a pipe or
+// device such as /dev/stdin or a shell's <(...).
+func Rereadable(input string) bool {
+	if input == "-" {
+		return false
+	}
+	fi, err := os.Stat(input)
+	return err != nil || fi.Mode().IsRegular() || fi.IsDir()
 }
 
 // RunReader extracts the flows of one open capture reader, such as a live

@@ -648,13 +648,15 @@ func (c closer) Close() error {
 // Expand turns command-line arguments into the list of inputs to read, in
 // order. A file stays as it is, whatever its content (reading it reports a
 // non-capture); "-" stays as it is; a directory becomes its regular files
-// (not those of subdirectories) whose first bytes are a pcap, pcapng or
-// compression magic (NewReader; those of a compression jj does not read
-// too, when the name ends as such files do, so that opening them fails
-// with a hint), or whose name ends as a capture's (captureName: opening
-// an empty or broken one reports it), sorted by name. A path that does not exist, a directory
-// without capture files ("no capture files in DIR") and a directory entry
-// that cannot be read are errors naming the path.
+// (not those of subdirectories) whose first bytes are a pcap or pcapng
+// magic, or a compression magic when the file decompresses to a capture
+// or cannot be read to tell (NewReader; those of a compression jj does
+// not read too, when the name ends as such files do, so that opening them
+// fails with a hint), or whose name ends as a capture's (captureName:
+// opening an empty or broken one reports it), sorted by name. A path that
+// does not exist, a directory without capture files ("no capture files in
+// DIR") and a directory entry that cannot be read are errors naming the
+// path.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -712,8 +714,9 @@ func captureName(name string) bool {
 }
 
 // isCaptureFile reports whether name is a regular file (symbolic links
-// followed; a dangling one is no file) that starts with a capture or
-// compression magic.
+// followed; a dangling one is no file) that is named as a capture
+// (captureName), starts with a capture magic, or starts with a
+// compression magic and does not decompress to something else.
 func isCaptureFile(name string) (bool, error) {
 	fi, err := os.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -725,13 +728,13 @@ func isCaptureFile(name string) (bool, error) {
 	if !fi.Mode().IsRegular() {
 		return false, nil
 	}
-	f, err := os.Open(name)
+	f2, err := os.Open(name)
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer f2.Close()
 	var b [maxMagic]byte
-	n, err := io.ReadFull(f, b[:])
+	n, err := io.ReadFull(f2, b[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -739,7 +742,24 @@ func isCaptureFile(name string) (bool, error) {
 	// one (unsupported), and so is any file named as a capture (empty,
 	// cut short, or not one at all), so that opening it says what is
 	// wrong rather than the file being passed over in silence.
-	if f, _ := detect(b[:n]); f != formatUnknown || captureName(name) {
+	if captureName(name) {
+		return true, nil
+	}
+	if f, _ := detect(b[:n]); f != formatUnknown {
+		if _, ok := compressions[f]; ok {
+			// Compressed, and not named as a capture: taken unless it
+			// decompresses to something else (flows.csv.gz, jj's own
+			// output beside its inputs, or a log), and taken if it
+			// cannot be read, so that reading it says why.
+			if _, err := f2.Seek(0, io.SeekStart); err != nil {
+				return true, nil
+			}
+			_, in, err := newReader(f2, name, -1, false)
+			if in != nil {
+				in.close()
+			}
+			return !errors.Is(err, ErrNotCapture), nil
+		}
 		return true, nil
 	}
 	u := unsupportedFormat(b[:n])

@@ -214,6 +214,9 @@ func TestExpand(t *testing.T) {
 	writeFile(t, dir, "notes.txt", []byte("not a capture"))
 	writeFile(t, dir, "empty.pcap", nil)
 	writeFile(t, dir, "notes.PCAPNG.gz", []byte("named as a capture, is none"))
+	writeFile(t, dir, "flows.csv.gz", gzipBytes(t, []byte("src_ip,dst_ip\n10.0.0.1,10.0.0.2\n"))) // jj's own output: not a capture
+	writeFile(t, dir, "flows.zst", zstdBytes(t, []byte("text")))
+	writeFile(t, dir, "broken.gz", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0xde, 0xad}) // cannot tell: taken, to say why
 	writeFile(t, dir, "notes.pcap.txt", []byte("not named as a capture"))
 	writeFile(t, dir, "short", []byte{0xd4, 0xc3})
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
@@ -231,14 +234,14 @@ func TestExpand(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "directory: captures and files named as captures, sorted by name, not recursive",
+			name: "directory: captures, compressed ones, files named as captures, sorted by name, not recursive",
 			in:   []string{dir},
-			want: []string{"a.cap", "b.pcap", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
+			want: []string{"a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
 		},
 		{
 			name: "order of arguments kept, files and - as given",
 			in:   []string{text, "-", dir},
-			want: []string{text, "-", "a.cap", "b.pcap", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
+			want: []string{text, "-", "a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
 		},
 		{name: "no captures", in: []string{empty}, wantErr: "no capture files in " + empty},
 		{name: "missing path", in: []string{filepath.Join(dir, "nope")}, wantErr: filepath.Join(dir, "nope")},

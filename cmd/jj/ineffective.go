@@ -12,13 +12,11 @@ import (
 // that would change nothing with the feature groups and other options
 // chosen, and returns a warning for each, naming the option as a flag and
 // as a config key: a user who gives --include-sequences without timing
-// or size should hear that no column came of it. An anonymization mode
-// without anonymize_ips is an error instead: the IPs would be written as
-// they are, which the user did not mean. The config was validated.
-func checkEffective(cfg jj.Config) (warnings []string, err error) {
-	if !cfg.AnonymizeIPs && cfg.AnonymizeMode != jj.DefaultConfig().AnonymizeMode {
-		return nil, &usageError{errors.New("option --anonymize-mode (anonymize_mode) applies only with --anonymize-ips (anonymize_ips): the IP addresses would be written as they are")}
-	}
+// or size should hear that no column came of it. --anonymize-mode given
+// on the command line (modeFlag) without anonymize_ips is an error
+// instead: the user asked for anonymized addresses and would get them
+// as they are. The config was validated.
+func checkEffective(cfg jj.Config, modeFlag bool) (warnings []string, err error) {
 	groups, err := extract.Resolve(cfg.Features)
 	if err != nil {
 		return nil, err
@@ -29,6 +27,33 @@ func checkEffective(cfg jj.Config) (warnings []string, err error) {
 	def := jj.DefaultConfig()
 	warn := func(what, needs string) {
 		warnings = append(warnings, what+" has no effect without "+needs)
+	}
+	// flow_meta's columns: addresses, ports and flow ids.
+	ips := has("flow_meta") && cfg.IncludeIPAddresses
+	anonymizes := ips && cfg.AnonymizeIPs
+	flowIDs := has("flow_meta") && cfg.IncludeFlowID
+	if cfg.AnonymizeMode != def.AnonymizeMode && !anonymizes {
+		if modeFlag && !cfg.AnonymizeIPs {
+			return nil, &usageError{errors.New("option --anonymize-mode (anonymize_mode) applies only with --anonymize-ips (anonymize_ips): the IP addresses would be written as they are")}
+		}
+		warn("--anonymize-mode (anonymize_mode)", "IP addresses to anonymize (--anonymize-ips, with flow_meta's src_ip and dst_ip)")
+	}
+	if !has("flow_meta") {
+		for _, o := range []struct {
+			set  bool
+			name string
+		}{
+			{!cfg.IncludeIPAddresses, "--no-ips (include_ip_addresses: false)"},
+			{!cfg.IncludePorts, "--no-ports (include_ports: false)"},
+			{cfg.AnonymizeIPs, "--anonymize-ips (anonymize_ips)"},
+			{cfg.IncludeFlowID, "--include-flow-id (include_flow_id)"},
+		} {
+			if o.set {
+				warn(o.name, "the flow_meta features, whose columns it changes")
+			}
+		}
+	} else if cfg.AnonymizeIPs && !cfg.IncludeIPAddresses {
+		warn("--anonymize-ips (anonymize_ips)", "the IP address columns (--no-ips leaves them out)")
 	}
 	if cfg.IncludeRawSequences && !has("timing", "size") {
 		warn("--include-sequences (include_raw_sequences)", "the timing or size features")
@@ -57,8 +82,15 @@ func checkEffective(cfg jj.Config) (warnings []string, err error) {
 			}
 		}
 	}
-	if cfg.AnonymizationSalt != "" && !cfg.AnonymizeIPs && !cfg.IncludeFlowID {
-		warn("--salt (anonymization_salt)", "--anonymize-ips or --include-flow-id")
+	if cfg.AnonymizationSalt != "" && !anonymizes && !flowIDs {
+		warn("--salt (anonymization_salt)", "anonymized IP addresses or flow ids (--anonymize-ips, --include-flow-id, with flow_meta)")
 	}
 	return warnings, nil
+}
+
+// hasGroup reports whether the feature list selects the named group,
+// as the run reads it (comma-separated names, any case, all).
+func hasGroup(features []string, name string) bool {
+	groups, _ := extract.Resolve(features) // validated
+	return slices.ContainsFunc(groups, func(g extract.Group) bool { return g.Name == name })
 }

@@ -30,11 +30,22 @@ func TestCheckEffective(t *testing.T) {
 		{"salt alone", func(c *jj.Config) { c.AnonymizationSalt = "x" }, "--salt"},
 		{"salt with flow id", func(c *jj.Config) { c.AnonymizationSalt = "x"; c.IncludeFlowID = true }, ""},
 		{"prefix mode with anonymize_ips", func(c *jj.Config) { c.AnonymizeMode = "prefix"; c.AnonymizeIPs = true }, ""},
+		{"prefix mode from a config, anonymize_ips off", func(c *jj.Config) { c.AnonymizeMode = "prefix" }, "--anonymize-mode"},
+		{"no ips without flow_meta", func(c *jj.Config) { c.IncludeIPAddresses = false; c.Features = []string{"timing"} }, "--no-ips"},
+		{"no ports without flow_meta", func(c *jj.Config) { c.IncludePorts = false; c.Features = []string{"tcp"} }, "--no-ports"},
+		{"flow id without flow_meta", func(c *jj.Config) { c.IncludeFlowID = true; c.Features = []string{"size"} }, "--include-flow-id"},
+		{"flow id and salt with all", func(c *jj.Config) { c.IncludeFlowID = true; c.AnonymizationSalt = "x"; c.Features = []string{"all"} }, ""},
+		{"anonymize without the address columns", func(c *jj.Config) {
+			c.AnonymizeIPs = true
+			c.AnonymizationSalt = "x"
+			c.IncludeIPAddresses = false
+			c.IncludeFlowID = true
+		}, "--anonymize-ips"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := jj.DefaultConfig()
 			c.set(&cfg)
-			warnings, err := checkEffective(cfg)
+			warnings, err := checkEffective(cfg, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,8 +56,8 @@ func TestCheckEffective(t *testing.T) {
 	}
 	cfg := jj.DefaultConfig()
 	cfg.AnonymizeMode = "prefix"
-	if _, err := checkEffective(cfg); err == nil || !isUsage(err) {
-		t.Errorf("prefix mode without anonymize_ips: error %v, want a usage error", err)
+	if _, err := checkEffective(cfg, true); err == nil || !isUsage(err) {
+		t.Errorf("--anonymize-mode prefix without anonymize_ips: error %v, want a usage error", err)
 	}
 	// From the command line: the warning reaches standard error, and -q
 	// keeps it off.
@@ -59,5 +70,12 @@ func TestCheckEffective(t *testing.T) {
 	}
 	if code, _, errs = runJJ(t, nil, "extract", sample, "--anonymize-mode", "prefix"); code != 2 || !strings.Contains(errs, "--anonymize-ips") {
 		t.Errorf("--anonymize-mode alone: exit %d, stderr %q", code, errs)
+	}
+	// A config's anonymization switched off on the command line: its mode
+	// is then only warned of, and the addresses are written as they are.
+	conf := writeFile(t, "anon.yaml", []byte("anonymize_ips: true\nanonymize_mode: prefix\nanonymization_salt: x\n"))
+	code, out, errs := runJJ(t, nil, "extract", sample, "-c", conf, "--anonymize-ips=false")
+	if code != 0 || !strings.Contains(out, "192.168.1.100,93.184.216.34,") || !strings.Contains(errs, "--anonymize-mode (anonymize_mode) has no effect") {
+		t.Errorf("--anonymize-ips=false over a config: exit %d, stderr %q", code, errs)
 	}
 }

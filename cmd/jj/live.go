@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -130,10 +129,10 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if cmd.Flags().Changed("decoders") {
 		return &usageError{errors.New("option --decoders applies to capture files (split reading), not to a live capture")}
 	}
-	if cfg.ConnectionScope == "capture" && slices.Contains(cfg.Features, "connection") {
+	if cfg.ConnectionScope == "capture" && hasGroup(cfg.Features, "connection") {
 		return &usageError{errors.New(`option connection_scope: invalid value "capture" (want causal for live capture, whose flows end before it does)`)}
 	}
-	if err := warnIneffective(cfg, f, stderr); err != nil {
+	if err := warnIneffective(cmd, cfg, f, stderr); err != nil {
 		return err
 	}
 	if math.IsNaN(lf.duration) || lf.duration < 0 || lf.duration > 1e9 {

@@ -597,11 +597,13 @@ func TestLiveProfileFlags(t *testing.T) {
 // which needs the whole input before its first row, is refused before the
 // interface is opened (no root needed: the interface does not exist).
 func TestLiveConnectionScope(t *testing.T) {
-	code, _, errs := runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--features", "connection", "--connection-scope", "capture")
-	if code != 2 || !strings.Contains(errs, "connection_scope") || strings.Contains(errs, "jjnosuchif0") {
-		t.Errorf("explicit capture scope: exit %d, stderr %q", code, errs)
+	for _, features := range []string{"connection", "flow_meta,Connection"} {
+		code, _, errs := runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--features", features, "--connection-scope", "capture")
+		if code != 2 || !strings.Contains(errs, "connection_scope") || strings.Contains(errs, "jjnosuchif0") {
+			t.Errorf("explicit capture scope, --features %s: exit %d, stderr %q", features, code, errs)
+		}
 	}
-	code, _, errs = runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--features", "connection")
+	code, _, errs := runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--features", "connection")
 	if code == 2 || strings.Contains(errs, "connection_scope") || !strings.Contains(errs, "jjnosuchif0") {
 		t.Errorf("default scope: exit %d, stderr %q (want the interface's error)", code, errs)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -124,11 +125,16 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 		// flows.csv.gz and flows.jsonl.zst are compressed as named,
 		// the same bytes whatever the number of workers (one encoder,
 		// no time in the gzip header).
+		var zerr error
 		switch output.CompressionFromPath(f.out) {
 		case "gzip":
-			zw, _ = gzip.NewWriterLevel(file, gzip.DefaultCompression)
+			zw, zerr = gzip.NewWriterLevel(file, gzip.DefaultCompression)
 		case "zstd":
-			zw, _ = zstd.NewWriter(file, zstd.WithEncoderConcurrency(1))
+			zw, zerr = zstd.NewWriter(file, zstd.WithEncoderConcurrency(1))
+		}
+		if zerr != nil {
+			file.Close()
+			return nil, fmt.Errorf("create output: %s: %w", f.out, zerr)
 		}
 		if zw != nil {
 			dst = zw
@@ -145,6 +151,9 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 	bw := bufio.NewWriterSize(dst, outputBuffer)
 	w, err := newWriter(bw, schema)
 	if err != nil {
+		if zw != nil {
+			zw.Close()
+		}
 		if file != nil {
 			file.Close()
 		}
@@ -223,41 +232,68 @@ func configJSON(cfg jj.Config) (string, error) {
 	return string(js), err
 }
 
-// checkInputs refuses, as usage errors and before anything is created or
-// read, an output file that is one of the inputs, or a capture file of an
-// input directory (creating the output would empty the capture), and
+// expandInputs turns the inputs into the files the run reads, before the
+// output is created (capture.Expand): an output written into an input
+// directory is then not read as an input, even where it looks like one
+// (flows.csv.gz has gzip's magic). A directory Expand cannot list stays
+// as it is, for the run to report. It refuses, as usage errors, an output
+// file that is one of the files to read (creating it would empty the
+// capture), or any file of an input directory it cannot list, and
 // standard input named twice (the second read would find it empty).
-func checkInputs(out string, inputs []string) error {
+func expandInputs(out string, inputs []string) ([]string, error) {
+	var files []string
+	var unlisted []string // directories Expand failed on
 	stdin := 0
 	for _, in := range inputs {
 		if in == "-" {
 			if stdin++; stdin == 2 {
-				return &usageError{errors.New("standard input (-) is named twice as an input")}
+				return nil, &usageError{errors.New("standard input (-) is named twice as an input")}
 			}
+			files = append(files, in)
+			continue
 		}
+		if fi, err := os.Stat(in); err != nil || !fi.IsDir() {
+			files = append(files, in) // a file, or an error the run reports
+			continue
+		}
+		fs, err := capture.Expand([]string{in})
+		if err != nil {
+			files = append(files, in)
+			unlisted = append(unlisted, in)
+			continue
+		}
+		files = append(files, fs...)
 	}
 	if out == "" || out == "-" {
-		return nil
+		return files, nil
 	}
 	ofi, err := os.Stat(out)
 	if err != nil || !ofi.Mode().IsRegular() {
-		return nil // a new file, or a dataset directory of new part files
+		return files, nil // a new file, or a dataset directory of new part files
 	}
-	for _, in := range inputs {
-		if in == "-" {
+	same := func(name string) error {
+		if fi, err := os.Stat(name); err == nil && os.SameFile(fi, ofi) {
+			return &usageError{fmt.Errorf("output %s is the input %s: refusing to overwrite it", out, name)}
+		}
+		return nil
+	}
+	for _, name := range files {
+		if name == "-" {
 			continue
 		}
-		files := []string{in}
-		if fi, err := os.Stat(in); err == nil && fi.IsDir() {
-			files, _ = capture.Expand(files) // an error is reported when the run reads it
+		if err := same(name); err != nil {
+			return nil, err
 		}
-		for _, name := range files {
-			if fi, err := os.Stat(name); err == nil && os.SameFile(fi, ofi) {
-				return &usageError{fmt.Errorf("output %s is the input %s: refusing to overwrite it", out, name)}
+	}
+	for _, dir := range unlisted {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if err := same(filepath.Join(dir, e.Name())); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return files, nil
 }
 
 // isDir reports whether path names a directory: it ends with a slash, or

@@ -377,12 +377,14 @@ func TestOutputOptionErrors(t *testing.T) {
 // An output named .gz or .zst is compressed so: it decompresses, by
 // Go's own gzip and by the zstd tool where there is one, to the text
 // written uncompressed, in every text format, and is the same file with
-// one worker or two.
+// one worker or two (the 52 captures of testdata/captures as one input,
+// every feature: 193 rows from both workers' tables).
 func TestCompressedOutput(t *testing.T) {
 	dir := t.TempDir()
+	in := "../../testdata/captures"
 	for _, format := range []string{"csv", "jsonl", "json"} {
 		plain := filepath.Join(dir, "flows."+format)
-		if code, _, errs := runJJ(t, nil, "extract", sample, "-q", "-o", plain); code != 0 {
+		if code, _, errs := runJJ(t, nil, "extract", in, "-q", "--features", "all", "-o", plain); code != 0 {
 			t.Fatalf("%s: exit %d: %s", format, code, errs)
 		}
 		want, _ := os.ReadFile(plain)
@@ -390,7 +392,7 @@ func TestCompressedOutput(t *testing.T) {
 			var files [][]byte
 			for _, w := range []string{"1", "2"} {
 				out := filepath.Join(dir, "w"+w+"-flows."+format+ext)
-				if code, _, errs := runJJ(t, nil, "extract", sample, "-q", "-w", w, "-o", out); code != 0 {
+				if code, _, errs := runJJ(t, nil, "extract", in, "-q", "--features", "all", "-w", w, "-o", out); code != 0 {
 					t.Fatalf("%s: exit %d: %s", out, code, errs)
 				}
 				data, _ := os.ReadFile(out)

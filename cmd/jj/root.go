@@ -143,9 +143,9 @@ const extractLong = `Extract per-flow features from captures.
 
 INPUT is a pcap or pcapng file (optionally gzip, zstd, xz, bzip2 or lz4
 compressed, told by its first bytes), a directory (in name order, its
-files that start as captures do or are named as captures, .pcap, .pcapng,
-.cap or .ntar, maybe compressed: a broken one is reported), or - for
-standard input.
+files that start as captures do, compressed ones that decompress to one,
+and those named as captures, .pcap, .pcapng, .cap or .ntar, maybe
+compressed: a broken one is reported), or - for standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
@@ -203,7 +203,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.IntVar(&f.maxSeqLen, "max-sequence-length", def.MaxSequenceLength, "length of sequence columns")
 	fl.BoolVar(&f.noDecap, "no-decap", false, "key tunnelled flows on the outermost IP header (the Python library's behaviour)")
 	fl.StringVar(&f.anonymizeMode, "anonymize-mode", def.AnonymizeMode, "IP anonymization: hash (salted SHA-256, as the Python library) or prefix (keyed, prefix-preserving)")
-	fl.StringVar(&f.connScope, "connection-scope", "", "connection counts over the whole capture (capture) or only up to each flow's end (causal) (default: capture for files, causal for live capture and standard input)")
+	fl.StringVar(&f.connScope, "connection-scope", "", "connection counts over the whole capture (capture) or only up to each flow's end (causal) (default: capture for files, causal for live capture, standard input and pipes)")
 	fl.BoolVar(&f.connPorts, "connection-use-ports", false, "connection graph nodes are IP:port, not IP")
 	fl.BoolVar(&f.connGraph, "connection-graph-metrics", false, "add betweenness, community and clustering columns (connection)")
 	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
@@ -228,9 +228,9 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 // buildConfig layers defaults, the config file and the flags the user set.
 //
 // The connection scope defaults to capture, as the spec has it for files,
-// but to causal for a live capture or standard input (streamed), which
-// cannot be read twice: the default applies when neither the file nor
-// --connection-scope sets it.
+// but to causal for a live capture, standard input or a pipe (streamed),
+// which cannot be read twice: the default applies when neither the file
+// nor --connection-scope sets it.
 func buildConfig(cmd *cobra.Command, f *extractFlags, streamed bool) (jj.Config, error) {
 	cfg := jj.DefaultConfig()
 	defScope := cfg.ConnectionScope
@@ -326,7 +326,8 @@ func buildConfig(cmd *cobra.Command, f *extractFlags, streamed bool) (jj.Config,
 }
 
 func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cfg, err := buildConfig(cmd, f, slices.Contains(inputs, "-"))
+	streamed := slices.ContainsFunc(inputs, func(in string) bool { return !jj.Rereadable(in) })
+	cfg, err := buildConfig(cmd, f, streamed)
 	if err != nil {
 		return err
 	}
@@ -334,11 +335,12 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
-	if err := warnIneffective(cfg, f, stderr); err != nil {
+	if err := warnIneffective(cmd, cfg, f, stderr); err != nil {
 		return err
 	}
 
-	if err := checkInputs(f.out, inputs); err != nil {
+	files, err := expandInputs(f.out, inputs)
+	if err != nil {
 		return err
 	}
 
@@ -362,19 +364,19 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		return err
 	}
 	defer stop()
-	sum, runErr := p.Run(inputs, out.w)
+	sum, runErr := p.Run(files, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
 }
 
 // warnIneffective prints, unless --quiet, a warning for each option that
 // changes nothing (checkEffective) and for anonymization without a salt,
 // and returns checkEffective's error.
-func warnIneffective(cfg jj.Config, f *extractFlags, stderr io.Writer) error {
-	warnings, err := checkEffective(cfg)
+func warnIneffective(cmd *cobra.Command, cfg jj.Config, f *extractFlags, stderr io.Writer) error {
+	warnings, err := checkEffective(cfg, cmd.Flags().Changed("anonymize-mode"))
 	if err != nil {
 		return err
 	}
-	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" {
+	if cfg.AnonymizeIPs && cfg.IncludeIPAddresses && hasGroup(cfg.Features, "flow_meta") && cfg.AnonymizationSalt == "" {
 		warnings = append(warnings, "--anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
 	}
 	if !f.quiet {

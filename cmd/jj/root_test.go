@@ -96,6 +96,16 @@ func TestStdinConnectionScope(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "connection_scope") {
 		t.Errorf("standard input, capture: exit %d, stderr %q", code, errs)
 	}
+	// Graph metrics need the capture scope, but only with the connection
+	// features: without them the option is merely warned of.
+	code, _, errs = runJJ(t, data, "extract", "-", "--connection-graph-metrics", "-o", filepath.Join(t.TempDir(), "out.csv"))
+	if code != 0 || !strings.Contains(errs, "--connection-graph-metrics (connection_graph_metrics) has no effect") {
+		t.Errorf("standard input, graph metrics without connection: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runJJ(t, data, "extract", "-", "-q", "--features", "connection", "--connection-graph-metrics")
+	if code != 2 || !strings.Contains(errs, "graph metrics need the whole capture") {
+		t.Errorf("standard input, graph metrics: exit %d, stderr %q", code, errs)
+	}
 }
 
 func TestConfigFile(t *testing.T) {
@@ -238,9 +248,26 @@ func TestOutputIsInput(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "standard input") {
 		t.Errorf("stdin twice: exit %d, stderr %q", code, errs)
 	}
-	// A new output beside the capture is fine.
-	if code, _, errs := runJJ(t, nil, "extract", dir, "-q", "-o", filepath.Join(dir, "flows.csv")); code != 0 {
-		t.Errorf("output in the input directory: exit %d, stderr %q", code, errs)
+	// A new output beside the capture is fine, and is not read as an
+	// input when the run is repeated, even compressed (gzip's magic).
+	for range 2 {
+		code, out, errs := runJJ(t, nil, "extract", dir, "-o", filepath.Join(dir, "flows.csv.gz"))
+		if code != 0 || out != "" || !strings.Contains(errs, "jj: 1 file(s), 18 packets read") {
+			t.Errorf("output in the input directory: exit %d, stderr %q", code, errs)
+		}
+	}
+	// A directory whose listing fails (an entry that is a loop of
+	// symbolic links) is left to the run to report, but its capture is
+	// still not overwritten.
+	if err := os.Symlink("loop", filepath.Join(dir, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runJJ(t, nil, "extract", dir, "-o", capFile)
+	if code != 2 || !strings.Contains(errs, "refusing to overwrite") {
+		t.Errorf("unlistable directory: exit %d, stderr %q", code, errs)
+	}
+	if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
+		t.Fatalf("the capture was changed (%d bytes, was %d)", len(now), len(data))
 	}
 }
 
