@@ -263,8 +263,12 @@ func Rereadable(input string) bool {
 
 // RunReader extracts the flows of one open capture reader, such as a live
 // capture, and writes them to w, then closes w. It stops at io.EOF from
-// the reader or when ctx is done, and writes every open flow then. A
-// capture.ErrNoPacket from the reader expires flows on the wall clock.
+// the reader or when ctx is done, and writes every open flow then. For a
+// live reader (capture.Live, as the live package's), flows that go quiet
+// end on the wall clock, also when the reader returns capture.ErrNoPacket,
+// and each row is written as its flow ends; any other reader, such as
+// capture.NewReader's on a recorded capture, is read as Run reads a file,
+// on the capture's own timestamps.
 func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string, w output.Writer) (*Summary, error) {
 	start := time.Now()
 	pl, err := p.plan()
@@ -272,9 +276,11 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 		return nil, err
 	}
 	if pl.passes > 1 {
-		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal for live input"}
+		return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal for a reader, which cannot be read twice"}
 	}
-	ps := newPass(p, pl, w, start, true)
+	l, live := r.(capture.Live)
+	live = live && l.Live()
+	ps := newPass(p, pl, w, start, live)
 	ps.ctx = ctx
 	ps.total = -1
 	ps.sum.Inputs = append(ps.sum.Inputs, name)

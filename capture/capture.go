@@ -125,6 +125,15 @@ type Holder interface {
 	Hold(off int64)
 }
 
+// Live is implemented by readers of traffic as it arrives, such as the
+// live package's: their records are stamped as they come, so that a flow
+// gone quiet can be ended on the wall clock (jj.Pipeline.RunReader). A
+// reader of a recorded capture, whose timestamps lie in the past, does not
+// implement it, or returns false.
+type Live interface {
+	Live() bool
+}
+
 // Progress is implemented by every Reader this package returns, for a
 // progress bar: BytesRead out of Size.
 type Progress interface {

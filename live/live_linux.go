@@ -423,6 +423,10 @@ func (r *Reader) Stats() Stats {
 	return r.stats
 }
 
+// Live reports true: the records are stamped as they arrive
+// (capture.Live).
+func (r *Reader) Live() bool { return true }
+
 // Warnings returns one line with the kernel's counters: how many packets
 // passed the filter and how many of them were dropped because the ring was
 // full.
