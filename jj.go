@@ -137,13 +137,19 @@ func (p *Pipeline) Process(paths ...string) (*Table, error) {
 
 // Stream calls fn for each flow as it ends, in output order, without
 // keeping flows in memory. An error from fn stops the run and is returned.
+// fn may be called on a goroutine of the pipeline, one call at a time; a
+// panic in it comes back as a *PanicError panic on the caller's goroutine.
 func (p *Pipeline) Stream(fn func(Row) error, paths ...string) (*Summary, error) {
+	if fn == nil {
+		return nil, fmt.Errorf("%w: no row callback (nil)", ErrConfig)
+	}
 	return p.Run(paths, &rowWriter{fn: fn})
 }
 
 // Rows returns an iterator over the flows of the inputs, for use with
 // range. A final pair with a nil Row's Values and a non-nil error reports
-// input errors; breaking out of the loop stops the run.
+// input errors; breaking out of the loop stops the run. A panic in the
+// loop's body comes back as a *PanicError panic, holding its value.
 func (p *Pipeline) Rows(paths ...string) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		stop := errors.New("stopped")

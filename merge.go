@@ -1,6 +1,7 @@
 package jj
 
 import (
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -346,8 +347,21 @@ func (m *merger) writeText(e *encoded) {
 		return
 	}
 	m.rows.Add(uint64(len(e.ends)))
+	defer m.catch()
 	if err := m.enc.WriteEncoded(e.text, e.ends); err != nil {
 		m.fail(err)
+	}
+}
+
+// catch, deferred around a call of the caller's writer (or of a Stream
+// callback, or a Rows loop's body, which it calls), turns a panic there
+// into the run's failure: the merger may be on a goroutine of its own,
+// where a panic would end the program whatever the caller recovers. Run
+// and RunReader panic again with it on the caller's goroutine
+// (PanicError), once every file is closed and every goroutine stopped.
+func (m *merger) catch() {
+	if v := recover(); v != nil {
+		m.fail(&PanicError{Value: v, Stack: debug.Stack()})
 	}
 }
 
@@ -361,6 +375,7 @@ func (m *merger) write(b *output.Batch) {
 		m.view = b.View(m.pl.proj, m.pl.out, m.view)
 		b = m.view
 	}
+	defer m.catch()
 	if err := m.w.Write(b); err != nil {
 		m.fail(err)
 	}

@@ -154,9 +154,15 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 // Run reads the inputs as one capture and writes every flow to w, then
 // closes w. The returned error is an *InputError when some inputs could
 // not be read (every computable flow was still written), a config error
-// before anything is read, or the writer's error.
+// before anything is read (errors.Is(err, ErrConfig); w is then not
+// closed), or the writer's error. With more than one worker w is called
+// on a goroutine of the pipeline, one call at a time; if it panics, Run
+// stops the run and panics with a *PanicError on the caller's goroutine.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 	start := time.Now()
+	if w == nil {
+		return nil, errNilWriter
+	}
 	pl, err := p.plan()
 	if err != nil {
 		return nil, err
@@ -236,6 +242,7 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 			break
 		}
 	}
+	rethrow(runErr)
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -247,6 +254,38 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 		return sum, &InputError{Errs: inErrs}
 	}
 	return sum, nil
+}
+
+// errNilWriter is the error of a run given no writer.
+var errNilWriter = fmt.Errorf("%w: no output writer (nil)", ErrConfig)
+
+// PanicError is what Run and RunReader (and Stream, Process and Rows,
+// which call Run) panic with, on the caller's goroutine, when the output
+// writer panicked: a writer, a Stream callback or the body of a Rows loop
+// may be called on a goroutine of the pipeline (with more than one
+// worker), where the panic would otherwise end the program. The run stops
+// at the panic, and every file and goroutine of it is released first.
+type PanicError struct {
+	Value any    // what the writer panicked with
+	Stack []byte // the stack of the goroutine that panicked, at the panic
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("jj: output writer panicked: %v\n\n%s", e.Value, e.Stack)
+}
+
+// Unwrap returns the panic's value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// rethrow panics with err's PanicError, if it has one.
+func rethrow(err error) {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		panic(pe)
+	}
 }
 
 // Rereadable reports whether an input can be read twice, as the
@@ -271,6 +310,9 @@ func Rereadable(input string) bool {
 // on the capture's own timestamps.
 func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string, w output.Writer) (*Summary, error) {
 	start := time.Now()
+	if w == nil {
+		return nil, errNilWriter
+	}
 	pl, err := p.plan()
 	if err != nil {
 		return nil, err
@@ -286,6 +328,7 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	ps.sum.Inputs = append(ps.sum.Inputs, name)
 	readErr := ps.read(r)
 	sum, runErr := ps.finish()
+	rethrow(runErr)
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -496,30 +539,36 @@ func (ps *pass) readFiles(files []string) []error {
 			break
 		}
 		ps.sum.Inputs = append(ps.sum.Inputs, f)
-		r, closer, err := openInput(f, ps.p.stdin())
-		if err != nil {
+		if err := ps.readFile(f); err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		testHookOpened(f)
-		read := ps.read
-		if n := decoders(ps.p.Decoders); n > 0 {
-			if s, ok := r.(capture.Stable); ok && s.Stable() {
-				read = func(r capture.Reader) error { return ps.readSplit(r, n) }
-			}
-		}
-		if err := read(r); err != nil {
-			errs = append(errs, err)
-		}
-		if pr, ok := r.(capture.Progress); ok && pr.Size() >= 0 {
-			ps.read0 += pr.Size()
-		}
-		ps.prog = nil
-		if closer != nil {
-			closer.Close()
 		}
 	}
 	return errs
+}
+
+// readFile opens one input and reads it. The input is closed however the
+// reading ends, a panic included.
+func (ps *pass) readFile(f string) error {
+	r, closer, err := openInput(f, ps.p.stdin())
+	if err != nil {
+		return err
+	}
+	if closer != nil {
+		defer closer.Close()
+	}
+	testHookOpened(f)
+	read := ps.read
+	if n := decoders(ps.p.Decoders); n > 0 {
+		if s, ok := r.(capture.Stable); ok && s.Stable() {
+			read = func(r capture.Reader) error { return ps.readSplit(r, n) }
+		}
+	}
+	err = read(r)
+	if pr, ok := r.(capture.Progress); ok && pr.Size() >= 0 {
+		ps.read0 += pr.Size()
+	}
+	ps.prog = nil
+	return err
 }
 
 // testHookOpened is called with each input's path once it is open, before it is

@@ -3,6 +3,7 @@ package jj
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -266,5 +267,62 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 		if rows := bytes.Count(want.Bytes(), []byte("\n")) - 1; rows < 200 || !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("%d workers: RunReader wrote %d rows, Run %d; want the same text", workers, bytes.Count(got.Bytes(), []byte("\n"))-1, rows)
 		}
+	}
+}
+
+// A panic in the caller's code that the pipeline calls (a Rows loop's
+// body, a Stream callback, a writer), with one worker or two, comes back
+// to the caller's goroutine as a *PanicError panic, which it can recover,
+// once the run has closed its files and stopped its goroutines; a nil
+// writer or callback is a config error.
+func TestWriterPanicComesBack(t *testing.T) {
+	files := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			return -1
+		}
+		return len(entries)
+	}
+	in := "testdata/captures/nfstream__KakaoTalk_chat.pcap"
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		p := NewPipeline(cfg)
+		fdsBefore, goBefore := files(), runtime.NumGoroutine()
+		for _, kind := range []string{"rows", "stream"} {
+			func() {
+				defer func() {
+					v := recover()
+					pe, ok := v.(*PanicError)
+					if !ok || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "TestWriterPanicComesBack") {
+						t.Errorf("%d workers, %s: recovered %#v, want a *PanicError of \"boom\" with its stack", workers, kind, v)
+					}
+				}()
+				switch kind {
+				case "rows":
+					for range p.Rows(in) {
+						panic("boom")
+					}
+				case "stream":
+					p.Stream(func(Row) error { panic("boom") }, in)
+				}
+				t.Errorf("%d workers, %s: no panic", workers, kind)
+			}()
+		}
+		// The goroutines of the runs end soon after.
+		deadline := time.Now().Add(2 * time.Second)
+		for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if fds, gos := files(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
+			t.Errorf("%d workers: %d open files and %d goroutines after the panics, %d and %d before", workers, fds, gos, fdsBefore, goBefore)
+		}
+	}
+	p := NewPipeline(DefaultConfig())
+	if _, err := p.Run([]string{in}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("nil writer: %v, want a config error", err)
+	}
+	if _, err := p.Stream(nil, in); !errors.Is(err, ErrConfig) {
+		t.Errorf("nil callback: %v, want a config error", err)
 	}
 }
