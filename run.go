@@ -159,6 +159,14 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 // on a goroutine of the pipeline, one call at a time; if it panics, Run
 // stops the run and panics with a *PanicError on the caller's goroutine.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
+	return p.RunContext(context.Background(), inputs, w)
+}
+
+// RunContext is Run, stopped when ctx is done: it then ends the flows
+// open at that point, writes them as if the input ended there, closes w
+// and returns context.Cause(ctx). It notices ctx between inputs and every
+// 4096 records (flow.SweepPackets).
+func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Writer) (*Summary, error) {
 	start := time.Now()
 	if w == nil {
 		return nil, errNilWriter
@@ -232,13 +240,14 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 			dst = discard{}
 		}
 		ps := newPass(p, pl, dst, start, false)
+		ps.ctx = ctx
 		ps.total = total
 		errs := ps.readFiles(files)
 		sum, runErr = ps.finish()
 		if n == pl.passes {
 			inErrs = append(inErrs, errs...)
 		}
-		if runErr != nil {
+		if runErr != nil || ctx.Err() != nil {
 			break
 		}
 	}
@@ -249,6 +258,9 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
 		return sum, fmt.Errorf("write output: %w", runErr)
+	}
+	if ctx.Err() != nil {
+		return sum, context.Cause(ctx)
 	}
 	if len(inErrs) > 0 {
 		return sum, &InputError{Errs: inErrs}
@@ -535,7 +547,7 @@ func (ps *pass) batch() *pktBatch {
 func (ps *pass) readFiles(files []string) []error {
 	var errs []error
 	for _, f := range files {
-		if ps.merge.failed() != nil {
+		if ps.merge.failed() != nil || ps.cancelled() {
 			break
 		}
 		ps.sum.Inputs = append(ps.sum.Inputs, f)
@@ -545,6 +557,9 @@ func (ps *pass) readFiles(files []string) []error {
 	}
 	return errs
 }
+
+// cancelled reports whether the run's context is done.
+func (ps *pass) cancelled() bool { return ps.ctx != nil && ps.ctx.Err() != nil }
 
 // readFile opens one input and reads it. The input is closed however the
 // reading ends, a panic included.
@@ -643,7 +658,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		if ps.sweepIn--; ps.sweepIn == 0 {
 			ps.sweepIn = flow.SweepPackets
 			ps.marker(ps.live, ps.idx)
-			if ps.merge.failed() != nil || (ps.ctx != nil && ps.ctx.Err() != nil) {
+			if ps.merge.failed() != nil || ps.cancelled() {
 				break
 			}
 		}

@@ -326,3 +326,57 @@ func TestWriterPanicComesBack(t *testing.T) {
 		t.Errorf("nil callback: %v, want a config error", err)
 	}
 }
+
+// RunContext stops when its context is done: the flows open then are
+// written as if the input ended there, w is closed, and the error is the
+// context's cause.
+func TestRunContextCancels(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Seed = 7
+	gc.Packets = 100_000
+	gc.ConcurrentFlows = 200
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, gc, gen.FormatPcap); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "c.pcap")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		p := NewPipeline(cfg)
+		all, err := p.Process(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		// Cancelled at the first progress report (16 sweeps, 65 536
+		// records in): the run ends at its next sweep.
+		p.OnProgress = func(Progress) { cancel(stop) }
+		var rows int
+		sum, err := p.RunContext(ctx, []string{file}, writerFunc(func(b *output.Batch) error {
+			rows += b.Len()
+			return nil
+		}))
+		p.OnProgress = nil
+		if !errors.Is(err, stop) || rows == 0 || rows >= len(all.Rows) || sum.Packets >= uint64(gc.Packets) || int(sum.Flows) != rows {
+			t.Errorf("%d workers: error %v, %d rows of %d, %d packets read of %d", workers, err, rows, len(all.Rows), sum.Packets, gc.Packets)
+		}
+		// Done before it starts: nothing is read.
+		done, cancel2 := context.WithCancel(context.Background())
+		cancel2()
+		sum, err = p.RunContext(done, []string{file}, writerFunc(func(*output.Batch) error { return nil }))
+		if !errors.Is(err, context.Canceled) || sum.Packets != 0 {
+			t.Errorf("%d workers, cancelled at the start: error %v, %d packets read", workers, err, sum.Packets)
+		}
+	}
+}
+
+// writerFunc is an output.Writer of a function.
+type writerFunc func(*output.Batch) error
+
+func (f writerFunc) Write(b *output.Batch) error { return f(b) }
+func (f writerFunc) Close() error                { return nil }

@@ -221,7 +221,7 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 					cur.off = at // an empty run holds from where the next one starts
 				}
 				hand(true)
-				if ps.merge.failed() != nil || ps.fault != nil {
+				if ps.merge.failed() != nil || ps.fault != nil || ps.cancelled() {
 					return nil
 				}
 				cur = next()
