@@ -16,7 +16,8 @@ import (
 )
 
 // Config holds every option of an extraction. Start from DefaultConfig: the
-// zero value excludes IP addresses and ports and has no timeouts. Field
+// zero value leaves out IP addresses and ports, and does not validate (a
+// flow timeout of 0, no anonymization mode or connection scope). Field
 // names follow the Python library's options (include_ip_addresses, ...);
 // the yaml tags are the names used in config files (JSON or YAML).
 type Config struct {
@@ -78,8 +79,9 @@ type Config struct {
 
 	// Filter is a tcpdump filter expression; only matching packets are used.
 	Filter string `yaml:"filter"`
-	// Columns keeps only the named columns (validated against the schema);
-	// empty keeps every column of the selected groups.
+	// Columns keeps only the named columns (validated against the schema;
+	// an entry may name several, comma-separated); empty keeps every
+	// column of the selected groups.
 	Columns []string `yaml:"columns"`
 	// Workers is the number of flow-table workers; 0 means one per CPU.
 	// One worker runs on the goroutine that reads the capture (Run, not
@@ -111,9 +113,9 @@ var ErrConfig = errors.New("invalid option")
 
 // OptionError names an invalid option and the values it accepts.
 type OptionError struct {
-	Option string // the option's config-file name
-	Value  string
-	Want   string
+	Option string // the option's config-file name (a flag's, for decoders and feature)
+	Value  string // the value given, as text
+	Want   string // what the option takes
 }
 
 func (e *OptionError) Error() string {

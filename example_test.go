@@ -2,10 +2,12 @@ package jj_test
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 
 	"github.com/jjflow/jj"
+	"github.com/jjflow/jj/output"
 )
 
 // The seed's "Basic Flow Statistics": top talkers and protocol mix.
@@ -121,4 +123,31 @@ func ExamplePipeline_Rows() {
 	fmt.Println(durations)
 	// Output:
 	// [0.02 0.2 0.21]
+}
+
+// Run writes the flows through any output.Writer: here CSV to standard
+// output, three columns of flow_meta.
+func ExamplePipeline_Run() {
+	cfg := jj.DefaultConfig()
+	cfg.Columns = []string{"dst_ip", "protocol", "total_bytes"}
+	p := jj.NewPipeline(cfg)
+	schema, err := p.Schema()
+	if err != nil {
+		panic(err)
+	}
+	w, err := output.NewWriter("csv", os.Stdout, schema)
+	if err != nil {
+		panic(err)
+	}
+	sum, err := p.Run([]string{"testdata/sample.pcap"}, w)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(sum.Flows, "flows")
+	// Output:
+	// dst_ip,protocol,total_bytes
+	// 93.184.216.34,6,3174
+	// 8.8.8.8,17,141
+	// 10.0.0.1,6,228
+	// 3 flows
 }

@@ -63,7 +63,7 @@ type Progress struct {
 	BytesRead, BytesTotal int64
 	// Packets counts the records read, Flows the rows written.
 	Packets, Flows uint64
-	Elapsed        time.Duration
+	Elapsed        time.Duration // since the run started
 	// Done is true for the last call.
 	Done bool
 }
@@ -76,8 +76,8 @@ func NewPipeline(cfg Config) *Pipeline { return &Pipeline{cfg: cfg} }
 // in output order. A value's Go type follows its column's type: int64,
 // float64, string, bool, []int64 or []float64.
 type Table struct {
-	Columns []output.Column
-	Rows    [][]any
+	Columns []output.Column // the schema of the rows
+	Rows    [][]any         // one row a flow, a value a column, in output order
 	// Summary describes the run that built the table.
 	Summary *Summary
 }
@@ -98,8 +98,8 @@ func (t *Table) Value(r int, name string) any {
 
 // Row is one flow handed to a Stream callback.
 type Row struct {
-	Columns []output.Column
-	Values  []any
+	Columns []output.Column // the schema, shared by every row of a run
+	Values  []any           // the flow's values, one a column; the row's own copy
 }
 
 // Get returns the value of the named column, or nil.
@@ -187,6 +187,7 @@ func (w *rowWriter) Close() error { return nil }
 
 // Summary describes a run: what was read, used, skipped and written.
 type Summary struct {
+	// Columns is the schema of the rows written.
 	Columns []output.Column
 	// Inputs are the files read, in order.
 	Inputs []string
