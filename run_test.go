@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -203,7 +202,7 @@ func TestOneWorkerRunsOnCallersGoroutine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = p.RunReader(context.Background(), r, "test", &w)
+			_, err = p.RunReader(context.Background(), liveReader{r}, "test", &w)
 			closer.Close()
 			if err != nil {
 				t.Fatal(err)
@@ -235,12 +234,9 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 	gc.ConcurrentFlows = 200
 	gc.PacketRate = 100 // 200 s of capture
 	gc.Start = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	if _, err := gen.Write(&buf, gc, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "rec.pcap")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+	file, _ := genCapture(t, gc)
+	data, err := os.ReadFile(file)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, workers := range []int{1, 2} {
@@ -256,7 +252,7 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 		if _, err := p.Run([]string{file}, ww); err != nil {
 			t.Fatal(err)
 		}
-		r, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "rec.pcap")
+		r, err := capture.NewReader(bytes.NewReader(data), "rec.pcap")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,14 +331,7 @@ func TestRunContextCancels(t *testing.T) {
 	gc.Seed = 7
 	gc.Packets = 100_000
 	gc.ConcurrentFlows = 200
-	var buf bytes.Buffer
-	if _, err := gen.Write(&buf, gc, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "c.pcap")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file, _ := genCapture(t, gc)
 	stop := errors.New("stop")
 	for _, workers := range []int{1, 2} {
 		cfg := DefaultConfig()
@@ -380,3 +369,9 @@ type writerFunc func(*output.Batch) error
 
 func (f writerFunc) Write(b *output.Batch) error { return f(b) }
 func (f writerFunc) Close() error                { return nil }
+
+// liveReader stands a recorded capture's reader in for a live capture
+// (capture.Live).
+type liveReader struct{ capture.Reader }
+
+func (liveReader) Live() bool { return true }
