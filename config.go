@@ -84,9 +84,10 @@ type Config struct {
 	// column of the selected groups.
 	Columns []string `yaml:"columns"`
 	// Workers is the number of flow-table workers; 0 means one per CPU.
-	// One worker runs on the goroutine that reads the capture (Run, not
-	// RunReader), so that the run keeps one core busy; more are fed by
-	// that goroutine. The output is byte-identical whatever the number.
+	// One worker runs on the goroutine that reads the capture (but for a
+	// live reader given to RunReader), so that the run keeps one core
+	// busy; more are fed by that goroutine. The output is byte-identical
+	// whatever the number.
 	Workers int `yaml:"workers"`
 }
 

@@ -136,7 +136,9 @@ const backlog = 4
 var behind = func(m *merger) bool { return len(m.in) >= backlog }
 
 // encode turns a worker's batch into text, on the worker's goroutine, and
-// recycles the batch; view is the worker's projection scratch.
+// recycles the batch; view is the worker's projection scratch. It returns
+// nil, and keeps the batch, if the writer's EncodeRows panicked (the run
+// has then failed: encodeRows).
 func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	var e *encoded
 	select {
@@ -153,10 +155,21 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 		*view = b.View(m.pl.proj, m.pl.out, *view)
 		v = *view
 	}
-	e.text, e.ends = m.enc.EncodeRows(e.text[:0], e.ends[:0], v)
+	if !m.encodeRows(e, v) {
+		return nil
+	}
 	m.textLast.Store(int64(len(e.text)))
 	m.recycle(b)
 	return e
+}
+
+// encodeRows has the writer encode v into e, and reports whether it did.
+// The writer may be the caller's own RowEncoder: a panic there fails the
+// run (catch) rather than ending the program on this worker goroutine.
+func (m *merger) encodeRows(e *encoded, v *output.Batch) (ok bool) {
+	defer m.catch()
+	e.text, e.ends = m.enc.EncodeRows(e.text[:0], e.ends[:0], v)
+	return true
 }
 
 // reuseOrder gives worker w's table an order slice of a chunk the merger

@@ -155,19 +155,26 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 // closes w. The returned error is an *InputError when some inputs could
 // not be read (every computable flow was still written), a config error
 // before anything is read (errors.Is(err, ErrConfig); w is then not
-// closed), or the writer's error. With more than one worker w is called
-// on a goroutine of the pipeline, one call at a time; if it panics, Run
-// stops the run and panics with a *PanicError on the caller's goroutine.
+// closed), or the writer's error. w may be called on a goroutine of the
+// pipeline (with more than one worker), one call at a time; if it
+// panics, Run stops the run and panics with a *PanicError on the caller's
+// goroutine, without closing w. A panic in the caller's other code that
+// the run calls (Pipeline.OnProgress) goes on as it is.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 	return p.RunContext(context.Background(), inputs, w)
 }
 
 // RunContext is Run, stopped when ctx is done: it then ends the flows
 // open at that point, writes them as if the input ended there, closes w
-// and returns context.Cause(ctx). It notices ctx between inputs and every
-// 4096 records (flow.SweepPackets).
+// and returns context.Cause(ctx) (joined with the input errors so far).
+// It notices ctx between inputs and every 4096 records
+// (flow.SweepPackets). A run of two passes (connection scope capture)
+// cancelled in its first pass writes no row.
 func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Writer) (*Summary, error) {
 	start := time.Now()
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if w == nil {
 		return nil, errNilWriter
 	}
@@ -229,6 +236,7 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 
 	var sum *Summary
 	var runErr error
+	stopped := false // a pass stopped for ctx
 	for n := 1; n <= pl.passes; n++ {
 		for _, ex := range pl.shared {
 			if m, ok := ex.(extract.MultiPass); ok {
@@ -244,10 +252,16 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		ps.total = total
 		errs := ps.readFiles(files)
 		sum, runErr = ps.finish()
-		if n == pl.passes {
+		if n == pl.passes || ps.stopped {
 			inErrs = append(inErrs, errs...)
 		}
-		if runErr != nil || ctx.Err() != nil {
+		if ps.stopped {
+			stopped = true
+			if n < pl.passes {
+				sum.Flows = 0 // the first pass's rows went to discard
+			}
+		}
+		if runErr != nil || stopped {
 			break
 		}
 	}
@@ -259,7 +273,10 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	if runErr != nil {
 		return sum, fmt.Errorf("write output: %w", runErr)
 	}
-	if ctx.Err() != nil {
+	if stopped {
+		if len(inErrs) > 0 {
+			return sum, errors.Join(context.Cause(ctx), &InputError{Errs: inErrs})
+		}
 		return sum, context.Cause(ctx)
 	}
 	if len(inErrs) > 0 {
@@ -273,10 +290,11 @@ var errNilWriter = fmt.Errorf("%w: no output writer (nil)", ErrConfig)
 
 // PanicError is what Run and RunReader (and Stream, Process and Rows,
 // which call Run) panic with, on the caller's goroutine, when the output
-// writer panicked: a writer, a Stream callback or the body of a Rows loop
-// may be called on a goroutine of the pipeline (with more than one
-// worker), where the panic would otherwise end the program. The run stops
-// at the panic, and every file and goroutine of it is released first.
+// writer panicked: a writer (its Write, or a RowEncoder's EncodeRows), a
+// Stream callback or the body of a Rows loop may be called on a goroutine
+// of the pipeline, where the panic would otherwise end the program. The
+// run stops at the panic, and its files and goroutines are released
+// first; the writer, whose state is unknown, is not closed.
 type PanicError struct {
 	Value any    // what the writer panicked with
 	Stack []byte // the stack of the goroutine that panicked, at the panic
@@ -324,6 +342,9 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	start := time.Now()
 	if w == nil {
 		return nil, errNilWriter
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: no capture reader (nil)", ErrConfig)
 	}
 	pl, err := p.plan()
 	if err != nil {
@@ -422,6 +443,7 @@ type pass struct {
 	lastMarker time.Time // of the last sweep on the wall clock
 	lastExpire time.Time // of the last Table.Expire
 	ctx        context.Context
+	stopped    bool // a cancellation check saw ctx done (cancelled)
 	start      time.Time
 	total      int64 // bytes of all inputs, -1 if unknown
 	read0      int64 // bytes of the inputs already read
@@ -463,7 +485,9 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		wk.table = flow.New(pl.fcfg, wk.exs, func(b *output.Batch, ord []flow.Order) error {
 			c := chunk{w: wk.id, b: b, ord: ord}
 			if ps.merge.encodes(wk.closing) {
-				c.b, c.text = nil, ps.merge.encode(b, &wk.view)
+				if e := ps.merge.encode(b, &wk.view); e != nil {
+					c.b, c.text = nil, e
+				}
 			}
 			ps.merge.put(c)
 			ps.merge.reuseOrder(wk.id, wk.table)
@@ -558,8 +582,14 @@ func (ps *pass) readFiles(files []string) []error {
 	return errs
 }
 
-// cancelled reports whether the run's context is done.
-func (ps *pass) cancelled() bool { return ps.ctx != nil && ps.ctx.Err() != nil }
+// cancelled reports whether the run's context is done, and remembers that
+// the run stopped for it.
+func (ps *pass) cancelled() bool {
+	if ps.ctx != nil && ps.ctx.Err() != nil {
+		ps.stopped = true
+	}
+	return ps.stopped
+}
 
 // readFile opens one input and reads it. The input is closed however the
 // reading ends, a panic included.
@@ -638,10 +668,13 @@ func (ps *pass) read(r capture.Reader) (err error) {
 	for {
 		if err := r.Next(&rec); err != nil {
 			if errors.Is(err, capture.ErrNoPacket) {
-				if ps.ctx != nil && ps.ctx.Err() != nil {
+				// No packet for now (a quiet link): end what went quiet,
+				// and stop here, not at the next sweep, when the run is
+				// cancelled or the output failed.
+				if ps.cancelled() || ps.merge.failed() != nil {
 					break
 				}
-				ps.marker(true, ps.idx)
+				ps.marker(ps.live, ps.idx)
 				continue
 			}
 			if err != io.EOF {

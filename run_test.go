@@ -285,12 +285,15 @@ func TestWriterPanicComesBack(t *testing.T) {
 		cfg.Workers = workers
 		p := NewPipeline(cfg)
 		fdsBefore, goBefore := files(), runtime.NumGoroutine()
-		for _, kind := range []string{"rows", "stream"} {
+		for _, kind := range []string{"rows", "stream", "csv", "encoder", "reader"} {
+			if kind == "encoder" && workers == 1 {
+				continue // one worker writes its rows itself: no EncodeRows
+			}
 			func() {
 				defer func() {
 					v := recover()
 					pe, ok := v.(*PanicError)
-					if !ok || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "TestWriterPanicComesBack") {
+					if !ok || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "panic") {
 						t.Errorf("%d workers, %s: recovered %#v, want a *PanicError of \"boom\" with its stack", workers, kind, v)
 					}
 				}()
@@ -301,6 +304,21 @@ func TestWriterPanicComesBack(t *testing.T) {
 					}
 				case "stream":
 					p.Stream(func(Row) error { panic("boom") }, in)
+				case "csv": // the text rows' writing (WriteEncoded)
+					schema, _ := p.Schema()
+					w, _ := output.NewWriter("csv", panicWriter{}, schema)
+					p.Run([]string{in}, w)
+				case "encoder": // a caller's RowEncoder, on a worker with two
+					schema, _ := p.Schema()
+					w, _ := output.NewWriter("csv", io.Discard, schema)
+					p.Run([]string{in}, panicEncoder{w.(output.RowEncoder)})
+				case "reader":
+					r, closer, err := capture.Open(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer closer.Close()
+					p.RunReader(context.Background(), r, in, writerFunc(func(*output.Batch) error { panic("boom") }))
 				}
 				t.Errorf("%d workers, %s: no panic", workers, kind)
 			}()
@@ -333,10 +351,12 @@ func TestRunContextCancels(t *testing.T) {
 	gc.ConcurrentFlows = 200
 	file, _ := genCapture(t, gc)
 	stop := errors.New("stop")
-	for _, workers := range []int{1, 2} {
+	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 1}} {
+		workers := c.workers
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		p := NewPipeline(cfg)
+		p.Decoders = c.decoders // 1: split reading, whose walk notices ctx too
 		all, err := p.Process(file)
 		if err != nil {
 			t.Fatal(err)
@@ -352,14 +372,14 @@ func TestRunContextCancels(t *testing.T) {
 		}))
 		p.OnProgress = nil
 		if !errors.Is(err, stop) || rows == 0 || rows >= len(all.Rows) || sum.Packets >= uint64(gc.Packets) || int(sum.Flows) != rows {
-			t.Errorf("%d workers: error %v, %d rows of %d, %d packets read of %d", workers, err, rows, len(all.Rows), sum.Packets, gc.Packets)
+			t.Errorf("%+v: error %v, %d rows of %d, %d packets read of %d", c, err, rows, len(all.Rows), sum.Packets, gc.Packets)
 		}
 		// Done before it starts: nothing is read.
 		done, cancel2 := context.WithCancel(context.Background())
 		cancel2()
 		sum, err = p.RunContext(done, []string{file}, writerFunc(func(*output.Batch) error { return nil }))
 		if !errors.Is(err, context.Canceled) || sum.Packets != 0 {
-			t.Errorf("%d workers, cancelled at the start: error %v, %d packets read", workers, err, sum.Packets)
+			t.Errorf("%+v, cancelled at the start: error %v, %d packets read", c, err, sum.Packets)
 		}
 	}
 }
@@ -375,3 +395,13 @@ func (f writerFunc) Close() error                { return nil }
 type liveReader struct{ capture.Reader }
 
 func (liveReader) Live() bool { return true }
+
+// panicWriter is an io.Writer that panics.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("boom") }
+
+// panicEncoder is a RowEncoder whose EncodeRows panics.
+type panicEncoder struct{ output.RowEncoder }
+
+func (panicEncoder) EncodeRows([]byte, []int, *output.Batch) ([]byte, []int) { panic("boom") }

@@ -129,7 +129,8 @@ type Holder interface {
 // live package's: their records are stamped as they come, so that a flow
 // gone quiet can be ended on the wall clock (jj.Pipeline.RunReader). A
 // reader of a recorded capture, whose timestamps lie in the past, does not
-// implement it, or returns false.
+// implement it, or returns false. To have a reader of one's own read as
+// live, wrap it in a type that embeds it and adds Live.
 type Live interface {
 	Live() bool
 }
