@@ -728,13 +728,13 @@ func isCaptureFile(name string) (bool, error) {
 	if !fi.Mode().IsRegular() {
 		return false, nil
 	}
-	f2, err := os.Open(name)
+	file, err := os.Open(name)
 	if err != nil {
 		return false, err
 	}
-	defer f2.Close()
+	defer file.Close()
 	var b [maxMagic]byte
-	n, err := io.ReadFull(f2, b[:])
+	n, err := io.ReadFull(file, b[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -751,10 +751,10 @@ func isCaptureFile(name string) (bool, error) {
 			// decompresses to something else (flows.csv.gz, jj's own
 			// output beside its inputs, or a log), and taken if it
 			// cannot be read, so that reading it says why.
-			if _, err := f2.Seek(0, io.SeekStart); err != nil {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
 				return true, nil
 			}
-			_, in, err := newReader(f2, name, -1, false)
+			_, in, err := newReader(file, name, -1, false)
 			if in != nil {
 				in.close()
 			}

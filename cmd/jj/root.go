@@ -368,16 +368,12 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	return finishRun(f, out, sum, runErr, stderr)
 }
 
-// warnIneffective prints, unless --quiet, a warning for each option that
-// changes nothing (checkEffective) and for anonymization without a salt,
-// and returns checkEffective's error.
+// warnIneffective prints, unless --quiet, checkEffective's warnings, and
+// returns its error.
 func warnIneffective(cmd *cobra.Command, cfg jj.Config, f *extractFlags, stderr io.Writer) error {
 	warnings, err := checkEffective(cfg, cmd.Flags().Changed("anonymize-mode"))
 	if err != nil {
 		return err
-	}
-	if cfg.AnonymizeIPs && cfg.IncludeIPAddresses && hasGroup(cfg.Features, "flow_meta") && cfg.AnonymizationSalt == "" {
-		warnings = append(warnings, "--anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
 	}
 	if !f.quiet {
 		for _, w := range warnings {

@@ -73,8 +73,10 @@ func TestStdin(t *testing.T) {
 // whole input); an explicit capture scope is an option error there.
 func TestStdinConnectionScope(t *testing.T) {
 	data, _ := os.ReadFile(sample)
-	// The sample's first flow is the first of three its source starts:
-	// causal counts one destination, capture all three.
+	// The sample's first flow is the first of three its source starts
+	// (tshark: 192.168.1.100 to 93.184.216.34 until 0.21 s, then to
+	// 8.8.8.8 at 0.5 s and 10.0.0.1 at 1.0 s): causal counts one
+	// destination, capture all three.
 	first := func(args ...string) string {
 		t.Helper()
 		code, out, errs := runJJ(t, data, append([]string{"extract", "-q", "--features", "connection", "--feature", "conn_src_unique_dsts"}, args...)...)
