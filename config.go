@@ -83,11 +83,15 @@ type Config struct {
 	// an entry may name several, comma-separated); empty keeps every
 	// column of the selected groups.
 	Columns []string `yaml:"columns"`
-	// Workers is the number of flow-table workers; 0 means one per CPU.
-	// One worker runs on the goroutine that reads the capture (but for a
-	// live reader given to RunReader), so that the run keeps one core
-	// busy; more are fed by that goroutine. The output is byte-identical
-	// whatever the number.
+	// Workers is how many cores the run keeps busy reading the capture and
+	// running flow tables; 0 means one per CPU. With 1, the goroutine that
+	// reads the capture also runs the one flow table (but for a live
+	// reader given to RunReader, whose table runs beside it). With more,
+	// that goroutine feeds flow-table workers beside it: Workers−1 of them
+	// when every feature group is light (flow_meta alone), whose table
+	// work a packet is about the reading's, and Workers of them for
+	// heavier groups, whose table work outweighs it. The output is
+	// byte-identical whatever the number.
 	Workers int `yaml:"workers"`
 }
 

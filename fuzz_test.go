@@ -23,7 +23,7 @@ func FuzzPipeline(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := DefaultConfig()
-		cfg.Workers = 2
+		cfg.Workers = 3 // two flow tables beside the reading goroutine
 		p := NewPipeline(cfg)
 		p.Stdin = bytes.NewReader(data)
 		tab, err := p.Process("-")

@@ -145,7 +145,7 @@ func (r *busyReader) Next(rec *capture.Record) error {
 // quiet, still ends its idle flows on the wall clock, about twice a
 // second: here every flow, the capture's timestamps being years old.
 func TestRunReaderExpiresOnWallClock(t *testing.T) {
-	for _, workers := range []int{1, 2} {
+	for _, workers := range []int{1, 2, 3} {
 		var rows atomic.Int64
 		in := &busyReader{rows: &rows}
 		sum := runLive(t, workers, &in.Reader, in, &rows)
@@ -239,7 +239,7 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, workers := range []int{1, 2} {
+	for _, workers := range []int{1, 2, 3} {
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		p := NewPipeline(cfg)
@@ -267,7 +267,7 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 }
 
 // A panic in the caller's code that the pipeline calls (a Rows loop's
-// body, a Stream callback, a writer), with one worker or two, comes back
+// body, a Stream callback, a writer), with one to three workers, comes back
 // to the caller's goroutine as a *PanicError panic, which it can recover,
 // once the run has closed its files and stopped its goroutines; a nil
 // writer or callback is a config error.
@@ -280,14 +280,14 @@ func TestWriterPanicComesBack(t *testing.T) {
 		return len(entries)
 	}
 	in := "testdata/captures/nfstream__KakaoTalk_chat.pcap"
-	for _, workers := range []int{1, 2} {
+	for _, workers := range []int{1, 2, 3} {
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		p := NewPipeline(cfg)
 		fdsBefore, goBefore := files(), runtime.NumGoroutine()
 		for _, kind := range []string{"rows", "stream", "csv", "encoder", "reader"} {
-			if kind == "encoder" && workers == 1 {
-				continue // one worker writes its rows itself: no EncodeRows
+			if kind == "encoder" && workers < 3 {
+				continue // one flow table (flow_meta with 1 or 2 workers): no EncodeRows
 			}
 			func() {
 				defer func() {
@@ -351,7 +351,7 @@ func TestRunContextCancels(t *testing.T) {
 	gc.ConcurrentFlows = 200
 	file, _ := genCapture(t, gc)
 	stop := errors.New("stop")
-	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 1}} {
+	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {3, 0}, {3, 1}} {
 		workers := c.workers
 		cfg := DefaultConfig()
 		cfg.Workers = workers
@@ -405,3 +405,43 @@ func (panicWriter) Write([]byte) (int, error) { panic("boom") }
 type panicEncoder struct{ output.RowEncoder }
 
 func (panicEncoder) EncodeRows([]byte, []int, *output.Batch) ([]byte, []int) { panic("boom") }
+
+// Workers counts the reading goroutine with light feature groups alone
+// (flow_meta): Workers−1 flow tables beside it; heavier groups get a
+// table a worker, runs that need one table one, and one worker runs on
+// the reading goroutine.
+func TestPlanWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, c := range []struct {
+		features string
+		maxFlows int
+		workers  int
+		tables   int
+		inline   bool
+	}{
+		{"flow_meta", 0, 1, 1, true},
+		{"flow_meta", 0, 2, 1, false},
+		{"flow_meta", 0, 3, 2, false},
+		{"flow_meta", 0, 0, 3, false}, // 4 CPUs
+		{"flow_meta,timing", 0, 2, 2, false},
+		{"tcp", 0, 2, 2, false},
+		{"all", 0, 1, 1, true},
+		{"all", 0, 2, 2, false},
+		{"all", 0, 0, 4, false},
+		{"flow_meta", 1000, 2, 1, false},
+		{"all", 1000, 4, 1, false},
+		{"flow_meta,connection", 0, 3, 1, false},
+	} {
+		cfg := DefaultConfig()
+		cfg.Features = []string{c.features}
+		cfg.Workers = c.workers
+		cfg.MaxConcurrentFlows = c.maxFlows
+		pl, err := NewPipeline(cfg).plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.workers != c.tables || pl.inline != c.inline {
+			t.Errorf("%s, max flows %d, %d workers: %d tables, inline %v; want %d, %v", c.features, c.maxFlows, c.workers, pl.workers, pl.inline, c.tables, c.inline)
+		}
+	}
+}

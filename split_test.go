@@ -132,7 +132,7 @@ func FuzzSplitReading(f *testing.F) {
 		cfg.FlowTimeout = 1
 		var outs [2]string
 		for i, d := range []int{-1, 2} {
-			cfg.Workers = 2
+			cfg.Workers = 3 // two flow tables
 			p := NewPipeline(cfg)
 			p.Decoders = d
 			schema, _ := p.Schema()
@@ -240,7 +240,7 @@ func TestStdinCaptureFile(t *testing.T) {
 	}
 	c.Close()
 	f.Close()
-	for _, workers := range []int{1, 2} {
+	for _, workers := range []int{1, 2, 3} {
 		for _, decoders := range []int{0, 1} {
 			want, wantSum := runSplit(t, DefaultConfig(), workers, decoders, path)
 			f, err := os.Open(path)

@@ -13,12 +13,17 @@ type Group struct {
 	New func(o Options) Extractor
 	// Explicit keeps the group out of "all": it must be named.
 	Explicit bool
+	// Light: the group's work per packet is no more than reading and
+	// decoding the packet costs. A run of light groups alone balances a
+	// reading goroutine and one flow-table worker on two cores (see
+	// jj.Config.Workers).
+	Light bool
 }
 
 // Registry lists every feature group in output order: a flow's columns are
 // those of its groups, in this order, whatever order the user named them.
 var Registry = []Group{
-	{Name: "flow_meta", Description: "flow identity, times, packet and byte counts, rates, TCP state, header stack", New: func(o Options) Extractor { return NewFlowMeta(o) }},
+	{Name: "flow_meta", Description: "flow identity, times, packet and byte counts, rates, TCP state, header stack", New: func(o Options) Extractor { return NewFlowMeta(o) }, Light: true},
 	{Name: "timing", Description: "inter-arrival time statistics (all, forward, backward), bursts and idle periods, first response time, optional IAT, timestamp and SPLT sequences", New: func(o Options) Extractor { return NewTiming(o) }},
 	{Name: "size", Description: "packet and payload length distributions, dominant length, L7 byte counts, direction asymmetry, optional signed length sequence", New: func(o Options) Extractor { return NewSize(o) }},
 	{Name: "tcp", Description: "TCP flag counts and ratios, handshake and close state, initial windows, retransmissions, out-of-order segments, duplicate ACKs, handshake RTT", New: func(o Options) Extractor { return NewTCP(o) }},
