@@ -33,7 +33,8 @@ import (
 // The reading goroutine (the caller's) reads records, decodes them, gives
 // later fragments their datagram's ports, computes each packet's flow key
 // and its hash once, and sends the packet with its key to the worker that
-// owns the flow (high bits of the hash). Every
+// owns the flow (high bits of the hash); with a single worker, which takes
+// every packet, the worker computes the keys (flow.Table.AddBatch). Every
 // flow.SweepPackets records it sends every worker a sweep marker with the
 // newest timestamp so far, so quiet flows end at the same input position
 // whatever the number of workers. Workers tag each row with its flow.Order;
@@ -730,7 +731,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 			ps.cur = b
 		}
 		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
-		b.PrefetchSlot(b.N + flow.WriteAhead)
+		b.PrefetchSlot(b.N+flow.WriteAhead, nw > 1)
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			ps.skips.add(reason, ps.dec.EtherType, rec.LinkType)

@@ -286,7 +286,8 @@ func (rn *run) reset(first uint64) {
 }
 
 // decode decodes the run's records into rn.pb, as read does, with the
-// flow key and shard of every packet but fragments.
+// flow key and shard of every packet but fragments when there are several
+// shards (with one, the table keys the packets).
 func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 	b := rn.pb
 	seen := int64(-1 << 63) // the run's newest timestamp so far
@@ -297,7 +298,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 			continue
 		}
 		p := &b.Pkts[b.N]
-		b.PrefetchSlot(b.N + flow.WriteAhead)
+		b.PrefetchSlot(b.N+flow.WriteAhead, shards > 1)
 		p.Timestamp = rec.Timestamp
 		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			rn.skips.add(reason, dec.EtherType, rec.LinkType)
@@ -308,7 +309,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 		b.Seen[b.N] = seen
 		if p.Flags&decode.FlagFragment != 0 {
 			rn.frags = true
-		} else {
+		} else if shards > 1 {
 			b.SetKey(b.N, shards)
 		}
 		b.N++
@@ -324,7 +325,9 @@ func (ps *pass) retire(rn *run) {
 		for i := range b.N {
 			if p := &b.Pkts[i]; p.Flags&decode.FlagFragment != 0 {
 				ps.defrag.Fix(p)
-				b.SetKey(i, len(ps.workers))
+				if len(ps.workers) > 1 {
+					b.SetKey(i, len(ps.workers))
+				}
 			}
 		}
 	}

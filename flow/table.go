@@ -185,8 +185,9 @@ type Table struct {
 	pf      []extract.Prefetcher
 
 	// AddBatch scratch.
-	sel  []uint16  // indexes of every packet of the batch (shard < 0)
-	done []pending // ended flows, in end order, emitted at the next flush
+	sel  []uint16             // indexes of every packet of the batch (shard < 0)
+	keys *[BatchPackets]Keyed // the keys AddBatch computes (shard < 0)
+	done []pending            // ended flows, in end order, emitted at the next flush
 
 	stacks   []decode.Stack
 	stackIdx map[decode.Stack]uint32
@@ -340,10 +341,14 @@ func (b *Batch) Reset() {
 }
 
 // Put fills the batch's next packet, already decoded into Pkts[N], with its
-// key, input position, the newest timestamp of the input up to it (seen)
-// and its shard (of shards workers), and counts it.
+// input position and the newest timestamp of the input up to it (seen),
+// and with more than one shard (of shards workers) its key and shard, and
+// counts it. A batch for one table needs no key: AddBatch computes the
+// keys of a batch it takes whole.
 func (b *Batch) Put(idx uint64, seen int64, shards int) {
-	b.SetKey(b.N, shards)
+	if shards > 1 {
+		b.SetKey(b.N, shards)
+	}
 	b.Idx[b.N] = idx
 	b.Seen[b.N] = seen
 	b.N++
@@ -357,31 +362,42 @@ const WriteAhead = 8
 
 // PrefetchSlot asks for the cache lines of packet slot i that decoding
 // and SetKey write, to be written: the packet's two lines (its first byte
-// and its Hdrs, TestPrefetchSlotLines) and its key's first (a key that
+// and its Hdrs, TestPrefetchSlotLines) and, keyed, its key's first (a key that
 // runs onto a second line has it asked for with the next slot; Idx, Seen
-// and Shard, 8 to 32 slots a line, are left to the stores). A batch comes
+// and Shard, 8 to 32 slots a line, are left to the stores); not keyed (a
+// batch for one table, Put), its Idx line instead. A batch comes
 // back from the workers, which read it on other cores, so these lines are
 // mostly in another core's cache, and a store to one waits for the line
 // to move; asked for WriteAhead packets ahead, the moves overlap the
 // decoding in between (the reading goroutine 12-22 % faster on the
 // real-traffic tile, bench/RESULTS.md, session 11).
-func (b *Batch) PrefetchSlot(i int) {
+func (b *Batch) PrefetchSlot(i int, keyed bool) {
 	i &= BatchPackets - 1 // past the end, the first slots: written already
 	p := &b.Pkts[i]
-	prefetch.Write3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), unsafe.Pointer(&b.Keys[i]))
+	third := unsafe.Pointer(&b.Keys[i])
+	if !keyed { // for one table: no key to write (Put)
+		third = unsafe.Pointer(&b.Idx[i])
+	}
+	prefetch.Write3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), third)
 }
 
-// SetKey sets the flow key and the shard of packet i, as Put does: the
-// key of the packet as it is then.
+// SetKey sets the flow key and the shard of packet i, as Put does with
+// several shards: the key of the packet as it is then.
 func (b *Batch) SetKey(i, shards int) {
 	k := &b.Keys[i]
 	k.Set(&b.Pkts[i])
 	b.Shard[i] = uint16(Shard(k.Hash, shards))
 }
 
-// AddBatch puts the packets of b that belong to shard into their flows
-// (every packet when shard is negative; otherwise b must have been
-// grouped, Group, among more than shard shards). The packets are read in
+// AddBatch puts the packets of b that belong to shard into their flows:
+// with shard negative every packet, whose key AddBatch computes (b's keys
+// are not read); otherwise those of shard, with their keys as Put or
+// SetKey set them, and b must have been grouped, Group, among more than
+// shard shards. Keying on the table's goroutine takes work off the
+// reading goroutine, which then writes no key to a batch the table reads
+// on another core: with one table beside the reader, flow_meta on the
+// real-traffic tile took 0.51-0.55 s against 0.55-0.58 (seven rounds,
+// session 29); with the table on the reading goroutine it is level. The packets are read in
 // place and must stay unchanged until AddBatch returns, by when the
 // extractors have seen them. With many flows, a packet's index cell and
 // flow entry are mostly cache misses: AddBatch prefetches the index cell
@@ -393,23 +409,29 @@ func (b *Batch) SetKey(i, shards int) {
 func (t *Table) AddBatch(b *Batch, shard int) error {
 	t.flush()
 	var sel []uint16
+	keys := &b.Keys
 	if shard >= 0 {
 		sel = b.packets(shard)
 	} else {
+		if t.keys == nil {
+			t.keys = new([BatchPackets]Keyed)
+		}
+		keys = t.keys
 		sel = t.sel[:0]
 		for i := range b.N {
 			sel = append(sel, uint16(i))
+			keys[i].Set(&b.Pkts[i])
 		}
 		t.sel = sel
 	}
 	for n, i := range sel {
 		if m := n + 2*prefetch.Ahead; m < len(sel) {
 			x := &t.index
-			prefetch.Line(unsafe.Pointer(&x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]))
+			prefetch.Line(unsafe.Pointer(&x.cells[uint64(keys[sel[m]].Hash)&x.mask]))
 		}
 		if m := n + prefetch.Ahead; m < len(sel) {
 			x := &t.index
-			if c := x.cells[uint64(b.Keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
+			if c := x.cells[uint64(keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
 				e := t.slots.at(c.slot)
 				third := unsafe.Pointer(e)
 				if t.eager {
@@ -418,7 +440,7 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), third)
 			}
 		}
-		k := &b.Keys[i]
+		k := &keys[i]
 		t.add(&b.Pkts[i], b.Idx[i], b.Seen[i], &k.Key, k.Hash, k.SrcIsA)
 	}
 	t.flush()
@@ -743,9 +765,11 @@ func (t *Table) intern(s *decode.Stack) uint32 {
 	return id
 }
 
-// Keyed is a packet's flow key, computed once, by the goroutine that reads
-// the input: the canonical Key, its hash, which also picks the packet's
-// worker (Shard), and whether the packet's source is endpoint A.
+// Keyed is a packet's flow key, computed once: by the goroutine that
+// reads the input when the packet's batch goes to several tables, by the
+// table's (AddBatch) when it goes to one. It holds the canonical Key, its
+// hash, which also picks the packet's worker (Shard), and whether the
+// packet's source is endpoint A.
 type Keyed struct {
 	Key    Key
 	Hash   uint32
