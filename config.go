@@ -90,8 +90,9 @@ type Config struct {
 	// that goroutine feeds flow-table workers beside it: Workers−1 of them
 	// when every feature group is light (flow_meta alone), whose table
 	// work a packet is about the reading's, and Workers of them for
-	// heavier groups, whose table work outweighs it. The output is
-	// byte-identical whatever the number.
+	// heavier groups, whose table work outweighs it; runs that need one
+	// table (MaxConcurrentFlows, the connection group) have one whatever
+	// the number. The output is byte-identical whatever the number.
 	Workers int `yaml:"workers"`
 }
 

@@ -114,16 +114,17 @@ func TestOneWorkerEncodingInTurns(t *testing.T) {
 	path, _ := genCapture(t, gc)
 	all := DefaultConfig()
 	all.Features = []string{"all"}
-	// One flow table with two workers asked for: its worker runs beside
-	// the reader and may find the merger behind. (One worker asked for
-	// runs on the reading goroutine, where behind is forced here.)
+	// One flow table with two workers asked for (a bound on the flows, or
+	// flow_meta alone): its worker runs beside the reader and may find the
+	// merger behind. (One worker asked for runs on the reading goroutine,
+	// where behind is forced here.)
 	one := DefaultConfig()
 	one.MaxConcurrentFlows = 1 << 20
 	type run struct {
 		cfg     Config
 		workers int
 	}
-	for name, r := range map[string]run{"default": {DefaultConfig(), 1}, "all": {all, 1}, "one table beside the reader": {one, 2}} {
+	for name, r := range map[string]run{"default": {DefaultConfig(), 1}, "all": {all, 1}, "one table beside the reader": {one, 2}, "flow_meta beside the reader": {DefaultConfig(), 2}} {
 		cfg := r.cfg
 		for _, in := range []string{path, "testdata/captures"} {
 			for _, format := range []string{"csv", "jsonl", "json"} {

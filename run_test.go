@@ -351,7 +351,7 @@ func TestRunContextCancels(t *testing.T) {
 	gc.ConcurrentFlows = 200
 	file, _ := genCapture(t, gc)
 	stop := errors.New("stop")
-	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {3, 0}, {3, 1}} {
+	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 1}, {3, 0}, {3, 1}} {
 		workers := c.workers
 		cfg := DefaultConfig()
 		cfg.Workers = workers
@@ -411,27 +411,36 @@ func (panicEncoder) EncodeRows([]byte, []int, *output.Batch) ([]byte, []int) { p
 // table a worker, runs that need one table one, and one worker runs on
 // the reading goroutine.
 func TestPlanWorkers(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, c := range []struct {
 		features string
 		maxFlows int
 		workers  int
 		tables   int
 		inline   bool
+		cpus     int
 	}{
-		{"flow_meta", 0, 1, 1, true},
-		{"flow_meta", 0, 2, 1, false},
-		{"flow_meta", 0, 3, 2, false},
-		{"flow_meta", 0, 0, 3, false}, // 4 CPUs
-		{"flow_meta,timing", 0, 2, 2, false},
-		{"tcp", 0, 2, 2, false},
-		{"all", 0, 1, 1, true},
-		{"all", 0, 2, 2, false},
-		{"all", 0, 0, 4, false},
-		{"flow_meta", 1000, 2, 1, false},
-		{"all", 1000, 4, 1, false},
-		{"flow_meta,connection", 0, 3, 1, false},
+		{"flow_meta", 0, 0, 1, false, 2}, // this machine's default
+		{"", 0, 0, 1, false, 2},          // flow_meta by default
+		{"FLOW_META", 0, 2, 1, false, 4},
+		{"flow_meta", 0, 0, 1, true, 1},
+		{"all", 0, 0, 1, true, 1},
+		{"all", 0, 0, 2, false, 2},
+		{"flow_meta", 1000, 1, 1, true, 4},
+		{"flow_meta", 0, 1, 1, true, 4},
+		{"flow_meta", 0, 2, 1, false, 4},
+		{"flow_meta", 0, 3, 2, false, 4},
+		{"flow_meta", 0, 0, 3, false, 4}, // 4 CPUs
+		{"flow_meta,timing", 0, 2, 2, false, 4},
+		{"tcp", 0, 2, 2, false, 4},
+		{"all", 0, 1, 1, true, 4},
+		{"all", 0, 2, 2, false, 4},
+		{"all", 0, 0, 4, false, 4},
+		{"flow_meta", 1000, 2, 1, false, 4},
+		{"all", 1000, 4, 1, false, 4},
+		{"flow_meta,connection", 0, 3, 1, false, 4},
 	} {
+		runtime.GOMAXPROCS(c.cpus)
 		cfg := DefaultConfig()
 		cfg.Features = []string{c.features}
 		cfg.Workers = c.workers
@@ -441,7 +450,7 @@ func TestPlanWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 		if pl.workers != c.tables || pl.inline != c.inline {
-			t.Errorf("%s, max flows %d, %d workers: %d tables, inline %v; want %d, %v", c.features, c.maxFlows, c.workers, pl.workers, pl.inline, c.tables, c.inline)
+			t.Errorf("%q, max flows %d, %d workers, %d CPUs: %d tables, inline %v; want %d, %v", c.features, c.maxFlows, c.workers, runtime.GOMAXPROCS(0), pl.workers, pl.inline, c.tables, c.inline)
 		}
 	}
 }

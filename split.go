@@ -18,7 +18,8 @@ import (
 // an input stay valid after the next one is read (capture.Stable: a
 // memory-mapped file), the reading goroutine only walks the records and
 // hands them out in runs of up to flow.BatchPackets; decoder goroutines
-// decode each run, with its flow keys, into a packet batch; the reading
+// decode each run, with its flow keys when there are several tables, into
+// a packet batch; the reading
 // goroutine then takes the decoded runs back in input order and does
 // what must be done in order (fragment ports, the newest timestamp so
 // far, sweeps) before sending each run to the workers:
@@ -30,7 +31,7 @@ import (
 //
 // A run ends where a sweep is due, so sweeps fall at the same input
 // positions as when one goroutine reads, and the workers see the same
-// packets with the same keys, input positions and timestamps, in the same
+// packets with the same keys (or none, for one table), input positions and timestamps, in the same
 // order: the output is the same byte for byte (TestSplitReading).
 
 // Runs hold at most rawBytes of captured data each, and runsPerDec runs

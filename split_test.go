@@ -130,22 +130,26 @@ func FuzzSplitReading(f *testing.F) {
 		}
 		cfg := DefaultConfig()
 		cfg.FlowTimeout = 1
-		var outs [2]string
-		for i, d := range []int{-1, 2} {
-			cfg.Workers = 3 // two flow tables
-			p := NewPipeline(cfg)
-			p.Decoders = d
-			schema, _ := p.Schema()
-			var buf bytes.Buffer
-			w, _ := output.NewWriter("csv", &buf, schema)
-			sum, err := p.Run([]string{path}, w)
-			if sum != nil {
-				sum.Elapsed, sum.MaxConcurrent = 0, 0
+		// One flow table beside the reader (which keys the packets
+		// itself) and two (whose keys the decoders compute).
+		for _, workers := range []int{2, 3} {
+			var outs [2]string
+			for i, d := range []int{-1, 2} {
+				cfg.Workers = workers
+				p := NewPipeline(cfg)
+				p.Decoders = d
+				schema, _ := p.Schema()
+				var buf bytes.Buffer
+				w, _ := output.NewWriter("csv", &buf, schema)
+				sum, err := p.Run([]string{path}, w)
+				if sum != nil {
+					sum.Elapsed, sum.MaxConcurrent = 0, 0
+				}
+				outs[i] = fmt.Sprintf("%s\n%+v\n%v", buf.Bytes(), sum, err)
 			}
-			outs[i] = fmt.Sprintf("%s\n%+v\n%v", buf.Bytes(), sum, err)
-		}
-		if outs[0] != outs[1] {
-			t.Fatalf("split reading:\n%s\nreading on one goroutine:\n%s", outs[1], outs[0])
+			if outs[0] != outs[1] {
+				t.Fatalf("%d workers, split reading:\n%s\nreading on one goroutine:\n%s", workers, outs[1], outs[0])
+			}
 		}
 	})
 }

@@ -280,10 +280,12 @@ func (t *Table) Add(idx uint64) error {
 	return t.err
 }
 
-// Batch is a run of input packets, decoded in place, with their flow keys,
-// input positions and owning shards. The reading goroutine fills one batch
-// and hands the same batch to every worker; each adds the packets of its
-// own shard, so no packet is copied on its way to its table.
+// Batch is a run of input packets, decoded in place, with their input
+// positions and, for several shards, their flow keys and owning shards.
+// The reading goroutine fills one batch and hands the same batch to every
+// worker; each adds the packets of its own shard, so no packet is copied
+// on its way to its table. A batch for one table holds no keys: the table
+// computes them (AddBatch).
 type Batch struct {
 	Pkts  [BatchPackets]decode.Packet
 	Keys  [BatchPackets]Keyed
@@ -403,7 +405,8 @@ func (b *Batch) SetKey(i, shards int) {
 // flow entry are mostly cache misses: AddBatch prefetches the index cell
 // of the packet 2·prefetch.Ahead ahead and the entry of the one
 // prefetch.Ahead ahead, so that the misses overlap the work on the packets
-// in between (−8 % of a worker's time, BenchmarkAddBatch). With MaxFlows,
+// in between (−8 % of a worker's time, BenchmarkAddBatch, when the
+// reader still keyed every batch). With MaxFlows,
 // where each packet also moves its flow in its list (touch), it
 // prefetches the flow's links with its entry.
 func (t *Table) AddBatch(b *Batch, shard int) error {

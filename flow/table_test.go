@@ -58,31 +58,7 @@ func (r row) String() string {
 // returns the rows in output order.
 func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats, *Defrag) {
 	t.Helper()
-	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
-	col := map[string]int{}
-	for i, c := range fm.Columns() {
-		col[c.Name] = i
-	}
-	var rows []row
-	tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch, _ []Order) error {
-		for r := 0; r < bt.Len(); r++ {
-			rows = append(rows, row{
-				src:     string(bt.Bytes(col["src_ip"], r)),
-				sport:   bt.Int(col["src_port"], r),
-				dport:   bt.Int(col["dst_port"], r),
-				packets: bt.Int(col["total_packets"], r),
-				fwd:     bt.Int(col["packets_fwd"], r),
-				bwd:     bt.Int(col["packets_bwd"], r),
-				start:   bt.Float(col["start_time"], r),
-				end:     bt.Float(col["end_time"], r),
-				stat:    bt.Int(col["flow_stat"], r),
-				hdrs:    string(bt.Bytes(col["hdr_desc"], r)),
-				bytes:   bt.Int(col["total_bytes"], r),
-				payload: bt.Int(col["payload_bytes_total"], r),
-			})
-		}
-		return nil
-	}, nil)
+	tab, rows := rowTable(cfg)
 	// As the pipeline does: defragment, sweep every SweepPackets records.
 	var d decode.Decoder
 	df := NewDefrag(cfg.FlowTimeout)
@@ -108,7 +84,110 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats, *Defr
 	if err := tab.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return rows, tab.Stats(), df
+	return *rows, tab.Stats(), df
+}
+
+// runBatches is run through Batch and AddBatch, as the pipeline's workers
+// run: the frames go in batches for shards tables, each of which adds its
+// own shard's packets (shards 1: the whole batch, AddBatch(b, -1)), and
+// the tables' rows are returned table after table. Every key the batch
+// holds is garbage before Put, so that a table that read a key Put did not
+// set would put packets in wrong flows.
+func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) []row {
+	t.Helper()
+	tabs := make([]*Table, shards)
+	rows := make([]*[]row, shards)
+	for s := range tabs {
+		tabs[s], rows[s] = rowTable(cfg)
+	}
+	var d decode.Decoder
+	df := NewDefrag(cfg.FlowTimeout)
+	maxTS := int64(-1 << 63)
+	b := new(Batch)
+	poison := func() {
+		for i := range b.Keys {
+			b.Keys[i] = Keyed{Key: Key{A: [16]byte{byte(i)}, PA: uint16(i)}, Hash: uint32(i * 2654435761)}
+		}
+	}
+	poison()
+	add := func() {
+		if shards > 1 {
+			b.Group(shards)
+		}
+		for s, tab := range tabs {
+			shard := s
+			if shards == 1 {
+				shard = -1
+			}
+			if err := tab.AddBatch(b, shard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Reset()
+		poison()
+	}
+	for i, f := range frames {
+		if i > 0 && i%SweepPackets == 0 {
+			add()
+			for _, tab := range tabs {
+				tab.Sweep(maxTS, uint64(i))
+			}
+		}
+		data, wire := f.Build()
+		p := &b.Pkts[b.N]
+		p.Timestamp = f.TS
+		if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
+			t.Fatalf("frame %d: %v", i, r)
+		}
+		if p.Flags&decode.FlagFragment != 0 {
+			df.Fix(p)
+		}
+		maxTS = max(maxTS, p.Timestamp)
+		b.Put(uint64(i), maxTS, shards)
+		if b.N == BatchPackets {
+			add()
+		}
+	}
+	add()
+	var all []row
+	for s, tab := range tabs {
+		if err := tab.Close(); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, *rows[s]...)
+	}
+	return all
+}
+
+// rowTable returns a flow_meta table that appends its rows, in output
+// order, to the returned slice.
+func rowTable(cfg Config) (*Table, *[]row) {
+	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
+	col := map[string]int{}
+	for i, c := range fm.Columns() {
+		col[c.Name] = i
+	}
+	rows := new([]row)
+	tab := New(cfg, []extract.Extractor{fm}, func(bt *output.Batch, _ []Order) error {
+		for r := 0; r < bt.Len(); r++ {
+			*rows = append(*rows, row{
+				src:     string(bt.Bytes(col["src_ip"], r)),
+				sport:   bt.Int(col["src_port"], r),
+				dport:   bt.Int(col["dst_port"], r),
+				packets: bt.Int(col["total_packets"], r),
+				fwd:     bt.Int(col["packets_fwd"], r),
+				bwd:     bt.Int(col["packets_bwd"], r),
+				start:   bt.Float(col["start_time"], r),
+				end:     bt.Float(col["end_time"], r),
+				stat:    bt.Int(col["flow_stat"], r),
+				hdrs:    string(bt.Bytes(col["hdr_desc"], r)),
+				bytes:   bt.Int(col["total_bytes"], r),
+				payload: bt.Int(col["payload_bytes_total"], r),
+			})
+		}
+		return nil
+	}, nil)
+	return tab, rows
 }
 
 // tcpf builds a TCP frame at s seconds from src:sp to dst:dp.
@@ -390,6 +469,35 @@ func TestRandomInvariants(t *testing.T) {
 	}
 	if total != int64(len(frames)) || st.Flows != uint64(len(rows)) {
 		t.Errorf("packets in flows = %d, want %d", total, len(frames))
+	}
+}
+
+// TestAddBatchKeys: a table that takes whole batches keys their packets
+// itself and reads no key of the batch (which Put leaves unset for one
+// table); tables that share batches use the keys Put set. Either way the
+// rows are those of packets added one by one (Add), up to the order of
+// the tables' rows.
+func TestAddBatchKeys(t *testing.T) {
+	frames := randomFrames(5000)
+	cfg := defaultCfg
+	cfg.FlowTimeout = 2 * sec
+	want, _, _ := run(t, cfg, frames...)
+	sorted := func(rows []row) []string {
+		var ss []string
+		for _, r := range rows {
+			ss = append(ss, r.String())
+		}
+		slices.Sort(ss)
+		return ss
+	}
+	for _, shards := range []int{1, 3} {
+		got := runBatches(t, cfg, shards, frames...)
+		if shards == 1 && !slices.Equal(got, want) {
+			t.Errorf("one table of whole batches: %d rows, want the %d of Add, in the same order", len(got), len(want))
+		}
+		if g, w := sorted(got), sorted(want); !slices.Equal(g, w) {
+			t.Errorf("%d tables: %d rows, want the %d of Add", shards, len(g), len(w))
+		}
 	}
 }
 

@@ -209,7 +209,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
 	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
 	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
-	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "cores to keep busy; 0 = one per CPU; 1 reads and runs the flow table on one goroutine; N reads on one and runs N-1 flow tables beside it for flow_meta alone, N for heavier features (output is identical whatever the number)")
+	fl.IntVarP(&f.workers, "workers", "w", def.Workers, "cores to keep busy; 0 = one per CPU; 1 reads and runs the flow table on one goroutine; N reads on one and runs N-1 flow tables beside it for flow_meta alone, N for heavier features, one with --max-flows or connection (output is identical whatever the number)")
 	fl.IntVar(&f.decoders, "decoders", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
 	fl.IntVar(&f.compLevel, "compression-level", 0, "Parquet compression level: zstd 1-22 (in four steps: 1-2, 3-5, 6-9, 10-22), gzip 1-9; 0 = zstd's fastest, gzip's default (5)")
