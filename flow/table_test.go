@@ -104,11 +104,15 @@ func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) [
 	df := NewDefrag(cfg.FlowTimeout)
 	maxTS := int64(-1 << 63)
 	b := new(Batch)
-	poison := func() {
-		for i := range b.Keys {
-			b.Keys[i] = Keyed{Key: Key{A: [16]byte{byte(i)}, PA: uint16(i)}, Hash: uint32(i * 2654435761)}
-		}
+	// The keys of made-up packets, each key whole (its hash its own), so
+	// that a table reading them fails by its rows.
+	var garbage [BatchPackets]Keyed
+	for i := range garbage {
+		p := decode.Packet{Proto: 6, SrcPort: uint16(i), DstPort: 9}
+		p.Src[0], p.Dst[0] = 192, byte(i)
+		garbage[i].Set(&p)
 	}
+	poison := func() { b.Keys = garbage }
 	poison()
 	add := func() {
 		if shards > 1 {
