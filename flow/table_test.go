@@ -67,15 +67,8 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats, *Defr
 		if i > 0 && i%SweepPackets == 0 {
 			tab.Sweep(maxTS, uint64(i))
 		}
-		data, wire := f.Build()
 		p := tab.Packet()
-		p.Timestamp = f.TS
-		if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
-			t.Fatalf("frame %d: %v", i, r)
-		}
-		if p.Flags&decode.FlagFragment != 0 {
-			df.Fix(p)
-		}
+		decodeFrame(t, &d, df, i, f, p)
 		maxTS = max(maxTS, p.Timestamp)
 		if err := tab.Add(uint64(i)); err != nil {
 			t.Fatal(err)
@@ -85,6 +78,20 @@ func run(t testing.TB, cfg Config, frames ...testpkt.Frame) ([]row, Stats, *Defr
 		t.Fatal(err)
 	}
 	return *rows, tab.Stats(), df
+}
+
+// decodeFrame decodes frame i into p, as the pipeline does, giving a later
+// fragment its datagram's ports.
+func decodeFrame(t testing.TB, d *decode.Decoder, df *Defrag, i int, f testpkt.Frame, p *decode.Packet) {
+	t.Helper()
+	data, wire := f.Build()
+	p.Timestamp = f.TS
+	if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
+		t.Fatalf("frame %d: %v", i, r)
+	}
+	if p.Flags&decode.FlagFragment != 0 {
+		df.Fix(p)
+	}
 }
 
 // runBatches is run through Batch and AddBatch, as the pipeline's workers
@@ -137,15 +144,8 @@ func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) [
 				tab.Sweep(maxTS, uint64(i))
 			}
 		}
-		data, wire := f.Build()
 		p := &b.Pkts[b.N]
-		p.Timestamp = f.TS
-		if r := d.Decode(capture.LinkEthernet, data, uint32(wire), p); r != decode.ReasonOK {
-			t.Fatalf("frame %d: %v", i, r)
-		}
-		if p.Flags&decode.FlagFragment != 0 {
-			df.Fix(p)
-		}
+		decodeFrame(t, &d, df, i, f, p)
 		maxTS = max(maxTS, p.Timestamp)
 		b.Put(uint64(i), maxTS, shards)
 		if b.N == BatchPackets {
