@@ -731,7 +731,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 			ps.cur = b
 		}
 		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
-		b.PrefetchSlot(b.N+flow.WriteAhead, nw > 1)
+		b.PrefetchSlot(b.N+flow.WriteAhead, nw)
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			ps.skips.add(reason, ps.dec.EtherType, rec.LinkType)

@@ -299,7 +299,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 			continue
 		}
 		p := &b.Pkts[b.N]
-		b.PrefetchSlot(b.N+flow.WriteAhead, shards > 1)
+		b.PrefetchSlot(b.N+flow.WriteAhead, shards)
 		p.Timestamp = rec.Timestamp
 		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			rn.skips.add(reason, dec.EtherType, rec.LinkType)
@@ -310,7 +310,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 		b.Seen[b.N] = seen
 		if p.Flags&decode.FlagFragment != 0 {
 			rn.frags = true
-		} else if shards > 1 {
+		} else {
 			b.SetKey(b.N, shards)
 		}
 		b.N++
@@ -326,9 +326,7 @@ func (ps *pass) retire(rn *run) {
 		for i := range b.N {
 			if p := &b.Pkts[i]; p.Flags&decode.FlagFragment != 0 {
 				ps.defrag.Fix(p)
-				if len(ps.workers) > 1 {
-					b.SetKey(i, len(ps.workers))
-				}
+				b.SetKey(i, len(ps.workers))
 			}
 		}
 	}

@@ -343,14 +343,11 @@ func (b *Batch) Reset() {
 }
 
 // Put fills the batch's next packet, already decoded into Pkts[N], with its
-// input position and the newest timestamp of the input up to it (seen),
-// and with more than one shard (of shards workers) its key and shard, and
-// counts it. A batch for one table needs no key: AddBatch computes the
-// keys of a batch it takes whole.
+// input position, the newest timestamp of the input up to it (seen) and,
+// with more than one shard (of shards workers), its key and shard
+// (SetKey), and counts it.
 func (b *Batch) Put(idx uint64, seen int64, shards int) {
-	if shards > 1 {
-		b.SetKey(b.N, shards)
-	}
+	b.SetKey(b.N, shards)
 	b.Idx[b.N] = idx
 	b.Seen[b.N] = seen
 	b.N++
@@ -364,28 +361,35 @@ const WriteAhead = 8
 
 // PrefetchSlot asks for the cache lines of packet slot i that decoding
 // and SetKey write, to be written: the packet's two lines (its first byte
-// and its Hdrs, TestPrefetchSlotLines) and, keyed, its key's first (a key that
+// and its Hdrs, TestPrefetchSlotLines) and, for several shards, its key's first (a key that
 // runs onto a second line has it asked for with the next slot; Idx, Seen
-// and Shard, 8 to 32 slots a line, are left to the stores); not keyed (a
-// batch for one table, Put), its Idx line instead. A batch comes
+// and Shard, 8 to 32 slots a line, are left to the stores); for one shard,
+// whose batch holds no key (SetKey), its Idx line instead. A batch comes
 // back from the workers, which read it on other cores, so these lines are
 // mostly in another core's cache, and a store to one waits for the line
 // to move; asked for WriteAhead packets ahead, the moves overlap the
 // decoding in between (the reading goroutine 12-22 % faster on the
 // real-traffic tile, bench/RESULTS.md, session 11).
-func (b *Batch) PrefetchSlot(i int, keyed bool) {
+func (b *Batch) PrefetchSlot(i, shards int) {
 	i &= BatchPackets - 1 // past the end, the first slots: written already
 	p := &b.Pkts[i]
 	third := unsafe.Pointer(&b.Keys[i])
-	if !keyed { // for one table: no key to write (Put)
+	if shards < 2 { // no key to write (SetKey)
 		third = unsafe.Pointer(&b.Idx[i])
 	}
 	prefetch.Write3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), third)
 }
 
-// SetKey sets the flow key and the shard of packet i, as Put does with
-// several shards: the key of the packet as it is then.
+// SetKey sets the flow key and the shard of packet i, as Put does: the key
+// of the packet as it is then. With one shard it sets nothing: a batch for
+// one table needs no key, since AddBatch keys a batch it takes whole.
 func (b *Batch) SetKey(i, shards int) {
+	if shards > 1 { // a test small enough to inline into the reader's loop
+		b.setKey(i, shards)
+	}
+}
+
+func (b *Batch) setKey(i, shards int) {
 	k := &b.Keys[i]
 	k.Set(&b.Pkts[i])
 	b.Shard[i] = uint16(Shard(k.Hash, shards))
