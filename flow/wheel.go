@@ -1,6 +1,11 @@
 package flow
 
-import "math"
+import (
+	"math"
+	"unsafe"
+
+	"github.com/jjflow/jj/internal/prefetch"
+)
 
 // Flows wait out their idle timeout in wheels, one for each timeout (open
 // flows, and TCP flows closed by FIN or RST): a circular array of buckets
@@ -192,19 +197,53 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 		if end == s {
 			continue
 		}
+		// The bucket's flows go in runs: their slots first, from the
+		// links, then their entries. Each flow's entry, and the index
+		// cell of one that ends, is a cache miss when many flows are
+		// open; with the run's slots known, they are prefetched ahead
+		// of the flow being looked at. Ending or moving a flow detaches
+		// it alone, so the flow after a run stays where it was.
 		for i := t.lk(s).next; ; {
-			next := t.lk(i).next
-			e := t.slots.at(uint32(i))
-			if e.seen < limit {
-				t.end(uint32(i))
-			} else if to := w.sentinel(w.bucket(e.seen)); to != s {
-				t.detach(uint32(i))
-				t.insert(uint32(i), to)
+			run := t.sweep[:0]
+			for {
+				run = append(run, uint32(i))
+				if i == end || len(run) == len(t.sweep) {
+					break
+				}
+				i = t.lk(i).next
 			}
+			next := t.lk(i).next
+			t.sweepRun(run, w, s, limit)
 			if i == end {
 				break
 			}
 			i = next
+		}
+	}
+}
+
+// sweepRun ends the flows of run, slots of bucket s in list order, quiet
+// before limit, and moves the others to the bucket of their entry.seen.
+// It prefetches the entry of the flow 2·prefetch.Ahead ahead, and the
+// index cell of the one prefetch.Ahead ahead if that one ends.
+func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
+	for n, slot := range run {
+		if m := n + 2*prefetch.Ahead; m < len(run) {
+			e := t.slots.at(run[m])
+			prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.seen))
+		}
+		if m := n + prefetch.Ahead; m < len(run) {
+			if e := t.slots.at(run[m]); e.seen < limit {
+				x := &t.index
+				prefetch.Line(unsafe.Pointer(&x.cells[uint64(hashKey(&e.key))&x.mask]))
+			}
+		}
+		e := t.slots.at(slot)
+		if e.seen < limit {
+			t.end(slot)
+		} else if to := w.sentinel(w.bucket(e.seen)); to != s {
+			t.detach(slot)
+			t.insert(slot, to)
 		}
 	}
 }
