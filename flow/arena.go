@@ -2,6 +2,7 @@ package flow
 
 import (
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/jjflow/jj/internal/mem"
@@ -16,8 +17,14 @@ import (
 // cost the resident memory their entries take, not up to twice that. The
 // types stored must hold no Go pointers (TestArenaTypesHoldNoPointers).
 // The mappings go back to the system when the table is garbage.
+//
+// A slab's next chunk may be allocated on a goroutine of its own (slab.add),
+// so the arena's record of its mappings is shared under a lock; once
+// released, the arena maps nothing more.
 type arena struct {
-	maps map[*byte][]byte // mapped regions, by their first byte
+	mu       sync.Mutex
+	maps     map[*byte][]byte // mapped regions, by their first byte
+	released bool
 }
 
 // newArena returns an arena whose mappings are released once owner is
@@ -38,8 +45,14 @@ func allocSlice[T any](a *arena, n int) []T {
 	var s []T
 	if a != nil && size >= 64<<10 {
 		if b := mapAnon(size); b != nil {
-			a.maps[&b[0]] = b
-			s = unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+			a.mu.Lock()
+			if a.released {
+				unmapAnon(b)
+			} else {
+				a.maps[&b[0]] = b
+				s = unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+			}
+			a.mu.Unlock()
 		}
 	}
 	if s == nil {
@@ -71,13 +84,20 @@ func freeSlice[T any](a *arena, s []T) {
 		return
 	}
 	p := (*byte)(unsafe.Pointer(&s[0]))
-	if b, ok := a.maps[p]; ok {
-		delete(a.maps, p)
+	a.mu.Lock()
+	b, ok := a.maps[p]
+	delete(a.maps, p)
+	a.mu.Unlock()
+	if ok {
 		unmapAnon(b)
 	}
 }
 
+// release gives every mapping back; the arena maps nothing afterwards.
 func (a *arena) release() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.released = true
 	for p, b := range a.maps {
 		delete(a.maps, p)
 		unmapAnon(b)

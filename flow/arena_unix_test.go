@@ -166,3 +166,56 @@ func TestGrowArena(t *testing.T) {
 		}
 	}
 }
+
+// TestSlabChunkAhead checks that a slab asks for its next chunk once its
+// last is half used, takes that chunk when it fills, and that the chunk
+// is zero and in the arena's mappings; that a chunk asked for and never
+// taken goes back with the arena; and that an arena released while a
+// chunk is on its way maps nothing more.
+func TestSlabChunkAhead(t *testing.T) {
+	var owner int
+	a := newArena(&owner)
+	defer runtime.KeepAlive(&owner) // its cleanup would release the arena too
+	s := slab[entry]{arena: a}
+	const half = 1 << (chunkBits - 1)
+	for i := range 3*half + 1 {
+		if got := s.add(); got != uint32(i) {
+			t.Fatalf("add %d returned %d", i, got)
+		}
+		e := s.at(uint32(i))
+		if e.first != 0 || e.key.Proto != 0 {
+			t.Fatalf("record %d is not zero", i)
+		}
+		e.first, e.key.Proto = int64(i)+1, 6
+		switch asked := s.ahead != nil; {
+		case i < half && asked:
+			t.Fatalf("the next chunk asked for at record %d, before the first chunk is half used", i)
+		case i >= half && i < 2<<(chunkBits-1) && !asked:
+			t.Fatalf("the next chunk not asked for at record %d", i)
+		case i >= 2*half && i < 3*half && asked:
+			t.Fatalf("a chunk still asked for at record %d, after the second chunk came", i)
+		}
+	}
+	if len(s.chunks) != 2 || s.ahead == nil {
+		t.Fatalf("%d chunks, a third asked for: %v; want 2 and true", len(s.chunks), s.ahead != nil)
+	}
+	for i := range 3*half + 1 {
+		if e := s.at(uint32(i)); e.first != int64(i)+1 {
+			t.Fatalf("record %d holds %d, want %d", i, e.first, i+1)
+		}
+	}
+	s.wait()
+	a.mu.Lock()
+	n := len(a.maps)
+	a.mu.Unlock()
+	if n != 3 {
+		t.Errorf("the arena holds %d mappings, want 3 (two chunks and the one asked for)", n)
+	}
+	a.release()
+	if len(a.maps) != 0 {
+		t.Errorf("after release the arena holds %d mappings", len(a.maps))
+	}
+	if c := allocSlice[entry](a, 1<<chunkBits); len(c) != 1<<chunkBits || len(a.maps) != 0 {
+		t.Errorf("a released arena: allocSlice gave %d records and the arena holds %d mappings", len(c), len(a.maps))
+	}
+}

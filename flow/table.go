@@ -252,6 +252,9 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 // unreachable (a long-lived program may collect rarely). The table must
 // not be used afterwards; Stats still answers.
 func (t *Table) Release() {
+	t.slots.wait()
+	t.links.wait()
+	t.last.wait()
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
 	t.done, t.free = nil, nil // Close may have moved them to the arena
 	t.arena.release()
