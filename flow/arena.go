@@ -45,6 +45,10 @@ func allocSlice[T any](a *arena, n int) []T {
 	var s []T
 	if a != nil && size >= 64<<10 {
 		if b := mapAnon(size); b != nil {
+			// The pages first, then the record: once recorded, a
+			// mapping may be unmapped by a release on another goroutine
+			// (the table's cleanup while a chunk is on its way).
+			mem.Prefault(b)
 			a.mu.Lock()
 			if a.released {
 				unmapAnon(b)
@@ -53,14 +57,20 @@ func allocSlice[T any](a *arena, n int) []T {
 				s = unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
 			a.mu.Unlock()
+			if s != nil {
+				testHookRecorded(a)
+				return s
+			}
 		}
 	}
-	if s == nil {
-		s = make([]T, n)
-	}
+	s = make([]T, n)
 	mem.Prefault(s)
 	return s
 }
+
+// testHookRecorded is called by allocSlice once the arena has recorded a
+// mapping it returns.
+var testHookRecorded = func(*arena) {}
 
 // growArena returns s with room for n more values, moved to a slice from
 // allocSlice if it has less. The old slice must not be used afterwards:

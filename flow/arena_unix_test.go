@@ -170,8 +170,8 @@ func TestGrowArena(t *testing.T) {
 // TestSlabChunkAhead checks that a slab asks for its next chunk once its
 // last is half used, takes that chunk when it fills, and that the chunk
 // is zero and in the arena's mappings; that a chunk asked for and never
-// taken goes back with the arena; and that an arena released while a
-// chunk is on its way maps nothing more.
+// taken goes back with the arena; that a released arena maps nothing
+// more; and that a slab without an arena never asks.
 func TestSlabChunkAhead(t *testing.T) {
 	var owner int
 	a := newArena(&owner)
@@ -217,5 +217,51 @@ func TestSlabChunkAhead(t *testing.T) {
 	}
 	if c := allocSlice[entry](a, 1<<chunkBits); len(c) != 1<<chunkBits || len(a.maps) != 0 {
 		t.Errorf("a released arena: allocSlice gave %d records and the arena holds %d mappings", len(c), len(a.maps))
+	}
+	var heap slab[entry]
+	for range 3 * half {
+		heap.add()
+		if heap.ahead != nil {
+			t.Fatal("a slab without an arena asked for a chunk ahead")
+		}
+	}
+}
+
+// TestArenaReleasedWhileChunkOnItsWay releases an arena, as the table's
+// cleanup may, while its slab's chunk asked for ahead is on its way: right
+// after the arena recorded the chunk's mapping (testHookRecorded), and
+// right after the slab asked. The chunk's goroutine must neither write to
+// pages released under it (the process would die of a fault) nor leave a
+// mapping behind.
+func TestArenaReleasedWhileChunkOnItsWay(t *testing.T) {
+	t.Cleanup(func() { testHookRecorded = func(*arena) {} })
+	for i := range 20 {
+		var owner int
+		a := newArena(&owner)
+		s := slab[entry]{arena: a}
+		for range 1 << (chunkBits - 1) {
+			s.add()
+		}
+		if i == 0 {
+			testHookRecorded = func(a *arena) { a.release() }
+		}
+		s.add()
+		if s.ahead == nil {
+			t.Fatal("no chunk asked for ahead")
+		}
+		if i > 0 {
+			a.release()
+		}
+		if c := <-s.ahead; len(c) != 1<<chunkBits {
+			t.Fatalf("the chunk holds %d records", len(c))
+		}
+		testHookRecorded = func(*arena) {}
+		a.mu.Lock()
+		n := len(a.maps)
+		a.mu.Unlock()
+		if n != 0 {
+			t.Fatalf("a released arena holds %d mappings", n)
+		}
+		runtime.KeepAlive(&owner)
 	}
 }

@@ -224,9 +224,14 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 
 // sweepRun ends the flows of run, slots of bucket s in list order, quiet
 // before limit, and moves the others to the bucket of their entry.seen.
-// It prefetches the entry of the flow 2·prefetch.Ahead ahead, and the
-// index cell of the one prefetch.Ahead ahead if that one ends.
+// It prefetches the entries of the run's first 2·prefetch.Ahead flows
+// before it starts, then the entry of the flow 2·prefetch.Ahead ahead,
+// and the index cell of the one prefetch.Ahead ahead if that one ends.
 func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
+	for _, slot := range run[:min(len(run), 2*prefetch.Ahead)] {
+		e := t.slots.at(slot)
+		prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.seen))
+	}
 	for n, slot := range run {
 		if m := n + 2*prefetch.Ahead; m < len(run) {
 			e := t.slots.at(run[m])
