@@ -138,6 +138,12 @@ type entry struct {
 	startIdx uint64 // input position of the first packet
 }
 
+// prefetch asks for the entry's two cache lines (entries are 128 bytes,
+// in chunks on a huge-page boundary): the key's and the counts'.
+func (e *entry) prefetch() {
+	prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.counts))
+}
+
 // link is a flow's place in its wheel bucket's list (wheel.go): the slots
 // of the flows before and after it, or a bucket's sentinel (negative,
 // Table.lk). The links live apart from the entries, in a slab of their
@@ -184,7 +190,7 @@ type Table struct {
 	observe bool // some extractor looks at packets (not extract.Passive)
 	pf      []extract.Prefetcher
 
-	// AddBatch scratch.
+	// AddBatch's and the sweeps' scratch.
 	sel   []uint16             // indexes of every packet of the batch (shard < 0)
 	keys  *[BatchPackets]Keyed // the keys AddBatch computes (shard < 0)
 	done  []pending            // ended flows, in end order, emitted at the next flush
@@ -705,8 +711,7 @@ func (t *Table) flush() {
 	sortPending(t.done)
 	for n, d := range t.done {
 		if m := n + prefetch.Ahead; m < len(t.done) {
-			e := t.slots.at(t.done[m].slot)
-			prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.seen))
+			t.slots.at(t.done[m].slot).prefetch()
 		}
 		if len(t.pf) > 0 {
 			t.prefetch(n)

@@ -229,13 +229,11 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 // and the index cell of the one prefetch.Ahead ahead if that one ends.
 func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 	for _, slot := range run[:min(len(run), 2*prefetch.Ahead)] {
-		e := t.slots.at(slot)
-		prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.seen))
+		t.slots.at(slot).prefetch()
 	}
 	for n, slot := range run {
 		if m := n + 2*prefetch.Ahead; m < len(run) {
-			e := t.slots.at(run[m])
-			prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), unsafe.Pointer(&e.seen))
+			t.slots.at(run[m]).prefetch()
 		}
 		if m := n + prefetch.Ahead; m < len(run) {
 			if e := t.slots.at(run[m]); e.seen < limit {
