@@ -214,6 +214,7 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	}
 	stopProfiles, err := startProfiles(f)
 	if err != nil {
+		out.close()
 		r.Close()
 		return err
 	}

@@ -140,17 +140,23 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 			dst = zw
 		}
 	}
-	// A small buffer: the text writers hand it a batch of rows at a time
-	// (tens to hundreds of KiB), which bufio then passes straight to the
-	// file from the buffer it was just encoded in, instead of copying it
-	// into a large buffer of its own first. With a 1 MiB buffer the
-	// kernel's copy of the CSV into the page cache took 3 to 10 times
-	// longer with one worker (system time 0.37-0.50 s against 0.13-0.19 s
-	// for flow_meta on the main benchmark capture, 1.3-2.6 s against
-	// 0.5-0.9 s for --features all; bench/RESULTS.md, session 9).
+	// The output is written, and compressed, on a goroutine of its own
+	// (aheadWriter): the kernel's copy of the text into new page-cache
+	// pages, which this project's VM charges for at first touch, and the
+	// compressor's work then overlap the encoding of the next rows. With
+	// one worker on the synthetic benchmark capture, flow_meta written as
+	// CSV took 1.25 against 1.30 s, as .csv.gz 1.62 against 2.55 s and as
+	// .csv.zst 1.36 against 1.97 s; --features all on a capture of 2.9 M
+	// open flows (4.15 GB of CSV), 30.7-31.4 against 36.3-36.8 s
+	// (bench/RESULTS.md, session 31). A small buffer above it gathers the
+	// writers' small writes; the text writers hand it a batch of rows at
+	// a time (tens to hundreds of KiB), which it passes straight through.
+	ahead := newAheadWriter(dst)
+	dst = ahead
 	bw := bufio.NewWriterSize(dst, outputBuffer)
 	w, err := newWriter(bw, schema)
 	if err != nil {
+		ahead.Close()
 		if zw != nil {
 			zw.Close()
 		}
@@ -159,17 +165,23 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 		}
 		return nil, &usageError{err}
 	}
-	flush := bw.Flush
-	if zw != nil {
-		flush = func() error {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
+	flush := func() error {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if err := ahead.Flush(); err != nil {
+			return err
+		}
+		if zw != nil {
 			return zw.Flush()
 		}
+		return nil
 	}
 	return &outputSink{w: w, flush: flush, close: func() error {
 		err := bw.Flush()
+		if cerr := ahead.Close(); err == nil {
+			err = cerr
+		}
 		if zw != nil {
 			if cerr := zw.Close(); err == nil {
 				err = cerr

@@ -361,6 +361,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	}
 	stop, err := startProfiles(f)
 	if err != nil {
+		out.close()
 		return err
 	}
 	defer stop()

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"io"
+	"sync/atomic"
+)
+
+// aheadWriter buffers what it is given and writes it to w on a goroutine
+// of its own, so that the goroutine that encodes the rows goes on while
+// the kernel copies the last ones into the page cache (or a compressor
+// compresses them: w may be one).
+//
+// Write copies p into the buffer being filled; a full buffer goes to the
+// writing goroutine, which hands it back once written. The first error of
+// w is returned by every later Write, Flush and Close, and nothing more is
+// written after it.
+type aheadWriter struct {
+	buf  []byte
+	full chan []byte // buffers to write, or nil: a flush, answered on flushed
+	free chan []byte // buffers written
+
+	flushed chan struct{}
+	done    chan struct{}
+	closed  bool
+
+	err atomic.Pointer[error] // the first error of w
+}
+
+// aheadBuffers buffers of aheadSize bytes each: one being filled, the
+// others on their way to w.
+const (
+	aheadBuffers = 4
+	aheadSize    = 256 << 10
+)
+
+func newAheadWriter(w io.Writer) *aheadWriter {
+	a := &aheadWriter{
+		full:    make(chan []byte, aheadBuffers),
+		free:    make(chan []byte, aheadBuffers),
+		flushed: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	for range aheadBuffers - 1 {
+		a.free <- make([]byte, 0, aheadSize)
+	}
+	a.buf = make([]byte, 0, aheadSize)
+	go a.run(w)
+	return a
+}
+
+// run writes the buffers it is sent, in order.
+func (a *aheadWriter) run(w io.Writer) {
+	defer close(a.done)
+	for b := range a.full {
+		if b == nil {
+			a.flushed <- struct{}{}
+			continue
+		}
+		if a.failed() == nil {
+			if _, err := w.Write(b); err != nil {
+				a.fail(err)
+			}
+		}
+		a.free <- b[:0]
+	}
+}
+
+func (a *aheadWriter) failed() error {
+	if p := a.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (a *aheadWriter) fail(err error) { a.err.CompareAndSwap(nil, &err) }
+
+// Write implements io.Writer.
+func (a *aheadWriter) Write(p []byte) (int, error) {
+	if err := a.failed(); err != nil {
+		return 0, err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		k := copy(a.buf[len(a.buf):cap(a.buf)], p)
+		a.buf, p = a.buf[:len(a.buf)+k], p[k:]
+		if len(a.buf) == cap(a.buf) {
+			a.send()
+		}
+	}
+	return n, nil
+}
+
+// send hands the buffer being filled to the writing goroutine and takes a
+// written one.
+func (a *aheadWriter) send() {
+	a.full <- a.buf
+	a.buf = <-a.free
+}
+
+// Flush writes everything given so far and waits until it is written.
+func (a *aheadWriter) Flush() error {
+	if a.closed {
+		return a.failed()
+	}
+	if len(a.buf) > 0 {
+		a.send()
+	}
+	a.full <- nil
+	<-a.flushed
+	return a.failed()
+}
+
+// Close flushes and stops the writing goroutine; it does not close w.
+func (a *aheadWriter) Close() error {
+	err := a.Flush()
+	if !a.closed {
+		a.closed = true
+		close(a.full)
+		<-a.done
+	}
+	return err
+}
