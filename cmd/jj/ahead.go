@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"sync/atomic"
 )
 
@@ -12,8 +14,8 @@ import (
 //
 // Write copies p into the buffer being filled; a full buffer goes to the
 // writing goroutine, which hands it back once written. The first error of
-// w is returned by every later Write, Flush and Close, and nothing more is
-// written after it.
+// w (a short write, or a panic in w, counts as one) is returned by every
+// later Write, Flush and Close, and nothing more is written after it.
 type aheadWriter struct {
 	buf  []byte
 	full chan []byte // buffers to write, or nil: a flush, answered on flushed
@@ -57,11 +59,27 @@ func (a *aheadWriter) run(w io.Writer) {
 			continue
 		}
 		if a.failed() == nil {
-			if _, err := w.Write(b); err != nil {
-				a.fail(err)
-			}
+			a.write(w, b)
 		}
 		a.free <- b[:0]
+	}
+}
+
+// write writes b to w, recording w's error, a short write or a panic in
+// w: the goroutine goes on taking buffers, so that Write, Flush and Close
+// return the error rather than wait for it forever.
+func (a *aheadWriter) write(w io.Writer, b []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.fail(fmt.Errorf("output writer panicked: %v", v))
+		}
+	}()
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		a.fail(err)
 	}
 }
 
@@ -78,6 +96,9 @@ func (a *aheadWriter) fail(err error) { a.err.CompareAndSwap(nil, &err) }
 func (a *aheadWriter) Write(p []byte) (int, error) {
 	if err := a.failed(); err != nil {
 		return 0, err
+	}
+	if a.closed {
+		return 0, os.ErrClosed
 	}
 	n := len(p)
 	for len(p) > 0 {

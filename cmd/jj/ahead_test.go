@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jjflow/jj/gen"
 )
 
 // TestAheadWriter writes pieces of every size, from a byte to several
@@ -15,9 +18,11 @@ import (
 // order: after each Flush, everything written so far, and after Close, all.
 func TestAheadWriter(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	pool := make([]byte, 5*aheadSize)
+	rand.NewChaCha8([32]byte{1}).Read(pool)
 	var dst, want bytes.Buffer
 	a := newAheadWriter(&dst)
-	for i := range 400 {
+	for i := range 120 {
 		n := r.IntN(64)
 		switch i % 10 {
 		case 3:
@@ -25,16 +30,14 @@ func TestAheadWriter(t *testing.T) {
 		case 7:
 			n = 3*aheadSize + r.IntN(aheadSize)
 		}
-		p := make([]byte, n)
-		for j := range p {
-			p[j] = byte(r.Uint32())
-		}
+		off := r.IntN(len(pool) - n)
+		p := bytes.Clone(pool[off : off+n])
 		want.Write(p)
 		if m, err := a.Write(p); m != n || err != nil {
 			t.Fatalf("Write(%d bytes) = %d, %v", n, m, err)
 		}
 		clear(p) // the writer must have copied p
-		if i%50 == 49 {
+		if i%20 == 19 {
 			if err := a.Flush(); err != nil {
 				t.Fatal(err)
 			}
@@ -51,6 +54,45 @@ func TestAheadWriter(t *testing.T) {
 	}
 	if err := a.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatalf("Flush after Close: %v", err)
+	}
+	if _, err := a.Write([]byte("late")); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Write after Close: %v, want %v", err, os.ErrClosed)
+	}
+}
+
+// panicWriter panics at its second write; shortWriter takes half of each.
+type panicWriter struct{ calls int }
+
+func (p *panicWriter) Write(b []byte) (int, error) {
+	if p.calls++; p.calls == 2 {
+		panic("boom")
+	}
+	return len(b), nil
+}
+
+type shortWriter struct{}
+
+func (shortWriter) Write(b []byte) (int, error) { return len(b) / 2, nil }
+
+// TestAheadWriterPanicAndShortWrite checks that a panic in the destination
+// and a short write without an error both end as errors, not as a crash
+// or lost bytes.
+func TestAheadWriterPanicAndShortWrite(t *testing.T) {
+	p := bytes.Repeat([]byte("y"), aheadSize)
+	for _, c := range []struct {
+		w    io.Writer
+		want string
+	}{{&panicWriter{}, "panicked: boom"}, {shortWriter{}, io.ErrShortWrite.Error()}} {
+		a := newAheadWriter(c.w)
+		for range 8 {
+			a.Write(p)
+		}
+		if err := a.Close(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%T: Close = %v, want an error with %q", c.w, err, c.want)
+		}
 	}
 }
 
@@ -106,10 +148,29 @@ func TestOutputWriteError(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full here:", err)
 	}
+	// The sample's rows reach the device at the close; the generated
+	// capture's (3 MB of CSV) fill the buffers, and the run meets the
+	// error in the middle, at a write.
+	sample := filepath.Join("..", "..", "testdata", "sample.pcap")
+	big := filepath.Join(t.TempDir(), "big.pcap")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Packets = 100000
+	if _, err := gen.Write(f, cfg, gen.FormatPcap); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
-		{"extract", "-q", filepath.Join("..", "..", "testdata", "sample.pcap"), "-o", "/dev/full"},
-		{"extract", "-q", "-w", "2", "--features", "all", filepath.Join("..", "..", "testdata", "sample.pcap"), "-o", "/dev/full"},
-		{"extract", "-q", "-f", "parquet", filepath.Join("..", "..", "testdata", "sample.pcap"), "-o", "/dev/full"},
+		{"extract", "-q", sample, "-o", "/dev/full"},
+		{"extract", "-q", "-w", "2", "--features", "all", sample, "-o", "/dev/full"},
+		{"extract", "-q", "-f", "parquet", sample, "-o", "/dev/full"},
+		{"extract", "-q", "-w", "1", big, "-o", "/dev/full"},
+		{"extract", "-q", "-w", "2", "--features", "all", big, "-o", "/dev/full"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)

@@ -151,6 +151,7 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 	// (bench/RESULTS.md, session 31). A small buffer above it gathers the
 	// writers' small writes; the text writers hand it a batch of rows at
 	// a time (tens to hundreds of KiB), which it passes straight through.
+	// (A dataset directory's part files, above, are written as before.)
 	ahead := newAheadWriter(dst)
 	dst = ahead
 	bw := bufio.NewWriterSize(dst, outputBuffer)
@@ -333,6 +334,6 @@ type compressor interface {
 	Flush() error
 }
 
-// outputBuffer is the size of the buffer before the output file or
-// standard output.
+// outputBuffer is the size of the buffer above the output's aheadWriter,
+// which gathers the writers' small writes.
 const outputBuffer = 64 << 10
