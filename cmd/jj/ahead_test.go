@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/jjflow/jj/gen"
 )
 
 // TestAheadWriter writes pieces of every size, from a byte to several
@@ -153,18 +151,7 @@ func TestOutputWriteError(t *testing.T) {
 	// error in the middle, at a write.
 	sample := filepath.Join("..", "..", "testdata", "sample.pcap")
 	big := filepath.Join(t.TempDir(), "big.pcap")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := gen.DefaultConfig()
-	cfg.Packets = 100000
-	if _, err := gen.Write(f, cfg, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	genCapture(t, big, 100000)
 	for _, args := range [][]string{
 		{"extract", "-q", sample, "-o", "/dev/full"},
 		{"extract", "-q", "-w", "2", "--features", "all", sample, "-o", "/dev/full"},

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jjflow/jj"
-	"github.com/jjflow/jj/gen"
 )
 
 func TestNewProgress(t *testing.T) {
@@ -81,18 +80,7 @@ func TestProgressTerminal(t *testing.T) {
 	bin := filepath.Join(dir, "jj")
 	buildJJ(t, bin)
 	pcap := filepath.Join(dir, "in.pcap")
-	f, err := os.Create(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := gen.DefaultConfig()
-	cfg.Packets = 200000
-	if _, err := gen.Write(f, cfg, gen.FormatPcap); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	genCapture(t, pcap, 200000)
 
 	session := "jj-progress-test-" + strconv.Itoa(os.Getpid())
 	done := filepath.Join(dir, "done")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jjflow/jj"
 	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/internal/testpkt"
 )
 
@@ -361,6 +362,24 @@ func checkRecordings(t *testing.T, prof, mem, trace string) {
 	}
 	if b, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
 		t.Errorf("trace: %v, %d bytes, no trace header", err, len(b))
+	}
+}
+
+// genCapture writes a generated capture of the given number of packets
+// (gen's defaults otherwise) to path.
+func genCapture(t *testing.T, path string, packets int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Packets = packets
+	if _, err := gen.Write(f, cfg, gen.FormatPcap); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
