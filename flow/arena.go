@@ -42,7 +42,6 @@ func newArena[O any](owner *O) *arena {
 func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
-	var s []T
 	if a != nil && size >= 64<<10 {
 		if b := mapAnon(size); b != nil {
 			// The pages first, then the record: once recorded, a
@@ -50,20 +49,19 @@ func allocSlice[T any](a *arena, n int) []T {
 			// (the table's cleanup while a chunk is on its way).
 			mem.Prefault(b)
 			a.mu.Lock()
-			if a.released {
-				unmapAnon(b)
-			} else {
+			recorded := !a.released
+			if recorded {
 				a.maps[&b[0]] = b
-				s = unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
 			a.mu.Unlock()
-			if s != nil {
+			if recorded {
 				testHookRecorded(a)
-				return s
+				return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
+			unmapAnon(b)
 		}
 	}
-	s = make([]T, n)
+	s := make([]T, n)
 	mem.Prefault(s)
 	return s
 }

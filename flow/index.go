@@ -215,20 +215,20 @@ func (s *slab[T]) askAhead() {
 //
 //go:noinline
 func (s *slab[T]) grow() {
-	var c []T
-	if s.ahead != nil {
-		c = <-s.ahead
-		s.ahead = nil
-	} else {
+	c := s.wait()
+	if c == nil {
 		c = allocSlice[T](s.arena, 1<<chunkBits)
 	}
 	s.chunks = append(s.chunks, c)
 }
 
-// wait waits for a chunk asked for ahead, which the arena then holds.
-func (s *slab[T]) wait() {
-	if s.ahead != nil {
-		<-s.ahead
-		s.ahead = nil
+// wait waits for a chunk asked for ahead, which the arena then holds, and
+// returns it; nil if none was asked for.
+func (s *slab[T]) wait() []T {
+	if s.ahead == nil {
+		return nil
 	}
+	c := <-s.ahead
+	s.ahead = nil
+	return c
 }

@@ -16,6 +16,8 @@ import (
 // writing goroutine, which hands it back once written. The first error of
 // w (a short write, or a panic in w, counts as one) is returned by every
 // later Write, Flush and Close, and nothing more is written after it.
+// (capture.readAhead is its mirror on the input side: it decompresses a
+// capture a few buffers ahead of the reader.)
 type aheadWriter struct {
 	buf  []byte
 	full chan []byte // buffers to write, or nil: a flush, answered on flushed
