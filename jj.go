@@ -195,8 +195,12 @@ type Summary struct {
 	Packets, Used uint64
 	// Skipped counts the records that made no flow, by reason.
 	Skipped map[string]uint64
-	// Flows counts the rows written.
+	// Flows counts the rows written: handed to the writer, and, unless
+	// OutputFailed, written by it.
 	Flows uint64
+	// OutputFailed says that writing the rows failed (the run's error
+	// says how): some of the Flows rows may be missing from the output.
+	OutputFailed bool
 	// Evicted counts flows written early because MaxConcurrentFlows was reached.
 	Evicted uint64
 	// MaxConcurrent is the most flows open at once.
@@ -219,8 +223,12 @@ func (s *Summary) SkippedTotal() uint64 {
 // String renders the summary for standard error, one fact a line.
 func (s *Summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "jj: %d file(s), %d packets read, %d used, %d skipped, %d flows written",
-		len(s.Inputs), s.Packets, s.Used, s.SkippedTotal(), s.Flows)
+	written := "written"
+	if s.OutputFailed {
+		written = "made (the output failed)"
+	}
+	fmt.Fprintf(&b, "jj: %d file(s), %d packets read, %d used, %d skipped, %d flows %s",
+		len(s.Inputs), s.Packets, s.Used, s.SkippedTotal(), s.Flows, written)
 	if s.Evicted > 0 {
 		fmt.Fprintf(&b, " (%d written early: --max-flows reached)", s.Evicted)
 	}

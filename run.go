@@ -296,6 +296,7 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	}
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
+		sum.OutputFailed = true
 		return sum, fmt.Errorf("write output: %w", runErr)
 	}
 	if stopped {
@@ -392,6 +393,7 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	}
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
+		sum.OutputFailed = true
 		return sum, fmt.Errorf("write output: %w", runErr)
 	}
 	if readErr != nil {

@@ -454,3 +454,35 @@ func TestPlanWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterErrorSummary checks that a run whose writer fails says so in
+// its summary as well as its error, by Run and by RunReader, with one
+// worker and with several: the rows counted were handed to the writer,
+// not written.
+func TestWriterErrorSummary(t *testing.T) {
+	in := "testdata/sample.pcap"
+	errFull := errors.New("disk full")
+	fail := writerFunc(func(*output.Batch) error { return errFull })
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		p := NewPipeline(cfg)
+		sum, err := p.Run([]string{in}, fail)
+		if !errors.Is(err, errFull) || sum == nil || !sum.OutputFailed || !strings.Contains(sum.String(), "the output failed") {
+			t.Errorf("Run, %d workers: error %v, summary %+v; want the writer's error, told in the summary", workers, err, sum)
+		}
+		r, closer, err := capture.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err = p.RunReader(context.Background(), r, in, fail)
+		closer.Close()
+		if !errors.Is(err, errFull) || sum == nil || !sum.OutputFailed {
+			t.Errorf("RunReader, %d workers: error %v, summary %+v; want the writer's error, told in the summary", workers, err, sum)
+		}
+		sum, err = p.Run([]string{in}, writerFunc(func(*output.Batch) error { return nil }))
+		if err != nil || sum.OutputFailed || !strings.Contains(sum.String(), "3 flows written") {
+			t.Errorf("Run, %d workers, a writer that works: error %v, summary %q", workers, err, sum)
+		}
+	}
+}

@@ -167,4 +167,11 @@ func TestOutputWriteError(t *testing.T) {
 			t.Errorf("jj %s: exit %d, stderr %q; want a failure and one line naming /dev/full and the error", strings.Join(args, " "), code, msg)
 		}
 	}
+	// Without -q the summary comes first, and says the rows were made,
+	// not written.
+	var stdout, stderr bytes.Buffer
+	run([]string{"extract", sample, "-o", "/dev/full"}, strings.NewReader(""), &stdout, &stderr)
+	if msg := stderr.String(); !strings.Contains(msg, "3 flows made (the output failed)") || strings.Contains(msg, "written") {
+		t.Errorf("summary of a failed output: %q; want 3 flows made, none written", msg)
+	}
 }

@@ -404,6 +404,9 @@ func outputFormat(f *extractFlags) (string, error) {
 // error, else the output's.
 func finishRun(f *extractFlags, out *outputSink, sum *jj.Summary, runErr error, stderr io.Writer) error {
 	flushErr := out.close()
+	if sum != nil && flushErr != nil {
+		sum.OutputFailed = true
+	}
 	if sum != nil && !f.quiet {
 		fmt.Fprint(stderr, sum.String())
 	}
