@@ -222,7 +222,8 @@ func quantile(sorted []int64, p int, scale uint64) float64 {
 // and gives it back at Emit, so in steady state no flow allocates. A
 // buffer that grew past poolMaxCap elements (one huge flow) is not kept,
 // and a pool keeps at most poolMaxElems elements in all, so memory once
-// needed by a burst of flows is eventually returned to the runtime.
+// needed by a burst of flows is eventually returned to the runtime: a
+// block of new buffers (carve) once none of its buffers is kept.
 const (
 	poolMaxCap   = 1 << 16
 	poolMaxElems = 1 << 21
@@ -234,6 +235,8 @@ type pool[T any] struct {
 	free  [][]T
 	elems int // total capacity held in free
 	init  int // capacity of a new buffer
+	block []T // the rest of the block new buffers are carved from (carve)
+	made  int // elements carved in all
 }
 
 // get returns an empty buffer with some capacity.
@@ -245,7 +248,38 @@ func (p *pool[T]) get() []T {
 		p.elems -= cap(s)
 		return s
 	}
-	return make([]T, 0, p.init)
+	return p.carve()
+}
+
+// Blocks of blockMin to blockMax bytes, a sixteenth of what the pool has
+// carved so far: a pool holds at most one block's rest unused, under
+// 256 KiB. (With blocks up to 2 MiB, an eighth of what was carved, two
+// workers' peak RSS on the real-traffic tile rose by 8 MB.)
+const (
+	blockMin = 64 << 10
+	blockMax = 256 << 10
+)
+
+// carve returns a new buffer of init elements, cut from a block whose
+// pages were allocated in one call (mem.Prefault). Made one at a time, as
+// before, each new buffer's pages were page faults: on the synthetic
+// capture, --features all took about 14 000 of them in the packet log's
+// buffers, 85 % of its faults, at 10-15 µs each on this project's virtual
+// machine. A block lives as long as one of its buffers is used or pooled.
+//
+//go:noinline
+func (p *pool[T]) carve() []T {
+	if len(p.block) < p.init {
+		size := int(unsafe.Sizeof(*new(T)))
+		n := min(max(p.made/16, blockMin/size), blockMax/size)
+		n = max(n-n%p.init, p.init)
+		p.block = make([]T, n)
+		mem.Prefault(p.block)
+	}
+	s := p.block[:0:p.init]
+	p.block = p.block[p.init:]
+	p.made += p.init
+	return s
 }
 
 // put gives s back; s must not be used afterwards.

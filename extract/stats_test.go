@@ -437,6 +437,51 @@ func TestPoolGrowsItsList(t *testing.T) {
 	}
 }
 
+// TestPoolCarves checks the buffers a pool makes: each of init elements,
+// none overlapping another (a full buffer's append moves it, leaving its
+// neighbour alone), from blocks of blockMin to blockMax bytes, a
+// sixteenth of what was carved before.
+func TestPoolCarves(t *testing.T) {
+	for _, init := range []int{1, 4, 256, 3000} {
+		p := pool[logPacket]{init: init}
+		const size = 16 // bytes of a logPacket
+		n := 4 * blockMax / size / init
+		bufs := make([][]logPacket, n)
+		blocks := 0
+		for i := range bufs {
+			before := len(p.block)
+			bufs[i] = p.get()
+			if b := bufs[i]; len(b) != 0 || cap(b) != init {
+				t.Fatalf("init %d: buffer %d has len %d, cap %d", init, i, len(b), cap(b))
+			}
+			if before < init { // a new block
+				blocks++
+				got := (len(p.block) + init) * size
+				want := min(max((p.made-init)/16*size, blockMin), blockMax)
+				want -= want % (init * size)
+				want = max(want, init*size)
+				if got != want {
+					t.Errorf("init %d: block %d of %d bytes, want %d", init, blocks, got, want)
+				}
+			}
+			for k := range init {
+				bufs[i] = append(bufs[i], logPacket{ts: int64(i), len: uint32(k)})
+			}
+		}
+		bufs[0] = append(bufs[0], logPacket{ts: -1})
+		for i, b := range bufs {
+			for k, pk := range b[:init] {
+				if pk.ts != int64(i) || pk.len != uint32(k) {
+					t.Fatalf("init %d: buffer %d's packet %d is %+v: another buffer wrote over it", init, i, k, pk)
+				}
+			}
+		}
+		if blocks < 2 {
+			t.Errorf("init %d: %d blocks", init, blocks)
+		}
+	}
+}
+
 func TestClassPool(t *testing.T) {
 	p := newClassPool[int64](4, 64) // classes of 4, 8, 16 and 32
 	if len(p.classes) != 4 {
