@@ -78,3 +78,86 @@ func BenchmarkSortSeries(b *testing.B) {
 		}
 	}
 }
+
+// TestSortSmall checks the sorting networks: by the 0-1 principle, a
+// network that sorts every sequence of zeros and ones sorts every input,
+// so sort8 and sort16 are checked on all of them; sort32, sort64 and
+// sortSmall as a whole on random values, duplicates and the largest int64
+// among them, at every length they take, against slices.Sort.
+func TestSortSmall(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		sort func([]int64)
+	}{{8, sort8}, {16, sort16}} {
+		xs := make([]int64, c.n)
+		for bits := range 1 << c.n {
+			for i := range xs {
+				xs[i] = int64(bits >> i & 1)
+			}
+			c.sort(xs)
+			if !slices.IsSorted(xs) {
+				t.Fatalf("sort%d of the bits %b: %v", c.n, bits, xs)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		n := r.IntN(65)
+		xs := make([]int64, n)
+		limit := []int64{2, 50, 1 << 40}[r.IntN(3)]
+		for i := range xs {
+			xs[i] = r.Int64N(limit)
+			if r.IntN(20) == 0 {
+				xs[i] = 1<<63 - 1
+			}
+		}
+		want := slices.Clone(xs)
+		slices.Sort(want)
+		got := slices.Clone(xs)
+		sortSmall(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("sortSmall(%v) = %v, want %v", xs, got, want)
+		}
+		for _, c := range []struct {
+			n    int
+			sort func([]int64)
+		}{{32, sort32}, {64, sort64}} {
+			if n <= c.n {
+				got = slices.Clone(xs)
+				c.sort(got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("sort%d(%v) = %v, want %v", c.n, xs, got, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkSortSmall compares sortSmall with slices.Sort on IATs
+// (log-uniform from 1 µs to 100 s, in ns) of as many values as short
+// flows have, each time a different window of 64 Ki values, so that the
+// branch predictor cannot learn the inputs.
+func BenchmarkSortSmall(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	src := make([]int64, 1<<16+64)
+	for i := range src {
+		src[i] = int64(1e3 * math.Pow(10, r.Float64()*8))
+	}
+	for _, n := range []int{3, 5, 8, 12, 16, 24, 32, 48, 64} {
+		xs := make([]int64, n)
+		for _, impl := range []string{"slices", "small"} {
+			b.Run(fmt.Sprintf("%s/n=%d", impl, n), func(b *testing.B) {
+				off := 0
+				for b.Loop() {
+					copy(xs, src[off:])
+					off = (off + 40503) & (1<<16 - 1)
+					if impl == "slices" {
+						slices.Sort(xs)
+					} else {
+						sortSmall(xs)
+					}
+				}
+			})
+		}
+	}
+}
