@@ -200,6 +200,8 @@ type Summary struct {
 	Flows uint64
 	// OutputFailed says that writing the rows failed (the run's error
 	// says how): some of the Flows rows may be missing from the output.
+	// Stream sets it too when its callback returns an error, even one
+	// returned on purpose to stop early.
 	OutputFailed bool
 	// Evicted counts flows written early because MaxConcurrentFlows was reached.
 	Evicted uint64
@@ -230,7 +232,7 @@ func (s *Summary) String() string {
 	fmt.Fprintf(&b, "jj: %d file(s), %d packets read, %d used, %d skipped, %d flows %s",
 		len(s.Inputs), s.Packets, s.Used, s.SkippedTotal(), s.Flows, written)
 	if s.Evicted > 0 {
-		fmt.Fprintf(&b, " (%d written early: --max-flows reached)", s.Evicted)
+		fmt.Fprintf(&b, " (%d ended early: --max-flows reached)", s.Evicted)
 	}
 	secs := s.Elapsed.Seconds()
 	if secs > 0 {

@@ -297,7 +297,11 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
 		sum.OutputFailed = true
-		return sum, fmt.Errorf("write output: %w", runErr)
+		runErr = fmt.Errorf("write output: %w", runErr)
+		if len(inErrs) > 0 {
+			return sum, errors.Join(runErr, &InputError{Errs: inErrs})
+		}
+		return sum, runErr
 	}
 	if stopped {
 		if len(inErrs) > 0 {
@@ -394,7 +398,11 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
 		sum.OutputFailed = true
-		return sum, fmt.Errorf("write output: %w", runErr)
+		runErr = fmt.Errorf("write output: %w", runErr)
+		if readErr != nil {
+			return sum, errors.Join(runErr, &InputError{Errs: []error{readErr}})
+		}
+		return sum, runErr
 	}
 	if readErr != nil {
 		return sum, &InputError{Errs: []error{readErr}}

@@ -480,6 +480,12 @@ func TestWriterErrorSummary(t *testing.T) {
 		if !errors.Is(err, errFull) || sum == nil || !sum.OutputFailed {
 			t.Errorf("RunReader, %d workers: error %v, summary %+v; want the writer's error, told in the summary", workers, err, sum)
 		}
+		// An input that fails as well: both errors come back.
+		var ie *InputError
+		sum, err = p.Run([]string{in, "testdata/nonexistent.pcap"}, fail)
+		if !errors.Is(err, errFull) || !errors.As(err, &ie) || !sum.OutputFailed {
+			t.Errorf("Run, %d workers, a missing input too: error %v; want the writer's error and an InputError", workers, err)
+		}
 		sum, err = p.Run([]string{in}, writerFunc(func(*output.Batch) error { return nil }))
 		if err != nil || sum.OutputFailed || !strings.Contains(sum.String(), "3 flows written") {
 			t.Errorf("Run, %d workers, a writer that works: error %v, summary %q", workers, err, sum)

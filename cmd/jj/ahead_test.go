@@ -167,6 +167,17 @@ func TestOutputWriteError(t *testing.T) {
 			t.Errorf("jj %s: exit %d, stderr %q; want a failure and one line naming /dev/full and the error", strings.Join(args, " "), code, msg)
 		}
 	}
+	// An input that fails as well: one line for it, one for the output,
+	// whether the output failed at a write or at the close.
+	for _, in := range []string{sample, big} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"extract", "-q", in, "/nonexistent.pcap", "-o", "/dev/full"}, strings.NewReader(""), &stdout, &stderr)
+		msg := stderr.String()
+		if code == exitOK || strings.Count(msg, "\n") != 2 || !strings.Contains(msg, "/nonexistent.pcap") ||
+			strings.Count(msg, "no space left on device") != 1 {
+			t.Errorf("jj extract %s /nonexistent.pcap -o /dev/full: exit %d, stderr %q; want one line for each failure", in, code, msg)
+		}
+	}
 	// Without -q the summary comes first, and says the rows were made,
 	// not written.
 	var stdout, stderr bytes.Buffer

@@ -34,20 +34,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	var ie *jj.InputError
-	switch {
-	case errors.As(err, &ie):
-		for _, e := range ie.Errs {
-			fatal(stderr, e)
-		}
-		return exitInput
-	case isUsage(err):
+	if isUsage(err) {
 		fatal(stderr, err)
 		fmt.Fprintf(stderr, "jj: see '%s --help'\n", c.CommandPath())
 		return exitUsage
 	}
-	fatal(stderr, err)
+	for _, e := range problems(err) {
+		fatal(stderr, e)
+	}
 	return exitInput
+}
+
+// problems returns the errors err stands for, one a line: each input's of
+// a jj.InputError, each of an errors.Join (a cancelled run with inputs
+// that failed, a run whose output failed too), else err itself.
+func problems(err error) []error {
+	var errs []error
+	switch e := err.(type) {
+	case *jj.InputError:
+		errs = e.Errs
+	case interface{ Unwrap() []error }:
+		errs = e.Unwrap()
+	default:
+		return []error{err}
+	}
+	var out []error
+	for _, e := range errs {
+		out = append(out, problems(e)...)
+	}
+	return out
 }
 
 func isUsage(err error) bool {
@@ -401,20 +416,28 @@ func outputFormat(f *extractFlags) (string, error) {
 }
 
 // finishRun closes the output, prints the summary and returns the run's
-// error, else the output's.
+// error and the output's: both when the inputs failed and the output did
+// too, the run's alone when it already says the output failed (the
+// output's close then returns the same error).
 func finishRun(f *extractFlags, out *outputSink, sum *jj.Summary, runErr error, stderr io.Writer) error {
 	flushErr := out.close()
-	if sum != nil && flushErr != nil {
-		sum.OutputFailed = true
+	if sum != nil && sum.OutputFailed {
+		flushErr = nil
+	}
+	if flushErr != nil {
+		flushErr = fmt.Errorf("write output: %w", flushErr)
+		if sum != nil {
+			sum.OutputFailed = true
+		}
 	}
 	if sum != nil && !f.quiet {
 		fmt.Fprint(stderr, sum.String())
 	}
+	if runErr != nil && flushErr != nil {
+		return errors.Join(runErr, flushErr)
+	}
 	if runErr != nil {
 		return runErr
 	}
-	if flushErr != nil {
-		return fmt.Errorf("write output: %w", flushErr)
-	}
-	return nil
+	return flushErr
 }
