@@ -440,14 +440,14 @@ func TestPoolGrowsItsList(t *testing.T) {
 // TestPoolCarves checks the buffers a pool makes: each of init elements,
 // none overlapping another (a full buffer's append moves it, leaving its
 // neighbour alone), from blocks of blockMin to blockMax bytes, a
-// sixteenth of what was carved before.
+// sixteenth of what was carved before, or one buffer if that is more.
 func TestPoolCarves(t *testing.T) {
-	for _, init := range []int{1, 4, 256, 3000} {
+	for _, init := range []int{1, 4, 256, 3000, 20000} {
 		p := pool[logPacket]{init: init}
 		const size = 16 // bytes of a logPacket
-		n := 4 * blockMax / size / init
+		n := 8 * blockMax * 16 / size / init // far past the blocks' growth
 		bufs := make([][]logPacket, n)
-		blocks := 0
+		carved, blocks, sizes := 0, 0, map[int]bool{}
 		for i := range bufs {
 			before := len(p.block)
 			bufs[i] = p.get()
@@ -457,13 +457,14 @@ func TestPoolCarves(t *testing.T) {
 			if before < init { // a new block
 				blocks++
 				got := (len(p.block) + init) * size
-				want := min(max((p.made-init)/16*size, blockMin), blockMax)
-				want -= want % (init * size)
-				want = max(want, init*size)
+				want := min(max(carved*size/16, blockMin), blockMax)
+				want = max(want-want%(init*size), init*size)
 				if got != want {
-					t.Errorf("init %d: block %d of %d bytes, want %d", init, blocks, got, want)
+					t.Fatalf("init %d: block %d of %d bytes after %d carved, want %d", init, blocks, got, carved*size, want)
 				}
+				sizes[got] = true
 			}
+			carved += init
 			for k := range init {
 				bufs[i] = append(bufs[i], logPacket{ts: int64(i), len: uint32(k)})
 			}
@@ -476,8 +477,8 @@ func TestPoolCarves(t *testing.T) {
 				}
 			}
 		}
-		if blocks < 2 {
-			t.Errorf("init %d: %d blocks", init, blocks)
+		if init*size < blockMin/2 && len(sizes) < 3 {
+			t.Errorf("init %d: %d blocks of %d sizes; want them to grow from blockMin to blockMax", init, blocks, len(sizes))
 		}
 	}
 }
