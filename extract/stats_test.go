@@ -444,7 +444,7 @@ func TestPoolGrowsItsList(t *testing.T) {
 func TestPoolCarves(t *testing.T) {
 	for _, init := range []int{1, 4, 256, 3000, 20000} {
 		p := pool[logPacket]{init: init}
-		const size = 16 // bytes of a logPacket
+		const size = 16                      // bytes of a logPacket
 		n := 8 * blockMax * 16 / size / init // far past the blocks' growth
 		bufs := make([][]logPacket, n)
 		carved, blocks, sizes := 0, 0, map[int]bool{}
