@@ -19,8 +19,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -195,6 +195,9 @@ type Summary struct {
 	Packets, Used uint64
 	// Skipped counts the records that made no flow, by reason.
 	Skipped map[string]uint64
+	// SkippedByInput counts them by input (as named in Inputs) and by
+	// reason; an input that skipped nothing has no entry.
+	SkippedByInput map[string]map[string]uint64
 	// Flows counts the rows written: handed to the writer, and, unless
 	// OutputFailed, written by it.
 	Flows uint64
@@ -239,13 +242,21 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, ", %.3f s, %.0f packets/s", secs, float64(s.Packets)/secs)
 	}
 	b.WriteByte('\n')
-	reasons := make([]string, 0, len(s.Skipped))
-	for r := range s.Skipped {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(&b, "jj: skipped %d: %s\n", s.Skipped[r], r)
+	if len(s.SkippedByInput) > 0 {
+		// The inputs in order, each once, and each one's reasons.
+		done := map[string]bool{}
+		for _, in := range s.Inputs {
+			if m := s.SkippedByInput[in]; !done[in] && len(m) > 0 {
+				done[in] = true
+				for _, r := range slices.Sorted(maps.Keys(m)) {
+					fmt.Fprintf(&b, "jj: skipped %d in %s: %s\n", m[r], in, r)
+				}
+			}
+		}
+	} else {
+		for _, r := range slices.Sorted(maps.Keys(s.Skipped)) {
+			fmt.Fprintf(&b, "jj: skipped %d: %s\n", s.Skipped[r], r)
+		}
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "jj: warning: %s\n", w)

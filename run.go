@@ -392,7 +392,7 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	ps := newPass(p, pl, w, start, live)
 	ps.ctx = ctx
 	ps.total = -1
-	ps.sum.Inputs = append(ps.sum.Inputs, name)
+	ps.startInput(name)
 	readErr := ps.read(r)
 	sum, runErr := ps.finish()
 	rethrow(runErr)
@@ -473,9 +473,11 @@ type pass struct {
 	sweepIn    int
 	markers    int
 
-	skips skips  // records that made no packet
-	lost  uint64 // records counted in idx whose bytes a fault took (capture.Fault)
-	fault error  // the first fault of split reading's decoders, for the input's end
+	skips skips // records that made no packet
+	// skipsBefore: the skips, by reason, when the current input started.
+	skipsBefore map[string]uint64
+	lost        uint64 // records counted in idx whose bytes a fault took (capture.Fault)
+	fault       error  // the first fault of split reading's decoders, for the input's end
 
 	live       bool
 	inline     bool      // the worker runs on the reading goroutine (plan.inline, not live)
@@ -613,7 +615,7 @@ func (ps *pass) readFiles(files []string) []error {
 		if ps.merge.failed() != nil || ps.cancelled() {
 			break
 		}
-		ps.sum.Inputs = append(ps.sum.Inputs, f)
+		ps.startInput(f)
 		if err := ps.readFile(f); err != nil {
 			errs = append(errs, err)
 		}
@@ -889,20 +891,8 @@ func (ps *pass) finish() (*Summary, error) {
 		sum.MaxConcurrent += st.MaxLive
 	}
 	sum.Flows = ps.merge.rowsWritten()
-	for r, n := range ps.skips.reasons {
-		if n > 0 {
-			sum.Skipped[decode.Reason(r).String()] += n
-		}
-	}
-	for et, n := range ps.skips.nonIP {
-		sum.Skipped[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
-	}
-	for lt, n := range ps.skips.links {
-		sum.Skipped[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
-	}
-	if n := ps.skips.filtered; n > 0 {
-		sum.Skipped["filtered out"] += n
-	}
+	ps.inputSkips()
+	ps.skips.named(sum.Skipped)
 	// Extractors may have something to say (sampled graph metrics, ...);
 	// workers run copies of the same extractors, so say each thing once.
 	type warner interface{ Warnings() []string }
@@ -928,6 +918,38 @@ func (ps *pass) finish() (*Summary, error) {
 	return sum, ps.merge.failed()
 }
 
+// startInput adds an input to the summary, after the one before it ends.
+func (ps *pass) startInput(name string) {
+	ps.inputSkips()
+	ps.sum.Inputs = append(ps.sum.Inputs, name)
+}
+
+// inputSkips counts the records skipped since the last input started as
+// that input's (Summary.SkippedByInput). Every record of an input is
+// counted by the time the next one starts: split reading's decoders hand
+// theirs over before readFile returns.
+func (ps *pass) inputSkips() {
+	now := map[string]uint64{}
+	ps.skips.named(now)
+	if n := len(ps.sum.Inputs); n > 0 {
+		in := ps.sum.Inputs[n-1]
+		for r, c := range now {
+			if d := c - ps.skipsBefore[r]; d > 0 {
+				m := ps.sum.SkippedByInput[in]
+				if m == nil {
+					if ps.sum.SkippedByInput == nil {
+						ps.sum.SkippedByInput = map[string]map[string]uint64{}
+					}
+					m = map[string]uint64{}
+					ps.sum.SkippedByInput[in] = m
+				}
+				m[r] += d
+			}
+		}
+	}
+	ps.skipsBefore = now
+}
+
 // skips counts the records that made no packet, by reason. Non-IP frames
 // and unsupported link types are rare, so a map per kind is fine here.
 type skips struct {
@@ -950,6 +972,24 @@ func (s *skips) total() uint64 {
 		n += c
 	}
 	return n
+}
+
+// named adds the counts to m by the reasons the summary gives.
+func (s *skips) named(m map[string]uint64) {
+	for r, n := range s.reasons {
+		if n > 0 {
+			m[decode.Reason(r).String()] += n
+		}
+	}
+	for et, n := range s.nonIP {
+		m[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
+	}
+	for lt, n := range s.links {
+		m[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
+	}
+	if n := s.filtered; n > 0 {
+		m["filtered out"] += n
+	}
 }
 
 // add counts a record that decoding skipped for reason; etherType is the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -489,6 +490,62 @@ func TestWriterErrorSummary(t *testing.T) {
 		sum, err = p.Run([]string{in}, writerFunc(func(*output.Batch) error { return nil }))
 		if err != nil || sum.OutputFailed || !strings.Contains(sum.String(), "3 flows written") {
 			t.Errorf("Run, %d workers, a writer that works: error %v, summary %q", workers, err, sum)
+		}
+	}
+}
+
+// TestSkippedByInput checks that the summary counts each input's skipped
+// records as that input's, as a run of the input alone counts them, and
+// names the input in each skipped line; with one worker and two, and
+// with split reading.
+func TestSkippedByInput(t *testing.T) {
+	const dir = "testdata/captures/"
+	hdlc, qinq, gre := dir+"tcpdump__HDLC.pcap", dir+"tcpdump__802.1ad_QinQ.pcap", dir+"tcpdump__various_gre.pcap"
+	nothing := writerFunc(func(*output.Batch) error { return nil })
+	alone := map[string]map[string]uint64{}
+	for _, in := range []string{hdlc, qinq, gre} {
+		sum, err := NewPipeline(DefaultConfig()).Run([]string{in}, nothing)
+		if err != nil || len(sum.Skipped) == 0 {
+			t.Fatalf("%s alone: %v, skipped %v; want skipped records", in, err, sum.Skipped)
+		}
+		alone[in] = sum.Skipped
+	}
+	// HDLC twice: its counts add up, and its lines come once.
+	inputs := []string{hdlc, qinq, "testdata/sample.pcap", gre, hdlc}
+	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 2}} {
+		cfg := DefaultConfig()
+		cfg.Workers = c.workers
+		p := NewPipeline(cfg)
+		p.Decoders = c.decoders
+		sum, err := p.Run(inputs, nothing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sum.SkippedByInput) != 3 {
+			t.Errorf("%+v: skipped by input %v; want HDLC, QinQ and GRE only", c, sum.SkippedByInput)
+		}
+		text := sum.String()
+		for in, want := range alone {
+			k := uint64(1)
+			if in == hdlc {
+				k = 2
+			}
+			got := sum.SkippedByInput[in]
+			for r, n := range want {
+				if got[r] != k*n {
+					t.Errorf("%+v: %s skipped %d for %q; want %d", c, in, got[r], r, k*n)
+				}
+				line := fmt.Sprintf("jj: skipped %d in %s: %s\n", k*n, in, r)
+				if strings.Count(text, line) != 1 {
+					t.Errorf("%+v: summary %q; want the line %q once", c, text, line)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%+v: %s skipped %v; want %v", c, in, got, want)
+			}
+		}
+		if strings.Contains(text, "jj: skipped 28:") || strings.Count(text, "jj: skipped") != len(alone[hdlc])+len(alone[qinq])+len(alone[gre]) {
+			t.Errorf("%+v: summary %q; want a line per input and reason", c, text)
 		}
 	}
 }
