@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/output"
 )
 
@@ -281,6 +282,35 @@ func (e *InputError) Error() string {
 // Unwrap returns the individual input errors.
 func (e *InputError) Unwrap() []error { return e.Errs }
 
+// protoName names the link protocol of a non-IP frame, numbered as num
+// says.
+func protoName(num decode.Numbering, p uint16) string {
+	switch num {
+	case decode.NumFamily:
+		return fmt.Sprintf("address family %d", p)
+	case decode.NumSLL:
+		return fmt.Sprintf("Linux cooked protocol 0x%04x", p)
+	case decode.NumCHDLC:
+		return "Cisco SLARP"
+	case decode.NumPPP:
+		if name, ok := pppNames[p]; ok {
+			return name
+		}
+		return fmt.Sprintf("PPP protocol 0x%04x", p)
+	}
+	return etherName(p)
+}
+
+// pppNames names the PPP protocols seen most.
+var pppNames = map[uint16]string{
+	0xc021: "PPP LCP",
+	0x8021: "PPP IPCP",
+	0x8057: "PPP IPv6CP",
+	0xc023: "PPP PAP",
+	0xc223: "PPP CHAP",
+	0x80fd: "PPP CCP",
+}
+
 func etherName(et uint16) string {
 	switch et {
 	case 0x0806:
@@ -301,18 +331,8 @@ func etherName(et uint16) string {
 		return "slow protocols"
 	case 0x9000:
 		return "loopback"
-	case 0xc021:
-		return "PPP LCP"
-	case 0x8021:
-		return "PPP IPCP"
-	case 0x8057:
-		return "PPP IPv6CP"
-	case 0xc023:
-		return "PPP PAP"
-	case 0xc223:
-		return "PPP CHAP"
-	case 0x80fd:
-		return "PPP CCP"
+	case 0x2000:
+		return "CDP"
 	}
 	if et < 0x0600 {
 		return fmt.Sprintf("802.3 length %d, LLC", et)

@@ -750,7 +750,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		b.PrefetchSlot(b.N+flow.WriteAhead, nw)
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
-			ps.skips.add(reason, ps.dec.EtherType, rec.LinkType)
+			ps.skips.add(reason, &ps.dec, rec.LinkType)
 			continue
 		}
 		if p.Flags&decode.FlagFragment != 0 {
@@ -954,7 +954,7 @@ func (ps *pass) inputSkips() {
 // and unsupported link types are rare, so a map per kind is fine here.
 type skips struct {
 	reasons  [decode.NumReasons]uint64
-	nonIP    map[uint16]uint64 // by EtherType
+	nonIP    map[nonIP]uint64
 	links    map[capture.LinkType]uint64
 	filtered uint64 // by the filter, before decoding
 }
@@ -981,8 +981,8 @@ func (s *skips) named(m map[string]uint64) {
 			m[decode.Reason(r).String()] += n
 		}
 	}
-	for et, n := range s.nonIP {
-		m[fmt.Sprintf("non-IP frame (%s)", etherName(et))] += n
+	for k, n := range s.nonIP {
+		m[fmt.Sprintf("non-IP frame (%s)", protoName(k.num, k.proto))] += n
 	}
 	for lt, n := range s.links {
 		m[(&capture.LinkTypeError{LinkType: uint32(lt)}).Error()] += n
@@ -992,12 +992,18 @@ func (s *skips) named(m map[string]uint64) {
 	}
 }
 
-// add counts a record that decoding skipped for reason; etherType is the
-// decoder's EtherType, lt the record's link type.
-func (s *skips) add(reason decode.Reason, etherType uint16, lt capture.LinkType) {
+// nonIP is the link protocol of a non-IP frame, as the decoder numbers it.
+type nonIP struct {
+	num   decode.Numbering
+	proto uint16
+}
+
+// add counts a record that decoding skipped for reason; dec is the
+// decoder, lt the record's link type.
+func (s *skips) add(reason decode.Reason, dec *decode.Decoder, lt capture.LinkType) {
 	switch reason {
 	case decode.ReasonNonIP:
-		count(&s.nonIP, etherType, 1)
+		count(&s.nonIP, nonIP{dec.Numbering, dec.EtherType}, 1)
 	case decode.ReasonLinkType:
 		count(&s.links, lt, 1)
 	default:

@@ -302,7 +302,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 		b.PrefetchSlot(b.N+flow.WriteAhead, shards)
 		p.Timestamp = rec.Timestamp
 		if reason := dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
-			rn.skips.add(reason, dec.EtherType, rec.LinkType)
+			rn.skips.add(reason, dec, rec.LinkType)
 			continue
 		}
 		b.Idx[b.N] = rn.first + uint64(i)

@@ -12,16 +12,20 @@ import (
 // with tshark's frame.protocols for the same files, read by hand;
 // TestTsharkPackets checks their addresses, ports and lengths.
 func TestDecodeCaptures(t *testing.T) {
-	nonIP := func(et uint16) string { return fmt.Sprintf("non-IP %#04x", et) }
+	// nonIP names a non-IP frame's protocol, in the numbering given
+	// (an EtherType if none).
+	nonIP := func(et uint16, num ...Numbering) string {
+		return fmt.Sprintf("non-IP %#04x %v", et, append(num, NumEtherType)[0])
+	}
 	want := map[string]map[string]int{
 		// PPP and Cisco HDLC link types.
 		"../testdata/captures/nfstream__BGP_redist.pcap":     {"CHDLC-IP-TCP": 1, "CHDLC-MPLS-IP-TCP": 1},
 		"../testdata/captures/nfstream__dlt_ppp.pcap":        {"PPP-IP-UDP": 1},
-		"../testdata/captures/tcpdump__HDLC.pcap":            {nonIP(0x2000): 4, nonIP(0x8035): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
+		"../testdata/captures/tcpdump__HDLC.pcap":            {nonIP(0x2000): 4, nonIP(0x8035, NumCHDLC): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
 		"../testdata/captures/tcpdump__mpls-traceroute.pcap": {"PPP-IP-ICMP": 9, "PPP-MPLS-IP-UDP": 9},
 		// Address 0xff, control 0x5f: not PPP's 0x03, so 0xff is read as
 		// a compressed protocol field (tshark: protocol 0x7e08, no IP).
-		"../testdata/captures/tcpdump__ppp_ip_udp_dns.pcap": {nonIP(0xff): 1},
+		"../testdata/captures/tcpdump__ppp_ip_udp_dns.pcap": {nonIP(0xff, NumPPP): 1},
 
 		"../testdata/captures/wireshark__mpls-basic.cap": {nonIP(0x145): 1, nonIP(0x9000): 5, "ETH-IP-ICMP": 5, "ETH-IP-PROTO88": 10,
 			"ETH-IP-TCP": 8, "ETH-IP-UDP": 12, "ETH-MPLS-IP-ICMP": 5, "ETH-MPLS-IP-PROTO46": 1, "ETH-MPLS-IP-TCP": 11},
@@ -69,7 +73,7 @@ func TestDecodeCaptures(t *testing.T) {
 				case ReasonOK:
 					got[p.Hdrs.String()]++
 				case ReasonNonIP:
-					got[nonIP(d.EtherType)]++
+					got[nonIP(d.EtherType, d.Numbering)]++
 				default:
 					got[reason.String()]++
 				}

@@ -76,10 +76,23 @@ type Decoder struct {
 	Decap bool
 
 	// EtherType is the link protocol of the last frame skipped with
-	// ReasonNonIP: an EtherType, a BSD address family, an SLL protocol, or
-	// a PPP protocol number.
+	// ReasonNonIP, in the numbering Numbering says: an EtherType, a BSD
+	// address family, an SLL protocol, a PPP protocol number or Cisco
+	// HDLC's SLARP.
 	EtherType uint16
+	Numbering Numbering
 }
+
+// Numbering says what numbers Decoder.EtherType.
+type Numbering uint8
+
+const (
+	NumEtherType Numbering = iota // an EtherType, or below 0x600 an 802.3 length
+	NumFamily                     // a BSD address family (LINKTYPE_NULL, LOOP)
+	NumSLL                        // a Linux cooked protocol below 0x600 (ARPHRD-specific)
+	NumPPP                        // a PPP protocol number
+	NumCHDLC                      // Cisco HDLC's own protocol: 0x8035 is SLARP, not RARP
+)
 
 // Decode decodes one frame of link type lt. data is the captured bytes and
 // wireLen the original length. It fills p (resetting every field but
@@ -104,12 +117,20 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 		}
 		p.Hdrs.Push(LayerSLL)
 		proto, off = int(binary.BigEndian.Uint16(data[14:])), 16
+		if proto < 0x600 {
+			d.EtherType, d.Numbering = uint16(proto), NumSLL
+			return ReasonNonIP
+		}
 	case capture.LinkSLL2:
 		if len(data) < 20 {
 			return ReasonLinkShort
 		}
 		p.Hdrs.Push(LayerSLL2)
 		proto, off = int(binary.BigEndian.Uint16(data[0:])), 20
+		if proto < 0x600 {
+			d.EtherType, d.Numbering = uint16(proto), NumSLL
+			return ReasonNonIP
+		}
 	case capture.LinkNull, capture.LinkLoop:
 		if len(data) < 4 {
 			return ReasonLinkShort
@@ -129,7 +150,7 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 		case 10, 24, 28, 30: // AF_INET6: Linux, NetBSD/OpenBSD, FreeBSD, Darwin
 			proto = etherIPv6
 		default:
-			d.EtherType = uint16(fam)
+			d.EtherType, d.Numbering = uint16(fam), NumFamily
 			return ReasonNonIP
 		}
 	case linkPPP, linkPPPHDLC, linkCHDLC:
@@ -144,6 +165,10 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 			}
 			p.Hdrs.Push(LayerCHDLC)
 			proto, off = int(binary.BigEndian.Uint16(data[2:])), 4
+			if proto == 0x8035 {
+				d.EtherType, d.Numbering = uint16(proto), NumCHDLC
+				return ReasonNonIP
+			}
 		} else {
 			proto = etherPPP
 		}
@@ -207,7 +232,7 @@ func (d *Decoder) network(data []byte, off, proto int, wireLen uint32, p *Packet
 			case 6:
 				proto = etherIPv6
 			default:
-				d.EtherType = etherMPLS
+				d.EtherType, d.Numbering = etherMPLS, NumEtherType
 				return ReasonNonIP
 			}
 		case etherPPPoE:
@@ -251,7 +276,7 @@ func (d *Decoder) network(data []byte, off, proto int, wireLen uint32, p *Packet
 			case 0x0283:
 				proto = etherMPLSMulti
 			default:
-				d.EtherType = uint16(pp)
+				d.EtherType, d.Numbering = uint16(pp), NumPPP
 				return ReasonNonIP
 			}
 		case etherTEB:
@@ -270,7 +295,7 @@ func (d *Decoder) network(data []byte, off, proto int, wireLen uint32, p *Packet
 			p.Hdrs.Push(LayerCMD)
 			proto, off = int(binary.BigEndian.Uint16(data[off+6:])), off+8
 		default:
-			d.EtherType = uint16(proto)
+			d.EtherType, d.Numbering = uint16(proto), NumEtherType
 			return ReasonNonIP
 		}
 	}

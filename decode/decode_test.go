@@ -192,8 +192,31 @@ func TestDecodeNonIP(t *testing.T) {
 	arp[12], arp[13] = 0x08, 0x06
 	var d Decoder
 	var p Packet
-	if r := d.Decode(capture.LinkEthernet, arp, uint32(len(arp)), &p); r != ReasonNonIP || d.EtherType != 0x0806 {
-		t.Errorf("Decode(ARP) = %v, EtherType %#x, want non-IP, 0x0806", r, d.EtherType)
+	if r := d.Decode(capture.LinkEthernet, arp, uint32(len(arp)), &p); r != ReasonNonIP || d.EtherType != 0x0806 || d.Numbering != NumEtherType {
+		t.Errorf("Decode(ARP) = %v, EtherType %#x (%v), want non-IP, 0x0806", r, d.EtherType, d.Numbering)
+	}
+	// Link types whose protocol numbers are not EtherTypes.
+	for _, c := range []struct {
+		name  string
+		lt    capture.LinkType
+		frame []byte
+		proto uint16
+		num   Numbering
+	}{
+		{"NULL, AF_APPLETALK (16) little-endian", capture.LinkNull, []byte{16, 0, 0, 0, 0x45, 0}, 16, NumFamily},
+		{"LOOP, family 7", capture.LinkLoop, []byte{0, 0, 0, 7, 0x45, 0}, 7, NumFamily},
+		{"SLL, 802.2 LLC (4)", capture.LinkSLL, append(make([]byte, 14), 0, 4, 0x42, 0x42), 4, NumSLL},
+		{"SLL2, CAN (0x0c)", capture.LinkSLL2, append([]byte{0, 0x0c}, make([]byte, 20)...), 0x0c, NumSLL},
+		{"SLL, ARP", capture.LinkSLL, append(make([]byte, 14), 0x08, 0x06, 0), 0x0806, NumEtherType},
+		{"PPP, LCP", linkPPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1}, 0xc021, NumPPP},
+		{"Cisco HDLC, SLARP", linkCHDLC, []byte{0x0f, 0, 0x80, 0x35, 0, 0}, 0x8035, NumCHDLC},
+		{"Cisco HDLC, CDP", linkCHDLC, []byte{0x0f, 0, 0x20, 0x00, 0, 0}, 0x2000, NumEtherType},
+		{"PPP in HDLC framing, Cisco HDLC, ARP", linkPPPHDLC, []byte{0x8f, 0, 0x08, 0x06, 0, 0}, 0x0806, NumEtherType},
+	} {
+		d := Decoder{Numbering: NumPPP} // a value left from an earlier frame
+		if r := d.Decode(c.lt, c.frame, uint32(len(c.frame)), &p); r != ReasonNonIP || d.EtherType != c.proto || d.Numbering != c.num {
+			t.Errorf("%s: Decode = %v, protocol %#x (%v); want non-IP, %#x (%v)", c.name, r, d.EtherType, d.Numbering, c.proto, c.num)
+		}
 	}
 	// IPv4 EtherType with a version 5 nibble.
 	bad := make([]byte, 14+40)
