@@ -54,13 +54,10 @@ type plan struct {
 	shared  []extract.Extractor // the extractors, when one worker must see everything
 	workers int
 	inline  bool // one worker, run by the reading goroutine itself
-	// closeBeside: an inline worker ends its open flows with the merger
-	// on a goroutine beside it (pass.finish).
-	closeBeside bool
-	passes      int
-	schema      []output.Column // every column of the selected groups
-	proj        []int           // indexes of the kept columns; nil keeps all
-	out         []output.Column // the written columns
+	passes  int
+	schema  []output.Column // every column of the selected groups
+	proj    []int           // indexes of the kept columns; nil keeps all
+	out     []output.Column // the written columns
 }
 
 func (p *Pipeline) plan() (*plan, error) {
@@ -112,7 +109,6 @@ func (p *Pipeline) plan() (*plan, error) {
 	// that must see every flow) get one worker whatever the count asked
 	// for, but beside the reader when more were asked for.
 	pl.inline = pl.workers == 1
-	pl.closeBeside = pl.inline && pl.workers < runtime.GOMAXPROCS(0) && !light(cfg.Features)
 	switch {
 	case sequential:
 		pl.workers = 1
@@ -855,32 +851,12 @@ func (ps *pass) progress(done bool) Progress {
 
 // finish ends every worker, waits for the merger and fills the summary.
 func (ps *pass) finish() (*Summary, error) {
-	done := ps.done
-	if ps.inline && ps.pl.closeBeside {
-		// At the end of the input one worker ends every open flow at
-		// once, and with heavy features making those rows takes most of
-		// the time the table then spends: 1.0-1.4 s of a 5 s run of
-		// --features all on the synthetic capture, whose open flows are
-		// long ones. The merger then runs beside the table, on the core
-		// one worker leaves mostly idle, and encodes and writes the
-		// rows while the table makes the next ones (or the table
-		// encodes them too when the merger falls behind:
-		// merger.encodes). It takes them in the order the table hands
-		// them over, as inline.
-		d := make(chan struct{})
-		ps.merge.inline = false
-		go func() {
-			ps.merge.run()
-			close(d)
-		}()
-		done = d
-	}
 	ps.send(workMsg{end: true, watermark: flow.EndOfInput})
 	for _, wk := range ps.workers {
 		close(wk.in)
 	}
-	<-done
-	if ps.merge.inline {
+	<-ps.done
+	if ps.inline {
 		ps.merge.writeOut()
 	}
 	sum := ps.sum
