@@ -243,24 +243,55 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, ", %.3f s, %.0f packets/s", secs, float64(s.Packets)/secs)
 	}
 	b.WriteByte('\n')
-	if len(s.SkippedByInput) > 0 {
-		// The inputs in order, each once, and each one's reasons.
-		done := map[string]bool{}
-		for _, in := range s.Inputs {
-			if m := s.SkippedByInput[in]; !done[in] && len(m) > 0 {
-				done[in] = true
-				for _, r := range slices.Sorted(maps.Keys(m)) {
-					fmt.Fprintf(&b, "jj: skipped %d in %s: %s\n", m[r], in, r)
-				}
-			}
-		}
-	} else {
-		for _, r := range slices.Sorted(maps.Keys(s.Skipped)) {
-			fmt.Fprintf(&b, "jj: skipped %d: %s\n", s.Skipped[r], r)
-		}
+	// A line a reason, naming the inputs that skipped records for it:
+	// a directory of captures that each hold some ARP makes one line.
+	for _, r := range slices.Sorted(maps.Keys(s.Skipped)) {
+		fmt.Fprintf(&b, "jj: skipped %d%s\n", s.Skipped[r], s.skippedIn(r))
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "jj: warning: %s\n", w)
+	}
+	return b.String()
+}
+
+// skippedInputs is how many inputs a summary line names for a reason.
+const skippedInputs = 3
+
+// skippedIn tells, after the count, in which inputs records were skipped
+// for reason r and why: " in a.pcap: r" for one input, else ": r: 2 in
+// a.pcap, 5 in b.pcap", the first skippedInputs inputs in order and how
+// many more.
+func (s *Summary) skippedIn(r string) string {
+	var ins []string
+	seen := map[string]bool{}
+	for _, in := range s.Inputs {
+		if n := s.SkippedByInput[in][r]; n > 0 && !seen[in] {
+			seen[in] = true
+			ins = append(ins, in)
+		}
+	}
+	switch {
+	case len(ins) == 0: // a Summary made without SkippedByInput
+		return ": " + r
+	case len(ins) == 1:
+		return " in " + ins[0] + ": " + r
+	}
+	var b strings.Builder
+	b.WriteString(": " + r + ": ")
+	var rest uint64
+	for i, in := range ins {
+		n := s.SkippedByInput[in][r]
+		if i >= skippedInputs {
+			rest += n
+			continue
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d in %s", n, in)
+	}
+	if more := len(ins) - skippedInputs; more > 0 {
+		fmt.Fprintf(&b, " and %d in %d more inputs", rest, more)
 	}
 	return b.String()
 }

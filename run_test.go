@@ -496,22 +496,43 @@ func TestWriterErrorSummary(t *testing.T) {
 
 // TestSkippedByInput checks that the summary counts each input's skipped
 // records as that input's, as a run of the input alone counts them, and
-// names the input in each skipped line; with one worker and two, and
+// names the inputs in each reason's line; with one worker and two, and
 // with split reading.
 func TestSkippedByInput(t *testing.T) {
 	const dir = "testdata/captures/"
-	hdlc, qinq, gre := dir+"tcpdump__HDLC.pcap", dir+"tcpdump__802.1ad_QinQ.pcap", dir+"tcpdump__various_gre.pcap"
+	hdlc, qinq, gre, mpls := dir+"tcpdump__HDLC.pcap", dir+"tcpdump__802.1ad_QinQ.pcap", dir+"tcpdump__various_gre.pcap", dir+"wireshark__mpls-basic.cap"
 	nothing := writerFunc(func(*output.Batch) error { return nil })
 	alone := map[string]map[string]uint64{}
-	for _, in := range []string{hdlc, qinq, gre} {
+	for _, in := range []string{hdlc, qinq, gre, mpls} {
 		sum, err := NewPipeline(DefaultConfig()).Run([]string{in}, nothing)
 		if err != nil || len(sum.Skipped) == 0 {
 			t.Fatalf("%s alone: %v, skipped %v; want skipped records", in, err, sum.Skipped)
 		}
 		alone[in] = sum.Skipped
 	}
-	// HDLC twice: its counts add up, and its lines come once.
-	inputs := []string{hdlc, qinq, "testdata/sample.pcap", gre, hdlc}
+	// HDLC twice: its counts add up, and it is named once. GRE and MPLS
+	// both skip loopback frames, which their line then names.
+	inputs := []string{hdlc, qinq, "testdata/sample.pcap", gre, mpls, hdlc}
+	times := map[string]uint64{hdlc: 2, qinq: 1, gre: 1, mpls: 1}
+	var lines []string
+	for _, r := range []string{"non-IP frame (loopback)", "non-IP frame (Cisco SLARP)", "non-IP frame (802.3 length 38, LLC)"} {
+		var ins []string
+		var total uint64
+		for _, in := range []string{hdlc, qinq, gre, mpls} {
+			if n := alone[in][r] * times[in]; n > 0 {
+				ins = append(ins, fmt.Sprintf("%d in %s", n, in))
+				total += n
+			}
+		}
+		switch len(ins) {
+		case 0:
+			t.Fatalf("no input skips %q", r)
+		case 1:
+			lines = append(lines, fmt.Sprintf("jj: skipped %s: %s\n", ins[0], r))
+		default:
+			lines = append(lines, fmt.Sprintf("jj: skipped %d: %s: %s\n", total, r, strings.Join(ins, ", ")))
+		}
+	}
 	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 2}} {
 		cfg := DefaultConfig()
 		cfg.Workers = c.workers
@@ -521,31 +542,54 @@ func TestSkippedByInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sum.SkippedByInput) != 3 {
-			t.Errorf("%+v: skipped by input %v; want HDLC, QinQ and GRE only", c, sum.SkippedByInput)
+		if len(sum.SkippedByInput) != len(alone) {
+			t.Errorf("%+v: skipped by input %v; want HDLC, QinQ, GRE and MPLS only", c, sum.SkippedByInput)
 		}
-		text := sum.String()
 		for in, want := range alone {
-			k := uint64(1)
-			if in == hdlc {
-				k = 2
-			}
 			got := sum.SkippedByInput[in]
 			for r, n := range want {
-				if got[r] != k*n {
-					t.Errorf("%+v: %s skipped %d for %q; want %d", c, in, got[r], r, k*n)
-				}
-				line := fmt.Sprintf("jj: skipped %d in %s: %s\n", k*n, in, r)
-				if strings.Count(text, line) != 1 {
-					t.Errorf("%+v: summary %q; want the line %q once", c, text, line)
+				if got[r] != times[in]*n {
+					t.Errorf("%+v: %s skipped %d for %q; want %d", c, in, got[r], r, times[in]*n)
 				}
 			}
 			if len(got) != len(want) {
 				t.Errorf("%+v: %s skipped %v; want %v", c, in, got, want)
 			}
 		}
-		if strings.Contains(text, "jj: skipped 28:") || strings.Count(text, "jj: skipped") != len(alone[hdlc])+len(alone[qinq])+len(alone[gre]) {
-			t.Errorf("%+v: summary %q; want a line per input and reason", c, text)
+		text := sum.String()
+		for _, line := range lines {
+			if strings.Count(text, line) != 1 {
+				t.Errorf("%+v: summary %q; want the line %q once", c, text, line)
+			}
 		}
+		if strings.Count(text, "jj: skipped") != len(sum.Skipped) {
+			t.Errorf("%+v: summary %q; want a line a reason", c, text)
+		}
+	}
+}
+
+// TestSkippedInManyInputs checks a reason's line when more inputs skipped
+// records for it than the line names.
+func TestSkippedInManyInputs(t *testing.T) {
+	s := &Summary{
+		Inputs:  []string{"a", "b", "c", "b", "d", "e", "f"},
+		Skipped: map[string]uint64{"ARP": 7, "LLDP": 3},
+		SkippedByInput: map[string]map[string]uint64{
+			"a": {"ARP": 1}, "b": {"ARP": 1}, "c": {"LLDP": 3}, "d": {"ARP": 1}, "e": {"ARP": 2}, "f": {"ARP": 2},
+		},
+	}
+	text := s.String()
+	for _, want := range []string{
+		"jj: skipped 7: ARP: 1 in a, 1 in b, 1 in d and 4 in 2 more inputs\n",
+		"jj: skipped 3 in c: LLDP\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary %q; want the line %q", text, want)
+		}
+	}
+	// A Summary made without SkippedByInput names no input.
+	s.SkippedByInput = nil
+	if text := s.String(); !strings.Contains(text, "jj: skipped 7: ARP\n") {
+		t.Errorf("summary %q; want the line %q", text, "jj: skipped 7: ARP")
 	}
 }
