@@ -241,6 +241,8 @@ func ngInfo(in *input, fi *FileInfo) error {
 			if err = r.packet(off, typ, body, &rec); err == nil {
 				fi.count(&rec)
 				fi.Interfaces[base+int(rec.Interface)].Packets++
+			} else if err == errSkipBlock {
+				err = nil
 			}
 		}
 		if err != nil {

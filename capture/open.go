@@ -139,6 +139,10 @@ type input struct {
 	warnings []string
 	dropped  int  // warnings beyond maxWarnings
 	warned   uint // warning kinds already reported once
+	// skipped counts the packet blocks left out (errSkipBlock), the
+	// first of which skippedWhy describes.
+	skipped    uint64
+	skippedWhy string
 }
 
 var (
@@ -195,6 +199,9 @@ func (in *input) Size() int64 { return in.size }
 // name; the returned slice is the caller's.
 func (in *input) Warnings() []string {
 	w := append([]string(nil), in.warnings...)
+	if in.skipped > 0 {
+		w = append(w, fmt.Sprintf("%s: %d packet block(s) skipped, the first %s", in.name, in.skipped, in.skippedWhy))
+	}
 	if in.dropped > 0 {
 		w = append(w, fmt.Sprintf("%s: %d more warnings not shown", in.name, in.dropped))
 	}

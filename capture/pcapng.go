@@ -108,6 +108,21 @@ const lookAhead = MaxRecordLen
 // errAgain asks next to read the current block again.
 var errAgain = errors.New("read the block again")
 
+// errSkipBlock asks next to leave out the current block, a packet block
+// whose interface the section does not describe (skip): its framing is
+// sound, so the blocks after it, and the sections after those, are read.
+var errSkipBlock = errors.New("skip the block")
+
+// skip counts a packet block left out for why, at offset off, and returns
+// errSkipBlock. The input's warnings give the count and the first one.
+func (r *ngReader) skip(off int64, why string) error {
+	if r.skipped == 0 {
+		r.skippedWhy = fmt.Sprintf("at offset %d: %s", off, why)
+	}
+	r.skipped++
+	return errSkipBlock
+}
+
 // ngReader reads pcapng.
 //
 // Link types: when a packet's interface has a link type jj does not decode
@@ -303,6 +318,9 @@ func (r *ngReader) next(rec *Record) error {
 		case blockEPB, blockPB, blockSPB:
 			if err := r.packet(off, typ, body, rec); err == errAgain {
 				continue
+			} else if err == errSkipBlock {
+				r.s.discard(n)
+				continue
 			} else if err != nil {
 				return err
 			}
@@ -429,7 +447,7 @@ func (r *ngReader) packet(off int64, typ uint32, body []byte, rec *Record) error
 			return r.fail(off, fmt.Errorf("%w: simple packet block of %d bytes", ErrCorrupt, len(body)+12))
 		}
 		if len(r.ifaces) == 0 {
-			return r.fail(off, fmt.Errorf("%w: simple packet block before any interface description", ErrCorrupt))
+			return r.skip(off, "simple packet block before any interface description")
 		}
 		wireLen = u32(body, r.big)
 		data = body[4:]
@@ -439,7 +457,7 @@ func (r *ngReader) packet(off int64, typ uint32, body []byte, rec *Record) error
 		}
 	}
 	if id >= uint32(len(r.ifaces)) {
-		return r.fail(off, fmt.Errorf("%w: packet for interface %d, but its section describes %s", ErrCorrupt, id, interfaces(len(r.ifaces))))
+		return r.skip(off, fmt.Sprintf("packet for interface %d, but its section describes %s", id, interfaces(len(r.ifaces))))
 	}
 	if capLen > uint32(len(data)) {
 		return r.fail(off, fmt.Errorf("%w: captured length %d larger than the %d-byte block body", ErrCorrupt, capLen, len(data)))
