@@ -251,15 +251,16 @@ func configJSON(cfg jj.Config) (string, error) {
 // (flows.csv.gz has gzip's magic). A directory Expand cannot list stays
 // as it is, for the run to report. It refuses, as usage errors, an output
 // file that is one of the files to read (creating it would empty the
-// capture), or any file of an input directory it cannot list, and
+// capture), or any file of an input directory it cannot list, or the
+// file standard input is redirected from when "-" is an input, and
 // standard input named twice (the second read would find it empty).
-func expandInputs(out string, inputs []string) ([]string, error) {
+func expandInputs(out string, inputs []string, stdin io.Reader) ([]string, error) {
 	var files []string
 	var unlisted []string // directories Expand failed on
-	stdin := 0
+	stdins := 0
 	for _, in := range inputs {
 		if in == "-" {
-			if stdin++; stdin == 2 {
+			if stdins++; stdins == 2 {
 				return nil, &usageError{errors.New("standard input (-) is named twice as an input")}
 			}
 			files = append(files, in)
@@ -292,6 +293,13 @@ func expandInputs(out string, inputs []string) ([]string, error) {
 	}
 	for _, name := range files {
 		if name == "-" {
+			// jj extract - -o c.pcap < c.pcap: creating the output
+			// would empty the capture before it is read.
+			if f, ok := stdin.(*os.File); ok {
+				if fi, err := f.Stat(); err == nil && os.SameFile(fi, ofi) {
+					return nil, &usageError{fmt.Errorf("output %s is the file standard input (-) reads: refusing to overwrite it", out)}
+				}
+			}
 			continue
 		}
 		if err := same(name); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,8 +214,8 @@ func TestErrors(t *testing.T) {
 
 // An output that is an input is refused before it is created, which
 // would empty the capture: named as a file, through another path to it,
-// or as a capture of an input directory; so is standard input named
-// twice.
+// as a capture of an input directory, or as the file standard input is
+// redirected from; so is standard input named twice.
 func TestOutputIsInput(t *testing.T) {
 	data, err := os.ReadFile(sample)
 	if err != nil {
@@ -250,6 +251,21 @@ func TestOutputIsInput(t *testing.T) {
 	code, _, errs := runJJ(t, data, "extract", "-", "-")
 	if code != 2 || !strings.Contains(errs, "standard input") {
 		t.Errorf("stdin twice: exit %d, stderr %q", code, errs)
+	}
+	// Standard input redirected from the capture: jj extract - -o
+	// cap.pcap < cap.pcap. (A pipe of it is another file, and fine.)
+	in, err := os.Open(capFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	code = run([]string{"extract", "-", "-o", capFile}, in, io.Discard, &errb)
+	in.Close()
+	if code != 2 || !strings.Contains(errb.String(), "standard input (-) reads: refusing to overwrite") {
+		t.Errorf("stdin redirected from the output: exit %d, stderr %q", code, errb.String())
+	}
+	if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
+		t.Fatalf("the capture was changed (%d bytes, was %d)", len(now), len(data))
 	}
 	// A new output beside the capture is fine, and is not read as an
 	// input when the run is repeated, even compressed (gzip's magic).
