@@ -41,12 +41,80 @@ func Reference() string {
 	return b.String()
 }
 
-// ColumnTable renders a group's columns as a Markdown table.
+// optIns are the options that add columns no other option adds, by the
+// command line's flag and the config file's key.
+var optIns = []struct {
+	flag, key string
+	set       func(*Options)
+}{
+	{"--include-flow-id", "include_flow_id", func(o *Options) { o.IncludeFlowID = true }},
+	{"--include-sequences", "include_raw_sequences", func(o *Options) { o.IncludeRawSequences = true }},
+	{"--include-splt", "include_splt", func(o *Options) { o.IncludeSPLT = true }},
+	{"--connection-graph-metrics", "connection_graph_metrics", func(o *Options) { o.ConnectionGraphMetrics = true }},
+	{"--connection-temporal", "connection_temporal", func(o *Options) { o.ConnectionTemporal = true }},
+}
+
+// optOuts are the options that leave out default columns.
+var optOuts = []struct {
+	flag, key string
+	set       func(*Options)
+}{
+	{"--no-ips", "include_ip_addresses", func(o *Options) { o.IncludeIPAddresses = false }},
+	{"--no-ports", "include_ports", func(o *Options) { o.IncludePorts = false }},
+}
+
+// defaultOptions are the options of jj.DefaultConfig that shape columns.
+func defaultOptions() Options {
+	return Options{
+		IncludeIPAddresses: true,
+		IncludePorts:       true,
+		BurstThresholdMs:   50,
+		MaxSequenceLength:  50,
+		ConnectionScope:    "capture",
+	}
+}
+
+// optIn returns, for each column of g written only when an option asks
+// for it, or left out when one does, the note that says which.
+func optIn(g Group) map[string]string {
+	def := map[string]bool{}
+	for _, c := range g.New(defaultOptions()).Columns() {
+		def[c.Name] = true
+	}
+	notes := map[string]string{}
+	for _, o := range optOuts {
+		opts := defaultOptions()
+		o.set(&opts)
+		kept := map[string]bool{}
+		for _, c := range g.New(opts).Columns() {
+			kept[c.Name] = true
+		}
+		for name := range def {
+			if !kept[name] {
+				notes[name] = fmt.Sprintf(" (left out by `%s`, `%s: false`)", o.flag, o.key)
+			}
+		}
+	}
+	for _, o := range optIns {
+		opts := defaultOptions()
+		o.set(&opts)
+		for _, c := range g.New(opts).Columns() {
+			if !def[c.Name] {
+				notes[c.Name] = fmt.Sprintf(" (written only with `%s`, `%s: true`)", o.flag, o.key)
+			}
+		}
+	}
+	return notes
+}
+
+// ColumnTable renders a group's columns as a Markdown table; a column
+// written only when an option asks for it, or left out by one, says which.
 func ColumnTable(g Group) string {
 	var b strings.Builder
+	notes := optIn(g)
 	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
 	for _, c := range AllColumns(g) {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s%s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"), notes[c.Name])
 	}
 	return b.String()
 }
