@@ -366,7 +366,9 @@ func etherName(et uint16) string {
 		return "CDP"
 	}
 	if et < 0x0600 {
-		return fmt.Sprintf("802.3 length %d, LLC", et)
+		// A length, not a protocol: 802.3 frames of every length are one
+		// kind (LLC: STP, CDP, IPX, ...).
+		return "802.3 frame, LLC"
 	}
 	return fmt.Sprintf("EtherType 0x%04x", et)
 }

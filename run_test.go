@@ -515,7 +515,7 @@ func TestSkippedByInput(t *testing.T) {
 	inputs := []string{hdlc, qinq, "testdata/sample.pcap", gre, mpls, hdlc}
 	times := map[string]uint64{hdlc: 2, qinq: 1, gre: 1, mpls: 1}
 	var lines []string
-	for _, r := range []string{"non-IP frame (loopback)", "non-IP frame (Cisco SLARP)", "non-IP frame (802.3 length 38, LLC)"} {
+	for _, r := range []string{"non-IP frame (loopback)", "non-IP frame (Cisco SLARP)", "non-IP frame (802.3 frame, LLC)"} {
 		var ins []string
 		var total uint64
 		for _, in := range []string{hdlc, qinq, gre, mpls} {
