@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -222,7 +223,9 @@ func LoadConfig(path string, base Config) (Config, error) {
 }
 
 // ParseConfig is LoadConfig on bytes; name is used in messages. features
-// may be a list or, as on the command line, one comma-separated string.
+// and columns may be a list or, as on the command line, one
+// comma-separated string. An unknown key's message names the key within
+// two edits of it, if one is.
 func ParseConfig(data []byte, name string, base Config) (Config, error) {
 	cfg := base
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -239,16 +242,19 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 		// left, the document is decoded again with the list.
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil {
-			if line, value := featuresAsList(&doc); line > 0 {
-				// The one error that features' string made, its value
-				// cut as yaml.v3 cuts values longer than 10 bytes.
-				if len(value) > 10 {
-					value = value[:7] + "..."
-				}
-				mine := fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into []string", line, value)
+			if lists := listsOfOne(&doc); len(lists) > 0 {
 				kept := slices.Clone(te.Errors)
-				if i := slices.Index(kept, mine); i >= 0 {
-					kept = slices.Delete(kept, i, i+1)
+				for _, l := range lists {
+					// The one error that the string made, its value
+					// cut as yaml.v3 cuts values longer than 10 bytes.
+					value := l.value
+					if len(value) > 10 {
+						value = value[:7] + "..."
+					}
+					mine := fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into []string", l.line, value)
+					if i := slices.Index(kept, mine); i >= 0 {
+						kept = slices.Delete(kept, i, i+1)
+					}
 				}
 				if len(kept) == 0 {
 					cfg = base
@@ -262,25 +268,86 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 	if err != nil {
 		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
 	}
+	if len(cfg.Columns) > 0 {
+		cfg.Columns = splitColumns(cfg.Columns)
+	}
 	return cfg, nil
 }
 
-// featuresAsList turns a scalar features value of a YAML document into a
-// list of that one value, and returns the value's line and text; line 0
-// when there is no such value.
-func featuresAsList(doc *yaml.Node) (line int, value string) {
+// scalar is a scalar value of a YAML document: its line and text.
+type scalar struct {
+	line  int
+	value string
+}
+
+// listsOfOne turns each scalar features or columns value of a YAML
+// document into a list of that one value (a comma-separated string, as on
+// the command line: splitLists), and returns those values.
+func listsOfOne(doc *yaml.Node) []scalar {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return 0, ""
+		return nil
 	}
+	var found []scalar
 	m := doc.Content[0].Content
 	for i := 0; i+1 < len(m); i += 2 {
-		if k, v := m[i], m[i+1]; k.Value == "features" && v.Kind == yaml.ScalarNode {
+		if k, v := m[i], m[i+1]; (k.Value == "features" || k.Value == "columns") && v.Kind == yaml.ScalarNode {
 			item := *v
 			*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{&item}, Line: v.Line, Column: v.Column}
-			return v.Line, item.Value
+			found = append(found, scalar{v.Line, item.Value})
 		}
 	}
-	return 0, ""
+	return found
+}
+
+// splitColumns splits the comma-separated entries of a config's columns,
+// as --feature splits its values ("src_ip,protocol" is two columns).
+func splitColumns(cols []string) []string {
+	var out []string
+	for _, c := range cols {
+		for _, f := range strings.Split(c, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// nearestKey returns the config key within two edits of key, if one is.
+func nearestKey(key string) string {
+	best, bestD := "", 3
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if k == "" || k == "-" {
+			continue
+		}
+		if d := editDistance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // configMessage words a YAML decoding error for a user: yaml.v3's own
@@ -308,6 +375,9 @@ func configMessage(err error) string {
 		if f, ok := strings.CutPrefix(rest, "field "); ok {
 			if key, _, ok := strings.Cut(f, " not found in type"); ok {
 				rest = "unknown option " + key
+				if near := nearestKey(key); near != "" {
+					rest += " (did you mean " + near + "?)"
+				}
 			}
 		} else if v, ok := strings.CutPrefix(rest, "cannot unmarshal "); ok {
 			for _, w := range want {

@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// Config files: features as a list or one comma-separated string, and
+// Config files: features and columns as a list or one comma-separated
+// string, and
 // errors worded for users (the key or value at fault and what it should
 // be, with its line), not in yaml.v3's Go terms.
 func TestParseConfig(t *testing.T) {
@@ -24,8 +25,10 @@ func TestParseConfig(t *testing.T) {
 		{"not a number", "flow_timeout: abc\n", nil, "config c.yaml: line 1: value `abc` is not a number: invalid option"},
 		{"not a bool", "include_flow_id: maybe\n", nil, "config c.yaml: line 1: value `maybe` is not true or false: invalid option"},
 		{"list for a number", "flow_timeout: [1]\n", nil, "config c.yaml: line 1: a list is not a number: invalid option"},
-		{"string for columns", "columns: src_ip\n", nil, "config c.yaml: line 1: value `src_ip` is not a list: invalid option"},
-		{"string features and columns on one line", `{"features": "size", "columns": "src_ip", "flow_timeout": "x"}`, nil, "config c.yaml: line 1: value `src_ip` is not a list; line 1: value `x` is not a number: invalid option"},
+		{"string for columns", "columns: src_ip,protocol\n", []string{"flow_meta"}, ""},
+		{"string features and columns on one line", `{"features": "size", "columns": "src_ip", "flow_timeout": "x"}`, nil, "config c.yaml: line 1: value `x` is not a number: invalid option"},
+		{"a number for columns", "columns: 3\nfeatures: 4\n", nil, "config c.yaml: line 1: value `3` is not a list; line 2: value `4` is not a list: invalid option"},
+		{"a misspelt key", "flow_timout: 3\n", nil, "config c.yaml: line 1: unknown option flow_timout (did you mean flow_timeout?): invalid option"},
 		{"a list, not a mapping", "- flow_meta\n", nil, "config c.yaml: line 1: a list is not a mapping of options (key: value): invalid option"},
 		{"string features and an unknown key", "features: size\nbogus: 1\n", nil, "config c.yaml: line 2: unknown option bogus: invalid option"},
 	} {
@@ -51,6 +54,13 @@ func TestParseConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte("features: flow_meta,timing\ninclude_flow_id: true\nflow_timeout: 30\n"), "c.yaml", DefaultConfig())
 	if err != nil || !cfg.IncludeFlowID || cfg.FlowTimeout != 30 {
 		t.Errorf("the other keys beside a string features: %+v, %v", cfg, err)
+	}
+	// Columns split at commas, as --feature splits them, in a list too.
+	for _, text := range []string{"columns: src_ip, protocol\n", "columns: [src_ip, protocol]\n", "columns: ['src_ip,protocol']\n"} {
+		cfg, err := ParseConfig([]byte(text), "c.yaml", DefaultConfig())
+		if err != nil || !slices.Equal(cfg.Columns, []string{"src_ip", "protocol"}) {
+			t.Errorf("%q: columns %q, %v; want src_ip and protocol", text, cfg.Columns, err)
+		}
 	}
 }
 
