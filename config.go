@@ -268,9 +268,6 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 	if err != nil {
 		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
 	}
-	if len(cfg.Columns) > 0 {
-		cfg.Columns = splitColumns(cfg.Columns)
-	}
 	return cfg, nil
 }
 
@@ -282,7 +279,7 @@ type scalar struct {
 
 // listsOfOne turns each scalar features or columns value of a YAML
 // document into a list of that one value (a comma-separated string, as on
-// the command line: splitLists), and returns those values.
+// the command line, which the run splits), and returns those values.
 func listsOfOne(doc *yaml.Node) []scalar {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil
@@ -297,20 +294,6 @@ func listsOfOne(doc *yaml.Node) []scalar {
 		}
 	}
 	return found
-}
-
-// splitColumns splits the comma-separated entries of a config's columns,
-// as --feature splits its values ("src_ip,protocol" is two columns).
-func splitColumns(cols []string) []string {
-	var out []string
-	for _, c := range cols {
-		for _, f := range strings.Split(c, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, f)
-			}
-		}
-	}
-	return out
 }
 
 // nearestKey returns the config key within two edits of key, if one is.

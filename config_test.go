@@ -55,11 +55,24 @@ func TestParseConfig(t *testing.T) {
 	if err != nil || !cfg.IncludeFlowID || cfg.FlowTimeout != 30 {
 		t.Errorf("the other keys beside a string features: %+v, %v", cfg, err)
 	}
-	// Columns split at commas, as --feature splits them, in a list too.
-	for _, text := range []string{"columns: src_ip, protocol\n", "columns: [src_ip, protocol]\n", "columns: ['src_ip,protocol']\n"} {
+	// Columns as one string: a list of that string, which the run splits
+	// at commas as it splits --feature's.
+	cfg, err = ParseConfig([]byte("columns: src_ip, protocol\n"), "c.yaml", DefaultConfig())
+	if err != nil || !slices.Equal(cfg.Columns, []string{"src_ip, protocol"}) {
+		t.Errorf("columns as a string: %q, %v", cfg.Columns, err)
+	}
+	pl, err := NewPipeline(cfg).plan()
+	if err != nil || len(pl.out) != 2 || pl.out[0].Name != "src_ip" || pl.out[1].Name != "protocol" {
+		t.Errorf("columns as a string: plan %v", err)
+	}
+	// An empty name is refused, as --feature refuses it.
+	for _, text := range []string{"columns: [\"\"]\n", "columns: src_ip,,protocol\n"} {
 		cfg, err := ParseConfig([]byte(text), "c.yaml", DefaultConfig())
-		if err != nil || !slices.Equal(cfg.Columns, []string{"src_ip", "protocol"}) {
-			t.Errorf("%q: columns %q, %v; want src_ip and protocol", text, cfg.Columns, err)
+		if err == nil {
+			_, err = NewPipeline(cfg).plan()
+		}
+		if err == nil {
+			t.Errorf("%q: accepted", text)
 		}
 	}
 }

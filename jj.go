@@ -322,7 +322,13 @@ func protoName(num decode.Numbering, p uint16) string {
 	case decode.NumSLL:
 		return fmt.Sprintf("Linux cooked protocol 0x%04x", p)
 	case decode.NumCHDLC:
-		return "Cisco SLARP"
+		switch p {
+		case 0x8035:
+			return "Cisco SLARP"
+		case 0x2000:
+			return "CDP"
+		}
+		return fmt.Sprintf("Cisco HDLC protocol 0x%04x", p)
 	case decode.NumPPP:
 		if name, ok := pppNames[p]; ok {
 			return name
@@ -362,10 +368,8 @@ func etherName(et uint16) string {
 		return "slow protocols"
 	case 0x9000:
 		return "loopback"
-	case 0x2000:
-		return "CDP"
 	}
-	if et < 0x0600 {
+	if et <= 1500 {
 		// A length, not a protocol: 802.3 frames of every length are one
 		// kind (LLC: STP, CDP, IPX, ...).
 		return "802.3 frame, LLC"

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jjflow/jj/capture"
+	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/output"
 )
@@ -591,5 +592,33 @@ func TestSkippedInManyInputs(t *testing.T) {
 	s.SkippedByInput = nil
 	if text := s.String(); !strings.Contains(text, "jj: skipped 7: ARP\n") {
 		t.Errorf("summary %q; want the line %q", text, "jj: skipped 7: ARP")
+	}
+}
+
+// TestProtoName checks the names of non-IP frames' protocols, each in its
+// link's numbering (Wireshark's names).
+func TestProtoName(t *testing.T) {
+	for _, c := range []struct {
+		num  decode.Numbering
+		p    uint16
+		want string
+	}{
+		{decode.NumEtherType, 0x0806, "ARP"},
+		{decode.NumEtherType, 0x8035, "RARP"},
+		{decode.NumEtherType, 0x2000, "EtherType 0x2000"},
+		{decode.NumEtherType, 38, "802.3 frame, LLC"},
+		{decode.NumEtherType, 1500, "802.3 frame, LLC"},
+		{decode.NumEtherType, 0x05ff, "EtherType 0x05ff"},
+		{decode.NumCHDLC, 0x8035, "Cisco SLARP"},
+		{decode.NumCHDLC, 0x2000, "CDP"},
+		{decode.NumCHDLC, 5, "Cisco HDLC protocol 0x0005"},
+		{decode.NumPPP, 0xc021, "PPP LCP"},
+		{decode.NumPPP, 0x00ff, "PPP protocol 0x00ff"},
+		{decode.NumFamily, 16, "address family 16"},
+		{decode.NumSLL, 4, "Linux cooked protocol 0x0004"},
+	} {
+		if got := protoName(c.num, c.p); got != c.want {
+			t.Errorf("protoName(%v, %#x) = %q, want %q", c.num, c.p, got, c.want)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func TestDecodeCaptures(t *testing.T) {
 		// PPP and Cisco HDLC link types.
 		"../testdata/captures/nfstream__BGP_redist.pcap":     {"CHDLC-IP-TCP": 1, "CHDLC-MPLS-IP-TCP": 1},
 		"../testdata/captures/nfstream__dlt_ppp.pcap":        {"PPP-IP-UDP": 1},
-		"../testdata/captures/tcpdump__HDLC.pcap":            {nonIP(0x2000): 4, nonIP(0x8035, NumCHDLC): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
+		"../testdata/captures/tcpdump__HDLC.pcap":            {nonIP(0x2000, NumCHDLC): 4, nonIP(0x8035, NumCHDLC): 24, "CHDLC-IP-ICMP": 10}, // CDP, SLARP
 		"../testdata/captures/tcpdump__mpls-traceroute.pcap": {"PPP-IP-ICMP": 9, "PPP-MPLS-IP-UDP": 9},
 		// Address 0xff, control 0x5f: not PPP's 0x03, so 0xff is read as
 		// a compressed protocol field (tshark: protocol 0x7e08, no IP).

@@ -91,7 +91,7 @@ const (
 	NumFamily                     // a BSD address family (LINKTYPE_NULL, LOOP)
 	NumSLL                        // a Linux cooked protocol below 0x600 (ARPHRD-specific)
 	NumPPP                        // a PPP protocol number
-	NumCHDLC                      // Cisco HDLC's own protocol: 0x8035 is SLARP, not RARP
+	NumCHDLC                      // Cisco HDLC's own protocols: SLARP (0x8035, not RARP), CDP (0x2000), values below 0x600
 )
 
 // Decode decodes one frame of link type lt. data is the captured bytes and
@@ -165,7 +165,10 @@ func (d *Decoder) Decode(lt capture.LinkType, data []byte, wireLen uint32, p *Pa
 			}
 			p.Hdrs.Push(LayerCHDLC)
 			proto, off = int(binary.BigEndian.Uint16(data[2:])), 4
-			if proto == 0x8035 {
+			// Cisco HDLC's protocols are EtherTypes but for its own:
+			// SLARP (0x8035, RARP's EtherType), CDP (0x2000) and values
+			// below 0x600, which are no 802.3 lengths here.
+			if proto == 0x8035 || proto == 0x2000 || proto < 0x600 {
 				d.EtherType, d.Numbering = uint16(proto), NumCHDLC
 				return ReasonNonIP
 			}

@@ -210,7 +210,9 @@ func TestDecodeNonIP(t *testing.T) {
 		{"SLL, ARP", capture.LinkSLL, append(make([]byte, 14), 0x08, 0x06, 0), 0x0806, NumEtherType},
 		{"PPP, LCP", linkPPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1}, 0xc021, NumPPP},
 		{"Cisco HDLC, SLARP", linkCHDLC, []byte{0x0f, 0, 0x80, 0x35, 0, 0}, 0x8035, NumCHDLC},
-		{"Cisco HDLC, CDP", linkCHDLC, []byte{0x0f, 0, 0x20, 0x00, 0, 0}, 0x2000, NumEtherType},
+		{"Cisco HDLC, CDP", linkCHDLC, []byte{0x0f, 0, 0x20, 0x00, 0, 0}, 0x2000, NumCHDLC},
+		{"Cisco HDLC, protocol 5", linkCHDLC, []byte{0x0f, 0, 0, 5, 0, 0}, 5, NumCHDLC},
+		{"Ethernet, 802.3 length 38", capture.LinkEthernet, append(make([]byte, 12), 0, 38, 0x42, 0x42, 3), 38, NumEtherType},
 		{"PPP in HDLC framing, Cisco HDLC, ARP", linkPPPHDLC, []byte{0x8f, 0, 0x08, 0x06, 0, 0}, 0x0806, NumEtherType},
 	} {
 		d := Decoder{Numbering: NumPPP} // a value left from an earlier frame
