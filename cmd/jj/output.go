@@ -254,7 +254,10 @@ func configJSON(cfg jj.Config) (string, error) {
 // capture), or any file of an input directory it cannot list, or the
 // file standard input is redirected from when "-" is an input, and
 // standard input named twice (the second read would find it empty).
-func expandInputs(out string, inputs []string, stdin io.Reader) ([]string, error) {
+//
+// Standard output redirected to a capture (jj extract c.pcap >> c.pcap)
+// is refused the same way: the rows would be appended to it.
+func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer) ([]string, error) {
 	var files []string
 	var unlisted []string // directories Expand failed on
 	stdins := 0
@@ -278,16 +281,26 @@ func expandInputs(out string, inputs []string, stdin io.Reader) ([]string, error
 		}
 		files = append(files, fs...)
 	}
+	var ofi os.FileInfo
+	what := "output " + out
 	if out == "" || out == "-" {
-		return files, nil
-	}
-	ofi, err := os.Stat(out)
-	if err != nil || !ofi.Mode().IsRegular() {
+		f, ok := stdout.(*os.File)
+		if !ok {
+			return files, nil
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return files, nil // a terminal, a pipe, /dev/null
+		}
+		what, ofi = "standard output", fi
+	} else if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() {
+		ofi = fi
+	} else {
 		return files, nil // a new file, or a dataset directory of new part files
 	}
 	same := func(name string) error {
 		if fi, err := os.Stat(name); err == nil && os.SameFile(fi, ofi) {
-			return &usageError{fmt.Errorf("output %s is the input %s: refusing to overwrite it", out, name)}
+			return &usageError{fmt.Errorf("%s is the input %s: refusing to write to it", what, name)}
 		}
 		return nil
 	}
@@ -297,7 +310,7 @@ func expandInputs(out string, inputs []string, stdin io.Reader) ([]string, error
 			// would empty the capture before it is read.
 			if f, ok := stdin.(*os.File); ok {
 				if fi, err := f.Stat(); err == nil && os.SameFile(fi, ofi) {
-					return nil, &usageError{fmt.Errorf("output %s is the file standard input (-) reads: refusing to overwrite it", out)}
+					return nil, &usageError{fmt.Errorf("%s is the file standard input (-) reads: refusing to write to it", what)}
 				}
 			}
 			continue

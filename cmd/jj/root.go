@@ -354,7 +354,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		return err
 	}
 
-	files, err := expandInputs(f.out, inputs, stdin)
+	files, err := expandInputs(f.out, inputs, stdin, stdout)
 	if err != nil {
 		return err
 	}

@@ -215,7 +215,8 @@ func TestErrors(t *testing.T) {
 // An output that is an input is refused before it is created, which
 // would empty the capture: named as a file, through another path to it,
 // as a capture of an input directory, or as the file standard input is
-// redirected from; so is standard input named twice.
+// redirected from, or standard output redirected to the capture; so is
+// standard input named twice.
 func TestOutputIsInput(t *testing.T) {
 	data, err := os.ReadFile(sample)
 	if err != nil {
@@ -240,7 +241,7 @@ func TestOutputIsInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runJJ(t, nil, append([]string{"extract"}, c.args...)...)
-			if code != 2 || !strings.Contains(errs, "cap.pcap") || !strings.Contains(errs, "refusing to overwrite") {
+			if code != 2 || !strings.Contains(errs, "cap.pcap") || !strings.Contains(errs, "refusing to write to it") {
 				t.Errorf("exit %d, stderr %q", code, errs)
 			}
 			if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
@@ -261,11 +262,33 @@ func TestOutputIsInput(t *testing.T) {
 	var errb bytes.Buffer
 	code = run([]string{"extract", "-", "-o", capFile}, in, io.Discard, &errb)
 	in.Close()
-	if code != 2 || !strings.Contains(errb.String(), "standard input (-) reads: refusing to overwrite") {
+	if code != 2 || !strings.Contains(errb.String(), "standard input (-) reads: refusing to write to it") {
 		t.Errorf("stdin redirected from the output: exit %d, stderr %q", code, errb.String())
 	}
 	if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
 		t.Fatalf("the capture was changed (%d bytes, was %d)", len(now), len(data))
+	}
+	// Standard output appended to the capture: jj extract cap.pcap >>
+	// cap.pcap, and the same with the capture on standard input.
+	for _, args := range [][]string{{"extract", capFile}, {"extract", "-"}} {
+		app, err := os.OpenFile(capFile, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := os.Open(capFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errb bytes.Buffer
+		code := run(args, in, app, &errb)
+		app.Close()
+		in.Close()
+		if code != 2 || !strings.Contains(errb.String(), "standard output is the") {
+			t.Errorf("%q >> cap.pcap: exit %d, stderr %q", args, code, errb.String())
+		}
+		if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
+			t.Fatalf("%q >> cap.pcap: the capture was changed (%d bytes, was %d)", args, len(now), len(data))
+		}
 	}
 	// A new output beside the capture is fine, and is not read as an
 	// input when the run is repeated, even compressed (gzip's magic).
@@ -282,7 +305,7 @@ func TestOutputIsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errs = runJJ(t, nil, "extract", dir, "-o", capFile)
-	if code != 2 || !strings.Contains(errs, "refusing to overwrite") {
+	if code != 2 || !strings.Contains(errs, "refusing to write to it") {
 		t.Errorf("unlistable directory: exit %d, stderr %q", code, errs)
 	}
 	if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
