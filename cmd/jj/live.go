@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -153,6 +154,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	if _, _, err := checkOutputFlags(f, format, schema, stdout); err != nil {
 		return err
 	}
+	if lf.savePcap != "" && f.out != "" && f.out != "-" && samePath(lf.savePcap, f.out) {
+		return &usageError{fmt.Errorf("option --save-pcap: %s is also the output: the packets and the rows would write over each other", lf.savePcap)}
+	}
 	// The capture applies the filter (in the kernel, or itself with
 	// vlan); the engine must not run it a second time.
 	expr := cfg.Filter
@@ -230,4 +234,17 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		return err
 	}
 	return closeErr
+}
+
+// samePath reports whether two paths name one file: the same absolute
+// path, or, when both exist, the same file (a link to it, say).
+func samePath(a, b string) bool {
+	if aa, err := filepath.Abs(a); err == nil {
+		if bb, err := filepath.Abs(b); err == nil && aa == bb {
+			return true
+		}
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

@@ -616,4 +616,12 @@ func TestLiveConnectionScope(t *testing.T) {
 	if _, help, _ := runJJ(t, nil, "live", "--help"); strings.Contains(help, "--decoders") || !strings.Contains(help, "beside the goroutine that reads the kernel's ring") {
 		t.Errorf("live --help:\n%s", help)
 	}
+	// --save-pcap and -o naming one file, by two paths, are refused
+	// before anything is created.
+	dir := t.TempDir()
+	save := filepath.Join(dir, "s.pcap")
+	code, _, errs = runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--save-pcap", save, "-o", filepath.Join(dir, ".", "..", filepath.Base(dir), "s.pcap"))
+	if _, err := os.Stat(save); code != 2 || !strings.Contains(errs, "--save-pcap") || strings.Contains(errs, "jjnosuchif0") || err == nil {
+		t.Errorf("--save-pcap the output: exit %d, stderr %q, file made: %v", code, errs, err == nil)
+	}
 }
