@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/jjflow/jj/extract"
 )
 
 // Config files: features and columns as a list or one comma-separated
@@ -88,6 +91,30 @@ func TestRereadable(t *testing.T) {
 	for in, want := range map[string]bool{"-": false, file: true, dir: true, filepath.Join(dir, "nope"): true, os.DevNull: false} {
 		if got := Rereadable(in); got != want {
 			t.Errorf("Rereadable(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestReferenceDefaults checks that the features reference's marks fit
+// DefaultConfig: the columns it does not mark as asked for are the
+// columns the default options write, in every group.
+func TestReferenceDefaults(t *testing.T) {
+	cfg := DefaultConfig()
+	opts := cfg.options()
+	for _, g := range extract.Registry {
+		var want []string
+		for _, c := range g.New(opts).Columns() {
+			want = append(want, c.Name)
+		}
+		var got []string
+		for _, line := range strings.Split(extract.ColumnTable(g), "\n") {
+			name, _, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` |")
+			if ok && strings.HasPrefix(line, "| `") && !strings.Contains(line, "(written only with `") {
+				got = append(got, name)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: reference's default columns %q, DefaultConfig's %q", g.Name, got, want)
 		}
 	}
 }
