@@ -209,7 +209,10 @@ type Summary struct {
 	OutputFailed bool
 	// Evicted counts flows written early because MaxConcurrentFlows was reached.
 	Evicted uint64
-	// MaxConcurrent is the most flows open at once.
+	// MaxConcurrent is the most flows open at once in a flow table,
+	// summed over the run's tables: exact with one table (one worker),
+	// and with several at least the most open at once, each table's peak
+	// coming when it comes.
 	MaxConcurrent int
 	// Warnings are non-fatal problems, such as a file cut off mid-record.
 	Warnings []string

@@ -142,7 +142,7 @@ func writeInfo(b *strings.Builder, fi *capture.FileInfo) {
 		if !ifc.Supported() {
 			link += ", not decoded by jj"
 		}
-		fmt.Fprintf(b, "  %-6s %s, %s, timestamps in %s, %d packets\n", id, link, snap, ifc.Resolution, ifc.Packets)
+		fmt.Fprintf(b, "  %-6s %s, %s, timestamps in %s, %d %s\n", id, link, snap, ifc.Resolution, ifc.Packets, plural(ifc.Packets, "packet"))
 	}
 	line("packets", "%d", fi.Packets)
 	line("bytes", "%d on the wire, %d captured", fi.WireBytes, fi.CapturedBytes)
@@ -150,7 +150,10 @@ func writeInfo(b *strings.Builder, fi *capture.FileInfo) {
 		d := time.Duration(fi.Duration())
 		line("first", "%s", utc(fi.Earliest))
 		line("last", "%s", utc(fi.Latest))
-		line("duration", "%s (%s s)", d.Round(time.Millisecond), strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
+		// One division of the nanoseconds, correctly rounded, as the
+		// rows' durations are (d.Seconds() adds two rounded parts:
+		// 2.1474836489999998 for 2 147 483 649 ns).
+		line("duration", "%s (%s s)", d.Round(time.Millisecond), strconv.FormatFloat(float64(fi.Duration())/1e9, 'f', -1, 64))
 		if fi.InOrder {
 			line("time order", "in order")
 		} else {
@@ -243,4 +246,12 @@ func toJSON(fi *capture.FileInfo) infoJSON {
 		j.Error = fi.Err.Error()
 	}
 	return j
+}
+
+// plural returns word, with an s unless n is 1.
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

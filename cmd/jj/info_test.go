@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jjflow/jj/internal/testpkt"
 )
 
 // The sample's facts are those of capinfos (Wireshark 4.0.17): 18 packets,
@@ -76,5 +78,25 @@ func TestInfoErrors(t *testing.T) {
 	}
 	if code, out, _ := runJJ(t, nil, "info", "../../capture/testdata/linktype-160.pcap"); code != 0 || !strings.Contains(out, "USER13 (160), not decoded by jj") {
 		t.Errorf("unsupported link type: exit %d\n%s", code, out)
+	}
+}
+
+// TestInfoDurationText checks the duration in seconds written from the
+// nanoseconds by one division (2 147 483 649 ns: 2.147483649, not
+// d.Seconds()'s 2.1474836489999998) and a count of one packet.
+func TestInfoDurationText(t *testing.T) {
+	f := testpkt.Frame{Src: testpkt.Addr("10.0.0.1"), Dst: testpkt.Addr("10.0.0.2"), Proto: 17}
+	g := f
+	g.TS = 2_147_483_649
+	one := writeFile(t, "one.pcap", testpkt.Pcap(f))
+	two := writeFile(t, "two.pcap", testpkt.Pcap(f, g))
+	for _, c := range []struct{ file, want string }{
+		{two, "duration:    2.147s (2.147483649 s)\n"},
+		{one, "timestamps in ns, 1 packet\n"},
+	} {
+		code, out, errs := runJJ(t, nil, "info", c.file)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("exit %d, stderr %q; output lacks %q:\n%s", code, errs, c.want, out)
+		}
 	}
 }

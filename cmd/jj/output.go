@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -281,6 +282,9 @@ func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer
 		}
 		files = append(files, fs...)
 	}
+	if err := namedTwice(files, stdin); err != nil {
+		return nil, err
+	}
 	var ofi os.FileInfo
 	what := "output " + out
 	if out == "" || out == "-" {
@@ -328,6 +332,52 @@ func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer
 		}
 	}
 	return files, nil
+}
+
+// namedTwice refuses, as a usage error, a file among the inputs twice:
+// by two paths, as a file and in a directory also named, or as a file and
+// as what standard input (-) is redirected from. Read twice, its packets
+// would count twice in its flows. Files are compared by device and inode
+// (os.SameFile) within groups of equal size and time of change, so that
+// thousands of inputs cost a stat each.
+func namedTwice(files []string, stdin io.Reader) error {
+	type group struct {
+		size int64
+		mod  time.Time
+	}
+	type seen struct {
+		name string
+		fi   os.FileInfo
+	}
+	groups := map[group][]seen{}
+	for _, name := range files {
+		var fi os.FileInfo
+		var err error
+		if name == "-" {
+			f, ok := stdin.(*os.File)
+			if !ok {
+				continue
+			}
+			fi, err = f.Stat()
+			name = "standard input (-)"
+		} else {
+			fi, err = os.Stat(name)
+		}
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // the run reports it, or it cannot be read twice anyway
+		}
+		g := group{fi.Size(), fi.ModTime()}
+		for _, s := range groups[g] {
+			if os.SameFile(s.fi, fi) {
+				if s.name == name {
+					return &usageError{fmt.Errorf("input %s is named twice: its packets would count twice", name)}
+				}
+				return &usageError{fmt.Errorf("input %s is also the input %s: its packets would count twice", name, s.name)}
+			}
+		}
+		groups[g] = append(groups[g], seen{name, fi})
+	}
+	return nil
 }
 
 // isDir reports whether path names a directory: it ends with a slash, or

@@ -253,6 +253,35 @@ func TestOutputIsInput(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "standard input") {
 		t.Errorf("stdin twice: exit %d, stderr %q", code, errs)
 	}
+	// A capture named twice, by any path, would count twice in its
+	// flows; a copy of it is another capture.
+	cp := filepath.Join(t.TempDir(), "copy.pcap")
+	if err := os.WriteFile(cp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{capFile, capFile}, "input " + capFile + " is named twice"},
+		{[]string{capFile, link}, "input " + link + " is also the input " + capFile},
+		{[]string{dir, capFile}, "is named twice"},
+		{[]string{"-", capFile}, "input " + capFile + " is also the input standard input (-)"},
+	} {
+		in, err := os.Open(capFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := run(append([]string{"extract"}, c.args...), in, &out, &errb)
+		in.Close()
+		if code != 2 || !strings.Contains(errb.String(), c.want) || out.Len() > 0 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+	if code, _, errs := runJJ(t, nil, "extract", capFile, cp, "-o", filepath.Join(t.TempDir(), "two.csv")); code != 0 {
+		t.Errorf("a capture and its copy: exit %d, stderr %q", code, errs)
+	}
 	// Standard input redirected from the capture: jj extract - -o
 	// cap.pcap < cap.pcap. (A pipe of it is another file, and fine.)
 	in, err := os.Open(capFile)
