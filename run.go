@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -184,7 +185,8 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 // pipeline (with more than one worker), one call at a time; if it
 // panics, Run stops the run and panics with a *PanicError on the caller's
 // goroutine, without closing w. A panic in the caller's other code that
-// the run calls (Pipeline.OnProgress) goes on as it is.
+// the run calls (Pipeline.OnProgress, a Pipeline.Stdin reader) goes on as
+// it is, once the run's goroutines are stopped and its files closed.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 	return p.RunContext(context.Background(), inputs, w)
 }
@@ -275,8 +277,15 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		ps := newPass(p, pl, dst, start, false)
 		ps.ctx = ctx
 		ps.total = total
+		ended := false
+		defer func() {
+			if !ended {
+				ps.abandon() // a panic on this goroutine goes on
+			}
+		}()
 		errs := ps.readFiles(files)
 		sum, runErr = ps.finish()
+		ended = true
 		if n == pl.passes || ps.stopped {
 			inErrs = append(inErrs, errs...)
 		}
@@ -389,8 +398,15 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	ps.ctx = ctx
 	ps.total = -1
 	ps.startInput(name)
+	ended := false
+	defer func() {
+		if !ended {
+			ps.abandon() // a panic on this goroutine goes on
+		}
+	}()
 	readErr := ps.read(r)
 	sum, runErr := ps.finish()
+	ended = true
 	rethrow(runErr)
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = err
@@ -457,6 +473,10 @@ type pass struct {
 	workers []*worker
 	merge   *merger
 	done    chan struct{}
+	// running counts the workers' goroutines; inClosed says their
+	// channels are closed (finish, abandon).
+	running  sync.WaitGroup
+	inClosed bool
 
 	dec        decode.Decoder
 	defrag     *flow.Defrag
@@ -539,7 +559,11 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		}, ps.merge.batch)
 		ps.workers = append(ps.workers, wk)
 		if !ps.inline {
-			go wk.run(ps.merge)
+			ps.running.Add(1)
+			go func() {
+				defer ps.running.Done()
+				wk.run(ps.merge)
+			}()
 		}
 	}
 	if ps.inline {
@@ -849,9 +873,39 @@ func (ps *pass) progress(done bool) Progress {
 	return pr
 }
 
+// errAbandoned fails a pass whose reading goroutine panicked.
+var errAbandoned = errors.New("the run was abandoned: a panic on its reading goroutine")
+
+// abandon stops the workers and the merger of a pass whose reading
+// goroutine is panicking (in the caller's OnProgress or Stdin reader,
+// say), so that no goroutine, flow table or file is left behind when the
+// caller recovers: the merger fails, the workers end once they have
+// handled what was sent them, and the merger, which will not see their
+// final watermarks, is stopped after them.
+func (ps *pass) abandon() {
+	if ps.inline {
+		return // no goroutine of its own
+	}
+	ps.merge.fail(errAbandoned)
+	if !ps.inClosed {
+		ps.inClosed = true
+		for _, wk := range ps.workers {
+			close(wk.in)
+		}
+	}
+	ps.running.Wait()
+	select {
+	case <-ps.done: // the merger had every final watermark
+	default:
+		close(ps.merge.in)
+		<-ps.done
+	}
+}
+
 // finish ends every worker, waits for the merger and fills the summary.
 func (ps *pass) finish() (*Summary, error) {
 	ps.send(workMsg{end: true, watermark: flow.EndOfInput})
+	ps.inClosed = true
 	for _, wk := range ps.workers {
 		close(wk.in)
 	}

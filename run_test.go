@@ -16,6 +16,7 @@ import (
 	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/gen"
+	"github.com/jjflow/jj/internal/testpkt"
 	"github.com/jjflow/jj/output"
 )
 
@@ -341,6 +342,82 @@ func TestWriterPanicComesBack(t *testing.T) {
 	if _, err := p.Stream(nil, in); !errors.Is(err, ErrConfig) {
 		t.Errorf("nil callback: %v, want a config error", err)
 	}
+}
+
+// TestReadingPanicStopsGoroutines checks that a panic on the reading
+// goroutine, in the caller's OnProgress or Stdin reader, leaves no
+// goroutine of the run behind once the caller recovers it, with one
+// worker and several, and through RunReader.
+func TestReadingPanicStopsGoroutines(t *testing.T) {
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows = 200_000, 2_000
+	in, _ := genCapture(t, gc)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBefore := runtime.NumGoroutine()
+	for _, workers := range []int{1, 2, 4} {
+		for _, kind := range []string{"progress", "stdin", "stdin.gz", "reader"} {
+			cfg := DefaultConfig()
+			cfg.Workers = workers
+			cfg.Features = []string{"all"}
+			p := NewPipeline(cfg)
+			nothing := writerFunc(func(*output.Batch) error { return nil })
+			func() {
+				defer func() {
+					if v := recover(); v != "boom" {
+						t.Errorf("%d workers, %s: recovered %#v, want \"boom\"", workers, kind, v)
+					}
+				}()
+				switch kind {
+				case "progress":
+					p.OnProgress = func(pr Progress) {
+						if pr.Packets > 0 && !pr.Done {
+							panic("boom")
+						}
+					}
+					p.Run([]string{in}, nothing)
+				case "stdin":
+					p.Stdin = &panicAfter{r: bytes.NewReader(data), n: len(data) / 2}
+					p.Run([]string{"-"}, nothing)
+				case "stdin.gz":
+					gz := testpkt.Gzip(data)
+					p.Stdin = &panicAfter{r: bytes.NewReader(gz), n: len(gz) / 2}
+					p.Run([]string{"-"}, nothing)
+				case "reader":
+					r, err := capture.NewReader(&panicAfter{r: bytes.NewReader(data), n: len(data) / 2}, "gen.pcap")
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.RunReader(context.Background(), r, "gen.pcap", nothing)
+				}
+			}()
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if gos := runtime.NumGoroutine(); gos > goBefore {
+		t.Errorf("%d goroutines after the panics, %d before", gos, goBefore)
+	}
+}
+
+// panicAfter reads r and panics once n bytes have been read.
+type panicAfter struct {
+	r    io.Reader
+	n    int
+	read int
+}
+
+func (p *panicAfter) Read(b []byte) (int, error) {
+	if p.read >= p.n {
+		panic("boom")
+	}
+	k, err := p.r.Read(b[:min(len(b), p.n-p.read+1)])
+	p.read += k
+	return k, err
 }
 
 // RunContext stops when its context is done: the flows open then are
