@@ -376,7 +376,10 @@ func Rereadable(input string) bool {
 // end on the wall clock, also when the reader returns capture.ErrNoPacket,
 // and each row is written as its flow ends; any other reader, such as
 // capture.NewReader's on a recorded capture, is read as Run reads a file,
-// on the capture's own timestamps.
+// on the capture's own timestamps. When ctx stops the reading of such a
+// reader, RunReader returns context.Cause(ctx), as RunContext does; a
+// live reader stopped so returns no error for it, as stopping is how a
+// live capture ends.
 func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string, w output.Writer) (*Summary, error) {
 	start := time.Now()
 	if w == nil {
@@ -419,6 +422,13 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 			return sum, errors.Join(runErr, &InputError{Errs: []error{readErr}})
 		}
 		return sum, runErr
+	}
+	if ps.stopped && !live {
+		// A recorded capture cut short: as RunContext says so.
+		if readErr != nil {
+			return sum, errors.Join(context.Cause(ctx), &InputError{Errs: []error{readErr}})
+		}
+		return sum, context.Cause(ctx)
 	}
 	if readErr != nil {
 		return sum, &InputError{Errs: []error{readErr}}

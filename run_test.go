@@ -460,6 +460,23 @@ func TestRunContextCancels(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || sum.Packets != 0 {
 			t.Errorf("%+v, cancelled at the start: error %v, %d packets read", c, err, sum.Packets)
 		}
+		// RunReader on a recorded capture says so too.
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := capture.NewReader(f, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx3, cancel3 := context.WithCancelCause(context.Background())
+		p.OnProgress = func(Progress) { cancel3(stop) }
+		sum, err = p.RunReader(ctx3, r, file, writerFunc(func(*output.Batch) error { return nil }))
+		p.OnProgress = nil
+		f.Close()
+		if !errors.Is(err, stop) || sum.Packets >= uint64(gc.Packets) {
+			t.Errorf("%+v, RunReader: error %v, %d packets read of %d", c, err, sum.Packets, gc.Packets)
+		}
 	}
 }
 
