@@ -277,15 +277,9 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		ps := newPass(p, pl, dst, start, false)
 		ps.ctx = ctx
 		ps.total = total
-		ended := false
-		defer func() {
-			if !ended {
-				ps.abandon() // a panic on this goroutine goes on
-			}
-		}()
+		defer ps.abandon() // if a panic on this goroutine ends the pass
 		errs := ps.readFiles(files)
 		sum, runErr = ps.finish()
-		ended = true
 		if n == pl.passes || ps.stopped {
 			inErrs = append(inErrs, errs...)
 		}
@@ -401,15 +395,9 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	ps.ctx = ctx
 	ps.total = -1
 	ps.startInput(name)
-	ended := false
-	defer func() {
-		if !ended {
-			ps.abandon() // a panic on this goroutine goes on
-		}
-	}()
+	defer ps.abandon() // if a panic on this goroutine ends the pass
 	readErr := ps.read(r)
 	sum, runErr := ps.finish()
-	ended = true
 	rethrow(runErr)
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = err
@@ -484,9 +472,11 @@ type pass struct {
 	merge   *merger
 	done    chan struct{}
 	// running counts the workers' goroutines; inClosed says their
-	// channels are closed (finish, abandon).
+	// channels are closed (finish, abandon); finished, that finish
+	// returned.
 	running  sync.WaitGroup
 	inClosed bool
+	finished bool
 
 	dec        decode.Decoder
 	defrag     *flow.Defrag
@@ -523,7 +513,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	ps := &pass{
 		p:       p,
 		pl:      pl,
-		sum:     &Summary{Skipped: map[string]uint64{}, Columns: pl.out},
+		sum:     &Summary{Skipped: map[string]uint64{}, SkippedByInput: map[string]map[string]uint64{}, Columns: pl.out},
 		defrag:  flow.NewDefrag(pl.fcfg.FlowTimeout),
 		maxTS:   -1 << 63,
 		start:   start,
@@ -886,15 +876,16 @@ func (ps *pass) progress(done bool) Progress {
 // errAbandoned fails a pass whose reading goroutine panicked.
 var errAbandoned = errors.New("the run was abandoned: a panic on its reading goroutine")
 
-// abandon stops the workers and the merger of a pass whose reading
-// goroutine is panicking (in the caller's OnProgress or Stdin reader,
-// say), so that no goroutine, flow table or file is left behind when the
-// caller recovers: the merger fails, the workers end once they have
-// handled what was sent them, and the merger, which will not see their
-// final watermarks, is stopped after them.
+// abandon, deferred by the caller of finish, stops the workers and the
+// merger of a pass that did not finish: its reading goroutine is
+// panicking (in the caller's OnProgress or Stdin reader, say). No
+// goroutine, flow table or file is then left behind when the caller
+// recovers: the merger fails, the workers end once they have handled what
+// was sent them, and the merger, which will not see their final
+// watermarks, is stopped after them.
 func (ps *pass) abandon() {
-	if ps.inline {
-		return // no goroutine of its own
+	if ps.finished || ps.inline {
+		return // nothing left running, or no goroutine of its own
 	}
 	ps.merge.fail(errAbandoned)
 	if !ps.inClosed {
@@ -955,6 +946,7 @@ func (ps *pass) finish() (*Summary, error) {
 	for _, wk := range ps.workers {
 		wk.table.Release()
 	}
+	ps.finished = true
 	return sum, ps.merge.failed()
 }
 
@@ -975,15 +967,10 @@ func (ps *pass) inputSkips() {
 		in := ps.sum.Inputs[n-1]
 		for r, c := range now {
 			if d := c - ps.skipsBefore[r]; d > 0 {
-				m := ps.sum.SkippedByInput[in]
-				if m == nil {
-					if ps.sum.SkippedByInput == nil {
-						ps.sum.SkippedByInput = map[string]map[string]uint64{}
-					}
-					m = map[string]uint64{}
-					ps.sum.SkippedByInput[in] = m
+				if ps.sum.SkippedByInput[in] == nil {
+					ps.sum.SkippedByInput[in] = map[string]uint64{}
 				}
-				m[r] += d
+				ps.sum.SkippedByInput[in][r] += d
 			}
 		}
 	}
