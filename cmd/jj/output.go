@@ -251,13 +251,12 @@ func configJSON(cfg jj.Config) (string, error) {
 // directory is then not read as an input, even where it looks like one
 // (flows.csv.gz has gzip's magic). A directory Expand cannot list stays
 // as it is, for the run to report. It refuses, as usage errors, an output
-// file that is one of the files to read (creating it would empty the
-// capture), or any file of an input directory it cannot list, or the
-// file standard input is redirected from when "-" is an input, and
-// standard input named twice (the second read would find it empty).
-//
-// Standard output redirected to a capture (jj extract c.pcap >> c.pcap)
-// is refused the same way: the rows would be appended to it.
+// file, or standard output redirected to a file, that is one of the
+// files to read, any file of an input directory it cannot list, or the
+// file standard input is redirected from when "-" is an input (creating
+// the output would empty the capture; jj extract c.pcap >> c.pcap would
+// append the rows to it); a file named twice (namedTwice); and standard
+// input named twice (the second read would find it empty).
 func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer) ([]string, error) {
 	var files []string
 	var unlisted []string // directories Expand failed on
@@ -282,7 +281,8 @@ func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer
 		}
 		files = append(files, fs...)
 	}
-	if err := namedTwice(files, stdin); err != nil {
+	ins := statInputs(files, stdin)
+	if err := namedTwice(ins); err != nil {
 		return nil, err
 	}
 	var ofi os.FileInfo
@@ -302,54 +302,36 @@ func expandInputs(out string, inputs []string, stdin io.Reader, stdout io.Writer
 	} else {
 		return files, nil // a new file, or a dataset directory of new part files
 	}
-	same := func(name string) error {
-		if fi, err := os.Stat(name); err == nil && os.SameFile(fi, ofi) {
-			return &usageError{fmt.Errorf("%s is the input %s: refusing to write to it", what, name)}
-		}
-		return nil
-	}
-	for _, name := range files {
-		if name == "-" {
-			// jj extract - -o c.pcap < c.pcap: creating the output
-			// would empty the capture before it is read.
-			if f, ok := stdin.(*os.File); ok {
-				if fi, err := f.Stat(); err == nil && os.SameFile(fi, ofi) {
-					return nil, &usageError{fmt.Errorf("%s is the file standard input (-) reads: refusing to write to it", what)}
-				}
-			}
-			continue
-		}
-		if err := same(name); err != nil {
-			return nil, err
-		}
-	}
+	// jj extract - -o c.pcap < c.pcap, too: creating the output would
+	// empty the capture before it is read.
 	for _, dir := range unlisted {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if err := same(filepath.Join(dir, e.Name())); err != nil {
-				return nil, err
+			name := filepath.Join(dir, e.Name())
+			if fi, err := os.Stat(name); err == nil {
+				ins = append(ins, inputFile{name, fi})
 			}
+		}
+	}
+	for _, in := range ins {
+		if os.SameFile(in.fi, ofi) {
+			return nil, &usageError{fmt.Errorf("%s is the input %s: refusing to write to it", what, in.name)}
 		}
 	}
 	return files, nil
 }
 
-// namedTwice refuses, as a usage error, a file among the inputs twice:
-// by two paths, as a file and in a directory also named, or as a file and
-// as what standard input (-) is redirected from. Read twice, its packets
-// would count twice in its flows. Files are compared by device and inode
-// (os.SameFile) within groups of equal size and time of change, so that
-// thousands of inputs cost a stat each.
-func namedTwice(files []string, stdin io.Reader) error {
-	type group struct {
-		size int64
-		mod  time.Time
-	}
-	type seen struct {
-		name string
-		fi   os.FileInfo
-	}
-	groups := map[group][]seen{}
+// inputFile is an input that is a regular file, and its FileInfo.
+type inputFile struct {
+	name string
+	fi   os.FileInfo
+}
+
+// statInputs returns the inputs that are regular files, each with its
+// FileInfo: "-" as "standard input (-)" when standard input is one.
+// Others the run reports, or cannot read twice anyway.
+func statInputs(files []string, stdin io.Reader) []inputFile {
+	var ins []inputFile
 	for _, name := range files {
 		var fi os.FileInfo
 		var err error
@@ -363,19 +345,36 @@ func namedTwice(files []string, stdin io.Reader) error {
 		} else {
 			fi, err = os.Stat(name)
 		}
-		if err != nil || !fi.Mode().IsRegular() {
-			continue // the run reports it, or it cannot be read twice anyway
+		if err == nil && fi.Mode().IsRegular() {
+			ins = append(ins, inputFile{name, fi})
 		}
-		g := group{fi.Size(), fi.ModTime()}
+	}
+	return ins
+}
+
+// namedTwice refuses, as a usage error, a file among the inputs twice:
+// by two paths, as a file and in a directory also named, or as a file and
+// as what standard input (-) is redirected from. Read twice, its packets
+// would count twice in its flows. Files are compared by device and inode
+// (os.SameFile) within groups of equal size and time of change, so that
+// thousands of inputs cost no more than their stats.
+func namedTwice(ins []inputFile) error {
+	type group struct {
+		size int64
+		mod  time.Time
+	}
+	groups := map[group][]inputFile{}
+	for _, in := range ins {
+		g := group{in.fi.Size(), in.fi.ModTime()}
 		for _, s := range groups[g] {
-			if os.SameFile(s.fi, fi) {
-				if s.name == name {
-					return &usageError{fmt.Errorf("input %s is named twice: its packets would count twice", name)}
+			if os.SameFile(s.fi, in.fi) {
+				if s.name == in.name {
+					return &usageError{fmt.Errorf("input %s is named twice: its packets would count twice", in.name)}
 				}
-				return &usageError{fmt.Errorf("input %s is also the input %s: its packets would count twice", name, s.name)}
+				return &usageError{fmt.Errorf("input %s is also the input %s: its packets would count twice", in.name, s.name)}
 			}
 		}
-		groups[g] = append(groups[g], seen{name, fi})
+		groups[g] = append(groups[g], in)
 	}
 	return nil
 }

@@ -291,7 +291,7 @@ func TestOutputIsInput(t *testing.T) {
 	var errb bytes.Buffer
 	code = run([]string{"extract", "-", "-o", capFile}, in, io.Discard, &errb)
 	in.Close()
-	if code != 2 || !strings.Contains(errb.String(), "standard input (-) reads: refusing to write to it") {
+	if code != 2 || !strings.Contains(errb.String(), "is the input standard input (-): refusing to write to it") {
 		t.Errorf("stdin redirected from the output: exit %d, stderr %q", code, errb.String())
 	}
 	if now, _ := os.ReadFile(capFile); !bytes.Equal(now, data) {
