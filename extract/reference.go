@@ -41,29 +41,24 @@ func Reference() string {
 	return b.String()
 }
 
-// optIns are the options that add columns no other option adds, by the
-// command line's flag and the config file's key.
-var optIns = []struct {
-	flag, key string
-	set       func(*Options)
+// columnOptions are the options that add columns to the default ones or
+// leave some out, by the command line's flag and the config file's key
+// and value.
+var columnOptions = []struct {
+	flag, setting string
+	set           func(*Options)
 }{
-	{"--include-flow-id", "include_flow_id", func(o *Options) { o.IncludeFlowID = true }},
-	{"--include-sequences", "include_raw_sequences", func(o *Options) { o.IncludeRawSequences = true }},
-	{"--include-splt", "include_splt", func(o *Options) { o.IncludeSPLT = true }},
-	{"--connection-graph-metrics", "connection_graph_metrics", func(o *Options) { o.ConnectionGraphMetrics = true }},
-	{"--connection-temporal", "connection_temporal", func(o *Options) { o.ConnectionTemporal = true }},
+	{"--include-flow-id", "include_flow_id: true", func(o *Options) { o.IncludeFlowID = true }},
+	{"--include-sequences", "include_raw_sequences: true", func(o *Options) { o.IncludeRawSequences = true }},
+	{"--include-splt", "include_splt: true", func(o *Options) { o.IncludeSPLT = true }},
+	{"--connection-graph-metrics", "connection_graph_metrics: true", func(o *Options) { o.ConnectionGraphMetrics = true }},
+	{"--connection-temporal", "connection_temporal: true", func(o *Options) { o.ConnectionTemporal = true }},
+	{"--no-ips", "include_ip_addresses: false", func(o *Options) { o.IncludeIPAddresses = false }},
+	{"--no-ports", "include_ports: false", func(o *Options) { o.IncludePorts = false }},
 }
 
-// optOuts are the options that leave out default columns.
-var optOuts = []struct {
-	flag, key string
-	set       func(*Options)
-}{
-	{"--no-ips", "include_ip_addresses", func(o *Options) { o.IncludeIPAddresses = false }},
-	{"--no-ports", "include_ports", func(o *Options) { o.IncludePorts = false }},
-}
-
-// defaultOptions are the options of jj.DefaultConfig that shape columns.
+// defaultOptions are the options of jj.DefaultConfig that shape columns
+// (TestReferenceDefaults).
 func defaultOptions() Options {
 	return Options{
 		IncludeIPAddresses: true,
@@ -74,33 +69,30 @@ func defaultOptions() Options {
 	}
 }
 
-// optIn returns, for each column of g written only when an option asks
-// for it, or left out when one does, the note that says which.
-func optIn(g Group) map[string]string {
-	def := map[string]bool{}
-	for _, c := range g.New(defaultOptions()).Columns() {
-		def[c.Name] = true
+// optionNotes returns, for each column of g written only when an option
+// asks for it, or left out when one does, the note that says which.
+func optionNotes(g Group) map[string]string {
+	names := func(opts Options) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range g.New(opts).Columns() {
+			m[c.Name] = true
+		}
+		return m
 	}
+	def := names(defaultOptions())
 	notes := map[string]string{}
-	for _, o := range optOuts {
+	for _, o := range columnOptions {
 		opts := defaultOptions()
 		o.set(&opts)
-		kept := map[string]bool{}
-		for _, c := range g.New(opts).Columns() {
-			kept[c.Name] = true
-		}
-		for name := range def {
-			if !kept[name] {
-				notes[name] = fmt.Sprintf(" (left out by `%s`, `%s: false`)", o.flag, o.key)
+		with := names(opts)
+		for name := range with {
+			if !def[name] {
+				notes[name] = fmt.Sprintf(" (written only with `%s`, `%s`)", o.flag, o.setting)
 			}
 		}
-	}
-	for _, o := range optIns {
-		opts := defaultOptions()
-		o.set(&opts)
-		for _, c := range g.New(opts).Columns() {
-			if !def[c.Name] {
-				notes[c.Name] = fmt.Sprintf(" (written only with `%s`, `%s: true`)", o.flag, o.key)
+		for name := range def {
+			if !with[name] {
+				notes[name] = fmt.Sprintf(" (left out by `%s`, `%s`)", o.flag, o.setting)
 			}
 		}
 	}
@@ -111,7 +103,7 @@ func optIn(g Group) map[string]string {
 // written only when an option asks for it, or left out by one, says which.
 func ColumnTable(g Group) string {
 	var b strings.Builder
-	notes := optIn(g)
+	notes := optionNotes(g)
 	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
 	for _, c := range AllColumns(g) {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s%s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"), notes[c.Name])
