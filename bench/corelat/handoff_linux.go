@@ -1,0 +1,70 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// line is a counter alone on its cache line (and the adjacent-line
+// prefetcher's pair).
+type line struct {
+	_ [128]byte
+	v atomic.Int64
+	_ [128]byte
+}
+
+// handoff passes a counter between a thread on CPU a and one on CPU b n
+// times each way and returns the nanoseconds of one handoff: each thread
+// waits for the other's value, then stores the next.
+func handoff(a, b, n int) (float64, error) {
+	var l line
+	errs := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := pin(b); err != nil {
+			errs <- err
+			l.v.Store(-1)
+			return
+		}
+		errs <- nil
+		for i := int64(1); i < int64(2*n); i += 2 {
+			for l.v.Load() != i {
+			}
+			l.v.Store(i + 1)
+		}
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := pin(a); err != nil {
+		return 0, err
+	}
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for i := int64(0); i < int64(2*n); i += 2 {
+		for l.v.Load() != i {
+		}
+		l.v.Store(i + 1)
+	}
+	for l.v.Load() != int64(2*n) {
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(2*n), nil
+}
+
+// pin holds the calling thread to one CPU.
+func pin(cpu int) error {
+	var s unix.CPUSet
+	s.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &s); err != nil {
+		return fmt.Errorf("hold a thread to CPU %d: %w", cpu, err)
+	}
+	return nil
+}
