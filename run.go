@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -495,6 +496,13 @@ type pass struct {
 	lost        uint64 // records counted in idx whose bytes a fault took (capture.Fault)
 	fault       error  // the first fault of split reading's decoders, for the input's end
 
+	// late counts the current input's packets more than lateAfter (the
+	// shortest idle timeout) behind the newest timestamp before them, and
+	// lateBy is the most one was: a sweep may have ended a flow such a
+	// packet would have joined (lateWarning).
+	late, lateBy, lateAfter uint64
+	sweptTS                 int64 // the newest timestamp at the last sweep (marker)
+
 	live       bool
 	inline     bool      // the worker runs on the reading goroutine (plan.inline, not live)
 	lastMarker time.Time // of the last sweep on the wall clock
@@ -522,6 +530,8 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		live:    live,
 	}
 	ps.dec.Decap = pl.cfg.Decapsulate
+	ps.lateAfter = uint64(max(0, min(pl.fcfg.FlowTimeout, pl.fcfg.TCPCloseTimeout)))
+	ps.sweptTS = math.MinInt64
 	ps.merge = newMerger(pl, w, pl.workers)
 	ps.merge.eager = live
 	// Live capture keeps its one worker beside the reader, so that a slow
@@ -778,6 +788,8 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		}
 		if p.Timestamp > ps.maxTS {
 			ps.maxTS = p.Timestamp
+		} else if d := uint64(ps.maxTS) - uint64(p.Timestamp); d > ps.lateAfter && p.Timestamp < ps.sweptTS {
+			ps.lateSeen(d)
 		}
 		ps.sum.Used++
 		b.Put(idx, ps.maxTS, nw)
@@ -810,11 +822,48 @@ func (ps *pass) endFault(r capture.Reader, v any) error {
 func (ps *pass) endInput(r capture.Reader, readErr error) error {
 	ps.sum.Packets = ps.idx - ps.lost
 	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
+	if w := ps.lateWarning(); w != "" {
+		ps.sum.Warnings = append(ps.sum.Warnings, w)
+	}
 	if errors.Is(readErr, capture.ErrTruncated) {
 		ps.sum.Warnings = append(ps.sum.Warnings, readErr.Error())
 		return nil
 	}
 	return readErr
+}
+
+// lateSeen counts a packet d nanoseconds behind the newest timestamp
+// before it, d above lateAfter, and from before the last sweep's newest
+// timestamp: only a sweep as of a later time than a packet's can have
+// ended a flow it would have joined (the flow's latest packet is then
+// more than its timeout before the sweep's time, and the packet at most
+// its timeout after that packet).
+func (ps *pass) lateSeen(d uint64) {
+	ps.late++
+	ps.lateBy = max(ps.lateBy, d)
+}
+
+// lateWarning returns, and clears, the warning for the current input's
+// late packets (lateSeen), if it had any. Sweeps end the flows idle for
+// longer than their timeout as of the newest timestamp so far; a packet
+// that comes later in the input with a timestamp from before then may
+// belong to such a flow, which it then does not join: it starts a new
+// one, where in a capture in time order it would have joined it. Inputs
+// out of time order do this: two taps of one link given as two inputs, or
+// a capture's rotated files in the wrong order. A live capture sweeps on
+// the wall clock and is not concerned.
+func (ps *pass) lateWarning() string {
+	n, by := ps.late, ps.lateBy
+	ps.late, ps.lateBy = 0, 0
+	if n == 0 || ps.live || len(ps.sum.Inputs) == 0 {
+		return ""
+	}
+	packets := "packets"
+	if n == 1 {
+		packets = "packet"
+	}
+	return fmt.Sprintf("%s: %d %s came more than %v behind the newest timestamp before them (up to %v behind): a flow already ended as idle is not rejoined, so some flows may be split in two; merge captures of one period by time first (mergecap -w merged.pcap a.pcap b.pcap)",
+		ps.sum.Inputs[len(ps.sum.Inputs)-1], n, packets, time.Duration(ps.lateAfter), time.Duration(min(by, math.MaxInt64)).Round(time.Millisecond))
 }
 
 // marker sends every worker its pending packets and a sweep before the
@@ -836,6 +885,7 @@ func (ps *pass) marker(wallClock bool, idx uint64) {
 		}
 	}
 	ps.send(workMsg{sweep: true, expire: expire, sweepTS: ts, sweepIdx: idx, watermark: flow.SweepEvent(idx)})
+	ps.sweptTS = ts
 	if ps.markers++; ps.p.OnProgress != nil && ps.markers%16 == 0 {
 		ps.p.OnProgress(ps.progress(false))
 	}

@@ -2,12 +2,14 @@ package jj
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -713,6 +715,90 @@ func TestProtoName(t *testing.T) {
 	} {
 		if got := protoName(c.num, c.p); got != c.want {
 			t.Errorf("protoName(%v, %#x) = %q, want %q", c.num, c.p, got, c.want)
+		}
+	}
+}
+
+// TestLateWarning: two taps of one link, one direction each, given as two
+// inputs. By the end of the first, its flow has been idle for minutes and
+// a sweep has ended it; the replies in the second tap, from the same
+// seconds, then start a flow of their own, and the summary says so,
+// naming the second tap. Merged by time into one capture, the same
+// packets make one flow and no warning; so do the queries alone then the
+// replies, with no sweep between them.
+func TestLateWarning(t *testing.T) {
+	const s = int64(1e9)
+	epoch := int64(1_700_000_000) * s
+	udp := func(ts int64, src string, sport uint16, dst string, dport uint16) testpkt.Frame {
+		return testpkt.Frame{TS: epoch + ts, Src: testpkt.Addr(src), Dst: testpkt.Addr(dst), Proto: 17, SrcPort: sport, DstPort: dport, Payload: 20}
+	}
+	var tap1, tap2 []testpkt.Frame
+	for i := range int64(10) { // a query a second, and its reply 5 ms later
+		tap1 = append(tap1, udp(i*s, "10.99.0.1", 4000, "10.99.0.2", 53))
+		tap2 = append(tap2, udp(i*s+5e6, "10.99.0.2", 53, "10.99.0.1", 4000))
+	}
+	// Another flow from 10 s to 299.942 s, a packet every 58 ms: more
+	// records than a sweep's period, and minutes past the first flow's
+	// 60 s idle timeout.
+	for i := range int64(5000) {
+		tap1 = append(tap1, udp(10*s+i*58e6, "10.1.0.1", 1, "10.1.0.2", 2))
+	}
+	dir := t.TempDir()
+	write := func(name string, frames []testpkt.Frame) string {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, testpkt.Pcap(frames...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	one, two := write("tap1.pcap", tap1), write("tap2.pcap", tap2)
+	queries := write("queries.pcap", tap1[:10])
+	byTime := append(append([]testpkt.Frame(nil), tap1[:10]...), tap2...)
+	slices.SortStableFunc(byTime, func(a, b testpkt.Frame) int { return cmp.Compare(a.TS, b.TS) })
+	merged := write("merged.pcap", append(byTime, tap1[10:]...))
+	// The most behind is the first reply: 299.942 − 0.005 s. The
+	// shortest idle timeout is the TCP close timeout, 5 s by default.
+	want := two + ": 10 packets came more than 5s behind the newest timestamp before them (up to 4m59.937s behind)"
+	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 2}} {
+		run := func(inputs ...string) (*Summary, uint64) {
+			t.Helper()
+			cfg := DefaultConfig()
+			cfg.Workers = c.workers
+			p := NewPipeline(cfg)
+			p.Decoders = c.decoders
+			var rows atomic.Int64
+			sum, err := p.Run(inputs, countingWriter{&rows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum, uint64(rows.Load())
+		}
+		sum, rows := run(one, two)
+		if rows != 3 {
+			t.Errorf("%+v: two taps made %d flows; want 3 (the split flow in two, and the other)", c, rows)
+		}
+		var found []string
+		for _, w := range sum.Warnings {
+			if strings.Contains(w, "behind the newest") {
+				found = append(found, w)
+			}
+		}
+		if len(found) != 1 || !strings.HasPrefix(found[0], want+": ") {
+			t.Errorf("%+v: warnings %q; want one starting %q", c, sum.Warnings, want)
+		}
+		// Out of order too, but no sweep came before the replies (ten
+		// records): the flow is whole, and no warning.
+		if sum, rows := run(queries, two); rows != 1 || strings.Contains(strings.Join(sum.Warnings, "\n"), "behind the newest") {
+			t.Errorf("%+v: queries then replies, no sweep between: %d flows, warnings %q; want 1 and none of packets behind", c, rows, sum.Warnings)
+		}
+		for _, in := range [][]string{{merged}, {one}} {
+			sum, rows := run(in...)
+			if strings.Contains(strings.Join(sum.Warnings, "\n"), "behind the newest") {
+				t.Errorf("%+v: %s: warnings %q; want none of packets behind", c, in, sum.Warnings)
+			}
+			if in[0] == merged && rows != 2 {
+				t.Errorf("%+v: merged by time, %d flows; want 2", c, rows)
+			}
 		}
 	}
 }

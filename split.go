@@ -343,6 +343,12 @@ func (ps *pass) retire(rn *run) {
 	if b.N > 0 {
 		ps.maxTS = max(ps.maxTS, b.Seen[b.N-1])
 	}
+	for i := range b.N { // as read counts them: Seen[i] is at least the packet's own
+		ts := b.Pkts[i].Timestamp
+		if d := uint64(b.Seen[i]) - uint64(ts); d > ps.lateAfter && ts < ps.sweptTS {
+			ps.lateSeen(d)
+		}
+	}
 	if rn.fault != nil {
 		// The records from the one that faulted on were not read; no
 		// later run is handed out, and those handed out fault too or
