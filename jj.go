@@ -117,9 +117,10 @@ func (r Row) Get(name string) any {
 func (p *Pipeline) ProcessPcap(path string) (*Table, error) { return p.Process(path) }
 
 // Process extracts the flows of several inputs read as one capture, in the
-// order given (a directory's files in name order): flows continue across
-// files. On an input error the table still holds every flow that could be
-// computed, and the error says which inputs failed.
+// order given (a directory's files in name order, numbers by value:
+// dump.pcap2 before dump.pcap10): flows continue across files. On an
+// input error the table still holds every flow that could be computed,
+// and the error says which inputs failed.
 func (p *Pipeline) Process(paths ...string) (*Table, error) {
 	t := &Table{}
 	s, err := p.Stream(func(r Row) error {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -660,7 +661,8 @@ func (c closer) Close() error {
 // or cannot be read to tell (NewReader; those of a compression jj does
 // not read too, when the name ends as such files do, so that opening them
 // fails with a hint), or whose name ends as a capture's (captureName:
-// opening an empty or broken one reports it), sorted by name. A path that
+// opening an empty or broken one reports it), in name order with numbers
+// by value (compareNatural: dump.pcap2 before dump.pcap10). A path that
 // does not exist, a directory without capture files ("no capture files in
 // DIR") and a directory entry that cannot be read are errors naming the
 // path.
@@ -679,10 +681,11 @@ func Expand(paths []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
-		entries, err := os.ReadDir(p) // sorted by name
+		entries, err := os.ReadDir(p)
 		if err != nil {
 			return nil, err
 		}
+		slices.SortFunc(entries, func(a, b os.DirEntry) int { return compareNatural(a.Name(), b.Name()) })
 		found := 0
 		for _, e := range entries {
 			name := filepath.Join(p, e.Name())

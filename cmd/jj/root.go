@@ -157,10 +157,11 @@ type extractFlags struct {
 const extractLong = `Extract per-flow features from captures.
 
 INPUT is a pcap or pcapng file (optionally gzip, zstd, xz, bzip2 or lz4
-compressed, told by its first bytes), a directory (in name order, its
-files that start as captures do, compressed ones that decompress to one,
-and those named as captures, .pcap, .pcapng, .cap or .ntar, maybe
-compressed: a broken one is reported), or - for standard input.
+compressed, told by its first bytes), a directory (in name order with
+numbers by value, dump.pcap2 before dump.pcap10; its files that start as
+captures do, compressed ones that decompress to one, and those named as
+captures, .pcap, .pcapng, .cap or .ntar, maybe compressed: a broken one
+is reported), or - for standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
