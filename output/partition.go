@@ -52,7 +52,7 @@ type dirWriter struct {
 	col    int // index of start_time, when partitioned
 	parts  map[int64]*partition
 	open   []*partition // the partitions with an open file
-	seq    uint64       // batches written, for least-recently-used eviction
+	rows   uint64       // rows written, for least-recently-used eviction
 	err    error        // sticky
 	paths  []string     // the files completed, in order
 }
@@ -62,7 +62,7 @@ type partition struct {
 	dir   string // the partition's directory
 	next  int    // the next part number to try
 	stage *Batch // this batch's rows of the partition
-	used  uint64 // seq of the last batch written
+	used  uint64 // rows written up to this partition's last, for eviction
 	out   Writer // nil when no file is open
 	bw    *bufio.Writer
 	f     *os.File
@@ -105,20 +105,22 @@ func (d *dirWriter) Write(b *Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	d.seq++
 	if d.col < 0 {
 		p := d.partition(0, "")
 		if err := d.openFile(p); err != nil {
 			return d.fail(err)
 		}
-		p.used = d.seq
 		return d.fail(p.out.Write(b))
 	}
 	var touched []*partition
 	var last *partition
 	var lastDay int64
 	// Rows of one day come in runs (a batch is mostly one day), which go
-	// to their partition's stage a column at a time.
+	// to their partition's stage a column at a time. A partition's file
+	// is opened, and the least recently used one closed for it, at the
+	// first row that needs it, by the rows written before that row: the
+	// files a run makes then do not depend on how its rows come in
+	// batches, which differ with the number of workers.
 	for r := 0; r < b.Len(); {
 		day := dayOf(b.Float(d.col, r))
 		end := r + 1
@@ -130,24 +132,33 @@ func (d *dirWriter) Write(b *Batch) error {
 			p = d.partition(day, "date="+time.Unix(day*86400, 0).UTC().Format(time.DateOnly))
 			last, lastDay = p, day
 		}
+		if err := d.openFile(p); err != nil {
+			return d.fail(err)
+		}
 		if p.stage.Len() == 0 {
-			touched = append(touched, p)
+			touched = append(touched, p) // maybe again, after a close (flushStage)
 		}
 		p.stage.AppendRows(b, r, end)
+		d.rows += uint64(end - r)
+		p.used = d.rows
 		r = end
 	}
 	for _, p := range touched {
-		err := d.openFile(p)
-		if err == nil {
-			p.used = d.seq
-			err = p.out.Write(p.stage)
-		}
-		p.stage.Reset()
-		if err != nil {
+		if err := d.flushStage(p); err != nil {
 			return d.fail(err)
 		}
 	}
 	return nil
+}
+
+// flushStage writes the rows staged for p to its file.
+func (d *dirWriter) flushStage(p *partition) error {
+	if p.stage.Len() == 0 {
+		return nil
+	}
+	err := p.out.Write(p.stage)
+	p.stage.Reset()
+	return err
 }
 
 // dayOf returns the UTC day number (days since 1970-01-01) of a Unix time.
@@ -187,6 +198,10 @@ func (d *dirWriter) openFile(p *partition) error {
 			if q.used < d.open[lru].used {
 				lru = i
 			}
+		}
+		// Its rows staged from this batch go to the file before it closes.
+		if err := d.flushStage(d.open[lru]); err != nil {
+			return err
 		}
 		if err := d.closeFile(d.open[lru]); err != nil {
 			return err

@@ -207,3 +207,49 @@ type errWriter struct{ err error }
 
 func (e errWriter) Write(*Batch) error { return e.err }
 func (e errWriter) Close() error       { return nil }
+
+// TestDirSameWhateverBatches: the same rows in batches of other sizes, as
+// other numbers of workers hand them over, make the same files with the
+// same rows, though partitions outnumber the files kept open and files are
+// closed and opened again along the way.
+func TestDirSameWhateverBatches(t *testing.T) {
+	var times []float64
+	x := uint32(1)
+	for len(times) < 300 {
+		x = x*1664525 + 1013904223 // a fixed pseudo-random walk of days
+		day := float64((x >> 29) % 5)
+		for n := int(x>>24)%4 + 1; n > 0 && len(times) < 300; n-- {
+			times = append(times, jan1+day*86400+float64(len(times)))
+		}
+	}
+	write := func(size int) map[string]string {
+		dir := t.TempDir()
+		var batches []*Batch
+		for i := 0; i < len(times); i += size {
+			batches = append(batches, timeBatch(i, times[i:min(i+size, len(times))]...))
+		}
+		files := map[string]string{}
+		for _, f := range writeDir(t, DirOptions{Dir: dir, PartitionBy: "date", MaxOpen: 2}, batches...) {
+			data, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[f] = string(data)
+		}
+		return files
+	}
+	one := write(1)
+	if len(one) < 10 {
+		t.Fatalf("%d files; want files closed and opened again", len(one))
+	}
+	for _, size := range []int{2, 3, 7, 64, 300} {
+		if got := write(size); !reflect.DeepEqual(got, one) {
+			var names []string
+			for f := range got {
+				names = append(names, f)
+			}
+			slices.Sort(names)
+			t.Errorf("batches of %d: files %v differ from batches of 1's", size, names)
+		}
+	}
+}
