@@ -42,6 +42,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, e := range problems(err) {
 		fatal(stderr, e)
 	}
+	if intr := (*interrupted)(nil); errors.As(err, &intr) {
+		return intr.exitCode()
+	}
 	return exitInput
 }
 
@@ -81,7 +84,10 @@ Exit codes:
   0  success
   1  some input could not be read (every flow that could be computed was
      still written), or the output could not be written
-  2  usage or option error (checked before any input is read)`
+  2  usage or option error (checked before any input is read)
+  130, 143  jj extract stopped by SIGINT (Ctrl-C) or SIGTERM: the flows of the
+     packets read until then were written, and the output completed; a
+     second signal stops at once, with the output unfinished`
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -381,7 +387,9 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		return err
 	}
 	defer stop()
-	sum, runErr := p.Run(files, out.w)
+	ctx, stopSignals := onSignals(stderr)
+	defer stopSignals()
+	sum, runErr := p.RunContext(ctx, files, out.w)
 	return finishRun(f, out, sum, runErr, stderr)
 }
 

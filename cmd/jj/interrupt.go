@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// interrupted is the error of an extract run stopped by SIGINT (Ctrl-C)
+// or SIGTERM: the run ended the flows open then and wrote them, as if the
+// input ended there, and closed the output, which is complete up to there
+// (a CSV's last row whole, a Parquet file's footer written, a gzip
+// stream ended). The exit code is 128 plus the signal's number, as a
+// shell gives a command the signal ended: 130 and 143.
+type interrupted struct{ sig os.Signal }
+
+func (e *interrupted) Error() string {
+	return fmt.Sprintf("interrupted by %s: the flows of the packets read before it are written, and the output is complete up to them", signalName(e.sig))
+}
+
+// exitCode is 128 plus the signal's number.
+func (e *interrupted) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitInput
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// onSignals returns a context that the first SIGINT or SIGTERM cancels,
+// with an *interrupted cause: the run then stops at its next check
+// (jj.Pipeline.RunContext: every 4096 records, and between inputs) and
+// finishes its output. A second signal ends the process at once, with
+// the output unfinished. stop ends the handling, and must be called.
+func onSignals(stderr io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first *interrupted
+		select {
+		case s := <-sigs:
+			first = &interrupted{s}
+			cancel(first)
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			again := &interrupted{s}
+			fmt.Fprintf(stderr, "jj: %s again: stopped at once, the output unfinished\n", signalName(s))
+			os.Exit(again.exitCode())
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}

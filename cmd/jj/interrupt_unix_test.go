@@ -1,0 +1,141 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jjflow/jj/gen"
+)
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestInterrupt stops jj extract with SIGINT, then SIGTERM, in the middle
+// of a capture it reads from a pipe, and checks that the output is
+// complete up to there: a gzip stream that ends, a CSV whose every row
+// has every column, as many rows as the summary says were written; the
+// exit code is 128 + the signal's number, and a line says why. A second
+// signal stops at once (exit code the same, a line saying so).
+func TestInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds jj")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "jj")
+	buildJJ(t, bin)
+	for _, c := range []struct {
+		sig   syscall.Signal
+		name  string
+		twice bool
+	}{{syscall.SIGINT, "SIGINT", false}, {syscall.SIGTERM, "SIGTERM", false}, {syscall.SIGINT, "SIGINT", true}} {
+		out := filepath.Join(dir, c.name+strconv.FormatBool(c.twice)+".csv.gz")
+		cmd := exec.Command(bin, "extract", "-", "-w", "2", "-o", out)
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// A capture far longer than the run: the generator writes until
+		// jj stops reading, and the signal goes once 20 MB are through.
+		var sent atomic.Int64
+		exited, signalled := make(chan struct{}), make(chan struct{})
+		// waitFor waits until n bytes are through, and reports whether
+		// they are (not: jj ended first).
+		waitFor := func(n int64) bool {
+			for sent.Load() < n {
+				select {
+				case <-exited:
+					return false
+				case <-time.After(time.Millisecond):
+				}
+			}
+			return true
+		}
+		go func() {
+			defer close(signalled)
+			if !waitFor(20 << 20) {
+				return
+			}
+			cmd.Process.Signal(c.sig)
+			// Signals of one kind pending at once count once: the second
+			// goes a little later, and finds the run finishing its output.
+			if c.twice {
+				time.Sleep(10 * time.Millisecond)
+				cmd.Process.Signal(c.sig)
+			}
+		}()
+		cfg := gen.DefaultConfig()
+		// Many flows open at once: ending them when stopped takes long
+		// enough (tens of ms) for the second signal to come during it.
+		cfg.Packets, cfg.ConcurrentFlows = 10_000_000, 200_000
+		go func() {
+			gen.Write(countWriter{in, &sent}, cfg, gen.FormatPcap) // fails when jj stops reading
+			in.Close()
+		}()
+		err = cmd.Wait()
+		close(exited)
+		<-signalled
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 128+int(c.sig) {
+			t.Fatalf("%s: %v; want exit code %d\n%s", c.name, err, 128+int(c.sig), stderr.String())
+		}
+		if c.twice {
+			// At once: before the run's end, whose summary never comes.
+			if !bytes.Contains(stderr.Bytes(), []byte("jj: "+c.name+" again: stopped at once")) || bytes.Contains(stderr.Bytes(), []byte("flows written")) {
+				t.Errorf("%s twice: stderr %q; want the line saying it stopped at once, and no summary", c.name, stderr.String())
+			}
+			continue
+		}
+		if !bytes.Contains(stderr.Bytes(), []byte("jj: interrupted by "+c.name+": ")) {
+			t.Errorf("%s: stderr %q; want the line saying the run was interrupted", c.name, stderr.String())
+		}
+		m := regexp.MustCompile(`(\d+) flows written`).FindSubmatch(stderr.Bytes())
+		if m == nil {
+			t.Fatalf("%s: no flows written in the summary: %q", c.name, stderr.String())
+		}
+		want, _ := strconv.Atoi(string(m[1]))
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(zr).ReadAll() // checks every row's field count
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: output: %v", c.name, err)
+		}
+		if len(rows)-1 != want || want == 0 {
+			t.Errorf("%s: %d rows in the output, the summary says %d flows written; want as many, and some", c.name, len(rows)-1, want)
+		}
+	}
+}
