@@ -662,10 +662,12 @@ func (c closer) Close() error {
 // not read too, when the name ends as such files do, so that opening them
 // fails with a hint), or whose name ends as a capture's (captureName:
 // opening an empty or broken one reports it), in name order with numbers
-// by value (compareNatural: dump.pcap2 before dump.pcap10). A path that
-// does not exist, a directory without capture files ("no capture files in
-// DIR") and a directory entry that cannot be read are errors naming the
-// path.
+// by value (compareNatural: dump.pcap2 before dump.pcap10). An entry
+// that cannot be looked at, or a dangling link named as a capture, is an
+// input too, so that reading it reports it and the others are read
+// (isCaptureFile). A path that does not exist, a directory that cannot be
+// listed and one without capture files ("no capture files in DIR") are
+// errors naming the path.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -689,11 +691,7 @@ func Expand(paths []string) ([]string, error) {
 		found := 0
 		for _, e := range entries {
 			name := filepath.Join(p, e.Name())
-			ok, err := isCaptureFile(name)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
+			if isCaptureFile(name) {
 				out = append(out, name)
 				found++
 			}
@@ -723,37 +721,42 @@ func captureName(name string) bool {
 	return false
 }
 
-// isCaptureFile reports whether name is a regular file (symbolic links
-// followed; a dangling one is no file) that is named as a capture
+// isCaptureFile reports whether a directory's entry name is to be read:
+// a regular file (symbolic links followed) that is named as a capture
 // (captureName), starts with a capture magic, or starts with a
-// compression magic and does not decompress to something else.
-func isCaptureFile(name string) (bool, error) {
+// compression magic and does not decompress to something else. An entry
+// named as a capture is taken whatever it is but a directory or a device
+// (a dangling link too), and so is one that cannot be looked at (a link
+// to itself, a file that cannot be opened or read), so that reading it
+// says what is wrong, once the other files are read, rather than it being
+// passed over in silence or losing the other files.
+func isCaptureFile(name string) bool {
 	fi, err := os.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return captureName(name) // a dangling link, or gone since listed
 	}
 	if err != nil {
-		return false, err
+		return true
 	}
 	if !fi.Mode().IsRegular() {
-		return false, nil
+		return false
 	}
 	file, err := os.Open(name)
 	if err != nil {
-		return false, err
+		return true
 	}
 	defer file.Close()
 	var b [maxMagic]byte
 	n, err := io.ReadFull(file, b[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return false, &fs.PathError{Op: "read", Path: name, Err: err}
+		return true
 	}
 	// A format jj does not read is taken too when the name says it is
 	// one (unsupported), and so is any file named as a capture (empty,
 	// cut short, or not one at all), so that opening it says what is
 	// wrong rather than the file being passed over in silence.
 	if captureName(name) {
-		return true, nil
+		return true
 	}
 	if f, _ := detect(b[:n]); f != formatUnknown {
 		if _, ok := compressions[f]; ok {
@@ -762,20 +765,20 @@ func isCaptureFile(name string) (bool, error) {
 			// output beside its inputs, or a log), and taken if it
 			// cannot be read, so that reading it says why.
 			if _, err := file.Seek(0, io.SeekStart); err != nil {
-				return true, nil
+				return true
 			}
 			_, in, err := newReader(file, name, -1, false)
 			if in != nil {
 				in.close()
 			}
-			return !errors.Is(err, ErrNotCapture), nil
+			return !errors.Is(err, ErrNotCapture)
 		}
-		return true, nil
+		return true
 	}
 	u := unsupportedFormat(b[:n])
 	if u < 0 || unsupported[u].ext == "" {
-		return false, nil
+		return false
 	}
 	ext := unsupported[u].ext
-	return strings.HasSuffix(name, ext) && !strings.HasSuffix(name, ".tar"+ext), nil
+	return strings.HasSuffix(name, ext) && !strings.HasSuffix(name, ".tar"+ext)
 }

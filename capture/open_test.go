@@ -223,6 +223,13 @@ func TestExpand(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "sub"), "e.pcap", pcap)
+	// Links: to itself (cannot be looked at: taken, so that reading it
+	// says so), and dangling, named as a capture (taken) or not (no file).
+	for name, to := range map[string]string{"loop": "loop", "dangling.pcap": "nowhere", "dangling": "nowhere"} {
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	empty := t.TempDir()
 	writeFile(t, empty, "readme.md", []byte("# nothing here"))
 	text := writeFile(t, empty, "explicit.txt", []byte("given by name"))
@@ -234,14 +241,14 @@ func TestExpand(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "directory: captures, compressed ones, files named as captures, sorted by name, not recursive",
+			name: "directory: captures, compressed ones, files named as captures, entries that cannot be looked at, sorted by name, not recursive",
 			in:   []string{dir},
-			want: []string{"a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
+			want: []string{"a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "dangling.pcap", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "loop", "notes.PCAPNG.gz"},
 		},
 		{
 			name: "order of arguments kept, files and - as given",
 			in:   []string{text, "-", dir},
-			want: []string{text, "-", "a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "notes.PCAPNG.gz"},
+			want: []string{text, "-", "a.cap", "b.pcap", "broken.gz", "c.gz", "d.zst", "dangling.pcap", "empty.pcap", "f.xz", "g.lz4", "h.bz2", "k.lz4", "loop", "notes.PCAPNG.gz"},
 		},
 		{name: "no captures", in: []string{empty}, wantErr: "no capture files in " + empty},
 		{name: "missing path", in: []string{filepath.Join(dir, "nope")}, wantErr: filepath.Join(dir, "nope")},
