@@ -73,6 +73,11 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 	}
 	toStdout = f.out == "" || f.out == "-"
 	dir = f.partitionBy != "" || isDir(f.out)
+	if ext := strings.ToLower(filepath.Ext(f.out)); !dir && !toStdout && slices.Contains([]string{".xz", ".bz2", ".lz4", ".zip", ".br"}, ext) {
+		// Read as input, not written: the file would be plain text
+		// under a compressed name.
+		return false, false, &usageError{fmt.Errorf("output %s: jj compresses its output as .gz or .zst only, not %s", f.out, ext)}
+	}
 	if c := output.CompressionFromPath(f.out); c != "" && !dir && format == "parquet" {
 		return false, false, &usageError{fmt.Errorf("output %s: Parquet compresses its columns itself (--compression, default zstd): name the file .parquet", f.out)}
 	}

@@ -363,6 +363,9 @@ func TestOutputOptionErrors(t *testing.T) {
 		{[]string{"--partition-by", "date", "-o", dir + "/d/", "--feature", "src_ip"}, "start_time"},
 		{[]string{"-o", dir + "/a.parquet.gz"}, "Parquet compresses its columns itself"},
 		{[]string{"-f", "parquet", "-o", dir + "/a.zst"}, "Parquet compresses its columns itself"},
+		{[]string{"-o", dir + "/a.csv.xz"}, "as .gz or .zst only, not .xz"},
+		{[]string{"-o", dir + "/a.jsonl.BZ2"}, "as .gz or .zst only, not .bz2"},
+		{[]string{"-o", dir + "/a.csv.lz4"}, "as .gz or .zst only, not .lz4"},
 	} {
 		code, _, errs := runJJ(t, nil, append([]string{"extract", sample}, tt.args...)...)
 		if code != exitUsage || !strings.Contains(errs, tt.want) {
