@@ -13,7 +13,7 @@ import (
 // chosen, and returns a warning for each, naming the option as a flag and
 // as a config key (and one for anonymization without a salt): a user who gives --include-sequences without timing
 // or size should hear that no column came of it. --anonymize-mode given
-// on the command line (modeFlag) without anonymize_ips is an error
+// on the command line (modeFlag) without anonymize_ips, any mode, is an error
 // instead: the user asked for anonymized addresses and would get them
 // as they are. The config was validated.
 func checkEffective(cfg jj.Config, modeFlag bool) (warnings []string, err error) {
@@ -32,10 +32,10 @@ func checkEffective(cfg jj.Config, modeFlag bool) (warnings []string, err error)
 	ips := has("flow_meta") && cfg.IncludeIPAddresses
 	anonymizes := ips && cfg.AnonymizeIPs
 	flowIDs := has("flow_meta") && cfg.IncludeFlowID
+	if modeFlag && !cfg.AnonymizeIPs { // whatever the mode, the default hash too
+		return nil, &usageError{errors.New("option --anonymize-mode (anonymize_mode) applies only with --anonymize-ips (anonymize_ips): the IP addresses would be written as they are")}
+	}
 	if cfg.AnonymizeMode != def.AnonymizeMode && !anonymizes {
-		if modeFlag && !cfg.AnonymizeIPs {
-			return nil, &usageError{errors.New("option --anonymize-mode (anonymize_mode) applies only with --anonymize-ips (anonymize_ips): the IP addresses would be written as they are")}
-		}
 		warn("--anonymize-mode (anonymize_mode)", "IP addresses to anonymize (--anonymize-ips, with flow_meta's src_ip and dst_ip)")
 	}
 	if !has("flow_meta") {

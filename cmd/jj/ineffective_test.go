@@ -70,8 +70,10 @@ func TestCheckEffective(t *testing.T) {
 	if _, _, errs = runJJ(t, nil, "extract", sample, "--include-splt", "-q", "-o", t.TempDir()+"/out.csv"); errs != "" {
 		t.Errorf("-q: stderr %q", errs)
 	}
-	if code, _, errs = runJJ(t, nil, "extract", sample, "--anonymize-mode", "prefix"); code != 2 || !strings.Contains(errs, "--anonymize-ips") {
-		t.Errorf("--anonymize-mode alone: exit %d, stderr %q", code, errs)
+	for _, mode := range []string{"prefix", "hash"} { // hash, the default, too
+		if code, _, errs = runJJ(t, nil, "extract", sample, "--anonymize-mode", mode); code != 2 || !strings.Contains(errs, "--anonymize-ips") {
+			t.Errorf("--anonymize-mode %s alone: exit %d, stderr %q", mode, code, errs)
+		}
 	}
 	// A config's anonymization switched off on the command line: its mode
 	// is then only warned of, and the addresses are written as they are.
