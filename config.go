@@ -235,6 +235,17 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 		return cfg, nil
 	}
 	var te *yaml.TypeError
+	if err == nil || errors.As(err, &te) {
+		// The decoder parsed the first document whole, whatever its
+		// type errors; a second one, which it would leave unread, is
+		// refused before them: the user may have meant either.
+		if line, msg := secondDocument(dec, data); msg != "" {
+			if line > 0 {
+				msg = fmt.Sprintf("line %d: %s", line, msg)
+			}
+			return base, fmt.Errorf("config %s: %s: %w", name, msg, ErrConfig)
+		}
+	}
 	if errors.As(err, &te) {
 		// features: "flow_meta,timing" is one string, taken as a list of
 		// one. The decoder went on past each error and reported them
@@ -269,6 +280,49 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
 	}
 	return cfg, nil
+}
+
+// secondDocument reads what follows the first document of a config file
+// from dec. It returns an empty msg at the end of the file; otherwise the
+// problem and the line where the second document starts (0 if unknown).
+func secondDocument(dec *yaml.Decoder, data []byte) (line int, msg string) {
+	const second = "a second document starts here, but a config file is one YAML document or JSON object"
+	var next yaml.Node
+	err := dec.Decode(&next)
+	switch {
+	case errors.Is(err, io.EOF):
+		return 0, ""
+	case err == nil:
+		// Line is that of the document's "---", or of its first
+		// content when it has none (after a "...").
+		return next.Line, second
+	}
+	// Anything but a "---" right after a document that ended without
+	// one (a JSON object, a flow mapping), as `{"a": 1} {"b": 2}` has:
+	// yaml.v3 names the line of that token counting from 0, and names
+	// none for the first (unlike its other messages, which count from 1).
+	const noStart = "did not find expected <document start>"
+	if rest, ok := strings.CutPrefix(err.Error(), "yaml: "); ok && strings.HasSuffix(rest, noStart) {
+		if rest == noStart {
+			return 1, second
+		}
+		var n int
+		if _, err := fmt.Sscanf(rest, "line %d: ", &n); err == nil {
+			return n + 1, second
+		}
+	}
+	// A second document that does not parse: it starts at the first
+	// "---" after the first document's start, a document marker
+	// wherever it is at the start of a line.
+	var first yaml.Node
+	if yaml.Unmarshal(data, &first) == nil {
+		for i, l := range strings.Split(string(data), "\n")[first.Line:] {
+			if rest, ok := strings.CutPrefix(l, "---"); ok && (rest == "" || strings.ContainsAny(rest[:1], " \t\r")) {
+				return first.Line + i + 1, second
+			}
+		}
+	}
+	return 0, "after the first document: " + configMessage(err)
 }
 
 // scalar is a scalar value of a YAML document: its line and text.

@@ -2,6 +2,7 @@ package jj
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,5 +117,43 @@ func TestReferenceDefaults(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: reference's default columns %q, DefaultConfig's %q", g.Name, got, want)
 		}
+	}
+}
+
+// A config file is one document: what follows the first YAML document or
+// JSON object is refused, naming the line where it starts, rather than
+// ignored (unknown keys and invalid values included).
+func TestParseConfigOneDocument(t *testing.T) {
+	const second = "a second document starts here, but a config file is one YAML document or JSON object: invalid option"
+	for _, c := range []struct {
+		name, text string
+		line       int // of the second document; 0 when the file parses
+	}{
+		{"two JSON objects on a line", `{"features": ["timing"]} {"bogus": 1}`, 1},
+		{"two JSON objects on two lines", "{\"features\": [\"timing\"]}\n{\"flow_timeout\": -1}\n", 2},
+		{"a JSON object after a blank line", "{\"features\": [\"timing\"]}\n\n  {\"flow_timeout\": -1}\n", 3},
+		{"a JSON list after an object", "{\"features\": [\"timing\"]}\n[1]\n", 2},
+		{"two YAML documents", "features: [timing]\n---\nfeatures: [size]\n", 2},
+		{"two explicit YAML documents", "# jj\n---\nfeatures: [timing]\n\n--- # more\nfeatures: [size]\n", 5},
+		{"an empty second document", "features: [timing]\n---\n", 2},
+		{"a second document that does not parse", "features: [timing]\n---\nfeatures: [size\n", 2},
+		{"a second document after an invalid first", "flow_timeout: abc\n---\nflow_timeout: 3\n", 2},
+		{"a leading document marker", "---\nfeatures: [timing]\n", 0},
+		{"a document end marker", "features: [timing]\n...\n# the end\n", 0},
+		{"comments after a JSON object", "{\"features\": [\"timing\"]}\n# the end\n\n", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(c.text), "c.yaml", DefaultConfig())
+			if c.line == 0 {
+				if err != nil || !slices.Equal(cfg.Features, []string{"timing"}) {
+					t.Errorf("features %q, error %v; want [timing]", cfg.Features, err)
+				}
+				return
+			}
+			want := fmt.Sprintf("config c.yaml: line %d: %s", c.line, second)
+			if err == nil || err.Error() != want || !errors.Is(err, ErrConfig) {
+				t.Errorf("error %v, want %q", err, want)
+			}
+		})
 	}
 }

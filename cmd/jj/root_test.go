@@ -127,6 +127,33 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
+// A bad config file is a usage error (exit 2) of one line, naming the
+// file, the line and the problem, before any input is read.
+func TestConfigFileErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, file, text string
+		msg              []string // substrings of the error line
+	}{
+		{"two JSON objects", "two.json", `{"features": ["timing"]} {"bogus": 1}`, []string{"line 1:", "second document"}},
+		{"two YAML documents", "two.yaml", "features: [timing]\n---\nfeatures: [size]\n", []string{"line 2:", "second document"}},
+		{"an invalid value in a second object", "bad.json", "{\"features\": [\"timing\"]}\n{\"flow_timeout\": -1}\n", []string{"line 2:", "second document"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := writeFile(t, c.file, []byte(c.text))
+			code, out, errs := runJJ(t, nil, "extract", sample, "-q", "-c", cfg)
+			first, _, _ := strings.Cut(errs, "\n")
+			if code != 2 || out != "" || !strings.HasPrefix(first, "jj: config "+cfg+": ") {
+				t.Errorf("exit %d, %d bytes out, stderr %q; want 2, none, the config's name", code, len(out), errs)
+			}
+			for _, m := range c.msg {
+				if !strings.Contains(first, m) {
+					t.Errorf("error %q does not mention %q", first, m)
+				}
+			}
+		})
+	}
+}
+
 // A boolean flag overrides the config file either way: =false switches
 // off what the file switched on, and a bare flag switches on what it
 // switched off.
