@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"reflect"
 	"slices"
@@ -225,7 +226,8 @@ func LoadConfig(path string, base Config) (Config, error) {
 // ParseConfig is LoadConfig on bytes; name is used in messages. features
 // and columns may be a list or, as on the command line, one
 // comma-separated string. An unknown key's message names the key within
-// two edits of it, if one is.
+// two edits of it, if one is. The file is one YAML document or JSON
+// object, and a whole-number key takes no fraction (2.0 is 2).
 func ParseConfig(data []byte, name string, base Config) (Config, error) {
 	cfg := base
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -246,40 +248,128 @@ func ParseConfig(data []byte, name string, base Config) (Config, error) {
 			return base, fmt.Errorf("config %s: %s: %w", name, msg, ErrConfig)
 		}
 	}
-	if errors.As(err, &te) {
-		// features: "flow_meta,timing" is one string, taken as a list of
-		// one. The decoder went on past each error and reported them
-		// all: without that one, any other is the user's; with none
-		// left, the document is decoded again with the list.
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) == nil {
-			if lists := listsOfOne(&doc); len(lists) > 0 {
-				kept := slices.Clone(te.Errors)
-				for _, l := range lists {
-					// The one error that the string made, its value
-					// cut as yaml.v3 cuts values longer than 10 bytes.
-					value := l.value
-					if len(value) > 10 {
-						value = value[:7] + "..."
-					}
-					mine := fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into []string", l.line, value)
-					if i := slices.Index(kept, mine); i >= 0 {
-						kept = slices.Delete(kept, i, i+1)
-					}
-				}
-				if len(kept) == 0 {
-					cfg = base
-					err = doc.Decode(&cfg)
-				} else {
-					err = &yaml.TypeError{Errors: kept}
-				}
-			}
-		}
-	}
-	if err != nil {
+	if err != nil && te == nil {
 		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
 	}
-	return cfg, nil
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
+	}
+	var kept []string
+	if te != nil {
+		kept = slices.Clone(te.Errors)
+	}
+	drop := func(e string) {
+		if i := slices.Index(kept, e); i >= 0 {
+			kept = slices.Delete(kept, i, i+1)
+		}
+	}
+	// Values the decoder takes wrongly (max_concurrent_flows: 0.5, which
+	// it cuts to 0) or words as the wrong thing: the message here
+	// replaces its own, if it has one.
+	found := checkValues(&doc)
+	for _, p := range found {
+		drop(p.replaces)
+	}
+	// features: "flow_meta,timing" is one string, taken as a list of
+	// one. The decoder went on past each error and reported them all:
+	// without that one, any other is the user's; with none left, the
+	// document is decoded again with the list.
+	for _, l := range listsOfOne(&doc) {
+		// The one error that the string made, its value cut as
+		// yaml.v3 cuts values longer than 10 bytes.
+		value := l.value
+		if len(value) > 10 {
+			value = value[:7] + "..."
+		}
+		drop(fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into []string", l.line, value))
+	}
+	if len(found) == 0 && len(kept) == 0 {
+		if te != nil {
+			cfg = base
+			if err := doc.Decode(&cfg); err != nil {
+				return base, fmt.Errorf("config %s: %s: %w", name, configMessage(err), ErrConfig)
+			}
+		}
+		return cfg, nil
+	}
+	for _, e := range kept {
+		found = append(found, valueProblem{line: errorLine(e), text: typeErrorMessage(e)})
+	}
+	slices.SortStableFunc(found, func(a, b valueProblem) int { return a.line - b.line })
+	msgs := make([]string, len(found))
+	for i, p := range found {
+		msgs[i] = p.text
+	}
+	return base, fmt.Errorf("config %s: %s: %w", name, strings.Join(msgs, "; "), ErrConfig)
+}
+
+// valueProblem is a problem with a config file: its line (0 if unknown),
+// its message for the user, which starts with the line, and the message
+// of yaml.v3's that it replaces, if any.
+type valueProblem struct {
+	line     int
+	text     string
+	replaces string
+}
+
+// checkValues finds the values of whole-number keys that are not whole
+// numbers. yaml.v3 cuts a fraction for an int field (max_concurrent_flows:
+// 0.5 was 0, unlimited; 1.9 was 1), where the command line refuses it.
+func checkValues(doc *yaml.Node) []valueProblem {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	types := map[string]reflect.Type{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		types[k] = t.Field(i).Type
+	}
+	var found []valueProblem
+	m := doc.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		k, v := m[i], m[i+1]
+		ft, ok := types[k.Value]
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias // as the decoder does, whose messages name its line
+		}
+		if !ok || v.Kind != yaml.ScalarNode {
+			continue
+		}
+		if ft.Kind() == reflect.Int && v.ShortTag() == "!!float" && !whole(v.Value) {
+			found = append(found, valueProblem{
+				line:     v.Line,
+				text:     fmt.Sprintf("line %d: %s: value `%s` is not a whole number", v.Line, k.Value, v.Value),
+				replaces: decodeError(v, ft),
+			})
+		}
+	}
+	return found
+}
+
+// whole reports whether a YAML float is a whole number, exactly: as text,
+// since 1.0000000000000001 is 1 as a float64.
+func whole(float string) bool {
+	r, ok := new(big.Rat).SetString(strings.ReplaceAll(float, "_", ""))
+	return ok && r.IsInt()
+}
+
+// decodeError is yaml.v3's message for scalar n, which it could not
+// decode into a value of type t.
+func decodeError(n *yaml.Node, t reflect.Type) string {
+	value := n.Value
+	if len(value) > 10 {
+		value = value[:7] + "..."
+	}
+	return fmt.Sprintf("line %d: cannot unmarshal %s `%s` into %s", n.Line, n.ShortTag(), value, t)
+}
+
+// errorLine is the line that a yaml.v3 type error names, or 0.
+func errorLine(e string) int {
+	var line int
+	fmt.Sscanf(e, "line %d:", &line)
+	return line
 }
 
 // secondDocument reads what follows the first document of a config file
@@ -395,6 +485,15 @@ func configMessage(err error) string {
 	if !errors.As(err, &te) {
 		return strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", "; "), "yaml: ")
 	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = typeErrorMessage(e)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// typeErrorMessage words one of the errors of a yaml.TypeError.
+func typeErrorMessage(e string) string {
 	want := []struct{ goType, words string }{
 		{"into float64", "a number"},
 		{"into int", "a whole number"},
@@ -403,40 +502,36 @@ func configMessage(err error) string {
 		{"into string", "a string"},
 		{"into jj.Config", "a mapping of options (key: value)"},
 	}
-	msgs := make([]string, len(te.Errors))
-	for i, e := range te.Errors {
-		line, rest, ok := strings.Cut(e, ": ")
-		if !ok {
-			line, rest = "", e
-		}
-		if f, ok := strings.CutPrefix(rest, "field "); ok {
-			if key, _, ok := strings.Cut(f, " not found in type"); ok {
-				rest = "unknown option " + key
-				if near := nearestKey(key); near != "" {
-					rest += " (did you mean " + near + "?)"
-				}
-			}
-		} else if v, ok := strings.CutPrefix(rest, "cannot unmarshal "); ok {
-			for _, w := range want {
-				if strings.HasSuffix(v, w.goType) {
-					// "!!str `abc` into float64": the value, then the type.
-					val := strings.TrimSuffix(v, " "+w.goType)
-					if _, lit, ok := strings.Cut(val, " "); ok {
-						val = "value " + lit
-					} else if val == "!!seq" {
-						val = "a list"
-					} else if val == "!!map" {
-						val = "a mapping"
-					}
-					rest = val + " is not " + w.words
-					break
-				}
-			}
-		}
-		if line != "" {
-			rest = line + ": " + rest
-		}
-		msgs[i] = rest
+	line, rest, ok := strings.Cut(e, ": ")
+	if !ok {
+		line, rest = "", e
 	}
-	return strings.Join(msgs, "; ")
+	if f, ok := strings.CutPrefix(rest, "field "); ok {
+		if key, _, ok := strings.Cut(f, " not found in type"); ok {
+			rest = "unknown option " + key
+			if near := nearestKey(key); near != "" {
+				rest += " (did you mean " + near + "?)"
+			}
+		}
+	} else if v, ok := strings.CutPrefix(rest, "cannot unmarshal "); ok {
+		for _, w := range want {
+			if strings.HasSuffix(v, w.goType) {
+				// "!!str `abc` into float64": the value, then the type.
+				val := strings.TrimSuffix(v, " "+w.goType)
+				if _, lit, ok := strings.Cut(val, " "); ok {
+					val = "value " + lit
+				} else if val == "!!seq" {
+					val = "a list"
+				} else if val == "!!map" {
+					val = "a mapping"
+				}
+				rest = val + " is not " + w.words
+				break
+			}
+		}
+	}
+	if line != "" {
+		rest = line + ": " + rest
+	}
+	return rest
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,44 @@ func TestParseConfigOneDocument(t *testing.T) {
 				t.Errorf("error %v, want %q", err, want)
 			}
 		})
+	}
+}
+
+// A whole-number key takes a whole number, as its flag does: a fraction
+// is refused, not cut (max_concurrent_flows: 0.5 was 0, unlimited; 1.9
+// was 1). 2.0 and 1e1 are whole. Every int field of Config is tried.
+func TestParseConfigWholeNumbers(t *testing.T) {
+	typ := reflect.TypeFor[Config]()
+	n := 0
+	for i := range typ.NumField() {
+		if typ.Field(i).Type.Kind() != reflect.Int {
+			continue
+		}
+		n++
+		key := typ.Field(i).Tag.Get("yaml")
+		for _, v := range []string{"0.5", "-0.5", "1.9", "3.7", "2.5e0", "1.0000000000000001", "1_0.5", ".inf", "-.inf"} {
+			for _, text := range []string{fmt.Sprintf("%s: %s\n", key, v), fmt.Sprintf(`{"flow_timeout": 3, %q: %s}`, key, v)} {
+				want := fmt.Sprintf("config c.yaml: line 1: %s: value `%s` is not a whole number: invalid option", key, v)
+				if _, err := ParseConfig([]byte(text), "c.yaml", DefaultConfig()); err == nil || err.Error() != want || !errors.Is(err, ErrConfig) {
+					t.Errorf("%q: error %v, want %q", text, err, want)
+				}
+			}
+		}
+		for v, want := range map[string]int64{"2": 2, "2.0": 2, "1e1": 10, "20.0e-1": 2} {
+			text := fmt.Sprintf("%s: %s\n", key, v)
+			cfg, err := ParseConfig([]byte(text), "c.yaml", DefaultConfig())
+			if got := reflect.ValueOf(cfg).Field(i).Int(); err != nil || got != want {
+				t.Errorf("%q: %s = %d, error %v; want %d", text, key, got, err, want)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d int fields in Config, want max_concurrent_flows, max_sequence_length and workers at least", n)
+	}
+	// With other problems, in the order of their lines.
+	text := "workers: 1.5\nflow_timeout: abc\nmax_sequence_length: 3.7\n"
+	want := "config c.yaml: line 1: workers: value `1.5` is not a whole number; line 2: value `abc` is not a number; line 3: max_sequence_length: value `3.7` is not a whole number: invalid option"
+	if _, err := ParseConfig([]byte(text), "c.yaml", DefaultConfig()); err == nil || err.Error() != want {
+		t.Errorf("%q: error %v, want %q", text, err, want)
 	}
 }

@@ -137,6 +137,8 @@ func TestConfigFileErrors(t *testing.T) {
 		{"two JSON objects", "two.json", `{"features": ["timing"]} {"bogus": 1}`, []string{"line 1:", "second document"}},
 		{"two YAML documents", "two.yaml", "features: [timing]\n---\nfeatures: [size]\n", []string{"line 2:", "second document"}},
 		{"an invalid value in a second object", "bad.json", "{\"features\": [\"timing\"]}\n{\"flow_timeout\": -1}\n", []string{"line 2:", "second document"}},
+		{"a fraction of a flow", "flows.yaml", "max_concurrent_flows: 0.5\n", []string{"line 1:", "max_concurrent_flows", "0.5", "not a whole number"}},
+		{"a fraction of a worker", "workers.json", `{"workers": 1.5}`, []string{"line 1:", "workers", "1.5", "not a whole number"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := writeFile(t, c.file, []byte(c.text))
