@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -314,8 +315,13 @@ type valueProblem struct {
 }
 
 // checkValues finds the values of whole-number keys that are not whole
-// numbers. yaml.v3 cuts a fraction for an int field (max_concurrent_flows:
+// numbers: yaml.v3 cuts a fraction for an int field (max_concurrent_flows:
 // 0.5 was 0, unlimited; 1.9 was 1), where the command line refuses it.
+// It also finds the quoted values of boolean and number keys that would
+// do unquoted, which yaml.v3 refuses as "`true` is not true or false".
+// Quoted, they are strings, as "true" is in JSON, and stay refused: the
+// README has a boolean written true and a number 120, and one documented
+// leniency, a string for the lists features and columns.
 func checkValues(doc *yaml.Node) []valueProblem {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil
@@ -337,10 +343,34 @@ func checkValues(doc *yaml.Node) []valueProblem {
 		if !ok || v.Kind != yaml.ScalarNode {
 			continue
 		}
-		if ft.Kind() == reflect.Int && v.ShortTag() == "!!float" && !whole(v.Value) {
+		switch kind := ft.Kind(); {
+		case kind == reflect.Int && v.ShortTag() == "!!float" && !whole(v.Value):
 			found = append(found, valueProblem{
 				line:     v.Line,
 				text:     fmt.Sprintf("line %d: %s: value `%s` is not a whole number", v.Line, k.Value, v.Value),
+				replaces: decodeError(v, ft),
+			})
+		case (kind == reflect.Int || kind == reflect.Float64 || kind == reflect.Bool) && v.ShortTag() == "!!str":
+			if v.Decode(reflect.New(ft).Interface()) == nil {
+				continue // "yes" for a bool, which yaml.v3 takes as YAML 1.1 did
+			}
+			plain := yaml.Node{Kind: yaml.ScalarNode, Value: v.Value}
+			if plain.Decode(reflect.New(ft).Interface()) != nil || kind == reflect.Int && plain.ShortTag() == "!!float" && !whole(v.Value) {
+				continue // wrong with or without them: yaml.v3's message stands
+			}
+			written, hint := v.Value, "leave out the quotes"
+			switch {
+			case v.Style&yaml.DoubleQuotedStyle != 0:
+				written = strconv.Quote(v.Value)
+			case v.Style&yaml.SingleQuotedStyle != 0:
+				written = "'" + strings.ReplaceAll(v.Value, "'", "''") + "'"
+			}
+			if v.Style&yaml.TaggedStyle != 0 {
+				written, hint = v.Tag+" "+written, "leave out the tag"
+			}
+			found = append(found, valueProblem{
+				line:     v.Line,
+				text:     fmt.Sprintf("line %d: %s: value `%s` is a string, not %s (%s)", v.Line, k.Value, written, typeWords(ft), hint),
 				replaces: decodeError(v, ft),
 			})
 		}
@@ -492,16 +522,29 @@ func configMessage(err error) string {
 	return strings.Join(msgs, "; ")
 }
 
+// goTypeWords words, for a user, the Go types into which yaml.v3 decodes a
+// config file.
+var goTypeWords = []struct{ goType, words string }{
+	{"into float64", "a number"},
+	{"into int", "a whole number"},
+	{"into bool", "true or false"},
+	{"into []string", "a list"},
+	{"into string", "a string"},
+	{"into jj.Config", "a mapping of options (key: value)"},
+}
+
+// typeWords words type t as goTypeWords does.
+func typeWords(t reflect.Type) string {
+	for _, w := range goTypeWords {
+		if w.goType == "into "+t.String() {
+			return w.words
+		}
+	}
+	return t.String()
+}
+
 // typeErrorMessage words one of the errors of a yaml.TypeError.
 func typeErrorMessage(e string) string {
-	want := []struct{ goType, words string }{
-		{"into float64", "a number"},
-		{"into int", "a whole number"},
-		{"into bool", "true or false"},
-		{"into []string", "a list"},
-		{"into string", "a string"},
-		{"into jj.Config", "a mapping of options (key: value)"},
-	}
 	line, rest, ok := strings.Cut(e, ": ")
 	if !ok {
 		line, rest = "", e
@@ -514,7 +557,7 @@ func typeErrorMessage(e string) string {
 			}
 		}
 	} else if v, ok := strings.CutPrefix(rest, "cannot unmarshal "); ok {
-		for _, w := range want {
+		for _, w := range goTypeWords {
 			if strings.HasSuffix(v, w.goType) {
 				// "!!str `abc` into float64": the value, then the type.
 				val := strings.TrimSuffix(v, " "+w.goType)

@@ -197,3 +197,34 @@ func TestParseConfigWholeNumbers(t *testing.T) {
 		t.Errorf("%q: error %v, want %q", text, err, want)
 	}
 }
+
+// A quoted value is a string, which a boolean or number key does not
+// take (the README's keys are typed, and in JSON "true" is a string): the
+// message says so when the value would do without its quotes, where
+// yaml.v3's own said "value `true` is not true or false".
+func TestParseConfigQuoted(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		err        string // after "config c.yaml: line 1: ", before ": invalid option"
+	}{
+		{"a boolean", `include_flow_id: "true"`, "include_flow_id: value `\"true\"` is a string, not true or false (leave out the quotes)"},
+		{"a boolean in JSON", `{"include_flow_id": "false"}`, "include_flow_id: value `\"false\"` is a string, not true or false (leave out the quotes)"},
+		{"single quotes", `decapsulate: 'false'`, "decapsulate: value `'false'` is a string, not true or false (leave out the quotes)"},
+		{"a number", `flow_timeout: "60"`, "flow_timeout: value `\"60\"` is a string, not a number (leave out the quotes)"},
+		{"a long number", `{"active_timeout": "1.000000000001"}`, "active_timeout: value `\"1.000000000001\"` is a string, not a number (leave out the quotes)"},
+		{"a whole number", `workers: "2"`, "workers: value `\"2\"` is a string, not a whole number (leave out the quotes)"},
+		{"a tagged string", `flow_timeout: !!str 60`, "flow_timeout: value `!!str 60` is a string, not a number (leave out the tag)"},
+		{"with an unknown key", `{"flow_timeout": "60", "bogus": 1}`, "flow_timeout: value `\"60\"` is a string, not a number (leave out the quotes); line 1: unknown option bogus"},
+		// Quotes or not, these are wrong: yaml.v3's messages stay.
+		{"not a boolean", `include_flow_id: "maybe"`, "value `maybe` is not true or false"},
+		{"not a number", `flow_timeout: "abc"`, "value `abc` is not a number"},
+		{"a fraction", `workers: "1.5"`, "value `1.5` is not a whole number"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want := "config c.yaml: line 1: " + c.err + ": invalid option"
+			if _, err := ParseConfig([]byte(c.text), "c.yaml", DefaultConfig()); err == nil || err.Error() != want || !errors.Is(err, ErrConfig) {
+				t.Errorf("error %v, want %q", err, want)
+			}
+		})
+	}
+}

@@ -139,6 +139,8 @@ func TestConfigFileErrors(t *testing.T) {
 		{"an invalid value in a second object", "bad.json", "{\"features\": [\"timing\"]}\n{\"flow_timeout\": -1}\n", []string{"line 2:", "second document"}},
 		{"a fraction of a flow", "flows.yaml", "max_concurrent_flows: 0.5\n", []string{"line 1:", "max_concurrent_flows", "0.5", "not a whole number"}},
 		{"a fraction of a worker", "workers.json", `{"workers": 1.5}`, []string{"line 1:", "workers", "1.5", "not a whole number"}},
+		{"a quoted boolean", "flowid.yaml", "include_flow_id: \"true\"\n", []string{"line 1:", "include_flow_id", `"true"`, "is a string, not true or false"}},
+		{"a quoted number", "timeout.json", `{"flow_timeout": "60"}`, []string{"line 1:", "flow_timeout", `"60"`, "is a string, not a number"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := writeFile(t, c.file, []byte(c.text))
