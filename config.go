@@ -144,9 +144,9 @@ func (c *Config) Validate() error {
 	seconds := func(name string, v float64, min float64, strict bool) error {
 		bad := math.IsNaN(v) || math.IsInf(v, 0) || v < min || (strict && v == min) || v > 1e9
 		if bad {
-			want := "a number of seconds ≥ 0"
+			want := "a number of seconds ≥ 0, at most 1e9 (31 years)"
 			if strict {
-				want = "a number of seconds > 0"
+				want = "a number of seconds > 0, at most 1e9 (31 years)"
 			}
 			return &OptionError{Option: name, Value: fmt.Sprint(v), Want: want}
 		}

@@ -228,3 +228,19 @@ func TestParseConfigQuoted(t *testing.T) {
 		})
 	}
 }
+
+// A timeout past 1e9 seconds (whose nanoseconds would near int64's
+// limit) is refused with the limit in the message: "> 0" alone read as
+// though 9.3e9 were not above 0.
+func TestValidateTimeoutLimit(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.FlowTimeout = 9.3e9
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "at most 1e9") {
+		t.Errorf("flow timeout 9.3e9 s: %v; want an error giving the limit", err)
+	}
+	cfg.FlowTimeout = 1e9
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("flow timeout 1e9 s: %v; want it taken", err)
+	}
+}
