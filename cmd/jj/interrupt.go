@@ -11,14 +11,15 @@ import (
 
 // interrupted is the error of an extract run stopped by SIGINT (Ctrl-C)
 // or SIGTERM: the run ended the flows open then and wrote them, as if the
-// input ended there, and closed the output, which is complete up to there
-// (a CSV's last row whole, a Parquet file's footer written, a gzip
-// stream ended). The exit code is 128 plus the signal's number, as a
+// input ended there (but a run of two passes stopped in its first, which
+// writes none), and closed the output, which is complete up to there (a
+// CSV's last row whole, a Parquet file's footer written, a gzip stream
+// ended). The exit code is 128 plus the signal's number, as a
 // shell gives a command the signal ended: 130 and 143.
 type interrupted struct{ sig os.Signal }
 
 func (e *interrupted) Error() string {
-	return fmt.Sprintf("interrupted by %s: the flows of the packets read before it are written, and the output is complete up to them", signalName(e.sig))
+	return fmt.Sprintf("interrupted by %s: reading stopped there; the output is complete, with the flows written", signalName(e.sig))
 }
 
 // exitCode is 128 plus the signal's number.
