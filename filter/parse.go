@@ -317,6 +317,12 @@ func (p *parser) parseExpr() (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.parseExprFrom(l)
+}
+
+// parseExprFrom parses the rest of an "and"/"or" chain whose first term
+// is l.
+func (p *parser) parseExprFrom(l node) (node, error) {
 	for {
 		t := p.peek()
 		switch {
@@ -341,78 +347,172 @@ func (p *parser) parseExpr() (node, error) {
 }
 
 func (p *parser) parseUnary() (node, error) {
+	n, _, _, err := p.parseTerm(false)
+	return n, err
+}
+
+// span is a run of tokens [start, end) that is an arithmetic expression
+// but could also be read as a primitive: "443" in "port 80 or (443)".
+type span struct {
+	start, end int
+	ok         bool
+}
+
+// parseTerm parses "not" and its operand, a relation ("tcp[13] & 2 != 0"),
+// a primitive or a parenthesised group. As in libpcap's grammar, "(" may
+// open a group of terms or an arithmetic expression, and which it is shows
+// only after its ")": "(ip[0] > 1)" is a group, "(ip[0]) > 1" a relation.
+// Inside a group (inGroup), an arithmetic expression followed by ")" is
+// returned as such, for the caller to decide; alt then says whether it
+// could be a primitive too. Every token is read once, apart from the
+// primitive that starts with a number and is not a relation after all
+// ("port 80 or 443"), which is read again from its first token.
+func (p *parser) parseTerm(inGroup bool) (node, arith, span, error) {
 	t := p.peek()
-	if isWord(t, "not") || isOp(t, "!") {
+	switch {
+	case isWord(t, "not") || isOp(t, "!"):
 		p.next()
 		x, err := p.parseUnary()
 		if err != nil {
-			return nil, err
+			return nil, nil, span{}, err
 		}
-		return &notNode{x: x, pos: t.pos}, nil
-	}
-	// A relation ("tcp[13] & 2 != 0", "len > 100", "(ip[2:2] - 20) > 0")
-	// is tried first; if what follows is no relation, it is read again as
-	// a primitive or a parenthesised expression.
-	start := p.i
-	if rel, err := p.parseRelation(); err == nil {
-		return rel, nil
-	} else if perr, ok := err.(*Error); ok && p.committed(start) {
-		return nil, perr
-	}
-	p.i = start
-	if isOp(t, "(") {
-		p.next()
-		n, err := p.parseExpr()
+		return &notNode{x: x, pos: t.pos}, nil, span{}, nil
+	case isOp(t, "("):
+		return p.parseGroup(inGroup)
+	case isOp(t, "-") || isWord(t, "len") || t.kind == tokWord && protoNames[t.text] != protoNone && isOp(p.peekN(1), "["):
+		// Only an arithmetic expression starts so.
+		a, err := p.parseArith(0)
 		if err != nil {
-			return nil, err
+			return nil, nil, span{}, err
 		}
-		if c := p.peek(); !isOp(c, ")") {
-			return nil, p.fail(c.pos, "expected \")\", found %s", describe(c))
+		return p.finishRelation(a, t.pos, inGroup, span{})
+	case t.kind == tokWord && isNumeric(t.text):
+		// A number is an operand or an identifier ("port 80 or 443").
+		start := p.i
+		a, err := p.parseArith(0)
+		if err == nil && (isRelop(p.peek()) || inGroup && isOp(p.peek(), ")")) {
+			alt := span{}
+			if !p.committed(start) {
+				alt = span{start: start, end: p.i, ok: true}
+			}
+			return p.finishRelation(a, t.pos, inGroup, alt)
 		}
-		p.next()
-		return n, nil
+		if p.committed(start) {
+			if err != nil {
+				return nil, nil, span{}, err
+			}
+			return p.finishRelation(a, t.pos, inGroup, span{})
+		}
+		p.i = start
 	}
-	return p.parsePrimitive()
+	n, err := p.parsePrimitive()
+	return n, nil, span{}, err
 }
 
-// committed reports whether a failed relation parse got far enough (a
-// "proto[" load or a relational operator) that its error is the one to show.
-func (p *parser) committed(start int) bool {
-	for i := start; i < p.i && i < len(p.toks); i++ {
-		t := p.toks[i]
-		if isOp(t, "[") {
+// isNumeric reports a word that reads as a number or a named constant.
+func isNumeric(w string) bool {
+	if _, ok := namedConsts[w]; ok {
+		return true
+	}
+	_, err := parseNumber(w)
+	return err == nil
+}
+
+func isRelop(t token) bool {
+	switch t.text {
+	case ">", "<", ">=", "<=", "=", "==", "!=":
+		return t.kind == tokOp
+	}
+	return false
+}
+
+func isArithOp(t token) bool {
+	if t.kind != tokOp {
+		return false
+	}
+	for _, ops := range arithLevels {
+		if contains(ops, t.text) {
 			return true
-		}
-		switch t.text {
-		case ">", "<", ">=", "<=", "=", "==", "!=":
-			if t.kind == tokOp {
-				return true
-			}
 		}
 	}
 	return false
 }
 
-func (p *parser) parseRelation() (node, error) {
-	start := p.peek().pos
-	l, err := p.parseArith(0)
-	if err != nil {
-		return nil, err
-	}
+// finishRelation parses the rest of a relation whose left operand is a,
+// which started at pos. In a group, a with no relational operator but a
+// ")" after it is returned as it is, with alt.
+func (p *parser) finishRelation(a arith, pos int, inGroup bool, alt span) (node, arith, span, error) {
 	t := p.peek()
-	switch t.text {
-	case ">", "<", ">=", "<=", "=", "==", "!=":
-		if t.kind != tokOp {
-			break
-		}
+	if isRelop(t) {
 		p.next()
 		r, err := p.parseArith(0)
 		if err != nil {
-			return nil, err
+			return nil, nil, span{}, err
 		}
-		return &relNode{op: t.text, l: l, r: r, pos: start}, nil
+		return &relNode{op: t.text, l: a, r: r, pos: pos}, nil, span{}, nil
 	}
-	return nil, p.fail(t.pos, "expected a relational operator, found %s", describe(t))
+	if inGroup && isOp(t, ")") {
+		return nil, a, alt, nil
+	}
+	return nil, nil, span{}, p.fail(t.pos, "expected a relational operator, found %s", describe(t))
+}
+
+// parseGroup parses "(" ... ")" and what it turns out to be part of.
+func (p *parser) parseGroup(inGroup bool) (node, arith, span, error) {
+	open := p.next()
+	n, a, alt, err := p.parseTerm(true)
+	if err != nil {
+		return nil, nil, span{}, err
+	}
+	if a == nil {
+		if n, err = p.parseExprFrom(n); err != nil {
+			return nil, nil, span{}, err
+		}
+	}
+	if c := p.peek(); !isOp(c, ")") {
+		return nil, nil, span{}, p.fail(c.pos, "expected \")\", found %s", describe(c))
+	}
+	p.next()
+	if a == nil {
+		return n, nil, span{}, nil
+	}
+	// "(ARITH)": an operand of a longer expression or of a relation, an
+	// operand of an enclosing group's, or a primitive after all.
+	c := p.peek()
+	switch {
+	case isArithOp(c):
+		if a, err = p.parseArithFrom(0, a); err != nil {
+			return nil, nil, span{}, err
+		}
+	case isRelop(c):
+	case inGroup && isOp(c, ")"):
+		return nil, a, alt, nil
+	case alt.ok:
+		end := p.i
+		p.i = alt.start
+		n, err := p.parsePrimitive()
+		if err != nil {
+			return nil, nil, span{}, err
+		}
+		if p.i == alt.end {
+			p.i = end
+			return n, nil, span{}, nil
+		}
+		p.i = end // "(443 + 1)": not a primitive either
+	}
+	return p.finishRelation(a, open.pos, inGroup, span{})
+}
+
+// committed reports whether the tokens read since start hold a load
+// ("proto["), which no primitive has: the arithmetic reading, and its
+// error, is then the only one left.
+func (p *parser) committed(start int) bool {
+	for i := start; i < p.i; i++ {
+		if isOp(p.toks[i], "[") {
+			return true
+		}
+	}
+	return false
 }
 
 // Binary arithmetic operators by precedence, lowest first, as in C (and
@@ -420,10 +520,19 @@ func (p *parser) parseRelation() (node, error) {
 var arithLevels = [][]string{{"|"}, {"^"}, {"&"}, {"<<", ">>"}, {"+", "-"}, {"*", "/", "%"}}
 
 func (p *parser) parseArith(level int) (arith, error) {
+	return p.parseArithFrom(level, nil)
+}
+
+// parseArithFrom parses an arithmetic expression of operators from level
+// up. When first is not nil, it is the leftmost operand, already parsed.
+func (p *parser) parseArithFrom(level int, first arith) (arith, error) {
 	if level == len(arithLevels) {
+		if first != nil {
+			return first, nil
+		}
 		return p.parseArithUnary()
 	}
-	l, err := p.parseArith(level + 1)
+	l, err := p.parseArithFrom(level+1, first)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,8 @@ var tcpdumpExprs = []string{
 	"icmp[icmptype] == icmp-echo", "ip[8] < 64", "ip[2:2] - ((ip[0] & 0xf) << 2) > 100",
 	"udp[4:2] > 100", "ether[12:2] = 0x0800", "ip[6] & 0x20 != 0", "ip6[6] = 58",
 	"tcp[12] >> 4 > 5", "ip[9] % 5 = 1", "-1 = ip[12:4] ^ 0xffffffff",
+	"tcp port 80 and (tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420)", "not (ip[0] = 0x45)",
+	"tcp and (tcp[13] & 2 != 0)", "(tcp[tcpflags] & (tcp-syn|tcp-fin) != 0)", "(ip[0]) & 0xf > 5",
 	// combinations (and/or have equal precedence, left to right)
 	"tcp and port 80", "udp or icmp", "tcp or udp and port 53", "not (port 53 or port 80)",
 	"host 10.0.0.1 or 10.0.0.2", "tcp port 80 or 443", "ip and not net 10.0.0.0/8",
@@ -126,6 +128,14 @@ func tcpdumpKeeps(t *testing.T, path, expr string, all []frame) ([]int, bool) {
 		j++
 	}
 	return nums, true
+}
+
+// tcpdumpProgram returns tcpdump's program for expr on Ethernet, as
+// `tcpdump -d` prints it, or ok false when tcpdump refuses expr.
+func tcpdumpProgram(t *testing.T, expr string) (prog string, ok bool) {
+	t.Helper()
+	out, err := exec.Command("tcpdump", "-y", "EN10MB", "-d", "--", expr).Output()
+	return string(out), err == nil
 }
 
 func TestTcpdumpDifferential(t *testing.T) {
