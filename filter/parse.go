@@ -257,11 +257,12 @@ func (e *Error) Error() string {
 }
 
 type parser struct {
-	expr string
-	toks []token
-	i    int
-	last quals // qualifiers of the latest primitive with an identifier
-	err  *Error
+	expr  string
+	toks  []token
+	i     int
+	last  quals // qualifiers of the latest primitive with an identifier
+	depth int   // of nesting, see enter
+	err   *Error
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -309,6 +310,23 @@ func parse(expr string) (node, error) {
 	}
 	return n, nil
 }
+
+// maxDepth bounds the nesting of parentheses, brackets, "not" and unary
+// minus, so that no expression makes the compiler recurse deep. libpcap's
+// parser runs out of stack near 10 000 levels; real filters stay far
+// below this bound.
+const maxDepth = 256
+
+// enter goes one level deeper, at token t.
+func (p *parser) enter(t token) error {
+	if p.depth == maxDepth {
+		return p.fail(t.pos, "expression nested more than %d levels deep", maxDepth)
+	}
+	p.depth++
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 // parseExpr parses "and" and "or" chains: in pcap-filter they have equal
 // precedence and associate left to right.
@@ -371,11 +389,15 @@ func (p *parser) parseTerm(inGroup bool) (node, arith, span, error) {
 	t := p.peek()
 	switch {
 	case isWord(t, "not") || isOp(t, "!"):
+		if err := p.enter(t); err != nil {
+			return nil, nil, span{}, err
+		}
 		p.next()
 		x, err := p.parseUnary()
 		if err != nil {
 			return nil, nil, span{}, err
 		}
+		p.leave()
 		return &notNode{x: x, pos: t.pos}, nil, span{}, nil
 	case isOp(t, "("):
 		return p.parseGroup(inGroup)
@@ -459,7 +481,11 @@ func (p *parser) finishRelation(a arith, pos int, inGroup bool, alt span) (node,
 
 // parseGroup parses "(" ... ")" and what it turns out to be part of.
 func (p *parser) parseGroup(inGroup bool) (node, arith, span, error) {
-	open := p.next()
+	open := p.peek()
+	if err := p.enter(open); err != nil {
+		return nil, nil, span{}, err
+	}
+	p.next()
 	n, a, alt, err := p.parseTerm(true)
 	if err != nil {
 		return nil, nil, span{}, err
@@ -473,6 +499,7 @@ func (p *parser) parseGroup(inGroup bool) (node, arith, span, error) {
 		return nil, nil, span{}, p.fail(c.pos, "expected \")\", found %s", describe(c))
 	}
 	p.next()
+	p.leave()
 	if a == nil {
 		return n, nil, span{}, nil
 	}
@@ -579,13 +606,20 @@ func (p *parser) parseArithUnary() (arith, error) {
 	t := p.peek()
 	switch {
 	case isOp(t, "-"):
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
 		p.next()
 		x, err := p.parseArithUnary()
 		if err != nil {
 			return nil, err
 		}
+		p.leave()
 		return &negArith{x: x, pos: t.pos}, nil
 	case isOp(t, "("):
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
 		p.next()
 		a, err := p.parseArith(0)
 		if err != nil {
@@ -595,6 +629,7 @@ func (p *parser) parseArithUnary() (arith, error) {
 			return nil, p.fail(c.pos, "expected \")\", found %s", describe(c))
 		}
 		p.next()
+		p.leave()
 		return a, nil
 	case isWord(t, "len"):
 		p.next()
@@ -618,6 +653,9 @@ func (p *parser) parseArithUnary() (arith, error) {
 // parseLoad parses "proto[expr]" or "proto[expr:size]".
 func (p *parser) parseLoad(pr proto) (arith, error) {
 	t := p.next()
+	if err := p.enter(p.peek()); err != nil {
+		return nil, err
+	}
 	p.next() // "["
 	idx, err := p.parseArith(0)
 	if err != nil {
@@ -638,6 +676,7 @@ func (p *parser) parseLoad(pr proto) (arith, error) {
 		return nil, p.fail(c.pos, "expected \"]\", found %s", describe(c))
 	}
 	p.next()
+	p.leave()
 	switch pr {
 	case protoRARP, protoLink:
 		if pr == protoLink {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jjflow/jj/capture"
 )
@@ -85,6 +87,51 @@ func TestParentheses(t *testing.T) {
 				if same, _ := tcpdumpProgram(t, tt.same); same != prog {
 					t.Errorf("tcpdump compiles %q and %q differently", tt.expr, tt.same)
 				}
+			}
+		})
+	}
+}
+
+// TestDeepNesting: whatever the nesting, the compiler answers at once;
+// beyond 256 levels it refuses the expression at the first token too
+// deep. Parsing used to take cubic time in the depth of parentheses (61 s
+// at 6400 levels).
+func TestDeepNesting(t *testing.T) {
+	const n, limit = 10000, 256
+	rep := strings.Repeat
+	tests := []struct {
+		name string
+		expr string
+		col  int // column of the error, from 1; 0: accepted
+	}{
+		{"groups", rep("(", n) + "tcp" + rep(")", n), limit + 1},
+		{"groups at the limit", rep("(", limit) + "tcp" + rep(")", limit), 0},
+		{"group of a relation", rep("(", n) + "ip[0] > 1" + rep(")", n), limit + 1},
+		{"arithmetic group", rep("(", n) + "ip[0]" + rep(")", n) + " > 1", limit + 1},
+		{"number", "port 80 or " + rep("(", n) + "443" + rep(")", n), len("port 80 or ") + limit + 1},
+		{"number at the limit", "port 80 or " + rep("(", limit) + "443" + rep(")", limit), 0},
+		{"unclosed", rep("(", n) + "tcp", limit + 1},
+		{"not", rep("not ", n) + "tcp", 4*limit + 1},
+		{"not at the limit", rep("! ", limit) + "tcp", 0},
+		{"operand", "len > " + rep("(", n) + "1" + rep(")", n), len("len > ") + limit + 1},
+		{"minus", "len > " + rep("- ", n) + "1", len("len > ") + 2*limit + 1},
+		{"load", rep("ip[", n) + "0" + rep("]", n) + " > 0", 3*limit + 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			err := Parse(tt.expr)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Parse took %v", d)
+			}
+			var fe *Error
+			switch {
+			case tt.col == 0 && err != nil:
+				t.Errorf("Parse = %v, want nil", err)
+			case tt.col != 0 && !errors.As(err, &fe):
+				t.Errorf("Parse = %v, want an error at column %d", err, tt.col)
+			case tt.col != 0 && (fe.Pos+1 != tt.col || !strings.Contains(fe.Msg, "nested more than 256 levels")):
+				t.Errorf("Parse = %v, want the nesting error at column %d", err, tt.col)
 			}
 		})
 	}
