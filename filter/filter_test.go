@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -159,5 +160,43 @@ func TestCheck(t *testing.T) {
 		if _, err := Compile(c.expr, c.lt); err != nil {
 			t.Errorf("Compile(%q, %d) = %v, want a program", c.expr, c.lt, err)
 		}
+	}
+}
+
+// TestShifts: as libpcap, a shift by a constant above 31 is refused (the
+// kernel refuses the instruction); a shift by a computed amount is not.
+func TestShifts(t *testing.T) {
+	tests := []struct {
+		expr string
+		col  int // column of the error, from 1; 0: accepted
+	}{
+		{"ip[0] << 32 = 0", 7},
+		{"len > 1 << 40", 9},
+		{"ip[1 >> 0x20] = 0", 6},
+		{"len > (1 << 040)", 10},
+		{"tcp[13] >> 4294967295 = 0", 9},
+		{"len > 1 << 31", 0},
+		{"ip[0] >> 31 = 0", 0},
+		{"len > 1 << ip[0]", 0},
+		{"len > 1 << -1", 0},
+	}
+	_, lookErr := exec.LookPath("tcpdump")
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			err := Parse(tt.expr)
+			var fe *Error
+			switch {
+			case tt.col == 0 && err != nil:
+				t.Errorf("Parse(%q) = %v, want nil", tt.expr, err)
+			case tt.col != 0 && (!errors.As(err, &fe) || fe.Pos+1 != tt.col || fe.Msg != "shift by more than 31 bits"):
+				t.Errorf("Parse(%q) = %v, want \"shift by more than 31 bits at column %d\"", tt.expr, err, tt.col)
+			}
+			if lookErr != nil {
+				return
+			}
+			if _, ok := tcpdumpProgram(t, tt.expr); ok != (tt.col == 0) {
+				t.Errorf("tcpdump accepts %q: %v", tt.expr, ok)
+			}
+		})
 	}
 }

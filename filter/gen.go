@@ -738,6 +738,12 @@ func (tr *translator) arith(a arith, checks *cAnd) (rarith, error) {
 		if k, ok := r.(rNum); ok && k == 0 && (a.op == "/" || a.op == "%") {
 			return nil, tr.fail(a.pos, "division by zero")
 		}
+		// The kernel refuses a BPF shift by a constant of 32 or more, and
+		// libpcap refuses it with this message. A shift by a computed
+		// amount is left to run time, as in libpcap.
+		if k, ok := r.(rNum); ok && k > 31 && (a.op == "<<" || a.op == ">>") {
+			return nil, tr.fail(a.pos, "shift by more than 31 bits")
+		}
 		return rBin{op: a.op, l: l, r: r}, nil
 	case *loadArith:
 		idx, err := tr.arith(a.idx, checks)
