@@ -3,6 +3,7 @@ package filter
 import (
 	"errors"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -196,6 +197,40 @@ func TestShifts(t *testing.T) {
 			}
 			if _, ok := tcpdumpProgram(t, tt.expr); ok != (tt.col == 0) {
 				t.Errorf("tcpdump accepts %q: %v", tt.expr, ok)
+			}
+		})
+	}
+}
+
+// TestUnsupported: a pcap-filter keyword jj does not implement is named
+// as such, even after a protocol ("ip protochain 6" read "protochain" as
+// a host name), where tcpdump accepts the expression.
+func TestUnsupported(t *testing.T) {
+	tests := []struct {
+		expr string
+		word string
+		col  int // of the error, from 1
+	}{
+		{"protochain 6", "protochain", 1},
+		{"ip protochain 6", "protochain", 4},
+		{"ip6 protochain 17", "protochain", 5},
+		{"tcp or not ip6 protochain 6", "protochain", 16},
+		{"udp or mpls", "mpls", 8},
+	}
+	_, lookErr := exec.LookPath("tcpdump")
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			err := Parse(tt.expr)
+			want := strconv.Quote(tt.word) + " is not supported by jj's filter compiler"
+			var fe *Error
+			if !errors.As(err, &fe) || fe.Pos+1 != tt.col || fe.Msg != want {
+				t.Errorf("Parse(%q) = %v, want %q at column %d", tt.expr, err, want, tt.col)
+			}
+			if lookErr != nil {
+				return
+			}
+			if _, ok := tcpdumpProgram(t, tt.expr); !ok {
+				t.Errorf("tcpdump refuses %q", tt.expr)
 			}
 		})
 	}

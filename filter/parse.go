@@ -700,10 +700,28 @@ func parseNumber(s string) (uint32, error) {
 	return uint32(v), err
 }
 
+// unsupported are the keywords of pcap-filter(7) that jj's compiler does
+// not implement: named, they give an honest error rather than a parse of
+// the word as a host name.
+var unsupported = map[string]bool{
+	"mpls": true, "pppoed": true, "pppoes": true, "geneve": true, "vxlan": true, "gateway": true,
+	"protochain": true, "inbound": true, "outbound": true, "ifname": true, "on": true, "rnr": true,
+	"rulenum": true, "reason": true, "rset": true, "ruleset": true, "srnr": true, "subrulenum": true,
+	"action": true, "wlan": true, "type": true, "subtype": true, "dir": true, "addr1": true, "addr2": true,
+	"addr3": true, "addr4": true, "ra": true, "ta": true, "fddi": true, "tr": true, "decnet": true,
+	"atalk": true, "aarp": true, "iso": true, "esis": true, "isis": true, "clnp": true, "stp": true,
+	"ipx": true, "netbeui": true, "lat": true, "sca": true, "moprc": true, "mopdl": true, "llc": true,
+	"pim": true, "vrrp": true, "carp": true, "ah": true, "esp": true, "radio": true, "ppp": true, "slip": true,
+	"link": true, "gre": true,
+}
+
 func (p *parser) parsePrimitive() (node, error) {
 	t := p.peek()
 	if t.kind != tokWord {
 		return nil, p.fail(t.pos, "expected a primitive (host, net, port, tcp, …), found %s", describe(t))
+	}
+	if unsupported[t.text] && !(t.text == "link" && isOp(p.peekN(1), "[")) {
+		return nil, p.fail(t.pos, "%q is not supported by jj's filter compiler", t.text)
 	}
 	switch t.text {
 	case "vlan":
@@ -730,11 +748,6 @@ func (p *parser) parsePrimitive() (node, error) {
 	case "broadcast", "multicast":
 		p.next()
 		return &castNode{proto: protoEther, multi: t.text == "multicast", pos: t.pos}, nil
-	case "mpls", "pppoed", "pppoes", "geneve", "vxlan", "gateway", "protochain", "inbound", "outbound", "ifname", "on", "rnr", "rulenum", "reason", "rset", "ruleset", "srnr", "subrulenum", "action", "wlan", "type", "subtype", "dir", "addr1", "addr2", "addr3", "addr4", "ra", "ta", "fddi", "tr", "decnet", "atalk", "aarp", "iso", "esis", "isis", "clnp", "stp", "ipx", "netbeui", "lat", "sca", "moprc", "mopdl", "llc", "pim", "vrrp", "carp", "ah", "esp", "radio", "ppp", "slip", "link", "gre":
-		if t.text == "link" && isOp(p.peekN(1), "[") {
-			break
-		}
-		return nil, p.fail(t.pos, "%q is not supported by jj's filter compiler", t.text)
 	}
 
 	var q quals
@@ -747,6 +760,10 @@ func (p *parser) parsePrimitive() (node, error) {
 		if c := p.peek(); isWord(c, "broadcast") || isWord(c, "multicast") {
 			p.next()
 			return &castNode{proto: pr, multi: c.text == "multicast", pos: start}, nil
+		}
+		if c := p.peek(); c.kind == tokWord && unsupported[c.text] {
+			// "ip protochain 6": a keyword, not the identifier of "ip ID".
+			return nil, p.fail(c.pos, "%q is not supported by jj's filter compiler", c.text)
 		}
 	}
 	if t := p.peek(); isWord(t, "src") || isWord(t, "dst") {
