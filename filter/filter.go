@@ -15,7 +15,8 @@
 // with arithmetic, and and/or/not with libpcap's equal precedence of and
 // and or. Host and port names are not resolved through DNS (port names come
 // from the services database). Anything else is an *Error naming the
-// column.
+// column, and so is an expression nested more than 256 levels deep
+// (parentheses, brackets, not, unary minus).
 //
 // A program depends on the link type: offsets differ between Ethernet,
 // Linux cooked captures, loopback and raw IP. Compile builds one for a link
