@@ -52,12 +52,20 @@ func newInfoCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 func runInfo(args []string, format string, stdin io.Reader, stdout io.Writer) error {
 	var errs []error
 	var infos []*capture.FileInfo
+	// out: in JSON, every input in order, those that could not be read at
+	// all as an entry of their name and error alone, so that a program
+	// reading the list misses none.
+	var out []infoJSON
+	failed := func(name string, err error) {
+		errs = append(errs, err)
+		out = append(out, infoJSON{File: name, Interfaces: []interfaceJSON{}, Error: err.Error(), Warnings: []string{}})
+	}
 	for _, arg := range args {
 		files := []string{arg}
 		if arg != "-" {
 			var err error
 			if files, err = capture.Expand([]string{arg}); err != nil {
-				errs = append(errs, err)
+				failed(arg, err)
 				continue
 			}
 		}
@@ -70,20 +78,20 @@ func runInfo(args []string, format string, stdin io.Reader, stdout io.Writer) er
 				fi, err = capture.Info(file)
 			}
 			if err != nil {
-				errs = append(errs, err)
+				failed(file, err)
 				continue
 			}
 			if fi.Err != nil && !fi.Truncated {
 				errs = append(errs, fi.Err)
 			}
 			infos = append(infos, fi)
+			out = append(out, toJSON(fi))
 		}
 	}
 	var err error
 	if format == "json" {
-		out := make([]infoJSON, len(infos))
-		for i, fi := range infos {
-			out[i] = toJSON(fi)
+		if out == nil {
+			out = []infoJSON{}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

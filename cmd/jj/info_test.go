@@ -72,6 +72,16 @@ func TestInfoErrors(t *testing.T) {
 	if code, _, _ := runJJ(t, nil, "info"); code != exitUsage {
 		t.Errorf("no file: exit %d, want 2", code)
 	}
+	// In JSON, a file that could not be read is an entry of its name and
+	// error, in its place among the others.
+	code, out, errs = runJJ(t, nil, "info", "-f", "json", missing, sample)
+	var infos []infoJSON
+	if err := json.Unmarshal([]byte(out), &infos); err != nil || code != exitInput || !strings.Contains(errs, "missing.pcap") {
+		t.Fatalf("missing file, JSON: exit %d, %v, stderr %q", code, err, errs)
+	}
+	if len(infos) != 2 || infos[0].File != missing || !strings.Contains(infos[0].Error, "no such file") || infos[1].Packets != 18 {
+		t.Errorf("missing file, JSON: %+v; want its name and error, then the sample", infos)
+	}
 	text := writeFile(t, "notes.txt", []byte("not a capture\n"))
 	if code, _, errs := runJJ(t, nil, "info", text); code != exitInput || !strings.Contains(errs, "not a pcap") {
 		t.Errorf("text file: exit %d, %q", code, errs)
