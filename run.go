@@ -496,10 +496,10 @@ type pass struct {
 	lost        uint64 // records counted in idx whose bytes a fault took (capture.Fault)
 	fault       error  // the first fault of split reading's decoders, for the input's end
 
-	// late counts the current input's packets more than lateAfter (the
-	// shortest idle timeout) behind the newest timestamp before them, and
-	// lateBy is the most one was: a sweep may have ended a flow such a
-	// packet would have joined (lateWarning).
+	// late counts the current input's packets more than lateAfter behind
+	// the newest timestamp before them, and lateBy is the most one was: a
+	// sweep may have ended a flow such a packet would have joined
+	// (lateWarning, lateSeen).
 	late, lateBy, lateAfter uint64
 	sweptTS                 int64 // the newest timestamp at the last sweep (marker)
 
@@ -530,7 +530,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		live:    live,
 	}
 	ps.dec.Decap = pl.cfg.Decapsulate
-	ps.lateAfter = uint64(max(0, min(pl.fcfg.FlowTimeout, pl.fcfg.TCPCloseTimeout)))
+	ps.lateAfter = uint64(max(lateFloor, min(pl.fcfg.FlowTimeout, pl.fcfg.TCPCloseTimeout)))
 	ps.sweptTS = math.MinInt64
 	ps.merge = newMerger(pl, w, pl.workers)
 	ps.merge.eager = live
@@ -834,14 +834,24 @@ func (ps *pass) endInput(r capture.Reader, readErr error) error {
 
 // lateSeen counts a packet d nanoseconds behind the newest timestamp
 // before it, d above lateAfter, and from before the last sweep's newest
-// timestamp: only a sweep as of a later time than a packet's can have
-// ended a flow it would have joined (the flow's latest packet is then
-// more than its timeout before the sweep's time, and the packet at most
-// its timeout after that packet).
+// timestamp. The second condition is needed: only a sweep as of a later
+// time than a packet's can have ended a flow it would have joined (the
+// flow's latest packet is then more than its timeout before the sweep's
+// time, and the packet at most its timeout after that packet). The first
+// is a filter, not a need: it keeps the warning for inputs out of time
+// order, and off the jitter of a capture merged from several queues,
+// which splits a flow only if it went idle within the jitter of its
+// timeout. So a packet less than lateAfter behind that found its flow
+// swept is not warned of; lateAfter is the shortest idle timeout, but at
+// least lateFloor.
 func (ps *pass) lateSeen(d uint64) {
 	ps.late++
 	ps.lateBy = max(ps.lateBy, d)
 }
+
+// lateFloor is the least lateAfter: with --tcp-close-timeout 0, any
+// reordering would be warned of.
+const lateFloor = int64(time.Second)
 
 // lateWarning returns, and clears, the warning for the current input's
 // late packets (lateSeen), if it had any. Sweeps end the flows idle for

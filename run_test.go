@@ -753,6 +753,10 @@ func TestLateWarning(t *testing.T) {
 	}
 	one, two := write("tap1.pcap", tap1), write("tap2.pcap", tap2)
 	queries := write("queries.pcap", tap1[:10])
+	// The first capture with its record 4 090 moved after 4 100, past the
+	// sweep before record 4 096: 10 packets of 58 ms, 0.58 s, late.
+	moved := slices.Concat(tap1[:4090], tap1[4091:4101], tap1[4090:4091], tap1[4101:])
+	jittered := write("jittered.pcap", moved)
 	byTime := append(append([]testpkt.Frame(nil), tap1[:10]...), tap2...)
 	slices.SortStableFunc(byTime, func(a, b testpkt.Frame) int { return cmp.Compare(a.TS, b.TS) })
 	merged := write("merged.pcap", append(byTime, tap1[10:]...))
@@ -760,6 +764,20 @@ func TestLateWarning(t *testing.T) {
 	// shortest idle timeout is the TCP close timeout, 5 s by default.
 	want := two + ": 10 packets came more than 5s behind the newest timestamp before them (up to 4m59.937s behind)"
 	for _, c := range []struct{ workers, decoders int }{{1, 0}, {2, 0}, {2, 2}} {
+		runCfg := func(input string, set func(*Config)) (*Summary, uint64) {
+			t.Helper()
+			cfg := DefaultConfig()
+			cfg.Workers = c.workers
+			set(&cfg)
+			p := NewPipeline(cfg)
+			p.Decoders = c.decoders
+			var rows atomic.Int64
+			sum, err := p.Run([]string{input}, countingWriter{&rows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum, uint64(rows.Load())
+		}
 		run := func(inputs ...string) (*Summary, uint64) {
 			t.Helper()
 			cfg := DefaultConfig()
@@ -790,6 +808,11 @@ func TestLateWarning(t *testing.T) {
 		// records): the flow is whole, and no warning.
 		if sum, rows := run(queries, two); rows != 1 || strings.Contains(strings.Join(sum.Warnings, "\n"), "behind the newest") {
 			t.Errorf("%+v: queries then replies, no sweep between: %d flows, warnings %q; want 1 and none of packets behind", c, rows, sum.Warnings)
+		}
+		// Jitter below a second, a packet 0.58 s late just after a sweep,
+		// is not warned of, even with a close timeout of 0 (lateFloor).
+		if sum, _ := runCfg(jittered, func(cfg *Config) { cfg.TCPCloseTimeout = 0 }); strings.Contains(strings.Join(sum.Warnings, "\n"), "behind the newest") {
+			t.Errorf("%+v: jitter of 0.58 s, close timeout 0: warnings %q; want none of packets behind", c, sum.Warnings)
 		}
 		for _, in := range [][]string{{merged}, {one}} {
 			sum, rows := run(in...)

@@ -2,6 +2,7 @@ package jj
 
 import (
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -60,6 +61,7 @@ type run struct {
 	done  chan struct{}
 	skips skips // of the run's records, added to the pass's by retire
 	fault error // the file shrank while the run was decoded (capture.Fault)
+	minTS int64 // the oldest timestamp of the run's packets
 }
 
 // decoders returns how many decoder goroutines split reading uses: n when
@@ -284,6 +286,7 @@ func (rn *run) reset(first uint64) {
 	rn.recs = rn.recs[:0]
 	rn.first, rn.size = first, 0
 	rn.pb, rn.sweep, rn.frags = nil, false, false
+	rn.minTS = math.MaxInt64
 }
 
 // decode decodes the run's records into rn.pb, as read does, with the
@@ -307,6 +310,7 @@ func (rn *run) decode(dec *decode.Decoder, match *filter.Matcher, shards int) {
 		}
 		b.Idx[b.N] = rn.first + uint64(i)
 		seen = max(seen, p.Timestamp)
+		rn.minTS = min(rn.minTS, p.Timestamp)
 		b.Seen[b.N] = seen
 		if p.Flags&decode.FlagFragment != 0 {
 			rn.frags = true
@@ -343,7 +347,11 @@ func (ps *pass) retire(rn *run) {
 	if b.N > 0 {
 		ps.maxTS = max(ps.maxTS, b.Seen[b.N-1])
 	}
-	for i := range b.N { // as read counts them: Seen[i] is at least the packet's own
+	// Late packets counted as read counts them (Seen[i] is at least the
+	// packet's own timestamp), by a pass over the packets, which the
+	// decoder wrote on another core, only if one is older than the last
+	// sweep's time.
+	for i := 0; rn.minTS < ps.sweptTS && i < b.N; i++ {
 		ts := b.Pkts[i].Timestamp
 		if d := uint64(b.Seen[i]) - uint64(ts); d > ps.lateAfter && ts < ps.sweptTS {
 			ps.lateSeen(d)
