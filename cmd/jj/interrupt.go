@@ -16,15 +16,23 @@ import (
 // CSV's last row whole, a Parquet file's footer written, a gzip stream
 // ended). The exit code is 128 plus the signal's number, as a
 // shell gives a command the signal ended: 130 and 143.
-type interrupted struct{ sig os.Signal }
+// If the output then fails (finishRun sets outputFailed), the run is a
+// failed one: exit code 1, and the message claims no complete output.
+type interrupted struct {
+	sig          os.Signal
+	outputFailed bool
+}
 
 func (e *interrupted) Error() string {
+	if e.outputFailed {
+		return fmt.Sprintf("interrupted by %s: reading stopped there", signalName(e.sig))
+	}
 	return fmt.Sprintf("interrupted by %s: reading stopped there; the output is complete, with the flows written", signalName(e.sig))
 }
 
-// exitCode is 128 plus the signal's number.
+// exitCode is 128 plus the signal's number, or 1 if the output failed.
 func (e *interrupted) exitCode() int {
-	if s, ok := e.sig.(syscall.Signal); ok {
+	if s, ok := e.sig.(syscall.Signal); ok && !e.outputFailed {
 		return 128 + int(s)
 	}
 	return exitInput
@@ -44,24 +52,30 @@ func signalName(sig os.Signal) string {
 // with an *interrupted cause: the run then stops at its next check
 // (jj.Pipeline.RunContext: every 4096 records, and between inputs) and
 // finishes its output. A second signal ends the process at once, with
-// the output unfinished. stop ends the handling, and must be called.
+// the output unfinished. A signal jj was started with ignored (a command
+// run in the background by a shell without job control, or under nohup)
+// stays ignored. stop ends the handling, and must be called.
 func onSignals(stderr io.Writer) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		var first *interrupted
 		select {
 		case s := <-sigs:
-			first = &interrupted{s}
+			first = &interrupted{sig: s}
 			cancel(first)
 		case <-done:
 			return
 		}
 		select {
 		case s := <-sigs:
-			again := &interrupted{s}
+			again := &interrupted{sig: s}
 			fmt.Fprintf(stderr, "jj: %s again: stopped at once, the output unfinished\n", signalName(s))
 			os.Exit(again.exitCode())
 		case <-done:

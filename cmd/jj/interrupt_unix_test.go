@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jjflow/jj"
 	"github.com/jjflow/jj/gen"
 )
 
@@ -85,10 +87,15 @@ func TestInterrupt(t *testing.T) {
 			}
 			cmd.Process.Signal(c.sig)
 			// Signals of one kind pending at once count once: the second
-			// goes a little later, and finds the run finishing its output.
-			if c.twice {
-				time.Sleep(10 * time.Millisecond)
-				cmd.Process.Signal(c.sig)
+			// goes a little later, again every 5 ms until jj ends, and
+			// finds the run finishing its output (200 000 flows to end).
+			for c.twice {
+				select {
+				case <-exited:
+					return
+				case <-time.After(5 * time.Millisecond):
+					cmd.Process.Signal(c.sig)
+				}
 			}
 		}()
 		cfg := gen.DefaultConfig()
@@ -136,6 +143,30 @@ func TestInterrupt(t *testing.T) {
 		}
 		if len(rows)-1 != want || want == 0 {
 			t.Errorf("%s: %d rows in the output, the summary says %d flows written; want as many, and some", c.name, len(rows)-1, want)
+		}
+	}
+}
+
+// An interrupted run whose output then fails to close is a failed run:
+// exit code 1, and no claim that the output is complete.
+func TestInterruptOutputFails(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		closeErr := error(nil)
+		if failed {
+			closeErr = errors.New("no space left on device")
+		}
+		out := &outputSink{close: func() error { return closeErr }}
+		err := finishRun(&extractFlags{quiet: true}, out, &jj.Summary{}, &interrupted{sig: syscall.SIGINT}, io.Discard)
+		var intr *interrupted
+		if !errors.As(err, &intr) {
+			t.Fatalf("output failed %v: error %v, want the interruption", failed, err)
+		}
+		code, complete := intr.exitCode(), strings.Contains(err.Error(), "complete")
+		if failed && (code != exitInput || complete || !strings.Contains(err.Error(), "no space left")) {
+			t.Errorf("output failed: exit code %d, error %q; want 1, the write error and no claim of a complete output", code, err)
+		}
+		if !failed && (code != 130 || !complete) {
+			t.Errorf("output closed: exit code %d, error %q; want 130 and a complete output", code, err)
 		}
 	}
 }

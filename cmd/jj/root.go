@@ -86,8 +86,9 @@ Exit codes:
      still written), or the output could not be written
   2  usage or option error (checked before any input is read)
   130, 143  jj extract stopped by SIGINT (Ctrl-C) or SIGTERM: the flows of the
-     packets read until then were written, and the output completed; a
-     second signal stops at once, with the output unfinished`
+     packets read until then were written (but by the first of two passes,
+     --connection-scope capture) and the output completed; a second signal
+     stops at once, with the output unfinished`
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -438,6 +439,9 @@ func finishRun(f *extractFlags, out *outputSink, sum *jj.Summary, runErr error, 
 		if sum != nil {
 			sum.OutputFailed = true
 		}
+	}
+	if intr := (*interrupted)(nil); errors.As(runErr, &intr) && (flushErr != nil || sum != nil && sum.OutputFailed) {
+		intr.outputFailed = true // a failed run, not one stopped with its output complete
 	}
 	if sum != nil && !f.quiet {
 		fmt.Fprint(stderr, sum.String())
