@@ -409,6 +409,10 @@ func secondDocument(dec *yaml.Decoder, data []byte) (line int, msg string) {
 	const second = "a second document starts here, but a config file is one YAML document or JSON object"
 	var next yaml.Node
 	err := dec.Decode(&next)
+	for err == nil && emptyDocument(&next) { // a "---" with nothing after it, or comments only
+		next = yaml.Node{}
+		err = dec.Decode(&next)
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return 0, ""
@@ -443,6 +447,16 @@ func secondDocument(dec *yaml.Decoder, data []byte) (line int, msg string) {
 		}
 	}
 	return 0, "after the first document: " + configMessage(err)
+}
+
+// emptyDocument reports whether a document holds nothing: no content, or
+// an implicit null (not one written as "~" or "null").
+func emptyDocument(n *yaml.Node) bool {
+	if len(n.Content) == 0 {
+		return true
+	}
+	c := n.Content[0]
+	return len(n.Content) == 1 && c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" && c.Value == ""
 }
 
 // scalar is a scalar value of a YAML document: its line and text.

@@ -123,7 +123,8 @@ func TestReferenceDefaults(t *testing.T) {
 
 // A config file is one document: what follows the first YAML document or
 // JSON object is refused, naming the line where it starts, rather than
-// ignored (unknown keys and invalid values included).
+// ignored (unknown keys and invalid values included). An empty document
+// after it (a "---" alone, or with comments) holds nothing to ignore.
 func TestParseConfigOneDocument(t *testing.T) {
 	const second = "a second document starts here, but a config file is one YAML document or JSON object: invalid option"
 	for _, c := range []struct {
@@ -136,7 +137,10 @@ func TestParseConfigOneDocument(t *testing.T) {
 		{"a JSON list after an object", "{\"features\": [\"timing\"]}\n[1]\n", 2},
 		{"two YAML documents", "features: [timing]\n---\nfeatures: [size]\n", 2},
 		{"two explicit YAML documents", "# jj\n---\nfeatures: [timing]\n\n--- # more\nfeatures: [size]\n", 5},
-		{"an empty second document", "features: [timing]\n---\n", 2},
+		{"an empty second document", "features: [timing]\n---\n", 0},
+		{"a second document of comments only", "features: [timing]\n---\n# nothing\n--- \n", 0},
+		{"a second document of null", "features: [timing]\n---\n~\n", 2},
+		{"a third document after an empty one", "features: [timing]\n---\n---\nfeatures: [size]\n", 3},
 		{"a second document that does not parse", "features: [timing]\n---\nfeatures: [size\n", 2},
 		{"a second document after an invalid first", "flow_timeout: abc\n---\nflow_timeout: 3\n", 2},
 		{"a leading document marker", "---\nfeatures: [timing]\n", 0},
