@@ -312,9 +312,11 @@ func parse(expr string) (node, error) {
 }
 
 // maxDepth bounds the nesting of parentheses, brackets, "not" and unary
-// minus, so that no expression makes the compiler recurse deep. libpcap's
-// parser runs out of stack near 10 000 levels; real filters stay far
-// below this bound.
+// minus, so that no nesting makes the parser recurse deep (a long flat
+// chain of "or" or "+" still builds a tree as deep as it is long, which
+// the limit of 4096 instructions refuses once compiled). libpcap's parser
+// runs out of stack near 10 000 levels; real filters stay far below this
+// bound.
 const maxDepth = 256
 
 // enter goes one level deeper, at token t.

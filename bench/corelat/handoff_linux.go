@@ -24,27 +24,30 @@ type line struct {
 // waits for the other's value, then stores the next.
 func handoff(a, b, n int) (float64, error) {
 	var l line
+	// This thread first: if it cannot be held to a, no other spins.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unpin, err := pin(a)
+	if err != nil {
+		return 0, err
+	}
+	defer unpin()
 	errs := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		if err := pin(b); err != nil {
-			errs <- err
-			l.v.Store(-1)
+		unpin, err := pin(b)
+		errs <- err
+		if err != nil {
 			return
 		}
-		errs <- nil
+		defer unpin()
 		for i := int64(1); i < int64(2*n); i += 2 {
 			for l.v.Load() != i {
 			}
 			l.v.Store(i + 1)
 		}
 	}()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := pin(a); err != nil {
-		return 0, err
-	}
 	if err := <-errs; err != nil {
 		return 0, err
 	}
@@ -59,12 +62,17 @@ func handoff(a, b, n int) (float64, error) {
 	return float64(time.Since(start).Nanoseconds()) / float64(2*n), nil
 }
 
-// pin holds the calling thread to one CPU.
-func pin(cpu int) error {
-	var s unix.CPUSet
+// pin holds the calling thread, locked to its goroutine, to one CPU, and
+// returns what undoes it: the thread goes back to the CPUs it had, so
+// that the goroutines Go runs on it next are not held to one.
+func pin(cpu int) (unpin func(), err error) {
+	var was, s unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &was); err != nil {
+		return nil, fmt.Errorf("read a thread's CPUs: %w", err)
+	}
 	s.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &s); err != nil {
-		return fmt.Errorf("hold a thread to CPU %d: %w", cpu, err)
+		return nil, fmt.Errorf("hold a thread to CPU %d: %w", cpu, err)
 	}
-	return nil
+	return func() { unix.SchedSetaffinity(0, &was) }, nil
 }
