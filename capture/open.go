@@ -726,10 +726,10 @@ func captureName(name string) bool {
 // (captureName), starts with a capture magic, or starts with a
 // compression magic and does not decompress to something else. An entry
 // named as a capture is taken whatever it is but a directory, a device, a
-// FIFO or a socket (a dangling link too), and so is one that cannot be looked at (a link
-// to itself, a file that cannot be opened or read), so that reading it
-// says what is wrong, once the other files are read, rather than it being
-// passed over in silence or losing the other files.
+// FIFO or a socket (a dangling link too), and so is one that cannot be
+// looked at (a link to itself, a file that cannot be opened or read), so
+// that reading it says what is wrong, once the other files are read,
+// rather than it being passed over in silence or losing the other files.
 func isCaptureFile(name string) bool {
 	fi, err := os.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -65,19 +65,16 @@ func onSignals(stderr io.Writer) (ctx context.Context, stop func()) {
 	}
 	done := make(chan struct{})
 	go func() {
-		var first *interrupted
 		select {
 		case s := <-sigs:
-			first = &interrupted{sig: s}
-			cancel(first)
+			cancel(&interrupted{sig: s})
 		case <-done:
 			return
 		}
 		select {
 		case s := <-sigs:
-			again := &interrupted{sig: s}
 			fmt.Fprintf(stderr, "jj: %s again: stopped at once, the output unfinished\n", signalName(s))
-			os.Exit(again.exitCode())
+			os.Exit((&interrupted{sig: s}).exitCode())
 		case <-done:
 		}
 	}()
