@@ -52,13 +52,19 @@ mkdir -p "$BENCH_DIR"
 go build -o "$BENCH_DIR/jj" ./cmd/jj
 go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
 go build -o "$BENCH_DIR/corelat" ./bench/corelat
+go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 
-# corelat prints how long a cache line takes from CPU 0 to CPU 1
-# (bench/corelat): where a host moves a VM's vCPUs about, it changes from
-# minute to minute, and with it what N workers gain over one, since every
-# packet batch the reading goroutine fills is read by a flow table on the
-# other CPU. Printed before and after each capture's runs.
-corelat() {
+# host_now prints how fast the machine is at the moment, printed before and
+# after each capture's runs, since on a shared host it changes from minute
+# to minute. hostspeed (bench/hostspeed): a core's arithmetic, random
+# reads in working sets that fit the last-level cache when no other tenant
+# fills it and in one that fits no cache, and the first write to a fresh
+# page. corelat (bench/corelat): how long a cache line takes from CPU 0 to
+# CPU 1, which decides what N workers gain over one, since every packet
+# batch the reading goroutine fills is read by a flow table on the other
+# CPU.
+host_now() {
+	"$BENCH_DIR/hostspeed" || true
 	[ "$NCPU" -gt 1 ] || return 0
 	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true
 }
@@ -227,9 +233,9 @@ matrix() {
 echo "jj benchmark: $(go version | cut -d' ' -f3), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 main=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
 echo "capture: $main ($PACKETS packets, $FLOWS concurrent flows, 20% IPv6, mean frame 650 B)"
-corelat
+host_now
 matrix "realistic" "$main"
-corelat
+host_now
 # Parquet, the format the README suggests for analysis, with every worker.
 run "realistic" "$main" "$NCPU" flow_meta parquet
 run "realistic" "$main" "$NCPU" all parquet
@@ -250,9 +256,9 @@ fi
 evict "$real"
 cat "$real" > /dev/null
 echo "capture: $real (${#inputs[@]} real captures, $base Ethernet packets, $copies copies 50 ms apart)"
-corelat
+host_now
 matrix "real traffic, tiled" "$real"
-corelat
+host_now
 # The tiled capture again, written by jjgen as pcapng (the format of
 # Wireshark and dumpcap; jjgen starts its times afresh):
 # flow_meta with 1 and N workers.

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"math"
+	"runtime"
+	"testing"
+)
+
+func TestParseCacheSize(t *testing.T) {
+	for in, want := range map[string]int{"32768K\n": 32 << 20, "1024K": 1 << 20, "2M": 2 << 20, "512": 512} {
+		if got, ok := parseCacheSize(in); !ok || got != want {
+			t.Errorf("parseCacheSize(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "K", "x", "-4K", "0K"} {
+		if _, ok := parseCacheSize(bad); ok {
+			t.Errorf("parseCacheSize(%q): ok", bad)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	// Medians: of an odd count the middle value, of an even count the
+	// mean of the two middle ones; one sample alone has no range.
+	got := summary([]float64{0.3, 0.25, 0.5},
+		[]int{4 << 20, 512 << 10}, [][]float64{{17, 90, 100, 20}, {15}},
+		[]float64{2, 12, 3})
+	want := "host: arithmetic 0.300 (0.250-0.500) ns/op; random read in 4 MiB 55 (17-100) ns, in 0.5 MiB 15 ns; fresh page 3.0 (2.0-12.0) µs"
+	if got != want {
+		t.Errorf("summary =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestChainOneCycle checks that the chain's links visit every line once
+// before coming back: a walk that skipped lines, or looped in a few,
+// would time a smaller working set than it says.
+func TestChainOneCycle(t *testing.T) {
+	for _, size := range []int{128, 64 << 10, 1<<20 + 64} {
+		c := newChain(size, 7)
+		n := len(c.words) / lineWords
+		seen := make([]bool, n)
+		at := uint64(0)
+		for i := range n {
+			if at%lineWords != 0 || at/lineWords >= uint64(n) {
+				t.Fatalf("size %d: link %d goes to word %d, not a line's first", size, i, at)
+			}
+			if seen[at/lineWords] {
+				t.Fatalf("size %d: line %d reached twice within %d links of %d lines", size, at/lineWords, i, n)
+			}
+			seen[at/lineWords] = true
+			at = c.words[at]
+		}
+		if at != 0 {
+			t.Errorf("size %d: after %d links at word %d, not back at 0", size, n, at)
+		}
+	}
+}
+
+func TestFigures(t *testing.T) {
+	// Each figure is a time for real work: positive and finite, and a
+	// read from memory slower than an arithmetic operation.
+	alu := arithmetic(1_000_000)
+	read := newChain(1<<20, 1).walk(100_000)
+	for name, v := range map[string]float64{"arithmetic": alu, "read": read} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			t.Errorf("%s = %v ns", name, v)
+		}
+	}
+	if read <= alu {
+		t.Errorf("a dependent read (%v ns) no slower than an operation of eight independent chains (%v ns)", read, alu)
+	}
+	if runtime.GOOS == "linux" {
+		us, err := freshPages(4 << 20)
+		if err != nil || !(us > 0) {
+			t.Errorf("freshPages = %v µs, %v", us, err)
+		}
+	}
+}

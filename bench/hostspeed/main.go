@@ -1,0 +1,97 @@
+// Command hostspeed prints how fast the machine is at this moment, in the
+// figures that decide jj's speed on a virtual machine whose host is
+// shared: a core's arithmetic; a random read from working sets of an
+// eighth and a half of the last-level cache, which fit it when the
+// machine has it to itself, and from 256 MiB of memory, which fits no
+// cache; and the first write to a fresh page. bench/run.sh prints it beside its figures, so
+// that a table from a slow spell can be told from a slower jj.
+//
+// On this project's host (bench/RESULTS.md, session 35) the cache figures
+// move most: a read in 4 MiB took 17 ns at one moment and 100-150 at
+// another, when other tenants of the host had its 32 MiB cache, and jj's
+// flow table, which fits that cache, then reads memory instead. A fresh
+// page costs 2-12 µs there, where bare metal takes a quarter of one.
+//
+//	go run ./bench/hostspeed              # 3 samples of each
+//	go run ./bench/hostspeed -samples 5
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	samples := flag.Int("samples", 3, "how many times to measure each figure")
+	flag.Parse()
+	if *samples < 1 {
+		fmt.Fprintln(os.Stderr, "hostspeed: -samples must be at least 1")
+		os.Exit(2)
+	}
+	cache := lastLevelCache()
+	sizes := []int{cache / 8, cache / 2, farSize}
+	chains := make([]*chain, len(sizes))
+	for i, size := range sizes {
+		chains[i] = newChain(size, uint64(i+1))
+		chains[i].walk(500_000) // its lines into the caches they fit
+	}
+	var alu, fault []float64
+	reads := make([][]float64, len(sizes))
+	for range *samples {
+		alu = append(alu, arithmetic(50_000_000))
+		for i, c := range chains {
+			reads[i] = append(reads[i], c.walk(1_000_000))
+		}
+		us, err := freshPages(64 << 20)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hostspeed:", err)
+			os.Exit(1)
+		}
+		fault = append(fault, us)
+	}
+	fmt.Println(summary(alu, sizes, reads, fault))
+}
+
+// farSize is the working set of the memory figure: far beyond any cache.
+const farSize = 256 << 20
+
+// summary is the line hostspeed prints: each figure's median over the
+// samples, with its range; reads[i] are the samples of a random read in
+// sizes[i] bytes.
+func summary(alu []float64, sizes []int, reads [][]float64, fault []float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "host: arithmetic %s ns/op; random read", spread(alu, "%.3f"))
+	for i, size := range sizes {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "%s in %s %s ns", sep, mib(size), spread(reads[i], "%.0f"))
+	}
+	fmt.Fprintf(&b, "; fresh page %s µs", spread(fault, "%.1f"))
+	return b.String()
+}
+
+// mib formats a size in MiB, "4 MiB" or "0.5 MiB".
+func mib(size int) string {
+	return strconv.FormatFloat(float64(size)/(1<<20), 'f', -1, 64) + " MiB"
+}
+
+// spread formats the median of xs, and its range when there is one:
+// "35 (30-90)".
+func spread(xs []float64, verb string) string {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	if len(s) == 1 {
+		return fmt.Sprintf(verb, med)
+	}
+	return fmt.Sprintf(verb+" ("+verb+"-"+verb+")", med, s[0], s[len(s)-1])
+}
