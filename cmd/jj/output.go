@@ -98,7 +98,8 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 // --partition-by is given, a dataset directory of part files (see
 // output.NewDirWriter). cfg, when not nil, is recorded in the metadata of
 // Parquet files as "jj.config", in the config-file format, without its
-// number of workers, which changes nothing in the output.
+// number of workers, which changes nothing in the output, and without its
+// anonymization salt, a secret (jj.salt says that one was given).
 func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *jj.Config, stdout io.Writer) (*outputSink, error) {
 	toStdout, dir, err := checkOutputFlags(f, format, schema, stdout)
 	if err != nil {
@@ -224,6 +225,13 @@ func fileWriter(format, compression string, level int, cfg *jj.Config) (func(io.
 		// encode the columns.
 		c := *cfg
 		o.Concurrency, c.Workers = c.Workers, 0
+		// The salt is the key of the anonymized addresses and flow ids:
+		// with it, a reader of the file could hash every IPv4 address
+		// and read the hashes back. It is left out, and said to be so.
+		if c.AnonymizationSalt != "" {
+			c.AnonymizationSalt = ""
+			o.Metadata["jj.salt"] = saltNotRecorded
+		}
 		js, err := configJSON(c)
 		if err != nil {
 			return nil, err
@@ -234,6 +242,10 @@ func fileWriter(format, compression string, level int, cfg *jj.Config) (func(io.
 		return output.NewParquetWriter(w, schema, o)
 	}, nil
 }
+
+// saltNotRecorded is the jj.salt metadata of a Parquet file made with a
+// salt, which its jj.config leaves out.
+const saltNotRecorded = "given, not recorded: give it again (--salt) to reuse jj.config"
 
 // configJSON renders cfg as JSON with the config file's keys (flow_timeout,
 // include_flow_id, ...), so that the text is itself a valid `jj extract -c`

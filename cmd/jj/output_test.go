@@ -250,6 +250,29 @@ func TestParquetWorkersSameFile(t *testing.T) {
 	}
 }
 
+// TestParquetSaltNotRecorded checks that the salt, the key of the
+// anonymized addresses and flow ids, is nowhere in a Parquet file: with
+// it, every IPv4 address could be hashed and the file's hashes read back.
+func TestParquetSaltNotRecorded(t *testing.T) {
+	const salt = "s3cret-KEY"
+	dir := t.TempDir()
+	for _, mode := range []string{"hash", "prefix"} {
+		file := extractTo(t, sample, dir, mode+".parquet", "--anonymize-ips", "--anonymize-mode", mode, "--include-flow-id", "--salt", salt)
+		if bytes.Contains(file, []byte(salt)) {
+			t.Errorf("mode %s: the salt is in the Parquet file", mode)
+		}
+		_, meta := readParquetFile(t, file)
+		if meta["jj.salt"] != saltNotRecorded || !strings.Contains(meta["jj.config"], `"anonymize_ips":true`) ||
+			!strings.Contains(meta["jj.config"], `"anonymization_salt":""`) {
+			t.Errorf("mode %s: metadata jj.salt = %q, jj.config = %s", mode, meta["jj.salt"], meta["jj.config"])
+		}
+	}
+	// Without a salt, there is nothing to say of it.
+	if _, meta := readParquetFile(t, extractTo(t, sample, dir, "plain.parquet")); meta["jj.salt"] != "" {
+		t.Errorf("no salt given: jj.salt = %q", meta["jj.salt"])
+	}
+}
+
 // schemaTypes returns each column's type as `jj schema -f json` gives it.
 func schemaTypes(t *testing.T) map[string]string {
 	t.Helper()
