@@ -706,6 +706,26 @@ func Expand(paths []string) ([]string, error) {
 // captureName reports whether name ends as a capture file's name does:
 // .pcap, .pcapng, .cap or .ntar, any case, maybe compressed (.gz, .zst,
 // .xz, .bz2, .lz4).
+// StartsAsInput reports whether the file at path can be opened and starts
+// with the magic of a capture or a compressed stream that jj reads. It
+// reads those few bytes only: whether the rest reads is for Open to say.
+func StartsAsInput(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [maxMagic]byte
+	n, _ := io.ReadFull(f, b[:])
+	format, _ := detect(b[:n])
+	return format != formatUnknown
+}
+
+// NamedAsCapture reports whether name ends as a capture's does (.pcap,
+// .pcapng, .cap, .ntar, before an optional compression's extension): a
+// directory's entry so named is always read as an input.
+func NamedAsCapture(name string) bool { return captureName(name) }
+
 func captureName(name string) bool {
 	name = strings.ToLower(name)
 	for _, c := range []string{".gz", ".zst", ".xz", ".bz2", ".lz4"} {

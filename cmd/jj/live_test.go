@@ -619,8 +619,8 @@ func TestLiveConnectionScope(t *testing.T) {
 	// --save-pcap and -o naming one file, by two paths, are refused
 	// before anything is created.
 	dir := t.TempDir()
-	save := filepath.Join(dir, "s.pcap")
-	code, _, errs = runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--save-pcap", save, "-o", filepath.Join(dir, ".", "..", filepath.Base(dir), "s.pcap"))
+	save := filepath.Join(dir, "s.csv")
+	code, _, errs = runJJ(t, nil, "live", "jjnosuchif0", "-d", "1", "--save-pcap", save, "-o", filepath.Join(dir, ".", "..", filepath.Base(dir), "s.csv"))
 	if _, err := os.Stat(save); code != 2 || !strings.Contains(errs, "--save-pcap") || strings.Contains(errs, "jjnosuchif0") || err == nil {
 		t.Errorf("--save-pcap the output: exit %d, stderr %q, file made: %v", code, errs, err == nil)
 	}

@@ -73,10 +73,10 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 	}
 	toStdout = f.out == "" || f.out == "-"
 	dir = f.partitionBy != "" || isDir(f.out)
-	if ext := strings.ToLower(filepath.Ext(f.out)); !dir && !toStdout && slices.Contains([]string{".xz", ".bz2", ".lz4", ".zip", ".br"}, ext) {
-		// Read as input, not written: the file would be plain text
-		// under a compressed name.
-		return false, false, &usageError{fmt.Errorf("output %s: jj compresses its output as .gz or .zst only, not %s", f.out, ext)}
+	if !dir && !toStdout {
+		if err := outputNameError(f.out); err != nil {
+			return false, false, &usageError{err}
+		}
 	}
 	if c := output.CompressionFromPath(f.out); c != "" && !dir && format == "parquet" {
 		return false, false, &usageError{fmt.Errorf("output %s: Parquet compresses its columns itself (--compression, default zstd): name the file .parquet", f.out)}
@@ -91,6 +91,22 @@ func checkOutputFlags(f *extractFlags, format string, schema []output.Column, st
 		return false, false, &usageError{errors.New("refusing to write binary Parquet to a terminal: give --output FILE or redirect standard output")}
 	}
 	return toStdout, dir, nil
+}
+
+// outputNameError refuses an output file name that would mislead: one
+// that asks for a compression jj does not write (the file would be plain
+// text under a compressed name), and one named as a capture, which a later
+// run over its directory would read as a capture, and fail on.
+func outputNameError(name string) error {
+	switch ext := strings.ToLower(filepath.Ext(name)); {
+	case slices.Contains([]string{".xz", ".bz2", ".lz4", ".zip", ".br", ".7z"}, ext):
+		return fmt.Errorf("output %s: jj compresses its output as .gz or .zst only, not %s", name, ext)
+	case ext == ".zstd" || ext == ".gzip":
+		return fmt.Errorf("output %s: name it %s to compress it", name, map[string]string{".zstd": ".zst", ".gzip": ".gz"}[ext])
+	case capture.NamedAsCapture(name):
+		return fmt.Errorf("output %s: jj writes flow tables, not captures: name it .csv, .jsonl, .json or .parquet", name)
+	}
+	return nil
 }
 
 // openOutputFor opens the destination named by the flags: standard output,

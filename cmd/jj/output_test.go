@@ -389,6 +389,14 @@ func TestOutputOptionErrors(t *testing.T) {
 		{[]string{"-o", dir + "/a.csv.xz"}, "as .gz or .zst only, not .xz"},
 		{[]string{"-o", dir + "/a.jsonl.BZ2"}, "as .gz or .zst only, not .bz2"},
 		{[]string{"-o", dir + "/a.csv.lz4"}, "as .gz or .zst only, not .lz4"},
+		{[]string{"-o", dir + "/a.csv.7z"}, "as .gz or .zst only, not .7z"},
+		{[]string{"-o", dir + "/a.csv.zstd"}, "name it .zst to compress it"},
+		{[]string{"-o", dir + "/a.jsonl.gzip"}, "name it .gz to compress it"},
+		// A table named as a capture would be read as one by a later
+		// run over its directory.
+		{[]string{"-o", dir + "/flows.pcap"}, "jj writes flow tables, not captures"},
+		{[]string{"-f", "csv", "-o", dir + "/flows.PCAPNG"}, "jj writes flow tables, not captures"},
+		{[]string{"-o", dir + "/flows.cap.gz"}, "jj writes flow tables, not captures"},
 	} {
 		code, _, errs := runJJ(t, nil, append([]string{"extract", sample}, tt.args...)...)
 		if code != exitUsage || !strings.Contains(errs, tt.want) {
@@ -397,6 +405,85 @@ func TestOutputOptionErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("usage errors created files: %v", entries)
+	}
+}
+
+// TestUnknownOutputExt checks that an output whose extension names no
+// format gets CSV with a warning, and one with no extension or a --format
+// gets it without.
+func TestUnknownOutputExt(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"-o", dir + "/flows.xml"}, true},
+		{[]string{"-o", dir + "/flows.txt.gz"}, true},
+		{[]string{"-o", dir + "/flows"}, false},
+		{[]string{"-f", "csv", "-o", dir + "/flows.out"}, false},
+		{[]string{"-o", dir + "/flows.csv"}, false},
+	} {
+		code, _, errs := runJJ(t, nil, append([]string{"extract", sample}, tt.args...)...)
+		warned := strings.Contains(errs, "names no format (.csv, .jsonl, .json, .parquet): writing CSV")
+		if code != 0 || warned != tt.warn {
+			t.Errorf("%v: exit %d, stderr %q; want exit 0, warning %v", tt.args, code, errs, tt.warn)
+		}
+		text, err := os.ReadFile(tt.args[len(tt.args)-1])
+		if strings.HasSuffix(tt.args[len(tt.args)-1], ".gz") {
+			text, err = gunzip(text)
+		}
+		if err != nil || !strings.HasPrefix(string(text), "src_ip,dst_ip,") {
+			t.Errorf("%v: output %.40q, %v; want CSV", tt.args, text, err)
+		}
+	}
+}
+
+// TestOutputKeptWhenNoInputReads checks that a run none of whose inputs
+// can be read (a mistyped name, a file that is no capture) reports each
+// and leaves an earlier output as it was, a file or a dataset directory,
+// and that one readable input among them is enough for the output to be
+// written.
+func TestOutputKeptWhenNoInputReads(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := filepath.Join(dir, "notes.pcap")
+	if err := os.WriteFile(notCapture, []byte("not a capture\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "typo.pcap")
+	out := filepath.Join(dir, "keep.csv")
+	const earlier = "an earlier run's table\n"
+	dataset := filepath.Join(dir, "set") + "/"
+	if code, _, errs := runJJ(t, nil, "extract", "-q", sample, "-o", dataset); code != 0 {
+		t.Fatalf("dataset: exit %d: %s", code, errs)
+	}
+	parts, _ := os.ReadDir(dataset)
+	for _, inputs := range [][]string{{missing}, {notCapture}, {missing, notCapture}} {
+		if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runJJ(t, nil, append(append([]string{"extract"}, inputs...), "-o", out)...)
+		if code != exitInput || !strings.Contains(errs, "output "+out+" not written: no input could be read") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and the output not written", inputs, code, errs)
+		}
+		for _, in := range inputs {
+			if !strings.Contains(errs, in) {
+				t.Errorf("%v: stderr %q does not name %s", inputs, errs, in)
+			}
+		}
+		if text, _ := os.ReadFile(out); string(text) != earlier {
+			t.Errorf("%v: the earlier output became %q", inputs, text)
+		}
+		code, _, errs = runJJ(t, nil, append(append([]string{"extract", "-q"}, inputs...), "-o", dataset)...)
+		if now, _ := os.ReadDir(dataset); code != exitInput || len(now) != len(parts) {
+			t.Errorf("%v into a dataset: exit %d, %d part files, want exit 1 and %d: %s", inputs, code, len(now), len(parts), errs)
+		}
+	}
+	// One capture among them: its 3 flows are written, and the run
+	// still fails for the others.
+	code, _, errs := runJJ(t, nil, "extract", "-q", missing, notCapture, sample, "-o", out)
+	text, _ := os.ReadFile(out)
+	if code != exitInput || strings.Count(string(text), "\n") != 4 {
+		t.Errorf("with a capture among them: exit %d, output %q, stderr %q; want exit 1 and a header and 3 rows", code, text, errs)
 	}
 }
 
@@ -763,4 +850,13 @@ func jsonValue(t *testing.T, typ string, v any) any {
 		return l
 	}
 	return v
+}
+
+// gunzip decompresses a gzip file's bytes.
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

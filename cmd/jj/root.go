@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jjflow/jj"
+	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/output"
 )
 
@@ -374,8 +377,19 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
-	out, err := openOutputFor(f, format, schema, &cfg, stdout)
-	if err != nil {
+	var out *outputSink
+	if f.out != "" && f.out != "-" && !someInputOpens(files) {
+		// Each input's problem is still reported by the run, but the
+		// output is left as it was: a mistyped input name must not
+		// empty an earlier run's table.
+		if _, _, err := checkOutputFlags(f, format, schema, stdout); err != nil {
+			return err
+		}
+		out = &outputSink{w: discard{}, close: func() error { return nil }}
+		if !f.quiet {
+			defer fmt.Fprintf(stderr, "jj: output %s not written: no input could be read\n", f.out)
+		}
+	} else if out, err = openOutputFor(f, format, schema, &cfg, stdout); err != nil {
 		return err
 	}
 	if bar := newProgress(f, stderr); bar != nil {
@@ -394,6 +408,34 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	return finishRun(f, out, sum, runErr, stderr)
 }
 
+// someInputOpens reports whether one of files opens and starts as a
+// capture or a compressed stream (capture.StartsAsInput), or may (standard
+// input, a pipe, a device: what they hold is known only by reading it).
+func someInputOpens(files []string) bool {
+	for _, path := range files {
+		if path == "-" {
+			return true
+		}
+		fi, err := os.Stat(path)
+		if err != nil || fi.IsDir() {
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			return true
+		}
+		if capture.StartsAsInput(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// discard is the output of a run none of whose inputs can be read.
+type discard struct{}
+
+func (discard) Write(*output.Batch) error { return nil }
+func (discard) Close() error              { return nil }
+
 // warnIneffective prints, unless --quiet, checkEffective's warnings, and
 // returns its error.
 func warnIneffective(cmd *cobra.Command, cfg jj.Config, f *extractFlags, stderr io.Writer) error {
@@ -401,12 +443,33 @@ func warnIneffective(cmd *cobra.Command, cfg jj.Config, f *extractFlags, stderr 
 	if err != nil {
 		return err
 	}
+	if w := unknownOutputExt(f); w != "" {
+		warnings = append(warnings, w)
+	}
 	if !f.quiet {
 		for _, w := range warnings {
 			fmt.Fprintln(stderr, "jj: warning: "+w)
 		}
 	}
 	return nil
+}
+
+// unknownOutputExt warns of an output file whose extension names no
+// format, when no --format chooses one: flows.xml gets CSV. A name with no
+// extension gets CSV without a word.
+func unknownOutputExt(f *extractFlags) string {
+	if f.format != "" || f.out == "" || f.out == "-" || f.partitionBy != "" || isDir(f.out) || output.FormatFromPath(f.out) != "" || outputNameError(f.out) != nil {
+		return ""
+	}
+	name := f.out
+	if output.CompressionFromPath(name) != "" {
+		name = strings.TrimSuffix(name, filepath.Ext(name))
+	}
+	ext := filepath.Ext(name)
+	if ext == "" {
+		return ""
+	}
+	return fmt.Sprintf("output %s: %s names no format (.csv, .jsonl, .json, .parquet): writing CSV (--format chooses)", f.out, ext)
 }
 
 // outputFormat is --format, else the --output extension, else csv.
