@@ -195,8 +195,9 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 // RunContext is Run, stopped when ctx is done: it then ends the flows
 // open at that point, writes them as if the input ended there, closes w
 // and returns context.Cause(ctx) (joined with the input errors so far).
-// It notices ctx between inputs and every 4096 records
-// (flow.SweepPackets). A run of two passes (connection scope capture)
+// It notices ctx between inputs, every 4096 records of a file
+// (flow.SweepPackets) and before every record of an input of unknown size
+// (a pipe, standard input), whose next records may be long in coming. A run of two passes (connection scope capture)
 // cancelled in its first pass writes no row.
 func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Writer) (*Summary, error) {
 	start := time.Now()
@@ -717,8 +718,15 @@ func openInput(f string, stdin io.Reader) (capture.Reader, io.Closer, error) {
 
 // read is the hot loop: records to decoded packets to workers.
 func (ps *pass) read(r capture.Reader) (err error) {
+	// A pipe may give its records a few at a time, far apart: the run
+	// then checks for cancellation before every record, not only every
+	// SweepPackets, so that a signal takes effect when the next data
+	// comes. A file, whose records come as fast as they are read, pays
+	// nothing for it.
+	piped := true
 	if pr, ok := r.(capture.Progress); ok {
 		ps.prog = pr
+		piped = pr.Size() < 0
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -737,6 +745,9 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
 	}
 	for {
+		if piped && ps.cancelled() {
+			break
+		}
 		if err := r.Next(&rec); err != nil {
 			if errors.Is(err, capture.ErrNoPacket) {
 				// No packet for now (a quiet link): end what went quiet,

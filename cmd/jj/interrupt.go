@@ -50,8 +50,9 @@ func signalName(sig os.Signal) string {
 
 // onSignals returns a context that the first SIGINT or SIGTERM cancels,
 // with an *interrupted cause: the run then stops at its next check
-// (jj.Pipeline.RunContext: every 4096 records, and between inputs) and
-// finishes its output. A second signal ends the process at once, with
+// (jj.Pipeline.RunContext: every 4096 records of a file, before every
+// record of a pipe, and between inputs) and finishes its output. A
+// second signal ends the process at once, with
 // the output unfinished. A signal jj was started with ignored (a command
 // run in the background by a shell without job control, or under nohup)
 // stays ignored. stop ends the handling, and must be called.

@@ -147,6 +147,68 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// TestInterruptTrickle stops jj extract with SIGTERM while it reads a pipe
+// that gives a few records at a time, far apart, and is held open after
+// them: the signal takes effect when the next data comes, not at the
+// pipe's end (or after 4 096 records, which a slow pipe may never give).
+func TestInterruptTrickle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds jj")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "jj")
+	buildJJ(t, bin)
+	capture, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "flows.csv")
+	cmd := exec.Command(bin, "extract", "-", "-o", out)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// 100 bytes every 20 ms; the signal after the first 1 000; the pipe
+	// held open for 10 s after the last byte unless jj ends first.
+	const chunk = 100
+	for off := 0; off < len(capture); off += chunk {
+		if off == 1000 {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+		in.Write(capture[off:min(off+chunk, len(capture))]) // fails once jj has stopped
+		select {
+		case err = <-exited:
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	if cmd.ProcessState == nil {
+		select {
+		case err = <-exited:
+		case <-time.After(10 * time.Second):
+			in.Close()
+			err = <-exited
+			t.Errorf("jj read on until the pipe closed: %v\n%s", err, stderr.String())
+		}
+	}
+	in.Close()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGTERM) || !strings.Contains(stderr.String(), "jj: interrupted by SIGTERM: ") {
+		t.Errorf("%v; want exit code %d and the line saying so\n%s", err, 128+int(syscall.SIGTERM), stderr.String())
+	}
+	if text, err := os.ReadFile(out); err != nil || !strings.HasPrefix(string(text), "src_ip,") {
+		t.Errorf("output %q, %v; want a CSV table", text, err)
+	}
+}
+
 // An interrupted run whose output then fails to close is a failed run:
 // exit code 1, and no claim that the output is complete.
 func TestInterruptOutputFails(t *testing.T) {
