@@ -87,7 +87,7 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&lf.savePcap, "save-pcap", "", "also write the captured packets to this pcap file (nanosecond timestamps)")
 	fl.BoolVar(&lf.list, "list", false, "list the interfaces and exit")
 	fl.BoolVar(&lf.noPromisc, "no-promiscuous", false, "do not put the interface in promiscuous mode")
-	fl.IntVarP(&lf.bufferKiB, "buffer-size", "B", live.DefaultRingBytes>>10, "ring shared with the kernel, in KiB, as tcpdump's -B; rounded up to whole MiB, at least 4 MiB; 0 = the default")
+	wholeVar(fl, &lf.bufferKiB, "buffer-size", "B", live.DefaultRingBytes>>10, "ring shared with the kernel, in KiB, as tcpdump's -B; rounded up to whole MiB, at least 4 MiB; 0 = the default")
 	bindExtractFlags(cmd, &f, def)
 	for _, name := range []string{"progress", "no-progress"} {
 		_ = fl.MarkHidden(name) // a live capture has no size to show progress against
