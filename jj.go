@@ -217,6 +217,9 @@ type Summary struct {
 	MaxConcurrent int
 	// Warnings are non-fatal problems, such as a file cut off mid-record.
 	Warnings []string
+	// Notes are lines that inform of no problem, such as a live capture's
+	// kernel counters when the kernel dropped nothing.
+	Notes []string
 	// Elapsed is the run's wall-clock time.
 	Elapsed time.Duration
 }
@@ -251,6 +254,9 @@ func (s *Summary) String() string {
 	// a directory of captures that each hold some ARP makes one line.
 	for _, r := range slices.Sorted(maps.Keys(s.Skipped)) {
 		fmt.Fprintf(&b, "jj: skipped %d%s\n", s.Skipped[r], s.skippedIn(r))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(&b, "jj: %s\n", n)
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "jj: warning: %s\n", w)

@@ -833,6 +833,9 @@ func (ps *pass) endFault(r capture.Reader, v any) error {
 func (ps *pass) endInput(r capture.Reader, readErr error) error {
 	ps.sum.Packets = ps.idx - ps.lost
 	ps.sum.Warnings = append(ps.sum.Warnings, r.Warnings()...)
+	if n, ok := r.(interface{ Notes() []string }); ok {
+		ps.sum.Notes = append(ps.sum.Notes, n.Notes()...)
+	}
 	if w := ps.lateWarning(); w != "" {
 		ps.sum.Warnings = append(ps.sum.Warnings, w)
 	}

@@ -22,7 +22,8 @@
 // done or the duration has elapsed, Next keeps returning the packets
 // already in the ring (those with a kernel timestamp up to the stop) and
 // only then returns io.EOF. Packets the kernel dropped because the ring
-// was full are counted and reported by Warnings.
+// was full are counted and reported by Warnings (Notes gives the
+// counters when none was).
 package live
 
 import (

@@ -427,25 +427,43 @@ func (r *Reader) Stats() Stats {
 // (capture.Live).
 func (r *Reader) Live() bool { return true }
 
-// Warnings returns one line with the kernel's counters: how many packets
-// passed the filter and how many of them were dropped because the ring was
-// full.
+// Warnings returns the kernel's counters when it dropped packets because
+// the ring was full, or says that they could not be read; Notes returns
+// them otherwise.
 func (r *Reader) Warnings() []string {
+	if line, problem := r.counters(); problem {
+		return []string{line}
+	}
+	return nil
+}
+
+// Notes returns one line with the kernel's counters, how many packets
+// passed the filter and that none was dropped, when Warnings does not.
+func (r *Reader) Notes() []string {
+	if line, problem := r.counters(); !problem {
+		return []string{line}
+	}
+	return nil
+}
+
+// counters is the line of the kernel's counters, and whether it tells of
+// a problem: packets dropped, or counters that could not be read.
+func (r *Reader) counters() (line string, problem bool) {
 	if !r.done {
 		r.readStats()
 	}
 	if r.statsErr != nil {
-		return []string{fmt.Sprintf("live %s: kernel statistics unavailable: %v", r.name, r.statsErr)}
+		return fmt.Sprintf("live %s: kernel statistics unavailable: %v", r.name, r.statsErr), true
 	}
 	s := r.stats
-	line := fmt.Sprintf("live %s: %d packets captured, %d received by filter, %d dropped by kernel", r.name, s.Packets, s.KernelPackets, s.KernelDrops)
+	line = fmt.Sprintf("live %s: %d packets captured, %d received by filter, %d dropped by kernel", r.name, s.Packets, s.KernelPackets, s.KernelDrops)
 	if s.Filtered > 0 {
 		line += fmt.Sprintf(", %d filtered in user space", s.Filtered)
 	}
 	if s.KernelDrops > 0 {
 		line += fmt.Sprintf(" (the ring of %d MiB was full: a larger --buffer-size absorbs longer bursts)", r.ringBytes>>20)
 	}
-	return []string{line}
+	return line, s.KernelDrops > 0
 }
 
 // Close stops the capture, releases the socket and flushes the saved

@@ -32,6 +32,9 @@ func (r *Reader) Next(rec *capture.Record) error { return ErrUnsupported }
 // Warnings returns nothing here.
 func (r *Reader) Warnings() []string { return nil }
 
+// Notes returns nothing here.
+func (r *Reader) Notes() []string { return nil }
+
 // Live reports true (capture.Live).
 func (r *Reader) Live() bool { return true }
 

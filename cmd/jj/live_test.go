@@ -238,6 +238,10 @@ func TestLiveCapture(t *testing.T) {
 	if !strings.Contains(stderr, "dropped by kernel") {
 		t.Errorf("summary lacks the kernel drop count:\n%s", stderr)
 	}
+	// Counters with nothing dropped inform: a plain line, not a warning.
+	if strings.Contains(stderr, " 0 dropped by kernel") && (strings.Contains(stderr, "warning: live") || !strings.Contains(stderr, "jj: live "+n.ifA+": ")) {
+		t.Errorf("kernel counters with nothing dropped: want a plain line\n%s", stderr)
+	}
 	rows := readCSVRows(t, csvPath)
 	checkClientFlows(t, rows)
 	// ICMP: 3 echo requests with 56 bytes of data (IP length 84), 3 replies.
