@@ -248,3 +248,32 @@ func TestValidateTimeoutLimit(t *testing.T) {
 		t.Errorf("flow timeout 1e9 s: %v; want it taken", err)
 	}
 }
+
+// TestUnknownColumnSaysWhere checks that a --feature column the run does
+// not write is refused with where it comes from: a group not selected, or
+// an option that writes it or leaves it out.
+func TestUnknownColumnSaysWhere(t *testing.T) {
+	for _, tt := range []struct {
+		features []string
+		noIPs    bool
+		column   string
+		want     string
+	}{
+		{nil, false, "flow_id", "flow_id is written only with `--include-flow-id`, `include_flow_id: true`"},
+		{nil, true, "src_ip", "src_ip is left out by `--no-ips`, `include_ip_addresses: false`"},
+		{[]string{"timing"}, false, "src_ip", "src_ip is flow_meta's, which --features does not select"},
+		{nil, false, "tcp_flags_fwd", "tcp_flags_fwd is tcp's, which --features does not select"},
+		{nil, false, "no_such_column", "a column of the selected feature groups (see jj features)"},
+	} {
+		cfg := DefaultConfig()
+		if tt.features != nil {
+			cfg.Features = tt.features
+		}
+		cfg.IncludeIPAddresses = !tt.noIPs
+		cfg.Columns = []string{tt.column}
+		_, err := NewPipeline(cfg).Schema()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v, --feature %s: %v; want %q", tt.features, tt.column, err, tt.want)
+		}
+	}
+}

@@ -132,7 +132,17 @@ func (p *Pipeline) plan() (*plan, error) {
 				n = strings.TrimSpace(n)
 				i := slices.IndexFunc(pl.schema, func(c output.Column) bool { return c.Name == n })
 				if i < 0 {
-					return nil, &OptionError{Option: "feature", Value: fmt.Sprintf("%q", n), Want: "a column of the selected feature groups (see jj features)"}
+					want := "a column of the selected feature groups (see jj features)"
+					if group, option, ok := extract.WhereColumn(n); ok {
+						selected := slices.ContainsFunc(exs, func(ex extract.Extractor) bool { return ex.Name() == group })
+						switch {
+						case !selected:
+							want = fmt.Sprintf("a column of the selected feature groups: %s is %s's, which --features does not select", n, group)
+						case option != "":
+							want = fmt.Sprintf("a column the options write: %s is %s", n, option)
+						}
+					}
+					return nil, &OptionError{Option: "feature", Value: fmt.Sprintf("%q", n), Want: want}
 				}
 				if !slices.Contains(pl.proj, i) {
 					pl.proj = append(pl.proj, i)

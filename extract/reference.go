@@ -99,6 +99,23 @@ func optionNotes(g Group) map[string]string {
 	return notes
 }
 
+// WhereColumn says where a column comes from, for a message about a
+// column that a run does not write: its group, and the option that writes
+// it or leaves it out ("written only with `--include-flow-id`,
+// `include_flow_id: true`"; "" when none does). ok is false for a name no
+// group writes.
+func WhereColumn(name string) (group, option string, ok bool) {
+	for _, g := range Registry {
+		for _, c := range AllColumns(g) {
+			if c.Name == name {
+				option = strings.TrimSuffix(strings.TrimPrefix(optionNotes(g)[name], " ("), ")")
+				return g.Name, option, true
+			}
+		}
+	}
+	return "", "", false
+}
+
 // ColumnTable renders a group's columns as a Markdown table; a column
 // written only when an option asks for it, or left out by one, says which.
 func ColumnTable(g Group) string {

@@ -219,7 +219,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	wholeVar(fl, &f.maxFlows, "max-flows", "", def.MaxConcurrentFlows, "most concurrent flows; when full the least recently seen is written early; 0 = unlimited")
 	fl.BoolVar(&f.noIPs, "no-ips", false, "leave out src_ip and dst_ip")
 	fl.BoolVar(&f.noPorts, "no-ports", false, "leave out src_port, dst_port, dst_port_class, dst_port_class_num")
-	fl.BoolVar(&f.anonymize, "anonymize-ips", false, "replace IPs by 16 hex chars of SHA-256(salt + ip)")
+	fl.BoolVar(&f.anonymize, "anonymize-ips", false, "anonymize IPs as --anonymize-mode says: 16 hex chars of SHA-256(salt + ip) (hash), or a prefix-preserving address (prefix)")
 	fl.StringVar(&f.salt, "salt", "", "salt for IP hashes and flow_id (anonymization_salt)")
 	fl.BoolVar(&f.flowID, "include-flow-id", false, "add flow_id, a 32-char hash of the 5-tuple, the same in both directions")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no run summary and no warnings on standard error")
