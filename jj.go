@@ -240,7 +240,7 @@ func (s *Summary) String() string {
 	if s.OutputFailed {
 		written = "made (the output failed)"
 	}
-	fmt.Fprintf(&b, "jj: %d file(s), %d packets read, %d used, %d skipped, %d flows %s",
+	fmt.Fprintf(&b, "jj: %d input(s), %d packets read, %d used, %d skipped, %d flows %s",
 		len(s.Inputs), s.Packets, s.Used, s.SkippedTotal(), s.Flows, written)
 	if s.Evicted > 0 {
 		fmt.Fprintf(&b, " (%d ended early: --max-flows reached)", s.Evicted)

@@ -104,7 +104,7 @@ func TestProgressTerminal(t *testing.T) {
 		t.Fatalf("tmux capture-pane: %v", err)
 	}
 	s := string(screen)
-	for _, want := range []string{"200k packets", "100%", "flows", "|", "jj: 1 file(s), 200000 packets read"} {
+	for _, want := range []string{"200k packets", "100%", "flows", "|", "jj: 1 input(s), 200000 packets read"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("terminal screen lacks %q:\n%s", want, s)
 		}

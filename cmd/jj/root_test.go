@@ -354,7 +354,7 @@ func TestOutputIsInput(t *testing.T) {
 	// input when the run is repeated, even compressed (gzip's magic).
 	for range 2 {
 		code, out, errs := runJJ(t, nil, "extract", dir, "-o", filepath.Join(dir, "flows.csv.gz"))
-		if code != 0 || out != "" || !strings.Contains(errs, "jj: 1 file(s), 18 packets read") {
+		if code != 0 || out != "" || !strings.Contains(errs, "jj: 1 input(s), 18 packets read") {
 			t.Errorf("output in the input directory: exit %d, stderr %q", code, errs)
 		}
 	}
