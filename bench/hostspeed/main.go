@@ -7,10 +7,11 @@
 // that a table from a slow spell can be told from a slower jj.
 //
 // On this project's host (bench/RESULTS.md, session 35) the cache figures
-// move most: a read in 4 MiB took 17 ns at one moment and 100-150 at
-// another, when other tenants of the host had its 32 MiB cache, and jj's
-// flow table, which fits that cache, then reads memory instead. A fresh
-// page costs 2-12 µs there, where bare metal takes a quarter of one.
+// move most: a read in 4 MiB took 29 ns at one moment and 130-160 ns at
+// most others, when other tenants of the host held all but about 2 MiB of
+// its 32 MiB cache, and jj's flow table, which fits that cache, then reads
+// memory instead. A fresh page costs 2-12 µs there, where bare metal takes
+// a quarter of one.
 //
 //	go run ./bench/hostspeed              # 3 samples of each
 //	go run ./bench/hostspeed -samples 5
