@@ -19,13 +19,15 @@ import (
 )
 
 // Config holds every option of an extraction. Start from DefaultConfig: the
-// zero value leaves out IP addresses and ports, and does not validate (a
-// flow timeout of 0, no anonymization mode or connection scope). Field
+// zero value does not validate (timeouts, burst threshold and sequence
+// length of 0, no anonymization mode or connection scope), and would leave
+// out IP addresses and ports. Field
 // names follow the Python library's options (include_ip_addresses, ...);
 // the yaml tags are the names used in config files (JSON or YAML).
 type Config struct {
-	// Features lists the feature groups ("flow_meta", or "all"); empty
-	// means flow_meta.
+	// Features lists the feature groups ("flow_meta", "timing", "size",
+	// "tcp", "connection", or "all", which is every group but
+	// connection); empty means flow_meta.
 	Features []string `yaml:"features"`
 
 	// IncludeIPAddresses emits src_ip and dst_ip.
@@ -101,7 +103,10 @@ type Config struct {
 
 // DefaultConfig returns the defaults of flow-meta.md §5: flow_meta with IP
 // addresses and ports, 60 s idle timeout, no active timeout, 5 s TCP close
-// timeout, unlimited flows.
+// timeout, unlimited flows; and jj's own: tunnels opened (Decapsulate,
+// where the Python library keys flows on the outermost header), hash
+// anonymization when asked for, connection counts over the whole capture,
+// one worker a CPU.
 func DefaultConfig() Config {
 	return Config{
 		Features:           []string{"flow_meta"},

@@ -20,6 +20,8 @@ import (
 	"io"
 	"iter"
 	"maps"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -139,19 +141,30 @@ func (p *Pipeline) Process(paths ...string) (*Table, error) {
 
 // Stream calls fn for each flow as it ends, in output order, without
 // keeping flows in memory. An error from fn stops the run and is returned.
-// fn may be called on a goroutine of the pipeline, one call at a time; a
-// panic in it comes back as a *PanicError panic on the caller's goroutine.
+// fn runs on the caller's goroutine, one call at a time, while the
+// pipeline waits: a panic in it stops the run, closes its files and comes
+// back as a *PanicError panic, and runtime.Goexit (t.FailNow) stops the
+// run and ends the caller's goroutine, as it would anywhere.
 func (p *Pipeline) Stream(fn func(Row) error, paths ...string) (*Summary, error) {
 	if fn == nil {
 		return nil, fmt.Errorf("%w: no row callback (nil)", ErrConfig)
 	}
-	return p.Run(paths, &rowWriter{fn: fn})
+	return p.deliver(paths, func(b *output.Batch) error {
+		for r := 0; r < b.Len(); r++ {
+			if err := fn(rowOf(b, r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Rows returns an iterator over the flows of the inputs, for use with
 // range. A final pair with a nil Row's Values and a non-nil error reports
-// input errors; breaking out of the loop stops the run. A panic in the
-// loop's body comes back as a *PanicError panic, holding its value.
+// input errors; breaking out of the loop stops the run. The loop's body
+// runs on the caller's goroutine, as Stream's callback does: a panic in
+// it comes back as a *PanicError panic, holding its value, and t.FailNow
+// ends the test as it should.
 func (p *Pipeline) Rows(paths ...string) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		stop := errors.New("stopped")
@@ -167,25 +180,98 @@ func (p *Pipeline) Rows(paths ...string) iter.Seq2[Row, error] {
 	}
 }
 
-// rowWriter adapts a callback to output.Writer.
-type rowWriter struct {
-	fn func(Row) error
+// rowOf copies row r of b.
+func rowOf(b *output.Batch, r int) Row {
+	vals := make([]any, len(b.Schema))
+	for c := range b.Schema {
+		vals[c] = b.Value(c, r)
+	}
+	return Row{Columns: b.Schema, Values: vals}
 }
 
-func (w *rowWriter) Write(b *output.Batch) error {
-	for r := 0; r < b.Len(); r++ {
-		vals := make([]any, len(b.Schema))
-		for c := range b.Schema {
-			vals[c] = b.Value(c, r)
+// deliver runs the pipeline on a goroutine of its own and hands each
+// batch of rows to fn on the caller's goroutine, while the pipeline waits
+// for fn's answer (a handoff writer). If fn panics or calls
+// runtime.Goexit, the run is stopped and waited for before the caller's
+// goroutine goes on unwinding, so that no goroutine or file outlives it;
+// a panic comes back as a *PanicError. A panic or Goexit on the run's
+// goroutine (in Config's OnProgress, say) is carried over to the caller's.
+func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summary, error) {
+	h := &handoff{batches: make(chan *output.Batch), answers: make(chan error), stop: make(chan struct{})}
+	var (
+		sum      *Summary
+		err      error
+		panicked any
+		exited   = true
+	)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer func() {
+			if v := recover(); v != nil {
+				panicked, exited = v, false
+			}
+		}()
+		sum, err = p.Run(paths, h)
+		exited = false
+	}()
+	answered := false
+	defer func() {
+		if answered {
+			return
 		}
-		if err := w.fn(Row{Columns: b.Schema, Values: vals}); err != nil {
-			return err
+		// fn panicked or called runtime.Goexit: stop the run first.
+		v := recover()
+		close(h.stop)
+		<-finished
+		if v != nil {
+			panic(&PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	for {
+		select {
+		case b := <-h.batches:
+			h.answers <- fn(b)
+		case <-finished:
+			answered = true
+			switch {
+			case panicked != nil:
+				panic(panicked)
+			case exited:
+				runtime.Goexit()
+			}
+			return sum, err
 		}
 	}
-	return nil
 }
 
-func (w *rowWriter) Close() error { return nil }
+// handoff is the writer of deliver: it hands each batch to the caller's
+// goroutine and returns its answer.
+type handoff struct {
+	batches chan *output.Batch
+	answers chan error
+	stop    chan struct{} // closed when the caller's goroutine stops taking batches
+}
+
+// errHandoffStopped fails a run whose Stream callback or Rows loop body
+// panicked or called runtime.Goexit.
+var errHandoffStopped = errors.New("the row callback stopped (a panic or runtime.Goexit)")
+
+func (h *handoff) Write(b *output.Batch) error {
+	select {
+	case h.batches <- b:
+	case <-h.stop:
+		return errHandoffStopped
+	}
+	select {
+	case err := <-h.answers:
+		return err
+	case <-h.stop:
+		return errHandoffStopped
+	}
+}
+
+func (h *handoff) Close() error { return nil }
 
 // Summary describes a run: what was read, used, skipped and written.
 type Summary struct {

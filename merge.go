@@ -65,6 +65,7 @@ type merger struct {
 	credits   []chan struct{} // each worker's chunks of rows not yet written (chunkCredits)
 	mu        sync.Mutex
 	err       error
+	failed1   chan struct{} // closed by the first fail: put then waits for no credit
 }
 
 // chunkCredits is how many chunks of rows each worker may have handed the
@@ -100,6 +101,7 @@ func newMerger(pl *plan, w output.Writer, workers int) *merger {
 		freeText: make(chan *encoded, out),
 		freeOrd:  make([]chan []flow.Order, workers),
 		credits:  make([]chan struct{}, workers),
+		failed1:  make(chan struct{}),
 	}
 	for i := range m.freeOrd {
 		m.freeOrd[i] = make(chan []flow.Order, chunkCredits+1)
@@ -202,6 +204,7 @@ func (m *merger) fail(err error) {
 	m.mu.Lock()
 	if m.err == nil {
 		m.err = err
+		close(m.failed1)
 	}
 	m.mu.Unlock()
 }
@@ -215,9 +218,33 @@ func (m *merger) put(c chunk) {
 		return
 	}
 	if c.b != nil || c.text != nil {
-		m.credits[c.w] <- struct{}{} // returned by recycleChunk
+		select {
+		case m.credits[c.w] <- struct{}{}: // returned by recycleChunk
+		case <-m.failed1:
+			// Rows of a failed run are not written: the chunk goes
+			// without them, and waits for no credit, which a merger
+			// that stopped (discardRest) would never give back.
+			c.b, c.text = nil, nil
+		}
 	}
 	m.in <- c
+}
+
+// discardRest takes the chunks still to come of a failed run, writing
+// none, until every worker has sent its final watermark or the channel is
+// closed (pass.abandon). It stands in for run when the caller's writer
+// ended the merger's goroutine (runtime.Goexit), so that the workers, and
+// the caller waiting for them, do not wait for it for ever.
+func (m *merger) discardRest() {
+	for m.ended < len(m.queues) {
+		c, ok := <-m.in
+		if !ok {
+			return
+		}
+		if c.hasWM && c.wm == flow.EndOfInput {
+			m.ended++
+		}
+	}
 }
 
 // run merges until every worker has sent its final watermark.

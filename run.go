@@ -195,7 +195,8 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 // closed), or the writer's error. w may be called on a goroutine of the
 // pipeline (with more than one worker), one call at a time; if it
 // panics, Run stops the run and panics with a *PanicError on the caller's
-// goroutine, without closing w. A panic in the caller's other code that
+// goroutine, without closing w; if it calls runtime.Goexit there, the
+// run fails with an error that says so. A panic in the caller's other code that
 // the run calls (Pipeline.OnProgress, a Pipeline.Stdin reader) goes on as
 // it is, once the run's goroutines are stopped and its files closed.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
@@ -593,11 +594,31 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		return ps
 	}
 	go func() {
+		returned := false
+		defer func() {
+			if !returned {
+				// The caller's writer ended this goroutine with
+				// runtime.Goexit (t.FailNow, say): the run fails,
+				// and another goroutine takes what the workers still
+				// send, so that nothing waits for this one.
+				ps.merge.fail(errWriterExited)
+				go func() {
+					ps.merge.discardRest()
+					close(ps.done)
+				}()
+				return
+			}
+			close(ps.done)
+		}()
 		ps.merge.run()
-		close(ps.done)
+		returned = true
 	}()
 	return ps
 }
+
+// errWriterExited fails a run whose writer called runtime.Goexit on the
+// merger's goroutine.
+var errWriterExited = errors.New("the output's writer ended its goroutine (runtime.Goexit, as t.FailNow does)")
 
 // run handles the worker's messages on a goroutine of its own.
 func (wk *worker) run(m *merger) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -822,6 +823,88 @@ func TestLateWarning(t *testing.T) {
 			if in[0] == merged && rows != 2 {
 				t.Errorf("%+v: merged by time, %d flows; want 2", c, rows)
 			}
+		}
+	}
+}
+
+// TestGoexitStopsTheRun checks that runtime.Goexit, as t.FailNow calls
+// it, in a Rows loop's body or a Stream callback ends the goroutine that
+// ranged or streamed, as it would anywhere, and in a writer on a goroutine
+// of the pipeline fails the run; in each case the run stops, with no
+// goroutine or file left behind, whatever the number of workers.
+func TestGoexitStopsTheRun(t *testing.T) {
+	files := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			return -1
+		}
+		return len(entries)
+	}
+	// Enough flows, with every feature, for the workers to have all
+	// their chunks out (chunkCredits) while the writer is gone.
+	in := filepath.Join(t.TempDir(), "many.pcap")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows = 100_000, 20_000
+	if _, err := gen.Write(f, gc, gen.FormatPcap); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, workers := range []int{1, 2, 3} {
+		cfg := DefaultConfig()
+		cfg.Workers, cfg.Features = workers, []string{"all"}
+		p := NewPipeline(cfg)
+		fdsBefore, goBefore := files(), runtime.NumGoroutine()
+		for _, kind := range []string{"rows", "stream"} {
+			ended, after := make(chan struct{}), false
+			go func() {
+				defer close(ended)
+				switch kind {
+				case "rows":
+					for range p.Rows(in) {
+						runtime.Goexit()
+					}
+				case "stream":
+					p.Stream(func(Row) error { runtime.Goexit(); return nil }, in)
+				}
+				after = true
+			}()
+			select {
+			case <-ended:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d workers, %s: the goroutine did not end", workers, kind)
+			}
+			if after {
+				t.Errorf("%d workers, %s: the goroutine went on after Goexit", workers, kind)
+			}
+		}
+		// A writer that ends the merger's goroutine (several workers)
+		// fails the run; with one worker it runs on the caller's
+		// goroutine, which it ends.
+		var sum *Summary
+		var err error
+		ended := make(chan struct{})
+		go func() {
+			defer close(ended)
+			sum, err = p.Run([]string{in}, writerFunc(func(*output.Batch) error { runtime.Goexit(); return nil }))
+		}()
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d workers, writer: the run did not end", workers)
+		}
+		if workers > 1 && (!errors.Is(err, errWriterExited) || sum == nil || !sum.OutputFailed) {
+			t.Errorf("%d workers, writer: %v, %+v; want the run failed for the writer's Goexit", workers, err, sum)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if fds, gos := files(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
+			t.Errorf("%d workers: %d open files and %d goroutines after the runs, %d and %d before", workers, fds, gos, fdsBefore, goBefore)
 		}
 	}
 }
