@@ -182,6 +182,9 @@ func (c *Config) Validate() error {
 		return &OptionError{Option: "connection_scope", Value: fmt.Sprintf("%q", c.ConnectionScope), Want: "capture or causal"}
 	}
 	groups, err := extract.Resolve(c.Features)
+	if ug := (*extract.UnknownGroupError)(nil); errors.As(err, &ug) {
+		return &OptionError{Option: "features", Value: fmt.Sprintf("%q", ug.Name), Want: "a feature group: " + strings.Join(extract.Names(), ", ") + " or all"}
+	}
 	if err != nil {
 		return plainConfigError{fmt.Errorf("option features: %v", err)}
 	}

@@ -277,3 +277,15 @@ func TestUnknownColumnSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownGroupIsOptionError checks that an unknown feature group is an
+// *OptionError, as every other bad option is, naming the group.
+func TestUnknownGroupIsOptionError(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Features = []string{"timing", "nope"}
+	err := cfg.Validate()
+	var oe *OptionError
+	if !errors.As(err, &oe) || oe.Option != "features" || oe.Value != `"nope"` || !errors.Is(err, ErrConfig) || !strings.Contains(oe.Want, "timing") {
+		t.Errorf("Validate = %#v; want an *OptionError of features naming \"nope\"", err)
+	}
+}

@@ -66,7 +66,7 @@ func Resolve(features []string) ([]Group, error) {
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("unknown feature group %q (known: %s, all)", name, strings.Join(Names(), ", "))
+				return nil, &UnknownGroupError{Name: name}
 			}
 			want[name] = true
 		}
@@ -95,4 +95,11 @@ func Build(features []string, o Options) ([]Extractor, error) {
 	}
 	shareLog(exs)
 	return exs, nil
+}
+
+// UnknownGroupError is Resolve's error for a name that is no feature group.
+type UnknownGroupError struct{ Name string }
+
+func (e *UnknownGroupError) Error() string {
+	return fmt.Sprintf("unknown feature group %q (known: %s, all)", e.Name, strings.Join(Names(), ", "))
 }
