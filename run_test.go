@@ -278,19 +278,12 @@ func TestRunReaderRecordedCapture(t *testing.T) {
 // once the run has closed its files and stopped its goroutines; a nil
 // writer or callback is a config error.
 func TestWriterPanicComesBack(t *testing.T) {
-	files := func() int {
-		entries, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			return -1
-		}
-		return len(entries)
-	}
 	in := "testdata/captures/nfstream__KakaoTalk_chat.pcap"
 	for _, workers := range []int{1, 2, 3} {
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		p := NewPipeline(cfg)
-		fdsBefore, goBefore := files(), runtime.NumGoroutine()
+		fdsBefore, goBefore := openFiles(), runtime.NumGoroutine()
 		for _, kind := range []string{"rows", "stream", "csv", "encoder", "reader"} {
 			if kind == "encoder" && workers < 3 {
 				continue // one flow table (flow_meta with 1 or 2 workers): no EncodeRows
@@ -334,7 +327,7 @@ func TestWriterPanicComesBack(t *testing.T) {
 		for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if fds, gos := files(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
+		if fds, gos := openFiles(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
 			t.Errorf("%d workers: %d open files and %d goroutines after the panics, %d and %d before", workers, fds, gos, fdsBefore, goBefore)
 		}
 	}
@@ -833,13 +826,6 @@ func TestLateWarning(t *testing.T) {
 // of the pipeline fails the run; in each case the run stops, with no
 // goroutine or file left behind, whatever the number of workers.
 func TestGoexitStopsTheRun(t *testing.T) {
-	files := func() int {
-		entries, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			return -1
-		}
-		return len(entries)
-	}
 	// Enough flows, with every feature, for the workers to have all
 	// their chunks out (chunkCredits) while the writer is gone.
 	in := filepath.Join(t.TempDir(), "many.pcap")
@@ -857,7 +843,7 @@ func TestGoexitStopsTheRun(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Workers, cfg.Features = workers, []string{"all"}
 		p := NewPipeline(cfg)
-		fdsBefore, goBefore := files(), runtime.NumGoroutine()
+		fdsBefore, goBefore := openFiles(), runtime.NumGoroutine()
 		for _, kind := range []string{"rows", "stream"} {
 			ended, after := make(chan struct{}), false
 			go func() {
@@ -903,8 +889,18 @@ func TestGoexitStopsTheRun(t *testing.T) {
 		for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if fds, gos := files(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
+		if fds, gos := openFiles(), runtime.NumGoroutine(); fds != fdsBefore || gos > goBefore {
 			t.Errorf("%d workers: %d open files and %d goroutines after the runs, %d and %d before", workers, fds, gos, fdsBefore, goBefore)
 		}
 	}
+}
+
+// openFiles counts the process's open files, or -1 where /proc does not
+// tell.
+func openFiles() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
 }

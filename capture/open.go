@@ -703,9 +703,6 @@ func Expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// captureName reports whether name ends as a capture file's name does:
-// .pcap, .pcapng, .cap or .ntar, any case, maybe compressed (.gz, .zst,
-// .xz, .bz2, .lz4).
 // StartsAsInput reports whether the file at path can be opened and starts
 // with the magic of a capture or a compressed stream that jj reads. It
 // reads those few bytes only: whether the rest reads is for Open to say.
@@ -726,6 +723,9 @@ func StartsAsInput(path string) bool {
 // directory's entry so named is always read as an input.
 func NamedAsCapture(name string) bool { return captureName(name) }
 
+// captureName reports whether name ends as a capture file's name does:
+// .pcap, .pcapng, .cap or .ntar, any case, maybe compressed (.gz, .zst,
+// .xz, .bz2, .lz4).
 func captureName(name string) bool {
 	name = strings.ToLower(name)
 	for _, c := range []string{".gz", ".zst", ".xz", ".bz2", ".lz4"} {

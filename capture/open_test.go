@@ -762,3 +762,29 @@ func TestPagerFallsBack(t *testing.T) {
 		t.Errorf("%d records; huge-folio reads %v, read-ahead asked %d times", got, in.raw.hugeReads, willNeeds.Load())
 	}
 }
+
+func TestStartsAsInput(t *testing.T) {
+	dir := t.TempDir()
+	for name, tt := range map[string]struct {
+		data []byte
+		want bool
+	}{
+		"le.pcap":    {[]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0}, true},
+		"a.pcapng":   {[]byte{0x0a, 0x0d, 0x0d, 0x0a, 0, 0}, true},
+		"f.gz":       {[]byte{0x1f, 0x8b, 8, 0}, true}, // what it decompresses to is for Open
+		"notes.pcap": {[]byte("hello, world\n"), false},
+		"empty.pcap": {nil, false},
+		"half.pcap":  {[]byte{0xd4, 0xc3}, false},
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := StartsAsInput(path); got != tt.want {
+			t.Errorf("%s: StartsAsInput = %v, want %v", name, got, tt.want)
+		}
+	}
+	if StartsAsInput(filepath.Join(dir, "missing.pcap")) || StartsAsInput(dir) {
+		t.Error("a missing file or a directory starts as an input")
+	}
+}
