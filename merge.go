@@ -393,9 +393,8 @@ func (m *merger) writeText(e *encoded) {
 	}
 }
 
-// catch, deferred around a call of the caller's writer (or of a Stream
-// callback, or a Rows loop's body, which it calls), turns a panic there
-// into the run's failure: the merger may be on a goroutine of its own,
+// catch, deferred around a call of the caller's writer, turns a panic
+// there into the run's failure: the merger may be on a goroutine of its own,
 // where a panic would end the program whatever the caller recovers. Run
 // and RunReader panic again with it on the caller's goroutine
 // (PanicError), once every file is closed and every goroutine stopped.

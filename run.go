@@ -334,13 +334,14 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 // errNilWriter is the error of a run given no writer.
 var errNilWriter = fmt.Errorf("%w: no output writer (nil)", ErrConfig)
 
-// PanicError is what Run and RunReader (and Stream, Process and Rows,
-// which call Run) panic with, on the caller's goroutine, when the output
-// writer panicked: a writer (its Write, or a RowEncoder's EncodeRows), a
-// Stream callback or the body of a Rows loop may be called on a goroutine
-// of the pipeline, where the panic would otherwise end the program. The
-// run stops at the panic, and its files and goroutines are released
-// first; the writer, whose state is unknown, is not closed.
+// PanicError is what Run and RunReader panic with, on the caller's
+// goroutine, when the output writer panicked: a writer (its Write, or a
+// RowEncoder's EncodeRows) may be called on a goroutine of the pipeline,
+// where the panic would otherwise end the program. Stream, Process and
+// Rows, whose callback or loop body runs on the caller's goroutine, panic
+// with it too when that panics. The run stops at the panic, and its files
+// and goroutines are released first; the writer, whose state is unknown,
+// is not closed.
 type PanicError struct {
 	Value any    // what the writer panicked with
 	Stack []byte // the stack of the goroutine that panicked, at the panic
