@@ -261,8 +261,8 @@ func TestUnknownColumnSaysWhere(t *testing.T) {
 	}{
 		{nil, false, "flow_id", "flow_id is written only with `--include-flow-id`, `include_flow_id: true`"},
 		{nil, true, "src_ip", "src_ip is left out by `--no-ips`, `include_ip_addresses: false`"},
-		{[]string{"timing"}, false, "src_ip", "src_ip is flow_meta's, which --features does not select"},
-		{nil, false, "tcp_flags_fwd", "tcp_flags_fwd is tcp's, which --features does not select"},
+		{[]string{"timing"}, false, "src_ip", "src_ip is flow_meta's, which the features option (--features) does not select"},
+		{nil, false, "tcp_flags_fwd", "tcp_flags_fwd is tcp's, which the features option (--features) does not select"},
 		{nil, false, "no_such_column", "a column of the selected feature groups (see jj features)"},
 	} {
 		cfg := DefaultConfig()

@@ -195,7 +195,9 @@ func rowOf(b *output.Batch, r int) Row {
 // runtime.Goexit, the run is stopped and waited for before the caller's
 // goroutine goes on unwinding, so that no goroutine or file outlives it;
 // a panic comes back as a *PanicError. A panic or Goexit on the run's
-// goroutine (in Config's OnProgress, say) is carried over to the caller's.
+// goroutine (in Pipeline.OnProgress or a Stdin reader, say) is carried
+// over to the caller's, a panic as a *PanicError with the stack where it
+// happened.
 func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summary, error) {
 	h := &handoff{batches: make(chan *output.Batch), answers: make(chan error), stop: make(chan struct{})}
 	var (
@@ -209,6 +211,10 @@ func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summa
 		defer close(finished)
 		defer func() {
 			if v := recover(); v != nil {
+				if _, ok := v.(*PanicError); !ok {
+					// Its stack is this goroutine's: keep it.
+					v = &PanicError{Value: v, Stack: debug.Stack()}
+				}
 				panicked, exited = v, false
 			}
 		}()
@@ -224,8 +230,11 @@ func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summa
 		v := recover()
 		close(h.stop)
 		<-finished
+		if _, ok := v.(*PanicError); v != nil && !ok {
+			v = &PanicError{Value: v, Stack: debug.Stack()}
+		}
 		if v != nil {
-			panic(&PanicError{Value: v, Stack: debug.Stack()})
+			panic(v)
 		}
 	}()
 	for {

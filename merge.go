@@ -66,6 +66,7 @@ type merger struct {
 	mu        sync.Mutex
 	err       error
 	failed1   chan struct{} // closed by the first fail: put then waits for no credit
+	anyFailed atomic.Bool   // set by the first fail, for checks on every record
 }
 
 // chunkCredits is how many chunks of rows each worker may have handed the
@@ -205,9 +206,14 @@ func (m *merger) fail(err error) {
 	if m.err == nil {
 		m.err = err
 		close(m.failed1)
+		m.anyFailed.Store(true)
 	}
 	m.mu.Unlock()
 }
+
+// hasFailed reports whether the run has failed, as failed does, for the
+// cost of an atomic load.
+func (m *merger) hasFailed() bool { return m.anyFailed.Load() }
 
 func (m *merger) rowsWritten() uint64 { return m.rows.Load() }
 

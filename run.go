@@ -137,7 +137,7 @@ func (p *Pipeline) plan() (*plan, error) {
 						selected := slices.ContainsFunc(exs, func(ex extract.Extractor) bool { return ex.Name() == group })
 						switch {
 						case !selected:
-							want = fmt.Sprintf("a column of the selected feature groups: %s is %s's, which --features does not select", n, group)
+							want = fmt.Sprintf("a column of the selected feature groups: %s is %s's, which the features option (--features) does not select", n, group)
 						case option != "":
 							want = fmt.Sprintf("a column the options write: %s is %s", n, option)
 						}
@@ -475,6 +475,7 @@ type worker struct {
 	// flow; while the merger is behind, a single worker then helps it
 	// encode (merger.encodes), and each of several yields its core to it.
 	closing bool
+	holding *pktBatch // the batch being added, until given back (discard)
 }
 
 // pass is one reading of the inputs.
@@ -584,8 +585,22 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		if !ps.inline {
 			ps.running.Add(1)
 			go func() {
-				defer ps.running.Done()
+				returned := false
+				defer func() {
+					if !returned {
+						// The caller's RowEncoder ended this goroutine
+						// with runtime.Goexit: as for the merger's.
+						ps.merge.fail(errWriterExited)
+						go func() {
+							defer ps.running.Done()
+							wk.discard(ps.merge)
+						}()
+						return
+					}
+					ps.running.Done()
+				}()
 				wk.run(ps.merge)
+				returned = true
 			}()
 		}
 	}
@@ -617,8 +632,8 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	return ps
 }
 
-// errWriterExited fails a run whose writer called runtime.Goexit on the
-// merger's goroutine.
+// errWriterExited fails a run whose writer called runtime.Goexit on a
+// goroutine of the pipeline (the merger's, or a worker's for EncodeRows).
 var errWriterExited = errors.New("the output's writer ended its goroutine (runtime.Goexit, as t.FailNow does)")
 
 // run handles the worker's messages on a goroutine of its own.
@@ -628,12 +643,34 @@ func (wk *worker) run(m *merger) {
 	}
 }
 
+// discard stands in for run when the caller's RowEncoder ended the
+// worker's goroutine (runtime.Goexit) in a failed run: it gives back the
+// packet batches still sent to it, and the one it held, which the reader
+// would otherwise wait for, and then sends the merger its final
+// watermark, writing no row.
+func (wk *worker) discard(m *merger) {
+	release := func(b *pktBatch) {
+		if b != nil && b.pending.Add(-1) == 0 {
+			b.Reset()
+			wk.free <- b
+		}
+	}
+	release(wk.holding)
+	wk.holding = nil
+	for msg := range wk.in {
+		release(msg.b)
+	}
+	m.put(chunk{w: wk.id, wm: flow.EndOfInput, hasWM: true})
+}
+
 // handle adds a message's packets to the table, sweeps or ends it, and
 // hands the merger the rows and the watermark.
 func (wk *worker) handle(msg workMsg, m *merger) {
 	t := wk.table
 	if b := msg.b; b != nil {
+		wk.holding = b
 		t.AddBatch(&b.Batch, wk.shard)
+		wk.holding = nil
 		if b.pending.Add(-1) == 0 {
 			b.Reset()
 			wk.free <- b
@@ -751,11 +788,12 @@ func openInput(f string, stdin io.Reader) (capture.Reader, io.Closer, error) {
 // read is the hot loop: records to decoded packets to workers.
 func (ps *pass) read(r capture.Reader) (err error) {
 	// A pipe may give its records a few at a time, far apart: the run
-	// then checks for cancellation before every record, not only every
-	// SweepPackets, so that a signal takes effect when the next data
-	// comes. A file, whose records come as fast as they are read, pays
-	// nothing for it.
-	piped := true
+	// then checks for cancellation, and for a failed output (a Rows loop
+	// left), before every record, not only every SweepPackets, so that
+	// it stops when the next data comes. A file, whose records come as
+	// fast as they are read, pays nothing for it, nor does a live
+	// reader, which returns ErrNoPacket when it has nothing to give.
+	piped := false
 	if pr, ok := r.(capture.Progress); ok {
 		ps.prog = pr
 		piped = pr.Size() < 0
@@ -777,7 +815,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
 	}
 	for {
-		if piped && ps.cancelled() {
+		if piped && (ps.cancelled() || ps.merge.hasFailed()) {
 			break
 		}
 		if err := r.Next(&rec); err != nil {

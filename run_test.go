@@ -498,6 +498,13 @@ type panicEncoder struct{ output.RowEncoder }
 
 func (panicEncoder) EncodeRows([]byte, []int, *output.Batch) ([]byte, []int) { panic("boom") }
 
+type goexitEncoder struct{ output.RowEncoder }
+
+func (goexitEncoder) EncodeRows(dst []byte, ends []int, _ *output.Batch) ([]byte, []int) {
+	runtime.Goexit()
+	return dst, ends
+}
+
 // Workers counts the reading goroutine with light feature groups alone
 // (flow_meta): Workers−1 flow tables beside it; heavier groups get a
 // table a worker, runs that need one table one, and one worker runs on
@@ -867,23 +874,30 @@ func TestGoexitStopsTheRun(t *testing.T) {
 				t.Errorf("%d workers, %s: the goroutine went on after Goexit", workers, kind)
 			}
 		}
-		// A writer that ends the merger's goroutine (several workers)
-		// fails the run; with one worker it runs on the caller's
-		// goroutine, which it ends.
-		var sum *Summary
-		var err error
-		ended := make(chan struct{})
-		go func() {
-			defer close(ended)
-			sum, err = p.Run([]string{in}, writerFunc(func(*output.Batch) error { runtime.Goexit(); return nil }))
-		}()
-		select {
-		case <-ended:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%d workers, writer: the run did not end", workers)
-		}
-		if workers > 1 && (!errors.Is(err, errWriterExited) || sum == nil || !sum.OutputFailed) {
-			t.Errorf("%d workers, writer: %v, %+v; want the run failed for the writer's Goexit", workers, err, sum)
+		// A writer that ends the merger's goroutine, or a RowEncoder a
+		// worker's (several workers), fails the run; with one worker
+		// they run on the caller's goroutine, which they end.
+		schema, _ := p.Schema()
+		csv, _ := output.NewWriter("csv", io.Discard, schema)
+		for kind, w := range map[string]output.Writer{
+			"writer":  writerFunc(func(*output.Batch) error { runtime.Goexit(); return nil }),
+			"encoder": goexitEncoder{csv.(output.RowEncoder)},
+		} {
+			var sum *Summary
+			var err error
+			ended := make(chan struct{})
+			go func() {
+				defer close(ended)
+				sum, err = p.Run([]string{in}, w)
+			}()
+			select {
+			case <-ended:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d workers, %s: the run did not end", workers, kind)
+			}
+			if workers > 1 && (!errors.Is(err, errWriterExited) || sum == nil || !sum.OutputFailed) {
+				t.Errorf("%d workers, %s: %v, %+v; want the run failed for the Goexit", workers, kind, err, sum)
+			}
 		}
 		deadline := time.Now().Add(2 * time.Second)
 		for runtime.NumGoroutine() > goBefore && time.Now().Before(deadline) {
@@ -904,3 +918,37 @@ func openFiles() int {
 	}
 	return len(entries)
 }
+
+// TestStreamProgressPanicKeepsStack checks that a panic in OnProgress,
+// which runs on the run's goroutine while Stream calls back on the
+// caller's, comes back as a *PanicError holding the value and the stack
+// where it happened, and that a panic in the callback is wrapped once.
+func TestStreamProgressPanicKeepsStack(t *testing.T) {
+	in := "testdata/captures/nfstream__KakaoTalk_chat.pcap"
+	p := NewPipeline(DefaultConfig())
+	p.OnProgress = func(Progress) { panicInProgress() }
+	func() {
+		defer func() {
+			pe, ok := recover().(*PanicError)
+			if !ok || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "panicInProgress") {
+				t.Errorf("recovered %#v; want a *PanicError of \"boom\" with panicInProgress in its stack", pe)
+			}
+		}()
+		p.Stream(func(Row) error { return nil }, in)
+	}()
+	p.OnProgress = nil
+	func() {
+		defer func() {
+			pe, ok := recover().(*PanicError)
+			if !ok || pe.Value != "inner" {
+				t.Errorf("nested: recovered %#v; want a *PanicError of \"inner\", wrapped once", pe)
+			}
+		}()
+		p.Stream(func(Row) error {
+			p.Stream(func(Row) error { panic("inner") }, in)
+			return nil
+		}, in)
+	}()
+}
+
+func panicInProgress() { panic("boom") }

@@ -36,6 +36,11 @@ const (
 // Reader is a live capture on one interface. Next, Warnings, Stats and
 // Close must be called from one goroutine.
 type Reader struct {
+	// last is the counters' line Warnings read, for Notes.
+	last struct {
+		line           string
+		problem, taken bool
+	}
 	name      string
 	ring      *ring
 	ringBytes int
@@ -429,10 +434,13 @@ func (r *Reader) Live() bool { return true }
 
 // Warnings returns the kernel's counters when it dropped packets because
 // the ring was full, or says that they could not be read; Notes returns
-// them otherwise.
+// them otherwise. Notes called after Warnings goes by the same reading of
+// the counters, so that the line is in one or the other.
 func (r *Reader) Warnings() []string {
-	if line, problem := r.counters(); problem {
-		return []string{line}
+	r.last.line, r.last.problem = r.counters()
+	r.last.taken = true
+	if r.last.problem {
+		return []string{r.last.line}
 	}
 	return nil
 }
@@ -440,10 +448,15 @@ func (r *Reader) Warnings() []string {
 // Notes returns one line with the kernel's counters, how many packets
 // passed the filter and that none was dropped, when Warnings does not.
 func (r *Reader) Notes() []string {
-	if line, problem := r.counters(); !problem {
-		return []string{line}
+	line, problem := r.last.line, r.last.problem
+	if !r.last.taken {
+		line, problem = r.counters()
 	}
-	return nil
+	r.last.taken = false
+	if problem {
+		return nil
+	}
+	return []string{line}
 }
 
 // counters is the line of the kernel's counters, and whether it tells of

@@ -462,7 +462,7 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, errs := runJJ(t, nil, append(append([]string{"extract"}, inputs...), "-o", out)...)
-		if code != exitInput || !strings.Contains(errs, "output "+out+" not written: no input could be read") {
+		if code != exitInput || !strings.Contains(errs, "output "+out+" left as it was: no input could be read") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 1 and the output not written", inputs, code, errs)
 		}
 		for _, in := range inputs {

@@ -387,7 +387,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		}
 		out = &outputSink{w: discard{}, close: func() error { return nil }}
 		if !f.quiet {
-			defer fmt.Fprintf(stderr, "jj: output %s not written: no input could be read\n", f.out)
+			defer fmt.Fprintf(stderr, "jj: output %s left as it was: no input could be read\n", f.out)
 		}
 	} else if out, err = openOutputFor(f, format, schema, &cfg, stdout); err != nil {
 		return err

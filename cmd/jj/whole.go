@@ -29,10 +29,14 @@ func (w wholeFlag) Set(s string) error {
 		*w.p = n
 		return nil
 	}
-	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Trim(s, "0123456789+-._eE") != "" {
+		return errors.New("want a whole number") // 4/2 and 0x2 too, which big.Rat reads
+	}
+	r, ok := new(big.Rat).SetString(s)
 	switch {
 	case !ok:
-		return errors.New("want a whole number")
+		return errors.New("out of range") // 1e100000000
 	case !r.IsInt():
 		return errors.New("not a whole number")
 	case r.Num().IsInt64() && r.Num().Int64() >= math.MinInt && r.Num().Int64() <= math.MaxInt:

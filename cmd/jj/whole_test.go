@@ -15,7 +15,8 @@ func TestWholeFlag(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{"1.5": "not a whole number", "2.0000000000000001": "not a whole number",
-		"two": "want a whole number", "": "want a whole number", "1e30": "out of range"} {
+		"two": "want a whole number", "": "want a whole number", "4/2": "want a whole number", "0x2": "want a whole number",
+		"1e30": "out of range", "1e100000000": "out of range"} {
 		n := 7
 		if err := (wholeFlag{&n}).Set(in); err == nil || err.Error() != want || n != 7 {
 			t.Errorf("Set(%q): %d, %v; want %q and the value unchanged", in, n, err, want)
