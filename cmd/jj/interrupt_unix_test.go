@@ -35,6 +35,23 @@ func (c countWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// startPiped starts bin with args, its standard input a pipe that the
+// test writes, its standard error kept.
+func startPiped(t *testing.T, bin string, args ...string) (*exec.Cmd, io.WriteCloser, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, in, stderr
+}
+
 // TestInterrupt stops jj extract with SIGINT, then SIGTERM, in the middle
 // of a capture it reads from a pipe, and checks that the output is
 // complete up to there: a gzip stream that ends, a CSV whose every row
@@ -54,16 +71,7 @@ func TestInterrupt(t *testing.T) {
 		twice bool
 	}{{syscall.SIGINT, "SIGINT", false}, {syscall.SIGTERM, "SIGTERM", false}, {syscall.SIGINT, "SIGINT", true}} {
 		out := filepath.Join(dir, c.name+strconv.FormatBool(c.twice)+".csv.gz")
-		cmd := exec.Command(bin, "extract", "-", "-w", "2", "-o", out)
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, in, stderr := startPiped(t, bin, "extract", "-", "-w", "2", "-o", out)
 		// A capture far longer than the run: the generator writes until
 		// jj stops reading, and the signal goes once 20 MB are through.
 		var sent atomic.Int64
@@ -106,7 +114,7 @@ func TestInterrupt(t *testing.T) {
 			gen.Write(countWriter{in, &sent}, cfg, gen.FormatPcap) // fails when jj stops reading
 			in.Close()
 		}()
-		err = cmd.Wait()
+		err := cmd.Wait()
 		close(exited)
 		<-signalled
 		var exit *exec.ExitError
@@ -163,16 +171,7 @@ func TestInterruptTrickle(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "flows.csv")
-	cmd := exec.Command(bin, "extract", "-", "-o", out)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, in, stderr := startPiped(t, bin, "extract", "-", "-o", out)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	// 100 bytes every 20 ms; the signal after the first 1 000; the pipe
