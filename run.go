@@ -189,7 +189,8 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 }
 
 // Run reads the inputs as one capture and writes every flow to w, then
-// closes w. The returned error is an *InputError when some inputs could
+// closes w. It reads every input it is given: a file named twice is read
+// twice, its packets counted twice (jj extract refuses that). The returned error is an *InputError when some inputs could
 // not be read (every computable flow was still written), a config error
 // before anything is read (errors.Is(err, ErrConfig); w is then not
 // closed), or the writer's error. w may be called on a goroutine of the
