@@ -16,5 +16,5 @@ func main() {
 
 // fatal prints one line per error to stderr.
 func fatal(stderr interface{ Write([]byte) (int, error) }, err error) {
-	fmt.Fprintf(stderr, "jj: %s\n", err)
+	fmt.Fprintf(stderr, "jj: %s\n", withFlag(err))
 }
