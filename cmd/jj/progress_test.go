@@ -122,3 +122,13 @@ func TestProgressTerminal(t *testing.T) {
 		t.Errorf("bar drawn into a pipe:\n%q", stderr.String())
 	}
 }
+
+func TestProgressFlagsExclusive(t *testing.T) {
+	code, _, errs := runJJ(t, nil, "extract", sample, "--progress", "--no-progress", "-o", t.TempDir()+"/f.csv")
+	if code != exitUsage || !strings.Contains(errs, "--progress and --no-progress: give one of them") {
+		t.Errorf("exit %d, stderr %q; want a usage error", code, errs)
+	}
+	if code, _, errs := runJJ(t, nil, "extract", sample, "-q", "--progress=false", "--no-progress", "-o", t.TempDir()+"/f.csv"); code != 0 {
+		t.Errorf("--progress=false --no-progress: exit %d: %s", code, errs)
+	}
+}

@@ -361,6 +361,9 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
+	if f.progress && f.noProgress {
+		return &usageError{errors.New("options --progress and --no-progress: give one of them")}
+	}
 	if err := warnIneffective(cmd, cfg, f, stderr); err != nil {
 		return err
 	}
