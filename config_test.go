@@ -282,10 +282,10 @@ func TestUnknownColumnSaysWhere(t *testing.T) {
 // *OptionError, as every other bad option is, naming the group.
 func TestUnknownGroupIsOptionError(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Features = []string{"timing", "nope"}
+	cfg.Features = []string{"timing", " NoPe"}
 	err := cfg.Validate()
 	var oe *OptionError
-	if !errors.As(err, &oe) || oe.Option != "features" || oe.Value != `"nope"` || !errors.Is(err, ErrConfig) || !strings.Contains(oe.Want, "timing") {
-		t.Errorf("Validate = %#v; want an *OptionError of features naming \"nope\"", err)
+	if !errors.As(err, &oe) || oe.Option != "features" || oe.Value != `"NoPe"` || !errors.Is(err, ErrConfig) || !strings.Contains(oe.Want, "timing") {
+		t.Errorf("Validate = %#v; want an *OptionError of features naming \"NoPe\" as written", err)
 	}
 }

@@ -44,8 +44,9 @@ func Names() []string {
 func Resolve(features []string) ([]Group, error) {
 	want := map[string]bool{}
 	for _, f := range features {
-		for _, name := range strings.Split(f, ",") {
-			name = strings.TrimSpace(strings.ToLower(name))
+		for _, given := range strings.Split(f, ",") {
+			given = strings.TrimSpace(given)
+			name := strings.ToLower(given)
 			if name == "" {
 				continue
 			}
@@ -66,7 +67,7 @@ func Resolve(features []string) ([]Group, error) {
 				}
 			}
 			if !found {
-				return nil, &UnknownGroupError{Name: name}
+				return nil, &UnknownGroupError{Name: given} // as written
 			}
 			want[name] = true
 		}
