@@ -211,11 +211,7 @@ func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summa
 		defer close(finished)
 		defer func() {
 			if v := recover(); v != nil {
-				if _, ok := v.(*PanicError); !ok {
-					// Its stack is this goroutine's: keep it.
-					v = &PanicError{Value: v, Stack: debug.Stack()}
-				}
-				panicked, exited = v, false
+				panicked, exited = asPanicError(v), false // with this goroutine's stack
 			}
 		}()
 		sum, err = p.Run(paths, h)
@@ -230,11 +226,8 @@ func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summa
 		v := recover()
 		close(h.stop)
 		<-finished
-		if _, ok := v.(*PanicError); v != nil && !ok {
-			v = &PanicError{Value: v, Stack: debug.Stack()}
-		}
 		if v != nil {
-			panic(v)
+			panic(asPanicError(v))
 		}
 	}()
 	for {
@@ -252,6 +245,16 @@ func (p *Pipeline) deliver(paths []string, fn func(*output.Batch) error) (*Summa
 			return sum, err
 		}
 	}
+}
+
+// asPanicError wraps a recovered panic value in a *PanicError with the
+// stack of the goroutine that recovers it, unless it is one already (a
+// Stream within a Stream's callback).
+func asPanicError(v any) *PanicError {
+	if pe, ok := v.(*PanicError); ok {
+		return pe
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 
 // handoff is the writer of deliver: it hands each batch to the caller's

@@ -66,7 +66,7 @@ type merger struct {
 	mu        sync.Mutex
 	err       error
 	failed1   chan struct{} // closed by the first fail: put then waits for no credit
-	anyFailed atomic.Bool   // set by the first fail, for checks on every record
+	anyFailed atomic.Bool   // set by the first fail, after err (failed's fast path)
 }
 
 // chunkCredits is how many chunks of rows each worker may have handed the
@@ -195,7 +195,13 @@ func (m *merger) batch() *output.Batch {
 	}
 }
 
+// failed returns the run's failure, or nil; for the cost of an atomic
+// load while there is none, as the reader asks before every record of a
+// pipe.
 func (m *merger) failed() error {
+	if !m.anyFailed.Load() {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.err
@@ -210,10 +216,6 @@ func (m *merger) fail(err error) {
 	}
 	m.mu.Unlock()
 }
-
-// hasFailed reports whether the run has failed, as failed does, for the
-// cost of an atomic load.
-func (m *merger) hasFailed() bool { return m.anyFailed.Load() }
 
 func (m *merger) rowsWritten() uint64 { return m.rows.Load() }
 

@@ -190,14 +190,15 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 
 // Run reads the inputs as one capture and writes every flow to w, then
 // closes w. It reads every input it is given: a file named twice is read
-// twice, its packets counted twice (jj extract refuses that). The returned error is an *InputError when some inputs could
-// not be read (every computable flow was still written), a config error
-// before anything is read (errors.Is(err, ErrConfig); w is then not
-// closed), or the writer's error. w may be called on a goroutine of the
-// pipeline (with more than one worker), one call at a time; if it
-// panics, Run stops the run and panics with a *PanicError on the caller's
-// goroutine, without closing w; if it calls runtime.Goexit there, the
-// run fails with an error that says so. A panic in the caller's other code that
+// twice, its packets counted twice (jj extract refuses that). The
+// returned error is an *InputError when some inputs could not be read
+// (every computable flow was still written), a config error before
+// anything is read (errors.Is(err, ErrConfig); w is then not closed), or
+// the writer's error. w may be called on a goroutine of the pipeline
+// (with more than one worker), one call at a time; if it panics, Run
+// stops the run and panics with a *PanicError on the caller's goroutine,
+// without closing w; if it calls runtime.Goexit there, the run fails
+// with an error that says so. A panic in the caller's other code that
 // the run calls (Pipeline.OnProgress, a Pipeline.Stdin reader) goes on as
 // it is, once the run's goroutines are stopped and its files closed.
 func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
@@ -209,8 +210,9 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 // and returns context.Cause(ctx) (joined with the input errors so far).
 // It notices ctx between inputs, every 4096 records of a file
 // (flow.SweepPackets) and before every record of an input of unknown size
-// (a pipe, standard input), whose next records may be long in coming. A run of two passes (connection scope capture)
-// cancelled in its first pass writes no row.
+// (a pipe, standard input), whose next records may be long in coming. A
+// run of two passes (connection scope capture) cancelled in its first
+// pass writes no row.
 func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Writer) (*Summary, error) {
 	start := time.Now()
 	if ctx == nil {
@@ -585,24 +587,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		ps.workers = append(ps.workers, wk)
 		if !ps.inline {
 			ps.running.Add(1)
-			go func() {
-				returned := false
-				defer func() {
-					if !returned {
-						// The caller's RowEncoder ended this goroutine
-						// with runtime.Goexit: as for the merger's.
-						ps.merge.fail(errWriterExited)
-						go func() {
-							defer ps.running.Done()
-							wk.discard(ps.merge)
-						}()
-						return
-					}
-					ps.running.Done()
-				}()
-				wk.run(ps.merge)
-				returned = true
-			}()
+			go ps.guard(func() { wk.run(ps.merge) }, func() { wk.discard(ps.merge) }, ps.running.Done)
 		}
 	}
 	if ps.inline {
@@ -610,27 +595,31 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 		close(ps.done)
 		return ps
 	}
-	go func() {
-		returned := false
-		defer func() {
-			if !returned {
-				// The caller's writer ended this goroutine with
-				// runtime.Goexit (t.FailNow, say): the run fails,
-				// and another goroutine takes what the workers still
-				// send, so that nothing waits for this one.
-				ps.merge.fail(errWriterExited)
-				go func() {
-					ps.merge.discardRest()
-					close(ps.done)
-				}()
-				return
-			}
-			close(ps.done)
-		}()
-		ps.merge.run()
-		returned = true
-	}()
+	go ps.guard(ps.merge.run, ps.merge.discardRest, func() { close(ps.done) })
 	return ps
+}
+
+// guard runs body, a goroutine's work that calls the caller's writer
+// (the merger's, or a worker's for EncodeRows), then after. If the
+// writer ends the goroutine with runtime.Goexit (t.FailNow, say), the run
+// fails, and instead, which takes what is still sent to that goroutine
+// without writing it, then after, run on a new goroutine, so that nothing
+// waits for the ended one for ever.
+func (ps *pass) guard(body, instead, after func()) {
+	returned := false
+	defer func() {
+		if !returned {
+			ps.merge.fail(errWriterExited)
+			go func() {
+				defer after()
+				instead()
+			}()
+			return
+		}
+		after()
+	}()
+	body()
+	returned = true
 }
 
 // errWriterExited fails a run whose writer called runtime.Goexit on a
@@ -650,18 +639,21 @@ func (wk *worker) run(m *merger) {
 // would otherwise wait for, and then sends the merger its final
 // watermark, writing no row.
 func (wk *worker) discard(m *merger) {
-	release := func(b *pktBatch) {
-		if b != nil && b.pending.Add(-1) == 0 {
-			b.Reset()
-			wk.free <- b
-		}
-	}
-	release(wk.holding)
+	wk.giveBack(wk.holding)
 	wk.holding = nil
 	for msg := range wk.in {
-		release(msg.b)
+		wk.giveBack(msg.b)
 	}
 	m.put(chunk{w: wk.id, wm: flow.EndOfInput, hasWM: true})
+}
+
+// giveBack returns a packet batch to the reader once every worker that
+// shares it is done with it; b may be nil.
+func (wk *worker) giveBack(b *pktBatch) {
+	if b != nil && b.pending.Add(-1) == 0 {
+		b.Reset()
+		wk.free <- b
+	}
 }
 
 // handle adds a message's packets to the table, sweeps or ends it, and
@@ -672,10 +664,7 @@ func (wk *worker) handle(msg workMsg, m *merger) {
 		wk.holding = b
 		t.AddBatch(&b.Batch, wk.shard)
 		wk.holding = nil
-		if b.pending.Add(-1) == 0 {
-			b.Reset()
-			wk.free <- b
-		}
+		wk.giveBack(b)
 	}
 	switch {
 	case msg.sweep && msg.expire:
@@ -816,7 +805,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
 	}
 	for {
-		if piped && (ps.cancelled() || ps.merge.hasFailed()) {
+		if piped && (ps.cancelled() || ps.merge.failed() != nil) {
 			break
 		}
 		if err := r.Next(&rec); err != nil {

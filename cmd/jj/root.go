@@ -86,7 +86,8 @@ bidirectional flow, with the feature names of the Python JoyfulJay library.
 Exit codes:
   0  success
   1  some input could not be read (every flow that could be computed was
-     still written), or the output could not be written
+     still written; when none can, an output file is left as it was), or
+     the output could not be written
   2  usage or option error (checked before any input is read)
   130, 143  jj extract stopped by SIGINT (Ctrl-C) or SIGTERM: the flows of the
      packets read until then were written (but by the first of two passes,
@@ -175,8 +176,10 @@ is reported), or - for standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
-(.csv, .jsonl/.ndjson, .json, .parquet), else CSV. A text output named
-.gz or .zst (flows.csv.gz) is compressed so. Without --output, rows
+(.csv, .jsonl/.ndjson, .json, .parquet), else CSV, with a warning for an
+extension that names no format; a capture's name (.pcap, .pcapng, .cap)
+is refused. A text output named .gz or .zst (flows.csv.gz) is compressed
+so. Without --output, rows
 go to standard output; an --output ending in / (or with --partition-by) is
 a dataset directory of part files. A run summary goes to standard error
 unless --quiet.`
@@ -423,10 +426,7 @@ func someInputOpens(files []string) bool {
 		if err != nil || fi.IsDir() {
 			continue
 		}
-		if !fi.Mode().IsRegular() {
-			return true
-		}
-		if capture.StartsAsInput(path) {
+		if !fi.Mode().IsRegular() || capture.StartsAsInput(path) {
 			return true
 		}
 	}
