@@ -149,14 +149,22 @@ func (p *Pipeline) Stream(fn func(Row) error, paths ...string) (*Summary, error)
 	if fn == nil {
 		return nil, fmt.Errorf("%w: no row callback (nil)", ErrConfig)
 	}
-	return p.deliver(paths, func(b *output.Batch) error {
+	var took uint64 // rows fn returned nil for
+	sum, err := p.deliver(paths, func(b *output.Batch) error {
 		for r := 0; r < b.Len(); r++ {
 			if err := fn(rowOf(b, r)); err != nil {
 				return err
 			}
+			took++
 		}
 		return nil
 	})
+	if sum != nil {
+		// The writer is fn: a row is written when fn took it, so a batch
+		// cut short by fn's error counts only the rows before it.
+		sum.Flows = took
+	}
+	return sum, err
 }
 
 // Rows returns an iterator over the flows of the inputs, for use with
@@ -299,7 +307,8 @@ type Summary struct {
 	// reason; an input that skipped nothing has no entry.
 	SkippedByInput map[string]map[string]uint64
 	// Flows counts the rows written: handed to the writer, and, unless
-	// OutputFailed, written by it.
+	// OutputFailed, written by it. Under Stream and Process it counts
+	// exactly the rows the callback took (returned nil for).
 	Flows uint64
 	// OutputFailed says that writing the rows failed (the run's error
 	// says how): some of the Flows rows may be missing from the output.

@@ -952,3 +952,29 @@ func TestStreamProgressPanicKeepsStack(t *testing.T) {
 }
 
 func panicInProgress() { panic("boom") }
+
+// TestStreamStopCountsTaken checks that a Stream callback that stops the
+// run early is credited only with the rows it took: sample.pcap's three
+// flows come in one batch, and a callback that refuses the second leaves
+// one flow made, as its summary says.
+func TestStreamStopCountsTaken(t *testing.T) {
+	stop := errors.New("enough")
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		calls := 0
+		sum, err := NewPipeline(cfg).Stream(func(Row) error {
+			if calls++; calls == 2 {
+				return stop
+			}
+			return nil
+		}, "testdata/sample.pcap")
+		if !errors.Is(err, stop) || sum == nil || !sum.OutputFailed || sum.Flows != 1 || !strings.Contains(sum.String(), " 1 flows made") {
+			t.Errorf("%d workers: error %v, summary %+v; want the callback's error and 1 flow made", workers, err, sum)
+		}
+		sum, err = NewPipeline(cfg).Stream(func(Row) error { return nil }, "testdata/sample.pcap")
+		if err != nil || sum.Flows != 3 {
+			t.Errorf("%d workers, a callback that takes every row: error %v, %d flows; want 3", workers, err, sum.Flows)
+		}
+	}
+}
