@@ -172,7 +172,9 @@ func (p *Pipeline) Stream(fn func(Row) error, paths ...string) (*Summary, error)
 // input errors; breaking out of the loop stops the run. The loop's body
 // runs on the caller's goroutine, as Stream's callback does: a panic in
 // it comes back as a *PanicError panic, holding its value, and t.FailNow
-// ends the test as it should.
+// ends the test as it should. Rows gives no Summary: where the run's
+// warnings (a file cut off mid-record) and skipped records matter, use
+// Stream, which returns it.
 func (p *Pipeline) Rows(paths ...string) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		stop := errors.New("stopped")
