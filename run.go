@@ -72,7 +72,11 @@ func (p *Pipeline) plan() (*plan, error) {
 	}
 	if cfg.Filter != "" {
 		if err := filter.Parse(cfg.Filter); err != nil {
-			return nil, &OptionError{Option: "filter", Value: fmt.Sprintf("%q", cfg.Filter), Want: "a tcpdump filter expression: " + err.Error()}
+			v := fmt.Sprintf("%q", cfg.Filter)
+			if len(cfg.Filter) > 100 { // the reason comes after the value
+				v = fmt.Sprintf("%q… (%d bytes)", cfg.Filter[:80], len(cfg.Filter))
+			}
+			return nil, &OptionError{Option: "filter", Value: v, Want: "a tcpdump filter expression: " + err.Error()}
 		}
 	}
 	pl := &plan{
@@ -802,7 +806,10 @@ func (ps *pass) read(r capture.Reader) (err error) {
 	// per input. Without a filter the loop pays one nil test per record.
 	var match *filter.Matcher
 	if ps.pl.cfg.Filter != "" {
-		match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
+		var err error
+		if match, err = filter.NewMatcher(ps.pl.cfg.Filter); err != nil {
+			return err // plan's filter.Parse accepts only what compiles here
+		}
 	}
 	for {
 		if piped && (ps.cancelled() || ps.merge.failed() != nil) {

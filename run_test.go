@@ -18,6 +18,7 @@ import (
 
 	"github.com/jjflow/jj/capture"
 	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/filter"
 	"github.com/jjflow/jj/gen"
 	"github.com/jjflow/jj/internal/testpkt"
 	"github.com/jjflow/jj/output"
@@ -975,6 +976,30 @@ func TestStreamStopCountsTaken(t *testing.T) {
 		sum, err = NewPipeline(cfg).Stream(func(Row) error { return nil }, "testdata/sample.pcap")
 		if err != nil || sum.Flows != 3 {
 			t.Errorf("%d workers, a callback that takes every row: error %v, %d flows; want 3", workers, err, sum.Flows)
+		}
+	}
+}
+
+// TestFilterTooLongRefused checks that a filter whose program fits the
+// kernel's limit for Ethernet frames but not for every link type jj
+// decodes is an option error before any input is read, with one decoder
+// and with split reading. jj extract used to run such a filter as no
+// filter at all: its matcher could not be built, and the error was
+// dropped.
+func TestFilterTooLongRefused(t *testing.T) {
+	expr := strings.Repeat("ip or ", 999) + "ip" // about 2 800 instructions for Ethernet, 5 700 for loopback
+	if _, err := filter.Compile(expr, capture.LinkEthernet); err != nil {
+		t.Fatalf("the Ethernet program must fit for this test: %v", err)
+	}
+	for _, decoders := range []int{-1, 2} {
+		cfg := DefaultConfig()
+		cfg.Filter = expr
+		p := NewPipeline(cfg)
+		p.Decoders = decoders
+		var oe *OptionError
+		sum, err := p.Run([]string{"testdata/sample.pcap"}, writerFunc(func(*output.Batch) error { return nil }))
+		if !errors.As(err, &oe) || oe.Option != "filter" || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "kernel's limit") || (sum != nil && sum.Packets > 0) {
+			t.Errorf("decoders %d: %v, summary %v; want an option error of filter, nothing read", decoders, err, sum)
 		}
 	}
 }

@@ -104,6 +104,14 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 	if ps.prog == nil {
 		h = nil
 	}
+	// One matcher serves every decoder: it holds the programs, not state.
+	var match *filter.Matcher
+	if ps.pl.cfg.Filter != "" {
+		var err error
+		if match, err = filter.NewMatcher(ps.pl.cfg.Filter); err != nil {
+			return err // plan's filter.Parse accepts only what compiles here
+		}
+	}
 	todo := make(chan *run, runsPerDec*n)
 	var wg sync.WaitGroup
 	for range n {
@@ -112,10 +120,6 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 			defer wg.Done()
 			debug.SetPanicOnFault(true) // the goroutine's own: it ends here
 			dec := decode.Decoder{Decap: ps.pl.cfg.Decapsulate}
-			var match *filter.Matcher
-			if ps.pl.cfg.Filter != "" {
-				match, _ = filter.NewMatcher(ps.pl.cfg.Filter) // validated by plan
-			}
 			for rn := range todo {
 				testHookDecode(rn.recs)
 				rn.decodeMapped(r, &dec, match, len(ps.workers))

@@ -24,15 +24,20 @@
 package filter
 
 import (
+	"fmt"
+
 	"golang.org/x/net/bpf"
 
 	"github.com/jjflow/jj/capture"
 )
 
-// Parse checks an expression's syntax and semantics without compiling it
-// for any particular link type. It returns an *Error for an invalid one.
+// Parse checks an expression as NewMatcher does: its syntax and
+// semantics, and that its program for every link type jj decodes fits the
+// kernel's limit (a BSD loopback frame's program is about twice as long as
+// an Ethernet frame's). It returns an *Error for an invalid one; what it
+// accepts, NewMatcher compiles.
 func Parse(expr string) error {
-	_, err := Compile(expr, capture.LinkEthernet)
+	_, err := NewMatcher(expr)
 	return err
 }
 
@@ -82,7 +87,7 @@ func compile(expr string, lt capture.LinkType, strict bool) ([]bpf.Instruction, 
 	e.op(bpf.RetConstant{Val: 0})
 	prog, err := e.assemble()
 	if err != nil {
-		return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
+		return nil, &Error{Expr: expr, Pos: 0, Msg: fmt.Sprintf("%v (link type %d's program)", err, lt)}
 	}
 	return prog, nil
 }

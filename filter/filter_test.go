@@ -99,6 +99,43 @@ func TestLongJumps(t *testing.T) {
 	}
 }
 
+// TestParseFitsEveryLinkType checks that Parse refuses an expression
+// whose program fits the kernel's limit for Ethernet frames but not for
+// another link type jj decodes, as NewMatcher does: a raw IP or BSD
+// loopback frame's program tests the IP version or the family before each
+// IP test, and so is longer (twice as long for loopback). Parse, compiling
+// for Ethernet alone, used to accept such an expression, and jj extract,
+// whose matcher could not be built, then ran with no filter. The
+// expression here is "ip or ip or …", as long as the Ethernet program
+// allows (found by bisection).
+func TestParseFitsEveryLinkType(t *testing.T) {
+	ors := func(n int) string { return strings.Repeat("ip or ", n-1) + "ip" }
+	lo, hi := 1, 4096 // Ethernet's program fits for lo terms, not for hi
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if _, err := Compile(ors(mid), capture.LinkEthernet); err == nil {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	expr := ors(lo)
+	if _, err := Compile(expr, capture.LinkNull); err == nil {
+		t.Fatal("the BSD loopback program fits too: the test needs another expression")
+	}
+	err := Parse(expr)
+	var fe *Error
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "longer than the kernel's limit of 4096 (link type ") {
+		t.Errorf("Parse(%d terms) = %v; want an *Error naming the kernel's limit and the link type", lo, err)
+	}
+	if m, err := NewMatcher(expr); err == nil || m != nil {
+		t.Errorf("NewMatcher = %v, %v; want the same refusal", m, err)
+	}
+	if err := Parse(ors(lo / 2)); err != nil {
+		t.Errorf("Parse(%d terms) = %v; want it accepted", lo/2, err)
+	}
+}
+
 func TestUsesVLAN(t *testing.T) {
 	for expr, want := range map[string]bool{"vlan": true, "tcp and not vlan 3": true, "tcp": false, "": false} {
 		if got := UsesVLAN(expr); got != want {
