@@ -246,16 +246,8 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	if len(inputs) == 0 {
 		inErrs = append(inErrs, errors.New("no input given"))
 	}
-	if pl.passes > 1 {
-		for _, f := range files {
-			if !Rereadable(f) {
-				what := "standard input"
-				if f != "-" {
-					what = f + ", not a regular file"
-				}
-				return nil, &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading " + what + ", which cannot be read twice"}
-			}
-		}
+	if err := pl.checkInputs(files); err != nil {
+		return nil, err
 	}
 	var total int64
 	stdins := 0
@@ -370,6 +362,37 @@ func rethrow(err error) {
 	if errors.As(err, &pe) {
 		panic(pe)
 	}
+}
+
+// CheckInputs returns the error Run would return for inputs before
+// reading any of them, if any: an invalid configuration, or a run of two
+// passes (connection scope capture) given an input that cannot be read
+// twice (Rereadable). The command line calls it before it creates its
+// output, so that such a refusal leaves an earlier output as it was.
+func (p *Pipeline) CheckInputs(inputs []string) error {
+	pl, err := p.plan()
+	if err != nil {
+		return err
+	}
+	return pl.checkInputs(inputs)
+}
+
+// checkInputs is CheckInputs with the plan made: a directory, whose
+// captures are regular files, passes.
+func (pl *plan) checkInputs(inputs []string) error {
+	if pl.passes < 2 {
+		return nil
+	}
+	for _, f := range inputs {
+		if !Rereadable(f) {
+			what := "standard input"
+			if f != "-" {
+				what = f + ", not a regular file"
+			}
+			return &OptionError{Option: "connection_scope", Value: `"capture"`, Want: "causal when reading " + what + ", which cannot be read twice"}
+		}
+	}
+	return nil
 }
 
 // Rereadable reports whether an input can be read twice, as the

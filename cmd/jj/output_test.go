@@ -860,3 +860,33 @@ func gunzip(b []byte) ([]byte, error) {
 	}
 	return io.ReadAll(zr)
 }
+
+// TestOutputKeptOnTwoPassRefusal checks that a run refused because its
+// connection scope capture needs to read standard input twice exits 2
+// with the output file, or a dataset directory, left as it was: the
+// refusal used to come after the output was created (emptied).
+func TestOutputKeptOnTwoPassRefusal(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "keep.csv")
+	const earlier = "an earlier run's table\n"
+	if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	capture, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataset := filepath.Join(dir, "set") + "/"
+	for _, o := range []string{out, dataset} {
+		code, _, errs := runJJ(t, capture, "extract", "-", "--features", "connection", "--connection-scope", "capture", "-o", o)
+		if code != exitUsage || !strings.Contains(errs, "which cannot be read twice") {
+			t.Errorf("-o %s: exit %d, stderr %q; want exit 2 and the refusal", o, code, errs)
+		}
+	}
+	if text, _ := os.ReadFile(out); string(text) != earlier {
+		t.Errorf("the earlier output became %q", text)
+	}
+	if _, err := os.Stat(dataset); !os.IsNotExist(err) {
+		t.Errorf("the dataset directory was made (%v)", err)
+	}
+}

@@ -383,6 +383,9 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	if err != nil {
 		return err
 	}
+	if err := p.CheckInputs(files); err != nil {
+		return err // before the output is created: it is left as it was
+	}
 	var out *outputSink
 	if f.out != "" && f.out != "-" && !someInputOpens(files) {
 		// Each input's problem is still reported by the run, but the
