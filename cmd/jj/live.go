@@ -160,8 +160,9 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 	// The capture applies the filter (in the kernel, or itself with
 	// vlan); the engine must not run it a second time.
 	expr := cfg.Filter
-	cfg.Filter = ""
-	p := jj.NewPipeline(cfg)
+	engine := cfg // the output's metadata records cfg, filter included
+	engine.Filter = ""
+	p := jj.NewPipeline(engine)
 
 	// The first signal stops the capture: the reader drains the ring and
 	// ends, and the engine writes every open flow. A second one also

@@ -629,3 +629,25 @@ func TestLiveConnectionScope(t *testing.T) {
 		t.Errorf("--save-pcap the output: exit %d, stderr %q, file made: %v", code, errs, err == nil)
 	}
 }
+
+// TestLiveParquetRecordsFilter checks that a live capture's Parquet file
+// records the filter it ran in its jj.config metadata: the capture, not
+// the engine, applies it, and the engine's copy of the configuration,
+// which has none, used to be the one recorded.
+func TestLiveParquetRecordsFilter(t *testing.T) {
+	n := setupNetns(t)
+	n.start(t, n.b, "server")
+	out := filepath.Join(t.TempDir(), "live.parquet")
+	stderr := n.captureClient(t, n.ifA, "-d", "3", "-o", out, "--filter", "tcp port 9001")
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	tab, meta := readParquetFile(t, data)
+	if !strings.Contains(meta["jj.config"], `"filter":"tcp port 9001"`) {
+		t.Errorf("jj.config = %s; want the filter", meta["jj.config"])
+	}
+	if len(tab.rows) == 0 {
+		t.Errorf("no rows:\n%s", stderr)
+	}
+}
