@@ -218,8 +218,16 @@ func (c *Config) options() extract.Options {
 	}
 }
 
-// nanos converts validated seconds to nanoseconds.
-func nanos(s float64) int64 { return int64(math.Round(s * 1e9)) }
+// nanos converts validated seconds to nanoseconds, to the nearest but at
+// least 1 for a positive duration: an active timeout of 1e-10 s is on, as
+// asked, where 0 would turn it off.
+func nanos(s float64) int64 {
+	n := int64(math.Round(s * 1e9))
+	if n == 0 && s > 0 {
+		return 1
+	}
+	return n
+}
 
 // LoadConfig reads a JSON or YAML config file over base: keys are the
 // snake_case option names (flow_timeout, include_flow_id, ...); options the

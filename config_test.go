@@ -289,3 +289,23 @@ func TestUnknownGroupIsOptionError(t *testing.T) {
 		t.Errorf("Validate = %#v; want an *OptionError of features naming \"NoPe\" as written", err)
 	}
 }
+
+// TestSubNanosecondDurations checks that a positive duration below half a
+// nanosecond is on, as asked, and not rounded to 0 (off for the active
+// timeout): sample.pcap's 18 packets then make 18 flows, as with 1 ns,
+// where an active timeout of 0 (off) gives its 3 flows.
+func TestSubNanosecondDurations(t *testing.T) {
+	for s, want := range map[float64]int64{0: 0, 1e-10: 1, 4e-10: 1, 6e-10: 1, 1e-9: 1, 1.4e-9: 1, 1.6e-9: 2} {
+		if got := nanos(s); got != want {
+			t.Errorf("nanos(%v) = %d, want %d", s, got, want)
+		}
+	}
+	for at, want := range map[float64]int{0: 3, 1e-10: 18, 1e-9: 18} {
+		cfg := DefaultConfig()
+		cfg.ActiveTimeout = at
+		tab, err := Extract("testdata/sample.pcap", cfg)
+		if err != nil || len(tab.Rows) != want {
+			t.Errorf("active timeout %v: %v, %d flows; want %d", at, err, len(tab.Rows), want)
+		}
+	}
+}

@@ -197,7 +197,11 @@ func runLive(cmd *cobra.Command, f *extractFlags, lf *liveFlags, iface string, s
 		}
 		defer save.Close()
 	}
-	opts := live.Options{Filter: expr, Duration: time.Duration(lf.duration * float64(time.Second)), NoPromiscuous: lf.noPromisc, RingBytes: lf.bufferKiB << 10}
+	d := time.Duration(lf.duration * float64(time.Second))
+	if d == 0 && lf.duration > 0 {
+		d = 1 // under a nanosecond: as short as can be, not 0 (no limit)
+	}
+	opts := live.Options{Filter: expr, Duration: d, NoPromiscuous: lf.noPromisc, RingBytes: lf.bufferKiB << 10}
 	if save != nil {
 		opts.Save = save
 	}
