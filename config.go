@@ -69,7 +69,9 @@ type Config struct {
 	// the Python library does.
 	Decapsulate bool `yaml:"decapsulate"`
 	// AnonymizeMode is "hash" (the Python library's salted SHA-256 prefix)
-	// or "prefix" (keyed, prefix-preserving, Crypto-PAn style).
+	// or "prefix" (keyed, prefix-preserving, Crypto-PAn style): how
+	// AnonymizeIPs anonymizes, and nothing without it (the addresses are
+	// then written as they are; the command line refuses the flag alone).
 	AnonymizeMode string `yaml:"anonymize_mode"`
 
 	// ConnectionScope is "capture" (counts over the whole input, which looks

@@ -309,3 +309,33 @@ func TestSubNanosecondDurations(t *testing.T) {
 		}
 	}
 }
+
+// TestSaltWarning checks the warning the spec asks for (flow-meta.md §5)
+// when IP addresses are anonymized with an empty salt: in the run's
+// summary, for the library as for the command line, and only when an
+// address column is written.
+func TestSaltWarning(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  func(*Config)
+		warn bool
+	}{
+		{"anonymized, no salt", func(c *Config) { c.AnonymizeIPs = true }, true},
+		{"prefix mode, no salt", func(c *Config) { c.AnonymizeIPs, c.AnonymizeMode = true, "prefix" }, true},
+		{"anonymized, a salt", func(c *Config) { c.AnonymizeIPs, c.AnonymizationSalt = true, "s" }, false},
+		{"not anonymized", func(c *Config) {}, false},
+		{"no address columns", func(c *Config) { c.AnonymizeIPs, c.IncludeIPAddresses = true, false }, false},
+		{"address columns not selected", func(c *Config) { c.AnonymizeIPs, c.Columns = true, []string{"total_packets"} }, false},
+		{"one address column selected", func(c *Config) { c.AnonymizeIPs, c.Columns = true, []string{"dst_ip"} }, true},
+	} {
+		cfg := DefaultConfig()
+		c.set(&cfg)
+		tab, err := Extract("testdata/sample.pcap", cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := slices.Contains(tab.Summary.Warnings, saltWarning); got != c.warn {
+			t.Errorf("%s: warnings %q; want the salt's: %v", c.name, tab.Summary.Warnings, c.warn)
+		}
+	}
+}

@@ -60,6 +60,8 @@ type plan struct {
 	schema  []output.Column // every column of the selected groups
 	proj    []int           // indexes of the kept columns; nil keeps all
 	out     []output.Column // the written columns
+	// warnings are the configuration's, for every run's summary.
+	warnings []string
 }
 
 func (p *Pipeline) plan() (*plan, error) {
@@ -155,8 +157,16 @@ func (p *Pipeline) plan() (*plan, error) {
 			}
 		}
 	}
+	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && slices.ContainsFunc(pl.out, func(c output.Column) bool { return c.Name == "src_ip" || c.Name == "dst_ip" }) {
+		// The spec's warning (flow-meta.md §5), in every run's summary.
+		pl.warnings = append(pl.warnings, saltWarning)
+	}
 	return pl, nil
 }
+
+// saltWarning is the summary's warning for IP addresses anonymized with
+// no salt.
+const saltWarning = "anonymize_ips (--anonymize-ips) without anonymization_salt (--salt): IPv4 hashes can be reversed by brute force over the 2^32 addresses"
 
 // light reports whether every feature group of features is light
 // (extract.Group.Light); features were validated.
@@ -565,7 +575,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	ps := &pass{
 		p:       p,
 		pl:      pl,
-		sum:     &Summary{Skipped: map[string]uint64{}, SkippedByInput: map[string]map[string]uint64{}, Columns: pl.out},
+		sum:     &Summary{Skipped: map[string]uint64{}, SkippedByInput: map[string]map[string]uint64{}, Columns: pl.out, Warnings: slices.Clone(pl.warnings)},
 		defrag:  flow.NewDefrag(pl.fcfg.FlowTimeout),
 		maxTS:   -1 << 63,
 		start:   start,

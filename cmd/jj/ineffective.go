@@ -11,7 +11,8 @@ import (
 // checkEffective looks for options, from the flags or the config file,
 // that would change nothing with the feature groups and other options
 // chosen, and returns a warning for each, naming the option as a flag and
-// as a config key (and one for anonymization without a salt): a user who gives --include-sequences without timing
+// as a config key (the run's summary warns of anonymization without a
+// salt): a user who gives --include-sequences without timing
 // or size should hear that no column came of it. --anonymize-mode given
 // on the command line (modeFlag) without anonymize_ips, any mode, is an error
 // instead: the user asked for anonymized addresses and would get them
@@ -84,9 +85,6 @@ func checkEffective(cfg jj.Config, modeFlag bool) (warnings []string, err error)
 	}
 	if cfg.AnonymizationSalt != "" && !anonymizes && !flowIDs {
 		warn("--salt (anonymization_salt)", "anonymized IP addresses or flow ids (--anonymize-ips, --include-flow-id, with flow_meta)")
-	}
-	if anonymizes && cfg.AnonymizationSalt == "" {
-		warnings = append(warnings, "--anonymize-ips without --salt: IPv4 hashes can be reversed by brute force over the 2^32 addresses")
 	}
 	return warnings, nil
 }
