@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"compress/bzip2"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -704,7 +705,8 @@ func Expand(paths []string) ([]string, error) {
 }
 
 // StartsAsInput reports whether the file at path can be opened and starts
-// with the magic of a capture or a compressed stream that jj reads. It
+// with the magic of a capture or a compressed stream that jj reads, and,
+// for a pcap file, whether its header names a link type jj decodes. It
 // reads those few bytes only: whether the rest reads is for Open to say.
 func StartsAsInput(path string) bool {
 	f, err := os.Open(path)
@@ -712,9 +714,13 @@ func StartsAsInput(path string) bool {
 		return false
 	}
 	defer f.Close()
-	var b [maxMagic]byte
+	var b [pcapHeaderLen]byte
 	n, _ := io.ReadFull(f, b[:])
-	format, _ := detect(b[:n])
+	format, _ := detect(b[:min(n, maxMagic)])
+	if format == formatPcap && n == pcapHeaderLen {
+		big := binary.LittleEndian.Uint32(b[:]) != 0xa1b2c3d4 && binary.LittleEndian.Uint32(b[:]) != 0xa1b23c4d
+		return Supported(uint32(LinkType(u32(b[20:], big))))
+	}
 	return format != formatUnknown
 }
 

@@ -775,6 +775,13 @@ func TestStartsAsInput(t *testing.T) {
 		"notes.pcap": {[]byte("hello, world\n"), false},
 		"empty.pcap": {nil, false},
 		"half.pcap":  {[]byte{0xd4, 0xc3}, false},
+		// Whole pcap headers: the link type decides, in either byte order
+		// (FCS bits above the type's 16 do not matter).
+		"eth-le.pcap":     {pcapHeader(false, 1), true},
+		"eth-be.pcap":     {pcapHeader(true, 1), true},
+		"eth-fcs.pcap":    {pcapHeader(false, 0x1000_0001), true},
+		"type160.pcap":    {pcapHeader(false, 160), false},
+		"type160-be.pcap": {pcapHeader(true, 160), false},
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, tt.data, 0o644); err != nil {
@@ -787,4 +794,20 @@ func TestStartsAsInput(t *testing.T) {
 	if StartsAsInput(filepath.Join(dir, "missing.pcap")) || StartsAsInput(dir) {
 		t.Error("a missing file or a directory starts as an input")
 	}
+}
+
+// pcapHeader returns a pcap file header (microseconds, version 2.4, snap
+// length 65535) of the link type field, in big- or little-endian order.
+func pcapHeader(big bool, field uint32) []byte {
+	order := binary.ByteOrder(binary.LittleEndian)
+	if big {
+		order = binary.BigEndian
+	}
+	h := make([]byte, 24)
+	order.PutUint32(h, 0xa1b2c3d4)
+	order.PutUint16(h[4:], 2)
+	order.PutUint16(h[6:], 4)
+	order.PutUint32(h[16:], 65535)
+	order.PutUint32(h[20:], field)
+	return h
 }

@@ -450,6 +450,13 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "typo.pcap")
+	// A pcap file of a link type jj does not decode (160, as
+	// tcpdump's test capture of one): its header, little-endian.
+	unsupported := filepath.Join(dir, "type160.pcap")
+	header := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 160, 0, 0, 0}
+	if err := os.WriteFile(unsupported, header, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "keep.csv")
 	const earlier = "an earlier run's table\n"
 	dataset := filepath.Join(dir, "set") + "/"
@@ -457,7 +464,7 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 		t.Fatalf("dataset: exit %d: %s", code, errs)
 	}
 	parts, _ := os.ReadDir(dataset)
-	for _, inputs := range [][]string{{missing}, {notCapture}, {missing, notCapture}} {
+	for _, inputs := range [][]string{{missing}, {notCapture}, {missing, notCapture}, {unsupported}} {
 		if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
 			t.Fatal(err)
 		}
