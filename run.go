@@ -241,10 +241,14 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	}
 	var files []string
 	var inErrs []error
+	var dirWarnings []string // a directory's subdirectories, not read
 	for _, in := range inputs {
 		if in == "-" {
 			files = append(files, in)
 			continue
+		}
+		if w := capture.SubdirsWarning(in); w != "" {
+			dirWarnings = append(dirWarnings, w)
 		}
 		fs, err := capture.Expand([]string{in})
 		if err != nil {
@@ -319,6 +323,7 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
+	sum.Warnings = append(dirWarnings, sum.Warnings...)
 	sum.Elapsed = time.Since(start)
 	if runErr != nil {
 		sum.OutputFailed = true

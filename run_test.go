@@ -1003,3 +1003,40 @@ func TestFilterTooLongRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSubdirsWarned checks that a directory input's subdirectories, which
+// are not read, are named in a warning, hidden ones aside, whether the
+// directory holds captures of its own or not; the command line's summary
+// says it once.
+func TestSubdirsWarned(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/sample.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"day2", "day10", ".git"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, d, "b.pcap"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := dir + ": its subdirectories are not read (day2, day10): name them as inputs to read them"
+	nop := writerFunc(func(*output.Batch) error { return nil })
+	sum, err := NewPipeline(DefaultConfig()).Run([]string{dir}, nop)
+	if err == nil || !strings.Contains(err.Error(), "no capture files in "+dir) || sum == nil || !slices.Equal(sum.Warnings, []string{want}) {
+		t.Errorf("no captures of its own: %v, warnings %q; want the error and %q", err, sum.Warnings, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.pcap"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = NewPipeline(DefaultConfig()).Run([]string{dir}, nop)
+	if err != nil || sum.Flows != 3 || !slices.Equal(sum.Warnings, []string{want}) {
+		t.Errorf("a capture of its own: %v, %d flows, warnings %q; want 3 flows and %q", err, sum.Flows, sum.Warnings, want)
+	}
+	sum, err = NewPipeline(DefaultConfig()).Run([]string{filepath.Join(dir, "day2")}, nop)
+	if err != nil || len(sum.Warnings) != 0 {
+		t.Errorf("a directory without subdirectories: %v, warnings %q", err, sum.Warnings)
+	}
+}

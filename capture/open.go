@@ -704,6 +704,45 @@ func Expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// Subdirs returns the names of the subdirectories of dir (links to
+// directories too), but hidden ones (.git), in name order: Expand does not
+// read them, which a run says.
+func Subdirs(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var subs []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, e.Name())); err == nil && fi.IsDir() {
+			subs = append(subs, e.Name())
+		}
+	}
+	slices.SortFunc(subs, compareNatural)
+	return subs
+}
+
+// SubdirsWarning returns the warning for a directory given as an input
+// whose subdirectories Expand does not read, or "" if it has none.
+func SubdirsWarning(dir string) string {
+	subs := Subdirs(dir)
+	if len(subs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: its subdirectories are not read (%s): name them as inputs to read them", dir, NameSome(subs))
+}
+
+// NameSome joins the first three names, and says how many more there are.
+func NameSome(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+}
+
 // StartsAsInput reports whether the file at path can be opened and starts
 // with the magic of a capture or a compressed stream that jj reads, and,
 // for a pcap file, whether its header names a link type jj decodes. It

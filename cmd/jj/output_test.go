@@ -897,3 +897,32 @@ func TestOutputKeptOnTwoPassRefusal(t *testing.T) {
 		t.Errorf("the dataset directory was made (%v)", err)
 	}
 }
+
+// TestSubdirsWarnedOnce checks that jj extract on a directory with a
+// subdirectory says, once, that the subdirectory is not read, as the
+// library's run does for a directory it expands itself.
+func TestSubdirsWarnedOnce(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a.pcap", "sub/b.pcap"} {
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warning := "jj: warning: " + dir + ": its subdirectories are not read (sub): name them as inputs to read them\n"
+	code, _, errs := runJJ(t, nil, "extract", dir, "-o", filepath.Join(t.TempDir(), "out.csv"))
+	if code != 0 || strings.Count(errs, warning) != 1 || !strings.Contains(errs, "3 flows written") {
+		t.Errorf("exit %d, stderr %q; want 3 flows and the warning once", code, errs)
+	}
+	os.Remove(filepath.Join(dir, "a.pcap"))
+	code, _, errs = runJJ(t, nil, "extract", dir, "-o", filepath.Join(t.TempDir(), "out.csv"))
+	if code != exitInput || strings.Count(errs, warning) != 1 || !strings.Contains(errs, "no capture files in "+dir) {
+		t.Errorf("no capture of its own: exit %d, stderr %q; want exit 1, the error and the warning once", code, errs)
+	}
+}

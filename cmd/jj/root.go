@@ -172,7 +172,8 @@ compressed, told by its first bytes), a directory (in name order with
 numbers by value, dump.pcap2 before dump.pcap10; its files that start as
 captures do, compressed ones that decompress to one, and those named as
 captures, .pcap, .pcapng, .cap or .ntar, maybe compressed: a broken one
-is reported), or - for standard input.
+is reported; not its subdirectories', which a warning names), or - for
+standard input.
 Several inputs are read as one capture: flows continue across files.
 
 The output format comes from --format, else from the --output extension
@@ -414,6 +415,18 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	ctx, stopSignals := onSignals(stderr)
 	defer stopSignals()
 	sum, runErr := p.RunContext(ctx, files, out.w)
+	if sum != nil {
+		// The run reads the files the directories were expanded to here
+		// (or a directory that could not be, whose warning it gives), so
+		// their warnings are the command line's to add.
+		var dirs []string
+		for _, in := range inputs {
+			if w := capture.SubdirsWarning(in); w != "" && !slices.Contains(files, in) {
+				dirs = append(dirs, w)
+			}
+		}
+		sum.Warnings = append(dirs, sum.Warnings...)
+	}
 	return finishRun(f, out, sum, runErr, stderr)
 }
 
