@@ -188,15 +188,22 @@ type FileError struct {
 	Offset int64
 	// Err is the problem.
 	Err error
+	// Decompressed says that the file is compressed, and Offset counts
+	// its decompressed bytes.
+	Decompressed bool
 }
 
 // Error returns "read NAME: PROBLEM", with " at offset N" when the offset
-// is known.
+// is known (" at offset N of the decompressed data" in a compressed file).
 func (e *FileError) Error() string {
 	if e.Offset < 0 {
 		return "read " + e.Name + ": " + e.Err.Error()
 	}
-	return "read " + e.Name + ": " + e.Err.Error() + " at offset " + strconv.FormatInt(e.Offset, 10)
+	of := ""
+	if e.Decompressed {
+		of = " of the decompressed data"
+	}
+	return "read " + e.Name + ": " + e.Err.Error() + " at offset " + strconv.FormatInt(e.Offset, 10) + of
 }
 
 // Unwrap returns the problem, so that errors.Is(err, ErrTruncated) works.

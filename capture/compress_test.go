@@ -618,3 +618,30 @@ func TestXzJobMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestDecompressedOffset checks that an error's offset in a compressed file
+// says it counts decompressed bytes, and in a plain one does not: a
+// record length of 0x7fffffff 24 bytes in (the first record's header,
+// whose length field is at bytes 8-11 of it).
+func TestDecompressedOffset(t *testing.T) {
+	pcap := pcapFile(10, 100)
+	binary.LittleEndian.PutUint32(pcap[24+8:], 0x7fffffff)
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"plain", pcap, "at offset 24"},
+		{"gzip", gzipBytes(t, pcap), "at offset 24 of the decompressed data"},
+	} {
+		r, err := NewReader(bytes.NewReader(tt.data), tt.name)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var rec Record
+		err = r.Next(&rec)
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("%s: %v; want an error ending %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -240,7 +240,7 @@ func (in *input) fail(off int64, err error) error {
 		// the file's new end and the end of its page (fault.go).
 		err = ErrChanged
 	}
-	return &FileError{Name: in.name, Offset: off, Err: err}
+	return &FileError{Name: in.name, Offset: off, Err: err, Decompressed: in.s != in.raw}
 }
 
 // cut turns a short peek at offset off into the error to return: io.EOF
