@@ -1103,6 +1103,9 @@ func (ps *pass) finish() (*Summary, error) {
 	sum.Flows = ps.merge.rowsWritten()
 	ps.inputSkips()
 	ps.skips.named(sum.Skipped)
+	if n := ps.defrag.Forgotten; n > 0 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d first IP fragments were forgotten within the idle timeout: more than %d fragmented datagrams were open at once; their later fragments count in flows of ports 0", n, flow.MaxFrags))
+	}
 	// Extractors may have something to say (sampled graph metrics, ...);
 	// workers run copies of the same extractors, so say each thing once.
 	type warner interface{ Warnings() []string }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -1038,5 +1040,43 @@ func TestSubdirsWarned(t *testing.T) {
 	sum, err = NewPipeline(DefaultConfig()).Run([]string{filepath.Join(dir, "day2")}, nop)
 	if err != nil || len(sum.Warnings) != 0 {
 		t.Errorf("a directory without subdirectories: %v, warnings %q", err, sum.Warnings)
+	}
+}
+
+// TestForgottenFragmentsWarned checks that first IP fragments forgotten
+// because 65 536 other fragmented datagrams were open at once are counted
+// in a warning: 65 546 datagrams' first fragments, 1 µs apart, then the
+// later fragments of the first 10, which count in flows of ports 0 where
+// the spec (flow-meta.md §1) would give them their first fragment's.
+func TestForgottenFragmentsWarned(t *testing.T) {
+	const n = 1<<16 + 10
+	const epoch = int64(1_700_000_000e9)
+	dst := testpkt.Addr("192.0.2.200")
+	src := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(i >> 16), byte(i >> 8)}) }
+	frames := make([]testpkt.Frame, 0, n+10)
+	for i := range n {
+		frames = append(frames, testpkt.Frame{TS: epoch + int64(i)*1000, Src: src(i), Dst: dst, Proto: 17, SrcPort: 5000, DstPort: 53, IPID: uint16(i), MF: true, Payload: 8, UDPLen: 100})
+	}
+	for i := range 10 {
+		frames = append(frames, testpkt.Frame{TS: epoch + int64(n+i)*1000, Src: src(i), Dst: dst, Proto: 17, IPID: uint16(i), FragOff: 2, Payload: 84})
+	}
+	path := filepath.Join(t.TempDir(), "frags.pcap")
+	if err := os.WriteFile(path, testpkt.Pcap(frames...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port0 := 0 // packets in flows of port 0
+	sum, err := NewPipeline(DefaultConfig()).Stream(func(r Row) error {
+		if fmt.Sprint(r.Get("src_port")) == "0" {
+			n, _ := strconv.Atoi(fmt.Sprint(r.Get("total_packets")))
+			port0 += n
+		}
+		return nil
+	}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "10 first IP fragments were forgotten within the idle timeout: more than 65536 fragmented datagrams were open at once; their later fragments count in flows of ports 0"
+	if !slices.Contains(sum.Warnings, want) || port0 != 10 {
+		t.Errorf("warnings %q, %d packets in flows of port 0; want %q and 10", sum.Warnings, port0, want)
 	}
 }

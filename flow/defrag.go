@@ -16,9 +16,16 @@ type Defrag struct {
 	order   fragQueue // insertion order, for expiry
 
 	// Joined counts later fragments given their datagram's ports; Orphans
-	// those whose first fragment was not seen.
+	// those whose first fragment was not seen, or was forgotten.
 	Joined, Orphans uint64
+	// Forgotten counts first fragments forgotten within the idle timeout
+	// because maxFrags others were remembered: their later fragments, if
+	// any come, count in flows of ports 0.
+	Forgotten uint64
 }
+
+// MaxFrags is how many fragmented datagrams Defrag remembers at once.
+const MaxFrags = maxFrags
 
 type fragKey struct {
 	src, dst [16]byte
@@ -60,6 +67,9 @@ func (d *Defrag) Fix(p *decode.Packet) {
 			break
 		}
 		if ok {
+			if p.Timestamp-v.ts <= d.timeout {
+				d.Forgotten++
+			}
 			delete(d.frags, old)
 		}
 		d.order.pop()

@@ -42,8 +42,8 @@ func TestDefragExpiry(t *testing.T) {
 	}
 	// A first fragment after a long pause expires all the others.
 	first(100, last+timeout+1000)
-	if len(d.frags) != 1 || d.order.n != 1 {
-		t.Errorf("after a pause: %d remembered, %d queued, want 1 and 1", len(d.frags), d.order.n)
+	if len(d.frags) != 1 || d.order.n != 1 || d.Forgotten != 0 {
+		t.Errorf("after a pause: %d remembered, %d queued, %d forgotten; want 1, 1 and 0 (expired ones are not forgotten)", len(d.frags), d.order.n, d.Forgotten)
 	}
 	if !joins(100) || joins(19) {
 		t.Errorf("after a pause: the new fragment should join and the old ones not")
@@ -81,8 +81,8 @@ func TestDefragExpiry(t *testing.T) {
 	for id := range uint32(maxFrags + 5) {
 		first(id, int64(id))
 	}
-	if len(d.frags) != maxFrags || d.order.n != maxFrags {
-		t.Errorf("%d remembered, %d queued, want %d", len(d.frags), d.order.n, maxFrags)
+	if len(d.frags) != maxFrags || d.order.n != maxFrags || d.Forgotten != 5 {
+		t.Errorf("%d remembered, %d queued, %d forgotten; want %d, %d and 5", len(d.frags), d.order.n, d.Forgotten, maxFrags, maxFrags)
 	}
 	for _, id := range []uint32{0, 4, 5, maxFrags + 4} {
 		if got, want := joins(id), id >= 5; got != want {
