@@ -16,6 +16,7 @@ const (
 	blockIDB = 0x00000001 // interface description
 	blockPB  = 0x00000002 // packet block, obsolete
 	blockSPB = 0x00000003 // simple packet block
+	blockISB = 0x00000005 // interface statistics
 	blockEPB = 0x00000006 // enhanced packet block
 
 	byteOrderMagic = 0x1a2b3c4d
@@ -26,6 +27,9 @@ const (
 	optEndOfOpt = 0
 	optTSResol  = 9  // if_tsresol: 1 byte
 	optTSOffset = 14 // if_tsoffset: int64 seconds
+
+	optISBIfDrop = 5 // isb_ifdrop: packets the interface dropped, uint64
+	optISBOSDrop = 7 // isb_osdrop: packets the capturing system dropped, uint64
 )
 
 // ngBlockHeaderLen is type, length and the first body word, which for a
@@ -60,6 +64,10 @@ type ngInterface struct {
 	// coarser, no if_tsoffset), and 0 otherwise: nextEPB reads only the
 	// packets of interfaces with a scale.
 	scale uint64
+
+	// ifDrop and osDrop are the drop counts of the interface's latest
+	// statistics block (counted from the start of the capture).
+	ifDrop, osDrop uint64
 }
 
 // nanos converts a timestamp in ticks to nanoseconds since the epoch, with
@@ -146,6 +154,10 @@ type ngReader struct {
 	link0    LinkType      // link type of the file's first interface
 	lastTS   int64         // timestamp of the previous record, for SPBs
 	several  bool          // a second interface was found ahead
+
+	// ifDrops and osDrops sum the drop counts of the interfaces of the
+	// sections before the current one (ngInterface.ifDrop, osDrop).
+	ifDrops, osDrops uint64
 
 	pending bool   // first holds the first record, read by newNgReader
 	first   Record //
@@ -315,6 +327,8 @@ func (r *ngReader) next(rec *Record) error {
 			err = r.section(off, body)
 		case blockIDB:
 			err = r.iface(off, body)
+		case blockISB:
+			r.stats(body)
 		case blockEPB, blockPB, blockSPB:
 			if err := r.packet(off, typ, body, rec); err == errAgain {
 				continue
@@ -373,8 +387,61 @@ func (r *ngReader) section(off int64, body []byte) error {
 		r.warnf("section at offset %d has version %d.%d, read as 1.0", off, major, minor)
 	}
 	r.sections++
+	for _, ifc := range r.ifaces {
+		r.ifDrops += ifc.ifDrop
+		r.osDrops += ifc.osDrop
+	}
 	r.ifaces = r.ifaces[:0]
 	return nil
+}
+
+// stats keeps the drop counts of an interface statistics block: a
+// capture tool writes one for each interface at the end of its capture,
+// sometimes more as it goes, each counting from the start, so the
+// latest counts. A block too short, of an interface not declared, or
+// whose options run past its end gives what it can.
+func (r *ngReader) stats(body []byte) {
+	// interface id(4) ts high(4) ts low(4) options
+	if len(body) < 12 {
+		return
+	}
+	id := u32(body, r.big)
+	if id >= uint32(len(r.ifaces)) {
+		return
+	}
+	ifc := &r.ifaces[id]
+	for opts := body[12:]; len(opts) >= 4; {
+		code, n := u16(opts, r.big), int(u16(opts[2:], r.big))
+		padded := (n + 3) &^ 3
+		if code == optEndOfOpt || 4+padded > len(opts) {
+			break
+		}
+		if val := opts[4 : 4+n]; n == 8 {
+			switch code {
+			case optISBIfDrop:
+				ifc.ifDrop = u64(val, r.big)
+			case optISBOSDrop:
+				ifc.osDrop = u64(val, r.big)
+			}
+		}
+		opts = opts[4+padded:]
+	}
+}
+
+// Warnings implements Reader: the input's, and the packets the capture
+// tool said were dropped while it captured (its interface statistics),
+// which are in no capture and so in no flow.
+func (r *ngReader) Warnings() []string {
+	w := r.input.Warnings()
+	ifDrops, osDrops := r.ifDrops, r.osDrops
+	for _, ifc := range r.ifaces {
+		ifDrops += ifc.ifDrop
+		osDrops += ifc.osDrop
+	}
+	if ifDrops+osDrops > 0 {
+		w = append(w, fmt.Sprintf("%s: the capture tool recorded %d packets dropped while it captured (%d by the interface, %d by the capturing system: pcapng interface statistics); they are in no flow", r.name, ifDrops+osDrops, ifDrops, osDrops))
+	}
+	return w
 }
 
 // iface adds an interface to the section.

@@ -705,3 +705,59 @@ func openReader(t *testing.T, path string) (Reader, error) {
 	}
 	return rd, err
 }
+
+// isbLE returns an interface statistics block of interface id with the
+// isb_ifdrop and isb_osdrop options.
+func isbLE(id, ifDrop, osDrop uint64) string {
+	le := func(v uint64, n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "%02x ", byte(v>>(8*i)))
+		}
+		return b.String()
+	}
+	return "05 00 00 00 34 00 00 00 " + le(id, 4) + // type, length 52, interface
+		"00 00 00 00 00 00 00 00 " + // timestamp
+		"05 00 08 00 " + le(ifDrop, 8) + // isb_ifdrop
+		"07 00 08 00 " + le(osDrop, 8) + // isb_osdrop
+		"00 00 00 00 34 00 00 00" // end of options, length
+}
+
+// TestPcapngDropsWarned checks that the drop counts of interface
+// statistics blocks are warned of: the latest block of each interface
+// counts (they count from the start of the capture), summed over the
+// interfaces of every section; a block of an interface not declared is
+// passed over. Section 1: 5 + 7, after an earlier 3 + 4; section 2: 0 + 2.
+func TestPcapngDropsWarned(t *testing.T) {
+	file := hx(t, shbLE+idbLE+epbLE+isbLE(0, 3, 4)+epbLE+isbLE(0, 5, 7)+
+		shbLE+idbLE+isbLE(0, 0, 2)+isbLE(9, 100, 100)+epbLE)
+	rd, recs, err := readBytes(t, file, "drops.pcapng")
+	if err != io.EOF || len(recs) != 3 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	want := "drops.pcapng: the capture tool recorded 14 packets dropped while it captured (5 by the interface, 9 by the capturing system: pcapng interface statistics); they are in no flow"
+	if w := rd.Warnings(); !slices.Equal(w, []string{want}) {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
+	// Without drops, no warning.
+	rd, _, _ = readBytes(t, hx(t, shbLE+idbLE+epbLE+isbLE(0, 0, 0)), "none.pcapng")
+	if w := rd.Warnings(); len(w) != 0 {
+		t.Errorf("no drops: warnings %q", w)
+	}
+	// Through Open, as jj extract reads a file.
+	path := filepath.Join(t.TempDir(), "drops.pcapng")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rd, c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := readAll(t, rd); err != io.EOF {
+		t.Fatal(err)
+	}
+	if w := rd.Warnings(); len(w) != 1 || !strings.Contains(w[0], "recorded 14 packets dropped") {
+		t.Errorf("Open: warnings %q", w)
+	}
+}
