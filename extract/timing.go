@@ -123,17 +123,20 @@ func NewTiming(o Options) *Timing {
 	return t
 }
 
-// burstThresholdNs converts the threshold to integer ns: for an integer
-// IAT d, d < ms·1e6 exactly when d < ceil(ms·1e6).
+// burstThresholdNs converts the threshold to whole nanoseconds, the
+// nearest (at least 1), as the timeouts are: the threshold is a decimal
+// the user wrote, and 8.3 ms is 8 300 000 ns, where the float 8.3·1e6
+// (8300000.000000001) rounded up made an IAT of exactly 8.3 ms fall below
+// it.
 func burstThresholdNs(ms float64) int64 {
 	if !(ms > 0) {
 		ms = defaultBurstThresholdMs
 	}
-	ns := math.Ceil(ms * 1e6)
+	ns := math.Round(ms * 1e6)
 	if ns >= math.MaxInt64 {
 		return math.MaxInt64
 	}
-	return int64(ns)
+	return max(int64(ns), 1)
 }
 
 func seqLength(l int) int {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -243,25 +244,43 @@ func TestTiming(t *testing.T) {
 
 func TestTimingThreshold(t *testing.T) {
 	// IATs 1.5 ms and 2 ms; with a 2 ms threshold the first extends the
-	// burst and the second closes it. 0.0015 ms·1e6 = 1500 ns exactly, so
-	// 1.5 ms is idle at threshold 1.5 and not at 1.5000001.
+	// burst and the second closes it. The threshold counts in whole
+	// nanoseconds, the nearest: 1.5 ms is idle at threshold 1.5 and at
+	// 1.5000001 (1 500 000.1 ns), not at 1.500001 (1 500 001 ns).
 	ps := []tp{{ts: 0, length: 1}, {ts: 1_500_000, length: 1}, {ts: 3_500_000, length: 1}}
+	// IATs of exactly 8.3 ms: idle at threshold 8.3, whose float 8.3·1e6
+	// is 8300000.000000001 (a review found them counted as bursts when
+	// that was rounded up).
+	ps83 := []tp{{ts: 0, length: 1}, {ts: 8_300_000, length: 1}, {ts: 16_600_000, length: 1}}
 	for _, tc := range []struct {
+		ps    []tp
 		thr   float64
 		burst int
 		idle  int
 	}{
-		{2, 2, 1},
-		{1.5, 3, 2},
-		{1.5000001, 2, 1},
-		{0, 1, 0}, // 0 means the default, 50 ms
-		{1e300, 1, 0},
+		{ps, 2, 2, 1},
+		{ps, 1.5, 3, 2},
+		{ps, 1.5000001, 3, 2},
+		{ps, 1.500001, 2, 1},
+		{ps, 0, 1, 0}, // 0 means the default, 50 ms
+		{ps, 1e300, 1, 0},
+		{ps83, 8.3, 3, 2},
+		{ps83, 16.1, 1, 0},
+		{ps, 1e-10, 3, 2}, // under a nanosecond: 1 ns
 	} {
 		ex := NewTiming(Options{BurstThresholdMs: tc.thr})
-		ex.Observe(refs(0, ps))
+		ex.Observe(refs(0, tc.ps))
 		got := emitRow(t, ex, 0, &Flow{})
 		if got["burst_count"] != int64(tc.burst) || got["idle_count"] != int64(tc.idle) {
 			t.Errorf("threshold %v ms: burst_count, idle_count = %v, %v, want %d, %d", tc.thr, got["burst_count"], got["idle_count"], tc.burst, tc.idle)
+		}
+	}
+	// Every decimal threshold of one place up to 1000 ms is its whole
+	// number of nanoseconds (a review counted 99 of them rounded up).
+	for tenths := 1; tenths <= 10000; tenths++ {
+		ms, _ := strconv.ParseFloat(strconv.Itoa(tenths/10)+"."+strconv.Itoa(tenths%10), 64)
+		if got := burstThresholdNs(ms); got != int64(tenths)*100_000 {
+			t.Fatalf("burstThresholdNs(%v) = %d, want %d", ms, got, int64(tenths)*100_000)
 		}
 	}
 }
