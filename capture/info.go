@@ -62,6 +62,11 @@ type InterfaceInfo struct {
 	Resolution string
 	// Packets counts this interface's records.
 	Packets uint64
+	// InterfaceDrops and SystemDrops are the packets the capture tool
+	// recorded as dropped by the interface and by the capturing system
+	// (pcapng interface statistics: the latest block's isb_ifdrop and
+	// isb_osdrop); 0 when it recorded none.
+	InterfaceDrops, SystemDrops uint64
 }
 
 // LinkName returns the LINKTYPE_ name of the link type ("ETHERNET"), or
@@ -236,6 +241,14 @@ func ngInfo(in *input, fi *FileInfo) error {
 					Section: fi.Sections - 1, Index: len(r.ifaces) - 1,
 					LinkType: ifc.link, SnapLen: ifc.snaplen, Resolution: resolution(ifc.binary, ifc.exp),
 				})
+			}
+		case blockISB:
+			r.stats(body)
+			if len(body) >= 12 {
+				if id := u32(body, r.big); id < uint32(len(r.ifaces)) {
+					ifc := &fi.Interfaces[base+int(id)]
+					ifc.InterfaceDrops, ifc.SystemDrops = r.ifaces[id].ifDrop, r.ifaces[id].osDrop
+				}
 			}
 		case blockEPB, blockPB, blockSPB:
 			if err = r.packet(off, typ, body, &rec); err == nil {

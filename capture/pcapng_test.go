@@ -761,3 +761,26 @@ func TestPcapngDropsWarned(t *testing.T) {
 		t.Errorf("Open: warnings %q", w)
 	}
 }
+
+// TestInfoDrops checks that Info gives each interface the drop counts of
+// its latest statistics block, as the warning of TestPcapngDropsWarned
+// sums them: section 1's interface 5 and 7, section 2's 0 and 2.
+func TestInfoDrops(t *testing.T) {
+	file := hx(t, shbLE+idbLE+epbLE+isbLE(0, 3, 4)+epbLE+isbLE(0, 5, 7)+
+		shbLE+idbLE+isbLE(0, 0, 2)+isbLE(9, 100, 100)+epbLE)
+	path := filepath.Join(t.TempDir(), "drops.pcapng")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := Info(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]uint64
+	for _, ifc := range fi.Interfaces {
+		got = append(got, [2]uint64{ifc.InterfaceDrops, ifc.SystemDrops})
+	}
+	if want := [][2]uint64{{5, 7}, {0, 2}}; !slices.Equal(got, want) {
+		t.Errorf("drops by interface %v, want %v", got, want)
+	}
+}

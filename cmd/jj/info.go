@@ -17,7 +17,8 @@ import (
 
 const infoLong = `Describe capture files without building flows: format, byte order and
 compression, each interface's link type (and whether jj decodes it), snap
-length and timestamp resolution, packets, bytes on the wire and captured,
+length and timestamp resolution (and, in a pcapng file, the packets its
+capture tool recorded as dropped), packets, bytes on the wire and captured,
 the time span and order, and whether the file is cut off.
 
 Every record is walked, so the counts are exact (they match capinfos), but
@@ -150,7 +151,11 @@ func writeInfo(b *strings.Builder, fi *capture.FileInfo) {
 		if !ifc.Supported() {
 			link += ", not decoded by jj"
 		}
-		fmt.Fprintf(b, "  %-6s %s, %s, timestamps in %s, %d %s\n", id, link, snap, ifc.Resolution, ifc.Packets, plural(ifc.Packets, "packet"))
+		drops := ""
+		if ifc.InterfaceDrops+ifc.SystemDrops > 0 {
+			drops = fmt.Sprintf("; the capture tool recorded %d dropped by the interface, %d by the system", ifc.InterfaceDrops, ifc.SystemDrops)
+		}
+		fmt.Fprintf(b, "  %-6s %s, %s, timestamps in %s, %d %s%s\n", id, link, snap, ifc.Resolution, ifc.Packets, plural(ifc.Packets, "packet"), drops)
 	}
 	line("packets", "%d", fi.Packets)
 	line("bytes", "%d on the wire, %d captured", fi.WireBytes, fi.CapturedBytes)
@@ -225,6 +230,9 @@ type interfaceJSON struct {
 	SnapLen    uint32 `json:"snaplen"`
 	Resolution string `json:"resolution"`
 	Packets    uint64 `json:"packets"`
+	// The drops the capture tool recorded (pcapng interface statistics).
+	InterfaceDrops uint64 `json:"interface_drops"`
+	SystemDrops    uint64 `json:"system_drops"`
 }
 
 func toJSON(fi *capture.FileInfo) infoJSON {
@@ -242,6 +250,7 @@ func toJSON(fi *capture.FileInfo) infoJSON {
 		j.Interfaces = append(j.Interfaces, interfaceJSON{
 			Section: ifc.Section, Index: ifc.Index, LinkType: int(ifc.LinkType), LinkName: ifc.LinkName(),
 			Decoded: ifc.Supported(), SnapLen: ifc.SnapLen, Resolution: ifc.Resolution, Packets: ifc.Packets,
+			InterfaceDrops: ifc.InterfaceDrops, SystemDrops: ifc.SystemDrops,
 		})
 	}
 	if fi.Packets > 0 {
