@@ -60,6 +60,9 @@ type plan struct {
 	schema  []output.Column // every column of the selected groups
 	proj    []int           // indexes of the kept columns; nil keeps all
 	out     []output.Column // the written columns
+	// match is the filter, compiled for every link type, or nil; it holds
+	// programs, not state, so every reading goroutine shares it.
+	match *filter.Matcher
 	// warnings are the configuration's, for every run's summary.
 	warnings []string
 }
@@ -72,8 +75,10 @@ func (p *Pipeline) plan() (*plan, error) {
 	if p.Decoders < -1 || p.Decoders > maxDecoders {
 		return nil, &OptionError{Option: "decoders", Value: fmt.Sprint(p.Decoders), Want: fmt.Sprintf("-1 (none), 0 (by the number of CPUs) or a count up to %d", maxDecoders)}
 	}
+	var match *filter.Matcher
 	if cfg.Filter != "" {
-		if err := filter.Parse(cfg.Filter); err != nil {
+		var err error
+		if match, err = filter.NewMatcher(cfg.Filter); err != nil {
 			v := fmt.Sprintf("%q", cfg.Filter)
 			if len(cfg.Filter) > 100 { // the reason comes after the value
 				v = fmt.Sprintf("%q… (%d bytes)", cfg.Filter[:80], len(cfg.Filter))
@@ -92,6 +97,7 @@ func (p *Pipeline) plan() (*plan, error) {
 		},
 		workers: cfg.Workers,
 		passes:  1,
+		match:   match,
 	}
 	exs, err := extract.Build(cfg.Features, pl.opts)
 	if err != nil {
@@ -840,15 +846,9 @@ func (ps *pass) read(r capture.Reader) (err error) {
 	var rec capture.Record
 	var readErr error
 	// The filter runs on the record's bytes before decoding; records that
-	// do not match count as skipped. Compiling costs microseconds, once
-	// per input. Without a filter the loop pays one nil test per record.
-	var match *filter.Matcher
-	if ps.pl.cfg.Filter != "" {
-		var err error
-		if match, err = filter.NewMatcher(ps.pl.cfg.Filter); err != nil {
-			return err // plan's filter.Parse accepts only what compiles here
-		}
-	}
+	// do not match count as skipped. Without a filter the loop pays one
+	// nil test per record.
+	match := ps.pl.match
 	for {
 		if piped && (ps.cancelled() || ps.merge.failed() != nil) {
 			break

@@ -104,14 +104,7 @@ func (ps *pass) readSplit(r capture.Reader, n int) error {
 	if ps.prog == nil {
 		h = nil
 	}
-	// One matcher serves every decoder: it holds the programs, not state.
-	var match *filter.Matcher
-	if ps.pl.cfg.Filter != "" {
-		var err error
-		if match, err = filter.NewMatcher(ps.pl.cfg.Filter); err != nil {
-			return err // plan's filter.Parse accepts only what compiles here
-		}
-	}
+	match := ps.pl.match // shared by every decoder
 	todo := make(chan *run, runsPerDec*n)
 	var wg sync.WaitGroup
 	for range n {

@@ -243,12 +243,9 @@ func ngInfo(in *input, fi *FileInfo) error {
 				})
 			}
 		case blockISB:
-			r.stats(body)
-			if len(body) >= 12 {
-				if id := u32(body, r.big); id < uint32(len(r.ifaces)) {
-					ifc := &fi.Interfaces[base+int(id)]
-					ifc.InterfaceDrops, ifc.SystemDrops = r.ifaces[id].ifDrop, r.ifaces[id].osDrop
-				}
+			if id := r.stats(body); id >= 0 {
+				ifc := &fi.Interfaces[base+id]
+				ifc.InterfaceDrops, ifc.SystemDrops = r.ifaces[id].ifDrop, r.ifaces[id].osDrop
 			}
 		case blockEPB, blockPB, blockSPB:
 			if err = r.packet(off, typ, body, &rec); err == nil {

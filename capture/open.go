@@ -704,10 +704,10 @@ func Expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// Subdirs returns the names of the subdirectories of dir (links to
+// subdirs returns the names of the subdirectories of dir (links to
 // directories too), but hidden ones (.git), in name order: Expand does not
 // read them, which a run says.
-func Subdirs(dir string) []string {
+func subdirs(dir string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil
@@ -728,15 +728,15 @@ func Subdirs(dir string) []string {
 // SubdirsWarning returns the warning for a directory given as an input
 // whose subdirectories Expand does not read, or "" if it has none.
 func SubdirsWarning(dir string) string {
-	subs := Subdirs(dir)
+	subs := subdirs(dir)
 	if len(subs) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s: its subdirectories are not read (%s): name them as inputs to read them", dir, NameSome(subs))
+	return fmt.Sprintf("%s: its subdirectories are not read (%s): name them as inputs to read them", dir, nameSome(subs))
 }
 
-// NameSome joins the first three names, and says how many more there are.
-func NameSome(names []string) string {
+// nameSome joins the first three names, and says how many more there are.
+func nameSome(names []string) string {
 	if len(names) <= 3 {
 		return strings.Join(names, ", ")
 	}

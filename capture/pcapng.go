@@ -395,19 +395,20 @@ func (r *ngReader) section(off int64, body []byte) error {
 	return nil
 }
 
-// stats keeps the drop counts of an interface statistics block: a
-// capture tool writes one for each interface at the end of its capture,
-// sometimes more as it goes, each counting from the start, so the
-// latest counts. A block too short, of an interface not declared, or
-// whose options run past its end gives what it can.
-func (r *ngReader) stats(body []byte) {
+// stats keeps the drop counts of an interface statistics block, and
+// returns the interface's index in the section, or -1 for a block too
+// short or of an interface not declared: a capture tool writes one for
+// each interface at the end of its capture, sometimes more as it goes,
+// each counting from the start, so the latest counts. A block whose
+// options run past its end gives what it can.
+func (r *ngReader) stats(body []byte) int {
 	// interface id(4) ts high(4) ts low(4) options
 	if len(body) < 12 {
-		return
+		return -1
 	}
 	id := u32(body, r.big)
 	if id >= uint32(len(r.ifaces)) {
-		return
+		return -1
 	}
 	ifc := &r.ifaces[id]
 	for opts := body[12:]; len(opts) >= 4; {
@@ -426,6 +427,7 @@ func (r *ngReader) stats(body []byte) {
 		}
 		opts = opts[4+padded:]
 	}
+	return int(id)
 }
 
 // Warnings implements Reader: the input's, and the packets the capture

@@ -2,14 +2,14 @@ package flow
 
 import "github.com/jjflow/jj/decode"
 
-// maxFrags bounds the datagrams remembered at once.
-const maxFrags = 1 << 16
+// MaxFrags bounds the fragmented datagrams Defrag remembers at once.
+const MaxFrags = 1 << 16
 
 // Defrag gives later IP fragments the ports of their datagram's first
 // fragment (flow-meta.md §1): fragments match on source, destination,
 // protocol and identification. It runs before packets are sharded, since a
 // fragment's ports decide its flow. A first fragment is remembered for one
-// idle timeout, and at most maxFrags of them at once.
+// idle timeout, and at most MaxFrags of them at once.
 type Defrag struct {
 	timeout int64
 	frags   map[fragKey]fragVal
@@ -19,13 +19,10 @@ type Defrag struct {
 	// those whose first fragment was not seen, or was forgotten.
 	Joined, Orphans uint64
 	// Forgotten counts first fragments forgotten within the idle timeout
-	// because maxFrags others were remembered: their later fragments, if
+	// because MaxFrags others were remembered: their later fragments, if
 	// any come, count in flows of ports 0.
 	Forgotten uint64
 }
-
-// MaxFrags is how many fragmented datagrams Defrag remembers at once.
-const MaxFrags = maxFrags
 
 type fragKey struct {
 	src, dst [16]byte
@@ -63,7 +60,7 @@ func (d *Defrag) Fix(p *decode.Packet) {
 	for d.order.n > 0 {
 		old := d.order.front()
 		v, ok := d.frags[old]
-		if ok && p.Timestamp-v.ts <= d.timeout && len(d.frags) < maxFrags {
+		if ok && p.Timestamp-v.ts <= d.timeout && len(d.frags) < MaxFrags {
 			break
 		}
 		if ok {
@@ -81,7 +78,7 @@ func (d *Defrag) Fix(p *decode.Packet) {
 }
 
 // fragQueue is a first-in, first-out queue of keys in a ring that doubles
-// when full, and never shrinks (at most maxFrags keys: 2.6 MB). A slice
+// when full, and never shrinks (at most MaxFrags keys: 2.6 MB). A slice
 // cut from the front and appended to at the back reallocated and copied
 // its live part every few thousand first fragments on the real-traffic
 // tile (0.7 % of --features all's profile).

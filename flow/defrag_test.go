@@ -7,7 +7,7 @@ import (
 )
 
 // TestDefragExpiry checks which first fragments Defrag remembers: each for
-// one timeout after it came, at most maxFrags at once (the oldest go
+// one timeout after it came, at most MaxFrags at once (the oldest go
 // first), a repeated one once, and through many wrap-arounds of its queue.
 func TestDefragExpiry(t *testing.T) {
 	const timeout = 95
@@ -76,17 +76,17 @@ func TestDefragExpiry(t *testing.T) {
 	if len(d.frags) != 1 || d.order.n != 1 {
 		t.Errorf("grown queue, after a pause: %d remembered, %d queued, want 1 and 1", len(d.frags), d.order.n)
 	}
-	// At most maxFrags at once, all within the timeout: the oldest go.
+	// At most MaxFrags at once, all within the timeout: the oldest go.
 	d = NewDefrag(1 << 62)
-	for id := range uint32(maxFrags + 5) {
+	for id := range uint32(MaxFrags + 5) {
 		first(id, int64(id))
 	}
-	if len(d.frags) != maxFrags || d.order.n != maxFrags || d.Forgotten != 5 {
-		t.Errorf("%d remembered, %d queued, %d forgotten; want %d, %d and 5", len(d.frags), d.order.n, d.Forgotten, maxFrags, maxFrags)
+	if len(d.frags) != MaxFrags || d.order.n != MaxFrags || d.Forgotten != 5 {
+		t.Errorf("%d remembered, %d queued, %d forgotten; want %d, %d and 5", len(d.frags), d.order.n, d.Forgotten, MaxFrags, MaxFrags)
 	}
-	for _, id := range []uint32{0, 4, 5, maxFrags + 4} {
+	for _, id := range []uint32{0, 4, 5, MaxFrags + 4} {
 		if got, want := joins(id), id >= 5; got != want {
-			t.Errorf("id %d of %d: joined %v, want %v", id, maxFrags+5, got, want)
+			t.Errorf("id %d of %d: joined %v, want %v", id, MaxFrags+5, got, want)
 		}
 	}
 }
