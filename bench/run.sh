@@ -16,7 +16,11 @@
 # flow_meta and all written as Parquet with every worker, flow_meta
 # on the real-traffic capture written as pcapng and compressed by gzip,
 # and flow_meta with every worker on the synthetic capture read from disk
-# (evicted first), beside the time cat takes to read it from disk.
+# (evicted first), beside the time cat takes to read it from disk; and
+# flow_meta on the real traffic tiled to the reference size (about
+# 214 000 packets), by jj's clock and the wall clock, beside jj's start
+# on an empty capture. jj is built with CGO_ENABLED=0, as the README
+# installs it.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the
 # machine falls on all of them rather than on one.
