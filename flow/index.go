@@ -82,6 +82,25 @@ func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, bool) {
 	}
 }
 
+// probe returns the slot of the first of a few cells from h's home that
+// holds hash h, for AddBatch to prefetch that flow's entry: most likely
+// the flow of a key hashing to h, where the home cell alone is another
+// flow's whenever the home is taken.
+func (x *index) probe(h uint32) (uint32, bool) {
+	i := uint64(h) & x.mask
+	for range 4 {
+		c := x.cells[i]
+		if c.hash == h {
+			return c.slot, true
+		}
+		if c.hash == 0 {
+			break
+		}
+		i = (i + 1) & x.mask
+	}
+	return 0, false
+}
+
 // insert adds a key known to be absent.
 func (x *index) insert(h uint32, slot uint32) {
 	if 2*(x.n+1) > len(x.cells) {

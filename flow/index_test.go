@@ -68,6 +68,33 @@ func TestIndexAgainstMap(t *testing.T) {
 	}
 }
 
+// TestProbe pins the cell whose entry AddBatch prefetches: the one
+// holding the packet's hash, found past a home cell that another hash
+// took, and none past an empty cell or beyond the fourth.
+func TestProbe(t *testing.T) {
+	x := newIndex(nil)
+	home := uint32(len(x.cells) - 2) // a cluster that wraps around
+	for i, h := range []uint32{home + 1024, home, home + 2048, home + 3072, home + 4096} {
+		x.insert(h, uint32(10+i))
+	}
+	for _, c := range []struct {
+		h    uint32
+		slot uint32
+		ok   bool
+	}{
+		{home + 1024, 10, true}, // at its home
+		{home, 11, true},        // one past its home, which home+1024 took
+		{home + 3072, 13, true}, // the fourth cell, wrapped around
+		{home + 4096, 0, false}, // the fifth: beyond the probe
+		{home + 5, 0, false},    // home past the cluster: an empty cell
+		{home + 1, 0, false},    // home in the cluster, hash in none of it
+	} {
+		if slot, ok := x.probe(c.h); slot != c.slot || ok != c.ok {
+			t.Errorf("probe(%#x) = %d %v, want %d %v", c.h, slot, ok, c.slot, c.ok)
+		}
+	}
+}
+
 // TestEntryLayout pins the flow entry at two cache lines (see entry).
 func TestEntryLayout(t *testing.T) {
 	if n := unsafe.Sizeof(entry{}); n != 128 {

@@ -420,7 +420,10 @@ func (b *Batch) setKey(i, shards int) {
 // of the packet 2·prefetch.Ahead ahead and the entry of the one
 // prefetch.Ahead ahead, so that the misses overlap the work on the packets
 // in between (−8 % of a worker's time, BenchmarkAddBatch, when the
-// reader still keyed every batch). With MaxFlows,
+// reader still keyed every batch). The entry is that of the cell holding
+// the packet's hash (index.probe), not of the home cell, which is
+// another flow's for a fifth of the flows at the index's usual load
+// (−10 % of flow_meta's BenchmarkAddBatch). With MaxFlows,
 // where each packet also moves its flow in its list (touch), it
 // prefetches the flow's links with its entry.
 func (t *Table) AddBatch(b *Batch, shard int) error {
@@ -447,12 +450,11 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 			prefetch.Line(unsafe.Pointer(&x.cells[uint64(keys[sel[m]].Hash)&x.mask]))
 		}
 		if m := n + prefetch.Ahead; m < len(sel) {
-			x := &t.index
-			if c := x.cells[uint64(keys[sel[m]].Hash)&x.mask]; c.hash != 0 && int(c.slot) < t.slots.n {
-				e := t.slots.at(c.slot)
+			if slot, ok := t.index.probe(keys[sel[m]].Hash); ok && int(slot) < t.slots.n {
+				e := t.slots.at(slot)
 				third := unsafe.Pointer(e)
 				if t.eager {
-					third = unsafe.Pointer(t.links.at(c.slot))
+					third = unsafe.Pointer(t.links.at(slot))
 				}
 				prefetch.Lines3(unsafe.Pointer(e), unsafe.Pointer(&e.counts), third)
 			}
