@@ -422,8 +422,9 @@ func (b *Batch) setKey(i, shards int) {
 // in between (−8 % of a worker's time, BenchmarkAddBatch, when the
 // reader still keyed every batch). The entry is that of the cell holding
 // the packet's hash (index.probe), not of the home cell, which is
-// another flow's for a fifth of the flows at the index's usual load
-// (−10 % of flow_meta's BenchmarkAddBatch). With MaxFlows,
+// another flow's for 12-25 % of the flows when the index is a quarter to
+// half full (19 % with 100 000 flows; −10 % of flow_meta's
+// BenchmarkAddBatch). With MaxFlows,
 // where each packet also moves its flow in its list (touch), it
 // prefetches the flow's links with its entry.
 func (t *Table) AddBatch(b *Batch, shard int) error {
