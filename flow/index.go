@@ -82,10 +82,12 @@ func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, bool) {
 	}
 }
 
-// probe returns the slot of the first of a few cells from h's home that
-// holds hash h, for AddBatch to prefetch that flow's entry: most likely
-// the flow of a key hashing to h, where the home cell alone is another
-// flow's whenever the home is taken.
+// probe returns the slot of the first of the four cells from h's home
+// that holds hash h, stopping at an empty cell, for AddBatch to prefetch
+// that flow's entry: most likely the flow of a key hashing to h, where
+// the home cell is another flow's whenever an earlier key took it. The
+// few flows further from home (about 1 % at 100 000 flows) get no
+// prefetch, as they got a useless one before.
 func (x *index) probe(h uint32) (uint32, bool) {
 	i := uint64(h) & x.mask
 	for range 4 {

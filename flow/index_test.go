@@ -70,7 +70,7 @@ func TestIndexAgainstMap(t *testing.T) {
 
 // TestProbe pins the cell whose entry AddBatch prefetches: the one
 // holding the packet's hash, found past a home cell that another hash
-// took, and none past an empty cell or beyond the fourth.
+// took, and none from an empty home cell or beyond the fourth.
 func TestProbe(t *testing.T) {
 	x := newIndex(nil)
 	home := uint32(len(x.cells) - 2) // a cluster that wraps around

@@ -423,7 +423,7 @@ func (b *Batch) setKey(i, shards int) {
 // reader still keyed every batch). The entry is that of the cell holding
 // the packet's hash (index.probe), not of the home cell, which is
 // another flow's for 12-25 % of the flows when the index is a quarter to
-// half full (19 % with 100 000 flows; −10 % of flow_meta's
+// half full (19 % with 100 000 flows; −10 to −19 % of flow_meta's
 // BenchmarkAddBatch). With MaxFlows,
 // where each packet also moves its flow in its list (touch), it
 // prefetches the flow's links with its entry.
