@@ -6,7 +6,11 @@
 # measures: flow_meta and --features all, one worker and two, CSV, on a
 # synthetic capture and on real traffic tiled from testdata/captures, and
 # flow_meta and all written as Parquet. Rerun it after large changes to
-# the hot path: a stale profile still builds, it only helps less.
+# the hot path: a stale profile still builds, it only helps less. The
+# profile names a hot call by its line within the calling function, so a
+# line added or removed above a hot call loses that call's inlining
+# until the profile is made again (session 38: flow.Table.add was no
+# longer inlined into AddBatch; go build -gcflags=PKG=-m shows it).
 #
 #   bench/pgo.sh                 # 1 M packets a capture
 #   PACKETS=500000 bench/pgo.sh
