@@ -300,7 +300,12 @@ fi
 # and exit, which weigh on a capture this small. Both are printed, each
 # the fastest of $REPEAT interleaved rounds of 1 and N workers (jj's own
 # time in whole milliseconds, as its summary gives it), and the start
-# alone: jj on an empty capture (a pcap header and no packet).
+# alone: jj on an empty capture (a pcap header and no packet). A core-to-
+# core handoff (corelat) is measured right before these runs: on a run
+# this short, what N workers gain over one swings with it (on session
+# 39's host, two workers took 0.81 times one worker's wall time in the
+# rounds that measured a handoff of 18-31 ns, 1.10 times in those that
+# measured 197-252 ns; bench/RESULTS.md).
 refsmall="$BENCH_DIR/real-214000.pcap"
 if [ ! -s "$refsmall" ]; then
 	"$BENCH_DIR/jjgen" -o "$refsmall" -format pcap-ns -copies $(( (214000 + base - 1) / base )) -step 50ms "${inputs[@]}" 2>/dev/null
@@ -309,6 +314,9 @@ empty="$BENCH_DIR/empty.pcap"
 head -c 24 "$refsmall" > "$empty"
 evict "$refsmall"
 cat "$refsmall" > /dev/null
+if [ "$NCPU" -gt 1 ]; then
+	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true
+fi
 declare -A swall sjj
 ref_counts=(1)
 [ "$NCPU" -gt 1 ] && ref_counts+=("$NCPU")
