@@ -415,7 +415,7 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// significant digits never round to the same float64 (DBL_DIG).
 		// This is quicker than shortest's search for so few digits.
 		if n := uint64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
-			return appendDecimal(dst, f < 0, n, 9)
+			return appendNanos(dst, f < 0, n)
 		}
 	} else if abs < 0x1p33 {
 		// A decimal of at most 6 decimals below 2^33, as Unix times in

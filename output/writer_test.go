@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -337,6 +338,50 @@ func TestShortest(t *testing.T) {
 	}
 	if fallbacks > 0 {
 		t.Errorf("%d of %d values left to strconv, want none", fallbacks, n)
+	}
+}
+
+// TestAppendNanos checks appendNanos against the text of n·10^-9 built
+// from strconv's integer text (the whole part, a point, the nine
+// fractional digits with trailing zeros trimmed, one kept): every n below
+// 20 000, random n up to 10^15 with 0 to 9 trailing zeros, and the
+// extremes, both signs, after text already in dst.
+func TestAppendNanos(t *testing.T) {
+	want := func(neg bool, n uint64) string {
+		frac := strings.TrimRight(fmt.Sprintf("%09d", n%1e9), "0")
+		if frac == "" {
+			frac = "0"
+		}
+		s := strconv.FormatUint(n/1e9, 10) + "." + frac
+		if neg {
+			s = "-" + s
+		}
+		return s
+	}
+	check := func(n uint64) {
+		t.Helper()
+		for _, neg := range []bool{false, true} {
+			dst := []byte("x,")
+			if got := string(appendNanos(dst, neg, n)); got != "x,"+want(neg, n) {
+				t.Fatalf("appendNanos(%v, %d) = %q, want %q", neg, n, got, "x,"+want(neg, n))
+			}
+		}
+	}
+	for n := uint64(0); n < 20000; n++ {
+		check(n)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	pow := uint64(1)
+	for range 200000 {
+		z := r.IntN(10)
+		pow = 1
+		for range z {
+			pow *= 10
+		}
+		check(r.Uint64N(1e15/pow) * pow)
+	}
+	for _, n := range []uint64{1e9, 1e9 + 1, 1e15 - 1, 1e15 - 1e9, 999_999_999, 123_456_789_000_000} {
+		check(n)
 	}
 }
 
