@@ -191,4 +191,3 @@ func appendNanos(dst []byte, neg bool, n uint64) []byte {
 	b[9] = byte('0' + last)
 	return dst
 }
-

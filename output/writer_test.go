@@ -2,9 +2,9 @@ package output
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
