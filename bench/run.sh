@@ -69,6 +69,12 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # CPU.
 host_now() {
 	"$BENCH_DIR/hostspeed" || true
+	corelat_now
+}
+
+# corelat_now prints the core-to-core handoff, where there are two CPUs
+# or more.
+corelat_now() {
 	[ "$NCPU" -gt 1 ] || return 0
 	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true
 }
@@ -314,9 +320,7 @@ empty="$BENCH_DIR/empty.pcap"
 head -c 24 "$refsmall" > "$empty"
 evict "$refsmall"
 cat "$refsmall" > /dev/null
-if [ "$NCPU" -gt 1 ]; then
-	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true
-fi
+corelat_now
 declare -A swall sjj
 ref_counts=(1)
 [ "$NCPU" -gt 1 ] && ref_counts+=("$NCPU")

@@ -371,10 +371,9 @@ func TestAppendNanos(t *testing.T) {
 		check(n)
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	pow := uint64(1)
 	for range 200000 {
 		z := r.IntN(10)
-		pow = 1
+		pow := uint64(1)
 		for range z {
 			pow *= 10
 		}
