@@ -22,6 +22,7 @@ import (
 	"github.com/jjflow/jj/filter"
 	"github.com/jjflow/jj/flow"
 	"github.com/jjflow/jj/internal/mem"
+	"github.com/jjflow/jj/internal/nt"
 	"github.com/jjflow/jj/output"
 )
 
@@ -500,6 +501,7 @@ func (discard) Close() error              { return nil }
 type pktBatch struct {
 	flow.Batch
 	pending atomic.Int32 // workers yet to finish with it
+	staged  bool         // read fills it through pass.stage; send ends that (Stage.Done)
 }
 
 // workMsg is one message to a worker: packets, then optionally a sweep,
@@ -545,6 +547,7 @@ type pass struct {
 	finished bool
 
 	dec        decode.Decoder
+	stage      flow.Stage // where read decodes beside workers (staged)
 	defrag     *flow.Defrag
 	cur        *pktBatch // being filled
 	free       chan *pktBatch
@@ -728,9 +731,18 @@ func (wk *worker) handle(msg workMsg, m *merger) {
 	m.put(chunk{w: wk.id, wm: msg.watermark, hasWM: true})
 }
 
-// batch returns an empty packet batch: a recycled one, a new one while
-// fewer than the limit exist, else the first a worker gives back.
+// batch returns an empty packet batch, not staged (read marks those it
+// fills through the stage; one it took and gave back unsent may come
+// back to split reading's decoders, which fill batches in place).
 func (ps *pass) batch() *pktBatch {
+	b := ps.takeBatch()
+	b.staged = false
+	return b
+}
+
+// takeBatch returns an empty packet batch: a recycled one, a new one while
+// fewer than the limit exist, else the first a worker gives back.
+func (ps *pass) takeBatch() *pktBatch {
 	select {
 	case b := <-ps.free:
 		return b
@@ -849,6 +861,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 	// do not match count as skipped. Without a filter the loop pays one
 	// nil test per record.
 	match := ps.pl.match
+	staged := ps.staged()
 	for {
 		if piped && (ps.cancelled() || ps.merge.failed() != nil) {
 			break
@@ -890,10 +903,19 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		b := ps.cur
 		if b == nil {
 			b = ps.batch()
+			b.staged = staged
 			ps.cur = b
 		}
-		p := &b.Pkts[b.N] // decoded in place; a skipped record leaves it for the next
-		b.PrefetchSlot(b.N+flow.WriteAhead, nw)
+		// Decoded in place, or, beside workers, on the stage; a skipped
+		// record leaves its slot for the next.
+		var p *decode.Packet
+		if b.staged {
+			p = ps.stage.Slot(&b.Batch)
+			b.PrefetchMeta(b.N+flow.WriteAhead, nw)
+		} else {
+			p = &b.Pkts[b.N]
+			b.PrefetchSlot(b.N+flow.WriteAhead, nw)
+		}
 		p.Timestamp = rec.Timestamp
 		if reason := ps.dec.Decode(rec.LinkType, rec.Data, rec.WireLen, p); reason != decode.ReasonOK {
 			ps.skips.add(reason, &ps.dec, rec.LinkType)
@@ -908,7 +930,11 @@ func (ps *pass) read(r capture.Reader) (err error) {
 			ps.lateSeen(d)
 		}
 		ps.sum.Used++
-		b.Put(idx, ps.maxTS, nw)
+		if b.staged {
+			ps.stage.Put(&b.Batch, idx, ps.maxTS, nw)
+		} else {
+			b.Put(idx, ps.maxTS, nw)
+		}
 		if b.N == flow.BatchPackets {
 			ps.send(workMsg{watermark: flow.PacketEvent(idx)})
 		}
@@ -1024,6 +1050,10 @@ func (ps *pass) marker(wallClock bool, idx uint64) {
 // timeout.
 const expireEvery = 500 * time.Millisecond
 
+// staged reports whether read decodes on ps.stage: with workers on other
+// goroutines, and non-temporal stores (flow.Stage).
+func (ps *pass) staged() bool { return nt.Enabled && !ps.inline }
+
 // send sends m to every worker with the batch being filled, if it holds
 // packets.
 func (ps *pass) send(m workMsg) {
@@ -1031,6 +1061,10 @@ func (ps *pass) send(m workMsg) {
 		ps.cur = nil
 		if len(ps.workers) > 1 {
 			b.Group(len(ps.workers))
+		}
+		if b.staged {
+			ps.stage.Done(&b.Batch)
+			b.staged = false
 		}
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b

@@ -308,6 +308,10 @@ type Batch struct {
 	// within each shard; shard s's are sel[ends[s-1]:ends[s]].
 	sel  [BatchPackets]uint16
 	ends []uint16
+
+	// cold says that the packets were copied in with non-temporal stores
+	// (Stage): in memory, in no cache, so AddBatch asks for them ahead.
+	cold bool
 }
 
 // Group sorts the packets' indexes by shard (a counting sort, which keeps
@@ -349,6 +353,7 @@ func (b *Batch) packets(shard int) []uint16 {
 // Reset empties the batch for reuse.
 func (b *Batch) Reset() {
 	b.N = 0
+	b.cold = false
 	b.ends = b.ends[:0]
 }
 
@@ -440,6 +445,10 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 		keys = t.keys
 		sel = t.sel[:0]
 		for i := range b.N {
+			if j := i + coldAhead; b.cold && j < b.N {
+				p := &b.Pkts[j]
+				prefetch.Lines3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), unsafe.Pointer(&p.Hdrs))
+			}
 			sel = append(sel, uint16(i))
 			keys[i].Set(&b.Pkts[i])
 		}
@@ -448,7 +457,13 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 	for n, i := range sel {
 		if m := n + 2*prefetch.Ahead; m < len(sel) {
 			x := &t.index
-			prefetch.Line(unsafe.Pointer(&x.cells[uint64(keys[sel[m]].Hash)&x.mask]))
+			cell := unsafe.Pointer(&x.cells[uint64(keys[sel[m]].Hash)&x.mask])
+			if b.cold && shard >= 0 {
+				p := &b.Pkts[sel[m]]
+				prefetch.Lines3(cell, unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs))
+			} else {
+				prefetch.Line(cell)
+			}
 		}
 		if m := n + prefetch.Ahead; m < len(sel) {
 			if slot, ok := t.index.probe(keys[sel[m]].Hash); ok && int(slot) < t.slots.n {

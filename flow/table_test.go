@@ -99,8 +99,10 @@ func decodeFrame(t testing.TB, d *decode.Decoder, df *Defrag, i int, f testpkt.F
 // own shard's packets (shards 1: the whole batch, AddBatch(b, -1)), and
 // the tables' rows are returned table after table. Every key the batch
 // holds is garbage before Put, so that a table that read a key Put did not
-// set would put packets in wrong flows.
-func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) []row {
+// set would put packets in wrong flows. Staged, the packets are decoded on
+// a Stage and put there (Stage.Put, Stage.Done), into a batch whose packet
+// slots are garbage too, as the pipeline's reader does beside workers.
+func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...testpkt.Frame) []row {
 	t.Helper()
 	tabs := make([]*Table, shards)
 	rows := make([]*[]row, shards)
@@ -119,9 +121,27 @@ func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) [
 		p.Src[0], p.Dst[0] = 192, byte(i)
 		garbage[i].Set(&p)
 	}
-	poison := func() { b.Keys = garbage }
+	var junk decode.Packet
+	for i := range unsafe.Sizeof(junk) {
+		*(*byte)(unsafe.Add(unsafe.Pointer(&junk), i)) = 0xa5
+	}
+	poison := func() {
+		b.Keys = garbage
+		if staged {
+			for i := range b.Pkts {
+				b.Pkts[i] = junk
+			}
+		}
+	}
 	poison()
+	var stage Stage
 	add := func() {
+		if staged {
+			stage.Done(b)
+			if !b.cold {
+				t.Fatal("a batch Stage.Done ended is not cold")
+			}
+		}
 		if shards > 1 {
 			b.Group(shards)
 		}
@@ -135,6 +155,9 @@ func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) [
 			}
 		}
 		b.Reset()
+		if b.cold {
+			t.Fatal("Reset left the batch cold")
+		}
 		poison()
 	}
 	for i, f := range frames {
@@ -145,9 +168,16 @@ func runBatches(t testing.TB, cfg Config, shards int, frames ...testpkt.Frame) [
 			}
 		}
 		p := &b.Pkts[b.N]
+		if staged {
+			p = stage.Slot(b)
+		}
 		decodeFrame(t, &d, df, i, f, p)
 		maxTS = max(maxTS, p.Timestamp)
-		b.Put(uint64(i), maxTS, shards)
+		if staged {
+			stage.Put(b, uint64(i), maxTS, shards)
+		} else {
+			b.Put(uint64(i), maxTS, shards)
+		}
 		if b.N == BatchPackets {
 			add()
 		}
@@ -480,12 +510,12 @@ func TestRandomInvariants(t *testing.T) {
 // itself and reads no key of the batch (which Put leaves unset for one
 // table); tables that share batches use the keys Put set. Either way the
 // rows are those of packets added one by one (Add), up to the order of
-// the tables' rows.
+// the tables' rows; and so they are when the packets are put through a
+// Stage, with an even and an odd number of packets in the last batch
+// (which Stage.Done copies alone).
 func TestAddBatchKeys(t *testing.T) {
-	frames := randomFrames(5000)
 	cfg := defaultCfg
 	cfg.FlowTimeout = 2 * sec
-	want, _, _ := run(t, cfg, frames...)
 	sorted := func(rows []row) []string {
 		var ss []string
 		for _, r := range rows {
@@ -494,13 +524,20 @@ func TestAddBatchKeys(t *testing.T) {
 		slices.Sort(ss)
 		return ss
 	}
-	for _, shards := range []int{1, 3} {
-		got := runBatches(t, cfg, shards, frames...)
-		if shards == 1 && !slices.Equal(got, want) {
-			t.Errorf("one table of whole batches: %d rows, want the %d of Add, in the same order", len(got), len(want))
-		}
-		if g, w := sorted(got), sorted(want); !slices.Equal(g, w) {
-			t.Errorf("%d tables: %d rows, want the %d of Add", shards, len(g), len(w))
+	all := randomFrames(5000)
+	for _, n := range []int{5000, 4999} {
+		frames := all[:n]
+		want, _, _ := run(t, cfg, frames...)
+		for _, shards := range []int{1, 3} {
+			for _, staged := range []bool{false, true} {
+				got := runBatches(t, cfg, shards, staged, frames...)
+				if shards == 1 && !slices.Equal(got, want) {
+					t.Errorf("%d packets, one table of whole batches, staged %v: %d rows, want the %d of Add, in the same order", n, staged, len(got), len(want))
+				}
+				if g, w := sorted(got), sorted(want); !slices.Equal(g, w) {
+					t.Errorf("%d packets, %d tables, staged %v: %d rows, want the %d of Add", n, shards, staged, len(g), len(w))
+				}
+			}
 		}
 	}
 }
