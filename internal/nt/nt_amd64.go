@@ -19,5 +19,5 @@ func Copy96(dst, src unsafe.Pointer)
 func Copy192(dst, src unsafe.Pointer)
 
 // Fence makes the non-temporal stores before it visible before any store
-// after it (SFENCE); a channel send alone does not order them.
+// after it (SFENCE): Go does not promise that a channel send orders them.
 func Fence()
