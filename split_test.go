@@ -431,15 +431,7 @@ func TestSplitHoldsPoisoned(t *testing.T) {
 			}
 			cfg := DefaultConfig()
 			cfg.Workers = 1
-			p := NewPipeline(cfg)
-			pl, err := p.plan()
-			if err != nil {
-				t.Fatal(err)
-			}
-			schema, _ := p.Schema()
-			var buf bytes.Buffer
-			w, _ := output.NewWriter("csv", &buf, schema)
-			ps := newPass(p, pl, w, time.Now(), false)
+			ps, w, buf := testPass(t, cfg)
 			ps.sum.Inputs = append(ps.sum.Inputs, path)
 			pr := &poisonReader{data: slices.Clone(file), pos: 24}
 			if err := ps.readSplit(pr, decoders); err != nil {
@@ -468,15 +460,7 @@ func TestSplitHoldsPoisoned(t *testing.T) {
 func TestBatchNotStaged(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Workers = 2
-	p := NewPipeline(cfg)
-	pl, err := p.plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, _ := p.Schema()
-	var buf bytes.Buffer
-	w, _ := output.NewWriter("csv", &buf, schema)
-	ps := newPass(p, pl, w, time.Now(), false)
+	ps, _, _ := testPass(t, cfg)
 	b := ps.batch()
 	b.staged = true
 	ps.free <- b
@@ -486,4 +470,22 @@ func TestBatchNotStaged(t *testing.T) {
 	if _, err := ps.finish(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testPass starts a pass of a pipeline of cfg that writes CSV to the
+// returned buffer.
+func testPass(t *testing.T, cfg Config) (*pass, output.Writer, *bytes.Buffer) {
+	t.Helper()
+	p := NewPipeline(cfg)
+	pl, err := p.plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, _ := p.Schema()
+	buf := new(bytes.Buffer)
+	w, err := output.NewWriter("csv", buf, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPass(p, pl, w, time.Now(), false), w, buf
 }

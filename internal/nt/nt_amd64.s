@@ -1,51 +1,28 @@
 #include "textflag.h"
 
+// NT16 copies the 16 bytes at off(SI) to off(DI), the store non-temporal
+// (MOVNTDQ, which needs DI+off on a 16-byte boundary).
+#define NT16(off) MOVOU off(SI), X0; MOVNTO X0, off(DI)
+
+// NT64 copies the 64 bytes at off(SI) to off(DI) as NT16 does.
+#define NT64(off) NT16(off); NT16(off+16); NT16(off+32); NT16(off+48)
+
 // func Copy96(dst, src unsafe.Pointer)
 TEXT ·Copy96(SB), NOSPLIT|NOFRAME, $0-16
-	MOVQ   dst+0(FP), DI
-	MOVQ   src+8(FP), SI
-	MOVOU  0(SI), X0
-	MOVOU  16(SI), X1
-	MOVOU  32(SI), X2
-	MOVOU  48(SI), X3
-	MOVOU  64(SI), X4
-	MOVOU  80(SI), X5
-	MOVNTO X0, 0(DI)
-	MOVNTO X1, 16(DI)
-	MOVNTO X2, 32(DI)
-	MOVNTO X3, 48(DI)
-	MOVNTO X4, 64(DI)
-	MOVNTO X5, 80(DI)
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	NT64(0)
+	NT16(64)
+	NT16(80)
 	RET
 
 // func Copy192(dst, src unsafe.Pointer)
 TEXT ·Copy192(SB), NOSPLIT|NOFRAME, $0-16
-	MOVQ   dst+0(FP), DI
-	MOVQ   src+8(FP), SI
-	MOVOU  0(SI), X0
-	MOVOU  16(SI), X1
-	MOVOU  32(SI), X2
-	MOVOU  48(SI), X3
-	MOVOU  64(SI), X4
-	MOVOU  80(SI), X5
-	MOVNTO X0, 0(DI)
-	MOVNTO X1, 16(DI)
-	MOVNTO X2, 32(DI)
-	MOVNTO X3, 48(DI)
-	MOVNTO X4, 64(DI)
-	MOVNTO X5, 80(DI)
-	MOVOU  96(SI), X0
-	MOVOU  112(SI), X1
-	MOVOU  128(SI), X2
-	MOVOU  144(SI), X3
-	MOVOU  160(SI), X4
-	MOVOU  176(SI), X5
-	MOVNTO X0, 96(DI)
-	MOVNTO X1, 112(DI)
-	MOVNTO X2, 128(DI)
-	MOVNTO X3, 144(DI)
-	MOVNTO X4, 160(DI)
-	MOVNTO X5, 176(DI)
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	NT64(0)
+	NT64(64)
+	NT64(128)
 	RET
 
 // func Fence()
