@@ -16,7 +16,7 @@ import (
 // slot first waits for the slot's cache line to leave that core's cache,
 // which PrefetchSlot asks for ahead. That is cheap when the two cores
 // share a cache, but on a host whose two vCPUs sit on cores that share
-// none (a core-to-core handoff of 200-260 ns against 20-40, changing from
+// none (a core-to-core handoff of 200-270 ns against 20-40, changing from
 // minute to minute on session 40's host), the waits made two workers take
 // half again as much CPU time as one. Through a Stage the reader decodes each
 // packet into a pair of slots of its own, which stay in its cache, and
