@@ -25,8 +25,9 @@ import (
 // without taking them from any cache. The worker then reads the packets
 // from memory, and AddBatch asks for them coldAhead packets ahead (Batch.
 // cold). Measured on the real-traffic capture of 882 k packets, two
-// workers, flow_meta (bench/RESULTS.md, session 40): far apart, 30 % less
-// wall time and 23 % less CPU time; near, level within the host's noise.
+// workers, flow_meta (bench/RESULTS.md, session 40): far apart, 27 % less
+// wall time and 22 % less CPU time; near, 2-5 % more, the table reading
+// the packets from memory instead of from the cache the cores share.
 //
 // Where nt has no non-temporal stores (nt.Enabled false), the reader
 // decodes in place.
