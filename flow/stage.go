@@ -26,8 +26,8 @@ import (
 // from memory, and AddBatch asks for them coldAhead packets ahead (Batch.
 // cold). Measured on the real-traffic capture of 882 k packets, two
 // workers, flow_meta (bench/RESULTS.md, session 40): far apart, 27 % less
-// wall time and 22 % less CPU time; near, 2-5 % more, the table reading
-// the packets from memory instead of from the cache the cores share.
+// wall time and 22 % less CPU time; near, 2-5 % more (why, not found:
+// the reader's and the table's times a batch are less staged, near too).
 //
 // Where nt has no non-temporal stores (nt.Enabled false), the reader
 // decodes in place.
