@@ -501,7 +501,6 @@ func (discard) Close() error              { return nil }
 type pktBatch struct {
 	flow.Batch
 	pending atomic.Int32 // workers yet to finish with it
-	staged  bool         // read fills it through pass.stage; send ends that (Stage.Done)
 }
 
 // workMsg is one message to a worker: packets, then optionally a sweep,
@@ -547,7 +546,7 @@ type pass struct {
 	finished bool
 
 	dec        decode.Decoder
-	stage      flow.Stage // where read decodes beside workers (staged)
+	stage      flow.Stage // where read fills batches beside workers (staged)
 	defrag     *flow.Defrag
 	cur        *pktBatch // being filled
 	free       chan *pktBatch
@@ -731,12 +730,13 @@ func (wk *worker) handle(msg workMsg, m *merger) {
 	m.put(chunk{w: wk.id, wm: msg.watermark, hasWM: true})
 }
 
-// batch returns an empty packet batch, not staged (read marks those it
-// fills through the stage; one it took and gave back unsent may come
-// back to split reading's decoders, which fill batches in place).
+// batch returns an empty packet batch, not Staged (read stages those it
+// fills through ps.stage; one it took and gave back unsent, and so not
+// Reset, may come back to split reading's decoders, which fill batches in
+// place).
 func (ps *pass) batch() *pktBatch {
 	b := ps.takeBatch()
-	b.staged = false
+	b.Staged = false
 	return b
 }
 
@@ -903,13 +903,13 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		b := ps.cur
 		if b == nil {
 			b = ps.batch()
-			b.staged = staged
+			b.Staged = staged
 			ps.cur = b
 		}
 		// Decoded in place, or, beside workers, on the stage; a skipped
 		// record leaves its slot for the next.
 		var p *decode.Packet
-		if b.staged {
+		if b.Staged {
 			p = ps.stage.Slot(&b.Batch)
 			b.PrefetchMeta(b.N+flow.WriteAhead, nw)
 		} else {
@@ -930,7 +930,7 @@ func (ps *pass) read(r capture.Reader) (err error) {
 			ps.lateSeen(d)
 		}
 		ps.sum.Used++
-		if b.staged {
+		if b.Staged {
 			ps.stage.Put(&b.Batch, idx, ps.maxTS, nw)
 		} else {
 			b.Put(idx, ps.maxTS, nw)
@@ -1062,9 +1062,8 @@ func (ps *pass) send(m workMsg) {
 		if len(ps.workers) > 1 {
 			b.Group(len(ps.workers))
 		}
-		if b.staged {
+		if b.Staged {
 			ps.stage.Done(&b.Batch)
-			b.staged = false
 		}
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b

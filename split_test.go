@@ -462,10 +462,10 @@ func TestBatchNotStaged(t *testing.T) {
 	cfg.Workers = 2
 	ps, _, _ := testPass(t, cfg)
 	b := ps.batch()
-	b.staged = true
+	b.Staged = true
 	ps.free <- b
-	if b2 := ps.batch(); b2 != b || b2.staged {
-		t.Errorf("batch taken again: the same %v, staged %v; want the same, not staged", b2 == b, b2.staged)
+	if b2 := ps.batch(); b2 != b || b2.Staged {
+		t.Errorf("batch taken again: the same %v, Staged %v; want the same, not Staged", b2 == b, b2.Staged)
 	}
 	if _, err := ps.finish(); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ import (
 // non-temporal stores (nt.Copy192): they write the lines to memory
 // without taking them from any cache. The worker then reads the packets
 // from memory, and AddBatch asks for them coldAhead packets ahead (Batch.
-// cold). Measured on the real-traffic capture of 882 k packets, two
+// Staged). Measured on the real-traffic capture of 882 k packets, two
 // workers, flow_meta (bench/RESULTS.md, session 40): far apart, 27 % less
 // wall time and 22 % less CPU time; near, 2-5 % more (why, not found:
 // the reader's and the table's times a batch are less staged, near too).
@@ -70,15 +70,14 @@ func (b *Batch) keyFrom(i int, p *decode.Packet, shards int) {
 	b.Shard[i] = uint16(Shard(k.Hash, shards))
 }
 
-// Done copies b's last packet if it is left alone in the pair, marks b
-// cold, and makes every copy to b visible before the stores after it: the
-// sending of b to the workers. (Non-temporal stores are not ordered with
+// Done copies b's last packet if it is left alone in the pair, and makes
+// every copy to b visible before the stores after it: the sending of b to
+// the workers. (Non-temporal stores are not ordered with
 // other stores, and a channel send is not documented to order them.)
 func (s *Stage) Done(b *Batch) {
 	if b.N&1 == 1 {
 		nt.Copy96(unsafe.Pointer(&b.Pkts[b.N-1]), unsafe.Pointer(&s.pair[0]))
 	}
-	b.cold = true
 	nt.Fence()
 }
 

@@ -309,9 +309,11 @@ type Batch struct {
 	sel  [BatchPackets]uint16
 	ends []uint16
 
-	// cold says that the packets were copied in with non-temporal stores
-	// (Stage): in memory, in no cache, so AddBatch asks for them ahead.
-	cold bool
+	// Staged says that the batch is filled through a Stage, which copies
+	// the packets in with non-temporal stores: in memory, in no cache, so
+	// AddBatch asks for them ahead. The filler sets it on an empty batch
+	// and ends the filling with Stage.Done; Reset clears it.
+	Staged bool
 }
 
 // Group sorts the packets' indexes by shard (a counting sort, which keeps
@@ -353,7 +355,7 @@ func (b *Batch) packets(shard int) []uint16 {
 // Reset empties the batch for reuse.
 func (b *Batch) Reset() {
 	b.N = 0
-	b.cold = false
+	b.Staged = false
 	b.ends = b.ends[:0]
 }
 
@@ -445,7 +447,7 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 		keys = t.keys
 		sel = t.sel[:0]
 		for i := range b.N {
-			if j := i + coldAhead; b.cold && j < b.N {
+			if j := i + coldAhead; b.Staged && j < b.N {
 				p := &b.Pkts[j]
 				prefetch.Lines3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), unsafe.Pointer(&p.Hdrs))
 			}
@@ -458,7 +460,7 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 		if m := n + 2*prefetch.Ahead; m < len(sel) {
 			x := &t.index
 			cell := unsafe.Pointer(&x.cells[uint64(keys[sel[m]].Hash)&x.mask])
-			if b.cold && shard >= 0 {
+			if b.Staged && shard >= 0 {
 				p := &b.Pkts[sel[m]]
 				prefetch.Lines3(cell, unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs))
 			} else {
