@@ -911,7 +911,6 @@ func (ps *pass) read(r capture.Reader) (err error) {
 		var p *decode.Packet
 		if b.Staged {
 			p = ps.stage.Slot(&b.Batch)
-			b.PrefetchMeta(b.N+flow.WriteAhead, nw)
 		} else {
 			p = &b.Pkts[b.N]
 			b.PrefetchSlot(b.N+flow.WriteAhead, nw)
@@ -1063,7 +1062,7 @@ func (ps *pass) send(m workMsg) {
 			b.Group(len(ps.workers))
 		}
 		if b.Staged {
-			ps.stage.Done(&b.Batch)
+			ps.stage.Done(&b.Batch, len(ps.workers))
 		}
 		b.pending.Store(int32(len(ps.workers)))
 		m.b = b

@@ -5,7 +5,6 @@ import (
 
 	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/internal/nt"
-	"github.com/jjflow/jj/internal/prefetch"
 )
 
 // Stage fills a batch for workers on other goroutines without taking the
@@ -29,10 +28,24 @@ import (
 // wall time and 22 % less CPU time; near, 2-5 % more (why, not found:
 // the reader's and the table's times a batch are less staged, near too).
 //
+// The rest of what the reader writes for each packet goes the same way
+// (session 41): its input position and newest timestamp, on the stage
+// until it has a line of each (8 packets), and for several shards its key
+// (4 keys, 3 lines). Written with ordinary stores, they had made the
+// reading goroutine's own loop take twice the time far apart as near
+// with --features all. The same capture, two workers, far apart: 8 %
+// less wall and CPU time with --features all, 9 % with flow_meta; near,
+// within 1 % of before. Only the shard numbers (32 to a line, which the
+// reader reads back to group the batch) and the last few of each batch
+// (Done) are written with ordinary stores.
+//
 // Where nt has no non-temporal stores (nt.Enabled false), the reader
 // decodes in place.
 type Stage struct {
 	pair [2]decode.Packet
+	keys [4]Keyed  // for several shards: 192 bytes, 3 lines of Batch.Keys
+	idx  [8]uint64 // a line of Batch.Idx
+	seen [8]int64  // a line of Batch.Seen
 }
 
 // coldAhead is how many packets ahead of the one it keys AddBatch asks for
@@ -48,50 +61,50 @@ func (s *Stage) Slot(b *Batch) *decode.Packet { return &s.pair[b.N&1] }
 
 // Put is Batch.Put for a packet decoded into s.Slot(b): it sets the
 // packet's input position, the newest timestamp up to it and, for several
-// shards, its key and shard, and after every second packet copies the
-// pair to b.
+// shards, its key and shard, and copies each to b once it has a whole
+// number of cache lines of them: the packets after every second, the keys
+// every fourth, the positions and timestamps every eighth.
 func (s *Stage) Put(b *Batch, idx uint64, seen int64, shards int) {
 	i := b.N
 	if shards > 1 {
-		b.keyFrom(i, &s.pair[i&1], shards)
+		k := &s.keys[i&3]
+		k.Set(&s.pair[i&1])
+		b.Shard[i] = uint16(Shard(k.Hash, shards))
+		if i&3 == 3 {
+			nt.Copy192(unsafe.Pointer(&b.Keys[i-3]), unsafe.Pointer(&s.keys))
+		}
 	}
-	b.Idx[i] = idx
-	b.Seen[i] = seen
+	s.idx[i&7] = idx
+	s.seen[i&7] = seen
+	if i&7 == 7 {
+		nt.Copy64(unsafe.Pointer(&b.Idx[i-7]), unsafe.Pointer(&s.idx))
+		nt.Copy64(unsafe.Pointer(&b.Seen[i-7]), unsafe.Pointer(&s.seen))
+	}
 	b.N = i + 1
 	if i&1 == 1 {
 		nt.Copy192(unsafe.Pointer(&b.Pkts[i-1]), unsafe.Pointer(&s.pair))
 	}
 }
 
-// keyFrom sets the key and shard of packet i from p, its copy.
-func (b *Batch) keyFrom(i int, p *decode.Packet, shards int) {
-	k := &b.Keys[i]
-	k.Set(p)
-	b.Shard[i] = uint16(Shard(k.Hash, shards))
-}
-
-// Done copies b's last packet if it is left alone in the pair, and makes
-// every copy to b visible before the stores after it: the sending of b to
-// the workers. (Non-temporal stores are not ordered with
-// other stores, and a channel send is not documented to order them.)
-func (s *Stage) Done(b *Batch) {
-	if b.N&1 == 1 {
-		nt.Copy96(unsafe.Pointer(&b.Pkts[b.N-1]), unsafe.Pointer(&s.pair[0]))
+// Done copies what Put left on the stage (b's last packet if it is left
+// alone in the pair, its last keys, positions and timestamps), with
+// ordinary stores but for the packet, and makes every copy to b visible
+// before the stores after it: the sending of b to the workers.
+// (Non-temporal stores are not ordered with other stores, and a channel
+// send is not documented to order them.)
+func (s *Stage) Done(b *Batch, shards int) {
+	n := b.N
+	if n&1 == 1 {
+		nt.Copy96(unsafe.Pointer(&b.Pkts[n-1]), unsafe.Pointer(&s.pair[0]))
+	}
+	if lo := n &^ 3; shards > 1 && lo < n {
+		copy(b.Keys[lo:n], s.keys[:n-lo])
+	}
+	if lo := n &^ 7; lo < n {
+		copy(b.Idx[lo:n], s.idx[:n-lo])
+		copy(b.Seen[lo:n], s.seen[:n-lo])
 	}
 	nt.Fence()
-}
-
-// PrefetchMeta asks for the lines of slot i's input position and newest
-// timestamp and, for several shards, its key, to be written, as
-// PrefetchSlot does for a packet decoded in place; the packet itself,
-// which Stage.Put copies with non-temporal stores, needs none.
-func (b *Batch) PrefetchMeta(i, shards int) {
-	i &= BatchPackets - 1
-	third := unsafe.Pointer(&b.Keys[i])
-	if shards < 2 {
-		third = unsafe.Pointer(&b.Seen[i])
-	}
-	prefetch.Write3(unsafe.Pointer(&b.Idx[i]), unsafe.Pointer(&b.Seen[i]), third)
 }
 
 // A pair of packets is 192 bytes, three cache lines: a batch on a line
@@ -99,4 +112,11 @@ func (b *Batch) PrefetchMeta(i, shards int) {
 var (
 	_ [192 - 2*unsafe.Sizeof(decode.Packet{})]struct{}
 	_ [2*unsafe.Sizeof(decode.Packet{}) - 192]struct{}
+)
+
+// Four keys are 192 bytes, three cache lines: Batch.Keys, on a line,
+// has each run of four keys on lines of their own.
+var (
+	_ [192 - 4*unsafe.Sizeof(Keyed{})]struct{}
+	_ [4*unsafe.Sizeof(Keyed{}) - 192]struct{}
 )

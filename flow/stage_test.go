@@ -7,11 +7,13 @@ import (
 	"github.com/jjflow/jj/decode"
 )
 
-// TestPacketHasNoPointers: Stage copies packets with non-temporal stores
-// in assembly, which the garbage collector's write barrier does not see;
-// a pointer in decode.Packet would need the barrier.
+// TestPacketHasNoPointers: Stage copies packets and keys with
+// non-temporal stores in assembly, which the garbage collector's write
+// barrier does not see; a pointer in decode.Packet or Keyed would need the
+// barrier.
 func TestPacketHasNoPointers(t *testing.T) {
 	var walk func(reflect.Type, string)
+	var name string
 	walk = func(ty reflect.Type, path string) {
 		switch ty.Kind() {
 		case reflect.Struct:
@@ -25,8 +27,11 @@ func TestPacketHasNoPointers(t *testing.T) {
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
 		default:
-			t.Errorf("decode.Packet%s is a %v, which may hold a pointer", path, ty.Kind())
+			t.Errorf("%s%s is a %v, which may hold a pointer", name, path, ty.Kind())
 		}
 	}
-	walk(reflect.TypeFor[decode.Packet](), "")
+	for _, ty := range []reflect.Type{reflect.TypeFor[decode.Packet](), reflect.TypeFor[Keyed]()} {
+		name = ty.String()
+		walk(ty, "")
+	}
 }

@@ -101,7 +101,7 @@ func decodeFrame(t testing.TB, d *decode.Decoder, df *Defrag, i int, f testpkt.F
 // holds is garbage before Put, so that a table that read a key Put did not
 // set would put packets in wrong flows. Staged, the packets are decoded on
 // a Stage and put there (Stage.Put, Stage.Done), into a batch whose packet
-// slots are garbage too, as the pipeline's reader does beside workers.
+// slots, input positions and timestamps are garbage too, as the pipeline's reader does beside workers.
 func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...testpkt.Frame) []row {
 	t.Helper()
 	tabs := make([]*Table, shards)
@@ -130,6 +130,8 @@ func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...tes
 		if staged {
 			for i := range b.Pkts {
 				b.Pkts[i] = junk
+				b.Idx[i] = 0xa5a5a5a5a5a5a5a5
+				b.Seen[i] = -0x5a5a5a5a5a5a5a5a
 			}
 			b.Staged = true
 		}
@@ -138,7 +140,7 @@ func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...tes
 	var stage Stage
 	add := func() {
 		if staged {
-			stage.Done(b)
+			stage.Done(b, shards)
 		}
 		if shards > 1 {
 			b.Group(shards)
@@ -176,7 +178,10 @@ func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...tes
 		} else {
 			b.Put(uint64(i), maxTS, shards)
 		}
-		if b.N == BatchPackets {
+		// A batch is also sent part full, as the pipeline's reader sends
+		// one at a sweep when some records made no packet: its last
+		// packets are then left on the stage by Put, for Done.
+		if b.N == BatchPackets || i%SweepPackets == SweepPackets/2+3 {
 			add()
 		}
 	}

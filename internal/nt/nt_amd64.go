@@ -2,8 +2,14 @@ package nt
 
 import "unsafe"
 
-// Enabled says that Copy96 and Copy192 store non-temporally here.
+// Enabled says that the copies store non-temporally here.
 const Enabled = true
+
+// Copy64 copies the 64 bytes at src to dst, which must be 16-byte aligned,
+// as Copy96 does: at dst on a cache line, one whole line.
+//
+//go:noescape
+func Copy64(dst, src unsafe.Pointer)
 
 // Copy96 copies the 96 bytes at src to dst, which must be 16-byte aligned,
 // with non-temporal stores (MOVNTDQ). Fence must follow before another

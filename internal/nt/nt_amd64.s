@@ -7,6 +7,13 @@
 // NT64 copies the 64 bytes at off(SI) to off(DI) as NT16 does.
 #define NT64(off) NT16(off); NT16(off+16); NT16(off+32); NT16(off+48)
 
+// func Copy64(dst, src unsafe.Pointer)
+TEXT ·Copy64(SB), NOSPLIT|NOFRAME, $0-16
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	NT64(0)
+	RET
+
 // func Copy96(dst, src unsafe.Pointer)
 TEXT ·Copy96(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ dst+0(FP), DI

@@ -4,9 +4,12 @@ package nt
 
 import "unsafe"
 
-// Enabled is false where jj has no non-temporal copy: Copy96 and Copy192
-// are plain copies.
+// Enabled is false where jj has no non-temporal copy: the copies are plain
+// ones.
 const Enabled = false
+
+// Copy64 copies the 64 bytes at src to dst.
+func Copy64(dst, src unsafe.Pointer) { *(*[64]byte)(dst) = *(*[64]byte)(src) }
 
 // Copy96 copies the 96 bytes at src to dst.
 func Copy96(dst, src unsafe.Pointer) { *(*[96]byte)(dst) = *(*[96]byte)(src) }

@@ -6,14 +6,14 @@ import (
 	"unsafe"
 )
 
-// TestCopy checks that Copy96 and Copy192 copy every byte of their source
+// TestCopy checks that Copy64, Copy96 and Copy192 copy every byte of their source
 // and no byte past it, to a destination on a 16-byte boundary, from a
 // source on any boundary (the stage's pair is in a Go struct).
 func TestCopy(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		copy func(dst, src unsafe.Pointer)
-	}{{96, Copy96}, {192, Copy192}} {
+	}{{64, Copy64}, {96, Copy96}, {192, Copy192}} {
 		for srcOff := range 16 {
 			src := make([]byte, c.n+16)
 			for i := range src {
