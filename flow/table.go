@@ -310,8 +310,9 @@ type Batch struct {
 	ends []uint16
 
 	// Staged says that the batch is filled through a Stage, which copies
-	// the packets in with non-temporal stores: in memory, in no cache, so
-	// AddBatch asks for them ahead. The filler sets it on an empty batch
+	// the packets (and their input positions, timestamps and keys) in
+	// with non-temporal stores: in memory, in no cache, so AddBatch asks
+	// for the packets ahead. The filler sets it on an empty batch
 	// and ends the filling with Stage.Done; Reset clears it.
 	Staged bool
 }
