@@ -33,11 +33,12 @@ import (
 // until it has a line of each (8 packets), and for several shards its key
 // (4 keys, 3 lines). Written with ordinary stores, they had made the
 // reading goroutine's own loop take twice the time far apart as near
-// with --features all. The same capture, two workers, far apart: 8 %
-// less wall and CPU time with --features all, 9 % with flow_meta; near,
-// within 1 % of before. Only the shard numbers (32 to a line, which the
-// reader reads back to group the batch) and the last few of each batch
-// (Done) are written with ordinary stores.
+// with --features all. The same capture, two workers, far apart: 8-9 %
+// less wall time with --features all, 5-9 % with flow_meta; near, 1-8 %
+// less with flow_meta and about the same with --features all. Only the
+// shard numbers (32 to a line, which the reader reads back to group the
+// batch) and the last few of each batch (Done) are written with ordinary
+// stores.
 //
 // Where nt has no non-temporal stores (nt.Enabled false), the reader
 // decodes in place.

@@ -101,7 +101,8 @@ func decodeFrame(t testing.TB, d *decode.Decoder, df *Defrag, i int, f testpkt.F
 // holds is garbage before Put, so that a table that read a key Put did not
 // set would put packets in wrong flows. Staged, the packets are decoded on
 // a Stage and put there (Stage.Put, Stage.Done), into a batch whose packet
-// slots, input positions and timestamps are garbage too, as the pipeline's reader does beside workers.
+// slots, input positions and timestamps are garbage too, as the
+// pipeline's reader does beside workers.
 func runBatches(t testing.TB, cfg Config, shards int, staged bool, frames ...testpkt.Frame) []row {
 	t.Helper()
 	tabs := make([]*Table, shards)

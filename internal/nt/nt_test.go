@@ -6,9 +6,9 @@ import (
 	"unsafe"
 )
 
-// TestCopy checks that Copy64, Copy96 and Copy192 copy every byte of their source
-// and no byte past it, to a destination on a 16-byte boundary, from a
-// source on any boundary (the stage's pair is in a Go struct).
+// TestCopy checks that Copy64, Copy96 and Copy192 copy every byte of their
+// source and no byte past it, to a destination on a 16-byte boundary, from
+// a source on any boundary (the stage's pair is in a Go struct).
 func TestCopy(t *testing.T) {
 	for _, c := range []struct {
 		n    int
