@@ -515,8 +515,9 @@ func TestRandomInvariants(t *testing.T) {
 // table); tables that share batches use the keys Put set. Either way the
 // rows are those of packets added one by one (Add), up to the order of
 // the tables' rows; and so they are when the packets are put through a
-// Stage, with an even and an odd number of packets in the last batch
-// (which Stage.Done copies alone).
+// Stage, with an even and an odd number of packets in the last batch and
+// a batch sent part full (whose last packets, keys, input positions and
+// timestamps Stage.Done copies).
 func TestAddBatchKeys(t *testing.T) {
 	cfg := defaultCfg
 	cfg.FlowTimeout = 2 * sec
