@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -385,28 +386,34 @@ func appendValue(dst []byte, b *Batch, col, r int) []byte {
 // The layout matches Python's repr: plain notation from 1e-4 up to 1e16,
 // exponent notation outside. NaN and infinities, which jj never produces,
 // are written as 0.0 so that the output stays valid JSON.
+//
+// It tells the kinds of value apart by f's bits, in integer registers: one
+// unsigned comparison sends zeros and values outside the plain range to
+// appendOutside, and the exponent and mantissa tell a whole number, which
+// is written from them with no conversion.
 func AppendFloat(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "0.0"...)
+	b := math.Float64bits(f)
+	a := b &^ (1 << 63) // the bits of |f|, which order as |f| does
+	if a-bitsMin >= bitsMax-bitsMin {
+		return appendOutside(dst, f)
 	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return append(dst, "-0.0"...)
-		}
-		return append(dst, "0.0"...)
+	neg := b != a
+	exp := a >> 52 // 1009 to 1076 here
+	m := a&(1<<52-1) | 1<<52
+	if exp >= 1075 {
+		// 2^52 ≤ |f| < 1e16: a whole number, m·2^(exp−1075).
+		return appendWhole(dst, neg, m<<(exp-1075))
 	}
-	abs := math.Abs(f)
-	if abs >= 1e16 || abs < 1e-4 {
-		return strconv.AppendFloat(dst, f, 'e', -1, 64)
-	}
-	if f == math.Trunc(f) {
-		// A whole number below 1e16 converts to int64 exactly, and
-		// integers print faster than floats.
-		return append(appendInt(dst, int64(f)), ".0"...)
+	if sh := 1075 - exp; m&(1<<sh-1) == 0 {
+		// A whole number (below 1 no mantissa has its low sh ≥ 53 bits
+		// zero; a shift of 64 or more makes 1<<sh zero, and the mask
+		// every bit).
+		return appendWhole(dst, neg, m>>sh)
 	}
 	// Not a whole number: its shortest text has a fractional part, because
 	// every integer within half an ulp of it is a float64 of its own.
-	if abs < 1e6 {
+	abs := math.Float64frombits(a)
+	if a < bits1e6 {
 		// A decimal of at most 9 decimals, as jj's times in seconds
 		// computed from nanoseconds: when f is the float nearest to
 		// n·10^-9 (n < 2^53 converts exactly and one IEEE division rounds
@@ -415,9 +422,9 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// significant digits never round to the same float64 (DBL_DIG).
 		// This is quicker than shortest's search for so few digits.
 		if n := uint64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
-			return appendNanos(dst, f < 0, n)
+			return appendNanos(dst, neg, n)
 		}
-	} else if abs < 0x1p33 {
+	} else if a < bits2p33 {
 		// A decimal of at most 6 decimals below 2^33, as Unix times in
 		// seconds from captures with microsecond timestamps: when f is the
 		// float nearest to n·10^-6, n·10^-6 is f's shortest text. f's ulp
@@ -426,15 +433,57 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// (Rounding, not +0.5: above 2^52/10^6 ≈ 4.5e9 the product is
 		// already whole and adding a half would round it to even.)
 		if n := uint64(math.RoundToEven(abs * 1e6)); float64(n)/1e6 == abs {
-			return appendDecimal(dst, f < 0, n, 6)
+			return appendDecimal(dst, neg, n, 6)
 		}
 	}
-	if abs < 1e14 {
+	if a < bits1e14 {
 		if d, t, ok := shortest(abs); ok {
-			return appendDecimal(dst, f < 0, d, t)
+			return appendDecimal(dst, neg, d, t)
 		}
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
+}
+
+// The bits of the bounds AppendFloat tests |f| against.
+const (
+	bitsMin  = 0x3f1a36e2eb1c432d // 1e-4, the least written in plain notation
+	bitsMax  = 0x4341c37937e08000 // 1e16, the least written with an exponent
+	bits1e6  = 0x412e848000000000
+	bits2p33 = 0x4200000000000000
+	bits1e14 = 0x42d6bcc41e900000
+)
+
+// appendOutside appends f as AppendFloat does for a zero, a NaN or an
+// infinity, or |f| below 1e-4 or from 1e16 on.
+func appendOutside(dst []byte, f float64) []byte {
+	switch {
+	case f == 0:
+		if math.Signbit(f) {
+			return append(dst, "-0.0"...)
+		}
+		return append(dst, "0.0"...)
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return append(dst, "0.0"...)
+	}
+	return strconv.AppendFloat(dst, f, 'e', -1, 64)
+}
+
+// appendWhole appends u < 1e16, negated if neg, followed by ".0". Below
+// 10^6 the digits, the point and the zero go in one 8-byte store.
+func appendWhole(dst []byte, neg bool, u uint64) []byte {
+	if neg {
+		dst = append(dst, '-')
+	}
+	if u >= 1e6 {
+		return append(appendUint(dst, u), ".0"...)
+	}
+	n := 1
+	if u >= 10 {
+		n = decimalLen(u)
+	}
+	dst, b := growSlack(dst, n+2)
+	binary.LittleEndian.PutUint64(b, digits8(uint32(u))>>(8*(8-n))|0x302e<<(8*n))
+	return dst
 }
 
 // floatMemo remembers where recent floats of one EncodeRows call were

@@ -31,6 +31,23 @@ func TestAppendFloatAgainstStrconv(t *testing.T) {
 		}
 		return s
 	}
+	// Whole numbers of every length and both signs, which AppendFloat
+	// tells apart by their bits and writes in one store below 10^6, and
+	// the values next to them, which it must not take for whole.
+	var special []float64
+	for v := -3000; v <= 3000; v++ {
+		special = append(special, float64(v))
+	}
+	for p := 1.0; p < 1e17; p *= 10 {
+		for _, v := range []float64{p - 1, p, p + 1, math.Ldexp(1, int(math.Log2(p))), math.Ldexp(1, int(math.Log2(p))+1) - 1} {
+			special = append(special, v, -v, math.Nextafter(v, 0), math.Nextafter(v, 2*v+1))
+		}
+	}
+	for _, f := range special {
+		if got, want := string(AppendFloat([]byte("x,"), f)), "x,"+ref(f); got != want {
+			t.Fatalf("AppendFloat(%v) = %q, want %q", f, got, want)
+		}
+	}
 	for i := 0; i < 2000000; i++ {
 		var f float64
 		switch i % 8 {
