@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -1078,5 +1079,41 @@ func TestForgottenFragmentsWarned(t *testing.T) {
 	want := "10 first IP fragments were forgotten within the idle timeout: more than 65536 fragmented datagrams were open at once; their later fragments count in flows of ports 0"
 	if !slices.Contains(sum.Warnings, want) || port0 != 10 {
 		t.Errorf("warnings %q, %d packets in flows of port 0; want %q and 10", sum.Warnings, port0, want)
+	}
+}
+
+// TestSkipsCount checks the non-IP counts, whose last kind waits beside
+// the map (skips.last): runs of one kind and kinds coming back, read by
+// named and total between adds, and added to another count (addAll, as
+// split reading does).
+func TestSkipsCount(t *testing.T) {
+	var s, all skips
+	var dec decode.Decoder
+	kinds := []uint16{0x0806, 0x0806, 0x8137, 0x0806, 0x0806, 0x0806, 0x88cc, 0x8137}
+	for i, k := range kinds {
+		dec.Numbering, dec.EtherType = decode.NumEtherType, k
+		s.add(decode.ReasonNonIP, &dec, 1)
+		if i == 4 {
+			if n := s.total(); n != 5 {
+				t.Errorf("after 5 frames, total %d", n)
+			}
+		}
+	}
+	s.add(decode.ReasonIPShort, &dec, 1)
+	m := map[string]uint64{}
+	s.named(m)
+	want := map[string]uint64{"non-IP frame (ARP)": 5, "non-IP frame (EtherType 0x8137)": 2, "non-IP frame (LLDP)": 1, decode.ReasonIPShort.String(): 1}
+	if !maps.Equal(m, want) || s.total() != 9 {
+		t.Errorf("named %v, total %d; want %v and 9", m, s.total(), want)
+	}
+	dec.EtherType = 0x0806
+	s.add(decode.ReasonNonIP, &dec, 1)
+	all.addAll(&s)
+	all.addAll(&s) // s was cleared
+	m = map[string]uint64{}
+	all.named(m)
+	want["non-IP frame (ARP)"] = 6
+	if !maps.Equal(m, want) || all.total() != 10 || s.total() != 0 {
+		t.Errorf("added: named %v, total %d, left %d; want %v, 10 and 0", m, all.total(), s.total(), want)
 	}
 }
