@@ -132,18 +132,28 @@ func (c *csvWriter) Write(b *Batch) error {
 func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	var cell []byte
 	var memo floatMemo
+	var iv [maxViews][]int64
+	var fv [maxViews][]float64
+	ints, floats := views(b, iv[:0], fv[:0])
 	for r := 0; r < b.Len(); r++ {
+		ni, nf := 0, 0
 		for _, run := range c.runs {
-			cols := b.cols[run.from:run.to]
+			n := run.to - run.from
 			switch run.typ {
 			case Int:
-				for k := range cols {
-					dst = append(appendInt(dst, cols[k].ints[r]), ',')
+				for _, col := range ints[ni : ni+n] {
+					if v := col[r]; uint64(v) < 10 {
+						dst = append(dst, byte('0'+v), ',')
+					} else {
+						dst = append(appendInt(dst, v), ',')
+					}
 				}
+				ni += n
 			case Float:
-				for k := range cols {
-					dst = append(memo.append(dst, cols[k].floats[r]), ',')
+				for _, col := range floats[nf : nf+n] {
+					dst = append(memo.append(dst, col[r]), ',')
 				}
+				nf += n
 			default:
 				for i := run.from; i < run.to; i++ {
 					switch run.typ {
@@ -165,6 +175,29 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 	}
 	return dst, ends
 }
+
+// views returns the values of b's Int columns and of its Float columns,
+// each in column order, appended to ints and floats. The encoding loops
+// read a row's values through them, 24 bytes a column, rather than
+// through b's column buffers, 96 bytes apart: fewer lines touched a row
+// (a --features all row reads 140 or so columns of these types), and
+// BenchmarkEncode 3 870 → 3 800 ns a row with every group, 696 → 682 with
+// flow_meta (session 42).
+func views(b *Batch, ints [][]int64, floats [][]float64) ([][]int64, [][]float64) {
+	for i, col := range b.Schema {
+		switch col.Type {
+		case Int:
+			ints = append(ints, b.cols[i].ints)
+		case Float:
+			floats = append(floats, b.cols[i].floats)
+		}
+	}
+	return ints, floats
+}
+
+// maxViews is the number of columns of a type whose views EncodeRows keeps
+// on its stack; more go to the heap.
+const maxViews = 256
 
 // closeRow ends a row whose every value was followed by a comma: its last
 // comma becomes end. A row of no columns gets end alone.
