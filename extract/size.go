@@ -269,16 +269,25 @@ func dominant(ps *packets, sorted []int64) (int64, uint64) {
 	if len(sorted) == 0 {
 		return 0, 0
 	}
-	best := 0
+	best, bestVal, ties := 0, int64(0), 0
 	for i := 0; i < len(sorted); {
 		j := i + 1
 		for j < len(sorted) && sorted[j] == sorted[i] {
 			j++
 		}
-		best = max(best, j-i)
+		switch c := j - i; {
+		case c > best:
+			best, bestVal, ties = c, sorted[i], 1
+		case c == best:
+			ties++
+		}
 		i = j
 	}
-	// The first value in capture order that reaches the best count.
+	if ties == 1 {
+		return bestVal, uint64(best)
+	}
+	// Several values reach the best count: the first of them in capture
+	// order (with every value once, the first packet's).
 	for k := range ps.parts() {
 		for _, p := range ps.part(k) {
 			v := int64(p.len)

@@ -158,6 +158,8 @@ func TestDominant(t *testing.T) {
 		{"tie first seen", []uint32{100, 60, 100, 60}, 100, 2},
 		{"clear winner", []uint32{1500, 40, 40, 1500, 40}, 40, 3},
 		{"tie of three", []uint32{9, 8, 7, 7, 8, 9}, 9, 2},
+		{"all once", []uint32{500, 40, 1500}, 500, 1},
+		{"one best among ties below it", []uint32{3, 4, 3, 4, 5, 5, 5}, 5, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sorted := make([]int64, len(tc.lens))
