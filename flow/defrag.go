@@ -111,7 +111,9 @@ func (d *Defrag) recent(k *Key) *fragment {
 const recentFrags = 4
 
 // find returns the first fragment remembered with key k, which hashes to
-// h, or nil.
+// h, or nil: index.find's probe, with the key read from the queue rather
+// than from the flow table's slab (a function or type parameter for the
+// key's place would cost the flow table's lookup an indirect call).
 func (d *Defrag) find(k *Key, h uint32) *fragment {
 	x := &d.index
 	for i := uint64(h) & x.mask; ; i = (i + 1) & x.mask {

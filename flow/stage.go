@@ -22,8 +22,8 @@ import (
 // copies each pair to the batch whole, three cache lines, with
 // non-temporal stores (nt.Copy192): they write the lines to memory
 // without taking them from any cache. The worker then reads the packets
-// from memory, and AddBatch asks for them coldAhead packets ahead (Batch.
-// Staged). Measured on the real-traffic capture of 882 k packets, two
+// from memory, and AddBatch asks for them coldAhead packets ahead
+// (Batch.Staged). Measured on the real-traffic capture of 882 k packets, two
 // workers, flow_meta (bench/RESULTS.md, session 40): far apart, 27 % less
 // wall time and 22 % less CPU time; near, 2-5 % more (why, not found:
 // the reader's and the table's times a batch are less staged, near too).
