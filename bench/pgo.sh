@@ -4,13 +4,16 @@
 # the main package's directory by itself; -pgo=off builds without it).
 # The profile merges the --cpuprofile of runs like those bench/run.sh
 # measures: flow_meta and --features all, one worker and two, CSV, on a
-# synthetic capture and on real traffic tiled from testdata/captures, and
-# flow_meta and all written as Parquet. Rerun it after large changes to
+# synthetic capture and on real traffic tiled from testdata/captures,
+# flow_meta on the same real traffic as pcapng, and flow_meta and all
+# written as Parquet. Rerun it after large changes to
 # the hot path: a stale profile still builds, it only helps less. The
 # profile names a hot call by its line within the calling function, so a
 # line added or removed above a hot call loses that call's inlining
-# until the profile is made again (session 38: flow.Table.add was no
-# longer inlined into AddBatch; go build -gcflags=PKG=-m shows it).
+# until the profile is made again (session 38: a call in AddBatch was
+# no longer inlined; go build -gcflags=PKG=-m shows it). A profile also
+# decides what else is inlined, and so the layout: builds with two
+# profiles can differ by 1-3 % (bench/RESULTS.md, session 42).
 #
 #   bench/pgo.sh                 # 1 M packets a capture
 #   PACKETS=500000 bench/pgo.sh
@@ -39,6 +42,10 @@ fi
 real="$dir/real.pcap"
 "$dir/jjgen" -o "$real" -format pcap-ns -copies $(((PACKETS + base - 1) / base)) -step 50ms "${inputs[@]}" 2>"$dir/log" ||
 	{ cat "$dir/log" >&2; exit 1; }
+# The same packets as pcapng, the format Wireshark and dumpcap write,
+# whose reader has hot paths of its own (nextEPB).
+realng="$dir/real.pcapng"
+"$dir/jjgen" -o "$realng" -format pcapng "$real" 2>"$dir/log" || { cat "$dir/log" >&2; exit 1; }
 
 n=0
 profile() { # capture workers features [format]
@@ -52,6 +59,9 @@ for capture in "$synthetic" "$real"; do
 			profile "$capture" "$workers" "$features"
 		done
 	done
+done
+for workers in 1 2; do
+	profile "$realng" "$workers" flow_meta
 done
 profile "$synthetic" 2 flow_meta parquet
 profile "$synthetic" 2 all parquet
