@@ -13,7 +13,9 @@
 # until the profile is made again (session 38: a call in AddBatch was
 # no longer inlined; go build -gcflags=PKG=-m shows it). A profile also
 # decides what else is inlined, and so the layout: builds with two
-# profiles can differ by 1-3 % (bench/RESULTS.md, session 42).
+# profiles differed by 1-3 %, once by 7-10 % (bench/RESULTS.md, sessions
+# 42 and 43), so compare a fresh profile with the old one before keeping
+# it.
 #
 #   bench/pgo.sh                 # 1 M packets a capture
 #   PACKETS=500000 bench/pgo.sh

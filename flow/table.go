@@ -493,8 +493,8 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 // it a hot call, inlined when it fits the budget, and AddBatch's loop
 // then ran slower. flow_meta with one worker on the real-traffic tile
 // took 844 ms with add called against 863 with it inlined, with two
-// workers 495 against 530 ms (one profile for both builds, six runs
-// each, session 43).
+// workers 495 against 530 ms (one profile for both builds, six and
+// three runs each, session 43).
 //
 //go:noinline
 func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, srcIsA bool) {
