@@ -58,15 +58,16 @@ func (d *Defrag) Fix(p *decode.Packet) {
 	}
 	k := Key{A: p.Src, B: p.Dst, PA: uint16(p.FragID >> 16), PB: uint16(p.FragID), Proto: p.Proto, V6: p.V6}
 	if p.Flags&decode.FlagLaterFragment != 0 {
-		if f := d.recent(&k); f != nil {
-			p.SrcPort, p.DstPort = f.sport, f.dport
-			d.Joined++
-		} else if f := d.find(&k, hashKey(&k)); f != nil {
-			p.SrcPort, p.DstPort = f.sport, f.dport
-			d.Joined++
-		} else {
-			d.Orphans++
+		f := d.recent(&k)
+		if f == nil {
+			f = d.find(&k, hashKey(&k))
 		}
+		if f == nil {
+			d.Orphans++
+			return
+		}
+		p.SrcPort, p.DstPort = f.sport, f.dport
+		d.Joined++
 		return
 	}
 	if p.Flags&decode.FlagPorts == 0 {
