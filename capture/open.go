@@ -3,7 +3,6 @@ package capture
 import (
 	"bytes"
 	"compress/bzip2"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -743,24 +742,26 @@ func nameSome(names []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
 }
 
-// StartsAsInput reports whether the file at path can be opened and starts
-// with the magic of a capture or a compressed stream that jj reads, and,
-// for a pcap file, whether its header names a link type jj decodes. It
-// reads those few bytes only: whether the rest reads is for Open to say.
+// StartsAsInput reports whether the file at path opens as an input: Open
+// succeeds on it, so its header (decompressed, if need be) is a capture's,
+// of a link type jj decodes. It reads no further than Open does, to the
+// first packet of a pcapng file: whether the rest reads is for the run to
+// say.
 func StartsAsInput(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	var b [pcapHeaderLen]byte
-	n, _ := io.ReadFull(f, b[:])
-	format, _ := detect(b[:min(n, maxMagic)])
-	if format == formatPcap && n == pcapHeaderLen {
-		big := binary.LittleEndian.Uint32(b[:]) != 0xa1b2c3d4 && binary.LittleEndian.Uint32(b[:]) != 0xa1b23c4d
-		return Supported(uint32(LinkType(u32(b[20:], big))))
+	// Read, not mapped, and decompressed on this goroutine: a few
+	// buffers' worth at most, where mapping a large file costs
+	// milliseconds.
+	_, in, err := newReader(f, path, -1, false)
+	if err != nil {
+		return false
 	}
-	return format != formatUnknown
+	in.close()
+	return true
 }
 
 // NamedAsCapture reports whether name ends as a capture's does (.pcap,

@@ -763,18 +763,30 @@ func TestPagerFallsBack(t *testing.T) {
 	}
 }
 
+// TestStartsAsInput: a file starts as an input exactly when Open takes
+// it, compressed or not: a capture's whole header of a link type jj
+// decodes, which for pcapng is the first packet's interface.
 func TestStartsAsInput(t *testing.T) {
 	dir := t.TempDir()
+	vsock, err := os.ReadFile("testdata/linktype-271-vsock.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng, err := os.ReadFile("testdata/spb.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tt := range map[string]struct {
 		data []byte
 		want bool
 	}{
-		"le.pcap":    {[]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0}, true},
-		"a.pcapng":   {[]byte{0x0a, 0x0d, 0x0d, 0x0a, 0, 0}, true},
-		"f.gz":       {[]byte{0x1f, 0x8b, 8, 0}, true}, // what it decompresses to is for Open
 		"notes.pcap": {[]byte("hello, world\n"), false},
 		"empty.pcap": {nil, false},
 		"half.pcap":  {[]byte{0xd4, 0xc3}, false},
+		// A magic alone is not a header.
+		"magic.pcap":   {[]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0}, false},
+		"cut.pcap":     {pcapHeader(false, 1)[:10], false},
+		"magic.pcapng": {[]byte{0x0a, 0x0d, 0x0d, 0x0a, 0, 0}, false},
 		// Whole pcap headers: the link type decides, in either byte order
 		// (FCS bits above the type's 16 do not matter).
 		"eth-le.pcap":     {pcapHeader(false, 1), true},
@@ -782,6 +794,15 @@ func TestStartsAsInput(t *testing.T) {
 		"eth-fcs.pcap":    {pcapHeader(false, 0x1000_0001), true},
 		"type160.pcap":    {pcapHeader(false, 160), false},
 		"type160-be.pcap": {pcapHeader(true, 160), false},
+		// pcapng: the first packet's interface decides.
+		"spb.pcapng":   {ng, true},
+		"vsock.pcapng": {vsock, false},
+		// Compressed: what the stream decompresses to decides.
+		"eth.pcap.gz":     {gzipBytes(t, pcapHeader(false, 1)), true},
+		"type160.pcap.gz": {gzipBytes(t, pcapHeader(false, 160)), false},
+		"vsock.pcapng.gz": {gzipBytes(t, vsock), false},
+		"notes.gz":        {gzipBytes(t, []byte("hello, world\n")), false},
+		"f.gz":            {[]byte{0x1f, 0x8b, 8, 0}, false},
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, tt.data, 0o644); err != nil {

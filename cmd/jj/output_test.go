@@ -439,7 +439,8 @@ func TestUnknownOutputExt(t *testing.T) {
 }
 
 // TestOutputKeptWhenNoInputReads checks that a run none of whose inputs
-// can be read (a mistyped name, a file that is no capture) reports each
+// can be read (a mistyped name, a file that is no capture, compressed or
+// not, a capture of a link type jj does not decode, a cut header) reports each
 // and leaves an earlier output as it was, a file or a dataset directory,
 // and that one readable input among them is enough for the output to be
 // written.
@@ -457,6 +458,25 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 	if err := os.WriteFile(unsupported, header, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same compressed, whose header only decompressing shows; a
+	// file cut off in its header; a compressed file that is no capture.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(header)
+	zw.Close()
+	unsupportedGz := filepath.Join(dir, "type160.pcap.gz")
+	cut := filepath.Join(dir, "cut.pcap")
+	notesGz := filepath.Join(dir, "notes.gz")
+	gz2 := gz.Bytes()
+	gz.Reset()
+	zw.Reset(&gz)
+	zw.Write([]byte("not a capture\n"))
+	zw.Close()
+	for name, data := range map[string][]byte{unsupportedGz: gz2, cut: header[:10], notesGz: gz.Bytes()} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out := filepath.Join(dir, "keep.csv")
 	const earlier = "an earlier run's table\n"
 	dataset := filepath.Join(dir, "set") + "/"
@@ -464,7 +484,7 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 		t.Fatalf("dataset: exit %d: %s", code, errs)
 	}
 	parts, _ := os.ReadDir(dataset)
-	for _, inputs := range [][]string{{missing}, {notCapture}, {missing, notCapture}, {unsupported}} {
+	for _, inputs := range [][]string{{missing}, {notCapture}, {missing, notCapture}, {unsupported}, {unsupportedGz}, {cut}, {notesGz}} {
 		if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -479,6 +499,9 @@ func TestOutputKeptWhenNoInputReads(t *testing.T) {
 		}
 		if text, _ := os.ReadFile(out); string(text) != earlier {
 			t.Errorf("%v: the earlier output became %q", inputs, text)
+		}
+		if code, text, errs := runJJ(t, nil, append([]string{"extract"}, inputs...)...); code != exitInput || text != "" {
+			t.Errorf("%v to standard output: exit %d, output %q (%s); want exit 1 and no output", inputs, code, text, errs)
 		}
 		code, _, errs = runJJ(t, nil, append(append([]string{"extract", "-q"}, inputs...), "-o", dataset)...)
 		if now, _ := os.ReadDir(dataset); code != exitInput || len(now) != len(parts) {

@@ -86,7 +86,8 @@ bidirectional flow, with the feature names of the Python JoyfulJay library.
 Exit codes:
   0  success
   1  some input could not be read (every flow that could be computed was
-     still written; when none can, an output file is left as it was), or
+     still written; when none can, an output file is left as it was and
+     nothing goes to standard output), or
      the output could not be written
   2  usage or option error (checked before any input is read)
   130, 143  jj extract stopped by SIGINT (Ctrl-C) or SIGTERM: the flows of the
@@ -388,15 +389,17 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		return err // before the output is created: it is left as it was
 	}
 	var out *outputSink
-	if f.out != "" && f.out != "-" && !someInputOpens(files) {
+	if !someInputOpens(files) {
 		// Each input's problem is still reported by the run, but the
 		// output is left as it was: a mistyped input name must not
-		// empty an earlier run's table.
+		// empty an earlier run's table. Nor is an empty table written
+		// to standard output, which a pipeline could take for a
+		// capture with no flows.
 		if _, _, err := checkOutputFlags(f, format, schema, stdout); err != nil {
 			return err
 		}
 		out = &outputSink{w: discard{}, close: func() error { return nil }}
-		if !f.quiet {
+		if !f.quiet && f.out != "" && f.out != "-" {
 			defer fmt.Fprintf(stderr, "jj: output %s left as it was: no input could be read\n", f.out)
 		}
 	} else if out, err = openOutputFor(f, format, schema, &cfg, stdout); err != nil {
@@ -430,9 +433,10 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 	return finishRun(f, out, sum, runErr, stderr)
 }
 
-// someInputOpens reports whether one of files opens and starts as a
-// capture or a compressed stream (capture.StartsAsInput), or may (standard
-// input, a pipe, a device: what they hold is known only by reading it).
+// someInputOpens reports whether one of files opens as a capture of a
+// link type jj decodes, compressed or not (capture.StartsAsInput), or may
+// (standard input, a pipe, a device: what they hold is known only by
+// reading it).
 func someInputOpens(files []string) bool {
 	for _, path := range files {
 		if path == "-" {
