@@ -230,8 +230,10 @@ func (p *Pipeline) Run(inputs []string, w output.Writer) (*Summary, error) {
 // open at that point, writes them as if the input ended there, closes w
 // and returns context.Cause(ctx) (joined with the input errors so far).
 // It notices ctx between inputs, every 4096 records of a file
-// (flow.SweepPackets) and before every record of an input of unknown size
-// (a pipe, standard input), whose next records may be long in coming. A
+// (flow.SweepPackets), before every record of an input of unknown size
+// (a pipe, standard input), whose next records may be long in coming,
+// and once the inputs are read: ctx done by then, the run has read
+// everything but still returns ctx's cause. A
 // run of two passes (connection scope capture) cancelled in its first
 // pass writes no row.
 func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Writer) (*Summary, error) {
@@ -312,6 +314,10 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		ps.total = total
 		defer ps.abandon() // if a panic on this goroutine ends the pass
 		errs := ps.readFiles(files)
+		// A signal in the last records of a file (fewer than a sweep's),
+		// or while a pipe's writer kept it open with nothing more to
+		// send, is noticed here: the run still says it was stopped.
+		ps.cancelled()
 		sum, runErr = ps.finish()
 		if n == pl.passes || ps.stopped {
 			inErrs = append(inErrs, errs...)
@@ -463,6 +469,7 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	ps.startInput(name)
 	defer ps.abandon() // if a panic on this goroutine ends the pass
 	readErr := ps.read(r)
+	ps.cancelled() // as RunContext: ctx done in the last records
 	sum, runErr := ps.finish()
 	rethrow(runErr)
 	if err := w.Close(); err != nil && runErr == nil {

@@ -460,6 +460,16 @@ func TestRunContextCancels(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || sum.Packets != 0 {
 			t.Errorf("%+v, cancelled at the start: error %v, %d packets read", c, err, sum.Packets)
 		}
+		// Done once the last input is open, a few records before its
+		// end: everything is read, and the run still says it stopped.
+		saved := testHookOpened
+		ctx4, cancel4 := context.WithCancelCause(context.Background())
+		testHookOpened = func(string) { cancel4(stop) }
+		sum, err = p.RunContext(ctx4, []string{"testdata/sample.pcap"}, writerFunc(func(*output.Batch) error { return nil }))
+		testHookOpened = saved
+		if !errors.Is(err, stop) || sum.Packets == 0 {
+			t.Errorf("%+v, cancelled in a short input: error %v, %d packets read", c, err, sum.Packets)
+		}
 		// RunReader on a recorded capture says so too.
 		f, err := os.Open(file)
 		if err != nil {
