@@ -155,7 +155,7 @@ func (p *Pipeline) plan() (*plan, error) {
 							want = fmt.Sprintf("a column the options write: %s is %s", n, option)
 						}
 					}
-					return nil, &OptionError{Option: "feature", Value: fmt.Sprintf("%q", n), Want: want}
+					return nil, &OptionError{Option: "columns", Value: fmt.Sprintf("%q", n), Want: want}
 				}
 				if !slices.Contains(pl.proj, i) {
 					pl.proj = append(pl.proj, i)
