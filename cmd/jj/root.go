@@ -279,6 +279,15 @@ func buildConfig(cmd *cobra.Command, f *extractFlags, streamed bool) (jj.Config,
 		}
 	}
 	set := cmd.Flags().Changed
+	// An empty value given on the command line names nothing: refused,
+	// not read as the default (an empty list in a config file, or none,
+	// is flow_meta, as the library's Config says).
+	if set("features") && blank(f.features) {
+		return cfg, &jj.OptionError{Option: "features", Value: `""`, Want: "a feature group: " + strings.Join(groupNames(), ", ") + " or all"}
+	}
+	if set("feature") && blank(f.columns) {
+		return cfg, &jj.OptionError{Option: "columns", Value: `""`, Want: "a column of the selected feature groups (see jj features)"}
+	}
 	if set("features") {
 		cfg.Features = f.features
 	}
@@ -539,4 +548,15 @@ func finishRun(f *extractFlags, out *outputSink, sum *jj.Summary, runErr error, 
 		return runErr
 	}
 	return flushErr
+}
+
+// blank reports whether a list flag's values hold no name: all empty, or
+// commas and spaces only.
+func blank(values []string) bool {
+	for _, v := range values {
+		if strings.Trim(v, ", \t") != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -219,6 +219,8 @@ func TestErrors(t *testing.T) {
 		{"cut file is a warning", []string{"extract", cut}, 0, []string{"cut.pcap", "warning", "cut off"}},
 		{"unknown group", []string{"extract", sample, "--features", "bogus"}, 2, []string{"bogus", "flow_meta"}},
 		{"negative timeout", []string{"extract", sample, "--timeout", "-1"}, 2, []string{"flow_timeout"}},
+		{"empty features", []string{"extract", sample, "--features", ""}, 2, []string{"option features (--features)", `""`}},
+		{"empty column", []string{"extract", sample, "--feature", " , "}, 2, []string{"option columns (--feature)", `""`}},
 		{"unknown column", []string{"extract", sample, "--feature", "nosuchcol"}, 2, []string{"option columns (--feature)", `"nosuchcol"`}},
 		{"unknown column in a config", []string{"extract", sample, "-c", writeFile(t, "cols.yaml", []byte("columns: [x]\n"))}, 2, []string{"option columns (--feature)", `"x"`}},
 		{"too many decoders", []string{"extract", sample, "--decoders", "65"}, 2, []string{"decoders", "65", "up to 64"}},
