@@ -32,6 +32,13 @@ func (e *usageError) Unwrap() error { return e.err }
 // run executes the command line and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := newRootCmd(stdin, stdout, stderr)
+	if len(args) == 0 {
+		// jj alone is a usage error, not help and success: a script
+		// that lost its command must not go on as if it had run.
+		fatal(stderr, fmt.Errorf("no command given (%s)", commandNames(cmd)))
+		fmt.Fprintf(stderr, "jj: see 'jj --help'\n")
+		return exitUsage
+	}
 	cmd.SetArgs(args)
 	c, err := cmd.ExecuteC()
 	if err == nil {
@@ -89,7 +96,8 @@ Exit codes:
      still written; when none can, an output file is left as it was and
      nothing goes to standard output), or
      the output could not be written
-  2  usage or option error (checked before any input is read)
+  2  usage or option error (checked before any input is read; jj with no
+     command is one)
   130, 143  jj extract stopped by SIGINT (Ctrl-C) or SIGTERM: the flows of the
      packets read until then were written (but by the first of two passes,
      --connection-scope capture) and the output completed; a second signal
@@ -559,4 +567,15 @@ func blank(values []string) bool {
 		}
 	}
 	return true
+}
+
+// commandNames lists root's commands, as its help does.
+func commandNames(root *cobra.Command) string {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return strings.Join(names, ", ")
 }

@@ -495,3 +495,15 @@ func buildJJ(t *testing.T, path string) {
 		t.Fatalf("go build: %v: %s", err, out)
 	}
 }
+
+// jj with no command is a usage error that lists the commands, not help
+// and success.
+func TestNoCommand(t *testing.T) {
+	code, out, errs := runJJ(t, nil)
+	if code != exitUsage || out != "" || !strings.Contains(errs, "no command given (extract, features, info, live, schema, version)") {
+		t.Errorf("jj alone: exit %d, stdout %q, stderr %q; want exit 2 and the commands named", code, out, errs)
+	}
+	if code, out, _ := runJJ(t, nil, "--help"); code != exitOK || !strings.Contains(out, "Available Commands") {
+		t.Errorf("jj --help: exit %d, stdout %q", code, out)
+	}
+}
