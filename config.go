@@ -90,6 +90,12 @@ type Config struct {
 	// an entry may name several, comma-separated); empty keeps every
 	// column of the selected groups.
 	Columns []string `yaml:"columns"`
+	// PerFile reads each input file as a capture of its own, rather than
+	// all of them as one: a file's flows end with it (none continues
+	// into the next file), its timestamps are compared with its own only,
+	// and a last column, source_file (SourceColumn), names the input
+	// each row came from.
+	PerFile bool `yaml:"per_file"`
 	// Workers is how many cores the run keeps busy reading the capture and
 	// running flow tables; 0 means one per CPU. With 1, the goroutine that
 	// reads the capture also runs the one flow table (but for a live

@@ -120,7 +120,8 @@ func (p *Pipeline) ProcessPcap(path string) (*Table, error) { return p.Process(p
 
 // Process extracts the flows of several inputs read as one capture, in the
 // order given (a directory's files in name order, numbers by value:
-// dump.pcap2 before dump.pcap10): flows continue across files. On an
+// dump.pcap2 before dump.pcap10): flows continue across files (with
+// Config.PerFile, each file is a capture of its own instead). On an
 // input error the table still holds every flow that could be computed,
 // and the error says which inputs failed.
 func (p *Pipeline) Process(paths ...string) (*Table, error) {

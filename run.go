@@ -60,7 +60,8 @@ type plan struct {
 	passes  int
 	schema  []output.Column // every column of the selected groups
 	proj    []int           // indexes of the kept columns; nil keeps all
-	out     []output.Column // the written columns
+	out     []output.Column // the columns the flow tables' rows keep
+	written []output.Column // out, and SourceColumn with PerFile
 	// match is the filter, compiled for every link type, or nil; it holds
 	// programs, not state, so every reading goroutine shares it.
 	match *filter.Matcher
@@ -164,6 +165,10 @@ func (p *Pipeline) plan() (*plan, error) {
 			}
 		}
 	}
+	pl.written = pl.out
+	if cfg.PerFile {
+		pl.written = append(slices.Clip(pl.out), SourceColumn)
+	}
 	if cfg.AnonymizeIPs && cfg.AnonymizationSalt == "" && slices.ContainsFunc(pl.out, func(c output.Column) bool { return c.Name == "src_ip" || c.Name == "dst_ip" }) {
 		// The spec's warning (flow-meta.md §5), in every run's summary.
 		pl.warnings = append(pl.warnings, saltWarning)
@@ -206,11 +211,15 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pl.out, nil
+	return pl.written, nil
 }
 
-// Run reads the inputs as one capture and writes every flow to w, then
-// closes w. It reads every input it is given: a file named twice is read
+// SourceColumn is the column Config.PerFile adds after the others: the
+// input each row's flow was read from.
+var SourceColumn = extract.SourceColumn
+
+// Run reads the inputs as one capture (with Config.PerFile, each as one
+// of its own) and writes every flow to w, then closes w. It reads every input it is given: a file named twice is read
 // twice, its packets counted twice (jj extract refuses that). The
 // returned error is an *InputError when some inputs could not be read
 // (every computable flow was still written), a config error before
@@ -296,38 +305,68 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		total += n
 	}
 
+	// The inputs are read as one capture, or with PerFile each as one:
+	// a plan, and passes, of its own (fresh connection graphs too), its
+	// rows written with their source_file.
+	groups := [][]string{files}
+	if pl.cfg.PerFile && len(files) > 1 {
+		groups = nil
+		for _, f := range files {
+			groups = append(groups, []string{f})
+		}
+	}
 	var sum *Summary
 	var runErr error
-	stopped := false // a pass stopped for ctx
-	for n := 1; n <= pl.passes; n++ {
-		for _, ex := range pl.shared {
-			if m, ok := ex.(extract.MultiPass); ok {
-				m.StartPass(n)
+	var before Progress // what the groups before read (PerFile)
+	stopped := false    // a pass stopped for ctx
+	for g, group := range groups {
+		if g > 0 {
+			if pl, err = p.plan(); err != nil {
+				return nil, err // not after a plan of the same config passed
 			}
 		}
-		dst := w
-		if n < pl.passes {
-			dst = discard{}
-		}
-		ps := newPass(p, pl, dst, start, false)
-		ps.ctx = ctx
-		ps.total = total
-		defer ps.abandon() // if a panic on this goroutine ends the pass
-		errs := ps.readFiles(files)
-		// A signal in the last records of a file (fewer than a sweep's),
-		// or while a pipe's writer kept it open with nothing more to
-		// send, is noticed here: the run still says it was stopped.
-		ps.cancelled()
-		sum, runErr = ps.finish()
-		if n == pl.passes || ps.stopped {
-			inErrs = append(inErrs, errs...)
-		}
-		if ps.stopped {
-			stopped = true
+		var gsum *Summary
+		for n := 1; n <= pl.passes; n++ {
+			for _, ex := range pl.shared {
+				if m, ok := ex.(extract.MultiPass); ok {
+					m.StartPass(n)
+				}
+			}
+			dst := w
 			if n < pl.passes {
-				sum.Flows = 0 // the first pass's rows went to discard
+				dst = discard{}
+			} else if pl.cfg.PerFile && len(group) == 1 {
+				dst = withSource(w, group[0], pl.written)
+			}
+			ps := newPass(p, pl, dst, start, false)
+			ps.ctx = ctx
+			ps.total = total
+			ps.before = before
+			ps.more = g < len(groups)-1
+			defer ps.abandon() // if a panic on this goroutine ends the pass
+			errs := ps.readFiles(group)
+			// A signal in the last records of a file (fewer than a sweep's),
+			// or while a pipe's writer kept it open with nothing more to
+			// send, is noticed here: the run still says it was stopped.
+			ps.cancelled()
+			gsum, runErr = ps.finish()
+			if n == pl.passes || ps.stopped {
+				inErrs = append(inErrs, errs...)
+			}
+			if ps.stopped {
+				stopped = true
+				if n < pl.passes {
+					gsum.Flows = 0 // the first pass's rows went to discard
+				}
+			}
+			if n == pl.passes || stopped || runErr != nil {
+				before = ps.progress(false)
+			}
+			if runErr != nil || stopped {
+				break
 			}
 		}
+		sum = sum.add(gsum)
 		if runErr != nil || stopped {
 			break
 		}
@@ -463,7 +502,11 @@ func (p *Pipeline) RunReader(ctx context.Context, r capture.Reader, name string,
 	}
 	l, live := r.(capture.Live)
 	live = live && l.Live()
-	ps := newPass(p, pl, w, start, live)
+	dst := w
+	if pl.cfg.PerFile {
+		dst = withSource(w, name, pl.written)
+	}
+	ps := newPass(p, pl, dst, start, live)
 	ps.ctx = ctx
 	ps.total = -1
 	ps.startInput(name)
@@ -584,8 +627,10 @@ type pass struct {
 	ctx        context.Context
 	stopped    bool // a cancellation check saw ctx done (cancelled)
 	start      time.Time
-	total      int64 // bytes of all inputs, -1 if unknown
-	read0      int64 // bytes of the inputs already read
+	total      int64    // bytes of all inputs, -1 if unknown
+	read0      int64    // bytes of the inputs already read
+	before     Progress // what the inputs before the pass's read (PerFile)
+	more       bool     // inputs follow, read by other passes (PerFile)
 	prog       capture.Progress
 }
 
@@ -595,7 +640,7 @@ func newPass(p *Pipeline, pl *plan, w output.Writer, start time.Time, live bool)
 	ps := &pass{
 		p:       p,
 		pl:      pl,
-		sum:     &Summary{Skipped: map[string]uint64{}, SkippedByInput: map[string]map[string]uint64{}, Columns: pl.out, Warnings: slices.Clone(pl.warnings)},
+		sum:     &Summary{Skipped: map[string]uint64{}, SkippedByInput: map[string]map[string]uint64{}, Columns: pl.written, Warnings: slices.Clone(pl.warnings)},
 		defrag:  flow.NewDefrag(pl.fcfg.FlowTimeout),
 		maxTS:   -1 << 63,
 		start:   start,
@@ -1084,7 +1129,8 @@ func (ps *pass) send(m workMsg) {
 }
 
 func (ps *pass) progress(done bool) Progress {
-	pr := Progress{BytesRead: ps.read0, BytesTotal: ps.total, Packets: ps.idx - ps.lost, Flows: ps.merge.rowsWritten(), Elapsed: time.Since(ps.start), Done: done}
+	b := &ps.before
+	pr := Progress{BytesRead: b.BytesRead + ps.read0, BytesTotal: ps.total, Packets: b.Packets + ps.idx - ps.lost, Flows: b.Flows + ps.merge.rowsWritten(), Elapsed: time.Since(ps.start), Done: done}
 	if ps.prog != nil {
 		pr.BytesRead += ps.prog.BytesRead()
 	}
@@ -1162,7 +1208,7 @@ func (ps *pass) finish() (*Summary, error) {
 		}
 	}
 	if ps.p.OnProgress != nil {
-		ps.p.OnProgress(ps.progress(true))
+		ps.p.OnProgress(ps.progress(!ps.more))
 	}
 	for _, wk := range ps.workers {
 		wk.table.Release()

@@ -38,8 +38,26 @@ func Reference() string {
 		fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n", g.Name, g.Description)
 		b.WriteString(ColumnTable(g))
 	}
+	fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n", SourceColumn.Group, SourceGroupDescription)
+	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
+	c := SourceColumn
+	fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s (written only with `--per-file`, `per_file: true`) |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, c.Description)
 	return b.String()
 }
+
+// SourceColumn is the column the per_file option (--per-file) adds after
+// all the others: which input each row's flow was read from. It belongs
+// to no feature group; its Group, per_file, names the option.
+var SourceColumn = output.Column{
+	Group:       "per_file",
+	Name:        "source_file",
+	Type:        output.String,
+	Privacy:     output.Sensitive,
+	Description: "the input file the flow was read from: its path as given, or as found in a directory given; - for standard input",
+}
+
+// SourceGroupDescription describes SourceColumn's pseudo-group.
+const SourceGroupDescription = "Not a feature group: the column that reading each input as a capture of its own (--per-file, per_file) adds, last"
 
 // columnOptions are the options that add columns to the default ones or
 // leave some out, by the command line's flag and the config file's key

@@ -222,6 +222,26 @@ func appendShifted(dst, offs []uint32, d uint32) []uint32 {
 	return dst
 }
 
+// WithString returns a batch that shows b's columns and, after them, a
+// String column holding s in every row: schema is b.Schema with that
+// column last. It shares b's buffers but the new column's; view is
+// reused when not nil. The view is valid until b changes.
+func (b *Batch) WithString(s string, schema []Column, view *Batch) *Batch {
+	if view == nil {
+		view = &Batch{}
+	}
+	view.Schema = schema
+	view.cols = append(view.cols[:0], b.cols...)
+	c := colBuf{bytes: make([]byte, 0, len(s)*b.rows), offs: make([]uint32, 0, b.rows)}
+	for range b.rows {
+		c.bytes = append(c.bytes, s...)
+		c.offs = append(c.offs, uint32(len(c.bytes)))
+	}
+	view.cols = append(view.cols, c)
+	view.rows = b.rows
+	return view
+}
+
 // View returns a batch that shows only the columns idx of b, sharing its
 // buffers; schema is b.Schema restricted to idx. view is reused when not
 // nil. The view is valid until b changes.

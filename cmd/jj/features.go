@@ -32,6 +32,9 @@ func newFeaturesCmd(stdout io.Writer) *cobra.Command {
 				}
 				fmt.Fprintln(tw)
 			}
+			c := extract.SourceColumn
+			fmt.Fprintf(tw, "%s: %s\n", c.Group, extract.SourceGroupDescription)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Name, c.Type, unit(c), c.Description)
 			return tw.Flush()
 		},
 	}

@@ -33,6 +33,7 @@ var keyFlags = map[string]string{
 	"filter":                   "--filter",
 	"columns":                  "--feature",
 	"workers":                  "--workers",
+	"per_file":                 "--per-file",
 }
 
 // withFlag returns err's message with an option error's config key

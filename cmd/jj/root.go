@@ -162,6 +162,7 @@ type extractFlags struct {
 	connTemporal  bool
 	filter        string
 	columns       []string
+	perFile       bool
 	workers       int
 	compression   string
 	compLevel     int
@@ -183,7 +184,9 @@ captures do, compressed ones that decompress to one, and those named as
 captures, .pcap, .pcapng, .cap or .ntar, maybe compressed: a broken one
 is reported; not its subdirectories', which a warning names), or - for
 standard input.
-Several inputs are read as one capture: flows continue across files.
+Several inputs are read as one capture: flows continue across files. With
+--per-file each file is a capture of its own, and a last column,
+source_file, names the file each row came from.
 
 The output format comes from --format, else from the --output extension
 (.csv, .jsonl/.ndjson, .json, .parquet), else CSV, with a warning for an
@@ -248,6 +251,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.BoolVar(&f.connTemporal, "connection-temporal", false, "add temporal connection columns")
 	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
 	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
+	fl.BoolVar(&f.perFile, "per-file", false, "read each input file as a capture of its own (its flows end with it), and add a last column, source_file, naming it")
 	wholeVar(fl, &f.workers, "workers", "w", def.Workers, "cores to keep busy; 0 = one per CPU; 1 reads and runs the flow table on one goroutine; N reads on one and runs N-1 flow tables beside it for flow_meta alone, N for heavier features, one with --max-flows or connection (output is identical whatever the number)")
 	wholeVar(fl, &f.decoders, "decoders", "", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
@@ -369,6 +373,9 @@ func buildConfig(cmd *cobra.Command, f *extractFlags, streamed bool) (jj.Config,
 	}
 	if set("workers") {
 		cfg.Workers = f.workers
+	}
+	if set("per-file") {
+		cfg.PerFile = f.perFile
 	}
 	return cfg, cfg.Validate()
 }

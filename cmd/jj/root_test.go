@@ -507,3 +507,30 @@ func TestNoCommand(t *testing.T) {
 		t.Errorf("jj --help: exit %d, stdout %q", code, out)
 	}
 }
+
+// --per-file, or per_file in a config file, reads each input as a capture
+// of its own and ends each row with its input's name.
+func TestPerFileFlag(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := writeFile(t, "again.pcap", data)
+	cfg := writeFile(t, "per.yaml", []byte("per_file: true\n"))
+	for _, args := range [][]string{{"--per-file"}, {"-c", cfg}} {
+		code, out, errs := runJJ(t, nil, append([]string{"extract", "-q", sample, again}, args...)...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || len(lines) != 7 || !strings.HasSuffix(lines[0], ",source_file") {
+			t.Fatalf("%v: exit %d, %d lines, header %q (%s); want 0, a header and 3 rows a file, source_file last", args, code, len(lines), lines[0], errs)
+		}
+		for i, l := range lines[1:] {
+			want := sample
+			if i >= 3 {
+				want = again
+			}
+			if !strings.HasSuffix(l, ","+want) {
+				t.Errorf("%v: row %d %q does not end with %s", args, i, l, want)
+			}
+		}
+	}
+}

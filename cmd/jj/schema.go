@@ -38,7 +38,7 @@ func allColumns() []output.Column {
 			cols = append(cols, c)
 		}
 	}
-	return cols
+	return append(cols, extract.SourceColumn)
 }
 
 const schemaLong = `Print the schema of every column jj can write: feature group, name, type
@@ -65,6 +65,7 @@ func newSchemaCmd(stdout io.Writer) *cobra.Command {
 				for _, g := range extract.Registry {
 					doc.Groups = append(doc.Groups, schemaGroup{Name: g.Name, Description: g.Description})
 				}
+				doc.Groups = append(doc.Groups, schemaGroup{Name: extract.SourceColumn.Group, Description: extract.SourceGroupDescription})
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(doc)
