@@ -155,6 +155,11 @@ func (p *Pipeline) plan() (*plan, error) {
 						case option != "":
 							want = fmt.Sprintf("a column the options write: %s is %s", n, option)
 						}
+					} else if n == SourceColumn.Name {
+						if cfg.PerFile {
+							continue // written last whatever the columns kept
+						}
+						want = "a column of the selected feature groups, or source_file with per_file (--per-file), which writes it"
 					}
 					return nil, &OptionError{Option: "columns", Value: fmt.Sprintf("%q", n), Want: want}
 				}
@@ -164,6 +169,10 @@ func (p *Pipeline) plan() (*plan, error) {
 				}
 			}
 		}
+	}
+	if len(cfg.Columns) > 0 && len(pl.out) == 0 {
+		// source_file alone, with PerFile: a table needs a flow's column.
+		return nil, &OptionError{Option: "columns", Value: fmt.Sprintf("%q", SourceColumn.Name), Want: "a column of the selected feature groups too: source_file is written beside the flows' columns"}
 	}
 	pl.written = pl.out
 	if cfg.PerFile {
@@ -343,13 +352,21 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 			ps.total = total
 			ps.before = before
 			ps.more = g < len(groups)-1
-			defer ps.abandon() // if a panic on this goroutine ends the pass
-			errs := ps.readFiles(group)
-			// A signal in the last records of a file (fewer than a sweep's),
-			// or while a pipe's writer kept it open with nothing more to
-			// send, is noticed here: the run still says it was stopped.
-			ps.cancelled()
-			gsum, runErr = ps.finish()
+			var errs []error
+			func() {
+				// Deferred in a function of its own, not the run's: with
+				// PerFile a run has a pass a file, and a finished pass
+				// must not stay reachable (its merger's buffers) until
+				// the run ends.
+				defer ps.abandon() // if a panic on this goroutine ends the pass
+				errs = ps.readFiles(group)
+				// A signal in the last records of a file (fewer than a
+				// sweep's), or while a pipe's writer kept it open with
+				// nothing more to send, is noticed here: the run still
+				// says it was stopped.
+				ps.cancelled()
+				gsum, runErr = ps.finish()
+			}()
 			if n == pl.passes || ps.stopped {
 				inErrs = append(inErrs, errs...)
 			}
@@ -1208,7 +1225,9 @@ func (ps *pass) finish() (*Summary, error) {
 		}
 	}
 	if ps.p.OnProgress != nil {
-		ps.p.OnProgress(ps.progress(!ps.more))
+		// The run's last call says Done: after its last input, or
+		// before it when the run stopped or failed.
+		ps.p.OnProgress(ps.progress(!ps.more || ps.stopped || ps.merge.failed() != nil))
 	}
 	for _, wk := range ps.workers {
 		wk.table.Release()

@@ -2,6 +2,7 @@ package jj
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/jjflow/jj/output"
 )
@@ -12,7 +13,9 @@ import (
 // goroutine encodes them. Close does nothing: the run closes w once its
 // last input is read.
 func withSource(w output.Writer, name string, schema []output.Column) output.Writer {
-	s := sourceWriter{w: w, name: name, schema: schema}
+	// A path is bytes; the column is text (UTF-8 in Parquet, JSON): a
+	// byte that is not UTF-8 is written as U+FFFD in every format.
+	s := sourceWriter{w: w, name: strings.ToValidUTF8(name, "\uFFFD"), schema: schema}
 	if enc, ok := w.(output.RowEncoder); ok {
 		return &sourceEncoder{sourceWriter: s, enc: enc}
 	}

@@ -2,6 +2,8 @@ package jj
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,6 +125,17 @@ func TestPerFile(t *testing.T) {
 	}
 	if last := reports[len(reports)-1]; dones != 1 || !last.Done || last.BytesRead != size || last.BytesTotal != size || last.Packets != 6 || last.Flows != 4 {
 		t.Errorf("progress: %d reports Done, the last %+v; want one, and %d bytes, 6 packets, 4 flows", dones, last, size)
+	}
+
+	// A run stopped before its last file still ends with a Done.
+	ctx, cancel := context.WithCancel(context.Background())
+	reports = nil
+	p.OnProgress = func(pr Progress) { reports = append(reports, pr); cancel() }
+	if _, err := p.RunContext(ctx, []string{a, b, c}, discard{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("stopped: error %v, want context.Canceled", err)
+	}
+	if len(reports) == 0 || !reports[len(reports)-1].Done || len(reports) == 3 {
+		t.Errorf("stopped after the first file: %d reports, the last %+v; want fewer than 3, the last Done", len(reports), reports[len(reports)-1])
 	}
 
 	// Every group, connection included, over a capture named twice (a

@@ -53,7 +53,7 @@ var SourceColumn = output.Column{
 	Name:        "source_file",
 	Type:        output.String,
 	Privacy:     output.Sensitive,
-	Description: "the input file the flow was read from: its path as given, or as found in a directory given; - for standard input",
+	Description: "the input the flow was read from: a file's path as given, or as found in a directory given (bytes that are not UTF-8 written as U+FFFD); - for standard input; the interface for jj live",
 }
 
 // SourceGroupDescription describes SourceColumn's pseudo-group.

@@ -96,6 +96,7 @@ func newLiveCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	// worker beside the reader, so that a slow output cannot hold up the
 	// reading of the kernel's ring.
 	_ = fl.MarkHidden("decoders")
+	fl.Lookup("per-file").Usage = "add a last column, source_file, naming the interface"
 	fl.Lookup("workers").Usage = "cores to keep busy; 0 = one per CPU; flow tables run beside the goroutine that reads the kernel's ring: one with 1, N-1 with N for flow_meta alone, N for heavier features, one with --max-flows or connection (output is identical whatever the number)"
 	return cmd
 }

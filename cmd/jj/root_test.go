@@ -534,3 +534,29 @@ func TestPerFileFlag(t *testing.T) {
 		}
 	}
 }
+
+// With --per-file, --feature may name source_file (written last anyway),
+// but not alone; without it, source_file is an unknown column that names
+// the option. A file name's bytes that are not UTF-8 are written as U+FFFD.
+func TestPerFileColumns(t *testing.T) {
+	code, out, errs := runJJ(t, nil, "extract", "-q", "--per-file", sample, "--feature", "source_file,src_port")
+	if lines := strings.Split(out, "\n"); code != 0 || lines[0] != "src_port,source_file" || !strings.HasSuffix(lines[1], ","+sample) {
+		t.Errorf("--feature source_file,src_port: exit %d, output %q (%s)", code, out, errs)
+	}
+	if code, _, errs := runJJ(t, nil, "extract", "-q", "--per-file", sample, "--feature", "source_file"); code != exitUsage || !strings.Contains(errs, "option columns (--feature)") {
+		t.Errorf("--feature source_file alone: exit %d, %s; want 2", code, errs)
+	}
+	if code, _, errs := runJJ(t, nil, "extract", "-q", sample, "--feature", "source_file"); code != exitUsage || !strings.Contains(errs, "--per-file") {
+		t.Errorf("source_file without --per-file: exit %d, %s; want 2, naming --per-file", code, errs)
+	}
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := writeFile(t, "odd\xff.pcap", data)
+	code, out, errs = runJJ(t, nil, "extract", "-q", "--per-file", odd, "--feature", "src_port")
+	want := strings.ToValidUTF8(odd, "\uFFFD")
+	if lines := strings.Split(out, "\n"); code != 0 || !strings.HasSuffix(lines[1], ","+want) || !strings.Contains(want, "\uFFFD") {
+		t.Errorf("a name not UTF-8: exit %d, output %q (%s); want it ending %q", code, out, errs, want)
+	}
+}
