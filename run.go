@@ -228,8 +228,9 @@ func (p *Pipeline) Schema() ([]output.Column, error) {
 var SourceColumn = extract.SourceColumn
 
 // Run reads the inputs as one capture (with Config.PerFile, each as one
-// of its own) and writes every flow to w, then closes w. It reads every input it is given: a file named twice is read
-// twice, its packets counted twice (jj extract refuses that). The
+// of its own) and writes every flow to w, then closes w. It reads every
+// input it is given: a file named twice is read twice, its packets
+// counted twice (jj extract refuses that). The
 // returned error is an *InputError when some inputs could not be read
 // (every computable flow was still written), a config error before
 // anything is read (errors.Is(err, ErrConfig); w is then not closed), or

@@ -192,10 +192,10 @@ The output format comes from --format, else from the --output extension
 (.csv, .jsonl/.ndjson, .json, .parquet), else CSV, with a warning for an
 extension that names no format; a capture's name (.pcap, .pcapng, .cap)
 is refused. A text output named .gz or .zst (flows.csv.gz) is compressed
-so. Without --output, rows
-go to standard output; an --output ending in / or naming an existing
-directory (or with --partition-by) is a dataset directory of part files. A run summary goes to standard error
-unless --quiet.`
+so. Without --output, rows go to standard output; an --output ending in
+/ or naming an existing directory (or with --partition-by) is a dataset
+directory of part files. A run summary goes to standard error unless
+--quiet.`
 
 func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f extractFlags
