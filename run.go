@@ -336,6 +336,7 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 			}
 		}
 		var gsum *Summary
+		var last Progress // the group's last pass's counts
 		for n := 1; n <= pl.passes; n++ {
 			for _, ex := range pl.shared {
 				if m, ok := ex.(extract.MultiPass); ok {
@@ -377,14 +378,13 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 					gsum.Flows = 0 // the first pass's rows went to discard
 				}
 			}
-			if n == pl.passes || stopped || runErr != nil {
-				before = ps.progress(false)
-			}
+			last = ps.progress(false)
 			if runErr != nil || stopped {
 				break
 			}
 		}
 		sum = sum.add(gsum)
+		before = last
 		if runErr != nil || stopped {
 			break
 		}

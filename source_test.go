@@ -1,7 +1,6 @@
 package jj
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -20,41 +19,24 @@ import (
 // ends with its input's name; and the counts are those of each file read
 // alone, the connection group's included, whatever the workers.
 func TestPerFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, frames ...testpkt.Frame) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, testpkt.Pcap(frames...), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	udp := func(sec float64, src string, sport uint16, dst string, dport uint16) testpkt.Frame {
 		return testpkt.Frame{TS: testpkt.Sec(sec), Src: testpkt.Addr(src), Dst: testpkt.Addr(dst), Proto: 17, SrcPort: sport, DstPort: dport, Payload: 10}
 	}
 	// a.pcap: a flow at 1000 s and 1001 s, and another host's; b.pcap
 	// goes on with the first flow at 1002 s and 1003 s; c.pcap, days
 	// before, has one flow of its own.
-	a := write("a.pcap", udp(1000, "10.0.0.1", 1000, "10.0.0.2", 53), udp(1001, "10.0.0.2", 53, "10.0.0.1", 1000), udp(1001.5, "10.0.0.3", 7, "10.0.0.2", 53))
-	b := write("b.pcap", udp(1002, "10.0.0.1", 1000, "10.0.0.2", 53), udp(1003, "10.0.0.1", 1000, "10.0.0.2", 53))
-	c := write("c.pcap", udp(5, "10.0.0.1", 1000, "10.0.0.2", 53))
+	a := writeCapture(t, []testpkt.Frame{udp(1000, "10.0.0.1", 1000, "10.0.0.2", 53), udp(1001, "10.0.0.2", 53, "10.0.0.1", 1000), udp(1001.5, "10.0.0.3", 7, "10.0.0.2", 53)})
+	b := writeCapture(t, []testpkt.Frame{udp(1002, "10.0.0.1", 1000, "10.0.0.2", 53), udp(1003, "10.0.0.1", 1000, "10.0.0.2", 53)})
+	c := writeCapture(t, []testpkt.Frame{udp(5, "10.0.0.1", 1000, "10.0.0.2", 53)})
 
+	// The CSV text (runCSV), and the summary of a run of its own.
 	csvOf := func(cfg Config, inputs ...string) (string, *Summary) {
 		t.Helper()
-		p := NewPipeline(cfg)
-		schema, err := p.Schema()
+		sum, err := NewPipeline(cfg).Run(inputs, discard{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		w, err := output.NewWriter("csv", &buf, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := p.Run(inputs, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return buf.String(), sum
+		return string(runCSV(t, cfg, cfg.Workers, inputs...)), sum
 	}
 	column := func(text, name string) []string {
 		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
@@ -146,7 +128,7 @@ func TestPerFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyPath := filepath.Join(dir, "copy.pcap")
+	copyPath := filepath.Join(t.TempDir(), "copy.pcap")
 	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -39,9 +39,8 @@ func Reference() string {
 		b.WriteString(ColumnTable(g))
 	}
 	fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n", SourceColumn.Group, SourceGroupDescription)
-	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
-	c := SourceColumn
-	fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s (written only with `--per-file`, `per_file: true`) |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, c.Description)
+	b.WriteString(tableHead)
+	columnRow(&b, SourceColumn, " (written only with `--per-file`, `per_file: true`)")
 	return b.String()
 }
 
@@ -139,11 +138,19 @@ func WhereColumn(name string) (group, option string, ok bool) {
 func ColumnTable(g Group) string {
 	var b strings.Builder
 	notes := optionNotes(g)
-	b.WriteString("| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n")
+	b.WriteString(tableHead)
 	for _, c := range AllColumns(g) {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s%s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"), notes[c.Name])
+		columnRow(&b, c, notes[c.Name])
 	}
 	return b.String()
+}
+
+// tableHead heads a reference table of columns (columnRow).
+const tableHead = "| column | type | unit | direction | privacy | meaning |\n|---|---|---|---|---|---|\n"
+
+// columnRow writes c's row of a reference table, note after its meaning.
+func columnRow(b *strings.Builder, c output.Column, note string) {
+	fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s%s |\n", c.Name, c.Type, dash(c.Unit), dash(c.Direction), c.Privacy, strings.ReplaceAll(c.Description, "|", "\\|"), note)
 }
 
 func dash(s string) string {

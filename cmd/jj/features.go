@@ -25,16 +25,17 @@ func newFeaturesCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			for _, g := range extract.Registry {
-				fmt.Fprintf(tw, "%s: %s\n", g.Name, g.Description)
-				for _, c := range extract.AllColumns(g) {
+			group := func(name, description string, cols []output.Column) {
+				fmt.Fprintf(tw, "%s: %s\n", name, description)
+				for _, c := range cols {
 					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Name, c.Type, unit(c), c.Description)
 				}
+			}
+			for _, g := range extract.Registry {
+				group(g.Name, g.Description, extract.AllColumns(g))
 				fmt.Fprintln(tw)
 			}
-			c := extract.SourceColumn
-			fmt.Fprintf(tw, "%s: %s\n", c.Group, extract.SourceGroupDescription)
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Name, c.Type, unit(c), c.Description)
+			group(extract.SourceColumn.Group, extract.SourceGroupDescription, []output.Column{extract.SourceColumn})
 			return tw.Flush()
 		},
 	}
