@@ -2,6 +2,7 @@ package flow
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -16,7 +17,8 @@ import (
 // applies only to the little the table keeps on the heap: a million flows
 // cost the resident memory their entries take, not up to twice that. The
 // types stored must hold no Go pointers (TestArenaTypesHoldNoPointers).
-// The mappings go back to the system when the table is garbage.
+// The mappings go back when the table is released or garbage: to the
+// spares, for the next table (up to spareBytes), or to the system.
 //
 // A slab's next chunk may be allocated on a goroutine of its own (slab.add),
 // so the arena's record of its mappings is shared under a lock; once
@@ -43,11 +45,16 @@ func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
 	if a != nil && size >= 64<<10 {
-		if b := mapAnon(size); b != nil {
+		b := spares.take(size)
+		if b != nil {
+			clear(b)
+		} else if b = mapAnon(size); b != nil {
+			mem.Prefault(b)
+		}
+		if b != nil {
 			// The pages first, then the record: once recorded, a
 			// mapping may be unmapped by a release on another goroutine
 			// (the table's cleanup while a chunk is on its way).
-			mem.Prefault(b)
 			a.mu.Lock()
 			recorded := !a.released
 			if recorded {
@@ -58,7 +65,7 @@ func allocSlice[T any](a *arena, n int) []T {
 				testHookRecorded(a)
 				return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
-			unmapAnon(b)
+			spares.give(b)
 		}
 	}
 	s := make([]T, n)
@@ -85,8 +92,9 @@ func growArena[T any](a *arena, s []T, n int) []T {
 	return g
 }
 
-// freeSlice returns s, from allocSlice, to the system if it was mapped.
-// Nothing may use s afterwards.
+// freeSlice returns s, from allocSlice, to the system if it was mapped
+// (not to the spares: a table's growth would then keep its old index
+// resident). Nothing may use s afterwards.
 func freeSlice[T any](a *arena, s []T) {
 	if a == nil || len(s) == 0 {
 		return
@@ -101,13 +109,60 @@ func freeSlice[T any](a *arena, s []T) {
 	}
 }
 
-// release gives every mapping back; the arena maps nothing afterwards.
+// release gives every mapping back (to the spares, or the system); the
+// arena maps nothing afterwards.
 func (a *arena) release() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.released = true
 	for p, b := range a.maps {
 		delete(a.maps, p)
+		spares.give(b)
+	}
+}
+
+// spareBytes bounds the mappings the process keeps for later tables.
+const spareBytes = 16 << 20
+
+// spares holds mappings released by tables, allocated and still resident,
+// for the next tables to take (allocSlice clears them): a run with
+// Config.PerFile makes a table a file, and mapping, allocating and giving
+// back a table's first chunks cost about 0.3 ms (the unmapping flushes
+// the other cores' TLBs by interrupts), as much as reading a small file.
+// At most spareBytes are kept; the rest goes back to the system.
+var spares spareList
+
+type spareList struct {
+	mu    sync.Mutex
+	maps  [][]byte
+	bytes int
+}
+
+// take returns a spare mapping of size bytes, or nil.
+func (s *spareList) take(size int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.maps) - 1; i >= 0; i-- {
+		if b := s.maps[i]; len(b) == size {
+			s.maps = slices.Delete(s.maps, i, i+1)
+			s.bytes -= size
+			return b
+		}
+	}
+	return nil
+}
+
+// give keeps b, a mapping from mapAnon, as a spare, or unmaps it when the
+// spares would hold more than spareBytes.
+func (s *spareList) give(b []byte) {
+	s.mu.Lock()
+	keep := s.bytes+len(b) <= spareBytes
+	if keep {
+		s.maps = append(s.maps, b)
+		s.bytes += len(b)
+	}
+	s.mu.Unlock()
+	if !keep {
 		unmapAnon(b)
 	}
 }

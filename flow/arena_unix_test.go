@@ -265,3 +265,81 @@ func TestArenaReleasedWhileChunkOnItsWay(t *testing.T) {
 		runtime.KeepAlive(&owner)
 	}
 }
+
+// TestSpares checks that a released arena's mappings are kept as spares,
+// up to spareBytes, and that the next arena's allocSlice takes one of the
+// same size, zeroed, rather than mapping afresh; and that a spare of
+// another size is not taken.
+func TestSpares(t *testing.T) {
+	spares.mu.Lock()
+	saved := spares.maps
+	spares.maps, spares.bytes = nil, 0
+	spares.mu.Unlock()
+	t.Cleanup(func() {
+		spares.mu.Lock()
+		for _, b := range spares.maps {
+			unmapAnon(b)
+		}
+		spares.maps, spares.bytes = saved, 0
+		for _, b := range saved {
+			spares.bytes += len(b)
+		}
+		spares.mu.Unlock()
+	})
+
+	var owner1, owner2 int
+	a1 := newArena(&owner1)
+	c := allocSlice[entry](a1, 1<<chunkBits)
+	lk := allocSlice[link](a1, 1<<chunkBits)
+	for i := range c {
+		c[i].first, c[i].key.Proto = int64(i)+1, 17
+		lk[i] = link{prev: 7, next: 7}
+	}
+	chunkAt, linkAt := &c[0], &lk[0]
+	a1.release()
+	runtime.KeepAlive(&owner1)
+	if spares.bytes != hugeSize+len(lk)*8 || len(spares.maps) != 2 {
+		t.Fatalf("after release the spares hold %d mappings, %d bytes; want 2, %d", len(spares.maps), spares.bytes, hugeSize+len(lk)*8)
+	}
+
+	a2 := newArena(&owner2)
+	defer func() {
+		a2.release()
+		runtime.KeepAlive(&owner2)
+	}()
+	d := allocSlice[entry](a2, 1<<chunkBits)
+	if &d[0] != chunkAt {
+		t.Error("a chunk of the same size was mapped afresh, not taken from the spares")
+	}
+	for i := range d {
+		if d[i] != (entry{}) {
+			t.Fatalf("a spare chunk taken again: entry %d is not zero", i)
+		}
+	}
+	// Of another size (index cells), the link spare stays a spare.
+	x := allocSlice[cell](a2, 32<<10)
+	if &x[0] == (*cell)(unsafe.Pointer(linkAt)) || len(spares.maps) != 1 {
+		t.Errorf("a mapping of %d bytes came from a spare of %d: the spares hold %d", len(x)*int(unsafe.Sizeof(cell{})), len(lk)*8, len(spares.maps))
+	}
+	for i := range x {
+		if x[i] != (cell{}) {
+			t.Fatalf("cell %d is not zero", i)
+		}
+	}
+
+	// The spares keep no more than spareBytes; the rest is unmapped.
+	var big [][]byte
+	for range spareBytes/hugeSize + 2 {
+		big = append(big, mapAnon(hugeSize))
+	}
+	for _, b := range big {
+		spares.give(b)
+	}
+	if spares.bytes > spareBytes {
+		t.Errorf("the spares hold %d bytes, more than %d", spares.bytes, spareBytes)
+	}
+	// madvise fails with ENOMEM on a range with pages not mapped.
+	if last := big[len(big)-1]; unix.Madvise(last[:4096], unix.MADV_NORMAL) == nil {
+		t.Error("a mapping given beyond spareBytes is still mapped")
+	}
+}

@@ -184,8 +184,8 @@ type Table struct {
 	sent   []link // the wheels' bucket sentinels
 	eager  bool   // MaxFlows: one bucket a wheel, in last-seen order
 
-	pkts    [BatchPackets]decode.Packet // for Add
-	nbatch  int                         // packets in pkts
+	pkts    *[BatchPackets]decode.Packet // for Add; allocated by the first Packet
+	nbatch  int                          // packets in pkts
 	refs    []extract.Ref
 	observe bool // some extractor looks at packets (not extract.Passive)
 	pf      []extract.Prefetcher
@@ -262,7 +262,7 @@ func (t *Table) Release() {
 	t.links.wait()
 	t.last.wait()
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
-	t.done, t.free = nil, nil // Close may have moved them to the arena
+	t.done, t.free, t.sent = nil, nil, nil // Close may have moved the first two to the arena
 	t.arena.release()
 	runtime.KeepAlive(t) // its cleanup would release the arena too
 }
@@ -275,7 +275,12 @@ func (t *Table) Stats() Stats { return t.stats }
 
 // Packet returns the slot the caller decodes the next packet into. The
 // packet joins a flow only when Add is called; otherwise the slot is reused.
-func (t *Table) Packet() *decode.Packet { return &t.pkts[t.nbatch] }
+func (t *Table) Packet() *decode.Packet {
+	if t.pkts == nil {
+		t.pkts = new([BatchPackets]decode.Packet) // 50 KiB AddBatch never uses
+	}
+	return &t.pkts[t.nbatch]
+}
 
 // Add puts the packet last returned by Packet into its flow. idx is its
 // position in the input. It returns the sink's error, if any, once.

@@ -100,7 +100,9 @@ func (t *Table) initWheels() {
 	t.wheels[listOpen] = newWheel(t.cfg.FlowTimeout, 0, eager)
 	open := int32(t.wheels[listOpen].mask + 1)
 	t.wheels[listClosed] = newWheel(t.cfg.TCPCloseTimeout, open, eager)
-	t.sent = make([]link, open+int32(t.wheels[listClosed].mask+1))
+	// From the arena (64 KiB, spares.take): a table a file with
+	// Config.PerFile, and this was a large allocation of each.
+	t.sent = allocSlice[link](t.arena, int(open+int32(t.wheels[listClosed].mask+1)))
 	for i := range t.sent {
 		id := int32(-1 - i)
 		t.sent[i] = link{prev: id, next: id}
