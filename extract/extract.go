@@ -98,6 +98,15 @@ type Prefetcher interface {
 	Prefetch(slot uint32, stage int)
 }
 
+// Releaser is implemented by extractors that keep memory a later extractor
+// of their kind can take over (their per-flow state's chunks). The flow
+// table calls Release from its own Release, once it has ended every flow
+// (or will not be used again); the extractor is then empty, and may
+// observe again.
+type Releaser interface {
+	Release()
+}
+
 // Passive is implemented by extractors whose Observe does nothing, which
 // compute every column at Emit from the Flow alone (flow_meta). A flow
 // table whose extractors are all passive does not hand them packets.

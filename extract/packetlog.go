@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/jjflow/jj/internal/prefetch"
@@ -72,6 +73,7 @@ const logInitPackets = 4
 // newPacketLog returns an empty log.
 func newPacketLog() *packetLog {
 	l := &packetLog{}
+	l.state.spares = &logSpares
 	l.bitPool.init = 2 // a flow's bitmap starts at its 65th packet
 	l.setChunkBits(logChunkBits)
 	return l
@@ -178,6 +180,19 @@ func (r *logRole) releaseLog(slot uint32) {
 		r.log.release(slot)
 	}
 }
+
+// Release implements Releaser for timing and size, once for the log they
+// share: by the extractor that gives flows' packets back.
+func (r *logRole) Release() {
+	if r.release {
+		r.log.state.release()
+	}
+}
+
+var _, _ Releaser = (*Timing)(nil), (*Size)(nil)
+
+// logSpares are the state chunks of released packet logs.
+var logSpares sync.Pool
 
 // ownLog returns the role of an extractor with a log of its own.
 func ownLog() logRole {

@@ -1,13 +1,27 @@
 package extract
 
-import "github.com/jjflow/jj/internal/mem"
+import (
+	"sync"
+
+	"github.com/jjflow/jj/internal/mem"
+)
 
 // slab is per-slot state in fixed chunks: growing never copies, and never
 // holds an old and a new array at once as append's doubling does, so the
 // memory of a table of flows stays close to what the flows use.
 type slab[T any] struct {
 	chunks [][]T
+	used   uint32 // one past the highest slot reserve or get made room for
+	spares spares // zeroed chunks of released slabs of T (release), or nil
 }
+
+// spares keeps chunks for later slabs: a *sync.Pool (tests use their own).
+type spares interface {
+	Get() any
+	Put(any)
+}
+
+var _ spares = (*sync.Pool)(nil)
 
 const (
 	slabBits = 12
@@ -27,6 +41,7 @@ func (s *slab[T]) has(i uint32) bool { return int(i>>slabBits) < len(s.chunks) }
 // get returns slot i's state, making room for it if needed; new state is
 // zero.
 func (s *slab[T]) get(i uint32) *T {
+	s.used = max(s.used, i+1)
 	if int(i>>slabBits) >= len(s.chunks) {
 		s.grow(int(i >> slabBits))
 	}
@@ -40,6 +55,7 @@ func (s *slab[T]) reserve(refs []Ref) {
 	for i := range refs {
 		m = max(m, refs[i].Slot)
 	}
+	s.used = max(s.used, m+1)
 	if int(m>>slabBits) >= len(s.chunks) {
 		s.grow(int(m >> slabBits))
 	}
@@ -50,8 +66,32 @@ func (s *slab[T]) reserve(refs []Ref) {
 //go:noinline
 func (s *slab[T]) grow(c int) {
 	for c >= len(s.chunks) {
-		chunk := make([]T, 1<<slabBits)
-		mem.Prefault(chunk) // a slot's first access is often a read
+		var chunk []T
+		if s.spares != nil {
+			if p, ok := s.spares.Get().(*[]T); ok {
+				chunk = *p
+			}
+		}
+		if chunk == nil {
+			chunk = make([]T, 1<<slabBits)
+			mem.Prefault(chunk) // a slot's first access is often a read
+		}
 		s.chunks = append(s.chunks, chunk)
 	}
+}
+
+// release empties the slab, its chunks given to its spares for a later
+// slab of T, cleared as far as slots were used: a run with Config.PerFile
+// builds its extractors afresh for each file, and a small file's state
+// chunks (4 096 slots, 720 KB of TCP state) were most of what its
+// extractors allocated, and most of the clearing.
+func (s *slab[T]) release() {
+	if s.spares != nil {
+		for k, c := range s.chunks {
+			n := int(s.used) - k<<slabBits
+			clear(c[:min(max(n, 0), len(c))])
+			s.spares.Put(&c)
+		}
+	}
+	s.chunks, s.used = nil, 0
 }

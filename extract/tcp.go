@@ -59,6 +59,7 @@ package extract
 //     starts afresh in the new flow.
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/jjflow/jj/decode"
@@ -324,8 +325,18 @@ var tcpColumns = []output.Column{
 
 // NewTCP builds the tcp extractor. It has no options.
 func NewTCP(o Options) *TCP {
-	return &TCP{cols: tcpColumns}
+	t := &TCP{cols: tcpColumns}
+	t.state.spares = &tcpSpares
+	return t
 }
+
+// tcpSpares are the state chunks of released tcp extractors.
+var tcpSpares sync.Pool
+
+var _ Releaser = (*TCP)(nil)
+
+// Release implements Releaser.
+func (t *TCP) Release() { t.state.release() }
 
 // Name returns "tcp".
 func (t *TCP) Name() string { return "tcp" }

@@ -264,6 +264,11 @@ func (t *Table) Release() {
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
 	t.done, t.free, t.sent = nil, nil, nil // Close may have moved the first two to the arena
 	t.arena.release()
+	for _, ex := range t.exs {
+		if r, ok := ex.(extract.Releaser); ok {
+			r.Release()
+		}
+	}
 	runtime.KeepAlive(t) // its cleanup would release the arena too
 }
 
