@@ -45,11 +45,14 @@ func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
 	if a != nil && size >= 64<<10 {
-		b := spares.take(size)
-		if b != nil {
+		b, clean := spares.take(size)
+		switch {
+		case b != nil && !clean:
 			clear(b)
-		} else if b = mapAnon(size); b != nil {
-			mem.Prefault(b)
+		case b == nil:
+			if b = mapAnon(size); b != nil {
+				mem.Prefault(b)
+			}
 		}
 		if b != nil {
 			// The pages first, then the record: once recorded, a
@@ -65,7 +68,7 @@ func allocSlice[T any](a *arena, n int) []T {
 				testHookRecorded(a)
 				return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
-			spares.give(b)
+			spares.give(b, true)
 		}
 	}
 	s := make([]T, n)
@@ -111,21 +114,37 @@ func freeSlice[T any](a *arena, s []T) {
 
 // release gives every mapping back (to the spares, or the system); the
 // arena maps nothing afterwards.
-func (a *arena) release() {
+func (a *arena) release() { a.releaseAs(false) }
+
+// releaseAs is release, for a caller that has cleared every byte it wrote
+// when clean is true: the spares then need no clearing when taken.
+func (a *arena) releaseAs(clean bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.released = true
 	for p, b := range a.maps {
 		delete(a.maps, p)
-		spares.give(b)
+		spares.give(b, clean)
 	}
+}
+
+// mapped returns the bytes of the arena's mappings.
+func (a *arena) mapped() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, b := range a.maps {
+		n += len(b)
+	}
+	return n
 }
 
 // spareBytes bounds the mappings the process keeps for later tables.
 const spareBytes = 16 << 20
 
 // spares holds mappings released by tables, allocated and still resident,
-// for the next tables to take (allocSlice clears them): a run with
+// for the next tables to take (allocSlice clears those not known to be
+// zero): a run with
 // Config.PerFile makes a table a file, and mapping, allocating and giving
 // back a table's first chunks cost about 0.3 ms (the unmapping flushes
 // the other cores' TLBs by interrupts), as much as reading a small file.
@@ -134,31 +153,37 @@ var spares spareList
 
 type spareList struct {
 	mu    sync.Mutex
-	maps  [][]byte
+	maps  []spare
 	bytes int
 }
 
-// take returns a spare mapping of size bytes, or nil.
-func (s *spareList) take(size int) []byte {
+type spare struct {
+	b     []byte
+	clean bool // every byte zero
+}
+
+// take returns a spare mapping of size bytes, and whether it is zero; nil
+// if there is none.
+func (s *spareList) take(size int) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.maps) - 1; i >= 0; i-- {
-		if b := s.maps[i]; len(b) == size {
+		if m := s.maps[i]; len(m.b) == size {
 			s.maps = slices.Delete(s.maps, i, i+1)
 			s.bytes -= size
-			return b
+			return m.b, m.clean
 		}
 	}
-	return nil
+	return nil, false
 }
 
-// give keeps b, a mapping from mapAnon, as a spare, or unmaps it when the
-// spares would hold more than spareBytes.
-func (s *spareList) give(b []byte) {
+// give keeps b, a mapping from mapAnon, zero if clean, as a spare, or
+// unmaps it when the spares would hold more than spareBytes.
+func (s *spareList) give(b []byte, clean bool) {
 	s.mu.Lock()
 	keep := s.bytes+len(b) <= spareBytes
 	if keep {
-		s.maps = append(s.maps, b)
+		s.maps = append(s.maps, spare{b, clean})
 		s.bytes += len(b)
 	}
 	s.mu.Unlock()

@@ -3,6 +3,7 @@
 package flow
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/internal/testpkt"
 	"golang.org/x/sys/unix"
 )
 
@@ -271,21 +274,7 @@ func TestArenaReleasedWhileChunkOnItsWay(t *testing.T) {
 // same size, zeroed, rather than mapping afresh; and that a spare of
 // another size is not taken.
 func TestSpares(t *testing.T) {
-	spares.mu.Lock()
-	saved := spares.maps
-	spares.maps, spares.bytes = nil, 0
-	spares.mu.Unlock()
-	t.Cleanup(func() {
-		spares.mu.Lock()
-		for _, b := range spares.maps {
-			unmapAnon(b)
-		}
-		spares.maps, spares.bytes = saved, 0
-		for _, b := range saved {
-			spares.bytes += len(b)
-		}
-		spares.mu.Unlock()
-	})
+	isolateSpares(t)
 
 	var owner1, owner2 int
 	a1 := newArena(&owner1)
@@ -333,7 +322,7 @@ func TestSpares(t *testing.T) {
 		big = append(big, mapAnon(hugeSize))
 	}
 	for _, b := range big {
-		spares.give(b)
+		spares.give(b, false)
 	}
 	if spares.bytes > spareBytes {
 		t.Errorf("the spares hold %d bytes, more than %d", spares.bytes, spareBytes)
@@ -341,5 +330,92 @@ func TestSpares(t *testing.T) {
 	// madvise fails with ENOMEM on a range with pages not mapped.
 	if last := big[len(big)-1]; unix.Madvise(last[:4096], unix.MADV_NORMAL) == nil {
 		t.Error("a mapping given beyond spareBytes is still mapped")
+	}
+}
+
+// isolateSpares empties the spares for the test, and puts them back after
+// it, unmapping the test's own.
+func isolateSpares(t *testing.T) {
+	spares.mu.Lock()
+	saved := spares.maps
+	spares.maps, spares.bytes = nil, 0
+	spares.mu.Unlock()
+	t.Cleanup(func() {
+		spares.mu.Lock()
+		for _, m := range spares.maps {
+			unmapAnon(m.b)
+		}
+		spares.maps, spares.bytes = saved, 0
+		for _, m := range saved {
+			spares.bytes += len(m.b)
+		}
+		spares.mu.Unlock()
+	})
+}
+
+// TestReleaseZeroesSpares runs tables of thousands of flows (more than a
+// chunk of entries, an index past 64 KiB, with and without MaxFlows and
+// its slab of positions) to their end, or not, releases them, and checks
+// that every mapping they leave as a zeroed spare is zero, as the next
+// table takes it without clearing.
+func TestReleaseZeroesSpares(t *testing.T) {
+	// 20 000 TCP connections of three packets, some closed by FIN or RST.
+	var frames []testpkt.Frame
+	for i := range 60000 {
+		c := i % 20000
+		src, dst := fmt.Sprintf("10.0.%d.%d", c/250, c%250), "10.1.0.1"
+		sp := uint16(1024 + c)
+		ts := float64(i) * 0.001
+		switch flags := []uint8{syn, fin | ack, rst}[c%3]; i / 20000 {
+		case 0:
+			frames = append(frames, tcpf(ts, src, dst, sp, 443, syn))
+		case 1:
+			frames = append(frames, tcpf(ts, dst, src, 443, sp, syn|ack))
+		default:
+			frames = append(frames, tcpf(ts, src, dst, sp, 443, flags))
+		}
+	}
+	for _, tc := range []struct {
+		maxFlows int
+		close    bool
+	}{{0, true}, {30000, true}, {0, false}} {
+		maxFlows := tc.maxFlows
+		isolateSpares(t)
+		cfg := defaultCfg
+		cfg.FlowTimeout = 1000 * sec
+		cfg.MaxFlows = maxFlows
+		tab, rows := rowTable(cfg)
+		var d decode.Decoder
+		df := NewDefrag(cfg.FlowTimeout)
+		for i, f := range frames {
+			decodeFrame(t, &d, df, i, f, tab.Packet())
+			if err := tab.Add(uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tc.close {
+			if err := tab.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tab.slots.n <= 1<<chunkBits || len(tab.index.cells)*8 < 64<<10 {
+			t.Fatalf("%d flows, %d index cells: too few for the test", tab.slots.n, len(tab.index.cells))
+		}
+		tab.Release()
+		clean := 0
+		for _, m := range spares.maps {
+			if !m.clean {
+				continue
+			}
+			clean++
+			for i, c := range m.b {
+				if c != 0 {
+					t.Fatalf("MaxFlows %d, closed %v: byte %d of a spare of %d bytes left as zeroed is %d", maxFlows, tc.close, i, len(m.b), c)
+				}
+			}
+		}
+		if clean < 4 {
+			t.Errorf("MaxFlows %d: %d spares left zeroed of %d, want 4 or more (%d rows)", maxFlows, clean, len(spares.maps), len(*rows))
+		}
 	}
 }

@@ -243,6 +243,14 @@ func (s *slab[T]) grow() {
 	s.chunks = append(s.chunks, c)
 }
 
+// zeroUsed clears the records add handed out, the only ones written, so
+// that the chunks go back to the arena's spares zero (Table.Release).
+func (s *slab[T]) zeroUsed() {
+	for k, c := range s.chunks {
+		clear(c[:min(max(s.n-k<<chunkBits, 0), len(c))])
+	}
+}
+
 // wait waits for a chunk asked for ahead, which the arena then holds, and
 // returns it; nil if none was asked for.
 func (s *slab[T]) wait() []T {

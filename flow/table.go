@@ -261,9 +261,23 @@ func (t *Table) Release() {
 	t.slots.wait()
 	t.links.wait()
 	t.last.wait()
+	// What a small table wrote of its arena, cleared (in proportion to
+	// the flows it had), gives the next table zeroed memory without
+	// clearing a whole chunk: 2 MiB of entries for a file of a few flows.
+	// A larger one's would mostly not be kept (spareBytes).
+	zero := t.arena.mapped() <= spareBytes
+	if zero {
+		t.slots.zeroUsed()
+		t.links.zeroUsed()
+		t.last.zeroUsed()
+		clear(t.index.cells)
+		clear(t.sent)
+		clear(t.done[:cap(t.done)])
+		clear(t.free[:cap(t.free)])
+	}
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
 	t.done, t.free, t.sent = nil, nil, nil // Close may have moved the first two to the arena
-	t.arena.release()
+	t.arena.releaseAs(zero)
 	for _, ex := range t.exs {
 		if r, ok := ex.(extract.Releaser); ok {
 			r.Release()
