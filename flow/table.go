@@ -253,10 +253,12 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 	return t
 }
 
-// Release gives the memory the table keeps outside the Go heap back to the
-// system now, rather than once the garbage collector finds the table
-// unreachable (a long-lived program may collect rarely). The table must
-// not be used afterwards; Stats still answers.
+// Release gives the memory the table keeps outside the Go heap back now
+// (to the next tables, up to spareBytes, or to the system), rather than
+// once the garbage collector finds the table unreachable (a long-lived
+// program may collect rarely), and empties its extractors that implement
+// extract.Releaser. The table must not be used afterwards; Stats still
+// answers.
 func (t *Table) Release() {
 	t.slots.wait()
 	t.links.wait()
