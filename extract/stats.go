@@ -258,10 +258,14 @@ func (p *pool[T]) get() []T {
 // carved so far, or of one buffer if that is more: a pool holds at most
 // one block's rest unused, under 256 KiB, and a packet log's eight pools
 // under 2 MiB. (With blocks up to 2 MiB, an eighth of what was carved,
-// two workers' peak RSS on the real-traffic tile rose by 8 MB.)
+// two workers' peak RSS on the real-traffic tile rose by 8 MB.) A new
+// pool's first blocks double from blockFirst, as much as it has carved,
+// up to blockMin: a log of a few flows (Config.PerFile, a file of a few
+// flows) then takes a few KiB, not 64 KiB a pool, zeroed and faulted in.
 const (
-	blockMin = 64 << 10
-	blockMax = 256 << 10
+	blockFirst = 4 << 10
+	blockMin   = 64 << 10
+	blockMax   = 256 << 10
 )
 
 // carve returns a new buffer of init elements, cut from a block whose
@@ -275,7 +279,7 @@ const (
 func (p *pool[T]) carve() []T {
 	if len(p.block) < p.init {
 		size := int(unsafe.Sizeof(*new(T)))
-		n := min(max(p.made/16, blockMin/size), blockMax/size)
+		n := min(max(p.made/16, min(p.made, blockMin/size), blockFirst/size), blockMax/size)
 		n = max(n-n%p.init, p.init)
 		p.block = make([]T, n)
 		mem.Prefault(p.block)

@@ -439,9 +439,25 @@ func TestPoolGrowsItsList(t *testing.T) {
 
 // TestPoolCarves checks the buffers a pool makes: each of init elements,
 // none overlapping another (a full buffer's append moves it, leaving its
-// neighbour alone), from blocks of blockMin to blockMax bytes, a
-// sixteenth of what was carved before, or one buffer if that is more.
+// neighbour alone), from blocks that start at blockFirst bytes and double
+// (as much as was carved before) up to blockMin, then a sixteenth of what
+// was carved before up to blockMax, or one buffer if that is more.
 func TestPoolCarves(t *testing.T) {
+	// The first blocks of 1-element buffers, worked out by hand: 4 KiB,
+	// then as much as was carved (4, 8, 16, 32 KiB), then 64 KiB until 1
+	// MiB was carved.
+	p1 := pool[logPacket]{init: 1}
+	var first []int
+	for range (4 + 4 + 8 + 16 + 32 + 64 + 64) << 10 / 16 {
+		newBlock := len(p1.block) < 1
+		p1.get()
+		if newBlock {
+			first = append(first, (len(p1.block)+1)*16>>10)
+		}
+	}
+	if want := []int{4, 4, 8, 16, 32, 64, 64}; !slices.Equal(first, want) {
+		t.Errorf("blocks of 1-element buffers: %v KiB, want %v", first, want)
+	}
 	for _, init := range []int{1, 4, 256, 3000, 20000} {
 		p := pool[logPacket]{init: init}
 		const size = 16                      // bytes of a logPacket
@@ -457,7 +473,7 @@ func TestPoolCarves(t *testing.T) {
 			if before < init { // a new block
 				blocks++
 				got := (len(p.block) + init) * size
-				want := min(max(carved*size/16, blockMin), blockMax)
+				want := min(max(carved*size/16, min(carved*size, blockMin), blockFirst), blockMax)
 				want = max(want-want%(init*size), init*size)
 				if got != want {
 					t.Fatalf("init %d: block %d of %d bytes after %d carved, want %d", init, blocks, got, carved*size, want)
@@ -478,7 +494,7 @@ func TestPoolCarves(t *testing.T) {
 			}
 		}
 		if init*size < blockMin/2 && len(sizes) < 3 {
-			t.Errorf("init %d: %d blocks of %d sizes; want them to grow from blockMin to blockMax", init, blocks, len(sizes))
+			t.Errorf("init %d: %d blocks of %d sizes; want them to grow from blockFirst to blockMax", init, blocks, len(sizes))
 		}
 	}
 }
