@@ -837,13 +837,13 @@ func (ps *pass) takeBatch() *pktBatch {
 var batchPool sync.Pool
 
 // poolBatches gives the batches back to batchPool once the pass's
-// goroutines are done with them.
+// goroutines are done with them. (Those split reading gives back unsent
+// are not Reset: see batch.)
 func (ps *pass) poolBatches() {
 	for {
 		select {
 		case b := <-ps.free:
 			b.Reset()
-			b.pending.Store(0)
 			batchPool.Put(b)
 		default:
 			return

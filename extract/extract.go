@@ -100,9 +100,9 @@ type Prefetcher interface {
 
 // Releaser is implemented by extractors that keep memory a later extractor
 // of their kind can take over (their per-flow state's chunks). The flow
-// table calls Release from its own Release, once it has ended every flow
-// (or will not be used again); the extractor is then empty, and may
-// observe again.
+// table calls Release from its own Release, usually once it has ended
+// every flow; either way the extractor is then empty, as if new, and may
+// observe again (the connection group's second pass).
 type Releaser interface {
 	Release()
 }

@@ -254,14 +254,14 @@ func (p *pool[T]) get() []T {
 	return p.carve()
 }
 
-// Blocks of blockMin to blockMax bytes, a sixteenth of what the pool has
-// carved so far, or of one buffer if that is more: a pool holds at most
-// one block's rest unused, under 256 KiB, and a packet log's eight pools
-// under 2 MiB. (With blocks up to 2 MiB, an eighth of what was carved,
-// two workers' peak RSS on the real-traffic tile rose by 8 MB.) A new
-// pool's first blocks double from blockFirst, as much as it has carved,
-// up to blockMin: a log of a few flows (Config.PerFile, a file of a few
-// flows) then takes a few KiB, not 64 KiB a pool, zeroed and faulted in.
+// A pool's blocks double from blockFirst bytes (each as much as it has
+// carved so far) up to blockMin, then are a sixteenth of what it has
+// carved, up to blockMax, or one buffer if that is more. A log of a few
+// flows (Config.PerFile, a file of a few flows) thus takes a few KiB, not
+// 64 KiB a pool, zeroed and faulted in; and a pool holds at most one
+// block's rest unused, under 256 KiB, and a packet log's eight pools under
+// 2 MiB. (With blocks up to 2 MiB, an eighth of what was carved, two
+// workers' peak RSS on the real-traffic tile rose by 8 MB.)
 const (
 	blockFirst = 4 << 10
 	blockMin   = 64 << 10

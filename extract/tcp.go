@@ -335,8 +335,12 @@ var tcpSpares sync.Pool
 
 var _ Releaser = (*TCP)(nil)
 
-// Release implements Releaser.
-func (t *TCP) Release() { t.state.release() }
+// Release implements Releaser: the flows' holes and carries go with their
+// state, whether or not the flows ended.
+func (t *TCP) Release() {
+	t.state.release()
+	t.holes, t.carries = holeSets{}, nil
+}
 
 // Name returns "tcp".
 func (t *TCP) Name() string { return "tcp" }

@@ -27,12 +27,13 @@ type arena struct {
 	mu       sync.Mutex
 	maps     map[*byte][]byte // mapped regions, by their first byte
 	released bool
+	spares   *spareList // where released mappings go, and new ones come from
 }
 
 // newArena returns an arena whose mappings are released once owner is
 // unreachable.
 func newArena[O any](owner *O) *arena {
-	a := &arena{maps: map[*byte][]byte{}}
+	a := &arena{maps: map[*byte][]byte{}, spares: spares}
 	runtime.AddCleanup(owner, func(a *arena) { a.release() }, a)
 	return a
 }
@@ -45,7 +46,7 @@ func allocSlice[T any](a *arena, n int) []T {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
 	if a != nil && size >= 64<<10 {
-		b, clean := spares.take(size)
+		b, clean := a.spares.take(size)
 		switch {
 		case b != nil && !clean:
 			clear(b)
@@ -68,7 +69,7 @@ func allocSlice[T any](a *arena, n int) []T {
 				testHookRecorded(a)
 				return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 			}
-			spares.give(b, true)
+			a.spares.give(b, true)
 		}
 	}
 	s := make([]T, n)
@@ -124,7 +125,7 @@ func (a *arena) releaseAs(clean bool) {
 	a.released = true
 	for p, b := range a.maps {
 		delete(a.maps, p)
-		spares.give(b, clean)
+		a.spares.give(b, clean)
 	}
 }
 
@@ -144,12 +145,13 @@ const spareBytes = 16 << 20
 
 // spares holds mappings released by tables, allocated and still resident,
 // for the next tables to take (allocSlice clears those not known to be
-// zero): a run with
-// Config.PerFile makes a table a file, and mapping, allocating and giving
-// back a table's first chunks cost about 0.3 ms (the unmapping flushes
-// the other cores' TLBs by interrupts), as much as reading a small file.
-// At most spareBytes are kept; the rest goes back to the system.
-var spares spareList
+// zero): a run with Config.PerFile makes a table a file, and mapping,
+// allocating and giving back a table's first chunks cost about 0.3 ms
+// (the unmapping flushes the other cores' TLBs by interrupts), as much as
+// reading a small file. The latest spareBytes are kept; older ones go
+// back to the system. (An arena keeps the list it was made with, so that
+// a test can give its own tables a list of their own.)
+var spares = new(spareList)
 
 type spareList struct {
 	mu    sync.Mutex
@@ -177,17 +179,23 @@ func (s *spareList) take(size int) ([]byte, bool) {
 	return nil, false
 }
 
-// give keeps b, a mapping from mapAnon, zero if clean, as a spare, or
-// unmaps it when the spares would hold more than spareBytes.
+// give keeps b, a mapping from mapAnon, zero if clean, as a spare, and
+// unmaps the oldest spares while they hold more than spareBytes (b too,
+// if it alone is larger): a size no table asks for again does not keep
+// its place for good.
 func (s *spareList) give(b []byte, clean bool) {
 	s.mu.Lock()
-	keep := s.bytes+len(b) <= spareBytes
-	if keep {
-		s.maps = append(s.maps, spare{b, clean})
-		s.bytes += len(b)
+	s.maps = append(s.maps, spare{b, clean})
+	s.bytes += len(b)
+	n := 0
+	for s.bytes > spareBytes {
+		s.bytes -= len(s.maps[n].b)
+		n++
 	}
+	old := slices.Clone(s.maps[:n])
+	s.maps = slices.Delete(s.maps, 0, n)
 	s.mu.Unlock()
-	if !keep {
-		unmapAnon(b)
+	for _, m := range old {
+		unmapAnon(m.b)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -270,11 +271,17 @@ func TestArenaReleasedWhileChunkOnItsWay(t *testing.T) {
 }
 
 // TestSpares checks that a released arena's mappings are kept as spares,
-// up to spareBytes, and that the next arena's allocSlice takes one of the
-// same size, zeroed, rather than mapping afresh; and that a spare of
-// another size is not taken.
+// that the next arena's allocSlice takes one of the same size, zeroed,
+// rather than mapping afresh, and that a spare of another size is not
+// taken; and that the spares keep the latest spareBytes, unmapping the
+// oldest.
 func TestSpares(t *testing.T) {
-	isolateSpares(t)
+	sp := isolateSpares(t)
+	held := func() (n, bytes int) {
+		sp.mu.Lock()
+		defer sp.mu.Unlock()
+		return len(sp.maps), sp.bytes
+	}
 
 	var owner1, owner2 int
 	a1 := newArena(&owner1)
@@ -287,8 +294,8 @@ func TestSpares(t *testing.T) {
 	chunkAt, linkAt := &c[0], &lk[0]
 	a1.release()
 	runtime.KeepAlive(&owner1)
-	if spares.bytes != hugeSize+len(lk)*8 || len(spares.maps) != 2 {
-		t.Fatalf("after release the spares hold %d mappings, %d bytes; want 2, %d", len(spares.maps), spares.bytes, hugeSize+len(lk)*8)
+	if n, bytes := held(); n != 2 || bytes != hugeSize+len(lk)*8 {
+		t.Fatalf("after release the spares hold %d mappings, %d bytes; want 2, %d", n, bytes, hugeSize+len(lk)*8)
 	}
 
 	a2 := newArena(&owner2)
@@ -307,8 +314,8 @@ func TestSpares(t *testing.T) {
 	}
 	// Of another size (index cells), the link spare stays a spare.
 	x := allocSlice[cell](a2, 32<<10)
-	if &x[0] == (*cell)(unsafe.Pointer(linkAt)) || len(spares.maps) != 1 {
-		t.Errorf("a mapping of %d bytes came from a spare of %d: the spares hold %d", len(x)*int(unsafe.Sizeof(cell{})), len(lk)*8, len(spares.maps))
+	if n, _ := held(); &x[0] == (*cell)(unsafe.Pointer(linkAt)) || n != 1 {
+		t.Errorf("a mapping of %d bytes came from a spare of %d: the spares hold %d", len(x)*int(unsafe.Sizeof(cell{})), len(lk)*8, n)
 	}
 	for i := range x {
 		if x[i] != (cell{}) {
@@ -316,48 +323,52 @@ func TestSpares(t *testing.T) {
 		}
 	}
 
-	// The spares keep no more than spareBytes; the rest is unmapped.
+	// The spares keep the latest spareBytes: the link spare and the first
+	// huge mappings given are unmapped.
 	var big [][]byte
 	for range spareBytes/hugeSize + 2 {
 		big = append(big, mapAnon(hugeSize))
 	}
 	for _, b := range big {
-		spares.give(b, false)
+		sp.give(b, false)
 	}
-	if spares.bytes > spareBytes {
-		t.Errorf("the spares hold %d bytes, more than %d", spares.bytes, spareBytes)
+	if n, bytes := held(); n != spareBytes/hugeSize || bytes != spareBytes {
+		t.Errorf("the spares hold %d mappings, %d bytes; want %d, %d", n, bytes, spareBytes/hugeSize, spareBytes)
 	}
 	// madvise fails with ENOMEM on a range with pages not mapped.
-	if last := big[len(big)-1]; unix.Madvise(last[:4096], unix.MADV_NORMAL) == nil {
-		t.Error("a mapping given beyond spareBytes is still mapped")
+	mapped := func(b []byte) bool { return unix.Madvise(b[:4096], unix.MADV_NORMAL) == nil }
+	if mapped(unsafe.Slice((*byte)(unsafe.Pointer(linkAt)), 4096)) || mapped(big[0]) || mapped(big[1]) {
+		t.Error("the oldest spares, past spareBytes, are still mapped")
+	}
+	if !mapped(big[2]) || !mapped(big[len(big)-1]) {
+		t.Error("a spare within the latest spareBytes was unmapped")
 	}
 }
 
-// isolateSpares empties the spares for the test, and puts them back after
-// it, unmapping the test's own.
-func isolateSpares(t *testing.T) {
-	spares.mu.Lock()
-	saved := spares.maps
-	spares.maps, spares.bytes = nil, 0
-	spares.mu.Unlock()
+// isolateSpares gives the tables the test makes a list of spares of their
+// own (tables of earlier tests may release theirs at any time, from their
+// cleanups), and unmaps it after the test.
+func isolateSpares(t *testing.T) *spareList {
+	old, own := spares, new(spareList)
+	spares = own
 	t.Cleanup(func() {
-		spares.mu.Lock()
-		for _, m := range spares.maps {
+		spares = old
+		own.mu.Lock()
+		defer own.mu.Unlock()
+		for _, m := range own.maps {
 			unmapAnon(m.b)
 		}
-		spares.maps, spares.bytes = saved, 0
-		for _, m := range saved {
-			spares.bytes += len(m.b)
-		}
-		spares.mu.Unlock()
+		own.maps, own.bytes = nil, 0
 	})
+	return own
 }
 
 // TestReleaseZeroesSpares runs tables of thousands of flows (more than a
 // chunk of entries, an index past 64 KiB, with and without MaxFlows and
 // its slab of positions) to their end, or not, releases them, and checks
 // that every mapping they leave as a zeroed spare is zero, as the next
-// table takes it without clearing.
+// table takes it without clearing, and that the index, sized by the
+// flows, is not kept.
 func TestReleaseZeroesSpares(t *testing.T) {
 	// 20 000 TCP connections of three packets, some closed by FIN or RST.
 	var frames []testpkt.Frame
@@ -380,7 +391,7 @@ func TestReleaseZeroesSpares(t *testing.T) {
 		close    bool
 	}{{0, true}, {30000, true}, {0, false}} {
 		maxFlows := tc.maxFlows
-		isolateSpares(t)
+		sp := isolateSpares(t)
 		cfg := defaultCfg
 		cfg.FlowTimeout = 1000 * sec
 		cfg.MaxFlows = maxFlows
@@ -401,9 +412,16 @@ func TestReleaseZeroesSpares(t *testing.T) {
 		if tab.slots.n <= 1<<chunkBits || len(tab.index.cells)*8 < 64<<10 {
 			t.Fatalf("%d flows, %d index cells: too few for the test", tab.slots.n, len(tab.index.cells))
 		}
+		cells := len(tab.index.cells) * int(unsafe.Sizeof(cell{}))
 		tab.Release()
+		sp.mu.Lock()
+		maps := slices.Clone(sp.maps)
+		sp.mu.Unlock()
 		clean := 0
-		for _, m := range spares.maps {
+		for _, m := range maps {
+			if len(m.b) == cells {
+				t.Errorf("MaxFlows %d, closed %v: the index's cells (%d bytes), which no new table asks for, were kept as a spare", maxFlows, tc.close, cells)
+			}
 			if !m.clean {
 				continue
 			}
@@ -415,7 +433,7 @@ func TestReleaseZeroesSpares(t *testing.T) {
 			}
 		}
 		if clean < 4 {
-			t.Errorf("MaxFlows %d: %d spares left zeroed of %d, want 4 or more (%d rows)", maxFlows, clean, len(spares.maps), len(*rows))
+			t.Errorf("MaxFlows %d: %d spares left zeroed of %d, want 4 or more (%d rows)", maxFlows, clean, len(maps), len(*rows))
 		}
 	}
 }
