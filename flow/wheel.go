@@ -203,23 +203,32 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 		// links, then their entries. Each flow's entry, and the index
 		// cell of one that ends, is a cache miss when many flows are
 		// open; with the run's slots known, they are prefetched ahead
-		// of the flow being looked at. Ending or moving a flow detaches
-		// it alone, so the flow after a run stays where it was.
-		for i := t.lk(s).next; ; {
+		// of the flow being looked at. The links are misses too, each
+		// load waiting for the one before, so the list is walked from
+		// both ends at once (forward from its first flow, back from
+		// end), two loads in flight rather than one. Ending or moving a
+		// flow detaches it alone, writing the next of the flow before it
+		// and the prev of the one after: the walk reads only the next of
+		// its front flow and the prev of its back flow, which the flows
+		// already taken, beyond them, never change.
+		f, b := t.lk(s).next, end
+		for done := false; !done; {
 			run := t.sweep[:0]
-			for {
-				run = append(run, uint32(i))
-				if i == end || len(run) == len(t.sweep) {
+			for len(run)+2 <= len(t.sweep) {
+				if f == b {
+					run = append(run, uint32(f))
+					done = true
 					break
 				}
-				i = t.lk(i).next
+				run = append(run, uint32(f), uint32(b))
+				nf, pb := t.lk(f).next, t.lk(b).prev
+				if nf == b {
+					done = true
+					break
+				}
+				f, b = nf, pb
 			}
-			next := t.lk(i).next
 			t.sweepRun(run, w, s, limit)
-			if i == end {
-				break
-			}
-			i = next
 		}
 	}
 }
@@ -253,17 +262,32 @@ func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 	}
 }
 
-// endAll queues every flow of the wheels, which it empties.
+// endAll queues every flow of the wheels, which it empties, walking each
+// list from both ends at once, as sweepWheel does.
 func (t *Table) endAll() {
 	for i := range t.sent {
 		s := int32(-1 - i)
-		for j := t.sent[i].next; j != s; {
-			slot := uint32(j)
-			j = t.links.at(slot).next
-			e := t.slots.at(slot)
-			e.list = listNone
-			t.queue(slot, e)
+		if f, b := t.sent[i].next, t.sent[i].prev; f != s {
+			for {
+				t.endListed(uint32(f))
+				if f == b {
+					break
+				}
+				t.endListed(uint32(b))
+				nf, pb := t.lk(f).next, t.lk(b).prev
+				if nf == b {
+					break
+				}
+				f, b = nf, pb
+			}
 		}
 		t.sent[i] = link{prev: s, next: s}
 	}
+}
+
+// endListed queues a flow of a wheel that endAll empties.
+func (t *Table) endListed(slot uint32) {
+	e := t.slots.at(slot)
+	e.list = listNone
+	t.queue(slot, e)
 }
