@@ -132,8 +132,10 @@ func fixedLitLens() (lens [288]uint8) {
 	return lens
 }
 
-// The fixed codes of block type 1.
-var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
+// fixedCodes returns the fixed codes of block type 1, built at their first
+// use rather than when the program starts: they take 80 KB that a run
+// reading no deflate stream (most runs) need not allocate and fault in.
+var fixedCodes = sync.OnceValues(func() (ll *[llSize]uint32, dist *[distSize]uint32) {
 	lens := fixedLitLens()
 	ll, dist = new([llSize]uint32), new([distSize]uint32)
 	var dlens [32]uint8
@@ -144,7 +146,7 @@ var fixedLL, fixedDist = func() (ll *[llSize]uint32, dist *[distSize]uint32) {
 		panic("capture: deflate's fixed codes do not build")
 	}
 	return ll, dist
-}()
+})
 
 // buildTable fills table for the canonical Huffman code of lens (a code
 // length per symbol, 0 for none): 1<<bits entries indexed by the next
@@ -615,7 +617,7 @@ func (z *gzipReader) block() error {
 		z.stored = int(n)
 		z.state = gzStored
 	case 1:
-		z.ll, z.dist = fixedLL, fixedDist
+		z.ll, z.dist = fixedCodes()
 		z.state = gzHuffman
 	case 2:
 		if err := z.dynamic(); err != nil {
