@@ -22,6 +22,7 @@ type aheadWriter struct {
 	buf  []byte
 	full chan []byte // buffers to write, or nil: a flush, answered on flushed
 	free chan []byte // buffers written
+	made int         // buffers made so far, up to aheadBuffers
 
 	flushed chan struct{}
 	done    chan struct{}
@@ -30,8 +31,16 @@ type aheadWriter struct {
 	err atomic.Pointer[error] // the first error of w
 }
 
-// aheadBuffers buffers of aheadSize bytes each: one being filled, the
-// others on their way to w.
+// aheadBuffers buffers of aheadSize bytes each, at most: one being
+// filled, the others on their way to w.
+//
+// They are made as the filling side first needs them (send), so that
+// while w keeps up, two take turns and the others are never made: each
+// buffer's pages are fresh memory, which this project's VM charges about
+// 13 µs a 4 KiB page for at first touch, on the goroutine that encodes
+// the rows. On the 218 k-packet capture (2.5 MB of CSV), making the four
+// at the start took 127 more page faults and 4 ms more CPU time than two
+// (bench/RESULTS.md, session 48).
 const (
 	aheadBuffers = 4
 	aheadSize    = 256 << 10
@@ -43,9 +52,7 @@ func newAheadWriter(w io.Writer) *aheadWriter {
 		free:    make(chan []byte, aheadBuffers),
 		flushed: make(chan struct{}),
 		done:    make(chan struct{}),
-	}
-	for range aheadBuffers - 1 {
-		a.free <- make([]byte, 0, aheadSize)
+		made:    1,
 	}
 	a.buf = make([]byte, 0, aheadSize)
 	go a.run(w)
@@ -114,9 +121,20 @@ func (a *aheadWriter) Write(p []byte) (int, error) {
 }
 
 // send hands the buffer being filled to the writing goroutine and takes a
-// written one.
+// written one, or makes a new one while none is written and fewer than
+// aheadBuffers exist.
 func (a *aheadWriter) send() {
 	a.full <- a.buf
+	select {
+	case a.buf = <-a.free:
+		return
+	default:
+	}
+	if a.made < aheadBuffers {
+		a.made++
+		a.buf = make([]byte, 0, aheadSize)
+		return
+	}
 	a.buf = <-a.free
 }
 

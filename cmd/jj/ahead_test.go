@@ -61,6 +61,61 @@ func TestAheadWriter(t *testing.T) {
 	}
 }
 
+// gatedWriter blocks every write until open is closed.
+type gatedWriter struct {
+	open chan struct{}
+	got  bytes.Buffer
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	<-g.open
+	return g.got.Write(p)
+}
+
+// TestAheadWriterMakesBuffersAsNeeded checks that the buffers are made as
+// the filling side needs them: two take turns while the destination keeps
+// up (each buffer written and flushed before the next is filled), and no
+// more than aheadBuffers exist while it is stuck; the bytes arrive whole
+// either way.
+func TestAheadWriterMakesBuffersAsNeeded(t *testing.T) {
+	p := bytes.Repeat([]byte("z"), aheadSize)
+	var dst bytes.Buffer
+	a := newAheadWriter(&dst)
+	for range 10 {
+		a.Write(p)
+		if err := a.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.made != 2 {
+		t.Errorf("a destination that keeps up: %d buffers made, want 2", a.made)
+	}
+	if err := a.Close(); err != nil || dst.Len() != 10*aheadSize {
+		t.Fatalf("Close = %v, %d bytes written, want %d", err, dst.Len(), 10*aheadSize)
+	}
+
+	g := &gatedWriter{open: make(chan struct{})}
+	a = newAheadWriter(g)
+	// The first full buffer waits at the destination, the next ones in
+	// the queue; the one being filled is the last that may be made.
+	for range aheadBuffers - 1 {
+		a.Write(p)
+	}
+	if a.made != aheadBuffers {
+		t.Errorf("a stuck destination: %d buffers made, want %d", a.made, aheadBuffers)
+	}
+	close(g.open)
+	for range 6 {
+		a.Write(p)
+	}
+	if err := a.Close(); err != nil || g.got.Len() != (aheadBuffers-1+6)*aheadSize {
+		t.Fatalf("Close = %v, %d bytes written, want %d", err, g.got.Len(), (aheadBuffers-1+6)*aheadSize)
+	}
+	if a.made > aheadBuffers {
+		t.Errorf("%d buffers made, want at most %d", a.made, aheadBuffers)
+	}
+}
+
 // panicWriter panics at its second write; shortWriter takes half of each.
 type panicWriter struct{ calls int }
 
