@@ -263,23 +263,31 @@ func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 }
 
 // endAll queues every flow of the wheels, which it empties, walking each
-// list from both ends at once, as sweepWheel does.
+// list from both ends at once, as sweepWheel does. Every flow of the
+// wheels is in the index, so it stops at the bucket of the last one: the
+// table of a file of a few flows (Config.PerFile) does not look at all
+// 8 192 buckets.
 func (t *Table) endAll() {
-	for i := range t.sent {
+	left := t.index.Len()
+	for i := 0; left > 0 && i < len(t.sent); i++ {
 		s := int32(-1 - i)
-		if f, b := t.sent[i].next, t.sent[i].prev; f != s {
-			for {
-				t.endListed(uint32(f))
-				if f == b {
-					break
-				}
-				t.endListed(uint32(b))
-				nf, pb := t.lk(f).next, t.lk(b).prev
-				if nf == b {
-					break
-				}
-				f, b = nf, pb
+		f, b := t.sent[i].next, t.sent[i].prev
+		if f == s {
+			continue
+		}
+		for {
+			t.endListed(uint32(f))
+			left--
+			if f == b {
+				break
 			}
+			t.endListed(uint32(b))
+			left--
+			nf, pb := t.lk(f).next, t.lk(b).prev
+			if nf == b {
+				break
+			}
+			f, b = nf, pb
 		}
 		t.sent[i] = link{prev: s, next: s}
 	}
