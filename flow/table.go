@@ -26,6 +26,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/jjflow/jj/decode"
@@ -228,7 +229,7 @@ func New(cfg Config, exs []extract.Extractor, sink Sink, newBatch func() *output
 		bases:    bases,
 		sink:     sink,
 		out:      output.NewBatch(schema),
-		refs:     make([]extract.Ref, 0, BatchPackets),
+		refs:     takeRefs(),
 		stackIdx: make(map[decode.Stack]uint32),
 		newBatch: newBatch,
 		rows:     BatchRows(len(schema)),
@@ -282,6 +283,8 @@ func (t *Table) Release() {
 	}
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
 	t.done, t.free, t.sent = nil, nil, nil // Close may have moved the first two to the arena
+	giveScratch(t.keys, t.refs)
+	t.keys, t.refs = nil, nil
 	t.arena.releaseAs(zero)
 	for _, ex := range t.exs {
 		if r, ok := ex.(extract.Releaser); ok {
@@ -293,6 +296,39 @@ func (t *Table) Release() {
 
 // Schema returns the output columns.
 func (t *Table) Schema() []output.Column { return t.out.Schema }
+
+// keysPool and refsPool keep the scratch of released tables (AddBatch's
+// keys, 24 KiB, and the packets handed to the extractors, 16 KiB) for the
+// next tables: with Config.PerFile each file has a table, and a directory
+// of small captures made these most of each one's garbage.
+var keysPool, refsPool sync.Pool
+
+func takeKeys() *[BatchPackets]Keyed {
+	if k, ok := keysPool.Get().(*[BatchPackets]Keyed); ok {
+		return k
+	}
+	return new([BatchPackets]Keyed)
+}
+
+func takeRefs() []extract.Ref {
+	if r, ok := refsPool.Get().(*[]extract.Ref); ok {
+		return (*r)[:0]
+	}
+	return make([]extract.Ref, 0, BatchPackets)
+}
+
+// giveScratch gives a released table's scratch back; keys may be nil. The
+// refs are cleared, so that the pool holds no packet.
+func giveScratch(keys *[BatchPackets]Keyed, refs []extract.Ref) {
+	if keys != nil {
+		keysPool.Put(keys)
+	}
+	if cap(refs) >= BatchPackets {
+		refs = refs[:cap(refs)]
+		clear(refs)
+		refsPool.Put(&refs)
+	}
+}
 
 // Stats returns the counters so far.
 func (t *Table) Stats() Stats { return t.stats }
@@ -476,7 +512,7 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 		sel = b.packets(shard)
 	} else {
 		if t.keys == nil {
-			t.keys = new([BatchPackets]Keyed)
+			t.keys = takeKeys()
 		}
 		keys = t.keys
 		sel = t.sel[:0]
