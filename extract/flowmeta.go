@@ -99,7 +99,7 @@ func FlowMetaColumns() []output.Column { return flowMetaColumns }
 
 // NewFlowMeta builds the flow_meta extractor for the options.
 func NewFlowMeta(o Options) *FlowMeta {
-	m := &FlowMeta{o: o}
+	m := &FlowMeta{o: o, cols: make([]output.Column, 0, len(flowMetaColumns))}
 	if o.AnonymizeIPs && o.AnonymizeMode == "prefix" {
 		m.pan = NewPrefixAnonymizer(PrefixKey(o.AnonymizationSalt))
 	}
