@@ -547,17 +547,26 @@ func TestAddBatchKeys(t *testing.T) {
 	}
 }
 
-func BenchmarkTable(b *testing.B) {
-	// 10 000 concurrent UDP flows, round robin.
+// udpPackets returns each of n UDP flows' packet (source ports 1 to n),
+// copies times in a row.
+func udpPackets(n, copies int) []decode.Packet {
 	var d decode.Decoder
 	var pkts []decode.Packet
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < n; i++ {
 		f := udpf(0, "10.0.0.1", "10.0.0.2", uint16(i+1), 53)
 		data, wire := f.Build()
 		var p decode.Packet
 		d.Decode(capture.LinkEthernet, data, uint32(wire), &p)
-		pkts = append(pkts, p)
+		for range copies {
+			pkts = append(pkts, p)
+		}
 	}
+	return pkts
+}
+
+func BenchmarkTable(b *testing.B) {
+	// 10 000 concurrent UDP flows, round robin.
+	pkts := udpPackets(10000, 1)
 	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
 	tab := New(defaultCfg, []extract.Extractor{fm}, func(*output.Batch, []Order) error { return nil }, nil)
 	b.ReportAllocs()
@@ -576,15 +585,7 @@ func BenchmarkTable(b *testing.B) {
 // Config.PerFile gives each file: made, given 20 packets of 10 flows,
 // closed and released. ns/table is the fixed cost a file pays.
 func BenchmarkTableLife(b *testing.B) {
-	var d decode.Decoder
-	var pkts []decode.Packet
-	for i := 0; i < 10; i++ {
-		f := udpf(0, "10.0.0.1", "10.0.0.2", uint16(i+1), 53)
-		data, wire := f.Build()
-		var p decode.Packet
-		d.Decode(capture.LinkEthernet, data, uint32(wire), &p)
-		pkts = append(pkts, p, p)
-	}
+	pkts := udpPackets(10, 2)
 	sink := func(*output.Batch, []Order) error { return nil }
 	batch := new(Batch) // as the pipeline's batches, kept from file to file
 	b.ReportAllocs()
