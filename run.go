@@ -275,15 +275,10 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 			files = append(files, in)
 			continue
 		}
-		fs, err := capture.Expand([]string{in})
-		if err != nil || len(fs) != 1 || fs[0] != in {
-			// A directory (Expand lists a file as itself): look for
-			// subdirectories only there, not at every file of a
-			// directory the command line expanded.
-			if w := capture.SubdirsWarning(in); w != "" {
-				dirWarnings = append(dirWarnings, w)
-			}
+		if w := capture.SubdirsWarning(in); w != "" {
+			dirWarnings = append(dirWarnings, w)
 		}
+		fs, err := capture.Expand([]string{in})
 		if err != nil {
 			inErrs = append(inErrs, err)
 			continue

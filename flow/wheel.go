@@ -213,24 +213,33 @@ func (t *Table) sweepWheel(list uint8, timeout int64) {
 		// already taken, beyond them, never change.
 		f, b := t.lk(s).next, end
 		for done := false; !done; {
-			run := t.sweep[:0]
-			for len(run)+2 <= len(t.sweep) {
-				if f == b {
-					run = append(run, uint32(f))
-					done = true
-					break
-				}
-				run = append(run, uint32(f), uint32(b))
-				nf, pb := t.lk(f).next, t.lk(b).prev
-				if nf == b {
-					done = true
-					break
-				}
-				f, b = nf, pb
-			}
+			var run []uint32
+			run, f, b, done = t.listRun(f, b)
 			t.sweepRun(run, w, s, limit)
 		}
 	}
+}
+
+// listRun fills t.sweep with the next flows of a bucket's list, taken
+// from both ends at once: f and b are the first and last flows not yet
+// taken. It returns the run and the ends to go on from, or done once the
+// run holds the last of them. It reads only the next of f and the prev
+// of b, so ending or moving the flows of a run (sweepRun) before the next
+// call leaves the walk sound.
+func (t *Table) listRun(f, b int32) (run []uint32, nf, nb int32, done bool) {
+	run = t.sweep[:0]
+	for len(run)+2 <= len(t.sweep) {
+		if f == b {
+			return append(run, uint32(f)), f, b, true
+		}
+		run = append(run, uint32(f), uint32(b))
+		nf, nb = t.lk(f).next, t.lk(b).prev
+		if nf == b {
+			return run, nf, nb, true
+		}
+		f, b = nf, nb
+	}
+	return run, f, b, false
 }
 
 // sweepRun ends the flows of run, slots of bucket s in list order, quiet
@@ -263,10 +272,10 @@ func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 }
 
 // endAll queues every flow of the wheels, which it empties, walking each
-// list from both ends at once, as sweepWheel does. Every flow of the
-// wheels is in the index, so it stops at the bucket of the last one: the
-// table of a file of a few flows (Config.PerFile) does not look at all
-// 8 192 buckets.
+// list from both ends at once, as sweepWheel does (listRun). Every flow
+// of the wheels is in the index, so it stops at the bucket of the last
+// one: the table of a file of a few flows (Config.PerFile) does not look
+// at all 8 192 buckets.
 func (t *Table) endAll() {
 	left := t.index.Len()
 	for i := 0; left > 0 && i < len(t.sent); i++ {
@@ -275,27 +284,16 @@ func (t *Table) endAll() {
 		if f == s {
 			continue
 		}
-		for {
-			t.endListed(uint32(f))
-			left--
-			if f == b {
-				break
+		for done := false; !done; {
+			var run []uint32
+			run, f, b, done = t.listRun(f, b)
+			for _, slot := range run {
+				e := t.slots.at(slot)
+				e.list = listNone
+				t.queue(slot, e)
 			}
-			t.endListed(uint32(b))
-			left--
-			nf, pb := t.lk(f).next, t.lk(b).prev
-			if nf == b {
-				break
-			}
-			f, b = nf, pb
+			left -= len(run)
 		}
 		t.sent[i] = link{prev: s, next: s}
 	}
-}
-
-// endListed queues a flow of a wheel that endAll empties.
-func (t *Table) endListed(slot uint32) {
-	e := t.slots.at(slot)
-	e.list = listNone
-	t.queue(slot, e)
 }
