@@ -23,6 +23,26 @@ func NewBatch(schema []Column) *Batch {
 	return &Batch{Schema: schema, cols: make([]colBuf, len(schema))}
 }
 
+// Grow makes room in the batch for rows rows in all: each Int, Bool and
+// Float column for rows values, and each String column for rows strings
+// of 16 bytes, so that the rows up to there append without growing the
+// columns one doubling at a time. A column with the room already keeps
+// its buffer.
+func (b *Batch) Grow(rows int) {
+	for i, c := range b.Schema {
+		cb := &b.cols[i]
+		switch c.Type {
+		case Int, Bool:
+			cb.ints = slices.Grow(cb.ints, max(rows-len(cb.ints), 0))
+		case Float:
+			cb.floats = slices.Grow(cb.floats, max(rows-len(cb.floats), 0))
+		case String:
+			cb.bytes = slices.Grow(cb.bytes, max(16*rows-len(cb.bytes), 0))
+			cb.offs = slices.Grow(cb.offs, max(rows-len(cb.offs), 0))
+		}
+	}
+}
+
 // Len returns the number of complete rows.
 func (b *Batch) Len() int { return b.rows }
 
