@@ -834,9 +834,9 @@ func TestSweepExtremeTimes(t *testing.T) {
 
 // TestCloseMakesRoom checks that the rows flush emits at once go into a
 // batch grown once to hold them (Table.room), not one doubling at a
-// time: Close of 100 flows allocates about once a column, where growing
-// each of flow_meta's columns from empty to 100 rows took eight
-// allocations a column.
+// time: Close of 100 flows makes 38 allocations (72 under the race
+// detector) for flow_meta's 29 columns, where growing each column from
+// empty to 100 rows made 273.
 func TestCloseMakesRoom(t *testing.T) {
 	pkts := udpPackets(100, 1)
 	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
@@ -865,8 +865,8 @@ func TestCloseMakesRoom(t *testing.T) {
 		t.Fatalf("%d rows, want %d", rows, len(pkts))
 	}
 	cols := len(fm.Columns())
-	if n := after.Mallocs - before.Mallocs; n > uint64(2*cols) {
-		t.Errorf("Close of %d flows made %d allocations, want at most %d (two a column)", len(pkts), n, 2*cols)
+	if n := after.Mallocs - before.Mallocs; n > uint64(4*cols) {
+		t.Errorf("Close of %d flows made %d allocations, want at most %d (four a column)", len(pkts), n, 4*cols)
 	} else {
 		t.Logf("Close of %d flows: %d allocations, %d columns", len(pkts), n, cols)
 	}
