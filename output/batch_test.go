@@ -3,6 +3,7 @@ package output
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // TestBatchGrow fills a batch grown to its rows after its first few and
@@ -62,14 +63,9 @@ func TestBatchGrow(t *testing.T) {
 	}
 }
 
-// buffers returns where a column's buffers start (0 for none).
+// buffers returns where a column's buffers start.
 func buffers(c *colBuf) [4]uintptr {
 	return [4]uintptr{start(c.ints), start(c.floats), start(c.bytes), start(c.offs)}
 }
 
-func start[T any](s []T) uintptr {
-	if cap(s) == 0 {
-		return 0
-	}
-	return reflect.ValueOf(s[:1]).Pointer()
-}
+func start[T any](s []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
