@@ -105,7 +105,10 @@ type Config struct {
 	// work a packet is about the reading's, and Workers of them for
 	// heavier groups, whose table work outweighs it; runs that need one
 	// table (MaxConcurrentFlows, the connection group) have one whatever
-	// the number. The output is byte-identical whatever the number.
+	// the number. An input smaller than 8 MiB on disk (with PerFile, each
+	// file) runs as with 1: on so little, a worker beside the reader
+	// costs more than it gives. The output is byte-identical whatever the
+	// number.
 	Workers int `yaml:"workers"`
 }
 

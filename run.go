@@ -291,13 +291,13 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 	if err := pl.checkInputs(files); err != nil {
 		return nil, err
 	}
-	var total int64
 	stdins := 0
 	for _, f := range files {
 		if f == "-" {
 			stdins++
 		}
 	}
+	sizes := make(map[string]int64, len(files)) // -1: unknown
 	for _, f := range files {
 		n := int64(-1)
 		if f != "-" {
@@ -308,12 +308,9 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 			// Known for one "-" only: a second reads what the first left.
 			n = capture.SizeAtStart(in)
 		}
-		if n < 0 {
-			total = -1
-			break
-		}
-		total += n
+		sizes[f] = n
 	}
+	total := sizeOf(files, sizes)
 
 	// The inputs are read as one capture, or with PerFile each as one:
 	// a plan, and passes, of its own (fresh connection graphs too), its
@@ -334,6 +331,9 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 			if pl, err = p.plan(); err != nil {
 				return nil, err // not after a plan of the same config passed
 			}
+		}
+		if n := sizeOf(group, sizes); n >= 0 && n < inlineBelow {
+			pl.workers, pl.inline = 1, true
 		}
 		var gsum *Summary
 		var last Progress // the group's last pass's counts
@@ -413,6 +413,34 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 		return sum, &InputError{Errs: inErrs}
 	}
 	return sum, nil
+}
+
+// inlineBelow is the input size, in bytes of the files as they are on
+// disk, below which a run (or with PerFile a file) is read with one
+// worker on the reading goroutine, as Workers 1 reads it, whatever Workers
+// says: the output is the same, and on so little input a worker beside
+// the reader, the merger and their hand-offs cost more than the second
+// core gives back. On this project's 2-vCPU machine (bench/RESULTS.md,
+// session 50), 670 small captures with PerFile and two workers took
+// 286.7 ms before and 232.5 after, as one worker (230.7), and with
+// every feature group 673.6 and 516.3 (one worker 528.7); one capture of
+// 16 to 100 MB was level, two workers first faster (6 %) at 140 MB.
+// Standard input, a pipe or another input of unknown size keeps the
+// workers. (A variable for the tests, which run the workers on small
+// captures.)
+var inlineBelow int64 = 8 << 20
+
+// sizeOf returns the sum of the sizes of files, or -1 if one is unknown.
+func sizeOf(files []string, sizes map[string]int64) int64 {
+	var total int64
+	for _, f := range files {
+		n, ok := sizes[f]
+		if !ok || n < 0 {
+			return -1
+		}
+		total += n
+	}
+	return total
 }
 
 // errNilWriter is the error of a run given no writer.

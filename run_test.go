@@ -232,6 +232,100 @@ func TestOneWorkerRunsOnCallersGoroutine(t *testing.T) {
 	}
 }
 
+// An input smaller than inlineBelow is read as Workers 1 reads it, on the
+// caller's goroutine, whatever Workers says, and gives the same rows; an
+// input that size or larger, or of unknown size (standard input that is
+// not a file), gets the workers. With PerFile the threshold applies to
+// each file: a small file's rows are written inline, a large one's by
+// the merger.
+func TestSmallInputsRunInline(t *testing.T) {
+	defer func(n int64) { inlineBelow = n }(inlineBelow)
+	gc := gen.DefaultConfig()
+	gc.Packets, gc.ConcurrentFlows, gc.Seed = 30000, 2000, 5
+	path, _ := genCapture(t, gc)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := "testdata/captures/wireshark__http.cap"
+	sfi, err := os.Stat(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := func(cfg Config, inputs ...string) []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		p := NewPipeline(cfg)
+		schema, err := p.Schema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := output.NewWriter("csv", &buf, schema)
+		if _, err := p.Run(inputs, w); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, features := range []string{"flow_meta", "all"} {
+		cfg := DefaultConfig()
+		cfg.Features = []string{features}
+		cfg.FlowTimeout = 0.05 // flows end all along
+		cfg.Workers = 1
+		inlineBelow = 0
+		want := csv(cfg, path)
+		for _, c := range []struct {
+			below  int64
+			inline bool
+		}{{fi.Size() + 1, true}, {fi.Size(), false}} {
+			inlineBelow = c.below
+			cfg.Workers = 2
+			if got := csv(cfg, path); !bytes.Equal(got, want) {
+				t.Errorf("%s, inlineBelow %d: two workers wrote other rows than one", features, c.below)
+			}
+			var w stackWriter
+			if _, err := NewPipeline(cfg).Run([]string{path}, &w); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case w.inRun+w.outside < 2:
+				t.Errorf("%s, inlineBelow %d: %d writes, want several", features, c.below, w.inRun+w.outside)
+			case c.inline && w.outside > 0:
+				t.Errorf("%s: a %d-byte input with inlineBelow %d: %d of %d writes made outside the caller's goroutine", features, fi.Size(), c.below, w.outside, w.inRun+w.outside)
+			case !c.inline && w.inRun > 0:
+				t.Errorf("%s: a %d-byte input with inlineBelow %d: %d of %d writes made by the caller's goroutine, want the merger's", features, fi.Size(), c.below, w.inRun, w.inRun+w.outside)
+			}
+		}
+	}
+
+	// PerFile: the small file inline, the generated one by the merger.
+	inlineBelow = fi.Size()
+	cfg := DefaultConfig()
+	cfg.PerFile, cfg.Workers = true, 2
+	var w stackWriter
+	if _, err := NewPipeline(cfg).Run([]string{small, path}, &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.inRun == 0 || w.outside == 0 {
+		t.Errorf("PerFile, a %d-byte and a %d-byte file with inlineBelow %d: %d writes inline and %d by the merger, want some of each", sfi.Size(), fi.Size(), inlineBelow, w.inRun, w.outside)
+	}
+
+	// Standard input that is not a file: its size is unknown.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inlineBelow = 1 << 62
+	w = stackWriter{}
+	p := NewPipeline(cfg)
+	p.Stdin = bytes.NewReader(data)
+	if _, err := p.Run([]string{"-"}, &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.inRun > 0 {
+		t.Errorf("standard input of unknown size: %d of %d writes made by the caller's goroutine, want the merger's", w.inRun, w.inRun+w.outside)
+	}
+}
+
 // RunReader on a recorded capture, a reader that is not live, reads it as
 // Run reads the file: on the capture's own timestamps, not the wall clock,
 // which would end every flow of a capture from the past at the first

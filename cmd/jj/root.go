@@ -252,7 +252,7 @@ func bindExtractFlags(cmd *cobra.Command, f *extractFlags, def jj.Config) {
 	fl.StringVar(&f.filter, "filter", "", "tcpdump filter expression: only matching packets are used")
 	fl.StringSliceVar(&f.columns, "feature", nil, "keep only this column, repeatable (see jj features)")
 	fl.BoolVar(&f.perFile, "per-file", false, "read each input file as a capture of its own (its flows end with it), and add a last column, source_file, naming it")
-	wholeVar(fl, &f.workers, "workers", "w", def.Workers, "cores to keep busy; 0 = one per CPU; 1 reads and runs the flow table on one goroutine; N reads on one and runs N-1 flow tables beside it for flow_meta alone, N for heavier features, one with --max-flows or connection (output is identical whatever the number)")
+	wholeVar(fl, &f.workers, "workers", "w", def.Workers, "cores to keep busy; 0 = one per CPU; 1 reads and runs the flow table on one goroutine; N reads on one and runs N-1 flow tables beside it for flow_meta alone, N for heavier features, one with --max-flows or connection; an input under 8 MiB (with --per-file, each file) runs as with 1 (output is identical whatever the number)")
 	wholeVar(fl, &f.decoders, "decoders", "", 0, "goroutines decoding a capture file while the reader walks it; 0 = 1 per 8 CPUs up to 3 (none below 8), -1 = none")
 	fl.StringVar(&f.compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip, none")
 	wholeVar(fl, &f.compLevel, "compression-level", "", 0, "Parquet compression level: zstd 1-22 (in four steps: 1-2, 3-5, 6-9, 10-22), gzip 1-9; 0 = zstd's fastest, gzip's default (5)")
