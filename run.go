@@ -423,8 +423,11 @@ func (p *Pipeline) RunContext(ctx context.Context, inputs []string, w output.Wri
 // core gives back. On this project's 2-vCPU machine (bench/RESULTS.md,
 // session 50), 670 small captures with PerFile and two workers took
 // 286.7 ms before and 232.5 after, as one worker (230.7), and with
-// every feature group 673.6 and 516.3 (one worker 528.7); one capture of
-// 16 to 100 MB was level, two workers first faster (6 %) at 140 MB.
+// every feature group 673.6 and 516.3 (one worker 528.7). One capture
+// of 16 to 100 MB took as long with two workers or up to 9 % longer, and
+// 6 % less from 140 MB on; but two workers took 25-30 ms against one
+// worker's 37 on a 77 MB capture on the host of sessions 39 to 45, so
+// the threshold stays where a second core pays on no host measured.
 // Standard input, a pipe or another input of unknown size keeps the
 // workers. (A variable for the tests, which run the workers on small
 // captures.)
