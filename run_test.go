@@ -252,34 +252,19 @@ func TestSmallInputsRunInline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	csv := func(cfg Config, inputs ...string) []byte {
-		t.Helper()
-		var buf bytes.Buffer
-		p := NewPipeline(cfg)
-		schema, err := p.Schema()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, _ := output.NewWriter("csv", &buf, schema)
-		if _, err := p.Run(inputs, w); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
 	for _, features := range []string{"flow_meta", "all"} {
 		cfg := DefaultConfig()
 		cfg.Features = []string{features}
 		cfg.FlowTimeout = 0.05 // flows end all along
-		cfg.Workers = 1
 		inlineBelow = 0
-		want := csv(cfg, path)
+		want, _ := runSplit(t, cfg, 1, 0, path)
 		for _, c := range []struct {
 			below  int64
 			inline bool
 		}{{fi.Size() + 1, true}, {fi.Size(), false}} {
 			inlineBelow = c.below
 			cfg.Workers = 2
-			if got := csv(cfg, path); !bytes.Equal(got, want) {
+			if got, _ := runSplit(t, cfg, 2, 0, path); !bytes.Equal(got, want) {
 				t.Errorf("%s, inlineBelow %d: two workers wrote other rows than one", features, c.below)
 			}
 			var w stackWriter
@@ -321,7 +306,7 @@ func TestSmallInputsRunInline(t *testing.T) {
 	if _, err := p.Run([]string{"-"}, &w); err != nil {
 		t.Fatal(err)
 	}
-	if w.inRun > 0 {
+	if w.inRun > 0 || w.outside == 0 {
 		t.Errorf("standard input of unknown size: %d of %d writes made by the caller's goroutine, want the merger's", w.inRun, w.inRun+w.outside)
 	}
 }
