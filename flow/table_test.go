@@ -871,3 +871,88 @@ func TestCloseMakesRoom(t *testing.T) {
 		t.Logf("Close of %d flows: %d allocations, %d columns", len(pkts), n, cols)
 	}
 }
+
+// TestCloseEndsEveryFlow: Close ends every open flow, of both wheels, in
+// the order of their first packets, whether it takes them in slot order
+// (most slots hold an open flow) or walks the wheels' lists (a few are
+// left of many). The young flows reuse the slots of old ones a sweep
+// ended, the last freed first, so that slot order is not input order;
+// every third is a TCP flow reset by its second packet, which moves it to
+// the closed wheel.
+func TestCloseEndsEveryFlow(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		old, young int
+		scan       bool
+	}{
+		{"most slots open", 100, 300, true},
+		{"few slots open", 400, 10, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultCfg
+			cfg.FlowTimeout = 2 * sec
+			tab, rows := rowTable(cfg)
+			var d decode.Decoder
+			df := NewDefrag(cfg.FlowTimeout)
+			idx, maxTS := 0, int64(-1<<63)
+			add := func(f testpkt.Frame) {
+				p := tab.Packet()
+				decodeFrame(t, &d, df, idx, f, p)
+				maxTS = max(maxTS, p.Timestamp)
+				if err := tab.Add(uint64(idx)); err != nil {
+					t.Fatal(err)
+				}
+				idx++
+			}
+			host := func(i int) string { return fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250) }
+			for i := range tc.old {
+				add(udpf(float64(i)/1000, host(i), "192.0.2.9", 5000, 53))
+			}
+			tab.Sweep(maxTS+10*sec, uint64(idx))
+			if err := tab.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if len(*rows) != tc.old {
+				t.Fatalf("the sweep ended %d flows, want %d", len(*rows), tc.old)
+			}
+			// Each young flow's first packet, then their second ones in
+			// reverse, so that the wheels' lists are not in input order
+			// either.
+			at := func(i int) float64 { return 20 + float64(i)/1000 }
+			for i := range tc.young {
+				if i%3 == 0 {
+					add(tcpf(at(i), host(i), "192.0.2.9", 6000, 80, syn))
+				} else {
+					add(udpf(at(i), host(i), "192.0.2.9", 6000, 53))
+				}
+			}
+			for i := tc.young - 1; i >= 0; i-- {
+				if i%3 == 0 {
+					add(tcpf(at(tc.young), "192.0.2.9", host(i), 80, 6000, rst|ack))
+				} else {
+					add(udpf(at(tc.young), "192.0.2.9", host(i), 53, 6000))
+				}
+			}
+			if scan := tab.scansSlots(); scan != tc.scan {
+				t.Fatalf("%d open flows in %d slots: Close scans the slots %v, want %v", tab.index.Len(), tab.slots.n, scan, tc.scan)
+			}
+			if err := tab.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got := (*rows)[tc.old:]
+			if len(got) != tc.young {
+				t.Fatalf("Close ended %d flows, want %d", len(got), tc.young)
+			}
+			for i, r := range got {
+				rel := func(x float64) float64 { return math.Round((x-1700000000)*1e6) / 1e6 }
+				want := fmt.Sprintf("%s:6000 2@%g-%g", host(i), at(i), at(tc.young))
+				if s := fmt.Sprintf("%s:%d %d@%g-%g", r.src, r.sport, r.packets, rel(r.start), rel(r.end)); s != want {
+					t.Fatalf("row %d of Close = %s, want %s", i, s, want)
+				}
+				if reset := r.stat&0x10 != 0; reset != (i%3 == 0) {
+					t.Errorf("row %d of Close: flow_stat %#x, reset %v, want %v", i, r.stat, reset, i%3 == 0)
+				}
+			}
+		})
+	}
+}
