@@ -46,7 +46,10 @@ const (
 	aheadSize    = 256 << 10
 )
 
-func newAheadWriter(w io.Writer) *aheadWriter {
+// newAheadWriter starts the goroutine that writes to w. first, if not
+// nil, is the goroutine's first call, before it writes anything: its
+// error is w's (createOutput's emptying of the output file).
+func newAheadWriter(w io.Writer, first func() error) *aheadWriter {
 	a := &aheadWriter{
 		full:    make(chan []byte, aheadBuffers),
 		free:    make(chan []byte, aheadBuffers),
@@ -55,13 +58,18 @@ func newAheadWriter(w io.Writer) *aheadWriter {
 		made:    1,
 	}
 	a.buf = make([]byte, 0, aheadSize)
-	go a.run(w)
+	go a.run(w, first)
 	return a
 }
 
-// run writes the buffers it is sent, in order.
-func (a *aheadWriter) run(w io.Writer) {
+// run calls first, then writes the buffers it is sent, in order.
+func (a *aheadWriter) run(w io.Writer, first func() error) {
 	defer close(a.done)
+	if first != nil {
+		if err := first(); err != nil {
+			a.fail(err)
+		}
+	}
 	for b := range a.full {
 		if b == nil {
 			a.flushed <- struct{}{}

@@ -19,7 +19,7 @@ func TestAheadWriter(t *testing.T) {
 	pool := make([]byte, 5*aheadSize)
 	rand.NewChaCha8([32]byte{1}).Read(pool)
 	var dst, want bytes.Buffer
-	a := newAheadWriter(&dst)
+	a := newAheadWriter(&dst, nil)
 	for i := range 120 {
 		n := r.IntN(64)
 		switch i % 10 {
@@ -80,7 +80,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 func TestAheadWriterMakesBuffersAsNeeded(t *testing.T) {
 	p := bytes.Repeat([]byte("z"), aheadSize)
 	var dst bytes.Buffer
-	a := newAheadWriter(&dst)
+	a := newAheadWriter(&dst, nil)
 	for range 10 {
 		a.Write(p)
 		if err := a.Flush(); err != nil {
@@ -95,7 +95,7 @@ func TestAheadWriterMakesBuffersAsNeeded(t *testing.T) {
 	}
 
 	g := &gatedWriter{open: make(chan struct{})}
-	a = newAheadWriter(g)
+	a = newAheadWriter(g, nil)
 	// The first full buffer waits at the destination, the next ones in
 	// the queue; the one being filled is the last that may be made.
 	for range aheadBuffers - 1 {
@@ -139,7 +139,7 @@ func TestAheadWriterPanicAndShortWrite(t *testing.T) {
 		w    io.Writer
 		want string
 	}{{&panicWriter{}, "panicked: boom"}, {shortWriter{}, io.ErrShortWrite.Error()}} {
-		a := newAheadWriter(c.w)
+		a := newAheadWriter(c.w, nil)
 		for range 8 {
 			a.Write(p)
 		}
@@ -172,7 +172,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // written to it after the error.
 func TestAheadWriterError(t *testing.T) {
 	dst := &failAfter{limit: 2 * aheadSize}
-	a := newAheadWriter(dst)
+	a := newAheadWriter(dst, nil)
 	p := bytes.Repeat([]byte("x"), aheadSize)
 	var werr error
 	for range 20 {
@@ -239,5 +239,98 @@ func TestOutputWriteError(t *testing.T) {
 	run([]string{"extract", sample, "-o", "/dev/full"}, strings.NewReader(""), &stdout, &stderr)
 	if msg := stderr.String(); !strings.Contains(msg, "3 flows made (the output failed)") || strings.Contains(msg, "written") {
 		t.Errorf("summary of a failed output: %q; want 3 flows made, none written", msg)
+	}
+}
+
+// orderWriter records whether the call given to newAheadWriter came
+// before its first write.
+type orderWriter struct {
+	first  bool // the call has come
+	early  bool // a write came before it
+	writes int
+}
+
+func (o *orderWriter) Write(p []byte) (int, error) {
+	o.writes++
+	if !o.first {
+		o.early = true
+	}
+	return len(p), nil
+}
+
+// TestAheadWriterFirst: the writer's goroutine makes its first call before
+// it writes anything, and that call's error is the destination's, which
+// then gets nothing.
+func TestAheadWriterFirst(t *testing.T) {
+	dst := &orderWriter{}
+	a := newAheadWriter(dst, func() error { dst.first = true; return nil })
+	for range 3 {
+		if _, err := a.Write(bytes.Repeat([]byte("x"), aheadSize)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !dst.first || dst.early || dst.writes != 3 {
+		t.Errorf("first called %v, a write before it %v, %d writes; want the call first, then 3 writes", dst.first, dst.early, dst.writes)
+	}
+
+	errFirst := errors.New("cannot empty")
+	dst = &orderWriter{first: true}
+	a = newAheadWriter(dst, func() error { return errFirst })
+	a.Write([]byte("rows"))
+	if err := a.Close(); !errors.Is(err, errFirst) || dst.writes != 0 {
+		t.Errorf("first failed: Close %v, %d writes; want %v and none", err, dst.writes, errFirst)
+	}
+}
+
+// TestOutputOverwrites: an existing output file longer than the new output
+// (emptied on the writer's goroutine, createOutput) ends up holding the
+// new output alone, as one written to a new file does, in each format and
+// compression; so does one of a file it links to.
+func TestOutputOverwrites(t *testing.T) {
+	sample := filepath.Join("..", "..", "testdata", "sample.pcap")
+	dir := t.TempDir()
+	stale := bytes.Repeat([]byte("an earlier, longer table\n"), 100000)
+	for _, name := range []string{"flows.csv", "flows.jsonl", "flows.parquet", "flows.csv.gz", "flows.json.zst"} {
+		fresh := filepath.Join(dir, "fresh-"+name)
+		old := filepath.Join(dir, name)
+		if err := os.WriteFile(old, stale, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range []string{fresh, old} {
+			if code, _, errs := runJJ(t, nil, "extract", "-q", "--features", "all", sample, "-o", out); code != 0 {
+				t.Fatalf("jj extract -o %s: exit %d: %s", out, code, errs)
+			}
+		}
+		want, _ := os.ReadFile(fresh)
+		got, _ := os.ReadFile(old)
+		if len(want) == 0 || !bytes.Equal(got, want) {
+			t.Errorf("%s over an earlier file: %d bytes, want the %d of a new file", name, len(got), len(want))
+		}
+		if fi, err := os.Stat(old); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Errorf("%s over an earlier file: mode %v (%v), want the file's own 0640 kept", name, fi.Mode(), err)
+		}
+	}
+	// Through a symbolic link: the file it names is emptied and written,
+	// and the link stays a link.
+	target := filepath.Join(dir, "target.csv")
+	link := filepath.Join(dir, "link.csv")
+	if err := os.WriteFile(target, stale, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if code, _, errs := runJJ(t, nil, "extract", "-q", "--features", "all", sample, "-o", link); code != 0 {
+		t.Fatalf("jj extract -o %s: exit %d: %s", link, code, errs)
+	}
+	want, _ := os.ReadFile(filepath.Join(dir, "fresh-flows.csv"))
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, want) {
+		t.Errorf("through a link: the target holds %d bytes, want %d", len(got), len(want))
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link: %v %v", fi.Mode(), err)
 	}
 }
