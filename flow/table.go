@@ -265,7 +265,7 @@ func (t *Table) Release() {
 	t.slots.wait()
 	t.links.wait()
 	t.last.wait()
-	// The index and Close's lists are sized by the flows, and no new
+	// The index and Close's list are sized by the flows, and no new
 	// table asks for those sizes: they go back to the system. What a
 	// small table wrote of the rest, its chunks and sentinels, cleared
 	// (in proportion to the flows it had), gives the next table zeroed
@@ -274,7 +274,6 @@ func (t *Table) Release() {
 	// (spareBytes).
 	freeSlice(t.arena, t.index.cells)
 	freeSlice(t.arena, t.done[:cap(t.done)])
-	freeSlice(t.arena, t.free[:cap(t.free)])
 	zero := t.arena.mapped() <= spareBytes
 	if zero {
 		t.slots.zeroUsed()
@@ -283,7 +282,7 @@ func (t *Table) Release() {
 		clear(t.sent)
 	}
 	t.index, t.slots, t.links, t.last = index{}, slab[entry]{}, slab[link]{}, slab[uint64]{}
-	t.done, t.free, t.sent = nil, nil, nil // Close may have moved the first two to the arena
+	t.done, t.free, t.sent = nil, nil, nil // Close may have moved done to the arena
 	giveScratch(t.keys, t.refs)
 	t.keys, t.refs = nil, nil
 	t.arena.releaseAs(zero)
@@ -650,18 +649,19 @@ func (t *Table) Close() error {
 	t.rows = CloseRows
 	// Every open flow is in one of the two wheels; ending them straight
 	// from the wheels, with the pending list grown once, spares a copy of
-	// a million-entry slice and its doublings. That list, and the free
-	// list the ended flows' slots go to, are taken from the arena, whose
-	// pages come allocated in one call: grown on the heap, a million
-	// flows' lists (28 MB) were faulted in page by page, 6 700 faults that
-	// took 5-10 % of a run of flow_meta on a virtual machine where a fault
-	// costs 15 µs. As every flow ends, the index is cleared in one go
+	// a million-entry slice and its doublings. That list is taken from
+	// the arena, whose pages come allocated in one call: grown on the
+	// heap, a million flows' lists (28 MB with the free list below) were
+	// faulted in page by page, 6 700 faults that took 5-10 % of a run of
+	// flow_meta on a virtual machine where a fault costs 15 µs. The slots
+	// of the flows ended here are not put on the free list (emit): no
+	// flow comes after them to take one, and its room for them would be
+	// fresh pages too. As every flow ends, the index is cleared in one go
 	// rather than cell by cell (a hash and a probe a flow).
-	// (Every open flow is in the index, so the lists never outgrow what
+	// (Every open flow is in the index, so the list never outgrows what
 	// is taken here.)
 	n := t.index.Len()
 	t.done = growArena(t.arena, t.done, n)
-	t.free = growArena(t.arena, t.free, n)
 	t.endAll()
 	t.index.clear()
 	t.flush()
@@ -889,7 +889,9 @@ func (t *Table) emit(slot uint32, order Order) {
 	t.out.EndRow()
 	t.order = append(t.order, order)
 	t.stats.Flows++
-	t.free = append(t.free, slot)
+	if t.event != EndOfInput {
+		t.free = append(t.free, slot)
+	}
 	if t.out.Len() >= t.rows {
 		t.Flush()
 	}
