@@ -885,8 +885,9 @@ func TestCloseEndsEveryFlow(t *testing.T) {
 		old, young int
 		scan       bool
 	}{
-		{"most slots open", 100, 300, true},
+		{"most slots open", 1000, 5000, true},
 		{"few slots open", 400, 10, false},
+		{"most of a few slots open", 100, 300, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := defaultCfg
@@ -918,7 +919,7 @@ func TestCloseEndsEveryFlow(t *testing.T) {
 			// Each young flow's first packet, then their second ones in
 			// reverse, so that the wheels' lists are not in input order
 			// either.
-			at := func(i int) float64 { return 20 + float64(i)/1000 }
+			at := func(i int) float64 { return 20 + float64(i)/100000 }
 			for i := range tc.young {
 				if i%3 == 0 {
 					add(tcpf(at(i), host(i), "192.0.2.9", 6000, 80, syn))
@@ -945,7 +946,7 @@ func TestCloseEndsEveryFlow(t *testing.T) {
 			}
 			for i, r := range got {
 				rel := func(x float64) float64 { return math.Round((x-1700000000)*1e6) / 1e6 }
-				want := fmt.Sprintf("%s:6000 2@%g-%g", host(i), at(i), at(tc.young))
+				want := fmt.Sprintf("%s:6000 2@%g-%g", host(i), rel(1700000000+at(i)), rel(1700000000+at(tc.young)))
 				if s := fmt.Sprintf("%s:%d %d@%g-%g", r.src, r.sport, r.packets, rel(r.start), rel(r.end)); s != want {
 					t.Fatalf("row %d of Close = %s, want %s", i, s, want)
 				}

@@ -273,21 +273,21 @@ func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 
 // endAll queues every flow of the wheels, which it empties. Every flow of
 // the wheels is in the index, and every slot below slots.n not in a wheel
-// is free (listNone), so where open flows fill a sixteenth of the slots
-// or more it takes them in slot order, reading the entries one after
-// another, a few ahead asked for (scanAhead): walking the lists chased a
-// link and missed on an entry a flow. At the end of the synthetic
-// benchmark capture (193 000 open flows, two workers) the walk took about
-// 17 ms of the table's goroutine, while the merger had nothing to encode,
-// and the scan takes about 8, most of it the first writes to the pending
-// list's pages; BenchmarkClose 222 → 193 ns a flow (medians of six, the
-// table evicted from the caches first). The order flows are queued in
-// does not matter: flush sorts them by input position, which no two
-// share.
-// Otherwise (a file of a few flows with Config.PerFile, or the few left
-// of a capture that once had many) it walks each list from both ends at
-// once, as sweepWheel does (listRun), and stops at the bucket of the last
-// one rather than look at all 8 192 buckets.
+// is free (listNone), so where many open flows fill a sixteenth of the
+// slots or more (scansSlots) it takes them in slot order, reading the
+// entries one after another, a few ahead asked for (scanAhead): walking
+// the lists chased a link and missed on an entry a flow. At the end of
+// the synthetic benchmark capture (193 000 open flows, two workers) the
+// walk took about 17 ms of the table's goroutine, while the merger had
+// nothing to encode, and the scan takes about 8, most of it the first
+// writes to the pending list's pages; BenchmarkClose 222 → 193 ns a flow
+// (medians of six, the table evicted from the caches first). The order
+// flows are queued in does not matter: flush sorts them by input
+// position, which no two share. Otherwise (a file of a few flows with
+// Config.PerFile, or the few left of a capture that once had many) it
+// walks each list from both ends at once, as sweepWheel does (listRun),
+// and stops at the bucket of the last one rather than look at all 8 192
+// buckets.
 func (t *Table) endAll() {
 	left := t.index.Len()
 	if t.scansSlots() {
@@ -330,11 +330,16 @@ func (t *Table) endAll() {
 }
 
 // scansSlots reports whether endAll takes the open flows in slot order:
-// whether they fill a sixteenth of the slots or more.
+// whether there are scanMin of them or more, and they fill a sixteenth of
+// the slots or more. Fewer are quickly walked, and a table of a few
+// flows, as a small file's with Config.PerFile, then touches the
+// sentinels of their buckets alone, not all of them.
 func (t *Table) scansSlots() bool {
 	n := t.index.Len()
-	return n > 0 && n >= t.slots.n/16
+	return n >= scanMin && n >= t.slots.n/16
 }
+
+const scanMin = 4096
 
 // scanAhead is how many entries ahead of the one it looks at endAll's
 // scan asks for an entry's lines.
