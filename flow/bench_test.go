@@ -70,20 +70,9 @@ func BenchmarkAddBatch(b *testing.B) {
 	}
 	for _, features := range []string{"flow_meta", "all"} {
 		b.Run(features, func(b *testing.B) {
-			opts := extract.Options{IncludeIPAddresses: true, IncludePorts: true}
-			// The sink hands each batch back for reuse, as jj's merger does.
-			var spare *output.Batch
-			sink := func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }
-			reuse := func() *output.Batch { out := spare; spare = nil; return out }
 			b.ReportAllocs()
 			for b.Loop() {
-				exs, err := extract.Build([]string{features}, opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				tab := New(defaultCfg, exs, sink, nil)
-				spare = output.NewBatch(tab.Schema())
-				tab.newBatch = reuse
+				tab := benchTable(b, features)
 				for i, bt := range batches {
 					if i%(SweepPackets/BatchPackets) == 0 {
 						tab.Sweep(bt.Seen[0], bt.Idx[0])
@@ -100,6 +89,20 @@ func BenchmarkAddBatch(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets*b.N), "ns/packet")
 		})
 	}
+}
+
+// benchTable returns a table of the features' extractors whose sink
+// hands each batch back for reuse, as jj's merger does.
+func benchTable(b *testing.B, features string) *Table {
+	exs, err := extract.Build([]string{features}, extract.Options{IncludeIPAddresses: true, IncludePorts: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var spare *output.Batch
+	tab := New(defaultCfg, exs, func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }, nil)
+	spare = output.NewBatch(tab.Schema())
+	tab.newBatch = func() *output.Batch { out := spare; spare = nil; return out }
+	return tab
 }
 
 // BenchmarkPut measures the reading goroutine's share of batching: each
@@ -133,21 +136,11 @@ func BenchmarkPut(b *testing.B) {
 func BenchmarkClose(b *testing.B) {
 	evict := make([]byte, 64<<20)
 	batches := benchBatches(b, 500_000, 100_000)
-	opts := extract.Options{IncludeIPAddresses: true, IncludePorts: true}
-	var spare *output.Batch
-	sink := func(out *output.Batch, _ []Order) error { out.Reset(); spare = out; return nil }
-	reuse := func() *output.Batch { out := spare; spare = nil; return out }
 	var flows int
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		exs, err := extract.Build([]string{"flow_meta"}, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tab := New(defaultCfg, exs, sink, nil)
-		spare = output.NewBatch(tab.Schema())
-		tab.newBatch = reuse
+		tab := benchTable(b, "flow_meta")
 		for _, bt := range batches {
 			if err := tab.AddBatch(bt, -1); err != nil {
 				b.Fatal(err)
