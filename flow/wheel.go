@@ -281,13 +281,13 @@ func (t *Table) sweepRun(run []uint32, w *wheel, s int32, limit int64) {
 // walk took about 17 ms of the table's goroutine, while the merger had
 // nothing to encode, and the scan takes about 8, most of it the first
 // writes to the pending list's pages; BenchmarkClose 222 → 193 ns a flow
-// (medians of six, the table evicted from the caches first). The order
-// flows are queued in does not matter: flush sorts them by input
-// position, which no two share. Otherwise (a file of a few flows with
-// Config.PerFile, or the few left of a capture that once had many) it
-// walks each list from both ends at once, as sweepWheel does (listRun),
-// and stops at the bucket of the last one rather than look at all 8 192
-// buckets.
+// (medians of four and six runs, the table evicted from the caches
+// first). The order flows are queued in does not matter: flush sorts
+// them by input position, which no two share. Otherwise (a file of a few
+// flows with Config.PerFile, or the few left of a capture that once had
+// many) it walks each list from both ends at once, as sweepWheel does
+// (listRun), and stops at the bucket of the last one rather than look at
+// all 8 192 buckets.
 func (t *Table) endAll() {
 	left := t.index.Len()
 	if t.scansSlots() {
@@ -339,6 +339,7 @@ func (t *Table) scansSlots() bool {
 	return n >= scanMin && n >= t.slots.n/16
 }
 
+// scanMin is the fewest open flows endAll scans the slots for.
 const scanMin = 4096
 
 // scanAhead is how many entries ahead of the one it looks at endAll's
