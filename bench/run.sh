@@ -63,13 +63,16 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # after each capture's runs, since on a shared host it changes from minute
 # to minute. hostspeed (bench/hostspeed): a core's arithmetic, random
 # reads in working sets that fit the last-level cache when no other tenant
-# fills it and in one that fits no cache, and the first write to a fresh
-# page. corelat (bench/corelat): how long a cache line takes from CPU 0 to
+# fills it and in one that fits no cache, the first write to a fresh page,
+# and, given a capture, the first read of a page of it mapped as jj maps
+# it (on this project's VM 40 ns to 1.6 µs a 4 KiB page, by how the
+# capture sits in the page cache and below the guest: bench/RESULTS.md,
+# session 52). corelat (bench/corelat): how long a cache line takes from CPU 0 to
 # CPU 1, which decides what N workers gain over one, since every packet
 # batch the reading goroutine fills is read by a flow table on the other
 # CPU.
 host_now() {
-	"$BENCH_DIR/hostspeed" || true
+	"$BENCH_DIR/hostspeed" ${1:+-file "$1"} || true
 	corelat_now
 }
 
@@ -244,7 +247,7 @@ matrix() {
 echo "jj benchmark: $(go version | cut -d' ' -f3), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 main=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
 echo "capture: $main ($PACKETS packets, $FLOWS concurrent flows, 20% IPv6, mean frame 650 B)"
-host_now
+host_now "$main"
 matrix "realistic" "$main"
 host_now
 # Parquet, the format the README suggests for analysis, with every worker.
@@ -267,7 +270,7 @@ fi
 evict "$real"
 cat "$real" > /dev/null
 echo "capture: $real (${#inputs[@]} real captures, $base Ethernet packets, $copies copies 50 ms apart)"
-host_now
+host_now "$real"
 matrix "real traffic, tiled" "$real"
 host_now
 # The tiled capture again, written by jjgen as pcapng (the format of

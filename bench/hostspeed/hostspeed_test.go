@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 )
@@ -73,6 +75,51 @@ func TestFigures(t *testing.T) {
 		us, err := freshPages(4 << 20)
 		if err != nil || !(us > 0) {
 			t.Errorf("freshPages = %v µs, %v", us, err)
+		}
+	}
+}
+
+func TestMappedSummary(t *testing.T) {
+	got := mappedSummary([]float64{40, 12, 900}, []float64{1500, 45, 60})
+	want := "; a page of the file mapped 40 (12-900) ns, then first read 60 (45-1500) ns"
+	if got != want {
+		t.Errorf("mappedSummary =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestMappedFigures times windows of a file of a few MiB, one a sample,
+// and wants an error, not a figure, for a file smaller than a page or
+// missing.
+func TestMappedFigures(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the mapped-page figure is implemented for Linux only")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "capture")
+	if err := os.WriteFile(path, make([]byte, 5<<20+100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	populate, read, err := mappedFigures(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(populate) != 3 || len(read) != 3 {
+		t.Fatalf("%d and %d figures, want 3 each", len(populate), len(read))
+	}
+	for i := range read {
+		for name, v := range map[string]float64{"populate": populate[i], "read": read[i]} {
+			if !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("sample %d: %s = %v ns a page", i, name, v)
+			}
+		}
+	}
+	small := filepath.Join(dir, "small")
+	if err := os.WriteFile(small, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{small, filepath.Join(dir, "missing")} {
+		if _, _, err := mappedFigures(p, 3); err == nil {
+			t.Errorf("mappedFigures(%s): no error", filepath.Base(p))
 		}
 	}
 }

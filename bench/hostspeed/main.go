@@ -15,6 +15,7 @@
 //
 //	go run ./bench/hostspeed              # 3 samples of each
 //	go run ./bench/hostspeed -samples 5
+//	go run ./bench/hostspeed -file capture.pcap
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 
 func main() {
 	samples := flag.Int("samples", 3, "how many times to measure each figure")
+	file := flag.String("file", "", "also time the first read of a mapped page of this file, in its page cache as it stands")
 	flag.Parse()
 	if *samples < 1 {
 		fmt.Fprintln(os.Stderr, "hostspeed: -samples must be at least 1")
@@ -54,7 +56,52 @@ func main() {
 		}
 		fault = append(fault, us)
 	}
-	fmt.Println(summary(alu, sizes, reads, fault))
+	line := summary(alu, sizes, reads, fault)
+	if *file != "" {
+		populate, read, err := mappedFigures(*file, *samples)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hostspeed:", err)
+			os.Exit(1)
+		}
+		line += mappedSummary(populate, read)
+	}
+	fmt.Println(line)
+}
+
+// mappedWindow is how much of the file each sample maps: a window of jj's
+// pager (capture.populateEvery).
+const mappedWindow = 16 << 20
+
+// mappedAlign is where windows start: a huge page's boundary, so that a
+// file cached in 2 MiB folios maps as jj's mapping of it does.
+const mappedAlign = 2 << 20
+
+// mappedFigures times samples windows of path spread over the file, each
+// in a mapping of its own (mappedPages).
+func mappedFigures(path string, samples int) (populate, read []float64, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	page := int64(os.Getpagesize())
+	for s := range samples {
+		off := int64(s) * (fi.Size() / int64(samples)) / mappedAlign * mappedAlign
+		size := min(mappedWindow, fi.Size()-off) / page * page
+		if size <= 0 {
+			return nil, nil, fmt.Errorf("%s: smaller than a page", path)
+		}
+		p, r, err := mappedPages(path, off, size)
+		if err != nil {
+			return nil, nil, err
+		}
+		populate, read = append(populate, p), append(read, r)
+	}
+	return populate, read, nil
+}
+
+// mappedSummary is what -file adds to the line.
+func mappedSummary(populate, read []float64) string {
+	return fmt.Sprintf("; a page of the file mapped %s ns, then first read %s ns", spread(populate, "%.0f"), spread(read, "%.0f"))
 }
 
 // farSize is the working set of the memory figure: far beyond any cache.
