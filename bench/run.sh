@@ -65,7 +65,7 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # reads in working sets that fit the last-level cache when no other tenant
 # fills it and in one that fits no cache, the first write to a fresh page,
 # and, given a capture, the first read of a page of it mapped as jj maps
-# it (on this project's VM 40 ns to 1.6 µs a 4 KiB page, by how the
+# it (on this project's VM 30 ns to 1.9 µs a 4 KiB page, by how the
 # capture sits in the page cache and below the guest: bench/RESULTS.md,
 # session 52). corelat (bench/corelat): how long a cache line takes from CPU 0 to
 # CPU 1, which decides what N workers gain over one, since every packet

@@ -77,7 +77,8 @@ const mappedWindow = 16 << 20
 const mappedAlign = 2 << 20
 
 // mappedFigures times samples windows of path spread over the file, each
-// in a mapping of its own (mappedPages).
+// in a mapping of its own (mappedPages). In a file of less than 16 MiB a
+// sample, windows overlap, and a later one times pages read just before.
 func mappedFigures(path string, samples int) (populate, read []float64, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -15,11 +15,12 @@ import (
 // call (MADV_POPULATE_READ), as jj's pager maps them ahead of the record
 // walk. It then reads a byte of each 4 KiB page, as the pager does, and
 // returns the nanoseconds a page took at each step. A page in the page
-// cache costs a read from memory on bare metal; under a hypervisor that
-// shadows the guest's page tables, its first read in a fresh mapping
-// costs the host's fault, whoever makes it (bench/RESULTS.md, session
-// 52: 250-420 ns a page on this project's VM, a quarter of a CPU-second
-// for the 3.3 GB synthetic capture).
+// cache costs a read from memory on bare metal; under a hypervisor, its
+// first read through a mapping can cost the host's fault, whoever makes
+// it: on this project's VM 30 ns to 1.9 µs a page, by how the file sits
+// in the page cache and below the guest (bench/RESULTS.md, session 52;
+// 250-420 ns a page of the synthetic capture, a quarter of a CPU-second
+// a run).
 func mappedPages(path string, off, size int64) (populate, read float64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
