@@ -612,20 +612,33 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 	return rd, closer{in: in}, nil
 }
 
+// MapAlways has Open and OpenFile map every regular file they can. By
+// default a file larger than a pager's window that is in the page cache is
+// read with read(2) instead where a probe finds its mapped pages dearer
+// than a copy (mapCostly: on this project's virtual machine, a file cached
+// in small folios). Tests of the mapped path set it, so that what they
+// test does not depend on the host.
+var MapAlways bool
+
 // openMapped maps f, a regular file of size bytes, and opens a Reader on
-// the mapping; ok is false when f cannot be mapped. The closer it returns
-// unmaps f but does not close it.
+// the mapping; ok is false when f cannot be mapped, or is better read
+// (mapCostly). The closer it returns unmaps f but does not close it.
 func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bool, err error) {
 	data := mapFile(f, size)
 	if data == nil {
 		return nil, closer{}, false, nil
 	}
-	raw := newMappedStream(data)
-	raw.file = f // for input.shrank, from the header on
 	// Huge folios for a file the pager maps window by window; a smaller
 	// one is read whole in the mmap call (MAP_POPULATE), before any
 	// advice could apply.
-	raw.hugeReads = size > populateEvery && readsHuge(data)
+	hugeReads := size > populateEvery && readsHuge(data)
+	if size > populateEvery && !MapAlways && mapCostly(data) {
+		unmapFile(data)
+		return nil, closer{}, false, nil
+	}
+	raw := newMappedStream(data)
+	raw.file = f // for input.shrank, from the header on
+	raw.hugeReads = hugeReads
 	rd, in, err := newReaderFrom(raw, name, size, true)
 	if err != nil {
 		raw.stop()

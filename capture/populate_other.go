@@ -14,3 +14,6 @@ func readsHuge([]byte) bool { return false }
 func thpAllowed() bool { return false }
 
 var mappedHuge = func([]byte) bool { return false }
+
+// mapCostly is false: a mapped page costs what its read does.
+var mapCostly = func([]byte) bool { return false }

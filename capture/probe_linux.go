@@ -1,0 +1,81 @@
+//go:build linux
+
+package capture
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapCostly reports whether reading data, the mapping of a whole regular
+// file larger than a pager's window (populateEvery), marked for huge pages
+// where the system allows them (readsHuge), would cost more than copying
+// the file with read(2), so that the file is better read that way: when a
+// few windows of it, in the page cache, cost more than costlyPage a page
+// at the first read after being mapped, and were not mapped with
+// huge-page entries.
+//
+// On this project's virtual machine the first read of each 4 KiB page of
+// a file through a mapping costs the host's fault, 0.9-2.5 µs, where a
+// copy by read(2) costs 0.3-0.5 µs a page (bench/RESULTS.md, session 52).
+// For a file cached in 2 MiB folios, which a mapping maps whole, the host
+// keeps what it built, and every later mapping of the page, in any
+// process, reads it at 25-50 ns: mapping stays the faster way over runs,
+// and stays. A file cached in small folios (one just written by a capture
+// tool, in small writes) pays the fault at every run: the real-traffic
+// tile so cached took one worker 0.96-1.05 s mapped and 0.79-0.85 s read,
+// two workers 0.92-0.99 s and 0.56-0.72 s. Elsewhere (bare metal, or a
+// hypervisor whose guest maps its own pages) a page costs a read from
+// memory, well under costlyPage, and the file is mapped. A file not wholly
+// in the page cache is mapped too: the pager's huge-page reads from disk
+// are the faster way there (session 27).
+//
+// A variable, so that tests can decide.
+var mapCostly = func(data []byte) bool {
+	var pages int
+	var spent time.Duration
+	for k := 1; k <= probeWindows; k++ {
+		off := len(data) * k / (probeWindows + 1) &^ (2<<20 - 1)
+		w := data[off:min(off+probeBytes, len(data))]
+		if !resident(w) {
+			return false
+		}
+		populate(w)
+		start := time.Now()
+		if faulted(data, func() { touch(w) }) {
+			return false // the file shrank: reading says so
+		}
+		spent += time.Since(start)
+		pages += (len(w) + pageSize - 1) / pageSize
+	}
+	return spent > time.Duration(pages)*costlyPage && !mappedHuge(data)
+}
+
+// The probe of mapCostly: probeWindows windows of probeBytes, spread over
+// the file, each at a 2 MiB boundary (so that it maps as the pager maps
+// it); costlyPage is about twice what read(2) takes to copy a 4 KiB page
+// on the VM, and ten times what a page costs on bare metal.
+const (
+	probeWindows = 4
+	probeBytes   = 256 << 10
+)
+
+var costlyPage = 800 * time.Nanosecond
+
+// resident reports whether every page of b, part of a file mapping, is in
+// the page cache.
+func resident(b []byte) bool {
+	vec := make([]byte, (len(b)+pageSize-1)/pageSize)
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	if errno != 0 {
+		return false
+	}
+	for _, v := range vec {
+		if v&1 == 0 {
+			return false
+		}
+	}
+	return true
+}
