@@ -22,11 +22,11 @@ import (
 // copy by read(2) costs 0.3-0.5 µs a page (bench/RESULTS.md, session 52).
 // For a file cached in 2 MiB folios, which a mapping maps whole, the host
 // keeps what it built, and every later mapping of the page, in any
-// process, reads it at 25-50 ns: mapping stays the faster way over runs,
-// and stays. A file cached in small folios (one just written by a capture
-// tool, in small writes) pays the fault at every run: the real-traffic
-// tile so cached took one worker 0.96-1.05 s mapped and 0.79-0.85 s read,
-// two workers 0.92-0.99 s and 0.56-0.72 s. Elsewhere (bare metal, or a
+// process, reads it at 25-50 ns: over runs mapping is the faster way, and
+// such a file stays mapped. A file cached in small folios (one just
+// written by a capture tool, in small writes) pays the fault at every run:
+// the real-traffic tile so cached took one worker 1 213 ms mapped and
+// 1 031 ms read, two workers 1 112 and 715 ms (medians). Elsewhere (bare metal, or a
 // hypervisor whose guest maps its own pages) a page costs a read from
 // memory, well under costlyPage, and the file is mapped. A file not wholly
 // in the page cache is mapped too: the pager's huge-page reads from disk
