@@ -14,8 +14,9 @@
 # flow_meta with split
 # reading (--decoders) on where it is off by default, or off where on,
 # flow_meta and all written as Parquet with every worker, flow_meta
-# on the real-traffic capture written as pcapng and compressed by gzip
-# and (where the zstd tool is installed) by zstd,
+# on the real-traffic capture written as pcapng, just written in small
+# writes (left in the page cache as that leaves it), and compressed by
+# gzip and (where the zstd tool is installed) by zstd,
 # and flow_meta with every worker on the synthetic capture read from disk
 # (evicted first), beside the time cat takes to read it from disk; and
 # flow_meta on the real traffic tiled to the issue's reference size (about
@@ -31,7 +32,7 @@
 #
 # Captures go to $BENCH_DIR (default /tmp/jj-bench), never into the repo.
 # Reading is from the page cache: before every timed run (but the "from
-# disk" one) a capture the machine's reclaim has partly dropped is evicted
+# disk" and "just written" ones) a capture the machine's reclaim has partly dropped is evicted
 # and read again whole (warm). The CSV goes to a file, as in the
 # issue's targets: $OUT (default $BENCH_DIR/out.csv), removed before each
 # run and at the end; OUT=/dev/null leaves out the cost of writing it
@@ -131,11 +132,12 @@ warm() {
 # the key's runs and its CPU time, the largest peak RSS, and the counts.
 declare -A best bestcpu maxrss npkts nflows lbl nworkers feats
 
-# once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet]: one
-# timed run, kept if it is the key's fastest. With pin, jj runs on CPU 0
-# alone (taskset; Go then sizes its scheduler to that one CPU); with
+# once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet | written]:
+# one timed run, kept if it is the key's fastest. With pin, jj runs on CPU
+# 0 alone (taskset; Go then sizes its scheduler to that one CPU); with
 # decoders=N, it runs with --decoders N; with parquet, it writes Parquet
-# ($BENCH_DIR/out.parquet) instead of CSV.
+# ($BENCH_DIR/out.parquet) instead of CSV; with written, the file is left
+# in the page cache as it is (no warm).
 once() {
 	local key=$1 label=$2 file=$3 workers=$4 features=$5 mode=${6:-}
 	local -a prefix=() extra=()
@@ -155,7 +157,11 @@ once() {
 		;;
 	esac
 	local out secs rss cpu
-	if [ -n "${COLD:-}" ]; then evict "$file"; else warm "$file"; fi
+	if [ -n "${COLD:-}" ]; then
+		evict "$file"
+	elif [ "$mode" != written ]; then
+		warm "$file"
+	fi
 	[ "$dest" = /dev/null ] || rm -f "$dest"
 	out=$( { /usr/bin/time -f "RSS %M CPU %U %S" "${prefix[@]}" "$BENCH_DIR/jj" extract "$file" -w "$workers" --features "$features" "${extra[@]}" -o "$dest"; } 2>&1 )
 	npkts[$key]=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
@@ -181,7 +187,7 @@ report() {
 	echo "${best[$key]}" > "$BENCH_DIR/last_secs"
 }
 
-# run LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet]: prints one result
+# run LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet | written]: prints one result
 # line, for the fastest of $REPEAT runs (virtual machines are noisy:
 # identical runs differ by up to 20 %); peak RSS is the largest of them.
 run() {
@@ -287,6 +293,17 @@ evict "$realng"
 cat "$realng" > /dev/null
 run "real traffic, tiled, pcapng" "$realng" 1 flow_meta
 run "real traffic, tiled, pcapng" "$realng" "$NCPU" flow_meta
+# The tile as a capture tool leaves a file it has just written, in small
+# writes: cached in 4 KiB folios, not read again from disk (mode written:
+# no warm, which would evict and read it). On this machine a mapped page
+# of such a file costs the host's fault at every run, and jj reads it with
+# read(2) instead where a probe finds that dearer (capture/probe_linux.go,
+# bench/RESULTS.md, session 52).
+written="$BENCH_DIR/real-written.pcap"
+dd if="$real" of="$written" bs=4k status=none
+run "real traffic, tiled, just written" "$written" 1 flow_meta written
+run "real traffic, tiled, just written" "$written" "$NCPU" flow_meta written
+rm -f "$written"
 # The tiled capture compressed by gzip at its default level, the format
 # capture archives use most: flow_meta with N workers. jj inflates it
 # itself (capture/gzip.go), and a mapped file of 8 MiB or more on several
