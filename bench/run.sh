@@ -32,8 +32,8 @@
 #
 # Captures go to $BENCH_DIR (default /tmp/jj-bench), never into the repo.
 # Reading is from the page cache: before every timed run (but the "from
-# disk" and "just written" ones) a capture the machine's reclaim has partly dropped is evicted
-# and read again whole (warm). The CSV goes to a file, as in the
+# disk" and "just written" ones) a capture the machine's reclaim has
+# partly dropped is evicted and read again whole (warm). The CSV goes to a file, as in the
 # issue's targets: $OUT (default $BENCH_DIR/out.csv), removed before each
 # run and at the end; OUT=/dev/null leaves out the cost of writing it
 # (for --features all on the main capture, 500 MB: about 10 % of the
@@ -68,10 +68,10 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # and, given a capture, the first read of a page of it mapped as jj maps
 # it (on this project's VM 30 ns to 1.9 µs a 4 KiB page, by how the
 # capture sits in the page cache and below the guest: bench/RESULTS.md,
-# session 52). corelat (bench/corelat): how long a cache line takes from CPU 0 to
-# CPU 1, which decides what N workers gain over one, since every packet
-# batch the reading goroutine fills is read by a flow table on the other
-# CPU.
+# session 52). corelat (bench/corelat): how long a cache line takes from
+# CPU 0 to CPU 1, which decides what N workers gain over one, since every
+# packet batch the reading goroutine fills is read by a flow table on the
+# other CPU.
 host_now() {
 	"$BENCH_DIR/hostspeed" ${1:+-file "$1"} || true
 	corelat_now
