@@ -566,7 +566,8 @@ func Open(path string) (Reader, io.Closer, error) {
 		c.f = f
 		return rd, c, nil
 	}
-	// A pipe or device is read in the caller's goroutine: closing early
+	// A pipe or device, or a file whose mapping would cost more than a
+	// copy (mapCostly), is read in the caller's goroutine: closing early
 	// must not wait for a read-ahead blocked on a stalled writer.
 	growPipe(f)
 	rd, in, err := newReader(f, path, size, size >= 0)
@@ -631,14 +632,15 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	// Huge folios for a file the pager maps window by window; a smaller
 	// one is read whole in the mmap call (MAP_POPULATE), before any
 	// advice could apply.
-	hugeReads := size > populateEvery && readsHuge(data)
-	if size > populateEvery && !MapAlways && mapCostly(data) {
-		unmapFile(data)
-		return nil, closer{}, false, nil
-	}
 	raw := newMappedStream(data)
+	if size > populateEvery {
+		raw.hugeReads = readsHuge(data)
+		if !MapAlways && mapCostly(data) {
+			unmapFile(data)
+			return nil, closer{}, false, nil
+		}
+	}
 	raw.file = f // for input.shrank, from the header on
-	raw.hugeReads = hugeReads
 	rd, in, err := newReaderFrom(raw, name, size, true)
 	if err != nil {
 		raw.stop()
