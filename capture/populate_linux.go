@@ -50,9 +50,17 @@ func readsHuge(b []byte) bool {
 // mappedHuge reports whether the kernel has mapped part of b, a whole file
 // mapping, with huge-page entries (FilePmdMapped in /proc/self/smaps). A
 // variable, so that tests can have it say no.
-var mappedHuge = func(b []byte) bool {
+var mappedHuge = func(b []byte) bool { return pmdMappedKB(b) > 0 }
+
+// pmdMappedKB returns the kB of b, a whole file mapping, that the kernel
+// has mapped with huge-page entries (FilePmdMapped in /proc/self/smaps),
+// or 0 if it cannot tell.
+func pmdMappedKB(b []byte) int {
 	smaps, err := os.ReadFile("/proc/self/smaps")
-	return err == nil && pmdMapped(string(smaps), uintptr(unsafe.Pointer(&b[0]))) > 0
+	if err != nil {
+		return 0
+	}
+	return pmdMapped(string(smaps), uintptr(unsafe.Pointer(&b[0])))
 }
 
 // pmdMapped returns the FilePmdMapped kB of the mapping that starts at

@@ -22,12 +22,12 @@ func bigPcap(t *testing.T) (string, int) {
 }
 
 // TestMapCostly checks the probe's decision: read(2) only for a file in
-// the page cache whose mapped pages cost more than costlyPage and were
-// not mapped with huge-page entries.
+// the page cache whose mapped pages cost more than costlyPage and not all
+// of whose windows were mapped with huge-page entries.
 func TestMapCostly(t *testing.T) {
 	path, _ := bigPcap(t)
-	savedPage, savedHuge := costlyPage, mappedHuge
-	t.Cleanup(func() { costlyPage, mappedHuge = savedPage, savedHuge })
+	savedPage, savedHuge := costlyPage, hugeWindows
+	t.Cleanup(func() { costlyPage, hugeWindows = savedPage, savedHuge })
 	probe := func() bool {
 		f, err := os.Open(path)
 		if err != nil {
@@ -43,23 +43,24 @@ func TestMapCostly(t *testing.T) {
 		readsHuge(data)
 		return mapCostly(data)
 	}
-	huge := false
-	mappedHuge = func([]byte) bool { return huge }
+	huge := 0
+	hugeWindows = func([]byte) int { return huge }
 	for _, c := range []struct {
 		page time.Duration
-		huge bool
+		huge int
 		want bool
 	}{
-		{0, false, true},          // every page costs more than nothing
-		{0, true, false},          // mapped whole: the host keeps its work for later runs
-		{time.Hour, false, false}, // cheap pages
+		{0, 0, true},          // every page costs more than nothing
+		{0, 3, true},          // a window in small folios, which cost every run
+		{0, 4, false},         // all mapped whole: the host keeps its work for later runs
+		{time.Hour, 0, false}, // cheap pages
 	} {
 		costlyPage, huge = c.page, c.huge
 		if got := probe(); got != c.want {
-			t.Errorf("costlyPage %v, huge-page entries %v: mapCostly = %v, want %v", c.page, c.huge, got, c.want)
+			t.Errorf("costlyPage %v, %d windows of 4 with huge-page entries: mapCostly = %v, want %v", c.page, c.huge, got, c.want)
 		}
 	}
-	costlyPage, huge = 0, false
+	costlyPage, huge = 0, 0
 	evictFile(t, path)
 	f, err := os.Open(path)
 	if err != nil {
