@@ -114,3 +114,73 @@ func (a *readAhead) Close() {
 	close(a.done)
 	<-a.exited
 }
+
+// ring reads a regular file ahead in a goroutine of its own, into buffers
+// that the stream then parses in place (stream.fillRing), for a file read
+// with read(2) rather than mapped (mapCostly). The kernel's copy, a
+// quarter of one worker's time on the synthetic capture so read, then
+// runs on another core, as the pager's page work does for a mapping, and
+// no byte is copied twice: each buffer keeps room bytes free at its
+// start, where the stream moves the unread end of the previous buffer
+// (the start of a record that straddles the two) before parsing on.
+type ring struct {
+	full   chan aheadChunk // b: a buffer with its room, then the bytes read
+	free   chan []byte     // buffers the stream is done with, whole
+	done   chan struct{}
+	exited chan struct{}
+	room   int
+	closed bool
+}
+
+const (
+	ringRoom = 64 << 10 // the longest straddling tail moved without a new buffer
+	ringRead = 1 << 20  // bytes read into a buffer
+	ringBufs = 4
+)
+
+// newRing starts reading r ahead into bufs buffers of room+size bytes.
+func newRing(r io.Reader, room, size, bufs int) *ring {
+	g := &ring{
+		full:   make(chan aheadChunk, bufs),
+		free:   make(chan []byte, bufs),
+		done:   make(chan struct{}),
+		exited: make(chan struct{}),
+		room:   room,
+	}
+	for range bufs {
+		g.free <- make([]byte, room+size)
+	}
+	go g.run(r)
+	return g
+}
+
+func (g *ring) run(r io.Reader) {
+	defer close(g.exited)
+	for {
+		var b []byte
+		select {
+		case b = <-g.free:
+		case <-g.done:
+			return
+		}
+		n, err := fill(r, b[g.room:], nil)
+		select {
+		case g.full <- aheadChunk{b[:g.room+n], err}:
+		case <-g.done:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// close stops the goroutine and waits for it to end; r is then no longer
+// read.
+func (g *ring) close() {
+	if !g.closed {
+		g.closed = true
+		close(g.done)
+		<-g.exited
+	}
+}

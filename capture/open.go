@@ -566,11 +566,18 @@ func Open(path string) (Reader, io.Closer, error) {
 		c.f = f
 		return rd, c, nil
 	}
-	// A pipe or device, or a file whose mapping would cost more than a
-	// copy (mapCostly), is read in the caller's goroutine: closing early
-	// must not wait for a read-ahead blocked on a stalled writer.
+	// A pipe or device is read in the caller's goroutine: closing early
+	// must not wait for a read-ahead blocked on a stalled writer. A
+	// regular file larger than a pager's window that openMapped declined
+	// (mapCostly: its mapped pages cost more than a copy) is read ahead
+	// by a ring on a goroutine of its own, as the pager works ahead of a
+	// mapping.
 	growPipe(f)
-	rd, in, err := newReader(f, path, size, size >= 0)
+	raw := newStream(f)
+	if size > populateEvery {
+		raw = newRingStream(f)
+	}
+	rd, in, err := newReaderFrom(raw, path, size, size >= 0)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

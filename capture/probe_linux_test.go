@@ -82,8 +82,8 @@ func TestMapCostly(t *testing.T) {
 
 // TestOpenReadsWhereMappingCostly opens a capture larger than a pager's
 // window with the probe saying yes, then no: the same records either way,
-// read with read(2) into the stream's buffer, then from the mapping; and
-// with MapAlways, mapped even where the probe says yes.
+// read with read(2) into the buffers of a ring that reads ahead, then from
+// the mapping; and with MapAlways, mapped even where the probe says yes.
 func TestOpenReadsWhereMappingCostly(t *testing.T) {
 	path, n := bigPcap(t)
 	saved, savedAlways := mapCostly, MapAlways
@@ -110,7 +110,13 @@ func TestOpenReadsWhereMappingCostly(t *testing.T) {
 		if got != n {
 			t.Errorf("costly %v: %d records, want %d", costly, got, n)
 		}
+		if ahead := cl.in.raw.ring != nil; ahead != costly {
+			t.Errorf("costly %v: read ahead by a ring %v", costly, ahead)
+		}
 		c.Close()
+		if costly {
+			ringClosed(t, cl.in)
+		}
 	}
 	// MapAlways maps the file whatever the probe says.
 	MapAlways = true

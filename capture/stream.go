@@ -47,6 +47,9 @@ type stream struct {
 	ahead     int           // end of the part of buf prefetched (prefetch.Range)
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
+
+	ring   *ring // reads the file ahead (newRingStream), or nil
+	inRing bool  // buf is one of ring's buffers, to give back when done
 }
 
 // The record walk is a chain of dependent loads: each record's length says
@@ -82,6 +85,12 @@ const (
 
 func newStream(r io.Reader) *stream {
 	return &stream{r: r}
+}
+
+// newRingStream serves a regular file read ahead by a ring: peek returns
+// slices of the ring's buffers.
+func newRingStream(r io.Reader) *stream {
+	return &stream{r: r, ring: newRing(r, ringRoom, ringRead, ringBufs)}
 }
 
 // newMappedStream serves a memory-mapped file: peek returns slices of the
@@ -126,6 +135,9 @@ func (s *stream) peek(n int) ([]byte, error) {
 
 // fill reads until n bytes are buffered or the input ends.
 func (s *stream) fill(n int) ([]byte, error) {
+	if s.ring != nil {
+		return s.fillRing(n)
+	}
 	if s.start+n > len(s.buf) && s.err == nil {
 		// Not enough room after start: move the unread bytes to the front,
 		// growing the buffer if it is still small or n does not fit.
@@ -176,6 +188,59 @@ func (s *stream) fill(n int) ([]byte, error) {
 	return s.buf[s.start:s.end], s.err
 }
 
+// fillRing is fill for a stream whose file a ring reads ahead: it takes
+// the ring's next buffer for its own, with the unread bytes moved into the
+// room before the buffer's first byte read, until n bytes are buffered.
+// Unread bytes longer than the room (a record of more than 64 KiB that
+// straddles two buffers) go with the new ones into a buffer of the
+// stream's own, grown as fill grows its buffer.
+func (s *stream) fillRing(n int) ([]byte, error) {
+	g := s.ring
+	for s.end-s.start < n && s.err == nil {
+		if g.closed {
+			s.err = os.ErrClosed
+			break
+		}
+		c := <-g.full
+		tail := s.end - s.start
+		data := c.b[g.room:]
+		if tail <= g.room {
+			copy(c.b[g.room-tail:], s.buf[s.start:s.end])
+			s.giveBack()
+			s.buf, s.inRing = c.b, true
+			s.start, s.end = g.room-tail, len(c.b)
+		} else {
+			need := tail + len(data)
+			buf := s.buf
+			if s.inRing || cap(buf) < need {
+				buf = make([]byte, max(need, 2*tail))
+			}
+			buf = buf[:cap(buf)]
+			copy(buf, s.buf[s.start:s.end])
+			copy(buf[tail:], data)
+			s.giveBack()
+			g.free <- c.b[:cap(c.b)] // never blocks: the ring's buffers fit
+			s.buf = buf
+			s.start, s.end = 0, need
+		}
+		s.ahead = s.start // prefetchAhead's place in the new buffer
+		s.total += int64(len(data))
+		s.err = c.err
+	}
+	if s.end-s.start >= n {
+		return s.buf[s.start : s.start+n], nil
+	}
+	return s.buf[s.start:s.end], s.err
+}
+
+// giveBack returns buf to the ring if it is one of the ring's buffers.
+func (s *stream) giveBack() {
+	if s.inRing {
+		s.ring.free <- s.buf[:cap(s.buf)] // never blocks: the ring's buffers fit
+		s.inRing = false
+	}
+}
+
 // buffered returns the next n bytes, as peek would, when they are already
 // in buf (always, for a mapping, until its end), and nil otherwise. Unlike
 // peek it is inlined: the fast path of the readers' Next.
@@ -191,6 +256,9 @@ func (s *stream) discard(n int) {
 	s.start += n
 	s.off += int64(n)
 	if !s.mapped {
+		if s.ring != nil {
+			s.prefetchAhead(s.end)
+		}
 		return
 	}
 	if s.start+populateEvery/2 >= s.populated && s.populated < len(s.buf) {
@@ -198,16 +266,7 @@ func (s *stream) discard(n int) {
 		s.page(pageOp{populate: true, touch: !s.noTouch, start: s.populated, end: end})
 		s.populated = end
 	}
-	s.ahead = max(s.ahead, s.start) // past a record longer than aheadBytes
-	for s.ahead <= s.start+aheadBytes-aheadBlock && s.ahead < len(s.buf) {
-		end := min(s.ahead+aheadBlock, len(s.buf))
-		prefetch.Range(unsafe.Pointer(&s.buf[s.ahead]), end-s.ahead)
-		s.ahead = end
-	}
-	if s.start+nextLines < len(s.buf) {
-		next := unsafe.Pointer(&s.buf[s.start])
-		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
-	}
+	s.prefetchAhead(len(s.buf))
 	lim := s.start
 	if s.held {
 		lim = min(lim, s.hold)
@@ -224,6 +283,21 @@ func (s *stream) discard(n int) {
 		end := lim &^ (releaseAlign - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end
+	}
+}
+
+// prefetchAhead prefetches the lines of buf ahead of the walk, up to
+// end, and the next record's first lines.
+func (s *stream) prefetchAhead(end int) {
+	s.ahead = max(s.ahead, s.start) // past a record longer than aheadBytes
+	for s.ahead <= s.start+aheadBytes-aheadBlock && s.ahead < end {
+		e := min(s.ahead+aheadBlock, end)
+		prefetch.Range(unsafe.Pointer(&s.buf[s.ahead]), e-s.ahead)
+		s.ahead = e
+	}
+	if s.start+nextLines < end {
+		next := unsafe.Pointer(&s.buf[s.start])
+		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
 	}
 }
 
@@ -326,9 +400,12 @@ var pageSize = os.Getpagesize()
 // testHookWillNeed is called by the pager before each willNeed.
 var testHookWillNeed = func() {}
 
-// stop ends the pager, after its last request; the mapping may then be
-// unmapped.
+// stop ends the pager, after its last request, and a ring: the mapping
+// may then be unmapped, the file closed.
 func (s *stream) stop() {
+	if s.ring != nil {
+		s.ring.close()
+	}
 	if s.pager != nil {
 		close(s.pager)
 		<-s.pagerDone

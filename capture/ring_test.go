@@ -1,0 +1,128 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// ringInput opens src through a stream that a ring of bufs buffers of
+// room+size bytes reads ahead, as Open reads a file that is better not
+// mapped.
+func ringInput(t *testing.T, src io.Reader, room, size, bufs int) (Reader, *input, error) {
+	t.Helper()
+	raw := &stream{r: src, ring: newRing(src, room, size, bufs)}
+	return newReaderFrom(raw, "x", -1, false)
+}
+
+// ringClosed fails the test unless in's ring goroutine has ended.
+func ringClosed(t *testing.T, in *input) {
+	t.Helper()
+	select {
+	case <-in.raw.ring.exited:
+	default:
+		t.Error("the ring's goroutine still runs after close")
+	}
+}
+
+// TestRingStream reads captures through a ring of tiny buffers: records
+// shorter than the room, longer than it and longer than a buffer (which
+// straddle two buffers or more), short reads of the source, pcapng, and
+// compressed files, which the decompressor reads with Read and ReadByte.
+// The records are those NewReader reads from the same bytes.
+func TestRingStream(t *testing.T) {
+	var b builder
+	b.Write(pcapFile(0, 0))
+	sizes := []int{10, 100, 5, 300, 0, 7, 31, 32, 33, 64, 65, 1000, 3}
+	for i, n := range sizes {
+		b.u32(uint32(i))
+		b.u32(0)
+		b.u32(uint32(n))
+		b.u32(uint32(n))
+		b.Write(bytes.Repeat([]byte{byte(i)}, n))
+	}
+	files := map[string][]byte{
+		"growth.pcap":   b.Bytes(),
+		"many.pcap":     pcapFile(500, 50),
+		"many.pcapng":   pcapngFile(300, 77),
+		"empty.pcap":    pcapFile(0, 0),
+		"header.pcapng": pcapngFile(0, 0),
+	}
+	for name, c := range compressedFiles(t, "many", pcapFile(300, 90)) {
+		files[name] = c
+	}
+	for name, file := range files {
+		want, wantErr := readAll(t, mustReader(t, file))
+		for _, room := range []int{0, 16, 32, 4096} {
+			for _, chunk := range []int{1 << 20, 7} {
+				rd, in, err := ringInput(t, &chunkReader{b: file, n: chunk}, room, 64, 2)
+				if err != nil {
+					t.Fatalf("%s, room %d, reads of %d: %v", name, room, chunk, err)
+				}
+				got, err := readAll(t, rd)
+				if err != wantErr || !reflect.DeepEqual(got, want) {
+					t.Errorf("%s, room %d, reads of %d: %d records then %v, want %d then %v",
+						name, room, chunk, len(got), err, len(want), wantErr)
+				}
+				in.close()
+				ringClosed(t, in)
+			}
+		}
+	}
+}
+
+// TestRingParsesInPlace checks that records no longer than the room are
+// parsed in the ring's own buffers, the unread end of one moved into the
+// next, and not copied into a buffer of the stream's.
+func TestRingParsesInPlace(t *testing.T) {
+	rd, in, err := ringInput(t, bytes.NewReader(pcapFile(2000, 50)), 256, 4096, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.close()
+	var rec Record
+	n := 0
+	for rd.Next(&rec) == nil {
+		if !in.raw.inRing {
+			t.Fatalf("record %d read outside the ring's buffers", n)
+		}
+		n++
+	}
+	if n != 2000 {
+		t.Errorf("%d records, want 2000", n)
+	}
+}
+
+// TestRingError passes the source's error through after the records
+// before it, and closing early ends the ring's goroutine, which may be
+// waiting for a free buffer.
+func TestRingError(t *testing.T) {
+	errDisk := errors.New("disk on fire")
+	file := pcapFile(10, 100)
+	src := io.MultiReader(bytes.NewReader(file[:len(file)-20]), iotest.ErrReader(errDisk))
+	rd, in, err := ringInput(t, src, 64, 128, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readAll(t, rd)
+	if len(recs) != 9 || !errors.Is(err, errDisk) || !strings.HasPrefix(err.Error(), "read x: disk on fire") {
+		t.Errorf("%d records then %v, want 9 then the source's error", len(recs), err)
+	}
+	in.close()
+	ringClosed(t, in)
+
+	rd, in, err = ringInput(t, bytes.NewReader(pcapFile(1000, 100)), 64, 128, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec Record
+	if err := rd.Next(&rec); err != nil {
+		t.Fatal(err)
+	}
+	in.close()
+	ringClosed(t, in)
+}
