@@ -610,10 +610,16 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 		}
 	}
 	growPipe(f)
-	// Read in the caller's goroutine: closing early must not wait for a
-	// read-ahead blocked on a stalled writer. The size is the file's only
-	// when read from its start (what progress counts it as).
-	rd, in, err := newReader(f, name, size, false)
+	// A pipe or terminal is read in the caller's goroutine: closing early
+	// must not wait for a read-ahead blocked on a stalled writer. A
+	// regular file that openMapped declined is read ahead, as Open reads
+	// it. The size is the file's only when read from its start (what
+	// progress counts it as).
+	raw := newStream(f)
+	if size > populateEvery {
+		raw = newRingStream(f)
+	}
+	rd, in, err := newReaderFrom(raw, name, size, false)
 	if err != nil {
 		return nil, nil, err
 	}

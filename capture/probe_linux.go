@@ -56,11 +56,12 @@ var mapCostly = func(data []byte) bool {
 // hugeWindows returns how many of mapCostly's windows of data, all mapped,
 // were mapped with a huge-page entry: the mapping's FilePmdMapped, as
 // each window lies within one 2 MiB page (and data holds no other mapped
-// page yet). A file can be cached partly in 2 MiB folios: khugepaged
-// collapses the small folios of a file mapped read-only and marked for
-// huge pages, as jj's mappings are, a few at a time; a file just written
-// in small writes had 0, 2, 6 and 8 MiB of the 16 of four windows so
-// mapped after a few runs, and half of mapCostly's windows. Its pages
+// page yet). A file can be cached partly in 2 MiB folios: a file just
+// written in small writes had 0, 2, 6 and 8 MiB of the 16 of four windows
+// so mapped after a few runs, and half of mapCostly's windows. (Not by
+// khugepaged: this kernel does not collapse a file's pages, MADV_COLLAPSE
+// refuses them; more likely pages the kernel dropped came back from disk
+// in 2 MiB folios, read by a mapping marked for huge pages.) Its pages
 // in small folios cost 1-2.5 µs every run, and a fifth of them cost more
 // than reading the whole file with read(2), at 0.3-0.5 µs a page: such
 // a file is read unless every window was mapped whole. A variable, so

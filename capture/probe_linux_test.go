@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -81,41 +82,55 @@ func TestMapCostly(t *testing.T) {
 }
 
 // TestOpenReadsWhereMappingCostly opens a capture larger than a pager's
-// window with the probe saying yes, then no: the same records either way,
-// read with read(2) into the buffers of a ring that reads ahead, then from
-// the mapping; and with MapAlways, mapped even where the probe says yes.
+// window, with Open and OpenFile, the probe saying yes, then no: the same
+// records either way, read with read(2) into the buffers of a ring that
+// reads ahead, then from the mapping; and with MapAlways, mapped even
+// where the probe says yes.
 func TestOpenReadsWhereMappingCostly(t *testing.T) {
 	path, n := bigPcap(t)
 	saved, savedAlways := mapCostly, MapAlways
 	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
 	MapAlways = false
-	for _, costly := range []bool{true, false} {
-		mapCostly = func([]byte) bool { return costly }
-		rd, c, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl := c.(closer)
-		if mapped := cl.mapping != nil; mapped == costly {
-			t.Errorf("costly %v: mapped %v", costly, mapped)
-		}
-		var rec Record
-		got := 0
-		for rd.Next(&rec) == nil {
-			if len(rec.Data) != 600 || binary.LittleEndian.Uint32(rec.Data) != uint32(got) {
-				t.Fatalf("costly %v: record %d wrong (%d bytes)", costly, got, len(rec.Data))
+	open := map[string]func() (Reader, io.Closer, error){
+		"Open": func() (Reader, io.Closer, error) { return Open(path) },
+		"OpenFile": func() (Reader, io.Closer, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			got++
-		}
-		if got != n {
-			t.Errorf("costly %v: %d records, want %d", costly, got, n)
-		}
-		if ahead := cl.in.raw.ring != nil; ahead != costly {
-			t.Errorf("costly %v: read ahead by a ring %v", costly, ahead)
-		}
-		c.Close()
-		if costly {
-			ringClosed(t, cl.in)
+			t.Cleanup(func() { f.Close() })
+			return OpenFile(f, "big")
+		},
+	}
+	for _, costly := range []bool{true, false} {
+		for how, open := range open {
+			mapCostly = func([]byte) bool { return costly }
+			rd, c, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := c.(closer)
+			if mapped := cl.mapping != nil; mapped == costly {
+				t.Errorf("%s, costly %v: mapped %v", how, costly, mapped)
+			}
+			var rec Record
+			got := 0
+			for rd.Next(&rec) == nil {
+				if len(rec.Data) != 600 || binary.LittleEndian.Uint32(rec.Data) != uint32(got) {
+					t.Fatalf("%s, costly %v: record %d wrong (%d bytes)", how, costly, got, len(rec.Data))
+				}
+				got++
+			}
+			if got != n {
+				t.Errorf("%s, costly %v: %d records, want %d", how, costly, got, n)
+			}
+			if ahead := cl.in.raw.ring != nil; ahead != costly {
+				t.Errorf("%s, costly %v: read ahead by a ring %v", how, costly, ahead)
+			}
+			c.Close()
+			if costly {
+				ringClosed(t, cl.in)
+			}
 		}
 	}
 	// MapAlways maps the file whatever the probe says.
