@@ -77,6 +77,20 @@ func benchMapped(b *testing.B, data []byte) {
 	benchOpen(b, len(data), func() (Reader, io.Closer, error) { return Open(path) })
 }
 
+// benchRing writes data to a file and reads it by Open as jj reads a
+// file whose mapping costs more than a copy (mapCostly): with read(2), a
+// ring's goroutine reading ahead.
+func benchRing(b *testing.B, data []byte) {
+	path := filepath.Join(b.TempDir(), "bench")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	saved, savedAlways := mapCostly, MapAlways
+	b.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
+	mapCostly, MapAlways = func([]byte) bool { return true }, false
+	benchOpen(b, len(data), func() (Reader, io.Closer, error) { return Open(path) })
+}
+
 // BenchmarkSmallFiles reads 100 pcap files of 1 000 records of 450 bytes
 // (466 KB each) by Open, one after the other, as jj reads a directory of
 // rotated captures: the cost of each file's mapping and page faults
@@ -152,6 +166,7 @@ func BenchmarkPcapRead(b *testing.B) {
 	data := pcapFile(benchPackets, benchSize)
 	b.Run("plain", func(b *testing.B) { benchRead(b, data, len(data)) })
 	b.Run("mapped", func(b *testing.B) { benchMapped(b, data) })
+	b.Run("ring", func(b *testing.B) { benchRing(b, data) })
 	b.Run("gzip", func(b *testing.B) { benchRead(b, gzipBytes(b, data), len(data)) })
 	b.Run("zstd", func(b *testing.B) { benchRead(b, zstdBytes(b, data), len(data)) })
 	b.Run("lz4", func(b *testing.B) { benchRead(b, lz4Bytes(b, data), len(data)) })
@@ -176,6 +191,7 @@ func BenchmarkPcapngRead(b *testing.B) {
 	data := pcapngFile(benchPackets, benchSize)
 	b.Run("plain", func(b *testing.B) { benchRead(b, data, len(data)) })
 	b.Run("mapped", func(b *testing.B) { benchMapped(b, data) })
+	b.Run("ring", func(b *testing.B) { benchRing(b, data) })
 	b.Run("gzip", func(b *testing.B) { benchRead(b, gzipBytes(b, data), len(data)) })
 	b.Run("zstd", func(b *testing.B) { benchRead(b, zstdBytes(b, data), len(data)) })
 }
