@@ -117,9 +117,9 @@ func (a *readAhead) Close() {
 
 // ring reads a regular file ahead in a goroutine of its own, into buffers
 // that the stream then parses in place (stream.fillRing), for a file read
-// with read(2) rather than mapped (mapCostly). The kernel's copy, a
-// quarter of one worker's time on the synthetic capture so read, then
-// runs on another core, as the pager's page work does for a mapping, and
+// with read(2) rather than mapped (mapCostly). The kernel's copy, 16 %
+// of one worker's time on the synthetic capture so read, then runs on
+// another core, as the pager's page work does for a mapping, and
 // no byte is copied twice: each buffer keeps room bytes free at its
 // start, where the stream moves the unread end of the previous buffer
 // (the start of a record that straddles the two) before parsing on.

@@ -566,18 +566,8 @@ func Open(path string) (Reader, io.Closer, error) {
 		c.f = f
 		return rd, c, nil
 	}
-	// A pipe or device is read in the caller's goroutine: closing early
-	// must not wait for a read-ahead blocked on a stalled writer. A
-	// regular file larger than a pager's window that openMapped declined
-	// (mapCostly: its mapped pages cost more than a copy) is read ahead
-	// by a ring on a goroutine of its own, as the pager works ahead of a
-	// mapping.
 	growPipe(f)
-	raw := newStream(f)
-	if size > populateEvery {
-		raw = newRingStream(f)
-	}
-	rd, in, err := newReaderFrom(raw, path, size, size >= 0)
+	rd, in, err := newReaderFrom(fileStream(f, size), path, size, size >= 0)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -610,20 +600,28 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 		}
 	}
 	growPipe(f)
-	// A pipe or terminal is read in the caller's goroutine: closing early
-	// must not wait for a read-ahead blocked on a stalled writer. A
-	// regular file that openMapped declined is read ahead, as Open reads
-	// it. The size is the file's only when read from its start (what
-	// progress counts it as).
-	raw := newStream(f)
-	if size > populateEvery {
-		raw = newRingStream(f)
-	}
-	rd, in, err := newReaderFrom(raw, name, size, false)
+	// The size is the file's only when read from its start (what progress
+	// counts it as).
+	rd, in, err := newReaderFrom(fileStream(f, size), name, size, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	return rd, closer{in: in}, nil
+}
+
+// fileStream returns the stream that Open and OpenFile read f with when
+// they do not map it; size is f's, or -1 when it is not a regular file
+// read from its start. A pipe or device is read in the caller's goroutine:
+// closing early must not wait for a read-ahead blocked on a stalled
+// writer. A regular file larger than a pager's window (one openMapped
+// declined: mapCostly, its mapped pages dearer than a copy) is read ahead
+// by a ring on a goroutine of its own, as the pager works ahead of a
+// mapping.
+func fileStream(f *os.File, size int64) *stream {
+	if size > populateEvery {
+		return newRingStream(f)
+	}
+	return newStream(f)
 }
 
 // MapAlways has Open and OpenFile map every regular file they can. By
