@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gopacket/gopacket/pcapgo"
@@ -72,7 +73,34 @@ func fuzzRead(t *testing.T, b []byte) (opened bool, recs []rec, err error) {
 	if w := rd.Warnings(); len(w) > maxWarnings+1 {
 		t.Fatalf("%d warnings, want at most %d", len(w), maxWarnings+1)
 	}
+	ringSame(t, b, recs, err, rd.Warnings())
 	return true, recs, err
+}
+
+// ringSame reads b through a ring of 64-byte buffers with 16 bytes of
+// room, as Open reads a file it does not map, and fails unless it gives
+// the records, the error and the warnings that a plain stream gave.
+func ringSame(t *testing.T, b []byte, recs []rec, err error, warnings []string) {
+	t.Helper()
+	rd, in, rerr := ringNamed(bytes.NewReader(b), "fuzz", 16, 64, 2)
+	if rerr != nil {
+		t.Fatalf("through a ring, NewReader = %v, plain %d records then %v", rerr, len(recs), err)
+	}
+	defer in.close()
+	var got []rec
+	var r Record
+	for {
+		if rerr = rd.Next(&r); rerr != nil {
+			break
+		}
+		got = append(got, rec{r.Timestamp, string(r.Data), r.WireLen, r.LinkType, r.Interface})
+	}
+	if rerr.Error() != err.Error() || !reflect.DeepEqual(got, recs) {
+		t.Fatalf("through a ring, %d records then %v; plain %d then %v", len(got), rerr, len(recs), err)
+	}
+	if w := rd.Warnings(); !reflect.DeepEqual(w, warnings) {
+		t.Fatalf("through a ring, warnings %q; plain %q", w, warnings)
+	}
 }
 
 func FuzzPcap(f *testing.F) {

@@ -15,8 +15,12 @@ import (
 // mapped.
 func ringInput(t *testing.T, src io.Reader, room, size, bufs int) (Reader, *input, error) {
 	t.Helper()
+	return ringNamed(src, "x", room, size, bufs)
+}
+
+func ringNamed(src io.Reader, name string, room, size, bufs int) (Reader, *input, error) {
 	raw := &stream{r: src, ring: newRing(src, room, size, bufs)}
-	return newReaderFrom(raw, "x", -1, false)
+	return newReaderFrom(raw, name, -1, false)
 }
 
 // ringClosed fails the test unless in's ring goroutine has ended.
