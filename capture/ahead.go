@@ -8,13 +8,10 @@ import "io"
 // then r's error. Close stops the goroutine and waits for it, after which
 // r is no longer used.
 type readAhead struct {
-	full   chan aheadChunk
-	free   chan []byte
-	done   chan struct{}
-	exited chan struct{}
-	cur    []byte // unread part of the buffer being consumed
-	buf    []byte // the buffer being consumed, to give back
-	err    error
+	g   *ring
+	cur []byte // unread part of the buffer being consumed
+	buf []byte // the buffer being consumed, to give back
+	err error
 }
 
 type aheadChunk struct {
@@ -32,38 +29,7 @@ const (
 // fault.go) ends r with ErrChanged, which the format reader reports at its
 // offset in the decompressed bytes.
 func newReadAhead(r io.Reader, mapping []byte) *readAhead {
-	a := &readAhead{
-		full:   make(chan aheadChunk, aheadBufs),
-		free:   make(chan []byte, aheadBufs),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-	}
-	for range aheadBufs {
-		a.free <- make([]byte, aheadBufSize)
-	}
-	go a.run(r, mapping)
-	return a
-}
-
-func (a *readAhead) run(r io.Reader, mapping []byte) {
-	defer close(a.exited)
-	for {
-		var b []byte
-		select {
-		case b = <-a.free:
-		case <-a.done:
-			return
-		}
-		n, err := fill(r, b, mapping)
-		select {
-		case a.full <- aheadChunk{b[:n], err}:
-		case <-a.done:
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
+	return &readAhead{g: newRing(r, mapping, 0, aheadBufSize, aheadBufs)}
 }
 
 // fill reads r into b until b is full or r fails, so that the caller gets
@@ -98,10 +64,10 @@ func (a *readAhead) Read(p []byte) (int, error) {
 			return 0, a.err
 		}
 		if a.buf != nil {
-			a.free <- a.buf[:cap(a.buf)] // never blocks: at most aheadBufs exist
+			a.g.free <- a.buf[:cap(a.buf)] // never blocks: at most aheadBufs exist
 			a.buf = nil
 		}
-		c := <-a.full
+		c := <-a.g.full
 		a.buf, a.cur, a.err = c.b, c.b, c.err
 	}
 	n := copy(p, a.cur)
@@ -110,22 +76,21 @@ func (a *readAhead) Read(p []byte) (int, error) {
 }
 
 // Close stops the goroutine and waits for it to end.
-func (a *readAhead) Close() {
-	close(a.done)
-	<-a.exited
-}
+func (a *readAhead) Close() { a.g.close() }
 
-// ring reads a regular file ahead in a goroutine of its own, into buffers
-// that the stream then parses in place (stream.fillRing), for a file read
-// with read(2) rather than mapped (mapCostly). The kernel's copy, 16 %
+// ring reads r ahead in a goroutine of its own into a few buffers, which
+// it hands over in order, each with room bytes free at its start, then the
+// bytes read: up to r's end or error, or until it is closed. readAhead
+// serves a decompressor's output from one. A stream reading a regular file
+// with read(2) rather than mapped (mapCostly) takes its buffers for its
+// own and parses them in place (stream.fillRing): the kernel's copy, 16 %
 // of one worker's time on the synthetic capture so read, then runs on
-// another core, as the pager's page work does for a mapping, and
-// no byte is copied twice: each buffer keeps room bytes free at its
-// start, where the stream moves the unread end of the previous buffer
-// (the start of a record that straddles the two) before parsing on.
+// another core, as the pager's page work does for a mapping, and no byte
+// is copied twice: the stream moves the unread end of the previous buffer
+// (the start of a record that straddles the two) into the room.
 type ring struct {
 	full   chan aheadChunk // b: a buffer with its room, then the bytes read
-	free   chan []byte     // buffers the stream is done with, whole
+	free   chan []byte     // buffers the reader is done with, whole
 	done   chan struct{}
 	exited chan struct{}
 	room   int
@@ -139,7 +104,8 @@ const (
 )
 
 // newRing starts reading r ahead into bufs buffers of room+size bytes.
-func newRing(r io.Reader, room, size, bufs int) *ring {
+// mapping is as for newReadAhead.
+func newRing(r io.Reader, mapping []byte, room, size, bufs int) *ring {
 	g := &ring{
 		full:   make(chan aheadChunk, bufs),
 		free:   make(chan []byte, bufs),
@@ -150,11 +116,11 @@ func newRing(r io.Reader, room, size, bufs int) *ring {
 	for range bufs {
 		g.free <- make([]byte, room+size)
 	}
-	go g.run(r)
+	go g.run(r, mapping)
 	return g
 }
 
-func (g *ring) run(r io.Reader) {
+func (g *ring) run(r io.Reader, mapping []byte) {
 	defer close(g.exited)
 	for {
 		var b []byte
@@ -163,7 +129,7 @@ func (g *ring) run(r io.Reader) {
 		case <-g.done:
 			return
 		}
-		n, err := fill(r, b[g.room:], nil)
+		n, err := fill(r, b[g.room:], mapping)
 		select {
 		case g.full <- aheadChunk{b[:g.room+n], err}:
 		case <-g.done:

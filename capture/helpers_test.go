@@ -168,6 +168,21 @@ func pcapFile(n, size int) []byte {
 	return b.Bytes()
 }
 
+// sizedPcap returns a little-endian µs Ethernet pcap whose record i has
+// sizes[i] bytes, each of them i, and timestamp i seconds.
+func sizedPcap(sizes []int) []byte {
+	var b builder
+	b.Write(pcapFile(0, 0))
+	for i, n := range sizes {
+		b.u32(uint32(i))
+		b.u32(0)
+		b.u32(uint32(n))
+		b.u32(uint32(n))
+		b.Write(bytes.Repeat([]byte{byte(i)}, n))
+	}
+	return b.Bytes()
+}
+
 // pcapngFile returns a little-endian pcapng with one Ethernet interface at
 // nanosecond resolution and n enhanced packet blocks of size bytes each.
 func pcapngFile(n, size int) []byte {

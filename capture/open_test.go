@@ -280,18 +280,10 @@ func TestExpand(t *testing.T) {
 // TestStreamGrowth reads records larger than the buffer, through a reader
 // that returns a few bytes at a time.
 func TestStreamGrowth(t *testing.T) {
-	var b builder
-	b.Write(pcapFile(0, 0))
 	sizes := []int{10, bufMax + 3, 5, 3*bufMax + 1, 0, 7}
-	for i, n := range sizes {
-		b.u32(uint32(i))
-		b.u32(0)
-		b.u32(uint32(n))
-		b.u32(uint32(n))
-		b.Write(bytes.Repeat([]byte{byte(i)}, n))
-	}
+	file := sizedPcap(sizes)
 	for _, chunk := range []int{1 << 30, 4093} {
-		rd, err := NewReader(&chunkReader{b: b.Bytes(), n: chunk}, "x")
+		rd, err := NewReader(&chunkReader{b: file, n: chunk}, "x")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,7 +19,7 @@ func ringInput(t *testing.T, src io.Reader, room, size, bufs int) (Reader, *inpu
 }
 
 func ringNamed(src io.Reader, name string, room, size, bufs int) (Reader, *input, error) {
-	raw := &stream{r: src, ring: newRing(src, room, size, bufs)}
+	raw := &stream{r: src, ring: newRing(src, nil, room, size, bufs)}
 	return newReaderFrom(raw, name, -1, false)
 }
 
@@ -39,18 +39,8 @@ func ringClosed(t *testing.T, in *input) {
 // compressed files, which the decompressor reads with Read and ReadByte.
 // The records are those NewReader reads from the same bytes.
 func TestRingStream(t *testing.T) {
-	var b builder
-	b.Write(pcapFile(0, 0))
-	sizes := []int{10, 100, 5, 300, 0, 7, 31, 32, 33, 64, 65, 1000, 3}
-	for i, n := range sizes {
-		b.u32(uint32(i))
-		b.u32(0)
-		b.u32(uint32(n))
-		b.u32(uint32(n))
-		b.Write(bytes.Repeat([]byte{byte(i)}, n))
-	}
 	files := map[string][]byte{
-		"growth.pcap":   b.Bytes(),
+		"growth.pcap":   sizedPcap([]int{10, 100, 5, 300, 0, 7, 31, 32, 33, 64, 65, 1000, 3}),
 		"many.pcap":     pcapFile(500, 50),
 		"many.pcapng":   pcapngFile(300, 77),
 		"empty.pcap":    pcapFile(0, 0),

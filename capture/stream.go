@@ -90,7 +90,7 @@ func newStream(r io.Reader) *stream {
 // newRingStream serves a regular file read ahead by a ring: peek returns
 // slices of the ring's buffers.
 func newRingStream(r io.Reader) *stream {
-	return &stream{r: r, ring: newRing(r, ringRoom, ringRead, ringBufs)}
+	return &stream{r: r, ring: newRing(r, nil, ringRoom, ringRead, ringBufs)}
 }
 
 // newMappedStream serves a memory-mapped file: peek returns slices of the
