@@ -19,17 +19,12 @@ type aheadChunk struct {
 	err error
 }
 
-const (
-	aheadBufSize = 1 << 20
-	aheadBufs    = 4
-)
-
 // newReadAhead starts reading r ahead. mapping is the file mapping that r
 // reads in the end, or nil: a memory fault inside it (the file shrank,
 // fault.go) ends r with ErrChanged, which the format reader reports at its
 // offset in the decompressed bytes.
 func newReadAhead(r io.Reader, mapping []byte) *readAhead {
-	return &readAhead{g: newRing(r, mapping, 0, aheadBufSize, aheadBufs)}
+	return &readAhead{g: newRing(r, mapping, 0, ringRead, ringBufs)}
 }
 
 // fill reads r into b until b is full or r fails, so that the caller gets
@@ -64,7 +59,7 @@ func (a *readAhead) Read(p []byte) (int, error) {
 			return 0, a.err
 		}
 		if a.buf != nil {
-			a.g.free <- a.buf[:cap(a.buf)] // never blocks: at most aheadBufs exist
+			a.g.free <- a.buf[:cap(a.buf)] // never blocks: the ring's buffers fit
 			a.buf = nil
 		}
 		c := <-a.g.full
@@ -98,7 +93,7 @@ type ring struct {
 }
 
 const (
-	ringRoom = 64 << 10 // the longest straddling tail moved without a new buffer
+	ringRoom = 64 << 10 // a stream's: the longest straddling tail moved without a new buffer
 	ringRead = 1 << 20  // bytes read into a buffer
 	ringBufs = 4
 )

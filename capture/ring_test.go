@@ -19,7 +19,7 @@ func ringInput(t *testing.T, src io.Reader, room, size, bufs int) (Reader, *inpu
 }
 
 func ringNamed(src io.Reader, name string, room, size, bufs int) (Reader, *input, error) {
-	raw := &stream{r: src, ring: newRing(src, nil, room, size, bufs)}
+	raw := &stream{ring: newRing(src, nil, room, size, bufs)}
 	return newReaderFrom(raw, name, -1, false)
 }
 

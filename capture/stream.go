@@ -90,7 +90,7 @@ func newStream(r io.Reader) *stream {
 // newRingStream serves a regular file read ahead by a ring: peek returns
 // slices of the ring's buffers.
 func newRingStream(r io.Reader) *stream {
-	return &stream{r: r, ring: newRing(r, nil, ringRoom, ringRead, ringBufs)}
+	return &stream{ring: newRing(r, nil, ringRoom, ringRead, ringBufs)} // fill reads the ring, not r
 }
 
 // newMappedStream serves a memory-mapped file: peek returns slices of the
@@ -223,7 +223,7 @@ func (s *stream) fillRing(n int) ([]byte, error) {
 			s.buf = buf
 			s.start, s.end = 0, need
 		}
-		s.ahead = s.start // prefetchAhead's place in the new buffer
+		s.ahead = s.start // discard's prefetching starts again in the new buffer
 		s.total += int64(len(data))
 		s.err = c.err
 	}
@@ -255,18 +255,31 @@ func (s *stream) buffered(n int) []byte {
 func (s *stream) discard(n int) {
 	s.start += n
 	s.off += int64(n)
-	if !s.mapped {
-		if s.ring != nil {
-			s.prefetchAhead(s.end)
+	if s.mapped {
+		if s.start+populateEvery/2 >= s.populated && s.populated < len(s.buf) {
+			end := min(s.populated+populateEvery, len(s.buf))
+			s.page(pageOp{populate: true, touch: !s.noTouch, start: s.populated, end: end})
+			s.populated = end
 		}
+	} else if s.ring == nil {
 		return
 	}
-	if s.start+populateEvery/2 >= s.populated && s.populated < len(s.buf) {
-		end := min(s.populated+populateEvery, len(s.buf))
-		s.page(pageOp{populate: true, touch: !s.noTouch, start: s.populated, end: end})
-		s.populated = end
+	// Prefetch ahead of the walk in the mapping or the ring's buffer, up
+	// to the bytes it holds (all of a mapping's), here rather than in a
+	// call: discard is inlined into the readers' Next.
+	s.ahead = max(s.ahead, s.start) // past a record longer than aheadBytes
+	for s.ahead <= s.start+aheadBytes-aheadBlock && s.ahead < s.end {
+		end := min(s.ahead+aheadBlock, s.end)
+		prefetch.Range(unsafe.Pointer(&s.buf[s.ahead]), end-s.ahead)
+		s.ahead = end
 	}
-	s.prefetchAhead(len(s.buf))
+	if s.start+nextLines < s.end {
+		next := unsafe.Pointer(&s.buf[s.start])
+		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
+	}
+	if !s.mapped {
+		return
+	}
 	lim := s.start
 	if s.held {
 		lim = min(lim, s.hold)
@@ -283,21 +296,6 @@ func (s *stream) discard(n int) {
 		end := lim &^ (releaseAlign - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end
-	}
-}
-
-// prefetchAhead prefetches the lines of buf ahead of the walk, up to
-// end, and the next record's first lines.
-func (s *stream) prefetchAhead(end int) {
-	s.ahead = max(s.ahead, s.start) // past a record longer than aheadBytes
-	for s.ahead <= s.start+aheadBytes-aheadBlock && s.ahead < end {
-		e := min(s.ahead+aheadBlock, end)
-		prefetch.Range(unsafe.Pointer(&s.buf[s.ahead]), e-s.ahead)
-		s.ahead = e
-	}
-	if s.start+nextLines < end {
-		next := unsafe.Pointer(&s.buf[s.start])
-		prefetch.Lines3(next, unsafe.Add(next, nextLines/2), unsafe.Add(next, nextLines))
 	}
 }
 
