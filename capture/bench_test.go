@@ -79,7 +79,12 @@ func benchMapped(b *testing.B, data []byte) {
 
 // benchRing writes data to a file and reads it by Open as jj reads a
 // file whose mapping costs more than a copy (mapCostly): with read(2), a
-// ring's goroutine reading ahead.
+// ring's goroutine reading ahead, into buffers sized by the file
+// (ringReadFor: 256 KiB for the 62 MB of BenchmarkPcapRead). Its
+// iterations reuse the heap the ones before freed, so the buffers' fresh
+// pages, which the size saves a run of jj, cost nothing here, and only
+// their number shows: 88-97 ns a packet, against 69-72 with the 1 MiB
+// buffers of session 53 (bench/RESULTS.md, session 54).
 func benchRing(b *testing.B, data []byte) {
 	path := filepath.Join(b.TempDir(), "bench")
 	if err := os.WriteFile(path, data, 0o644); err != nil {

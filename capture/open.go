@@ -468,7 +468,7 @@ func (in *input) decompress(f format) error {
 	if in.async {
 		// The decompressor runs in the read-ahead goroutine, a megabyte
 		// or more ahead of the parser.
-		in.ahead = newReadAhead(dec, in.mapping())
+		in.ahead = newReadAhead(dec, in.mapping(), in.size)
 		dec = in.ahead
 	}
 	in.s = newStream(&decoded{r: dec, src: in.raw, name: name})
@@ -619,7 +619,7 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 // mapping.
 func fileStream(f *os.File, size int64) *stream {
 	if size > populateEvery {
-		return newRingStream(f)
+		return newRingStream(f, size)
 	}
 	return newStream(f)
 }

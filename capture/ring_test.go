@@ -120,3 +120,26 @@ func TestRingError(t *testing.T) {
 	in.close()
 	ringClosed(t, in)
 }
+
+// TestRingReadFor pins the ring's buffer size for a file of a given size:
+// a 256th of it, rounded up to whole 64 KiB, from 64 KiB to 1 MiB.
+func TestRingReadFor(t *testing.T) {
+	for _, c := range []struct {
+		size int64
+		want int
+	}{
+		{0, 64 << 10},
+		{16 << 20, 64 << 10},      // the smallest file a ring reads: 16 MiB / 256 = 64 KiB
+		{16<<20 + 256, 128 << 10}, // 65 537 bytes round up
+		{20_000_000, 128 << 10},   // 78 125 bytes
+		{60_000_000, 256 << 10},   // 234 375 bytes
+		{200_000_000, 768 << 10},  // 781 250 bytes: 11.9 blocks
+		{256 << 20, 1 << 20},      // exactly ringRead
+		{3_330_071_829, 1 << 20},  // the synthetic benchmark capture
+		{1 << 40, 1 << 20},        // no larger
+	} {
+		if got := ringReadFor(c.size); got != c.want {
+			t.Errorf("ringReadFor(%d) = %d, want %d", c.size, got, c.want)
+		}
+	}
+}

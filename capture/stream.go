@@ -87,10 +87,29 @@ func newStream(r io.Reader) *stream {
 	return &stream{r: r}
 }
 
-// newRingStream serves a regular file read ahead by a ring: peek returns
-// slices of the ring's buffers.
-func newRingStream(r io.Reader) *stream {
-	return &stream{ring: newRing(r, nil, ringRoom, ringRead, ringBufs)} // fill reads the ring, not r
+// newRingStream serves a regular file of size bytes read ahead by a ring:
+// peek returns slices of the ring's buffers.
+func newRingStream(r io.Reader, size int64) *stream {
+	return &stream{ring: newRing(r, nil, ringRoom, ringReadFor(size), ringBufs)} // fill reads the ring, not r
+}
+
+// ringReadFor returns the bytes a ring reads into each of its buffers for
+// a file of size bytes: a 256th of the file, in whole 64 KiB, from 64 KiB
+// up to ringRead from 256 MiB on. Every page of a buffer is fresh memory
+// the first time the ring fills it, and on this project's virtual machine
+// a fresh page costs 11-18 µs: the four buffers of 1 MiB cost more than
+// the ring saves on a file of tens of megabytes. One worker read a
+// capture of 20 MB in 70 ms through them against 56 with session 52's
+// buffer of its own (medians of twelve rounds), and 50 through buffers
+// of 128 KiB against 57 (ten rounds); one of 60 MB in 96 ms through them,
+// 80 through 256 KiB and 76 with its own buffer, a directory of six such
+// in 226, 183 and 190 ms (ten and eight rounds, bench/RESULTS.md, session
+// 54). A larger file takes the buffers whose size was measured on one of
+// gigabytes.
+func ringReadFor(size int64) int {
+	const step = 64 << 10
+	n := (size/256 + step - 1) / step * step
+	return int(min(max(n, step), ringRead))
 }
 
 // newMappedStream serves a memory-mapped file: peek returns slices of the
