@@ -466,8 +466,9 @@ func (in *input) decompress(f format) error {
 		return in.fail(0, classify(in.raw, name, err))
 	}
 	if in.async {
-		// The decompressor runs in the read-ahead goroutine, a megabyte
-		// or more ahead of the parser.
+		// The decompressor runs in the read-ahead goroutine, up to four
+		// buffers ahead of the parser (256 KiB to 4 MiB, by the file's
+		// size: newReadAhead).
 		in.ahead = newReadAhead(dec, in.mapping(), in.size)
 		dec = in.ahead
 	}
