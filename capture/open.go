@@ -628,8 +628,8 @@ func fileStream(f *os.File, size int64) *stream {
 // MapAlways has Open and OpenFile map every regular file they can. By
 // default a file larger than a pager's window that is in the page cache is
 // read with read(2) instead where a probe finds its mapped pages dearer
-// than a copy (mapCostly: on this project's virtual machine, a file cached
-// in small folios). Tests of the mapped path set it, so that what they
+// than a copy (mapCostly: on this project's virtual machine, most large
+// files). Tests of the mapped path set it, so that what they
 // test does not depend on the host.
 var MapAlways bool
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,12 +24,11 @@ func bigPcap(t *testing.T) (string, int) {
 }
 
 // TestMapCostly checks the probe's decision: read(2) only for a file in
-// the page cache whose mapped pages cost more than costlyPage and not all
-// of whose windows were mapped with huge-page entries.
+// the page cache whose mapped pages cost more than costlyPage.
 func TestMapCostly(t *testing.T) {
 	path, _ := bigPcap(t)
-	savedPage, savedHuge := costlyPage, hugeWindows
-	t.Cleanup(func() { costlyPage, hugeWindows = savedPage, savedHuge })
+	savedPage := costlyPage
+	t.Cleanup(func() { costlyPage = savedPage })
 	probe := func() bool {
 		f, err := os.Open(path)
 		if err != nil {
@@ -44,24 +44,19 @@ func TestMapCostly(t *testing.T) {
 		readsHuge(data)
 		return mapCostly(data)
 	}
-	huge := 0
-	hugeWindows = func([]byte) int { return huge }
 	for _, c := range []struct {
 		page time.Duration
-		huge int
 		want bool
 	}{
-		{0, 0, true},          // every page costs more than nothing
-		{0, 3, true},          // a window in small folios, which cost every run
-		{0, 4, false},         // all mapped whole: the host keeps its work for later runs
-		{time.Hour, 0, false}, // cheap pages
+		{0, true},          // every page costs more than nothing
+		{time.Hour, false}, // cheap pages
 	} {
-		costlyPage, huge = c.page, c.huge
+		costlyPage = c.page
 		if got := probe(); got != c.want {
-			t.Errorf("costlyPage %v, %d windows of 4 with huge-page entries: mapCostly = %v, want %v", c.page, c.huge, got, c.want)
+			t.Errorf("costlyPage %v: mapCostly = %v, want %v", c.page, got, c.want)
 		}
 	}
-	costlyPage, huge = 0, 0
+	costlyPage = 0
 	evictFile(t, path)
 	f, err := os.Open(path)
 	if err != nil {
@@ -78,6 +73,36 @@ func TestMapCostly(t *testing.T) {
 	}
 	if probe() {
 		t.Error("mapCostly = true for a file not in the page cache")
+	}
+}
+
+// TestProbeOffsets checks where the probe's windows fall, against offsets
+// worked out by hand (in 2 MiB pages).
+func TestProbeOffsets(t *testing.T) {
+	for _, c := range []struct {
+		size  int
+		pages []int // offsets in 2 MiB pages
+	}{
+		{2 << 20, []int{0}},
+		{4<<20 - 1, []int{0}},
+		{9<<20 + 5, []int{0, 1, 2, 3}}, // four whole 2 MiB pages
+		{16<<20 + 1, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		// 3.33 GB: 1 587 whole pages; k·1 586/15 for k = 0 … 15.
+		{3330071829, []int{0, 105, 211, 317, 422, 528, 634, 740, 845, 951, 1057, 1163, 1268, 1374, 1480, 1586}},
+	} {
+		var want []int
+		for _, p := range c.pages {
+			want = append(want, p*hugePage)
+		}
+		got := probeOffsets(c.size)
+		if !slices.Equal(got, want) {
+			t.Errorf("probeOffsets(%d) = %v, want %v", c.size, got, want)
+		}
+		for _, off := range got {
+			if off+probeBytes > c.size {
+				t.Errorf("probeOffsets(%d): a window at %d ends past the file", c.size, off)
+			}
+		}
 	}
 }
 
