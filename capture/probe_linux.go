@@ -28,7 +28,10 @@ import (
 // capture read with read(2) took two workers 15-27 % less time than
 // mapped, one worker 4-14 %; the pcapng at 72-77 ns a page 5-7 % more
 // (bench/RESULTS.md, session 55). Whether the file is cached in 2 MiB
-// folios does not tell: both were, whole. Elsewhere (bare metal, or a hypervisor whose
+// folios does not tell: both were, whole. This probe put the synthetic
+// capture at 435-619 ns a page then, and at 167-365 after it was read
+// back from disk, when mapping was the faster, by about 10 % with two
+// workers: costlyPage lies between. Elsewhere (bare metal, or a hypervisor whose
 // guest maps its own pages) a page costs a read from memory, a tenth of
 // costlyPage or less, and the file is mapped. A file not wholly in the
 // page cache is mapped too: the pager's huge-page reads from disk are the
@@ -94,7 +97,7 @@ const (
 	hugePage     = 2 << 20
 )
 
-var costlyPage = 340 * time.Nanosecond
+var costlyPage = 400 * time.Nanosecond
 
 // resident reports whether every page of b, part of a file mapping, is in
 // the page cache (mincore, which golang.org/x/sys/unix does not wrap).
