@@ -31,11 +31,11 @@ import (
 // folios does not tell: both were, whole. This probe put the synthetic
 // capture at 435-619 ns a page then, and at 167-365 after it was read
 // back from disk, when mapping was the faster, by about 10 % with two
-// workers: costlyPage lies between. Elsewhere (bare metal, or a hypervisor whose
-// guest maps its own pages) a page costs a read from memory, a tenth of
-// costlyPage or less, and the file is mapped. A file not wholly in the
-// page cache is mapped too: the pager's huge-page reads from disk are the
-// faster way there (session 27).
+// workers: costlyPage lies between. Elsewhere (bare metal, or a
+// hypervisor whose guest maps its own pages) a page costs a read from
+// memory, a tenth of costlyPage or less, and the file is mapped. A file
+// not wholly in the page cache is mapped too: the pager's huge-page reads
+// from disk are the faster way there (session 27).
 //
 // The windows are 1 MiB each at 2 MiB boundaries (a 2 MiB folio of the
 // page cache is what maps with one entry), so that a window's first read

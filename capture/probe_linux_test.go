@@ -87,8 +87,9 @@ func TestProbeOffsets(t *testing.T) {
 		{4<<20 - 1, []int{0}},
 		{9<<20 + 5, []int{0, 1, 2, 3}}, // four whole 2 MiB pages
 		{16<<20 + 1, []int{0, 1, 2, 3, 4, 5, 6, 7}},
-		// 3.33 GB: 1 587 whole pages; k·1 586/15 for k = 0 … 15.
-		{3330071829, []int{0, 105, 211, 317, 422, 528, 634, 740, 845, 951, 1057, 1163, 1268, 1374, 1480, 1586}},
+		// 1 GiB and 5 bytes (an int on 32-bit systems too): 512 whole
+		// pages; k·511/15 for k = 0 … 15.
+		{1<<30 + 5, []int{0, 34, 68, 102, 136, 170, 204, 238, 272, 306, 340, 374, 408, 442, 476, 511}},
 	} {
 		var want []int
 		for _, p := range c.pages {
