@@ -2,6 +2,7 @@ package jj
 
 import (
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -58,7 +59,7 @@ type merger struct {
 	outText   encoded
 	freeText  chan *encoded
 	freeOrd   []chan []flow.Order // each worker's order slices, drained
-	textLast  atomic.Int64        // the length of the last text encoded
+	rowText   atomic.Int64        // bytes of text a row, the most of a batch so far
 	rows      atomic.Uint64
 	eager     bool            // write rows as soon as they are final (live input)
 	inline    bool            // the worker calls take itself (Config.Workers 1)
@@ -147,12 +148,20 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	select {
 	case e = <-m.freeText:
 	default:
-		// A new buffer is as long as the last text, so that a burst of
-		// rows (the flows still open at the end of the input) does not
-		// grow each new buffer by doubling, copying and faulting in
-		// fresh pages at every step.
-		e = &encoded{text: make([]byte, 0, m.textLast.Load())}
+		e = &encoded{}
 	}
+	// Room for the batch's text from the most bytes a row so far, so that
+	// a buffer, new or too short, grows once rather than a quarter at a
+	// time, each step a new array faulted in page by page: a burst of
+	// rows (the flows still open at the end of the input) made many such
+	// buffers, and growing them was a tenth of the page faults of two
+	// workers on the 218 k-packet capture (bench/RESULTS.md, session 56).
+	rows := b.Len()
+	perRow := int(m.rowText.Load())
+	if need := rows * perRow; cap(e.text) < need {
+		e.text = make([]byte, 0, need+need/8)
+	}
+	e.ends = slices.Grow(e.ends[:0], rows)
 	v := b
 	if m.pl.proj != nil {
 		*view = b.View(m.pl.proj, m.pl.out, *view)
@@ -161,7 +170,11 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	if !m.encodeRows(e, v) {
 		return nil
 	}
-	m.textLast.Store(int64(len(e.text)))
+	if rows > 0 {
+		if n := (len(e.text) + rows - 1) / rows; n > perRow {
+			m.rowText.Store(int64(n)) // a race with another worker's store only loses a larger hint
+		}
+	}
 	m.recycle(b)
 	return e
 }

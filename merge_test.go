@@ -1,6 +1,8 @@
 package jj
 
 import (
+	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -83,5 +85,42 @@ func TestMergerBoundsAWorkerAhead(t *testing.T) {
 	}
 	if !slices.Equal(w.vals, want) {
 		t.Errorf("rows written %v, want %v", w.vals, want)
+	}
+}
+
+// A worker encoding its rows sizes the text for a batch from the batches
+// encoded before: 1 000 rows after 4 take one buffer for the text and one
+// for the row ends (and the chunk's own), where append grew them a quarter
+// at a time, a new array at each step (about 20 allocations here).
+func TestMergerSizesText(t *testing.T) {
+	schema := []output.Column{{Name: "i", Type: output.Int}, {Name: "f", Type: output.Float}}
+	batch := func(rows int) *output.Batch {
+		b := output.NewBatch(schema)
+		for r := range rows {
+			b.AppendInt(0, 1e9+int64(r)) // rows of one length
+			b.AppendFloat(1, 0.125)
+			b.EndRow()
+		}
+		return b
+	}
+	w, err := output.NewWriter("csv", io.Discard, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMerger(&plan{schema: schema, out: schema}, w, 2)
+	var view *output.Batch
+	if e := m.encode(batch(4), &view); e == nil || len(e.ends) != 4 {
+		t.Fatalf("4 rows encoded as %+v", e)
+	}
+	large := batch(1000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e := m.encode(large, &view)
+	runtime.ReadMemStats(&after)
+	if e == nil || len(e.ends) != 1000 || len(e.text) != 1000*len("1000000000,0.125\n") {
+		t.Fatalf("1 000 rows encoded as %d rows, %d bytes", len(e.ends), len(e.text))
+	}
+	if n := after.Mallocs - before.Mallocs; n > 3 {
+		t.Errorf("encoding 1 000 rows after 4 made %d allocations, want at most 3", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -102,6 +103,7 @@ type csvWriter struct {
 	buf    []byte
 	ends   []int
 	header bool
+	room   textRoom
 }
 
 func (c *csvWriter) writeHeader() {
@@ -120,9 +122,39 @@ func (c *csvWriter) Write(b *Batch) error {
 	if !c.header {
 		c.writeHeader()
 	}
-	c.buf, c.ends = c.EncodeRows(c.buf, c.ends[:0], b)
+	c.buf = c.room.make(c.buf, b.Len())
+	start := len(c.buf)
+	c.buf, c.ends = c.EncodeRows(c.buf, slices.Grow(c.ends[:0], b.Len()), b)
+	c.room.saw(len(c.buf)-start, b.Len())
 	_, err := c.w.Write(c.buf)
 	return err
+}
+
+// textRoom sizes a writer's text buffer for a batch before its rows are
+// encoded, from the longest row text per row so far, so that the buffer
+// grows once to about what the batch needs. Left to append, a buffer
+// that goes from a few rows to a thousand grows a quarter at a time,
+// each step a new array, copied into and faulted in page by page, most
+// of them left to the collector: a third of the page faults of one worker
+// on the 218 k-packet capture, at 10-15 µs each on this project's VM
+// (bench/RESULTS.md, session 56).
+type textRoom struct {
+	perRow int // bytes a row, the most seen in one batch; 0 before the first
+}
+
+// make returns buf with room for rows more rows.
+func (t *textRoom) make(buf []byte, rows int) []byte {
+	if need := rows * t.perRow; cap(buf)-len(buf) < need {
+		return slices.Grow(buf, need+need/8)
+	}
+	return buf
+}
+
+// saw records that rows rows took n bytes.
+func (t *textRoom) saw(n, rows int) {
+	if rows > 0 {
+		t.perRow = max(t.perRow, (n+rows-1)/rows)
+	}
 }
 
 // EncodeRows implements RowEncoder. It takes a row's columns a run of one
@@ -286,6 +318,7 @@ type jsonWriter struct {
 	ends   []int
 	out    []byte   // a JSON array's rows with their separators
 	keys   [][]byte // `"name":` for each column
+	room   textRoom
 }
 
 func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
@@ -298,7 +331,9 @@ func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
 }
 
 func (j *jsonWriter) Write(b *Batch) error {
-	j.buf, j.ends = j.EncodeRows(j.buf[:0], j.ends[:0], b)
+	j.buf = j.room.make(j.buf[:0], b.Len())
+	j.buf, j.ends = j.EncodeRows(j.buf, slices.Grow(j.ends[:0], b.Len()), b)
+	j.room.saw(len(j.buf), b.Len())
 	return j.WriteEncoded(j.buf, j.ends)
 }
 
@@ -350,7 +385,7 @@ func (j *jsonWriter) WriteEncoded(text []byte, ends []int) error {
 		_, err := j.w.Write(text)
 		return err
 	}
-	out := j.out[:0]
+	out := slices.Grow(j.out[:0], len(text)+2*len(ends)) // the rows and their separators
 	start := 0
 	for _, end := range ends {
 		if j.rows == 0 {

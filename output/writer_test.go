@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -474,6 +475,48 @@ func TestEncodeNoColumns(t *testing.T) {
 		}
 		if got, _ := w.(RowEncoder).EncodeRows(nil, nil, b); string(got) != want {
 			t.Errorf("%s: %q, want %q", format, got, want)
+		}
+	}
+}
+
+// TestWriteGrowsOnce checks that Write sizes its buffers for a batch from
+// the batches before it: a batch of 1 000 rows after one of 4 allocates
+// its text and its row ends once each, where append grew them a quarter
+// at a time, a new array at each step (about 20 allocations here).
+func TestWriteGrowsOnce(t *testing.T) {
+	schema := []Column{{Name: "i", Type: Int}, {Name: "f", Type: Float}}
+	batch := func(rows int) *Batch {
+		b := NewBatch(schema)
+		for r := range rows {
+			b.AppendInt(0, 1e9+int64(r)) // rows of one length
+			b.AppendFloat(1, 0.125)
+			b.EndRow()
+		}
+		return b
+	}
+	small, large := batch(4), batch(1000)
+	for _, format := range []string{"csv", "jsonl", "json"} {
+		w, err := NewWriter(format, io.Discard, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(small); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err = w.Write(large)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// JSON's array copies the rows once more, into its own buffer.
+		want := uint64(2)
+		if format == "json" {
+			want = 3
+		}
+		if n := after.Mallocs - before.Mallocs; n > want {
+			t.Errorf("%s: writing 1 000 rows after 4 made %d allocations, want at most %d", format, n, want)
 		}
 	}
 }
