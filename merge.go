@@ -59,7 +59,8 @@ type merger struct {
 	outText   encoded
 	freeText  chan *encoded
 	freeOrd   []chan []flow.Order // each worker's order slices, drained
-	rowText   atomic.Int64        // bytes of text a row, the most of a batch so far
+	textBytes atomic.Int64        // bytes of text encoded by workers so far,
+	textRows  atomic.Int64        // and their rows (output.TextRoom)
 	rows      atomic.Uint64
 	eager     bool            // write rows as soon as they are final (live input)
 	inline    bool            // the worker calls take itself (Config.Workers 1)
@@ -150,16 +151,16 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	default:
 		e = &encoded{}
 	}
-	// Room for the batch's text from the most bytes a row so far, so that
-	// a buffer, new or too short, grows once rather than a quarter at a
+	// Room for the batch's text from the bytes a row so far, so that a
+	// buffer, new or too short, grows once rather than a quarter at a
 	// time, each step a new array faulted in page by page: a burst of
 	// rows (the flows still open at the end of the input) made many such
-	// buffers, and growing them was a tenth of the page faults of two
-	// workers on the 218 k-packet capture (bench/RESULTS.md, session 56).
+	// buffers: with --features all, two workers on the 218 k-packet
+	// capture made 6 200-7 000 page faults a run, and 5 300-6 300 sized so
+	// (bench/RESULTS.md, session 56).
 	rows := b.Len()
-	perRow := int(m.rowText.Load())
-	if need := rows * perRow; cap(e.text) < need {
-		e.text = make([]byte, 0, need+need/8)
+	if need := output.TextRoom(rows, m.textBytes.Load(), m.textRows.Load()); cap(e.text) < need {
+		e.text = make([]byte, 0, need)
 	}
 	e.ends = slices.Grow(e.ends[:0], rows)
 	v := b
@@ -170,11 +171,8 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	if !m.encodeRows(e, v) {
 		return nil
 	}
-	if rows > 0 {
-		if n := (len(e.text) + rows - 1) / rows; n > perRow {
-			m.rowText.Store(int64(n)) // a race with another worker's store only loses a larger hint
-		}
-	}
+	m.textBytes.Add(int64(len(e.text)))
+	m.textRows.Add(int64(rows))
 	m.recycle(b)
 	return e
 }

@@ -131,30 +131,49 @@ func (c *csvWriter) Write(b *Batch) error {
 }
 
 // textRoom sizes a writer's text buffer for a batch before its rows are
-// encoded, from the longest row text per row so far, so that the buffer
-// grows once to about what the batch needs. Left to append, a buffer
-// that goes from a few rows to a thousand grows a quarter at a time,
-// each step a new array, copied into and faulted in page by page, most
-// of them left to the collector: a third of the page faults of one worker
-// on the 218 k-packet capture, at 10-15 µs each on this project's VM
-// (bench/RESULTS.md, session 56).
+// encoded, from the bytes a row has taken on average so far, so that the
+// buffer grows once to about what the batch needs. Left to append, a
+// buffer that goes from a few rows to a thousand grows a quarter at a
+// time, each step a new array, copied into and faulted in page by page,
+// most of them left to the collector: a third of the page faults of one
+// worker on the 218 k-packet capture, at 10-15 µs each on this project's
+// VM (bench/RESULTS.md, session 56). The room asked for is at most
+// MaxTextRoom, so that a few very long rows (a flow's packet sequences)
+// do not make every later batch ask for their length a row: past it the
+// text grows by append as before.
 type textRoom struct {
-	perRow int // bytes a row, the most seen in one batch; 0 before the first
+	bytes, rows int64 // text and rows encoded so far
 }
+
+// MaxTextRoom bounds the room a text writer makes for a batch ahead of
+// encoding it: 1 MiB, four times the 250-300 KB that the largest batches
+// of flow_meta or --features all rows take.
+const MaxTextRoom = 1 << 20
 
 // make returns buf with room for rows more rows.
 func (t *textRoom) make(buf []byte, rows int) []byte {
-	if need := rows * t.perRow; cap(buf)-len(buf) < need {
-		return slices.Grow(buf, need+need/8)
+	if need := TextRoom(rows, t.bytes, t.rows); cap(buf)-len(buf) < need {
+		return slices.Grow(buf, need)
 	}
 	return buf
 }
 
 // saw records that rows rows took n bytes.
-func (t *textRoom) saw(n, rows int) {
-	if rows > 0 {
-		t.perRow = max(t.perRow, (n+rows-1)/rows)
+func (t *textRoom) saw(n, rows int) { t.bytes, t.rows = t.bytes+int64(n), t.rows+int64(rows) }
+
+// TextRoom returns the room to make for the text of rows rows when
+// earlier ones took bytes for seen rows: their average a row, an eighth
+// more, up to MaxTextRoom; none before the first row.
+func TextRoom(rows int, bytes, seen int64) int {
+	if seen <= 0 || rows <= 0 {
+		return 0
 	}
+	perRow := bytes/seen + 1
+	if perRow > MaxTextRoom/int64(rows) {
+		return MaxTextRoom
+	}
+	n := rows * int(perRow)
+	return min(n+n/8, MaxTextRoom)
 }
 
 // EncodeRows implements RowEncoder. It takes a row's columns a run of one

@@ -520,3 +520,50 @@ func TestWriteGrowsOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestTextRoom(t *testing.T) {
+	for _, c := range []struct {
+		rows        int
+		bytes, seen int64
+		want        int
+	}{
+		{0, 1000, 10, 0},
+		{10, 0, 0, 0},                // nothing seen yet
+		{1000, 17000, 1000, 20250},   // 18 bytes a row (17 and one), an eighth more
+		{4, 70, 4, 81},               // 18 a row: 72 + 9
+		{1024, 10 << 20, 1, 1 << 20}, // a 10 MiB row seen: at most MaxTextRoom
+		{3, 1 << 40, 2, 1 << 20},
+		{1000, 1000 << 10, 1000, 1 << 20}, // 1 025 a row: 1 025 000 and an eighth, past the bound
+	} {
+		if got := TextRoom(c.rows, c.bytes, c.seen); got != c.want {
+			t.Errorf("TextRoom(%d, %d, %d) = %d, want %d", c.rows, c.bytes, c.seen, got, c.want)
+		}
+	}
+}
+
+// A few very long rows do not make a writer ask for their length for
+// every row of the batches after them: a row of 64 KiB, then 1 000 short
+// ones, leave the CSV buffer at the 64 KiB it needed, not 1 000 times it.
+func TestWriteRoomBounded(t *testing.T) {
+	schema := []Column{{Name: "s", Type: String}}
+	long := NewBatch(schema)
+	long.AppendString(0, strings.Repeat("x", 64<<10))
+	long.EndRow()
+	short := NewBatch(schema)
+	for range 1000 {
+		short.AppendString(0, "y")
+		short.EndRow()
+	}
+	w, err := NewWriter("csv", io.Discard, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []*Batch{long, short} {
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := cap(w.(*csvWriter).buf); c > 2*MaxTextRoom {
+		t.Errorf("after a 64 KiB row and 1 000 of 2 bytes the CSV buffer holds %d bytes, want at most %d", c, 2*MaxTextRoom)
+	}
+}
