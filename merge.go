@@ -2,7 +2,6 @@ package jj
 
 import (
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -151,18 +150,20 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	default:
 		e = &encoded{}
 	}
-	// Room for the batch's text from the bytes a row so far, so that a
-	// buffer, new or too short, grows once rather than a quarter at a
-	// time, each step a new array faulted in page by page: a burst of
-	// rows (the flows still open at the end of the input) made many such
-	// buffers: with --features all, two workers on the 218 k-packet
-	// capture made 6 200-7 000 page faults a run, and 5 300-6 300 sized so
-	// (bench/RESULTS.md, session 56).
+	// Room for the batch's text and row ends from the bytes a row so far,
+	// so that a buffer, new or too short, grows once rather than a
+	// quarter at a time, each step a new array faulted in page by page.
+	// A burst of rows (the flows still open at the end of the input)
+	// makes many such buffers: with --features all, two workers on the
+	// 218 k-packet capture made 5 929-7 037 page faults a run, and
+	// 5 288-6 327 sized so (bench/RESULTS.md, session 56).
 	rows := b.Len()
 	if need := output.TextRoom(rows, m.textBytes.Load(), m.textRows.Load()); cap(e.text) < need {
 		e.text = make([]byte, 0, need)
 	}
-	e.ends = slices.Grow(e.ends[:0], rows)
+	if cap(e.ends) < rows {
+		e.ends = make([]int, 0, rows)
+	}
 	v := b
 	if m.pl.proj != nil {
 		*view = b.View(m.pl.proj, m.pl.out, *view)

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/bits"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -124,7 +123,7 @@ func (c *csvWriter) Write(b *Batch) error {
 	}
 	c.buf = c.room.make(c.buf, b.Len())
 	start := len(c.buf)
-	c.buf, c.ends = c.EncodeRows(c.buf, slices.Grow(c.ends[:0], b.Len()), b)
+	c.buf, c.ends = c.EncodeRows(c.buf, emptied(c.ends, b.Len()), b)
 	c.room.saw(len(c.buf)-start, b.Len())
 	_, err := c.w.Write(c.buf)
 	return err
@@ -135,7 +134,7 @@ func (c *csvWriter) Write(b *Batch) error {
 // buffer grows once to about what the batch needs. Left to append, a
 // buffer that goes from a few rows to a thousand grows a quarter at a
 // time, each step a new array, copied into and faulted in page by page,
-// most of them left to the collector: a third of the page faults of one
+// most of them left to the collector: a fifth of the page faults of one
 // worker on the 218 k-packet capture, at 10-15 µs each on this project's
 // VM (bench/RESULTS.md, session 56). The room asked for is at most
 // MaxTextRoom, so that a few very long rows (a flow's packet sequences)
@@ -153,9 +152,22 @@ const MaxTextRoom = 1 << 20
 // make returns buf with room for rows more rows.
 func (t *textRoom) make(buf []byte, rows int) []byte {
 	if need := TextRoom(rows, t.bytes, t.rows); cap(buf)-len(buf) < need {
-		return slices.Grow(buf, need)
+		grown := make([]byte, len(buf), len(buf)+need)
+		copy(grown, buf)
+		return grown
 	}
 	return buf
+}
+
+// emptied returns s emptied, with room for n elements: a new array when
+// s's is shorter. (make rather than slices.Grow, which copies the old
+// elements and clears the new array's every page, and under the race
+// detector allocates twice.)
+func emptied[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // saw records that rows rows took n bytes.
@@ -351,7 +363,7 @@ func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
 
 func (j *jsonWriter) Write(b *Batch) error {
 	j.buf = j.room.make(j.buf[:0], b.Len())
-	j.buf, j.ends = j.EncodeRows(j.buf, slices.Grow(j.ends[:0], b.Len()), b)
+	j.buf, j.ends = j.EncodeRows(j.buf, emptied(j.ends, b.Len()), b)
 	j.room.saw(len(j.buf), b.Len())
 	return j.WriteEncoded(j.buf, j.ends)
 }
@@ -404,7 +416,7 @@ func (j *jsonWriter) WriteEncoded(text []byte, ends []int) error {
 		_, err := j.w.Write(text)
 		return err
 	}
-	out := slices.Grow(j.out[:0], len(text)+2*len(ends)) // the rows and their separators
+	out := emptied(j.out, len(text)+2*len(ends)) // the rows and their separators
 	start := 0
 	for _, end := range ends {
 		if j.rows == 0 {
