@@ -58,8 +58,7 @@ type merger struct {
 	outText   encoded
 	freeText  chan *encoded
 	freeOrd   []chan []flow.Order // each worker's order slices, drained
-	textBytes atomic.Int64        // bytes of text encoded by workers so far,
-	textRows  atomic.Int64        // and their rows (output.TextRoom)
+	textRoom  output.TextRoom     // sizes the text of workers that encode their rows
 	rows      atomic.Uint64
 	eager     bool            // write rows as soon as they are final (live input)
 	inline    bool            // the worker calls take itself (Config.Workers 1)
@@ -150,17 +149,13 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	default:
 		e = &encoded{}
 	}
-	// Room for the batch's text and row ends from the bytes a row so far,
-	// so that a buffer, new or too short, grows once rather than a
-	// quarter at a time, each step a new array faulted in page by page.
-	// A burst of rows (the flows still open at the end of the input)
-	// makes many such buffers: with --features all, two workers on the
-	// 218 k-packet capture made 5 929-7 037 page faults a run, and
-	// 5 288-6 327 sized so (bench/RESULTS.md, session 56).
+	// Room for the batch's text and row ends, so that a buffer, new or too
+	// short, grows once: a burst of rows (the flows still open at the end
+	// of the input) makes many such buffers, and with --features all two
+	// workers on the 218 k-packet capture made 5 929-7 037 page faults a
+	// run, and 5 288-6 327 sized so (bench/RESULTS.md, session 56).
 	rows := b.Len()
-	if need := output.TextRoom(rows, m.textBytes.Load(), m.textRows.Load()); cap(e.text) < need {
-		e.text = make([]byte, 0, need)
-	}
+	e.text = m.textRoom.Make(e.text[:0], rows)
 	if cap(e.ends) < rows {
 		e.ends = make([]int, 0, rows)
 	}
@@ -172,8 +167,7 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	if !m.encodeRows(e, v) {
 		return nil
 	}
-	m.textBytes.Add(int64(len(e.text)))
-	m.textRows.Add(int64(rows))
+	m.textRoom.Saw(len(e.text), rows)
 	m.recycle(b)
 	return e
 }

@@ -94,7 +94,6 @@ func probeOffsets(size int) []int {
 const (
 	probeWindows = 16
 	probeBytes   = 1 << 20
-	hugePage     = 2 << 20
 )
 
 var costlyPage = 400 * time.Nanosecond

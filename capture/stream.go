@@ -130,8 +130,9 @@ const releaseEvery = 16 << 20
 // (hugeReads).
 const diskAhead = 64 << 20
 
-// releaseAlign is the alignment of released ranges: a huge page.
-const releaseAlign = 2 << 20
+// hugePage is the size of a huge page (x86-64, and arm64 with 4 KiB
+// pages): released ranges are aligned to it, and mapCostly's windows.
+const hugePage = 2 << 20
 
 // consumed returns how many bytes of the input have been parsed: for a
 // mapping, the bytes before the current record; otherwise the bytes read.
@@ -312,7 +313,7 @@ func (s *stream) discard(n int) {
 		// after a read from disk by cat, or by jj: hugeReads) is mapped
 		// in huge pages where the kernel aligns the mapping, as it does
 		// for large file mappings, and is then released in whole ones.
-		end := lim &^ (releaseAlign - 1)
+		end := lim &^ (hugePage - 1)
 		s.page(pageOp{start: s.released, end: end})
 		s.released = end
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -102,7 +103,7 @@ type csvWriter struct {
 	buf    []byte
 	ends   []int
 	header bool
-	room   textRoom
+	room   TextRoom
 }
 
 func (c *csvWriter) writeHeader() {
@@ -121,37 +122,42 @@ func (c *csvWriter) Write(b *Batch) error {
 	if !c.header {
 		c.writeHeader()
 	}
-	c.buf = c.room.make(c.buf, b.Len())
+	c.buf = c.room.Make(c.buf, b.Len())
 	start := len(c.buf)
 	c.buf, c.ends = c.EncodeRows(c.buf, emptied(c.ends, b.Len()), b)
-	c.room.saw(len(c.buf)-start, b.Len())
+	c.room.Saw(len(c.buf)-start, b.Len())
 	_, err := c.w.Write(c.buf)
 	return err
 }
 
-// textRoom sizes a writer's text buffer for a batch before its rows are
-// encoded, from the bytes a row has taken on average so far, so that the
+// TextRoom sizes text buffers for a batch of rows before the rows are
+// encoded, from the bytes a row has taken on average so far, so that a
 // buffer grows once to about what the batch needs. Left to append, a
 // buffer that goes from a few rows to a thousand grows a quarter at a
 // time, each step a new array, copied into and faulted in page by page,
 // most of them left to the collector: a fifth of the page faults of one
 // worker on the 218 k-packet capture, at 10-15 µs each on this project's
-// VM (bench/RESULTS.md, session 56). The room asked for is at most
+// VM (bench/RESULTS.md, session 56). The room made ahead is at most
 // MaxTextRoom, so that a few very long rows (a flow's packet sequences)
 // do not make every later batch ask for their length a row: past it the
-// text grows by append as before.
-type textRoom struct {
-	bytes, rows int64 // text and rows encoded so far
+// text grows by append as before. The CSV and JSON writers keep one, and
+// so does the pipeline for the workers that encode their own rows; it is
+// safe for concurrent use. The zero value has seen no rows.
+type TextRoom struct {
+	bytes, rows atomic.Int64 // text and rows encoded so far
 }
 
-// MaxTextRoom bounds the room a text writer makes for a batch ahead of
-// encoding it: 1 MiB, four times the 250-300 KB that the largest batches
-// of flow_meta or --features all rows take.
+// MaxTextRoom bounds the room made for a batch ahead of encoding it: 1
+// MiB, four times the 250-300 KB that the largest batches of flow_meta or
+// --features all rows take.
 const MaxTextRoom = 1 << 20
 
-// make returns buf with room for rows more rows.
-func (t *textRoom) make(buf []byte, rows int) []byte {
-	if need := TextRoom(rows, t.bytes, t.rows); cap(buf)-len(buf) < need {
+// Make returns buf with room for rows more rows: a new array, holding
+// buf's bytes, when buf's is shorter (make rather than slices.Grow, which
+// clears the new array's every page, and under the race detector
+// allocates twice).
+func (t *TextRoom) Make(buf []byte, rows int) []byte {
+	if need := textRoom(rows, t.bytes.Load(), t.rows.Load()); cap(buf)-len(buf) < need {
 		grown := make([]byte, len(buf), len(buf)+need)
 		copy(grown, buf)
 		return grown
@@ -159,24 +165,16 @@ func (t *textRoom) make(buf []byte, rows int) []byte {
 	return buf
 }
 
-// emptied returns s emptied, with room for n elements: a new array when
-// s's is shorter. (make rather than slices.Grow, which copies the old
-// elements and clears the new array's every page, and under the race
-// detector allocates twice.)
-func emptied[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, 0, n)
-	}
-	return s[:0]
+// Saw records that rows rows took n bytes of text.
+func (t *TextRoom) Saw(n, rows int) {
+	t.bytes.Add(int64(n))
+	t.rows.Add(int64(rows))
 }
 
-// saw records that rows rows took n bytes.
-func (t *textRoom) saw(n, rows int) { t.bytes, t.rows = t.bytes+int64(n), t.rows+int64(rows) }
-
-// TextRoom returns the room to make for the text of rows rows when
+// textRoom returns the room to make for the text of rows rows when
 // earlier ones took bytes for seen rows: their average a row, an eighth
 // more, up to MaxTextRoom; none before the first row.
-func TextRoom(rows int, bytes, seen int64) int {
+func textRoom(rows int, bytes, seen int64) int {
 	if seen <= 0 || rows <= 0 {
 		return 0
 	}
@@ -186,6 +184,15 @@ func TextRoom(rows int, bytes, seen int64) int {
 	}
 	n := rows * int(perRow)
 	return min(n+n/8, MaxTextRoom)
+}
+
+// emptied returns s emptied, with room for n elements: a new array when
+// s's is shorter (make, for TextRoom.Make's reasons).
+func emptied[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // EncodeRows implements RowEncoder. It takes a row's columns a run of one
@@ -349,7 +356,7 @@ type jsonWriter struct {
 	ends   []int
 	out    []byte   // a JSON array's rows with their separators
 	keys   [][]byte // `"name":` for each column
-	room   textRoom
+	room   TextRoom
 }
 
 func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
@@ -362,9 +369,9 @@ func newJSONWriter(w io.Writer, schema []Column, array bool) *jsonWriter {
 }
 
 func (j *jsonWriter) Write(b *Batch) error {
-	j.buf = j.room.make(j.buf[:0], b.Len())
+	j.buf = j.room.Make(j.buf[:0], b.Len())
 	j.buf, j.ends = j.EncodeRows(j.buf, emptied(j.ends, b.Len()), b)
-	j.room.saw(len(j.buf), b.Len())
+	j.room.Saw(len(j.buf), b.Len())
 	return j.WriteEncoded(j.buf, j.ends)
 }
 

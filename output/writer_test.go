@@ -547,8 +547,8 @@ func TestTextRoom(t *testing.T) {
 		{3, 1 << 40, 2, 1 << 20},
 		{1000, 1000 << 10, 1000, 1 << 20}, // 1 025 a row: 1 025 000 and an eighth, past the bound
 	} {
-		if got := TextRoom(c.rows, c.bytes, c.seen); got != c.want {
-			t.Errorf("TextRoom(%d, %d, %d) = %d, want %d", c.rows, c.bytes, c.seen, got, c.want)
+		if got := textRoom(c.rows, c.bytes, c.seen); got != c.want {
+			t.Errorf("textRoom(%d, %d, %d) = %d, want %d", c.rows, c.bytes, c.seen, got, c.want)
 		}
 	}
 }
