@@ -75,6 +75,40 @@ func shortest(v float64) (d uint64, t int, ok bool) {
 	return d, t, true
 }
 
+// nearest returns n, and true, when v = m·2^-s (2^52 ≤ m < 2^53) is the
+// float64 nearest to n/scale, for scale 10^9 with 33 ≤ s ≤ 66 (v from
+// 10^-4 to 10^6) or 10^6 with 20 ≤ s ≤ 33 (v from 10^6 to 2^33); false
+// when no n/scale rounds to v. These are AppendFloat's tests for a time in
+// seconds. They were made in floating point, n rounded from v·scale and
+// n/scale compared with v: a conversion, a multiplication, a conversion
+// back and a division, one waiting on the other, and in profiles of
+// --features all the test for nine decimals, made on nearly every float
+// below 10^6, cost more than the formatting of the values that pass it.
+// (That test also refused some times above 2^32 whose product rounded to
+// the wrong n, which then took the slower path to the same text;
+// TestNearest.)
+//
+// In exact integers, v·scale = Z/2^s with Z = m·scale < 2^83. The reals
+// that round to v lie within half an ulp, 2^-(s+1), of it, so n/scale
+// rounds to v when Z is less than scale/2 from n·2^s. Exactly scale/2
+// never happens: it would make scale·(2m ∓ 1) = n·2^(s+1), and scale,
+// 2^9·5^9 or 2^6·5^6, holds fewer twos than 2^(s+1). So with
+// W = Z + scale/2 − 1, n is W's quotient by 2^s when its remainder is
+// below scale − 1, and as scale < 2^s no other multiple of 2^s is that
+// near. (Below a power of two, m = 2^52, the reals that round to v reach
+// only a quarter ulp down; but the powers of two here that are not whole,
+// 2^-k for k from 1 to 13, are either n/10^9 exactly or at least
+// 2^-k·10^-9 from every n/10^9, far more than their ulp, 2^-(k+52).)
+func nearest(m uint64, s uint, scale uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(m, scale)
+	lo, carry := bits.Add64(lo, scale/2-1, 0)
+	hi += carry
+	if s >= 64 {
+		return hi >> (s - 64), hi&(1<<(s-64)-1) == 0 && lo < scale-1
+	}
+	return hi<<(64-s) | lo>>s, lo&(1<<s-1) < scale-1
+}
+
 // pow10x128 holds 10^t, t < 23, as 128-bit integers (hi, lo).
 var pow10x128 = func() (p [23][2]uint64) {
 	p[0][1] = 1

@@ -510,7 +510,8 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// 2^52 ≤ |f| < 1e16: a whole number, m·2^(exp−1075).
 		return appendWhole(dst, neg, m<<(exp-1075))
 	}
-	if sh := 1075 - exp; m&(1<<sh-1) == 0 {
+	sh := 1075 - exp // |f| = m·2^-sh
+	if m&(1<<sh-1) == 0 {
 		// A whole number (below 1 no mantissa has its low sh ≥ 53 bits
 		// zero; a shift of 64 or more makes 1<<sh zero, and the mask
 		// every bit).
@@ -522,12 +523,11 @@ func AppendFloat(dst []byte, f float64) []byte {
 	if a < bits1e6 {
 		// A decimal of at most 9 decimals, as jj's times in seconds
 		// computed from nanoseconds: when f is the float nearest to
-		// n·10^-9 (n < 2^53 converts exactly and one IEEE division rounds
-		// correctly), n·10^-9 is f's shortest text, since n < 10^15 has at
+		// n·10^-9, n·10^-9 is f's shortest text, since n < 10^15 has at
 		// most 15 significant digits and two decimals of at most 15
 		// significant digits never round to the same float64 (DBL_DIG).
 		// This is quicker than shortest's search for so few digits.
-		if n := uint64(abs*1e9 + 0.5); float64(n)/1e9 == abs {
+		if n, ok := nearest(m, uint(sh), 1e9); ok {
 			return appendNanos(dst, neg, n)
 		}
 	} else if a < bits2p33 {
@@ -536,9 +536,7 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// float nearest to n·10^-6, n·10^-6 is f's shortest text. f's ulp
 		// is below 10^-6 there, so no other multiple of 10^-6 (which every
 		// shorter decimal is) rounds to f.
-		// (Rounding, not +0.5: above 2^52/10^6 ≈ 4.5e9 the product is
-		// already whole and adding a half would round it to even.)
-		if n := uint64(math.RoundToEven(abs * 1e6)); float64(n)/1e6 == abs {
+		if n, ok := nearest(m, uint(sh), 1e6); ok {
 			return appendDecimal(dst, neg, n, 6)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -399,6 +400,85 @@ func TestAppendNanos(t *testing.T) {
 	}
 	for _, n := range []uint64{1e9, 1e9 + 1, 1e15 - 1, 1e15 - 1e9, 999_999_999, 123_456_789_000_000} {
 		check(n)
+	}
+}
+
+// TestNearest checks nearest against exact arithmetic (math/big): the n
+// it returns must be the one of the two integers around v·scale whose
+// n/scale rounds to v, and it must refuse v when neither does. The values
+// are n/scale for random n, whole or with trailing zeros, and the floats
+// one and two ulps away, random floats, and the powers of two (whose ulp
+// below is half the one above) and their neighbours, over both ranges.
+// The test AppendFloat made before, n rounded from v·scale in floating
+// point and n/scale divided back, agreed except where the product's
+// rounding picked the wrong n above 2^32 (a refusal, and a slower path to
+// the same text); the run logs how often.
+func TestNearest(t *testing.T) {
+	ranges := []struct {
+		scale  uint64
+		lo, hi float64
+		old    func(v float64) bool
+	}{
+		{1e9, 1e-4, 1e6, func(v float64) bool { return float64(uint64(v*1e9+0.5))/1e9 == v }},
+		{1e6, 1e6, 1 << 33, func(v float64) bool { return float64(uint64(math.RoundToEven(v*1e6)))/1e6 == v }},
+	}
+	exact := func(v float64, scale uint64) (uint64, bool) {
+		x := new(big.Rat).SetFloat64(v)
+		x.Mul(x, new(big.Rat).SetInt(new(big.Int).SetUint64(scale)))
+		q := new(big.Int).Quo(x.Num(), x.Denom()).Uint64() // v > 0: the floor
+		for _, n := range []uint64{q, q + 1} {
+			if f, _ := new(big.Rat).SetFrac(new(big.Int).SetUint64(n), new(big.Int).SetUint64(scale)).Float64(); f == v {
+				return n, true
+			}
+		}
+		return 0, false
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, rg := range ranges {
+		accepted, checked, oldRefused := 0, 0, 0
+		check := func(v float64) {
+			t.Helper()
+			if v < rg.lo || v >= rg.hi || v == math.Trunc(v) {
+				return // outside the range, or whole: not asked
+			}
+			b := math.Float64bits(v)
+			n, ok := nearest(b&(1<<52-1)|1<<52, uint(1075-b>>52), rg.scale)
+			wn, wok := exact(v, rg.scale)
+			if ok != wok || ok && n != wn {
+				t.Fatalf("nearest(%v, scale %d) = %d, %v; want %d, %v", v, rg.scale, n, ok, wn, wok)
+			}
+			checked++
+			if ok {
+				accepted++
+				if !rg.old(v) {
+					oldRefused++
+				}
+			}
+		}
+		near := func(v float64) {
+			t.Helper()
+			up, down := math.Nextafter(v, math.Inf(1)), math.Nextafter(v, 0)
+			for _, w := range []float64{v, up, down, math.Nextafter(up, math.Inf(1)), math.Nextafter(down, 0)} {
+				check(w)
+			}
+		}
+		for p := math.Ldexp(1, math.Ilogb(rg.lo)); p < rg.hi; p *= 2 {
+			near(p)
+			near(p * 1.5)
+		}
+		lo, hi := uint64(math.Ceil(rg.lo*float64(rg.scale))), uint64(rg.hi*float64(rg.scale))
+		for range 40000 {
+			near(float64(lo+r.Uint64N(hi-lo)) / float64(rg.scale))
+			// n with trailing zeros, as times from coarser clocks.
+			z := uint64(math.Pow10(r.IntN(6)))
+			near(float64((lo+r.Uint64N(hi-lo))/z*z) / float64(rg.scale))
+			check(rg.lo + r.Float64()*(rg.hi-rg.lo))
+			check(math.Exp(math.Log(rg.lo) + r.Float64()*(math.Log(rg.hi)-math.Log(rg.lo))))
+		}
+		if accepted < checked/10 {
+			t.Fatalf("scale %d: %d of %d values accepted: the test draws too few decimals", rg.scale, accepted, checked)
+		}
+		t.Logf("scale %d: %d values, %d accepted, %d of them refused by the floating-point test", rg.scale, checked, accepted, oldRefused)
 	}
 }
 
