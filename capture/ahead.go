@@ -97,9 +97,20 @@ type ring struct {
 	closed bool
 }
 
+// ringRoom is the longest start of a straddling record that a stream
+// moves into the next buffer rather than into a buffer of its own (which
+// then takes the whole next buffer too): a record of 256 KiB, tcpdump's
+// default snapshot length, with its header (pcapng's, options and all).
+// 64 KiB was just short of the frames of 64 KiB of IP that captures on
+// hosts that merge segments (GRO) hold: each that straddled made a fresh
+// buffer of about 400 KB, on the 218 k-packet capture (two such records)
+// about 200 page faults of 2 050 and 4 % of its time (bench/RESULTS.md,
+// session 57). Only the pages of the room that a tail reaches are ever
+// touched, so a larger room costs no memory until a record needs it.
+const ringRoom = 256<<10 + 4<<10
+
 const (
-	ringRoom = 64 << 10 // a stream's: the longest straddling tail moved without a new buffer
-	ringRead = 1 << 20  // bytes read into a buffer
+	ringRead = 1 << 20 // bytes read into a buffer
 	ringBufs = 4
 )
 

@@ -91,6 +91,41 @@ func TestRingParsesInPlace(t *testing.T) {
 	}
 }
 
+// TestRingRoomHoldsLargeRecords checks that the ring's room takes the
+// start of a record of up to 256 KiB that straddles two buffers: a frame
+// of 64 KiB of IP (65 549 bytes with its Ethernet header, as captures
+// from hosts that merge segments hold), one of tcpdump's default snapshot
+// length, 262 144 bytes, and others, read in buffers of a file of 80 MB,
+// are all parsed in the ring's own buffers. With a room of 64 KiB, the
+// 65 549 bytes and their record header did not fit, and each such record
+// that straddled made a buffer of its own, a fresh one as large as a ring
+// buffer, which the tail was copied into with all of the next buffer.
+func TestRingRoomHoldsLargeRecords(t *testing.T) {
+	var sizes []int
+	for range 30 {
+		sizes = append(sizes, 262144, 65549, 1514, 100000, 40)
+	}
+	rd, in, err := ringInput(t, bytes.NewReader(sizedPcap(sizes)), ringRoom, ringReadFor(80<<20), ringBufs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.close()
+	var rec Record
+	n := 0
+	for rd.Next(&rec) == nil {
+		if len(rec.Data) != sizes[n] {
+			t.Fatalf("record %d: %d bytes, want %d", n, len(rec.Data), sizes[n])
+		}
+		if !in.raw.inRing {
+			t.Fatalf("record %d (%d bytes) read outside the ring's buffers", n, sizes[n])
+		}
+		n++
+	}
+	if n != len(sizes) {
+		t.Errorf("%d records, want %d", n, len(sizes))
+	}
+}
+
 // TestRingError passes the source's error through after the records
 // before it, and closing early ends the ring's goroutine, which may be
 // waiting for a free buffer.

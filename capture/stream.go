@@ -211,7 +211,7 @@ func (s *stream) fill(n int) ([]byte, error) {
 // fillRing is fill for a stream whose file a ring reads ahead: it takes
 // the ring's next buffer for its own, with the unread bytes moved into the
 // room before the buffer's first byte read, until n bytes are buffered.
-// Unread bytes longer than the room (a record of more than 64 KiB that
+// Unread bytes longer than the room (a record of more than 260 KiB that
 // straddles two buffers) go with the new ones into a buffer of the
 // stream's own, grown as fill grows its buffer.
 func (s *stream) fillRing(n int) ([]byte, error) {
