@@ -103,10 +103,11 @@ type ring struct {
 // default snapshot length, with its header (pcapng's, options and all).
 // 64 KiB was just short of the frames of 64 KiB of IP that captures on
 // hosts that merge segments (GRO) hold: each that straddled made a fresh
-// buffer of about 400 KB, on the 218 k-packet capture (two such records)
-// about 200 page faults of 2 050 and 4 % of its time (bench/RESULTS.md,
-// session 57). Only the pages of the room that a tail reaches are ever
-// touched, so a larger room costs no memory until a record needs it.
+// buffer of about 400 KB: on the 218 k-packet capture (two such records)
+// the stream's page faults were 142-228 of some 2 000, and are 54-56
+// (bench/RESULTS.md, session 57). Only the pages of the room that a tail
+// reaches are touched, so a larger room costs no fresh memory until a
+// record needs it.
 const ringRoom = 256<<10 + 4<<10
 
 const (
