@@ -157,7 +157,7 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	rows := b.Len()
 	e.text = m.textRoom.Make(e.text[:0], rows)
 	if cap(e.ends) < rows {
-		e.ends = make([]int, 0, rows)
+		e.ends = make([]int, 0, max(rows, 2*cap(e.ends))) // as output's emptied
 	}
 	v := b
 	if m.pl.proj != nil {

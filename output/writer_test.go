@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestAppendFloatAgainstStrconv checks the fast paths of AppendFloat
@@ -629,6 +630,59 @@ func TestTextRoom(t *testing.T) {
 	} {
 		if got := textRoom(c.rows, c.bytes, c.seen); got != c.want {
 			t.Errorf("textRoom(%d, %d, %d) = %d, want %d", c.rows, c.bytes, c.seen, got, c.want)
+		}
+	}
+}
+
+// TestTextRoomKeepsBuffer checks that the text writers make few new
+// buffers as their batches grow: 200 batches of 1 to 200 rows, then 300
+// of 200 rows each a byte longer than the last batch's (the average a row
+// creeping up, as it did by a byte every few batches of --features all).
+// Sized for each batch alone, the buffers were made again for 208 of the
+// batches; at twice the room each time, for 16 (JSON lines) and 18 (CSV,
+// whose first batch also holds the header). The rows growing by a byte a
+// batch outrun the average, so that some batches still outgrow their
+// room while being encoded.
+func TestTextRoomKeepsBuffer(t *testing.T) {
+	schema := []Column{{Name: "s", Type: String}, {Name: "i", Type: Int}}
+	batch := func(rows, size int) *Batch {
+		b := NewBatch(schema)
+		for r := range rows {
+			b.AppendString(0, strings.Repeat("x", size))
+			b.AppendInt(1, int64(r))
+			b.EndRow()
+		}
+		return b
+	}
+	for _, format := range []string{"csv", "jsonl"} {
+		w, err := NewWriter(format, io.Discard, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := func() []byte {
+			if c, ok := w.(*csvWriter); ok {
+				return c.buf
+			}
+			return w.(*jsonWriter).buf
+		}
+		made, last := 0, (*byte)(nil)
+		write := func(b *Batch) {
+			t.Helper()
+			if err := w.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			if p := unsafe.SliceData(buf()); p != last {
+				made, last = made+1, p
+			}
+		}
+		for rows := 1; rows <= 200; rows++ {
+			write(batch(rows, 10))
+		}
+		for size := 11; size <= 310; size++ {
+			write(batch(200, size))
+		}
+		if made > 24 {
+			t.Errorf("%s: %d text buffers made for 500 growing batches, want at most 24", format, made)
 		}
 	}
 }
