@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -73,22 +74,7 @@ func TestRingStream(t *testing.T) {
 // parsed in the ring's own buffers, the unread end of one moved into the
 // next, and not copied into a buffer of the stream's.
 func TestRingParsesInPlace(t *testing.T) {
-	rd, in, err := ringInput(t, bytes.NewReader(pcapFile(2000, 50)), 256, 4096, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.close()
-	var rec Record
-	n := 0
-	for rd.Next(&rec) == nil {
-		if !in.raw.inRing {
-			t.Fatalf("record %d read outside the ring's buffers", n)
-		}
-		n++
-	}
-	if n != 2000 {
-		t.Errorf("%d records, want 2000", n)
-	}
+	readInRing(t, pcapFile(2000, 50), 256, 4096, 3, slices.Repeat([]int{50}, 2000))
 }
 
 // TestRingRoomHoldsLargeRecords checks that the ring's room takes the
@@ -105,7 +91,15 @@ func TestRingRoomHoldsLargeRecords(t *testing.T) {
 	for range 30 {
 		sizes = append(sizes, 262144, 65549, 1514, 100000, 40)
 	}
-	rd, in, err := ringInput(t, bytes.NewReader(sizedPcap(sizes)), ringRoom, ringReadFor(80<<20), ringBufs)
+	readInRing(t, sizedPcap(sizes), ringRoom, ringReadFor(80<<20), ringBufs, sizes)
+}
+
+// readInRing reads file through a ring of bufs buffers of room+size
+// bytes and fails the test unless its records have the given sizes and
+// every one is parsed in the ring's own buffers.
+func readInRing(t *testing.T, file []byte, room, size, bufs int, sizes []int) {
+	t.Helper()
+	rd, in, err := ringInput(t, bytes.NewReader(file), room, size, bufs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +107,8 @@ func TestRingRoomHoldsLargeRecords(t *testing.T) {
 	var rec Record
 	n := 0
 	for rd.Next(&rec) == nil {
-		if len(rec.Data) != sizes[n] {
-			t.Fatalf("record %d: %d bytes, want %d", n, len(rec.Data), sizes[n])
+		if n >= len(sizes) || len(rec.Data) != sizes[n] {
+			t.Fatalf("record %d: %d bytes, want %d records of the sizes given", n, len(rec.Data), len(sizes))
 		}
 		if !in.raw.inRing {
 			t.Fatalf("record %d (%d bytes) read outside the ring's buffers", n, sizes[n])
