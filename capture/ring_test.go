@@ -107,8 +107,11 @@ func readInRing(t *testing.T, file []byte, room, size, bufs int, sizes []int) {
 	var rec Record
 	n := 0
 	for rd.Next(&rec) == nil {
-		if n >= len(sizes) || len(rec.Data) != sizes[n] {
-			t.Fatalf("record %d: %d bytes, want %d records of the sizes given", n, len(rec.Data), len(sizes))
+		if n >= len(sizes) {
+			t.Fatalf("more than the %d records written", len(sizes))
+		}
+		if len(rec.Data) != sizes[n] {
+			t.Fatalf("record %d: %d bytes, want %d", n, len(rec.Data), sizes[n])
 		}
 		if !in.raw.inRing {
 			t.Fatalf("record %d (%d bytes) read outside the ring's buffers", n, sizes[n])

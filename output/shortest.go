@@ -85,8 +85,8 @@ func shortest(v float64) (d uint64, t int, ok bool) {
 // --features all the test for nine decimals, made on nearly every float
 // below 10^6, cost more than the formatting of the values that pass it.
 // (That test also refused some times above 2^32 whose product rounded to
-// the wrong n, which then took the slower path to the same text;
-// TestNearest.)
+// the wrong n, which then took the slower path to the same text:
+// bench/RESULTS.md, session 57.)
 //
 // In exact integers, v·scale = Z/2^s with Z = m·scale < 2^83. The reals
 // that round to v lie within half an ulp, 2^-(s+1), of it, so n/scale
