@@ -68,7 +68,9 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # and, given a capture, the first read of a page of it mapped as jj maps
 # it (on this project's VM 30 ns to 1.9 µs a 4 KiB page, by how the
 # capture sits in the page cache and below the guest: bench/RESULTS.md,
-# session 52). corelat (bench/corelat): how long a cache line takes from
+# session 52), and whether the host takes back the guest's free memory
+# (free page reporting: memory freed a few seconds before then costs the
+# host's work to take again, session 58). corelat (bench/corelat): how long a cache line takes from
 # CPU 0 to CPU 1, which decides what N workers gain over one, since every
 # packet batch the reading goroutine fills is read by a flow table on the
 # other CPU.

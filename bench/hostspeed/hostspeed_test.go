@@ -123,3 +123,35 @@ func TestMappedFigures(t *testing.T) {
 		}
 	}
 }
+
+func TestFreePageReporting(t *testing.T) {
+	// Features as sysfs prints them: one character a bit, from bit 0.
+	for _, c := range []struct {
+		name    string
+		devices map[string][2]string // directory: device, features
+		want    bool
+	}{
+		{"balloon reporting", map[string][2]string{"virtio0": {"0x0005\n", "0110010100000000000000000000000010\n"}, "virtio1": {"0x0002\n", "0011111\n"}}, true},
+		{"balloon without it", map[string][2]string{"virtio0": {"0x0005\n", "0110000100000000000000000000000010\n"}}, false},
+		{"bit 5 of another device", map[string][2]string{"virtio1": {"0x0002\n", "0000010\n"}}, false},
+		{"short features", map[string][2]string{"virtio0": {"0x0005\n", "011\n"}}, false},
+		{"no virtio", nil, false},
+	} {
+		sys := t.TempDir()
+		for dir, f := range c.devices {
+			d := filepath.Join(sys, "bus", "virtio", "devices", dir)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(d, "device"), []byte(f[0]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(d, "features"), []byte(f[1]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := freePageReporting(sys); got != c.want {
+			t.Errorf("%s: freePageReporting = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

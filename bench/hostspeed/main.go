@@ -3,8 +3,11 @@
 // shared: a core's arithmetic; a random read from working sets of an
 // eighth and a half of the last-level cache, which fit it when the
 // machine has it to itself, and from 256 MiB of memory, which fits no
-// cache; and the first write to a fresh page. bench/run.sh prints it beside its figures, so
-// that a table from a slow spell can be told from a slower jj.
+// cache; and the first write to a fresh page; and whether the host takes
+// back the guest's free memory (free page reporting), which makes memory
+// freed a few seconds before dear to take again. bench/run.sh prints it
+// beside its figures, so that a table from a slow spell can be told from
+// a slower jj.
 //
 // On this project's host (bench/RESULTS.md, session 35) the cache figures
 // move most: a read in 4 MiB took 29 ns at one moment and 130-160 ns at
@@ -64,6 +67,9 @@ func main() {
 			os.Exit(1)
 		}
 		line += mappedSummary(populate, read)
+	}
+	if freePageReporting("/sys") {
+		line += reportingSummary
 	}
 	fmt.Println(line)
 }
