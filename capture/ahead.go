@@ -1,6 +1,10 @@
 package capture
 
-import "io"
+import (
+	"io"
+
+	"github.com/jjflow/jj/internal/mem"
+)
 
 // readAhead reads r in a goroutine of its own, up to a few buffers ahead
 // of the caller, so that decompressing a compressed stream, the slowest
@@ -105,10 +109,16 @@ type ring struct {
 // hosts that merge segments (GRO) hold: each that straddled made a fresh
 // buffer of about 400 KB: on the 218 k-packet capture (two such records)
 // the stream's page faults were 142-228 of some 2 000, and are 54-56
-// (bench/RESULTS.md, session 57). Only the pages of the room that a tail
-// reaches are touched, so a larger room costs no fresh memory until a
-// record needs it.
+// (bench/RESULTS.md, session 57). Only its last ringRoomWarm bytes are
+// allocated with the buffer, and its other pages where a longer tail
+// reaches, so that a larger room costs no fresh memory until a record
+// needs it.
 const ringRoom = 256<<10 + 4<<10
+
+// ringRoomWarm is how much of the end of a ring buffer's room its first
+// fill allocates with the buffer: the tails of records of up to a jumbo
+// frame's 9 KiB and more.
+const ringRoomWarm = 16 << 10
 
 const (
 	ringRead = 1 << 20 // bytes read into a buffer
@@ -134,12 +144,24 @@ func newRing(r io.Reader, mapping []byte, room, size, bufs int) *ring {
 
 func (g *ring) run(r io.Reader, mapping []byte) {
 	defer close(g.exited)
+	fresh := cap(g.free) // the buffers not yet filled: the first taken
 	for {
 		var b []byte
 		select {
 		case b = <-g.free:
 		case <-g.done:
 			return
+		}
+		if fresh > 0 {
+			// Its pages in one call before read(2) writes them, rather
+			// than a page fault each in the kernel's copy: on this
+			// project's VM 4.5-7.4 µs a page against 11-15 (session 58).
+			// Of the room, only the end that the tail of a record of up
+			// to about ringRoomWarm bytes straddling two buffers takes
+			// (on the reading goroutine): its other pages only a longer
+			// record touches.
+			fresh--
+			mem.Prefault(b[max(g.room-ringRoomWarm, 0):])
 		}
 		n, err := fill(r, b[g.room:], mapping)
 		select {

@@ -26,12 +26,12 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
-	"slices"
 	"sync"
 	"unsafe"
 
 	"github.com/jjflow/jj/decode"
 	"github.com/jjflow/jj/extract"
+	"github.com/jjflow/jj/internal/mem"
 	"github.com/jjflow/jj/internal/prefetch"
 	"github.com/jjflow/jj/output"
 )
@@ -842,7 +842,7 @@ func (t *Table) flush() {
 func (t *Table) room(rows int) {
 	n := min(t.out.Len()+rows, t.rows)
 	t.out.Grow(n)
-	t.order = slices.Grow(t.order, max(n-len(t.order), 0))
+	t.order = mem.Grow(t.order, max(n-len(t.order), 0))
 }
 
 // prefetch has the extractors prefetch the state of the flows that

@@ -1,6 +1,10 @@
 package output
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/jjflow/jj/internal/mem"
+)
 
 // Batch is a columnar buffer of finished flows: one typed buffer per column.
 // Extractors append one value per column per flow, in column order; writers
@@ -26,19 +30,19 @@ func NewBatch(schema []Column) *Batch {
 // Grow makes room in the batch for rows rows in all: each Int, Bool and
 // Float column for rows values, and each String column for rows strings
 // of 16 bytes, so that the rows up to there append without growing the
-// columns one doubling at a time. A column with the room already keeps
-// its buffer.
+// columns one doubling at a time, into pages allocated at once
+// (mem.Grow). A column with the room already keeps its buffer.
 func (b *Batch) Grow(rows int) {
 	for i, c := range b.Schema {
 		cb := &b.cols[i]
 		switch c.Type {
 		case Int, Bool:
-			cb.ints = slices.Grow(cb.ints, max(rows-len(cb.ints), 0))
+			cb.ints = mem.Grow(cb.ints, max(rows-len(cb.ints), 0))
 		case Float:
-			cb.floats = slices.Grow(cb.floats, max(rows-len(cb.floats), 0))
+			cb.floats = mem.Grow(cb.floats, max(rows-len(cb.floats), 0))
 		case String:
-			cb.bytes = slices.Grow(cb.bytes, max(16*rows-len(cb.bytes), 0))
-			cb.offs = slices.Grow(cb.offs, max(rows-len(cb.offs), 0))
+			cb.bytes = mem.Grow(cb.bytes, max(16*rows-len(cb.bytes), 0))
+			cb.offs = mem.Grow(cb.offs, max(rows-len(cb.offs), 0))
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/jjflow/jj/internal/mem"
 )
 
 // Writer writes batches of rows in one format.
@@ -167,6 +169,7 @@ func (t *TextRoom) Make(buf []byte, rows int) []byte {
 	if room := cap(buf) - len(buf); room < need {
 		grown := make([]byte, len(buf), len(buf)+max(need, min(2*room, MaxTextRoom)))
 		copy(grown, buf)
+		mem.Prefault(grown[len(buf):cap(grown)]) // its pages at once, not a fault each as rows are encoded
 		return grown
 	}
 	return buf
@@ -199,7 +202,9 @@ func textRoom(rows int, bytes, seen int64) int {
 // does not make one each.
 func emptied[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]T, 0, max(n, 2*cap(s)))
+		s = make([]T, max(n, 2*cap(s)))
+		mem.Prefault(s)
+		return s[:0]
 	}
 	return s[:0]
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+
+	"github.com/jjflow/jj/internal/mem"
 )
 
 // aheadWriter buffers what it is given and writes it to w on a goroutine
@@ -36,11 +38,12 @@ type aheadWriter struct {
 //
 // They are made as the filling side first needs them (send), so that
 // while w keeps up, two take turns and the others are never made: each
-// buffer's pages are fresh memory, which this project's VM charges about
+// buffer's pages are fresh memory, which this project's VM charged about
 // 13 µs a 4 KiB page for at first touch, on the goroutine that encodes
 // the rows. On the 218 k-packet capture (2.5 MB of CSV), making the four
 // at the start took 127 more page faults and 4 ms more CPU time than two
-// (bench/RESULTS.md, session 48).
+// (bench/RESULTS.md, session 48). Allocated in one call
+// (newAheadBuffer), a page still costs 4.5-7.4 µs there.
 const (
 	aheadBuffers = 4
 	aheadSize    = 256 << 10
@@ -57,9 +60,19 @@ func newAheadWriter(w io.Writer, first func() error) *aheadWriter {
 		done:    make(chan struct{}),
 		made:    1,
 	}
-	a.buf = make([]byte, 0, aheadSize)
+	a.buf = newAheadBuffer()
 	go a.run(w, first)
 	return a
+}
+
+// newAheadBuffer makes an empty buffer of aheadSize bytes with its pages
+// allocated in one call (mem.Prefault), not by a page fault at each first
+// write on the goroutine that encodes the rows: on this project's VM
+// 4.5-7.4 µs a page against 11-15 (bench/RESULTS.md, session 58).
+func newAheadBuffer() []byte {
+	b := make([]byte, aheadSize)
+	mem.Prefault(b)
+	return b[:0]
 }
 
 // run calls first, then writes the buffers it is sent, in order.
@@ -140,7 +153,7 @@ func (a *aheadWriter) send() {
 	}
 	if a.made < aheadBuffers {
 		a.made++
-		a.buf = make([]byte, 0, aheadSize)
+		a.buf = newAheadBuffer()
 		return
 	}
 	a.buf = <-a.free
