@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jjflow/jj/flow"
+	"github.com/jjflow/jj/internal/mem"
 	"github.com/jjflow/jj/output"
 )
 
@@ -156,9 +157,7 @@ func (m *merger) encode(b *output.Batch, view **output.Batch) *encoded {
 	// run, and 5 288-6 327 sized so (bench/RESULTS.md, session 56).
 	rows := b.Len()
 	e.text = m.textRoom.Make(e.text[:0], rows)
-	if cap(e.ends) < rows {
-		e.ends = make([]int, 0, max(rows, 2*cap(e.ends))) // as output's emptied
-	}
+	e.ends = mem.Grow(e.ends[:0], rows) // as output's emptied
 	v := b
 	if m.pl.proj != nil {
 		*view = b.View(m.pl.proj, m.pl.out, *view)
@@ -330,6 +329,16 @@ func (m *merger) drain() {
 		q := m.queues[best]
 		c, r := &q[0], m.pos[best]
 		if c.text != nil {
+			if len(m.outText.ends) == 0 {
+				// Room for a batch of rows at once (output.TextRoom), its
+				// pages allocated in one call: grown by append, the
+				// buffer doubled from nothing, each step new memory
+				// faulted in a page at a time (388 faults, with two
+				// workers and --features all on the 218 k-packet capture).
+				rows := flow.BatchRows(len(m.pl.schema))
+				m.outText.text = m.textRoom.Make(m.outText.text[:0], rows)
+				m.outText.ends = mem.Grow(m.outText.ends[:0], rows)
+			}
 			start := 0
 			if r > 0 {
 				start = c.text.ends[r-1]

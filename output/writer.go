@@ -197,17 +197,10 @@ func textRoom(rows int, bytes, seen int64) int {
 }
 
 // emptied returns s emptied, with room for n elements: a new array when
-// s's is shorter (make, for TextRoom.Make's reasons), of at least twice
-// the old one's capacity, so that a series of slightly longer batches
-// does not make one each.
-func emptied[T any](s []T, n int) []T {
-	if cap(s) < n {
-		s = make([]T, max(n, 2*cap(s)))
-		mem.Prefault(s)
-		return s[:0]
-	}
-	return s[:0]
-}
+// s's is shorter, of at least twice the old one's capacity, so that a
+// series of slightly longer batches does not make one each, and its pages
+// allocated at once (mem.Grow).
+func emptied[T any](s []T, n int) []T { return mem.Grow(s[:0], n) }
 
 // EncodeRows implements RowEncoder. It takes a row's columns a run of one
 // type at a time (typeRun), so that a loop per type writes them with no
