@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -65,14 +66,103 @@ func TestMapCostly(t *testing.T) {
 	defer f.Close()
 	// Mapped without populating, which would read the pages back.
 	if data, err := unix.Mmap(int(f.Fd()), 0, 1<<20, unix.PROT_READ, unix.MAP_SHARED); err == nil {
-		stillThere := resident(data)
+		missing, pages := absent(data)
 		unix.Munmap(data)
-		if stillThere {
+		if pages > 0 && missing == 0 {
 			t.Skip("the file stays in the page cache here (a tmpfs?)")
 		}
 	}
 	if probe() {
 		t.Error("mapCostly = true for a file not in the page cache")
+	}
+}
+
+// TestMapCostlyMostlyCached checks that a file missing a few pages from
+// the page cache, as this project's VM's reclaim leaves a file unread for
+// a while, is timed like a cached one, on the windows wholly cached, and
+// that one missing a larger share (more than 1/coldShare of the probed
+// pages) is mapped untimed.
+func TestMapCostlyMostlyCached(t *testing.T) {
+	// Written 4 KiB at a time, so that the page cache holds it in pages
+	// of that size, each of which can be dropped alone.
+	path := filepath.Join(t.TempDir(), "pages.pcap")
+	w, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := pcapFile(100000, 600) // 61.6 MB: 29 pages of 2 MiB, four windows
+	for i := 0; i < len(src); i += 4096 {
+		if _, err := w.Write(src[i:min(i+4096, len(src))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	savedPage := costlyPage
+	t.Cleanup(func() { costlyPage = savedPage })
+	costlyPage = 0 // a timed file is always dearer than that
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil { // dirty pages are not dropped
+		t.Fatal(err)
+	}
+	size := int64(len(src))
+	// evict drops the file's 4 KiB pages [from, to).
+	evict := func(from, to int64) {
+		if err := unix.Fadvise(int(f.Fd()), from*4096, (to-from)*4096, unix.FADV_DONTNEED); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := func(drop func()) (bool, int) {
+		if _, err := io.Copy(io.Discard, io.NewSectionReader(f, 0, size)); err != nil {
+			t.Fatal(err) // all of it cached again
+		}
+		drop()
+		data := mapFile(f, size)
+		if data == nil {
+			t.Skip("no file mapping on this system")
+		}
+		defer unmapFile(data)
+		missing := 0
+		for _, off := range probeOffsets(len(data)) {
+			m, _ := absent(data[off : off+probeBytes])
+			missing += m
+		}
+		return mapCostly(data), missing
+	}
+	offs := probeOffsets(int(size))
+	// Each case drops pages no case before it did: pages read back from
+	// disk may come in larger folios, which a page's eviction leaves.
+	all := func() { // a page of every window: none timed, and so mapped
+		for _, off := range offs {
+			p := int64(off) / 4096
+			evict(p+10, p+11)
+		}
+	}
+	costly, missing := probe(all)
+	if missing == 0 {
+		t.Skip("pages stay in the page cache here (a tmpfs?)")
+	}
+	if costly {
+		t.Errorf("a file missing %d probed pages, one in each window, was dearer than nothing", missing)
+	}
+	few := func() { // two pages of every other window: 4 of 1 024
+		for k := 0; k < len(offs); k += 2 {
+			p := int64(offs[k]) / 4096
+			evict(p+100, p+101)
+			evict(p+200, p+201)
+		}
+	}
+	if costly, missing := probe(few); !costly {
+		t.Errorf("a file missing %d probed pages was mapped untimed", missing)
+	}
+	half := func() { evict(size/4096/2, size/4096) }
+	if costly, missing := probe(half); costly {
+		t.Errorf("a file missing %d probed pages was timed", missing)
 	}
 }
 
@@ -83,13 +173,18 @@ func TestProbeOffsets(t *testing.T) {
 		size  int
 		pages []int // offsets in 2 MiB pages
 	}{
-		{2 << 20, []int{0}},
+		{2 << 20, []int{0}}, // one 2 MiB page: the first
 		{4<<20 - 1, []int{0}},
-		{9<<20 + 5, []int{0, 1, 2, 3}}, // four whole 2 MiB pages
-		{16<<20 + 1, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{9<<20 + 5, []int{1, 2, 3}},     // four whole 2 MiB pages, the first left out
+		{16<<20 + 1, []int{1, 3, 5, 7}}, // at least four windows: 1 + 6k/3
+		// The 218 k-packet capture, 74.2 MiB: 37 pages, two windows of
+		// 32 MiB, four at least: 1 + 35k/3.
+		{77763944, []int{1, 12, 24, 36}},
+		// 200 MiB: six windows, 1 + 98k/5.
+		{200 << 20, []int{1, 20, 40, 59, 79, 99}},
 		// 1 GiB and 5 bytes (an int on 32-bit systems too): 512 whole
-		// pages; k·511/15 for k = 0 … 15.
-		{1<<30 + 5, []int{0, 34, 68, 102, 136, 170, 204, 238, 272, 306, 340, 374, 408, 442, 476, 511}},
+		// pages, 32 windows' worth, sixteen at most: 1 + 510k/15.
+		{1<<30 + 5, []int{1, 35, 69, 103, 137, 171, 205, 239, 273, 307, 341, 375, 409, 443, 477, 511}},
 	} {
 		var want []int
 		for _, p := range c.pages {
