@@ -51,11 +51,11 @@ import (
 // 16 MiB are; windows of 16 pages, each the first read of its own 2 MiB,
 // cost 2-3 times as much a page as the file's mean. There is one for
 // each 32 MiB of the file (probeEvery), four at least and sixteen at
-// most: the sixteen that the probe read of any file took 2.0-3.5 ms here,
-// 3-5 % of a run of the 218 k-packet capture (session 58). They start at
-// the file's second 2 MiB: its first are cached in small folios even when
-// the rest is in huge ones, as the kernel's read-ahead starts small
-// (1.7-2.3 µs a page, against 20-80 ns after them). The probe stops as
+// most: the sixteen that the probe read of any file took 2.6-3.5 ms of
+// a run of the 218 k-packet capture here, 3-5 % of it (session 58). They
+// start at the file's second 2 MiB: its first are cached in small folios
+// even when the rest is in huge ones, as the kernel's read-ahead starts
+// small (1.7-2.3 µs a page, against 20-80 ns after them). The probe stops as
 // soon as the pages read so far have cost more than all its windows may:
 // a file whose pages are dear is known after one to three windows, about
 // a millisecond here. Each window is released once read, so that a mapped
@@ -90,7 +90,8 @@ var mapCostly = func(data []byte) bool {
 		}
 		spent += time.Since(start)
 		releaseMapped(w)
-		if timed++; spent > budget {
+		timed++
+		if spent > budget {
 			return true // dearer than a copy already, whatever the rest cost
 		}
 	}
