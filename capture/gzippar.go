@@ -78,11 +78,20 @@ type gzipTask struct {
 // newGzipPar returns a gzipPar for data, the whole file, or nil if it is
 // not worth it (small, or one CPU).
 func newGzipPar(data []byte) *gzipPar {
-	n := runtime.GOMAXPROCS(0)
-	if n < 2 || len(data) < gzipMinPar {
+	if !gzipDecodesAhead(data) {
 		return nil
 	}
-	return newGzipParWith(data, gzipChunk, min(n, 8))
+	return newGzipParWith(data, gzipChunk, min(runtime.GOMAXPROCS(0), 8))
+}
+
+// gzipDecodesAhead reports whether data, a whole file, starts as a gzip
+// file and is one whose blocks newGzipPar decodes on other cores: of
+// gzipMinPar bytes or more, with two CPUs or more. Such a file is mapped
+// even where its mapped pages cost more than a copy (mapCostly), since
+// only a mapped file decodes ahead, and inflating a page's worth of input
+// costs ten times or more what mapping it does (openMapped).
+func gzipDecodesAhead(data []byte) bool {
+	return len(data) >= gzipMinPar && runtime.GOMAXPROCS(0) >= 2 && bytes.HasPrefix(data, magicGzip)
 }
 
 // newGzipParWith returns a gzipPar with chunks of chunk bytes and up to

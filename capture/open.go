@@ -629,7 +629,8 @@ func fileStream(f *os.File, size int64) *stream {
 // default a file larger than a pager's window that is in the page cache is
 // read with read(2) instead where a probe finds its mapped pages dearer
 // than a copy (mapCostly: on this project's virtual machine, most large
-// files). Tests of the mapped path set it, so that what they
+// files), but for a gzip file whose blocks decode ahead on other cores
+// (gzipDecodesAhead). Tests of the mapped path set it, so that what they
 // test does not depend on the host.
 var MapAlways bool
 
@@ -647,7 +648,13 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	raw := newMappedStream(data)
 	if size > populateEvery {
 		raw.hugeReads = readsHuge(data)
-		if !MapAlways && mapCostly(data) {
+		// A gzip file that decodes ahead on other cores needs its
+		// mapping for that (gzippar.go): mapped, the 1.2 GB real-traffic
+		// tile as gzip took one or two workers 0.90 of the time, for 1.30
+		// to 1.32 times the CPU, on this project's 2-CPU virtual machine,
+		// whose probe sends the file to read(2) (bench/RESULTS.md,
+		// session 59).
+		if !MapAlways && !gzipDecodesAhead(data) && mapCostly(data) {
 			unmapFile(data)
 			return nil, closer{}, false, nil
 		}

@@ -1,10 +1,13 @@
 package capture
 
 import (
+	"bytes"
+	stdgzip "compress/gzip"
 	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -265,4 +268,58 @@ func TestOpenReadsWhereMappingCostly(t *testing.T) {
 		t.Error("MapAlways: not mapped")
 	}
 	c.Close()
+}
+
+// TestOpenMapsGzipDecodedAhead opens a gzip file larger than a pager's
+// window, the probe saying that its mapped pages cost more than a copy:
+// with two CPUs it is mapped all the same, so that its blocks decode
+// ahead on the other core (gzippar.go); with one, where nothing decodes
+// ahead, it is read with read(2) as a plain capture is.
+func TestOpenMapsGzipDecodedAhead(t *testing.T) {
+	plain, n := bigPcap(t)
+	src, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.NoCompression) // stored blocks: 24.6 MB still
+	zw.Write(src)
+	zw.Close()
+	path := writeFile(t, t.TempDir(), "big.pcap.gz", gz.Bytes())
+	saved, savedAlways := mapCostly, MapAlways
+	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
+	MapAlways = false
+	mapCostly = func([]byte) bool { return true }
+	for _, procs := range []int{1, 2} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			rd, c, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := c.(closer)
+			ahead := procs >= 2
+			if mapped := cl.mapping != nil; mapped != ahead {
+				t.Errorf("%d CPUs: mapped %v, want %v", procs, mapped, ahead)
+			}
+			if par := cl.in.gzip != nil && cl.in.gzip.par != nil; par != ahead {
+				t.Errorf("%d CPUs: blocks decoded ahead %v, want %v", procs, par, ahead)
+			}
+			var rec Record
+			got := 0
+			for rd.Next(&rec) == nil {
+				if len(rec.Data) != 600 || binary.LittleEndian.Uint32(rec.Data) != uint32(got) {
+					t.Fatalf("%d CPUs: record %d wrong (%d bytes)", procs, got, len(rec.Data))
+				}
+				got++
+			}
+			if got != n {
+				t.Errorf("%d CPUs: %d records, want %d", procs, got, n)
+			}
+			c.Close()
+			if !ahead {
+				ringClosed(t, cl.in)
+			}
+		}()
+	}
 }
