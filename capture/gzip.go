@@ -31,7 +31,7 @@ import (
 //   - output written straight into a buffer that is its own history, with
 //     32 KiB kept at the front when it is slid; buffers and tables pooled.
 //
-// A file in memory is decoded on the other cores too: see gzippar.go.
+// A whole file is decoded on the other cores too: see gzippar.go.
 //
 // The careful path (near the end of the buffered input, at a header,
 // a stored block or the trailer) reads byte by byte and knows where the

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"runtime"
 	"slices"
 	"sync"
@@ -12,9 +13,10 @@ import (
 // Decoding a deflate stream on several cores. A gzip member is one deflate
 // stream, each block of which may copy from the 32 KiB of output before
 // it, so its blocks cannot be decoded apart; but nearly all the work is
-// the Huffman decoding, which needs no output at all. When the whole file
-// is in memory (mapped), tasks on other goroutines do that part ahead of
-// the reader, as rapidgzip finds its blocks:
+// the Huffman decoding, which needs no output at all. When the input is a
+// whole file, mapped or read from its start (gzipSource), tasks on other
+// goroutines do that part ahead of the reader, as rapidgzip finds its
+// blocks, each reading its own part of the file:
 //
 //   - The file is cut into chunks of gzipChunk compressed bytes. A task
 //     takes a chunk, looks in it for the start of a dynamic-Huffman block
@@ -42,11 +44,14 @@ const (
 	gzipTaskTokens = 16 << 20  // token bytes a task holds at most: it ends at the last whole block within them
 	gzipMinPar     = 8 << 20   // files smaller than this are decoded in order
 	gzipFindSpan   = 256 << 10 // bytes a task searches for a block's start
+	gzipHeaderMax  = 600       // bytes a dynamic block's header may take, and more (563)
 )
 
 // gzipPar hands out the reader's tasks, in file order.
 type gzipPar struct {
-	data     []byte // the whole compressed input
+	src      io.ReaderAt // the whole compressed input, size bytes
+	size     int64
+	mapping  []byte // src's bytes when it is a file's mapping, else nil (fault.go)
 	chunk    int64  // gzipChunk, smaller in tests
 	next     int64  // where the next task's chunk starts
 	tasks    []*gzipTask
@@ -72,32 +77,51 @@ type gzipTask struct {
 	tok        []byte // the tokens (tokenWriter), and 8 bytes of padding
 	need       int    // bytes of output before start that the matches reach
 	z          gzipReader
-	src        bytes.Reader
+	head       []byte // the chunk's first bytes, where find looks
+	window     bytes.Reader
+	rest       io.SectionReader
 }
 
-// newGzipPar returns a gzipPar for data, the whole file, or nil if it is
-// not worth it (small, or one CPU).
-func newGzipPar(data []byte) *gzipPar {
-	if !gzipDecodesAhead(data) {
+// newGzipPar returns a gzipPar for src, a whole file of size bytes (its
+// mapping, if mapping is not nil), or nil if it is not worth it (small,
+// or one CPU).
+func newGzipPar(src io.ReaderAt, size int64, mapping []byte) *gzipPar {
+	n := runtime.GOMAXPROCS(0)
+	if n < 2 || size < gzipMinPar {
 		return nil
 	}
-	return newGzipParWith(data, gzipChunk, min(runtime.GOMAXPROCS(0), 8))
-}
-
-// gzipDecodesAhead reports whether data, a whole file, starts as a gzip
-// file and is one whose blocks newGzipPar decodes on other cores: of
-// gzipMinPar bytes or more, with two CPUs or more. Such a file is mapped
-// even where its mapped pages cost more than a copy (mapCostly), since
-// only a mapped file decodes ahead, and inflating a page's worth of input
-// costs ten times or more what mapping it does (openMapped).
-func gzipDecodesAhead(data []byte) bool {
-	return len(data) >= gzipMinPar && runtime.GOMAXPROCS(0) >= 2 && bytes.HasPrefix(data, magicGzip)
+	return newGzipParWith(src, size, mapping, gzipChunk, min(n, 8))
 }
 
 // newGzipParWith returns a gzipPar with chunks of chunk bytes and up to
 // tasks of them started at once.
-func newGzipParWith(data []byte, chunk int64, tasks int) *gzipPar {
-	return &gzipPar{data: data, chunk: chunk, next: chunk, max: tasks}
+func newGzipParWith(src io.ReaderAt, size int64, mapping []byte, chunk int64, tasks int) *gzipPar {
+	return &gzipPar{src: src, size: size, mapping: mapping, chunk: chunk, next: chunk, max: tasks}
+}
+
+// gzipSource returns what the tasks of a gzip reader read the input of
+// in from (newGzipPar), the whole file from its start, and its size; nil
+// when in reads something else. The tasks read a mapped file from the
+// mapping, and one that a ring reads with read(2) (mapCostly: its mapped
+// pages cost more than a copy) with pread(2), each its own chunk. Before
+// session 59 they read only a mapped file, and on this project's virtual
+// machine, whose probe sends most large files to read(2), the real-traffic
+// tile as gzip (1.2 GB) was decoded on one core. With the tasks reading
+// it with pread(2), two workers take 0.93 of that time (medians of ten
+// interleaved rounds, 1.39 times the CPU time) and one worker 0.91; on
+// two CPUs the decoding is bound by the CPU time. Mapping the file for
+// the tasks instead was as fast (3.11 against 3.06 s, twelve rounds;
+// bench/RESULTS.md).
+func (in *input) gzipSource() (io.ReaderAt, int64, []byte) {
+	switch raw := in.raw; {
+	case raw.off != 0: // not read from the file's start
+		return nil, 0, nil
+	case raw.mapped:
+		return bytes.NewReader(raw.buf), int64(len(raw.buf)), raw.buf
+	case raw.ring != nil && raw.at != nil && in.size > 0:
+		return raw.at, in.size, nil
+	}
+	return nil, 0, nil
 }
 
 // close stops the tasks and waits for them: they read data, which the
@@ -127,7 +151,7 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		default:
 		}
 	}
-	for len(p.tasks)+len(p.stale) < p.max && p.next < int64(len(p.data)) {
+	for len(p.tasks)+len(p.stale) < p.max && p.next < p.size {
 		if p.next*8 <= pos {
 			p.next = (pos/8/p.chunk + 1) * p.chunk
 			continue
@@ -146,7 +170,7 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		go func() {
 			defer p.wg.Done()
 			defer close(t.done)
-			if faulted(p.data, func() { t.run(p.data, &p.stop) }) {
+			if faulted(p.mapping, func() { t.run(p, &p.stop) }) {
 				// The file shrank under the task (fault.go): it
 				// leaves the reader nothing, so that the reader
 				// meets the fault itself, in order.
@@ -215,20 +239,21 @@ func (t *gzipTask) release() {
 
 // run finds the chunk's first block and decodes to the first block
 // boundary at or past hi.
-func (t *gzipTask) run(data []byte, stop *atomic.Bool) {
+func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 	t.final, t.need = false, 0
 	if t.z.bufs == nil {
 		b := gzipPool.Get().(*gzipBufs)
 		t.z = gzipReader{bufs: b, in: &b.in}
 	}
 	z := &t.z
-	start := t.find(data, stop)
+	start := t.find(p, stop)
 	t.start, t.end = start, start
 	close(t.found)
 	if start < 0 {
 		return
 	}
-	t.reset(data, start)
+	t.rest = *io.NewSectionReader(p.src, start>>3, p.size-start>>3)
+	t.reset(&t.rest, start)
 	var w tokenWriter
 	w.open(t.tok)
 	good := w // the tokens at the end of the last whole block
@@ -281,14 +306,12 @@ func (w *tokenWriter) close() []byte {
 	return append(w.tok, make([]byte, 8)...)
 }
 
-// reset points the task's reader at bit pos of data, at a block header,
-// with the input ending at the end of data.
-func (t *gzipTask) reset(data []byte, pos int64) {
+// reset points the task's reader at bit pos of the input, at a block
+// header, to read from src, which starts at byte pos>>3.
+func (t *gzipTask) reset(src io.Reader, pos int64) {
 	z := &t.z
-	off := pos >> 3
-	t.src.Reset(data[off:])
-	z.src = &t.src
-	z.ip, z.iend, z.inBase = 0, 0, off
+	z.src = src
+	z.ip, z.iend, z.inBase = 0, 0, pos>>3
 	z.srcEOF, z.srcErr = false, nil
 	z.bb, z.bl = 0, 0
 	z.need(uint(pos & 7))
@@ -301,28 +324,36 @@ func (t *gzipTask) reset(data []byte, pos int64) {
 // gzipFindSpan bytes of [lo, hi) of a
 // dynamic block that is not a member's last, whose code-length code is
 // complete (as encoders make it) and whose code lengths build valid codes
-// with an end-of-block code; or -1.
-func (t *gzipTask) find(data []byte, stop *atomic.Bool) int64 {
+// with an end-of-block code; or -1. It reads those bytes, and the longest
+// header after them, into head.
+func (t *gzipTask) find(p *gzipPar, stop *atomic.Bool) int64 {
 	z := &t.z
-	end := min(t.hi, t.lo+gzipFindSpan, int64(len(data))-16)
+	size := min(p.chunk, gzipFindSpan) + gzipHeaderMax + 16
+	if int64(cap(t.head)) < size {
+		t.head = make([]byte, size)
+	}
+	n, _ := p.src.ReadAt(t.head[:size], t.lo) // an error ends the bytes read
+	data := t.head[:n]                        // the input from byte t.lo
+	end := min(t.hi, t.lo+gzipFindSpan, t.lo+int64(n)-16)
 	for off := t.lo; off < end; off++ {
 		if off&0xffff == 0 && stop.Load() {
 			return -1
 		}
-		w := binary.LittleEndian.Uint64(data[off:])
+		w := binary.LittleEndian.Uint64(data[off-t.lo:])
 		for bit := range int64(8) {
 			v := w >> bit
 			// Not final, dynamic; at most 286 and 30 codes.
 			if v&7 != 4 || v>>3&31 > 29 || v>>8&31 > 29 {
 				continue
 			}
-			if !precodeComplete(data, off*8+bit+17, int(v>>13&15)+4) {
+			if !precodeComplete(data, (off-t.lo)*8+bit+17, int(v>>13&15)+4) {
 				continue
 			}
 			// The whole header, from a short reader: a header is at
 			// most 563 bytes.
 			pos := off*8 + bit
-			t.reset(data[:min(int64(len(data)), off+600)], pos)
+			t.window.Reset(data[off-t.lo : min(int64(n), off-t.lo+gzipHeaderMax)])
+			t.reset(&t.window, pos)
 			if z.block() == nil && z.state == gzHuffman && z.lens[256] != 0 {
 				return pos
 			}

@@ -20,7 +20,7 @@ func parGunzip(data []byte, chunk int64, tasks int) ([]byte, error, int) {
 		if z, err = newGzipReader(r); err != nil {
 			return nil, err
 		}
-		z.par = newGzipParWith(data, chunk, tasks)
+		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, chunk, tasks)
 		return z, nil
 	})
 	if z == nil {
@@ -156,7 +156,7 @@ func TestGzipParallelClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		z.par = newGzipParWith(data, 512, 4)
+		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, 512, 4)
 		if _, err := io.ReadFull(z, make([]byte, n)); err != nil {
 			t.Fatal(err)
 		}

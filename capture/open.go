@@ -432,12 +432,12 @@ func (in *input) decompress(f format) error {
 	case formatGzip:
 		// Members one after another too (cat a.gz b.gz), as gzip reads
 		// them (gzip.go).
-		whole := in.raw.mapped && in.raw.consumed() == 0
+		whole, size, mapping := in.gzipSource()
 		in.gzip, err = newGzipReader(src)
-		if err == nil && whole {
-			// The file is in memory: its blocks decode ahead on the
-			// other cores too (gzippar.go).
-			in.gzip.par = newGzipPar(in.raw.buf)
+		if err == nil && whole != nil {
+			// The input is a whole file: its blocks decode ahead on
+			// the other cores too (gzippar.go).
+			in.gzip.par = newGzipPar(whole, size, mapping)
 		}
 		dec = in.gzip
 	case formatZstd:
@@ -620,7 +620,9 @@ func OpenFile(f *os.File, name string) (Reader, io.Closer, error) {
 // mapping.
 func fileStream(f *os.File, size int64) *stream {
 	if size > populateEvery {
-		return newRingStream(f, size)
+		s := newRingStream(f, size)
+		s.at = f
+		return s
 	}
 	return newStream(f)
 }
@@ -629,8 +631,7 @@ func fileStream(f *os.File, size int64) *stream {
 // default a file larger than a pager's window that is in the page cache is
 // read with read(2) instead where a probe finds its mapped pages dearer
 // than a copy (mapCostly: on this project's virtual machine, most large
-// files), but for a gzip file whose blocks decode ahead on other cores
-// (gzipDecodesAhead). Tests of the mapped path set it, so that what they
+// files). Tests of the mapped path set it, so that what they
 // test does not depend on the host.
 var MapAlways bool
 
@@ -648,13 +649,7 @@ func openMapped(f *os.File, name string, size int64) (rd Reader, c closer, ok bo
 	raw := newMappedStream(data)
 	if size > populateEvery {
 		raw.hugeReads = readsHuge(data)
-		// A gzip file that decodes ahead on other cores needs its
-		// mapping for that (gzippar.go): mapped, the 1.2 GB real-traffic
-		// tile as gzip took one or two workers 0.90 of the time, for 1.30
-		// to 1.32 times the CPU, on this project's 2-CPU virtual machine,
-		// whose probe sends the file to read(2) (bench/RESULTS.md,
-		// session 59).
-		if !MapAlways && !gzipDecodesAhead(data) && mapCostly(data) {
+		if !MapAlways && mapCostly(data) {
 			unmapFile(data)
 			return nil, closer{}, false, nil
 		}

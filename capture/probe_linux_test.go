@@ -5,6 +5,7 @@ import (
 	stdgzip "compress/gzip"
 	"encoding/binary"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -270,55 +271,72 @@ func TestOpenReadsWhereMappingCostly(t *testing.T) {
 	c.Close()
 }
 
-// TestOpenMapsGzipDecodedAhead opens a gzip file larger than a pager's
-// window, the probe saying that its mapped pages cost more than a copy:
-// with two CPUs it is mapped all the same, so that its blocks decode
-// ahead on the other core (gzippar.go); with one, where nothing decodes
-// ahead, it is read with read(2) as a plain capture is.
-func TestOpenMapsGzipDecodedAhead(t *testing.T) {
-	plain, n := bigPcap(t)
-	src, err := os.ReadFile(plain)
-	if err != nil {
-		t.Fatal(err)
+// TestOpenGzipDecodedAhead opens a gzip file larger than a pager's
+// window, of dynamic-Huffman blocks, with two CPUs: its blocks decode
+// ahead on the other core (gzippar.go) whether the probe finds its mapped
+// pages dearer than a copy or not, the tasks reading it with pread(2) in
+// the first case, from the mapping in the second. With one CPU nothing
+// decodes ahead.
+func TestOpenGzipDecodedAhead(t *testing.T) {
+	const n = 65000
+	src := pcapFile(n, 600)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		rec := src[24+i*616+16 : 24+(i+1)*616]
+		for k := range rec {
+			rec[k] = 'a' + byte(rnd.IntN(16)) // half a byte of entropy: Huffman codes
+		}
+		binary.LittleEndian.PutUint32(rec, uint32(i))
 	}
 	var gz bytes.Buffer
-	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.NoCompression) // stored blocks: 24.6 MB still
+	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.BestSpeed)
 	zw.Write(src)
 	zw.Close()
+	if gz.Len() <= populateEvery {
+		t.Fatalf("%d bytes compressed, not more than a pager's window", gz.Len())
+	}
 	path := writeFile(t, t.TempDir(), "big.pcap.gz", gz.Bytes())
 	saved, savedAlways := mapCostly, MapAlways
 	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
 	MapAlways = false
-	mapCostly = func([]byte) bool { return true }
-	for _, procs := range []int{1, 2} {
+	for _, c := range []struct {
+		procs  int
+		costly bool
+	}{{2, true}, {2, false}, {1, true}} {
 		func() {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			rd, c, err := Open(path)
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
+			mapCostly = func([]byte) bool { return c.costly }
+			rd, cl, err := Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cl := c.(closer)
-			ahead := procs >= 2
-			if mapped := cl.mapping != nil; mapped != ahead {
-				t.Errorf("%d CPUs: mapped %v, want %v", procs, mapped, ahead)
-			}
-			if par := cl.in.gzip != nil && cl.in.gzip.par != nil; par != ahead {
-				t.Errorf("%d CPUs: blocks decoded ahead %v, want %v", procs, par, ahead)
+			in := cl.(closer).in
+			if mapped := cl.(closer).mapping != nil; mapped == c.costly {
+				t.Errorf("%+v: mapped %v", c, mapped)
 			}
 			var rec Record
 			got := 0
 			for rd.Next(&rec) == nil {
 				if len(rec.Data) != 600 || binary.LittleEndian.Uint32(rec.Data) != uint32(got) {
-					t.Fatalf("%d CPUs: record %d wrong (%d bytes)", procs, got, len(rec.Data))
+					t.Fatalf("%+v: record %d wrong (%d bytes)", c, got, len(rec.Data))
 				}
 				got++
 			}
 			if got != n {
-				t.Errorf("%d CPUs: %d records, want %d", procs, got, n)
+				t.Errorf("%+v: %d records, want %d", c, got, n)
 			}
-			c.Close()
-			if !ahead {
-				ringClosed(t, cl.in)
+			par := in.gzip.par
+			switch {
+			case c.procs == 1 && par != nil:
+				t.Errorf("%+v: blocks decoded ahead with one CPU", c)
+			case c.procs > 1 && (par == nil || par.jumps == 0):
+				t.Errorf("%+v: no block decoded ahead", c)
+			case c.procs > 1 && (par.mapping == nil) != c.costly:
+				t.Errorf("%+v: tasks read the mapping %v", c, par.mapping != nil)
+			}
+			cl.Close()
+			if c.costly {
+				ringClosed(t, in)
 			}
 		}()
 	}

@@ -48,8 +48,9 @@ type stream struct {
 	pager     chan pageOp   // to the goroutine that maps and releases pages
 	pagerDone chan struct{} // closed when it has ended
 
-	ring   *ring // reads the file ahead (newRingStream), or nil
-	inRing bool  // buf is one of ring's buffers, to give back when done
+	ring   *ring       // reads the file ahead (newRingStream), or nil
+	inRing bool        // buf is one of ring's buffers, to give back when done
+	at     io.ReaderAt // with ring, the file, read from its start: gzip's tasks read it too (gzipSource)
 }
 
 // The record walk is a chain of dependent loads: each record's length says
