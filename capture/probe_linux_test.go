@@ -278,24 +278,10 @@ func TestOpenReadsWhereMappingCostly(t *testing.T) {
 // the first case, from the mapping in the second. With one CPU nothing
 // decodes ahead.
 func TestOpenGzipDecodedAhead(t *testing.T) {
-	const n = 65000
-	src := pcapFile(n, 600)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range n {
-		rec := src[24+i*616+16 : 24+(i+1)*616]
-		for k := range rec {
-			rec[k] = 'a' + byte(rnd.IntN(16)) // half a byte of entropy: Huffman codes
-		}
-		binary.LittleEndian.PutUint32(rec, uint32(i))
+	path, gz, n := bigGzip(t)
+	if len(gz) <= populateEvery {
+		t.Fatalf("%d bytes compressed, not more than a pager's window", len(gz))
 	}
-	var gz bytes.Buffer
-	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.BestSpeed)
-	zw.Write(src)
-	zw.Close()
-	if gz.Len() <= populateEvery {
-		t.Fatalf("%d bytes compressed, not more than a pager's window", gz.Len())
-	}
-	path := writeFile(t, t.TempDir(), "big.pcap.gz", gz.Bytes())
 	saved, savedAlways := mapCostly, MapAlways
 	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
 	MapAlways = false
@@ -339,5 +325,77 @@ func TestOpenGzipDecodedAhead(t *testing.T) {
 				ringClosed(t, in)
 			}
 		}()
+	}
+}
+
+// bigGzip writes a gzip capture of 65 000 records of 600 bytes, each
+// record's first bytes its number and the rest random letters of half a
+// byte of entropy, which deflate codes in dynamic blocks: about 20 MB,
+// more than a pager's window. It returns its path, its bytes and its
+// record count.
+func bigGzip(t *testing.T) (string, []byte, int) {
+	t.Helper()
+	const n = 65000
+	src := pcapFile(n, 600)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		rec := src[24+i*616+16 : 24+(i+1)*616]
+		for k := range rec {
+			rec[k] = 'a' + byte(rnd.IntN(16))
+		}
+		binary.LittleEndian.PutUint32(rec, uint32(i))
+	}
+	var gz bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&gz, stdgzip.BestSpeed)
+	zw.Write(src)
+	zw.Close()
+	return writeFile(t, t.TempDir(), "big.pcap.gz", gz.Bytes()), gz.Bytes(), n
+}
+
+// TestGzipTasksFileShrinks truncates a gzip capture that a ring reads
+// with read(2) (the probe saying that its mapped pages are dear) after it
+// is open, at a chunk's start and inside chunks, with two CPUs: the tasks
+// reading their chunks with pread(2) find the file short and end early,
+// the ring's reader meets the cut in order, and the input ends with an
+// error after every record the data before the cut holds, each right.
+func TestGzipTasksFileShrinks(t *testing.T) {
+	path, gz, n := bigGzip(t)
+	saved, savedAlways := mapCostly, MapAlways
+	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
+	MapAlways = false
+	mapCostly = func([]byte) bool { return true }
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, cut := range []int64{gzipChunk, 2*gzipChunk + 12345, 3*gzipChunk + 1<<20} {
+		if err := os.WriteFile(path, gz, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rd, c, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := c.(closer).in
+		if in.gzip.par == nil || c.(closer).mapping != nil {
+			t.Fatalf("cut at %d: not read with read(2) and decoded ahead", cut)
+		}
+		if err := os.Truncate(path, cut); err != nil {
+			t.Fatal(err)
+		}
+		var rec Record
+		got := 0
+		for ; ; got++ {
+			if err = rd.Next(&rec); err != nil {
+				break
+			}
+			if len(rec.Data) != 600 || binary.LittleEndian.Uint32(rec.Data) != uint32(got) {
+				t.Fatalf("cut at %d: record %d wrong (%d bytes)", cut, got, len(rec.Data))
+			}
+		}
+		// What the ring had read before the cut may be decoded too.
+		least := int(float64(cut-256<<10) / float64(len(gz)) * float64(n))
+		if err == io.EOF || got < least || got >= n {
+			t.Errorf("cut at %d: %d records, then %v; want %d to %d, then an error", cut, got, err, least, n-1)
+		}
+		c.Close()
+		ringClosed(t, in)
 	}
 }
