@@ -388,6 +388,9 @@ func FuzzGzipReader(f *testing.F) {
 		if msg, _ := sameParallel(data, 64, 2); msg != "" {
 			t.Fatal("with tasks: " + msg)
 		}
+		if msg, _ := sameParallelStride(data, 64, 2, 2); msg != "" {
+			t.Fatal("with tasks on every other chunk: " + msg)
+		}
 	})
 }
 

@@ -14,13 +14,18 @@ import (
 // compressed bytes, up to tasks of them at once, and returns the output,
 // the error and how many tasks the reader took.
 func parGunzip(data []byte, chunk int64, tasks int) ([]byte, error, int) {
+	return parGunzipStride(data, chunk, tasks, 1)
+}
+
+// parGunzipStride is parGunzip with tasks on every stride-th chunk.
+func parGunzipStride(data []byte, chunk int64, tasks int, stride int64) ([]byte, error, int) {
 	var z *gzipReader
 	out, err := gunzipWith(bytes.NewReader(data), func(r io.Reader) (io.Reader, error) {
 		var err error
 		if z, err = newGzipReader(r); err != nil {
 			return nil, err
 		}
-		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, chunk, tasks)
+		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, chunk, tasks, stride)
 		return z, nil
 	})
 	if z == nil {
@@ -35,8 +40,13 @@ func parGunzip(data []byte, chunk int64, tasks int) ([]byte, error, int) {
 // error on data decoding in order and with tasks, "" if nothing: the
 // same bytes and the same error, offsets and all.
 func sameParallel(data []byte, chunk int64, tasks int) (string, int) {
+	return sameParallelStride(data, chunk, tasks, 1)
+}
+
+// sameParallelStride is sameParallel with tasks on every stride-th chunk.
+func sameParallelStride(data []byte, chunk int64, tasks int, stride int64) (string, int) {
 	want, wantErr := gunzipWith(bytes.NewReader(data), jjGunzip)
-	got, err, jumps := parGunzip(data, chunk, tasks)
+	got, err, jumps := parGunzipStride(data, chunk, tasks, stride)
 	if fmt.Sprint(err) != fmt.Sprint(wantErr) {
 		return fmt.Sprintf("error %v, in order %v", err, wantErr), jumps
 	}
@@ -65,15 +75,16 @@ func TestGzipParallel(t *testing.T) {
 				t.Fatalf("%s, %s: %v", pname, wname, err)
 			}
 			for _, c := range []struct {
-				chunk int64
-				tasks int
-			}{{4 << 10, 1}, {64 << 10, 3}} {
-				msg, n := sameParallel(data, c.chunk, c.tasks)
+				chunk  int64
+				tasks  int
+				stride int64
+			}{{4 << 10, 1, 1}, {64 << 10, 3, 1}, {4 << 10, 2, 2}} {
+				msg, n := sameParallelStride(data, c.chunk, c.tasks, c.stride)
 				if msg != "" {
-					t.Fatalf("%s, %s, chunks of %d, %d tasks: %s", pname, wname, c.chunk, c.tasks, msg)
+					t.Fatalf("%s, %s, %+v: %s", pname, wname, c, msg)
 				}
-				if got, err, _ := parGunzip(data, c.chunk, c.tasks); err != io.EOF || !bytes.Equal(got, p) {
-					t.Fatalf("%s, %s, chunks of %d, %d tasks: %d bytes and %v, want the %d compressed", pname, wname, c.chunk, c.tasks, len(got), err, len(p))
+				if got, err, _ := parGunzipStride(data, c.chunk, c.tasks, c.stride); err != io.EOF || !bytes.Equal(got, p) {
+					t.Fatalf("%s, %s, %+v: %d bytes and %v, want the %d compressed", pname, wname, c, len(got), err, len(p))
 				}
 				jumps[pname] += n
 			}
@@ -83,7 +94,8 @@ func TestGzipParallel(t *testing.T) {
 }
 
 // TestGzipParallelTakesTasks: on a file whose chunks all hold a dynamic
-// block's start, the reader takes nearly every task.
+// block's start, the reader takes nearly every task, and about every
+// other chunk's when the tasks take every other chunk.
 func TestGzipParallelTakesTasks(t *testing.T) {
 	real := bytes.Repeat(gzipPayloads(t)["real"], 4)
 	for wname, w := range gzipWriters() {
@@ -101,6 +113,14 @@ func TestGzipParallelTakesTasks(t *testing.T) {
 		}
 		if chunks := len(data) / chunk; jumps < chunks*3/4 {
 			t.Errorf("%s: %d tasks taken of %d chunks", wname, jumps, chunks)
+		}
+		// Tasks on every other chunk: about half of them.
+		msg, jumps = sameParallelStride(data, chunk, 2, 2)
+		if msg != "" {
+			t.Fatalf("%s, every other chunk: %s", wname, msg)
+		}
+		if chunks := len(data) / chunk; jumps < chunks*3/8 || jumps > chunks/2+1 {
+			t.Errorf("%s, every other chunk: %d tasks taken of %d chunks", wname, jumps, chunks)
 		}
 	}
 }
@@ -156,7 +176,7 @@ func TestGzipParallelClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, 512, 4)
+		z.par = newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, 512, 4, 1)
 		if _, err := io.ReadFull(z, make([]byte, n)); err != nil {
 			t.Fatal(err)
 		}
