@@ -266,7 +266,9 @@ func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 		return
 	}
 	t.rest = *io.NewSectionReader(p.src, start>>3, p.size-start>>3)
-	t.reset(&t.rest, start)
+	if !t.reset(&t.rest, start) {
+		return // no tokens (end == start): the reader meets the cut itself
+	}
 	var w tokenWriter
 	w.open(t.tok)
 	good := w // the tokens at the end of the last whole block
@@ -320,17 +322,22 @@ func (w *tokenWriter) close() []byte {
 }
 
 // reset points the task's reader at bit pos of the input, at a block
-// header, to read from src, which starts at byte pos>>3.
-func (t *gzipTask) reset(src io.Reader, pos int64) {
+// header, to read from src, which starts at byte pos>>3; false if src
+// holds no byte (a file read with pread(2) that shrank after find read
+// its start).
+func (t *gzipTask) reset(src io.Reader, pos int64) bool {
 	z := &t.z
 	z.src = src
 	z.ip, z.iend, z.inBase = 0, 0, pos>>3
 	z.srcEOF, z.srcErr = false, nil
 	z.bb, z.bl = 0, 0
-	z.need(uint(pos & 7))
-	z.bits(uint(pos & 7))
 	z.state = gzBlock
 	z.final = false
+	if !z.need(uint(pos & 7)) {
+		return false
+	}
+	z.bits(uint(pos & 7))
+	return true
 }
 
 // find returns the bit offset of the first header in the first
@@ -366,8 +373,7 @@ func (t *gzipTask) find(p *gzipPar, stop *atomic.Bool) int64 {
 			// most 563 bytes.
 			pos := off*8 + bit
 			t.window.Reset(data[off-t.lo : min(int64(n), off-t.lo+gzipHeaderMax)])
-			t.reset(&t.window, pos)
-			if z.block() == nil && z.state == gzHuffman && z.lens[256] != 0 {
+			if t.reset(&t.window, pos) && z.block() == nil && z.state == gzHuffman && z.lens[256] != 0 {
 				return pos
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -307,4 +308,77 @@ func TestGzipParallelAfterStored(t *testing.T) {
 	if chunks := len(data) / chunk; jumps < chunks*3/4 {
 		t.Fatalf("%d tasks taken of %d chunks", jumps, chunks)
 	}
+}
+
+// shrinkingReaderAt serves data to its first read, and from then on only
+// its first cut bytes: a file read with pread(2) that is cut after a
+// task's find has read its chunk's start.
+type shrinkingReaderAt struct {
+	data  []byte
+	cut   int64
+	reads int
+}
+
+func (r *shrinkingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	r.reads++
+	end := int64(len(r.data))
+	if r.reads > 1 {
+		end = min(end, r.cut)
+	}
+	if off >= end {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data[off:end])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestGzipTaskSourceShrinks: a task whose file is cut at or just after
+// the block start it found ends with no tokens and no panic (its bit
+// buffer once took bits the input did not have, and its next block
+// header read before the input's start).
+func TestGzipTaskSourceShrinks(t *testing.T) {
+	// Random letters of half a byte of entropy, in dynamic blocks that
+	// start anywhere in a byte.
+	rnd := rand.New(rand.NewPCG(5, 6))
+	plain := make([]byte, 1<<20)
+	for i := range plain {
+		plain[i] = 'a' + byte(rnd.IntN(16))
+	}
+	var buf bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&buf, 6)
+	zw.Write(plain)
+	zw.Close()
+	data := buf.Bytes()
+	const chunk = 16 << 10
+	var stop atomic.Bool
+	for lo := int64(chunk); lo+chunk < int64(len(data)); lo += chunk {
+		newTask := func() *gzipTask {
+			return &gzipTask{lo: lo, hi: lo + chunk, found: make(chan struct{}), done: make(chan struct{})}
+		}
+		whole := newTask()
+		whole.run(newGzipParWith(bytes.NewReader(data), int64(len(data)), nil, chunk, 1, 1), &stop)
+		whole.release()
+		if whole.start < 0 || whole.start&7 == 0 {
+			continue // a block start inside a byte is the case
+		}
+		if whole.end <= whole.start {
+			t.Fatalf("the whole file: start %d, end %d; want tokens", whole.start, whole.end)
+		}
+		for _, extra := range []int64{0, 1} {
+			// find's read sees the whole file; the reads after it
+			// end extra bytes into the block found.
+			src := &shrinkingReaderAt{data: data, cut: whole.start>>3 + extra}
+			task := newTask()
+			task.run(newGzipParWith(src, int64(len(data)), nil, chunk, 1, 1), &stop)
+			if task.start != whole.start || task.end != task.start {
+				t.Errorf("cut %d byte(s) past the block start: start %d, end %d; want %d, no tokens", extra, task.start, task.end, whole.start)
+			}
+			task.release()
+		}
+		return
+	}
+	t.Fatal("no block starts inside a byte")
 }
