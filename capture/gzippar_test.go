@@ -335,10 +335,11 @@ func (r *shrinkingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// TestGzipTaskSourceShrinks: a task whose file is cut at or just after
-// the block start it found ends with no tokens and no panic (its bit
-// buffer once took bits the input did not have, and its next block
-// header read before the input's start).
+// TestGzipTaskSourceShrinks: a task whose file is cut after its search,
+// at or just after the block start it found, ends with no tokens and no
+// panic (its bit buffer once took bits the input did not have, and its
+// next block header read before the input's start); cut further on, it
+// keeps the blocks before the cut.
 func TestGzipTaskSourceShrinks(t *testing.T) {
 	// Random letters of half a byte of entropy, in dynamic blocks that
 	// start anywhere in a byte.
@@ -367,14 +368,18 @@ func TestGzipTaskSourceShrinks(t *testing.T) {
 		if whole.end <= whole.start {
 			t.Fatalf("the whole file: start %d, end %d; want tokens", whole.start, whole.end)
 		}
-		for _, extra := range []int64{0, 1} {
+		for _, extra := range []int64{0, 1, 2, 7, 100, 3000, 20000} {
 			// find's read sees the whole file; the reads after it
 			// end extra bytes into the block found.
-			src := &shrinkingReaderAt{data: data, cut: whole.start>>3 + extra}
+			cut := whole.start>>3 + extra
+			src := &shrinkingReaderAt{data: data, cut: cut}
 			task := newTask()
 			task.run(newGzipParWith(src, int64(len(data)), nil, chunk, 1, 1), &stop)
-			if task.start != whole.start || task.end != task.start {
-				t.Errorf("cut %d byte(s) past the block start: start %d, end %d; want %d, no tokens", extra, task.start, task.end, whole.start)
+			switch {
+			case task.start != whole.start:
+				t.Errorf("cut %d byte(s) past the block start: start %d, want %d", extra, task.start, whole.start)
+			case task.end != task.start && (task.end > cut*8 || extra <= 1):
+				t.Errorf("cut %d byte(s) past the block start: tokens to bit %d, past the cut", extra, task.end)
 			}
 			task.release()
 		}
