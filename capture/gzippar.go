@@ -569,8 +569,13 @@ func (z *gzipReader) jump() bool {
 	}
 	z.par.jumps++
 	if !z.skip(t.end - pos) {
+		// The task read these bits, so the input ended under it: a
+		// file cut after the task read past the cut (with pread(2);
+		// a mapped file faults instead, fault.go). The task's output
+		// from its start is lost with the rest: the reader cannot
+		// read the bits it decoded.
 		z.par.recycle(t)
-		z.err = z.truncated() // the task read these bits: not expected
+		z.err = z.truncated()
 		return true
 	}
 	z.task, z.tp = t, 0
