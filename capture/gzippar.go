@@ -113,25 +113,20 @@ func newGzipParWith(src io.ReaderAt, size int64, mapping []byte, chunk int64, ta
 }
 
 // gzipSource returns what the tasks of a gzip reader read the input of
-// in from (newGzipPar), the whole file from its start, and its size; nil
-// when in reads something else. The tasks read a mapped file from the
-// mapping, and one that a ring reads with read(2) (mapCostly: its mapped
-// pages cost more than a copy) with pread(2), each its own chunk. Before
-// session 59 they read only a mapped file, and on this project's virtual
-// machine, whose probe sends most large files to read(2), the real-traffic
-// tile as gzip (1.2 GB) was decoded on one core. With the tasks reading
-// it with pread(2), two workers take 0.93 of that time (medians of ten
-// interleaved rounds, 1.39 times the CPU time) and one worker 0.91; on
-// two CPUs the decoding is bound by the CPU time. Mapping the file for
-// the tasks instead was as fast (3.11 against 3.06 s, twelve rounds;
-// bench/RESULTS.md).
+// in from (newGzipPar), the whole file from its start, its size and its
+// mapping; nil when in reads something else. The tasks read a mapped file
+// from the mapping, and one that a ring reads with read(2) (mapCostly:
+// its mapped pages cost more than a copy) with pread(2), each its own
+// chunk: before session 59 they read only a mapped file, and on this
+// project's virtual machine large gzip files were decoded on one core
+// (bench/RESULTS.md).
 func (in *input) gzipSource() (io.ReaderAt, int64, []byte) {
 	switch raw := in.raw; {
 	case raw.off != 0: // not read from the file's start
 		return nil, 0, nil
 	case raw.mapped:
 		return bytes.NewReader(raw.buf), int64(len(raw.buf)), raw.buf
-	case raw.ring != nil && raw.at != nil && in.size > 0:
+	case raw.at != nil: // a ring reads it (fileStream), in.size bytes
 		return raw.at, in.size, nil
 	}
 	return nil, 0, nil
@@ -348,11 +343,11 @@ func (t *gzipTask) reset(src io.Reader, pos int64) bool {
 // header after them, into head.
 func (t *gzipTask) find(p *gzipPar, stop *atomic.Bool) int64 {
 	z := &t.z
-	size := min(p.chunk, gzipFindSpan) + gzipHeaderMax + 16
-	if int64(cap(t.head)) < size {
-		t.head = make([]byte, size)
+	span := min(p.chunk, gzipFindSpan) + gzipHeaderMax + 16
+	if int64(cap(t.head)) < span {
+		t.head = make([]byte, span)
 	}
-	n, _ := p.src.ReadAt(t.head[:size], t.lo) // an error ends the bytes read
+	n, _ := p.src.ReadAt(t.head[:span], t.lo) // an error ends the bytes read
 	data := t.head[:n]                        // the input from byte t.lo
 	end := min(t.hi, t.lo+gzipFindSpan, t.lo+int64(n)-16)
 	for off := t.lo; off < end; off++ {

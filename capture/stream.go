@@ -50,7 +50,7 @@ type stream struct {
 
 	ring   *ring       // reads the file ahead (newRingStream), or nil
 	inRing bool        // buf is one of ring's buffers, to give back when done
-	at     io.ReaderAt // with ring, the file, read from its start: gzip's tasks read it too (gzipSource)
+	at     io.ReaderAt // with ring, the file, read from its start (fileStream): gzip's tasks read it too (gzipSource)
 }
 
 // The record walk is a chain of dependent loads: each record's length says
