@@ -34,11 +34,14 @@ import (
 //     false header) is dropped.
 //
 // So what the reader hands on never depends on a guess, and every error,
-// its offset, and the end of the input are the reader's own. Tasks stop at
-// anything unusual (an invalid code, the input's end, gzipTaskTokens bytes
-// of tokens) and keep the blocks they finished. A task looks for its start
-// in the first gzipFindSpan bytes of its chunk only, and after a chunk
-// without one (stored data), tasks leave out more and more chunks (at).
+// its offset, and the end of the input are the reader's own: if the input
+// ends under a task (a file cut after the task read its chunk), the reader
+// executes the task's blocks before the cut and decodes on in order from
+// there (cut), reading the file again. Tasks stop at anything unusual (an
+// invalid code, the input's end, gzipTaskTokens bytes of tokens) and keep
+// the blocks they finished. A task looks for its start in the first
+// gzipFindSpan bytes of its chunk only, and after a chunk without one
+// (stored data), tasks leave out more and more chunks (at).
 const (
 	gzipChunk      = 4 << 20   // compressed bytes a task starts in
 	gzipTaskTokens = 16 << 20  // token bytes a task holds at most: it ends at the last whole block within them
@@ -62,6 +65,7 @@ type gzipPar struct {
 	skip     int64       // chunks left out after a task that found no block
 	skipFrom int64       // tasks from here on were started after the last skip
 	jumps    int         // tasks taken (for the tests)
+	cuts     [2]int      // of them, those the input ended under in their first block, and later (cut, for the tests)
 	stop     atomic.Bool
 	wg       sync.WaitGroup
 }
@@ -73,14 +77,22 @@ type gzipTask struct {
 	done   chan struct{} // closed once the results are
 
 	// Results, once done is closed.
-	start, end int64  // bit offsets of the first block found (-1: none) and of the end of the last one decoded; end == start: none
-	final      bool   // the last block decoded was a member's last
-	tok        []byte // the tokens (tokenWriter), and 8 bytes of padding
-	need       int    // bytes of output before start that the matches reach
+	start, end int64      // bit offsets of the first block found (-1: none) and of the end of the last one decoded; end == start: none
+	final      bool       // the last block decoded was a member's last
+	tok        []byte     // the tokens (tokenWriter), and 8 bytes of padding
+	blocks     []blockEnd // where each block decoded ended
+	need       int        // bytes of output before start that the matches reach
 	z          gzipReader
 	head       []byte // the chunk's first bytes, where find looks
 	window     bytes.Reader
 	rest       io.SectionReader
+}
+
+// blockEnd is where a task's block ended: its bit offset in the input,
+// and the tokens' length and open run there (tokenWriter).
+type blockEnd struct {
+	bit      int64
+	tok, run int
 }
 
 // newGzipPar returns a gzipPar for src, a whole file of size bytes (its
@@ -185,6 +197,7 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 				select {
 				case <-t.found:
 					t.end, t.tok, t.need = t.start, t.tok[:0], 0
+					t.blocks = t.blocks[:0]
 				default:
 					t.start, t.end = -1, -1
 					close(t.found)
@@ -249,6 +262,7 @@ func (t *gzipTask) release() {
 // boundary at or past hi.
 func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 	t.final, t.need = false, 0
+	t.blocks = t.blocks[:0]
 	if t.z.bufs == nil {
 		b := gzipPool.Get().(*gzipBufs)
 		t.z = gzipReader{bufs: b, in: &b.in}
@@ -283,6 +297,7 @@ func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 		}
 		good = w
 		t.end = z.bitPos()
+		t.blocks = append(t.blocks, blockEnd{bit: t.end, tok: len(w.tok), run: w.run})
 		if z.final {
 			t.final = true
 			break
@@ -563,18 +578,56 @@ func (z *gzipReader) jump() bool {
 		return false
 	}
 	z.par.jumps++
-	if !z.skip(t.end - pos) {
-		// The task read these bits, so the input ended under it: a
-		// file cut after the task read past the cut (with pread(2);
-		// a mapped file faults instead, fault.go). The task's output
-		// from its start is lost with the rest: the reader cannot
-		// read the bits it decoded.
+	from := pos
+	for i, b := range t.blocks {
+		if !z.skip(b.bit - from) {
+			return z.cut(t, i, from)
+		}
+		from = b.bit
+	}
+	z.task, z.tp = t, 0
+	z.final = t.final
+	z.state = gzTokens
+	return true
+}
+
+// cut, the input having ended under task t in its block i, which
+// starts at bit from (a file cut after the task read past the cut, with
+// pread(2); a mapped file faults instead, fault.go), executes the task's
+// tokens of the blocks before, and goes on decoding in order from block
+// i's start, reading the file again with pread(2), to the same cut that
+// decoding in order from the start would have met. It reports whether the
+// reader has the task's tokens to execute.
+func (z *gzipReader) cut(t *gzipTask, i int, from int64) bool {
+	z.par.cuts[min(i, 1)]++
+	if z.srcErr != nil {
+		// Not the file's end but a read error: decoding in order would
+		// have stopped there too.
+		z.par.recycle(t)
+		z.err = z.srcErr
+		return true
+	}
+	z.src = io.NewSectionReader(z.par.src, from>>3, z.par.size-from>>3)
+	z.ip, z.iend, z.inBase = 0, 0, from>>3
+	z.srcEOF, z.bb, z.bl = false, 0, 0
+	if !z.need(uint(from & 7)) {
 		z.par.recycle(t)
 		z.err = z.truncated()
 		return true
 	}
+	z.bits(uint(from & 7))
+	if i == 0 {
+		z.par.recycle(t)
+		return false
+	}
+	// The tokens to block i-1's end: its open run closed there, and 8
+	// bytes of padding after them (close).
+	b := t.blocks[i-1]
+	t.tok[b.run] = byte(b.tok - b.run - 1)
+	clear(t.tok[b.tok : b.tok+8])
+	t.tok = t.tok[:b.tok+8]
 	z.task, z.tp = t, 0
-	z.final = t.final
+	z.final = false
 	z.state = gzTokens
 	return true
 }

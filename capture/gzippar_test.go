@@ -387,3 +387,82 @@ func TestGzipTaskSourceShrinks(t *testing.T) {
 	}
 	t.Fatal("no block starts inside a byte")
 }
+
+// cutFile is a file cut while it is read: the tasks' reads (ReadAt) see
+// it whole until the reader's stream (Read) has met the cut.
+type cutFile struct {
+	data []byte
+	cut  int
+	read int
+	met  atomic.Bool
+}
+
+func (f *cutFile) Read(p []byte) (int, error) {
+	if f.read == f.cut {
+		f.met.Store(true)
+		return 0, io.EOF
+	}
+	n := copy(p, f.data[f.read:f.cut])
+	f.read += n
+	return n, nil
+}
+
+func (f *cutFile) ReadAt(p []byte, off int64) (int, error) {
+	end := int64(len(f.data))
+	if f.met.Load() {
+		end = int64(f.cut)
+	}
+	if off >= end {
+		return 0, io.EOF
+	}
+	n := copy(p, f.data[off:end])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestGzipCutUnderTasks cuts a file after its tasks read past the cut:
+// the reader executes the tokens of the blocks before the cut, decodes
+// the rest in order from the file read again, and hands on the same
+// bytes and the same error as decoding in order does. (The reader once
+// lost the task's whole output, up to a chunk's.)
+func TestGzipCutUnderTasks(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	plain := make([]byte, 1<<20)
+	for i := range plain {
+		plain[i] = 'a' + byte(rnd.IntN(16))
+	}
+	var buf bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&buf, 6)
+	zw.Write(plain)
+	zw.Close()
+	data := buf.Bytes()
+	const chunk = 16 << 10
+	var cuts [2]int
+	for cut := 3000; cut < len(data); cut += 4099 {
+		want, wantErr := gunzipWith(bytes.NewReader(data[:cut]), jjGunzip)
+		f := &cutFile{data: data, cut: cut}
+		var z *gzipReader
+		got, err := gunzipWith(f, func(r io.Reader) (io.Reader, error) {
+			var err error
+			if z, err = newGzipReader(r); err != nil {
+				return nil, err
+			}
+			z.par = newGzipParWith(f, int64(len(data)), nil, chunk, 4, 1)
+			return z, nil
+		})
+		if z != nil {
+			cuts[0] += z.par.cuts[0]
+			cuts[1] += z.par.cuts[1]
+			z.release()
+		}
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(got, want) {
+			t.Errorf("cut at %d: %d bytes out, then %v; in order %d, then %v", cut, len(got), err, len(want), wantErr)
+		}
+	}
+	if cuts[0] == 0 || cuts[1] == 0 {
+		t.Errorf("tasks cut in their first block %d times, later %d; want both", cuts[0], cuts[1])
+	}
+	t.Logf("tasks cut in their first block %d times, later %d", cuts[0], cuts[1])
+}

@@ -359,42 +359,57 @@ func bigGzip(t *testing.T) (string, []byte, int) {
 // with read(2) (the probe saying that its mapped pages are dear) after it
 // is open, at a chunk's start and inside chunks, with two CPUs: the tasks
 // reading their chunks with pread(2) find the file short and end early,
-// the ring's reader meets the cut in order, and the input ends with an
-// error after the records before the cut, each right (a task's chunk's
-// records may be lost, see below).
+// or, if they read past the cut before it was made, the reader decodes in
+// order from the last block end before the cut (cut): the input ends with
+// an error after all the records before the cut, each right.
 func TestGzipTasksFileShrinks(t *testing.T) {
-	path, gz, n := bigGzip(t)
+	path, gz, _ := bigGzip(t)
 	saved, savedAlways := mapCostly, MapAlways
 	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
 	MapAlways = false
 	mapCostly = func([]byte) bool { return true }
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	for _, cut := range []int64{gzipChunk, 2*gzipChunk + 12345, 3*gzipChunk + 1<<20} {
+	for _, c := range []struct {
+		cut  int64
+		cuts [2]int // gzipPar.cuts: the input ended under a task in its first block, later
+	}{
+		{gzipChunk, [2]int{}},                     // at chunk 1's start, before its task's first block
+		{gzipChunk + 1<<20, [2]int{0, 1}},         // in chunk 1's task, blocks after its first
+		{2*gzipChunk + 1<<20, [2]int{}},           // in chunk 2, the reader's own, past chunk 1's task's last block
+		{3*gzipChunk + 1<<20 + 777, [2]int{0, 1}}, // in chunk 3's task
+	} {
 		if err := os.WriteFile(path, gz, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rd, c, err := Open(path)
+		rd, cl, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := c.(closer).in
-		if in.gzip.par == nil || c.(closer).mapping != nil {
-			t.Fatalf("cut at %d: not read with read(2) and decoded ahead", cut)
+		in := cl.(closer).in
+		if in.gzip.par == nil || cl.(closer).mapping != nil {
+			t.Fatalf("cut at %d: not read with read(2) and decoded ahead", c.cut)
 		}
-		if err := os.Truncate(path, cut); err != nil {
+		// Open started the first tasks, on chunks 1 and 3 (every other
+		// chunk with two CPUs): they read their chunks whole before the
+		// cut.
+		for _, task := range in.gzip.par.tasks {
+			<-task.done
+		}
+		if err := os.Truncate(path, c.cut); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readNumbered(t, rd, fmt.Sprint("cut at ", cut))
-		// A task that read past the cut before it was made is not
-		// taken (the reader cannot read the bits it decoded), and its
-		// records are lost from its start: the start of the chunk a
-		// block before the cut, a block taken as 1 MiB at most.
-		from := max(cut-1<<20, 0) / gzipChunk * gzipChunk
-		least := int(float64(max(from-256<<10, 0)) / float64(len(gz)) * float64(n))
-		if err == io.EOF || got < least || got >= n {
-			t.Errorf("cut at %d: %d records, then %v; want %d to %d, then an error", cut, got, err, least, n-1)
+		got, err := readNumbered(t, rd, fmt.Sprint("cut at ", c.cut))
+		// Every record that compress/gzip decodes from the bytes before
+		// the cut.
+		plain, _ := gunzipWith(bytes.NewReader(gz[:c.cut]), stdGunzip)
+		want := (len(plain) - 24) / 616
+		if err == io.EOF || err == nil || got != want {
+			t.Errorf("cut at %d: %d records, then %v; want %d, then an error", c.cut, got, err, want)
 		}
-		c.Close()
+		if in.gzip.par.cuts != c.cuts {
+			t.Errorf("cut at %d: tasks the input ended under %v, want %v", c.cut, in.gzip.par.cuts, c.cuts)
+		}
+		cl.Close()
 		ringClosed(t, in)
 	}
 }
