@@ -378,6 +378,16 @@ func FuzzGzipReader(f *testing.F) {
 			f.Add(buf.Bytes())
 		}
 	}
+	// Dynamic blocks of a few hundred bytes, for tasks that a cut falls
+	// under (sameParallelCut).
+	var buf bytes.Buffer
+	zw, _ := stdgzip.NewWriterLevel(&buf, 6)
+	for i := 0; i < 8000; i += 700 {
+		zw.Write(p["text"][i : i+700])
+		zw.Flush()
+	}
+	zw.Close()
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want, wantErr := gunzipWith(bytes.NewReader(data), libGunzip)
 		got, err := gunzipWith(bytes.NewReader(data), jjGunzip)
@@ -390,6 +400,12 @@ func FuzzGzipReader(f *testing.F) {
 		}
 		if msg, _ := sameParallelStride(data, 64, 2, 2); msg != "" {
 			t.Fatal("with tasks on every other chunk: " + msg)
+		}
+		// The file cut under the tasks, a quarter to seven eighths in.
+		for k := 2; k < 8; k++ {
+			if msg, _ := sameParallelCut(data, 256, 2, len(data)*k/8, cutEnds[k%len(cutEnds)]); msg != "" {
+				t.Fatal("cut with tasks: " + msg)
+			}
 		}
 	})
 }

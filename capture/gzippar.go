@@ -65,7 +65,7 @@ type gzipPar struct {
 	skip     int64       // chunks left out after a task that found no block
 	skipFrom int64       // tasks from here on were started after the last skip
 	jumps    int         // tasks taken (for the tests)
-	cuts     [2]int      // of them, those the input ended under in their first block, and later (cut, for the tests)
+	cuts     [2]int      // tasks the input ended under in their first block, and later (cut, for the tests)
 	stop     atomic.Bool
 	wg       sync.WaitGroup
 }
@@ -564,7 +564,9 @@ func (z *gzipReader) bitPos() int64 {
 
 // jump, at a block boundary, takes the task that starts there, if any,
 // whose tokens the reader then executes (tokens), and moves the input to
-// the task's end.
+// the task's end, block by block: if the input ends under one, cut. It
+// reports whether it set the reader's state (tokens to execute, or an
+// error); false: the reader decodes the next block itself.
 func (z *gzipReader) jump() bool {
 	pos := z.bitPos()
 	t := z.par.at(pos)
@@ -577,7 +579,6 @@ func (z *gzipReader) jump() bool {
 		z.par.recycle(t)
 		return false
 	}
-	z.par.jumps++
 	from := pos
 	for i, b := range t.blocks {
 		if !z.skip(b.bit - from) {
@@ -585,31 +586,28 @@ func (z *gzipReader) jump() bool {
 		}
 		from = b.bit
 	}
+	z.par.jumps++
 	z.task, z.tp = t, 0
 	z.final = t.final
 	z.state = gzTokens
 	return true
 }
 
-// cut, the input having ended under task t in its block i, which
-// starts at bit from (a file cut after the task read past the cut, with
-// pread(2); a mapped file faults instead, fault.go), executes the task's
-// tokens of the blocks before, and goes on decoding in order from block
-// i's start, reading the file again with pread(2), to the same cut that
-// decoding in order from the start would have met. It reports whether the
-// reader has the task's tokens to execute.
+// cut, the input having ended under task t in its block i, which starts
+// at bit from (a file cut, or failing, after the task read past that
+// point with pread(2); a mapped file faults instead, fault.go), readies
+// the task's tokens of the blocks before i for tokens, and has the reader
+// decode from block i's start on in order, reading the bytes the input
+// gave again with pread(2), then meeting the input's own end or error
+// (cutSource): so the reader hands on what decoding in order would have.
+// It reports true when the reader goes on from the state cut set (those
+// tokens, or an error), false when the reader decodes block i at once.
 func (z *gzipReader) cut(t *gzipTask, i int, from int64) bool {
 	z.par.cuts[min(i, 1)]++
-	if z.srcErr != nil {
-		// Not the file's end but a read error: decoding in order would
-		// have stopped there too.
-		z.par.recycle(t)
-		z.err = z.srcErr
-		return true
-	}
-	z.src = io.NewSectionReader(z.par.src, from>>3, z.par.size-from>>3)
+	end := z.inBase + int64(z.iend) // the input's bytes
+	z.src = &cutSource{io.NewSectionReader(z.par.src, from>>3, end-from>>3), z.srcErr}
 	z.ip, z.iend, z.inBase = 0, 0, from>>3
-	z.srcEOF, z.bb, z.bl = false, 0, 0
+	z.srcEOF, z.srcErr, z.bb, z.bl = false, nil, 0, 0
 	if !z.need(uint(from & 7)) {
 		z.par.recycle(t)
 		z.err = z.truncated()
@@ -620,16 +618,34 @@ func (z *gzipReader) cut(t *gzipTask, i int, from int64) bool {
 		z.par.recycle(t)
 		return false
 	}
-	// The tokens to block i-1's end: its open run closed there, and 8
-	// bytes of padding after them (close).
+	// The tokens to block i-1's end, its open run closed there; the 8
+	// bytes after them, whatever they hold, are the padding (close).
+	z.par.jumps++
 	b := t.blocks[i-1]
 	t.tok[b.run] = byte(b.tok - b.run - 1)
-	clear(t.tok[b.tok : b.tok+8])
 	t.tok = t.tok[:b.tok+8]
 	z.task, z.tp = t, 0
 	z.final = false
 	z.state = gzTokens
 	return true
+}
+
+// cutSource is the input of a reader after cut: bytes read again, then
+// the error the input had ended with, if it was not io.EOF.
+type cutSource struct {
+	r   *io.SectionReader
+	err error // nil: io.EOF
+}
+
+func (c *cutSource) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF && c.err != nil {
+		if n > 0 {
+			return n, nil
+		}
+		return 0, c.err
+	}
+	return n, err
 }
 
 // tokens executes the task's tokens into the output, until their end or

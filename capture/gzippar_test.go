@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	stdgzip "compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -389,17 +390,24 @@ func TestGzipTaskSourceShrinks(t *testing.T) {
 }
 
 // cutFile is a file cut while it is read: the tasks' reads (ReadAt) see
-// it whole until the reader's stream (Read) has met the cut.
+// it whole until the reader's stream (Read) has met the cut, where the
+// stream ends with err (io.EOF if nil); then data[:cut], or the whole file
+// again if regrown (copied back over, say).
 type cutFile struct {
-	data []byte
-	cut  int
-	read int
-	met  atomic.Bool
+	data    []byte
+	cut     int
+	read    int
+	met     atomic.Bool
+	err     error
+	regrown bool
 }
 
 func (f *cutFile) Read(p []byte) (int, error) {
 	if f.read == f.cut {
 		f.met.Store(true)
+		if f.err != nil {
+			return 0, f.err
+		}
 		return 0, io.EOF
 	}
 	n := copy(p, f.data[f.read:f.cut])
@@ -409,7 +417,7 @@ func (f *cutFile) Read(p []byte) (int, error) {
 
 func (f *cutFile) ReadAt(p []byte, off int64) (int, error) {
 	end := int64(len(f.data))
-	if f.met.Load() {
+	if f.met.Load() && !f.regrown {
 		end = int64(f.cut)
 	}
 	if off >= end {
@@ -422,43 +430,91 @@ func (f *cutFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// TestGzipCutUnderTasks cuts a file after its tasks read past the cut:
-// the reader executes the tokens of the blocks before the cut, decodes
-// the rest in order from the file read again, and hands on the same
-// bytes and the same error as decoding in order does. (The reader once
-// lost the task's whole output, up to a chunk's.)
+// errAt is an input that ends with err where data ends.
+type errAt struct {
+	r   io.Reader
+	err error
+}
+
+func (e errAt) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		return n, e.err
+	}
+	return n, err
+}
+
+// cutEnd is how a cutFile's stream ends at the cut: io.EOF or err, the
+// file regrown or not.
+type cutEnd struct {
+	err     error
+	regrown bool
+}
+
+var cutEnds = []cutEnd{{nil, false}, {errors.New("input/output error"), false}, {nil, true}}
+
+// sameParallelCut returns what differs between the reader's output and
+// error on data cut at cut (ending as end says), decoding in order and
+// with tasks that read past the cut, "" if nothing; and how many tasks
+// the input ended under (gzipPar.cuts).
+func sameParallelCut(data []byte, chunk int64, tasks int, cut int, end cutEnd) (string, [2]int) {
+	var src io.Reader = bytes.NewReader(data[:cut])
+	if end.err != nil {
+		src = errAt{src, end.err}
+	}
+	want, wantErr := gunzipWith(src, jjGunzip)
+	f := &cutFile{data: data, cut: cut, err: end.err, regrown: end.regrown}
+	var z *gzipReader
+	got, err := gunzipWith(f, func(r io.Reader) (io.Reader, error) {
+		var err error
+		if z, err = newGzipReader(r); err != nil {
+			return nil, err
+		}
+		z.par = newGzipParWith(f, int64(len(data)), nil, chunk, tasks, 1)
+		return z, nil
+	})
+	var cuts [2]int
+	if z != nil {
+		cuts = z.par.cuts
+		z.release()
+	}
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(got, want) {
+		return fmt.Sprintf("cut at %d, ending %v, regrown %v: %d bytes out, then %v; in order %d, then %v", cut, end.err, end.regrown, len(got), err, len(want), wantErr), cuts
+	}
+	return "", cuts
+}
+
+// TestGzipCutUnderTasks cuts a file, from every encoder, after its tasks
+// read past the cut, the input ending there, failing there, or the file
+// regrown before the reader reads it again: the reader executes the
+// tokens of the blocks before the cut, decodes the rest in order from the
+// file read again up to the cut, and hands on the same bytes and the same
+// error as decoding in order does. (The reader once lost the task's whole
+// output, up to a chunk's, and a final block cut in the middle would end
+// the member.)
 func TestGzipCutUnderTasks(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
-	plain := make([]byte, 1<<20)
+	plain := make([]byte, 512<<10)
 	for i := range plain {
 		plain[i] = 'a' + byte(rnd.IntN(16))
 	}
-	var buf bytes.Buffer
-	zw, _ := stdgzip.NewWriterLevel(&buf, 6)
-	zw.Write(plain)
-	zw.Close()
-	data := buf.Bytes()
-	const chunk = 16 << 10
 	var cuts [2]int
-	for cut := 3000; cut < len(data); cut += 4099 {
-		want, wantErr := gunzipWith(bytes.NewReader(data[:cut]), jjGunzip)
-		f := &cutFile{data: data, cut: cut}
-		var z *gzipReader
-		got, err := gunzipWith(f, func(r io.Reader) (io.Reader, error) {
-			var err error
-			if z, err = newGzipReader(r); err != nil {
-				return nil, err
-			}
-			z.par = newGzipParWith(f, int64(len(data)), nil, chunk, 4, 1)
-			return z, nil
-		})
-		if z != nil {
-			cuts[0] += z.par.cuts[0]
-			cuts[1] += z.par.cuts[1]
-			z.release()
+	for wname, w := range gzipWriters() {
+		data, err := w(plain)
+		if err != nil {
+			t.Fatalf("%s: %v", wname, err)
 		}
-		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(got, want) {
-			t.Errorf("cut at %d: %d bytes out, then %v; in order %d, then %v", cut, len(got), err, len(want), wantErr)
+		if len(data) > len(plain) {
+			continue // stored: no task takes a block
+		}
+		// Chunks of two blocks or more; each cut ending one way, in turn.
+		for k, cut := 0, 1000; cut < len(data); k, cut = k+1, cut+2003 {
+			msg, c := sameParallelCut(data, 64<<10, 4, cut, cutEnds[k%len(cutEnds)])
+			if msg != "" {
+				t.Errorf("%s, %s", wname, msg)
+			}
+			cuts[0] += c[0]
+			cuts[1] += c[1]
 		}
 	}
 	if cuts[0] == 0 || cuts[1] == 0 {

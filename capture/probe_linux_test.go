@@ -391,7 +391,9 @@ func TestGzipTasksFileShrinks(t *testing.T) {
 		}
 		// Open started the first tasks, on chunks 1 and 3 (every other
 		// chunk with two CPUs): they read their chunks whole before the
-		// cut.
+		// cut. (The read-ahead goroutine that decodes holds a few
+		// hundred KiB of output at most, so it waits far before chunk 1
+		// and leaves the list of tasks as it is while this reads it.)
 		for _, task := range in.gzip.par.tasks {
 			<-task.done
 		}
