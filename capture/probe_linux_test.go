@@ -357,11 +357,12 @@ func bigGzip(t *testing.T) (string, []byte, int) {
 
 // TestGzipTasksFileShrinks truncates a gzip capture that a ring reads
 // with read(2) (the probe saying that its mapped pages are dear) after it
-// is open, at a chunk's start and inside chunks, with two CPUs: the tasks
-// reading their chunks with pread(2) find the file short and end early,
-// or, if they read past the cut before it was made, the reader decodes in
-// order from the last block end before the cut (cut): the input ends with
-// an error after all the records before the cut, each right.
+// is open and the first tasks have read their chunks with pread(2), at a
+// chunk's start and inside chunks, with two CPUs: where the cut falls
+// under a task, the reader decodes in order from the last block end
+// before it (cut), tasks started after the cut find the file short, and
+// the input ends with an error after all the records before the cut,
+// each right.
 func TestGzipTasksFileShrinks(t *testing.T) {
 	path, gz, _ := bigGzip(t)
 	saved, savedAlways := mapCostly, MapAlways
@@ -390,9 +391,10 @@ func TestGzipTasksFileShrinks(t *testing.T) {
 		}
 		// Open started the first tasks, on chunks 1 and 3 (every other
 		// chunk with two CPUs): they read their chunks whole before the
-		// cut. (The read-ahead goroutine that decodes holds a few
-		// hundred KiB of output at most, so it waits far before chunk 1
-		// and leaves the list of tasks as it is while this reads it.)
+		// cut. (The read-ahead goroutine that decodes holds four
+		// buffers of 320 KiB of output at most, newReadAhead, so it
+		// waits far before chunk 1, some 7 MiB of output in, and leaves
+		// the list of tasks as it is while this reads it.)
 		for _, task := range in.gzip.par.tasks {
 			<-task.done
 		}
