@@ -77,15 +77,15 @@ type gzipTask struct {
 	done   chan struct{} // closed once the results are
 
 	// Results, once done is closed.
-	start, end int64      // bit offsets of the first block found (-1: none) and of the end of the last one decoded; end == start: none
-	final      bool       // the last block decoded was a member's last
-	tok        []byte     // the tokens (tokenWriter), and 8 bytes of padding
-	blocks     []blockEnd // where each block decoded ended
-	need       int        // bytes of output before start that the matches reach
-	z          gzipReader
-	head       []byte // the chunk's first bytes, where find looks
-	window     bytes.Reader
-	rest       io.SectionReader
+	start  int64      // bit offset of the first block found; -1: none
+	blocks []blockEnd // where each block decoded ended; none: no tokens
+	final  bool       // the last block decoded was a member's last
+	tok    []byte     // the tokens (tokenWriter), and 8 bytes of padding
+	need   int        // bytes of output before start that the matches reach
+	z      gzipReader
+	head   []byte // the chunk's first bytes, where find looks
+	window bytes.Reader
+	rest   io.SectionReader
 }
 
 // blockEnd is where a task's block ended: its bit offset in the input,
@@ -93,6 +93,15 @@ type gzipTask struct {
 type blockEnd struct {
 	bit      int64
 	tok, run int
+}
+
+// end is the bit offset of the end of the task's last block decoded,
+// start if none.
+func (t *gzipTask) end() int64 {
+	if n := len(t.blocks); n > 0 {
+		return t.blocks[n-1].bit
+	}
+	return t.start
 }
 
 // newGzipPar returns a gzipPar for src, a whole file of size bytes (its
@@ -196,10 +205,9 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 				// meets the fault itself, in order.
 				select {
 				case <-t.found:
-					t.end, t.tok, t.need = t.start, t.tok[:0], 0
-					t.blocks = t.blocks[:0]
+					t.blocks, t.tok, t.need = t.blocks[:0], t.tok[:0], 0
 				default:
-					t.start, t.end = -1, -1
+					t.start = -1
 					close(t.found)
 				}
 			}
@@ -230,7 +238,7 @@ func (p *gzipPar) at(pos int64) *gzipTask {
 		}
 		if t.start == pos {
 			<-t.done
-			if t.end > t.start {
+			if len(t.blocks) > 0 {
 				return t
 			}
 		}
@@ -269,14 +277,14 @@ func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 	}
 	z := &t.z
 	start := t.find(p, stop)
-	t.start, t.end = start, start
+	t.start = start
 	close(t.found)
 	if start < 0 {
 		return
 	}
 	t.rest = *io.NewSectionReader(p.src, start>>3, p.size-start>>3)
 	if !t.reset(&t.rest, start) {
-		return // no tokens (end == start): the reader meets the cut itself
+		return // no tokens: the reader meets the cut itself
 	}
 	var w tokenWriter
 	w.open(t.tok)
@@ -296,8 +304,7 @@ func (t *gzipTask) run(p *gzipPar, stop *atomic.Bool) {
 			break
 		}
 		good = w
-		t.end = z.bitPos()
-		t.blocks = append(t.blocks, blockEnd{bit: t.end, tok: len(w.tok), run: w.run})
+		t.blocks = append(t.blocks, blockEnd{bit: z.bitPos(), tok: len(w.tok), run: w.run})
 		if z.final {
 			t.final = true
 			break
@@ -336,13 +343,19 @@ func (w *tokenWriter) close() []byte {
 // holds no byte (a file read with pread(2) that shrank after find read
 // its start).
 func (t *gzipTask) reset(src io.Reader, pos int64) bool {
-	z := &t.z
+	t.z.state = gzBlock
+	t.z.final = false
+	return t.z.seek(src, pos)
+}
+
+// seek has z read its input from src, which starts at byte pos>>3, from
+// bit pos on; false if src holds no byte (the input's end or error is
+// then z's, truncated).
+func (z *gzipReader) seek(src io.Reader, pos int64) bool {
 	z.src = src
 	z.ip, z.iend, z.inBase = 0, 0, pos>>3
 	z.srcEOF, z.srcErr = false, nil
 	z.bb, z.bl = 0, 0
-	z.state = gzBlock
-	z.final = false
 	if !z.need(uint(pos & 7)) {
 		return false
 	}
@@ -605,15 +618,11 @@ func (z *gzipReader) jump() bool {
 func (z *gzipReader) cut(t *gzipTask, i int, from int64) bool {
 	z.par.cuts[min(i, 1)]++
 	end := z.inBase + int64(z.iend) // the input's bytes
-	z.src = &cutSource{io.NewSectionReader(z.par.src, from>>3, end-from>>3), z.srcErr}
-	z.ip, z.iend, z.inBase = 0, 0, from>>3
-	z.srcEOF, z.srcErr, z.bb, z.bl = false, nil, 0, 0
-	if !z.need(uint(from & 7)) {
+	if !z.seek(&cutSource{io.NewSectionReader(z.par.src, from>>3, end-from>>3), z.srcErr}, from) {
 		z.par.recycle(t)
 		z.err = z.truncated()
 		return true
 	}
-	z.bits(uint(from & 7))
 	if i == 0 {
 		z.par.recycle(t)
 		return false
