@@ -304,13 +304,15 @@ func TestParquetCompressionAndStdout(t *testing.T) {
 			t.Errorf("--compression %s: codec %s, want %s", c, got, want)
 		}
 	}
-	// A level: the codec stays, and the file is another.
+	// A level: the codec stays, and the file is another. (Level 3, not 19:
+	// the encoder's best level clears tables of megabytes, 35 s of this
+	// test under the race detector without the README's GORACE, 4 s now.)
 	fast := extractTo(t, sample, dir, "zstd1.parquet", "--compression-level", "1")
-	best := extractTo(t, sample, dir, "zstd19.parquet", "--compression-level", "19")
+	best := extractTo(t, sample, dir, "zstd3.parquet", "--compression-level", "3")
 	if bytes.Equal(fast, best) {
-		t.Error("--compression-level 19 wrote the same file as level 1")
+		t.Error("--compression-level 3 wrote the same file as level 1")
 	}
-	for name, data := range map[string][]byte{"1": fast, "19": best} {
+	for name, data := range map[string][]byte{"1": fast, "3": best} {
 		if pq, _ := readParquetFile(t, data); len(pq.rows) != 3 {
 			t.Errorf("--compression-level %s: %d rows, want 3", name, len(pq.rows))
 		}
