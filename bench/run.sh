@@ -354,10 +354,11 @@ fi
 # measured 197-252 ns; bench/RESULTS.md).
 # now_us sets now to the time in microseconds. From bash 5 on it reads
 # EPOCHREALTIME and starts no process, not even a subshell: the wall
-# times below, taken with `date` between two command substitutions
-# until session 62, counted two forks and two starts of `date` (2-3 ms
-# each on this project's VM) on top of jj's (bench/RESULTS.md). The
-# decimal separator of EPOCHREALTIME follows the locale.
+# times below, taken with `date` in two command substitutions until
+# session 62, counted part of two forks and execs of `date` (a fork and
+# exec from bash takes 4-5 ms on this project's VM) on top of jj's
+# (bench/RESULTS.md). The decimal separator of EPOCHREALTIME follows the
+# locale.
 now_us() {
 	if [ -n "${EPOCHREALTIME:-}" ]; then
 		now=${EPOCHREALTIME/[.,]/}
