@@ -32,6 +32,7 @@ for f in "$@"; do
 	captures+=("$(realpath -e "$f")") # before the cd below
 done
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 if ! [ "$REPEAT" -ge 1 ] 2> /dev/null; then
 	echo "peers.sh: REPEAT must be a whole number of rounds, at least 1" >&2
 	exit 2
@@ -80,18 +81,19 @@ run() {
 # wall TOOL CAPTURE LOG: runs the tool and prints its wall time in
 # seconds, or FAIL; the output of a failed run is kept in LOG.
 wall() {
-	local out start end
+	local out start
 	out=$(mktemp -d)
-	start=$(date +%s.%N)
+	now_us
+	start=$now
 	if ! run "$1" "$2" "$out" > "$out.log" 2>&1; then
 		mv "$out.log" "$3"
 		rm -rf "$out"
 		echo FAIL
 		return
 	fi
-	end=$(date +%s.%N)
+	now_us
 	rm -rf "$out" "$out.log"
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f\n", e - s }'
+	awk -v s="$start" -v e="$now" 'BEGIN { printf "%.4f\n", (e - s) / 1e6 }'
 }
 
 echo "jj against its peers: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"

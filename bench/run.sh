@@ -352,20 +352,6 @@ fi
 # 39's host, two workers took 0.81 times one worker's wall time in the
 # rounds that measured a handoff of 18-31 ns, 1.10 times in those that
 # measured 197-252 ns; bench/RESULTS.md).
-# now_us sets now to the time in microseconds. From bash 5 on it reads
-# EPOCHREALTIME and starts no process, not even a subshell: the wall
-# times below, taken with `date` in two command substitutions until
-# session 62, counted part of two forks and execs of `date` (a fork and
-# exec from bash takes 4-5 ms on this project's VM) on top of jj's
-# (bench/RESULTS.md). The decimal separator of EPOCHREALTIME follows the
-# locale.
-now_us() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		now=${EPOCHREALTIME/[.,]/}
-	else
-		now=$(( $(date +%s%N) / 1000 ))
-	fi
-}
 refsmall="$BENCH_DIR/real-214000.pcap"
 if [ ! -s "$refsmall" ]; then
 	"$BENCH_DIR/jjgen" -o "$refsmall" -format pcap-ns -copies $(( (214000 + base - 1) / base )) -step 50ms "${inputs[@]}" 2>/dev/null
