@@ -155,3 +155,37 @@ func TestFreePageReporting(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleSummary(t *testing.T) {
+	for _, c := range []struct {
+		name, driver, pollNS string // "" leaves the file out
+		want                 string
+	}{
+		{"halts at once", "haltpoll\n", "0\n", "; an idle CPU halts at once (cpuidle haltpoll, guest_halt_poll_ns 0)"},
+		{"polls", "haltpoll\n", "200000\n", "; an idle CPU polls for up to 200 µs before it halts (cpuidle haltpoll)"},
+		{"polls a fraction", "haltpoll\n", "1500\n", "; an idle CPU polls for up to 1.5 µs before it halts (cpuidle haltpoll)"},
+		{"haltpoll, no parameter", "haltpoll\n", "", "; idle CPUs: cpuidle haltpoll"},
+		{"no driver", "none\n", "", "; an idle CPU halts at once (no cpuidle driver)"},
+		{"another driver", "intel_idle\n", "", "; idle CPUs: cpuidle intel_idle"},
+		{"no cpuidle", "", "", ""},
+	} {
+		sys := t.TempDir()
+		write := func(path, s string) {
+			if s == "" {
+				return
+			}
+			p := filepath.Join(sys, path)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("devices/system/cpu/cpuidle/current_driver", c.driver)
+		write("module/haltpoll/parameters/guest_halt_poll_ns", c.pollNS)
+		if got := idleSummary(sys); got != c.want {
+			t.Errorf("%s: idleSummary = %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -5,9 +5,10 @@
 // machine has it to itself, and from 256 MiB of memory, which fits no
 // cache; and the first write to a fresh page; and whether the host takes
 // back the guest's free memory (free page reporting), which makes memory
-// freed a few seconds before dear to take again. bench/run.sh prints it
-// beside its figures, so that a table from a slow spell can be told from
-// a slower jj.
+// freed a few seconds before dear to take again; and what an idle CPU
+// does (halt at once, or poll first), which sets what a wake costs.
+// bench/run.sh prints it beside its figures, so that a table from a slow
+// spell can be told from a slower jj.
 //
 // On this project's host (bench/RESULTS.md, session 35) the cache figures
 // move most: a read in 4 MiB took 29 ns at one moment and 130-160 ns at
@@ -71,6 +72,7 @@ func main() {
 	if freePageReporting("/sys") {
 		line += reportingSummary
 	}
+	line += idleSummary("/sys")
 	fmt.Println(line)
 }
 
