@@ -70,17 +70,19 @@ go build -o "$BENCH_DIR/hostspeed" ./bench/hostspeed
 # capture sits in the page cache and below the guest: bench/RESULTS.md,
 # session 52), and whether the host takes back the guest's free memory
 # (free page reporting: memory freed a few seconds before then costs the
-# host's work to take again, session 58). corelat (bench/corelat): how long a cache line takes from
-# CPU 0 to CPU 1, which decides what N workers gain over one, since every
-# packet batch the reading goroutine fills is read by a flow table on the
-# other CPU.
+# host's work to take again, session 58), and what an idle CPU does
+# (halt at once, or poll first: session 63). corelat (bench/corelat):
+# how long a cache line takes from CPU 0 to CPU 1, which decides what N
+# workers gain over one, since every packet batch the reading goroutine
+# fills is read by a flow table on the other CPU, and how long a thread
+# blocked on one CPU takes to wake for the other.
 host_now() {
 	"$BENCH_DIR/hostspeed" ${1:+-file "$1"} || true
 	corelat_now
 }
 
-# corelat_now prints the core-to-core handoff, where there are two CPUs
-# or more.
+# corelat_now prints the core-to-core handoff and wake, where there are
+# two CPUs or more.
 corelat_now() {
 	[ "$NCPU" -gt 1 ] || return 0
 	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true

@@ -47,3 +47,27 @@ func TestHandoff(t *testing.T) {
 		t.Errorf("handoff = %v ns", ns)
 	}
 }
+
+func TestWakeSummary(t *testing.T) {
+	got := wakeSummary([]float64{23.4, 11.0, 48.25, 30})
+	want := "; a wake, one way: 26.7 µs (11.0-48.2)"
+	if got != want {
+		t.Errorf("wakeSummary = %q, want %q", got, want)
+	}
+}
+
+func TestWake(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.NumCPU() < 2 {
+		t.Skip("needs Linux and two CPUs")
+	}
+	us, err := wake(0, 1, 200)
+	if err != nil {
+		t.Skipf("CPUs 0 and 1 not both allowed here: %v", err)
+	}
+	// A wake through the runtime and the kernel takes a microsecond at
+	// least, and far less than a second: a loop that skipped the
+	// channels would be faster than that, one that hung would not end.
+	if math.IsNaN(us) || us < 0.5 || us > 1e6 {
+		t.Errorf("wake = %v µs", us)
+	}
+}

@@ -76,3 +76,42 @@ func pin(cpu int) (unpin func(), err error) {
 	}
 	return func() { unix.SchedSetaffinity(0, &was) }, nil
 }
+
+// wake passes a token between a goroutine held to CPU a and one held to
+// CPU b n times each way over channels, each blocked while it waits, and
+// returns the microseconds of one way: the Go runtime's wake of a thread
+// parked on the other CPU, and that CPU's own wake where it was idle.
+func wake(a, b, n int) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unpin, err := pin(a)
+	if err != nil {
+		return 0, err
+	}
+	defer unpin()
+	ping, pong := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		unpin, err := pin(b)
+		errs <- err
+		if err != nil {
+			return
+		}
+		defer unpin()
+		for range ping {
+			pong <- struct{}{}
+		}
+	}()
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	defer close(ping)
+	start := time.Now()
+	for range n {
+		ping <- struct{}{}
+		<-pong
+	}
+	return float64(time.Since(start).Nanoseconds()) / 1e3 / float64(2*n), nil
+}
