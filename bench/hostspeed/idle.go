@@ -17,7 +17,7 @@ import (
 // this project's Zen 4 host (bench/RESULTS.md, session 63) it halted at
 // once (guest_halt_poll_ns 0): a thread woke one blocked on the other
 // vCPU in 16-37 µs (bench/corelat), and in 12-18 µs with a poll of up to
-// 200 µs, with which two workers ran up to a tenth faster.
+// 200 µs, with which two workers ran 1-12 % faster.
 func idleSummary(sysfs string) string {
 	drv, err := os.ReadFile(filepath.Join(sysfs, "devices", "system", "cpu", "cpuidle", "current_driver"))
 	if err != nil {
