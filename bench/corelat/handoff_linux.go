@@ -24,12 +24,64 @@ type line struct {
 // waits for the other's value, then stores the next.
 func handoff(a, b, n int) (float64, error) {
 	var l line
-	// This thread first: if it cannot be held to a, no other spins.
+	var start time.Time
+	err := onCPUs(a, b, func() {
+		for i := int64(1); i < int64(2*n); i += 2 {
+			for l.v.Load() != i {
+			}
+			l.v.Store(i + 1)
+		}
+	}, func() {
+		start = time.Now()
+		for i := int64(0); i < int64(2*n); i += 2 {
+			for l.v.Load() != i {
+			}
+			l.v.Store(i + 1)
+		}
+		for l.v.Load() != int64(2*n) {
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(2*n), nil
+}
+
+// wake passes a token between a goroutine held to CPU a and one held to
+// CPU b n times each way over channels, each blocked while it waits, and
+// returns the microseconds of one way: the Go runtime's wake of a thread
+// parked on the other CPU, and that CPU's own wake where it was idle.
+func wake(a, b, n int) (float64, error) {
+	ping, pong := make(chan struct{}), make(chan struct{})
+	var start time.Time
+	err := onCPUs(a, b, func() {
+		for range ping {
+			pong <- struct{}{}
+		}
+	}, func() {
+		start = time.Now()
+		for range n {
+			ping <- struct{}{}
+			<-pong
+		}
+		close(ping)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(time.Since(start).Nanoseconds()) / 1e3 / float64(2*n), nil
+}
+
+// onCPUs runs there on a thread held to CPU b and here on this one, held
+// to CPU a, once both are held, and returns when here does. This thread
+// is held first: if it cannot be, there never starts (a spinning loop
+// would wait for ever).
+func onCPUs(a, b int, there, here func()) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	unpin, err := pin(a)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer unpin()
 	errs := make(chan error, 1)
@@ -42,24 +94,13 @@ func handoff(a, b, n int) (float64, error) {
 			return
 		}
 		defer unpin()
-		for i := int64(1); i < int64(2*n); i += 2 {
-			for l.v.Load() != i {
-			}
-			l.v.Store(i + 1)
-		}
+		there()
 	}()
 	if err := <-errs; err != nil {
-		return 0, err
+		return err
 	}
-	start := time.Now()
-	for i := int64(0); i < int64(2*n); i += 2 {
-		for l.v.Load() != i {
-		}
-		l.v.Store(i + 1)
-	}
-	for l.v.Load() != int64(2*n) {
-	}
-	return float64(time.Since(start).Nanoseconds()) / float64(2*n), nil
+	here()
+	return nil
 }
 
 // pin holds the calling thread, locked to its goroutine, to one CPU, and
@@ -75,43 +116,4 @@ func pin(cpu int) (unpin func(), err error) {
 		return nil, fmt.Errorf("hold a thread to CPU %d: %w", cpu, err)
 	}
 	return func() { unix.SchedSetaffinity(0, &was) }, nil
-}
-
-// wake passes a token between a goroutine held to CPU a and one held to
-// CPU b n times each way over channels, each blocked while it waits, and
-// returns the microseconds of one way: the Go runtime's wake of a thread
-// parked on the other CPU, and that CPU's own wake where it was idle.
-func wake(a, b, n int) (float64, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	unpin, err := pin(a)
-	if err != nil {
-		return 0, err
-	}
-	defer unpin()
-	ping, pong := make(chan struct{}), make(chan struct{})
-	errs := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		unpin, err := pin(b)
-		errs <- err
-		if err != nil {
-			return
-		}
-		defer unpin()
-		for range ping {
-			pong <- struct{}{}
-		}
-	}()
-	if err := <-errs; err != nil {
-		return 0, err
-	}
-	defer close(ping)
-	start := time.Now()
-	for range n {
-		ping <- struct{}{}
-		<-pong
-	}
-	return float64(time.Since(start).Nanoseconds()) / 1e3 / float64(2*n), nil
 }

@@ -39,25 +39,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "corelat:", err)
 		os.Exit(2)
 	}
-	var ns []float64
-	for range *samples {
-		d, err := handoff(a, b, *n)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "corelat:", err)
-			os.Exit(1)
-		}
-		ns = append(ns, d)
-	}
-	var us []float64
-	for range *samples {
-		d, err := wake(a, b, *wakes)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "corelat:", err)
-			os.Exit(1)
-		}
-		us = append(us, d)
-	}
+	ns := measure(*samples, func() (float64, error) { return handoff(a, b, *n) })
+	us := measure(*samples, func() (float64, error) { return wake(a, b, *wakes) })
 	fmt.Println(summary(a, b, ns) + wakeSummary(us))
+}
+
+// measure returns samples results of f, or exits with f's error.
+func measure(samples int, f func() (float64, error)) []float64 {
+	var xs []float64
+	for range samples {
+		x, err := f()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "corelat:", err)
+			os.Exit(1)
+		}
+		xs = append(xs, x)
+	}
+	return xs
 }
 
 // parseCPUs reads "A,B", two distinct CPU numbers.
