@@ -959,47 +959,55 @@ func TestCloseEndsEveryFlow(t *testing.T) {
 }
 
 // TestIntern gives every stack the id of the first stack equal to it, in
-// every field, whatever intern's cache holds: stacks that differ only
-// past the eighth layer, or in Proto, or in a layer past N, fall in one
-// cell of the cache and take turns there, and a hundred stacks share its
-// sixteen cells.
+// every field, whatever intern's cache holds. Each pair below falls in
+// one cell of the cache, and is interned one right after the other, so
+// that the second finds the first in its cell: stacks that differ only
+// past the fifth layer (the cell's key), only in Proto, or only in a
+// layer past N; and the empty stack, whose cell is still unused, after
+// another stack took id 0. Then a hundred more stacks share the sixteen
+// cells, all of them interned in three orders.
 func TestIntern(t *testing.T) {
 	fm := extract.NewFlowMeta(extract.Options{IncludeIPAddresses: true, IncludePorts: true})
 	tab := New(defaultCfg, []extract.Extractor{fm}, func(*output.Batch, []Order) error { return nil }, nil)
-	var stacks []decode.Stack
 	base := decode.Stack{N: 3}
 	base.Layers[0], base.Layers[1], base.Layers[2] = decode.LayerETH, decode.LayerIP, decode.LayerTCP
-	stacks = append(stacks, base)
 	deep := decode.Stack{N: 10}
 	for i := range 10 {
 		deep.Layers[i] = decode.LayerVLAN
 	}
-	stacks = append(stacks, deep)
-	deep.Layers[9] = decode.LayerTCP // differs past the eighth layer only
-	stacks = append(stacks, deep)
+	deepTCP := deep
+	deepTCP.Layers[9] = decode.LayerTCP
 	proto := base
-	proto.Proto = 47 // differs in Proto only
-	stacks = append(stacks, proto)
+	proto.Proto = 47
 	past := base
-	past.Layers[12] = decode.LayerUDP // differs past N only
-	stacks = append(stacks, past)
+	past.Layers[12] = decode.LayerUDP
+	var empty decode.Stack
+	if recentCell(&empty) == recentCell(&base) {
+		t.Fatal("the empty stack and base share a cell: the empty stack's case would not test an unused cell")
+	}
+	stacks := []decode.Stack{base, empty, deep, deepTCP, base, proto, base, past}
 	for i := range 100 {
 		s := decode.Stack{N: uint8(1 + i%4)}
 		s.Layers[0], s.Layers[1], s.Layers[2] = decode.Layer(i%7), decode.Layer(i/7), decode.LayerUDP
 		stacks = append(stacks, s)
 	}
+	n := len(stacks)
 	want := map[decode.Stack]uint32{}
-	for round := range 3 {
-		for i := range stacks {
-			s := stacks[(i*(round+1)*7)%len(stacks)] // a different order each round
+	for round, at := range []func(i int) int{
+		func(i int) int { return i },
+		func(i int) int { return n - 1 - i },
+		func(i int) int { return i * 37 % n }, // 37 and 108 are coprime: every stack once
+	} {
+		for i := range n {
+			s := stacks[at(i)]
 			id := tab.intern(&s)
+			if int(id) >= len(tab.stacks) || tab.stacks[id] != s {
+				t.Fatalf("round %d: intern(%v) = %d, not its id", round, s, id)
+			}
 			if w, ok := want[s]; ok && id != w {
-				t.Fatalf("round %d: intern(%v) = %d, want %d", round, s, id, w)
+				t.Fatalf("round %d: intern(%v) = %d, want %d as before", round, s, id, w)
 			}
 			want[s] = id
-			if tab.stacks[id] != s {
-				t.Fatalf("round %d: intern(%v) = %d, which is %v", round, s, id, tab.stacks[id])
-			}
 		}
 	}
 	if len(tab.stacks) != len(want) {
