@@ -9,8 +9,9 @@
 // flow table on the other CPU. It then times a wake: the two threads
 // hand a token over channels -wakes times, each blocked while it waits,
 // as jj's goroutines wait for a batch; a wake goes through the Go runtime
-// and the kernel, and through the host where the idle vCPU halted (bench/RESULTS.md, session 63: 16-37 µs on a vCPU that halts
-// at once, 12-18 µs on one that polls first; hostspeed says which).
+// and the kernel, and through the host where the idle vCPU halted
+// (bench/RESULTS.md, session 63: 16-37 µs on a vCPU that halts at once,
+// 12-18 µs on one that polls first; hostspeed says which).
 //
 //	go run ./bench/corelat            # CPUs 0 and 1, 5 samples
 //	go run ./bench/corelat -cpus 0,3 -samples 9
