@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // shortest finds the shortest decimal that reads back as v, for
@@ -166,44 +167,95 @@ func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
 	return q, -1
 }
 
-// appendDecimal appends d·10^-t (t ≥ 1, 0 < d < 10^18)
-// in plain notation, trailing zeros trimmed: the whole part, a point and
-// the fractional digits, written in place (putDigits).
-func appendDecimal(dst []byte, neg bool, d uint64, t int) []byte {
+// appendShortest appends d·10^-t, shortest's decimal for a float64 |f|
+// from 1e-4 to 1e14 that is not whole, negated if neg; i is floor(|f|).
+//
+// i is also the decimal's whole part: an integer between the two would
+// read back as f, being between two reals that do, and it would be the
+// shorter. (None can: a float64 below 2^53 that is not whole is further
+// than its rounding interval from every integer.) So the whole part and
+// the t fractional digits, d − i·10^t, are written each in its place, in
+// whole words: no division by ten for trailing zeros, which shortest's
+// decimal has none of, and no byte-by-byte move of the whole part to make
+// room for the point, as the general decimal writer before it did. With
+// them, a value of 15 to 17 significant digits took 488 instructions
+// (callgrind, BenchmarkAppendFloatLong), against 461 (bench/RESULTS.md,
+// session 64).
+func appendShortest(dst []byte, neg bool, d uint64, t int, i uint64) []byte {
+	f := d - i*pow10x128[t][1] // 10^t's low word: above 10^19, i is 0
+	l := len(dst)
+	dst = slices.Grow(dst, 48)
+	b := dst[l : l+48] // '-', 14 + 1 + 22 characters, and 8 bytes of slack
+	k := 0
+	if neg {
+		b[0] = '-'
+		k = 1
+	}
+	switch {
+	case i == 0:
+		binary.LittleEndian.PutUint16(b[k:], '0'|'.'<<8)
+		k += 2
+	case i < 1e8:
+		n := decimalLen(i)
+		binary.LittleEndian.PutUint64(b[k:], digits8(uint32(i))>>(8*(8-n)&63))
+		b[k+n] = '.'
+		k += n + 1
+	default:
+		n := decimalLen(i)
+		putDigits(b[k:], i, n)
+		b[k+n] = '.'
+		k += n + 1
+	}
+	fr := b[k:]
+	switch {
+	case t <= 8:
+		binary.LittleEndian.PutUint64(fr, digits8(uint32(f))>>(8*(8-t)&63))
+	case t <= 16:
+		q := f / 1e8
+		binary.LittleEndian.PutUint64(fr, digits8(uint32(q))>>(8*(16-t)&63))
+		binary.LittleEndian.PutUint64(fr[t-8:], digits8(uint32(f-q*1e8)))
+	default:
+		putDigits(fr, f, t)
+	}
+	return dst[:l+k+t]
+}
+
+// appendMicros appends n·10^-6 (n < 10^16 not a multiple of 10^6) in
+// plain notation, trailing zeros trimmed: the Unix times in seconds of
+// captures with microsecond timestamps, two of a flow_meta row's ten
+// floats. As appendNanos, it writes the whole part, then the six
+// fractional digits in one word, whose trailing '0' bytes it counts with
+// one instruction. (A division by ten a trailing zero, and a loop that
+// moved the whole part's ten digits up a byte to make room for the
+// point, made such a time cost more than a 17-digit ratio.)
+func appendMicros(dst []byte, neg bool, n uint64) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
-	for t > 1 && d%10 == 0 {
-		d, t = d/10, t-1
-	}
-	n := 1
-	if d >= 10 {
-		n = decimalLen(d)
-	}
-	// All the digits, the integer part's padded to at least one, go in
-	// after a byte for the point; the integer part then moves up by one.
-	ip := max(n-t, 1)
-	dst, b := growSlack(dst, ip+1+t)
-	putDigits(b[1:], d, ip+t)
-	for i := range ip { // a few bytes: cheaper than a call to memmove
-		b[i] = b[i+1]
-	}
-	b[ip] = '.'
+	whole := n / 1e6
+	frac := uint32(n - whole*1e6)
+	dst = appendUint(dst, whole)
+	w := digits8(frac * 100) // the six digits, then two '0's
+	// The digits up to the last that is not '0'; one if all are.
+	k := max(8-bits.LeadingZeros64(w^0x3030_3030_3030_3030)>>3, 1)
+	dst, b := growSlack(dst, 1+k)
+	b[0] = '.'
+	binary.LittleEndian.PutUint64(b[1:], w)
 	return dst
 }
 
 // appendNanos appends n·10^-9 (n < 10^15) in plain notation, trailing
-// zeros trimmed (one fractional digit at least), as appendDecimal(dst,
-// neg, n, 9) does (TestAppendNanos), for the times in seconds that make a
-// third of the floats of a --features all row. It writes the whole part,
-// then the nine fractional digits at once and keeps those up to the last
-// that is not zero: the first eight come from one digits8, whose word
-// shows its trailing zeros as its top bytes equal to '0', counted with
-// one instruction. appendDecimal's trimming, a division by ten a zero
-// (three or more for a time from microseconds) in a loop whose count
-// the branch predictor misses, made such a value cost 35 ns, against 27
-// now; the float columns of the synthetic capture's --features all rows
-// (session 39, bench/RESULTS.md) 42.5-43.8 ns a float, against 39.3-40.9.
+// zeros trimmed (one fractional digit at least), for the times in seconds
+// that make a third of the floats of a --features all row. It writes the
+// whole part, then the nine fractional digits at once and keeps those up
+// to the last that is not zero: the first eight come from one digits8,
+// whose word shows its trailing zeros as its top bytes equal to '0',
+// counted with one instruction. The general decimal writer's trimming, a
+// division by ten a zero (three or more for a time from microseconds) in a
+// loop whose count the branch predictor misses, made such a value cost 35
+// ns, against 27 now; the float columns of the synthetic capture's
+// --features all rows (session 39, bench/RESULTS.md) 42.5-43.8 ns a float,
+// against 39.3-40.9.
 func appendNanos(dst []byte, neg bool, n uint64) []byte {
 	if neg {
 		dst = append(dst, '-')

@@ -544,12 +544,12 @@ func AppendFloat(dst []byte, f float64) []byte {
 		// is below 10^-6 there, so no other multiple of 10^-6 (which every
 		// shorter decimal is) rounds to f.
 		if n, ok := nearest(m, uint(sh), 1e6); ok {
-			return appendDecimal(dst, neg, n, 6)
+			return appendMicros(dst, neg, n)
 		}
 	}
 	if a < bits1e14 {
 		if d, t, ok := shortest(abs); ok {
-			return appendDecimal(dst, neg, d, t)
+			return appendShortest(dst, neg, d, t, uint64(abs))
 		}
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)

@@ -274,6 +274,28 @@ func BenchmarkAppendFloatMix(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendFloatLong formats varied values of 15 to 17 significant
+// digits, the means, ratios and deviations that make a third of a
+// --features all row's floats and most of its formatting time: shortest
+// and appendShortest, with the branches a changing magnitude and digit
+// count mispredict (BenchmarkAppendFloat/long repeats one value).
+func BenchmarkAppendFloatLong(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	vals := make([]float64, 1<<16)
+	for i := range vals {
+		q := 3 + r.Int64N(1e6) // a quotient from 1 to 10, 1e-3 to 1e6 in all
+		vals[i] = float64(q+r.Int64N(9*q)) / float64(q) * math.Pow(10, float64(r.IntN(9)-3))
+	}
+	buf := make([]byte, 0, 1<<17)
+	b.ResetTimer()
+	for i := range b.N {
+		if len(buf) > 1<<16 {
+			buf = buf[:0]
+		}
+		buf = AppendFloat(append(buf, ','), vals[i&(len(vals)-1)])
+	}
+}
+
 // TestAppendInt checks appendInt and appendUint against strconv: every
 // value near a power of ten, both signs, the extremes, and random values
 // of every bit length, each appended after existing text.
@@ -328,8 +350,13 @@ func TestShortest(t *testing.T) {
 			fallbacks++ // left to strconv
 			return
 		}
-		if got := string(appendDecimal(nil, false, d, k)); got != want {
-			t.Fatalf("shortest(%v) = %q, want %q", v, got, want)
+		// appendShortest writes it after text already there, with the
+		// whole part it is given, and negated.
+		if got := string(appendShortest([]byte("x,"), false, d, k, uint64(v))); got != "x,"+want {
+			t.Fatalf("shortest(%v) = %q, want %q", v, got, "x,"+want)
+		}
+		if got := string(appendShortest(nil, true, d, k, uint64(v))); got != "-"+want {
+			t.Fatalf("shortest(%v) negated = %q, want %q", v, got, "-"+want)
 		}
 	}
 	for i := 0; i < 3000000; i++ {
@@ -400,6 +427,44 @@ func TestAppendNanos(t *testing.T) {
 		check(r.Uint64N(1e15/pow) * pow)
 	}
 	for _, n := range []uint64{1e9, 1e9 + 1, 1e15 - 1, 1e15 - 1e9, 999_999_999, 123_456_789_000_000} {
+		check(n)
+	}
+}
+
+// TestAppendMicros checks appendMicros against the text of n·10^-6 built
+// from strconv's integer text (the whole part, a point, the six fractional
+// digits with trailing zeros trimmed): every n below 20 000 that is not a
+// multiple of 10^6, random n up to 2^33·10^6 with 0 to 5 trailing zeros,
+// Unix times, and the extremes, both signs, after text already in dst.
+func TestAppendMicros(t *testing.T) {
+	want := func(neg bool, n uint64) string {
+		s := strconv.FormatUint(n/1e6, 10) + "." + strings.TrimRight(fmt.Sprintf("%06d", n%1e6), "0")
+		if neg {
+			s = "-" + s
+		}
+		return s
+	}
+	check := func(n uint64) {
+		t.Helper()
+		if n%1e6 == 0 {
+			return // a whole number: AppendFloat's own path
+		}
+		for _, neg := range []bool{false, true} {
+			if got := string(appendMicros([]byte("x,"), neg, n)); got != "x,"+want(neg, n) {
+				t.Fatalf("appendMicros(%v, %d) = %q, want %q", neg, n, got, "x,"+want(neg, n))
+			}
+		}
+	}
+	for n := uint64(0); n < 20000; n++ {
+		check(n)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 200000 {
+		pow := []uint64{1, 10, 100, 1000, 1e4, 1e5}[r.IntN(6)]
+		check(r.Uint64N(1<<33*1e6/pow) * pow)
+		check(1_704_067_200_000_000 + r.Uint64N(1e13)) // Unix times of 2024
+	}
+	for _, n := range []uint64{1, 999_999, 1_000_001, 1<<33*1e6 - 1, 1_704_067_200_100_000, 1_704_067_200_000_001} {
 		check(n)
 	}
 }
