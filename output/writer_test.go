@@ -178,6 +178,52 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// TestCSVIntegers checks the integers of CSV rows against strconv: values
+// at and around every power of ten, both signs, the extremes and random
+// values of every length, in three Int columns one after the other and
+// one after a string, rows encoded after text already there.
+func TestCSVIntegers(t *testing.T) {
+	vals := []int64{0, 1, 9, 10, 11, 99, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p <= 1e18; p *= 10 {
+		vals = append(vals, p-1, p, p+1, -p, -p+1, -p-1)
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	for range 30000 {
+		v := int64(r.Uint64() >> r.UintN(64))
+		if r.IntN(4) == 0 {
+			v = -v
+		}
+		vals = append(vals, v)
+	}
+	schema := []Column{{Name: "a", Type: Int}, {Name: "b", Type: Int}, {Name: "c", Type: Int}, {Name: "s", Type: String}, {Name: "d", Type: Int}}
+	b := NewBatch(schema)
+	want := []byte("earlier text,")
+	for i := range vals {
+		row := []int64{vals[i], vals[(i+1)%len(vals)], vals[(i+7)%len(vals)], vals[(i+13)%len(vals)]}
+		b.AppendInt(0, row[0])
+		b.AppendInt(1, row[1])
+		b.AppendInt(2, row[2])
+		b.AppendString(3, "x")
+		b.AppendInt(4, row[3])
+		b.EndRow()
+		want = fmt.Appendf(want, "%d,%d,%d,x,%d\n", row[0], row[1], row[2], row[3])
+	}
+	w, err := NewWriter("csv", io.Discard, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := w.(RowEncoder).EncodeRows([]byte("earlier text,"), nil, b)
+	if !bytes.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				lo := max(i-40, 0)
+				t.Fatalf("CSV integers differ at byte %d: got %q, want %q", i, got[lo:min(i+40, len(got))], want[lo:min(i+40, len(want))])
+			}
+		}
+		t.Fatalf("CSV integers: got %d bytes, want %d", len(got), len(want))
+	}
+}
+
 func TestJSON(t *testing.T) {
 	for _, format := range []string{"jsonl", "json"} {
 		out := write(t, format, testBatch(), testBatch())
