@@ -262,7 +262,6 @@ func appendNanos(dst []byte, neg bool, n uint64) []byte {
 	}
 	whole := n / 1e9
 	frac := uint32(n - whole*1e9)
-	dst = appendUint(dst, whole)
 	w := digits8(frac / 10) // fractional digits 1 to 8
 	last := frac % 10
 	k := 9
@@ -271,6 +270,16 @@ func appendNanos(dst []byte, neg bool, n uint64) []byte {
 		// bytes of w that equal '0'. All eight zero leaves one.
 		k = max(8-bits.LeadingZeros64(w^0x3030_3030_3030_3030)>>3, 1)
 	}
+	if whole < 10 {
+		// Most times are under ten seconds: the whole part's digit and
+		// the point go in with the fraction, with no call for them.
+		dst, b := growSlack(dst, 2+k) // b holds 2+k+8 ≥ 11 bytes
+		b[0], b[1] = byte('0'+whole), '.'
+		binary.LittleEndian.PutUint64(b[2:], w)
+		b[10] = byte('0' + last)
+		return dst
+	}
+	dst = appendUint(dst, whole)
 	dst, b := growSlack(dst, 1+k) // b holds 1+k+8 ≥ 10 bytes
 	b[0] = '.'
 	binary.LittleEndian.PutUint64(b[1:], w)
