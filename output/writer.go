@@ -566,15 +566,19 @@ const (
 )
 
 // copyText appends dst[off:end], at most 24 bytes, as three 8-byte words
-// loaded before any is stored, rather than with a call to memmove: half
-// the floats of a --features all row are the memo's hits, and the call
-// took about 40 instructions a hit. The words are read and written
-// through pointers: with slice expressions and their bounds checks, the
-// copy took more instructions than the call (bench/RESULTS.md, session 64).
+// rather than with a call to memmove: half the floats of a --features all
+// row are the memo's hits, and the call took about 40 instructions a hit.
+// The words past end are copied too, into dst's spare capacity; as the
+// text ends at or before dst's end, where the copy goes, every byte of it
+// is read before it could be written over, in whatever order the words
+// go. They are read and written through pointers: with slice expressions
+// and their bounds checks, the copy took more instructions than the call
+// (bench/RESULTS.md, session 64). Only where a word may be at any address
+// (unalignedOK); elsewhere it appends.
 func copyText(dst []byte, off, end int) []byte {
 	n := end - off
 	l := len(dst)
-	if n > 24 || cap(dst)-l < 24 || off < 0 || off+n > l {
+	if !unalignedOK || n > 24 || cap(dst)-l < 24 || off < 0 || off+n > l {
 		return append(dst, dst[off:end]...)
 	}
 	// off+24 ≤ l+24 ≤ cap(dst): the three words lie within dst's array.
