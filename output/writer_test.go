@@ -310,6 +310,12 @@ func BenchmarkAppendFloatMix(b *testing.B) {
 			vals[i] = float64(1+r.Int64N(1e6)) / float64(3+r.Int64N(1000))
 		}
 	}
+	benchFloats(b, vals)
+}
+
+// benchFloats formats vals one after the other, a comma before each, into
+// a buffer of 128 KiB emptied as it fills; len(vals) is a power of two.
+func benchFloats(b *testing.B, vals []float64) {
 	buf := make([]byte, 0, 1<<17)
 	b.ResetTimer()
 	for i := range b.N {
@@ -332,14 +338,7 @@ func BenchmarkAppendFloatLong(b *testing.B) {
 		q := 3 + r.Int64N(1e6) // a quotient from 1 to 10, 1e-3 to 1e6 in all
 		vals[i] = float64(q+r.Int64N(9*q)) / float64(q) * math.Pow(10, float64(r.IntN(9)-3))
 	}
-	buf := make([]byte, 0, 1<<17)
-	b.ResetTimer()
-	for i := range b.N {
-		if len(buf) > 1<<16 {
-			buf = buf[:0]
-		}
-		buf = AppendFloat(append(buf, ','), vals[i&(len(vals)-1)])
-	}
+	benchFloats(b, vals)
 }
 
 // TestAppendInt checks appendInt and appendUint against strconv: every
