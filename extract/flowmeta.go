@@ -148,14 +148,14 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		b.AppendString(next(), FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))
 	}
 	if m.o.IncludeIPAddresses {
-		for _, a := range [2]netip.Addr{src, dst} {
+		for k, a := range [2]netip.Addr{src, dst} {
 			c := next()
 			if m.pan != nil {
 				b.EndString(c, m.pan.Anonymize(a).AppendTo(b.StringBuf(c)))
 			} else if m.o.AnonymizeIPs {
 				b.AppendString(c, AnonymizeIP(m.o.AnonymizationSalt, a))
 			} else {
-				b.EndString(c, a.AppendTo(b.StringBuf(c)))
+				b.EndString(c, appendAddr(b.StringBuf(c), [2]*[16]byte{&f.Src, &f.Dst}[k], f.V6))
 			}
 		}
 	}
