@@ -180,8 +180,10 @@ func TestCSV(t *testing.T) {
 
 // TestCSVIntegers checks the integers of CSV rows against strconv: values
 // at and around every power of ten, both signs, the extremes and random
-// values of every length, in three Int columns one after the other and
-// one after a string, rows encoded after text already there.
+// values of every length, through appendIntComma alone (with the values
+// below 10 it leaves to appendInt) and in rows: three Int columns one
+// after the other and one after a string, encoded after text already
+// there.
 func TestCSVIntegers(t *testing.T) {
 	vals := []int64{0, 1, 9, 10, 11, 99, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
 	for p := int64(1); p <= 1e18; p *= 10 {
@@ -207,6 +209,12 @@ func TestCSVIntegers(t *testing.T) {
 		b.AppendInt(4, row[3])
 		b.EndRow()
 		want = fmt.Appendf(want, "%d,%d,%d,x,%d\n", row[0], row[1], row[2], row[3])
+	}
+	// appendIntComma alone, for the values EncodeRows writes otherwise.
+	for _, v := range vals {
+		if got, want := string(appendIntComma([]byte("x"), v)), "x"+strconv.FormatInt(v, 10)+","; got != want {
+			t.Fatalf("appendIntComma(%d) = %q, want %q", v, got, want)
+		}
 	}
 	w, err := NewWriter("csv", io.Discard, schema)
 	if err != nil {
