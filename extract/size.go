@@ -119,7 +119,7 @@ func (z *Size) Columns() []output.Column { return z.cols }
 // Emit appends the flow's size values and releases its buffers.
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := z.log.packets(slot)
-	w := colWriter{b: b, col: base}
+	w := newColWriter(b, base)
 	n := ps.n
 
 	// One pass over the packets: the sums, and the lengths of each

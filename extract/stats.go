@@ -428,17 +428,34 @@ func col(group, name string, t output.Type, unit, dir, desc string) output.Colum
 	return output.Column{Group: group, Name: name, Type: t, Unit: unit, Direction: dir, Privacy: output.Safe, Description: desc}
 }
 
-// colWriter appends values to consecutive columns of a batch.
+// colWriter appends values to consecutive columns of a batch: the
+// numbers straight into the batch's open row (output.Batch.OpenRow), one
+// after another.
 type colWriter struct {
 	b   *output.Batch
 	col int
+	row []uint64 // the open row's numbers from col's on
+	k   int      // numbers written
 }
 
-func (w *colWriter) float(v float64) { w.b.AppendFloat(w.col, v); w.col++ }
-func (w *colWriter) int(v int64)     { w.b.AppendInt(w.col, v); w.col++ }
-func (w *colWriter) uint(v uint64)   { w.b.AppendUint(w.col, v); w.col++ }
-func (w *colWriter) bool(v bool)     { w.b.AppendBool(w.col, v); w.col++ }
-func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col, v); w.col++ }
+// newColWriter returns a writer to b's columns from col on.
+func newColWriter(b *output.Batch, col int) colWriter {
+	return colWriter{b: b, col: col, row: b.OpenRow(col)}
+}
+
+func (w *colWriter) float(v float64) { w.row[w.k] = math.Float64bits(v); w.k++; w.col++ }
+func (w *colWriter) int(v int64)     { w.row[w.k] = uint64(v); w.k++; w.col++ }
+func (w *colWriter) uint(v uint64)   { w.row[w.k] = v; w.k++; w.col++ }
+func (w *colWriter) bool(v bool) {
+	var u uint64
+	if v {
+		u = 1
+	}
+	w.row[w.k] = u
+	w.k++
+	w.col++
+}
+func (w *colWriter) ints(v []int64) { w.b.AppendIntList(w.col, v); w.col++ }
 func (w *colWriter) floats(v []float64) {
 	w.b.AppendFloatList(w.col, v)
 	w.col++

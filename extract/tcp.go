@@ -602,7 +602,7 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		s = t.state.get(slot)
 		packets = f.Counts.Packets[Fwd] + f.Counts.Packets[Bwd]
 	}
-	w := colWriter{b: b, col: base}
+	w := newColWriter(b, base)
 	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
 
 	c := func(p *uint32) uint64 { return t.count(slot, s, p) }

@@ -155,7 +155,7 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := t.log.packets(slot)
-	w := colWriter{b: b, col: base}
+	w := newColWriter(b, base)
 	n := ps.n
 
 	// One pass: the flow start, the first backward packet, the IATs in

@@ -1,46 +1,70 @@
 package output
 
 import (
+	"math"
 	"slices"
 
 	"github.com/jjflow/jj/internal/mem"
 )
 
-// Batch is a columnar buffer of finished flows: one typed buffer per column.
-// Extractors append one value per column per flow, in column order; writers
-// read rows back by index. Reset keeps the buffers for the next batch.
+// Batch is a buffer of finished flows. Extractors append one value per
+// column per flow, in column order; writers read rows back by index.
+// Reset keeps the buffers for the next batch.
+//
+// The Int, Bool and Float values lie row after row in one array, fixed:
+// stride values a row, a column's at its slot, in column order. An
+// extractor's values go one after another into the open row, and the text
+// writers read a row's numbers in order from one place. (One buffer per
+// column before: each value appended to its own column's slice, through
+// that column's header, and read back through a view per column, about 20
+// instructions a value written and 7 read (bench/RESULTS.md, session 65).)
+// Strings and lists keep a buffer per column.
 type Batch struct {
 	Schema []Column
 	cols   []colBuf
 	rows   int
+
+	fixed  []uint64 // rows complete rows and the open one, stride values each
+	stride int      // Int, Bool and Float columns of the batch that made fixed
+	open   int      // where the open row starts in fixed: rows·stride
+	plain  bool     // the schema's fixed columns are slots 0, 1, … in order
 }
 
 type colBuf struct {
-	ints   []int64   // Int, Bool (0/1), IntList values
-	floats []float64 // Float, FloatList values
+	slot   int       // Int, Bool, Float: the value's place in a row of fixed; -1 others
+	ints   []int64   // IntList values
+	floats []float64 // FloatList values
 	bytes  []byte    // String values, concatenated
 	offs   []uint32  // String: end offset in bytes; lists: end offset in ints/floats
 }
 
+// fixedType reports whether values of type t go in fixed.
+func fixedType(t Type) bool { return t == Int || t == Bool || t == Float }
+
 // NewBatch returns an empty batch for the schema.
 func NewBatch(schema []Column) *Batch {
-	return &Batch{Schema: schema, cols: make([]colBuf, len(schema))}
+	b := &Batch{Schema: schema, cols: make([]colBuf, len(schema)), plain: true}
+	for i, c := range schema {
+		b.cols[i].slot = -1
+		if fixedType(c.Type) {
+			b.cols[i].slot = b.stride
+			b.stride++
+		}
+	}
+	b.fixed = make([]uint64, b.stride)
+	return b
 }
 
-// Grow makes room in the batch for rows rows in all: each Int, Bool and
-// Float column for rows values, and each String column for rows strings
-// of 16 bytes, so that the rows up to there append without growing the
-// columns one doubling at a time, into pages allocated at once
-// (mem.Grow). A column with the room already keeps its buffer.
+// Grow makes room in the batch for rows rows in all: for their Int, Bool
+// and Float values, and each String column for rows strings of 16 bytes,
+// so that the rows up to there append without growing one doubling at a
+// time, into pages allocated at once (mem.Grow). A buffer with the room
+// already is kept.
 func (b *Batch) Grow(rows int) {
+	b.fixed = mem.Grow(b.fixed, max((rows+1)*b.stride-len(b.fixed), 0))
 	for i, c := range b.Schema {
-		cb := &b.cols[i]
-		switch c.Type {
-		case Int, Bool:
-			cb.ints = mem.Grow(cb.ints, max(rows-len(cb.ints), 0))
-		case Float:
-			cb.floats = mem.Grow(cb.floats, max(rows-len(cb.floats), 0))
-		case String:
+		if c.Type == String {
+			cb := &b.cols[i]
 			cb.bytes = mem.Grow(cb.bytes, max(16*rows-len(cb.bytes), 0))
 			cb.offs = mem.Grow(cb.offs, max(rows-len(cb.offs), 0))
 		}
@@ -52,7 +76,15 @@ func (b *Batch) Len() int { return b.rows }
 
 // EndRow marks the row complete. Every column must have received exactly one
 // value since the previous EndRow.
-func (b *Batch) EndRow() { b.rows++ }
+func (b *Batch) EndRow() {
+	b.rows++
+	b.open += b.stride
+	if n := b.open + b.stride; n <= cap(b.fixed) {
+		b.fixed = b.fixed[:n]
+	} else {
+		b.fixed = mem.Grow(b.fixed, b.stride)[:n]
+	}
+}
 
 // Reset empties the batch and keeps its buffers.
 func (b *Batch) Reset() {
@@ -60,27 +92,43 @@ func (b *Batch) Reset() {
 		c := &b.cols[i]
 		c.ints, c.floats, c.bytes, c.offs = c.ints[:0], c.floats[:0], c.bytes[:0], c.offs[:0]
 	}
-	b.rows = 0
+	b.rows, b.open = 0, 0
+	b.fixed = b.fixed[:b.stride]
 }
 
 // AppendInt appends an Int value to column col.
-func (b *Batch) AppendInt(col int, v int64) { b.cols[col].ints = append(b.cols[col].ints, v) }
+func (b *Batch) AppendInt(col int, v int64) { b.fixed[b.open+b.cols[col].slot] = uint64(v) }
 
 // AppendUint appends an Int value to column col.
-func (b *Batch) AppendUint(col int, v uint64) { b.cols[col].ints = append(b.cols[col].ints, int64(v)) }
+func (b *Batch) AppendUint(col int, v uint64) { b.fixed[b.open+b.cols[col].slot] = v }
 
 // AppendFloat appends a Float value to column col.
 func (b *Batch) AppendFloat(col int, v float64) {
-	b.cols[col].floats = append(b.cols[col].floats, v)
+	b.fixed[b.open+b.cols[col].slot] = math.Float64bits(v)
 }
 
 // AppendBool appends a Bool value to column col.
 func (b *Batch) AppendBool(col int, v bool) {
-	var i int64
+	var i uint64
 	if v {
 		i = 1
 	}
-	b.cols[col].ints = append(b.cols[col].ints, i)
+	b.fixed[b.open+b.cols[col].slot] = i
+}
+
+// OpenRow returns the open row's Int, Bool and Float values from column
+// col's on, for an extractor to write those of consecutive columns of
+// these types, in order: an Int's bits as uint64, a Float's as
+// math.Float64bits, a Bool's as 0 or 1. It is AppendUint, AppendFloat and
+// AppendBool for many columns at once, without a column's lookup each.
+// Its first value is that of the first such column from col on.
+func (b *Batch) OpenRow(col int) []uint64 {
+	for ; col < len(b.cols); col++ {
+		if s := b.cols[col].slot; s >= 0 {
+			return b.fixed[b.open+s : b.open+b.stride]
+		}
+	}
+	return nil
 }
 
 // AppendString appends a String value to column col.
@@ -124,13 +172,54 @@ func (b *Batch) AppendFloatList(col int, vs []float64) {
 }
 
 // Int returns the Int (or Bool, as 0/1) value of column col in row r.
-func (b *Batch) Int(col, r int) int64 { return b.cols[col].ints[r] }
+func (b *Batch) Int(col, r int) int64 { return int64(b.at(col, r)) }
 
 // Float returns the Float value of column col in row r.
-func (b *Batch) Float(col, r int) float64 { return b.cols[col].floats[r] }
+func (b *Batch) Float(col, r int) float64 { return math.Float64frombits(b.at(col, r)) }
 
 // Bool returns the Bool value of column col in row r.
-func (b *Batch) Bool(col, r int) bool { return b.cols[col].ints[r] != 0 }
+func (b *Batch) Bool(col, r int) bool { return b.at(col, r) != 0 }
+
+// at returns the bits of the Int, Bool or Float value of column col in
+// row r < Len.
+func (b *Batch) at(col, r int) uint64 {
+	if uint(r) >= uint(b.rows) {
+		panic("output: row out of range")
+	}
+	return b.fixed[r*b.stride+b.cols[col].slot]
+}
+
+// fixedColumn returns the values of b's fixed columns and where column
+// col's lie in them: row r's at vals[r*stride+slot].
+func (b *Batch) fixedColumn(col int) (vals []uint64, slot, stride int) {
+	return b.fixed, b.cols[col].slot, b.stride
+}
+
+// fixedRows returns the Int, Bool and Float values of b's rows in schema
+// order, row r's n of them at vals[r*stride:], n the number of such
+// columns: b's own when they lie so, else gathered into *scratch (a View
+// of some of a batch's columns, or of them reordered).
+func (b *Batch) fixedRows(scratch *[]uint64) (vals []uint64, stride int) {
+	if b.plain {
+		return b.fixed, b.stride
+	}
+	var slots []int
+	for i, c := range b.Schema {
+		if fixedType(c.Type) {
+			slots = append(slots, b.cols[i].slot)
+		}
+	}
+	n := len(slots)
+	vals = mem.Grow((*scratch)[:0], b.rows*n)[:b.rows*n]
+	for r := range b.rows {
+		row := b.fixed[r*b.stride:]
+		for k, s := range slots {
+			vals[r*n+k] = row[s]
+		}
+	}
+	*scratch = vals
+	return vals, n
+}
 
 // Bytes returns the String value of column col in row r. The slice is valid
 // until the next Reset.
@@ -187,10 +276,8 @@ func (b *Batch) AppendRow(src *Batch, r int) {
 	for i := range b.Schema {
 		c, s := &b.cols[i], &src.cols[i]
 		switch b.Schema[i].Type {
-		case Int, Bool:
-			c.ints = append(c.ints, s.ints[r])
-		case Float:
-			c.floats = append(c.floats, s.floats[r])
+		case Int, Bool, Float:
+			b.fixed[b.open+c.slot] = src.at(i, r)
 		case String:
 			c.bytes = append(c.bytes, s.bytes[src.start(s, r):s.offs[r]]...)
 			c.offs = append(c.offs, uint32(len(c.bytes)))
@@ -202,23 +289,35 @@ func (b *Batch) AppendRow(src *Batch, r int) {
 			c.offs = append(c.offs, uint32(len(c.floats)))
 		}
 	}
-	b.rows++
+	b.EndRow()
 }
 
 // AppendRows appends rows [from, to) of src, which has the same schema, as
 // complete rows: a column at a time, each in one copy, where AppendRow
-// copies a value of every column per row.
+// copies a value of every column per row; the fixed values in one copy
+// when both batches lay them out alike.
 func (b *Batch) AppendRows(src *Batch, from, to int) {
 	if from >= to {
 		return
 	}
+	if b.plain && src.plain && b.stride == src.stride {
+		b.fixed = append(b.fixed[:b.open], src.fixed[from*src.stride:to*src.stride]...)
+		b.open = len(b.fixed)
+		b.fixed = mem.Grow(b.fixed, b.stride)[:b.open+b.stride]
+	} else {
+		for r := from; r < to; r++ {
+			for i := range b.Schema {
+				if fixedType(b.Schema[i].Type) {
+					b.fixed[b.open+b.cols[i].slot] = src.at(i, r)
+				}
+			}
+			b.open += b.stride
+			b.fixed = mem.Grow(b.fixed, b.stride)[:b.open+b.stride]
+		}
+	}
 	for i := range b.Schema {
 		c, s := &b.cols[i], &src.cols[i]
 		switch b.Schema[i].Type {
-		case Int, Bool:
-			c.ints = append(c.ints, s.ints[from:to]...)
-		case Float:
-			c.floats = append(c.floats, s.floats[from:to]...)
 		case String:
 			lo := src.start(s, from)
 			c.offs = appendShifted(c.offs, s.offs[from:to], uint32(len(c.bytes))-lo)
@@ -256,7 +355,8 @@ func (b *Batch) WithString(s string, schema []Column, view *Batch) *Batch {
 	}
 	view.Schema = schema
 	view.cols = append(view.cols[:0], b.cols...)
-	c := colBuf{bytes: make([]byte, 0, len(s)*b.rows), offs: make([]uint32, 0, b.rows)}
+	view.fixed, view.stride, view.open, view.plain = b.fixed, b.stride, b.open, b.plain
+	c := colBuf{slot: -1, bytes: make([]byte, 0, len(s)*b.rows), offs: make([]uint32, 0, b.rows)}
 	for range b.rows {
 		c.bytes = append(c.bytes, s...)
 		c.offs = append(c.offs, uint32(len(c.bytes)))
@@ -275,8 +375,15 @@ func (b *Batch) View(idx []int, schema []Column, view *Batch) *Batch {
 	}
 	view.Schema = schema
 	view.cols = view.cols[:0]
+	view.fixed, view.stride, view.open, view.plain = b.fixed, b.stride, b.open, true
+	next := 0 // the slot the next fixed column has when plain
 	for _, i := range idx {
-		view.cols = append(view.cols, b.cols[i])
+		c := b.cols[i]
+		if c.slot >= 0 {
+			view.plain = view.plain && c.slot == next
+			next++
+		}
+		view.cols = append(view.cols, c)
 	}
 	view.rows = b.rows
 	return view

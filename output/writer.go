@@ -205,33 +205,43 @@ func emptied[T any](s []T, n int) []T { return mem.Grow(s[:0], n) }
 
 // EncodeRows implements RowEncoder. It takes a row's columns a run of one
 // type at a time (typeRun), so that a loop per type writes them with no
-// choice of type per value for the branch predictor to guess. Each value
-// is followed by a comma, and the row's last comma becomes its line break.
+// choice of type per value for the branch predictor to guess; the numbers
+// of a run lie one after another in the row's fixed values. Each value is
+// followed by a comma, and the row's last comma becomes its line break.
 func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	var cell []byte
 	var memo floatMemo
-	var iv [maxViews][]int64
-	var fv [maxViews][]float64
-	ints, floats := views(b, iv[:0], fv[:0])
+	var scratch []uint64
+	vals, stride := b.fixedRows(&scratch)
 	for r := 0; r < b.Len(); r++ {
-		ni, nf := 0, 0
+		row := vals[r*stride:]
 		for _, run := range c.runs {
 			n := run.to - run.from
 			switch run.typ {
 			case Int:
-				for _, col := range ints[ni : ni+n] {
-					if v := col[r]; uint64(v) < 10 {
+				for _, v := range row[:n] {
+					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
 					} else {
-						dst = appendIntComma(dst, v)
+						dst = appendIntComma(dst, int64(v))
 					}
 				}
-				ni += n
+				row = row[n:]
 			case Float:
-				for _, col := range floats[nf : nf+n] {
-					dst = append(memo.append(dst, col[r]), ',')
+				for _, v := range row[:n] {
+					// floatMemo.append, written out: it is too big
+					// to be inlined, and a call a hit took more
+					// instructions than the hit's copy.
+					if e := memo.entry(v); e.bits == v && e.end != 0 {
+						dst = copyText(dst, int(e.off), int(e.end))
+					} else {
+						off := len(dst)
+						dst = AppendFloat(dst, math.Float64frombits(v))
+						e.set(v, off, len(dst))
+					}
+					dst = append(dst, ',')
 				}
-				nf += n
+				row = row[n:]
 			default:
 				for i := run.from; i < run.to; i++ {
 					switch run.typ {
@@ -241,8 +251,9 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 						// A JSON array in one cell; it always holds commas.
 						cell = appendValue(cell[:0], b, i, r)
 						dst = appendCSVField(dst, cell)
-					default:
-						dst = appendValue(dst, b, i, r)
+					case Bool:
+						dst = strconv.AppendBool(dst, row[0] != 0)
+						row = row[1:]
 					}
 					dst = append(dst, ',')
 				}
@@ -253,29 +264,6 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 	}
 	return dst, ends
 }
-
-// views returns the values of b's Int columns and of its Float columns,
-// each in column order, appended to ints and floats. The encoding loops
-// read a row's values through them, 24 bytes a column, rather than
-// through b's column buffers, 96 bytes apart: fewer lines touched a row
-// (a --features all row reads 140 or so columns of these types), and
-// BenchmarkEncode 3 870 → 3 800 ns a row with every group, 696 → 682 with
-// flow_meta (session 42).
-func views(b *Batch, ints [][]int64, floats [][]float64) ([][]int64, [][]float64) {
-	for i, col := range b.Schema {
-		switch col.Type {
-		case Int:
-			ints = append(ints, b.cols[i].ints)
-		case Float:
-			floats = append(floats, b.cols[i].floats)
-		}
-	}
-	return ints, floats
-}
-
-// maxViews is the number of columns of a type whose views EncodeRows keeps
-// on its stack; more go to the heap.
-const maxViews = 256
 
 // closeRow ends a row whose every value was followed by a comma: its last
 // comma becomes end. A row of no columns gets end alone.
@@ -389,25 +377,34 @@ func (j *jsonWriter) Write(b *Batch) error {
 // comma becomes the closing brace.
 func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int) {
 	var memo floatMemo
+	var scratch []uint64
+	vals, stride := b.fixedRows(&scratch)
 	for r := 0; r < b.Len(); r++ {
 		dst = append(dst, '{')
+		row := vals[r*stride:]
 		for _, run := range j.runs {
-			cols, keys := b.cols[run.from:run.to], j.keys[run.from:run.to]
+			n, keys := run.to-run.from, j.keys[run.from:run.to]
 			switch run.typ {
 			case Int:
-				for k := range cols {
-					dst = append(appendInt(append(dst, keys[k]...), cols[k].ints[r]), ',')
+				for k, v := range row[:n] {
+					dst = append(appendInt(append(dst, keys[k]...), int64(v)), ',')
 				}
+				row = row[n:]
 			case Float:
-				for k := range cols {
-					dst = append(memo.append(append(dst, keys[k]...), cols[k].floats[r]), ',')
+				for k, v := range row[:n] {
+					dst = append(memo.append(append(dst, keys[k]...), v), ',')
 				}
+				row = row[n:]
 			default:
 				for i := run.from; i < run.to; i++ {
 					dst = append(dst, j.keys[i]...)
-					if run.typ == String {
+					switch run.typ {
+					case String:
 						dst = appendJSONString(dst, b.Bytes(i, r))
-					} else {
+					case Bool:
+						dst = strconv.AppendBool(dst, row[0] != 0)
+						row = row[1:]
+					default:
 						dst = appendValue(dst, b, i, r)
 					}
 					dst = append(dst, ',')
@@ -660,27 +657,36 @@ func appendWhole(dst []byte, neg bool, u uint64) []byte {
 // AppendFloat alone took about the same time a float (42 ns, 40 since
 // appendNanos). A value's entry is picked by a hash of its bits, and a
 // newer value takes its place.
-type floatMemo [128]struct {
+type floatMemo [128]memoEntry
+
+type memoEntry struct {
 	bits     uint64
 	off, end int32 // its text, dst[off:end]; end 0: none yet
 }
 
-// append appends f as AppendFloat does, copying the text of an earlier
+// append appends the float of bits as AppendFloat does, copying the text of an earlier
 // bit-identical value of the same dst if the memo still holds it (0 and
 // -0 have entries of their own). dst may only
 // grow between calls, as EncodeRows's does.
-func (m *floatMemo) append(dst []byte, f float64) []byte {
-	bits := math.Float64bits(f)
-	e := &m[bits*0x9e3779b97f4a7c15>>57]
+func (m *floatMemo) append(dst []byte, bits uint64) []byte {
+	e := m.entry(bits)
 	if e.bits == bits && e.end != 0 {
 		return copyText(dst, int(e.off), int(e.end))
 	}
 	off := len(dst)
-	dst = AppendFloat(dst, f)
-	if len(dst) <= math.MaxInt32 {
-		e.bits, e.off, e.end = bits, int32(off), int32(len(dst))
-	}
+	dst = AppendFloat(dst, math.Float64frombits(bits))
+	e.set(bits, off, len(dst))
 	return dst
+}
+
+// entry returns the entry that a float of these bits has, if any.
+func (m *floatMemo) entry(bits uint64) *memoEntry { return &m[bits*0x9e3779b97f4a7c15>>57] }
+
+// set records that the float of bits was written as dst[off:end].
+func (e *memoEntry) set(bits uint64, off, end int) {
+	if end <= math.MaxInt32 {
+		e.bits, e.off, e.end = bits, int32(off), int32(end)
+	}
 }
 
 // appendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does
