@@ -159,44 +159,47 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 			}
 		}
 	}
+	// The numbers, and the port class's name among them, through a
+	// colWriter: straight into the batch's open row.
+	w := newColWriter(b, col)
 	if m.o.IncludePorts {
-		b.AppendInt(next(), int64(f.SrcPort))
-		b.AppendInt(next(), int64(f.DstPort))
+		w.int(int64(f.SrcPort))
+		w.int(int64(f.DstPort))
 		class := PortClass(f.DstPort)
-		b.AppendString(next(), portClassNames[class])
-		b.AppendInt(next(), int64(class))
+		w.string(portClassNames[class])
+		w.int(int64(class))
 	}
-	b.AppendInt(next(), int64(f.Proto))
+	w.int(int64(f.Proto))
 	start, end := Seconds(f.First), Seconds(f.Last)
 	dur := f.Last - f.First
-	b.AppendFloat(next(), start)
-	b.AppendFloat(next(), end)
-	b.AppendFloat(next(), Seconds(dur))
+	w.float(start)
+	w.float(end)
+	w.float(Seconds(dur))
 	pk := s.Packets[Fwd] + s.Packets[Bwd]
 	by := s.Bytes[Fwd] + s.Bytes[Bwd]
-	b.AppendUint(next(), pk)
-	b.AppendUint(next(), s.Packets[Fwd])
-	b.AppendUint(next(), s.Packets[Bwd])
-	b.AppendUint(next(), by)
-	b.AppendUint(next(), s.Bytes[Fwd])
-	b.AppendUint(next(), s.Bytes[Bwd])
-	b.AppendUint(next(), s.Payload[Fwd])
-	b.AppendUint(next(), s.Payload[Bwd])
-	b.AppendUint(next(), s.Payload[Fwd]+s.Payload[Bwd])
-	b.AppendFloat(next(), FwdRatio(s.Packets[Fwd], s.Packets[Bwd]))
-	b.AppendFloat(next(), FwdRatio(s.Bytes[Fwd], s.Bytes[Bwd]))
-	b.AppendFloat(next(), PerSecond(pk, dur))
-	b.AppendFloat(next(), PerSecond(by, dur))
+	w.uint(pk)
+	w.uint(s.Packets[Fwd])
+	w.uint(s.Packets[Bwd])
+	w.uint(by)
+	w.uint(s.Bytes[Fwd])
+	w.uint(s.Bytes[Bwd])
+	w.uint(s.Payload[Fwd])
+	w.uint(s.Payload[Bwd])
+	w.uint(s.Payload[Fwd] + s.Payload[Bwd])
+	w.float(FwdRatio(s.Packets[Fwd], s.Packets[Bwd]))
+	w.float(FwdRatio(s.Bytes[Fwd], s.Bytes[Bwd]))
+	w.float(PerSecond(pk, dur))
+	w.float(PerSecond(by, dur))
 	if pk == 0 {
-		b.AppendFloat(next(), 0)
+		w.float(0)
 	} else {
-		b.AppendFloat(next(), Ratio(by, pk))
+		w.float(Ratio(by, pk))
 	}
-	b.AppendFloat(next(), start)
-	b.AppendFloat(next(), end)
-	b.AppendInt(next(), int64(f.FlowStat))
-	b.AppendInt(next(), int64(f.Hdrs.N))
-	c := next()
+	w.float(start)
+	w.float(end)
+	w.int(int64(f.FlowStat))
+	w.int(int64(f.Hdrs.N))
+	c := w.col
 	b.EndString(c, f.Hdrs.AppendTo(b.StringBuf(c)))
 }
 

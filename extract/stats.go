@@ -455,7 +455,8 @@ func (w *colWriter) bool(v bool) {
 	w.k++
 	w.col++
 }
-func (w *colWriter) ints(v []int64) { w.b.AppendIntList(w.col, v); w.col++ }
+func (w *colWriter) string(v string) { w.b.AppendString(w.col, v); w.col++ }
+func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col, v); w.col++ }
 func (w *colWriter) floats(v []float64) {
 	w.b.AppendFloatList(w.col, v)
 	w.col++
