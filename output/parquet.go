@@ -126,7 +126,7 @@ func codec(name string, level int) (compress.Codec, error) {
 }
 
 // parquetWriter writes Parquet through parquet-go, one column at a time:
-// the batch is already columnar, so each column's values are handed to its
+// each column's values, gathered from the batch's rows, are handed to its
 // column writer in one call, and a row group is written out every
 // RowGroupRows rows so that memory stays bounded whatever the number of
 // flows. Every column is required (jj never writes nulls); lists use the

@@ -1,12 +1,13 @@
-// Package output holds the columnar batch every extractor writes its values
-// into, the column schema, and the writers that turn batches into CSV, JSON
+// Package output holds the batch every extractor writes its values into,
+// the column schema, and the writers that turn batches into CSV, JSON
 // Lines, JSON and Parquet files, or a dataset directory of part files
 // partitioned by date (NewDirWriter): the last stage of the pipeline
 // (capture → decode → flow → extract → output).
 //
-// Values are kept in typed column buffers (int64, float64, strings in one byte
-// arena, lists flattened with offsets) that are reset, not reallocated, so a
-// batch of flows costs no allocation once warm. Writers format by appending
+// Values are kept in typed buffers (the numbers row after row as 64-bit
+// words, each column's strings in one byte arena, lists flattened with
+// offsets) that are reset, not reallocated, so a batch of flows costs no
+// allocation once warm. Writers format by appending
 // to a reused []byte and write once per batch.
 package output
 
