@@ -216,44 +216,47 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 	for r := 0; r < b.Len(); r++ {
 		row := vals[r*stride:]
 		for _, run := range c.runs {
-			n := run.to - run.from
 			switch run.typ {
 			case Int:
-				for _, v := range row[:n] {
+				for _, v := range row[run.at:run.end] {
 					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
 					} else {
 						dst = appendIntComma(dst, int64(v))
 					}
 				}
-				row = row[n:]
 			case Float:
-				for _, v := range row[:n] {
-					// floatMemo.append, written out: it is too big
-					// to be inlined, and a call a hit took more
-					// instructions than the hit's copy.
+				for _, v := range row[run.at:run.end] {
+					// floatMemo.append, written out (too big to be
+					// inlined, a call a hit took more instructions
+					// than the hit's copy), the comma in the text
+					// (a row's last became its line break).
 					if e := memo.entry(v); e.bits == v && e.end != 0 {
 						dst = copyText(dst, int(e.off), int(e.end))
+						dst[len(dst)-1] = ','
 					} else {
 						off := len(dst)
-						dst = AppendFloat(dst, math.Float64frombits(v))
+						dst = append(AppendFloat(dst, math.Float64frombits(v)), ',')
 						e.set(v, off, len(dst))
 					}
-					dst = append(dst, ',')
 				}
-				row = row[n:]
+			case Bool:
+				for _, v := range row[run.at:run.end] {
+					if v != 0 {
+						dst = append(dst, "true,"...)
+					} else {
+						dst = append(dst, "false,"...)
+					}
+				}
 			default:
 				for i := run.from; i < run.to; i++ {
-					switch run.typ {
-					case String:
+					if run.typ == String {
 						dst = appendCSVField(dst, b.Bytes(i, r))
-					case IntList, FloatList:
-						// A JSON array in one cell; it always holds commas.
+					} else {
+						// A list: a JSON array in one cell; it always
+						// holds commas.
 						cell = appendValue(cell[:0], b, i, r)
 						dst = appendCSVField(dst, cell)
-					case Bool:
-						dst = strconv.AppendBool(dst, row[0] != 0)
-						row = row[1:]
 					}
 					dst = append(dst, ',')
 				}
@@ -275,22 +278,30 @@ func closeRow(dst []byte, columns bool, end byte) []byte {
 	return dst
 }
 
-// typeRun is a run of consecutive columns of one type: [from, to).
+// typeRun is a run of consecutive columns of one type: [from, to). A run
+// of numbers (Int, Bool, Float) also says where its values lie among a
+// row's numbers, which are in column order: [at, end).
 type typeRun struct {
 	typ      Type
 	from, to int
+	at, end  int
 }
 
 // typeRuns returns the runs of columns of one type that schema makes, in
 // order.
 func typeRuns(schema []Column) []typeRun {
 	var runs []typeRun
+	k := 0 // the numbers before column i
 	for i, col := range schema {
 		t := col.Type
 		if n := len(runs); n > 0 && runs[n-1].typ == t {
 			runs[n-1].to = i + 1
 		} else {
-			runs = append(runs, typeRun{typ: t, from: i, to: i + 1})
+			runs = append(runs, typeRun{typ: t, from: i, to: i + 1, at: k, end: k})
+		}
+		if fixedType(t) {
+			k++
+			runs[len(runs)-1].end = k
 		}
 	}
 	return runs
@@ -383,28 +394,26 @@ func (j *jsonWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int
 		dst = append(dst, '{')
 		row := vals[r*stride:]
 		for _, run := range j.runs {
-			n, keys := run.to-run.from, j.keys[run.from:run.to]
+			keys := j.keys[run.from:run.to]
 			switch run.typ {
 			case Int:
-				for k, v := range row[:n] {
+				for k, v := range row[run.at:run.end] {
 					dst = append(appendInt(append(dst, keys[k]...), int64(v)), ',')
 				}
-				row = row[n:]
 			case Float:
-				for k, v := range row[:n] {
+				for k, v := range row[run.at:run.end] {
 					dst = append(memo.append(append(dst, keys[k]...), v), ',')
 				}
-				row = row[n:]
+			case Bool:
+				for k, v := range row[run.at:run.end] {
+					dst = append(strconv.AppendBool(append(dst, keys[k]...), v != 0), ',')
+				}
 			default:
 				for i := run.from; i < run.to; i++ {
 					dst = append(dst, j.keys[i]...)
-					switch run.typ {
-					case String:
+					if run.typ == String {
 						dst = appendJSONString(dst, b.Bytes(i, r))
-					case Bool:
-						dst = strconv.AppendBool(dst, row[0] != 0)
-						row = row[1:]
-					default:
+					} else {
 						dst = appendValue(dst, b, i, r)
 					}
 					dst = append(dst, ',')
