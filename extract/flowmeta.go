@@ -199,7 +199,7 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.float(end)
 	w.int(int64(f.FlowStat))
 	w.int(int64(f.Hdrs.N))
-	c := w.col
+	c := w.col()
 	b.EndString(c, f.Hdrs.AppendTo(b.StringBuf(c)))
 }
 

@@ -91,7 +91,12 @@ func sumsVariance(n uint64, s1, s2 u128) float64 {
 }
 
 // quo64 returns n / d rounded once; d must not be 0.
-func quo64(n, d uint64) float64 { return quo(u128{lo: n}, u128{lo: d}) }
+func quo64(n, d uint64) float64 {
+	if (n|d)>>53 == 0 {
+		return float64(int64(n)) / float64(int64(d)) // divRound's first case, inlined
+	}
+	return divRound(0, n, d)
+}
 
 // fraction returns a / b, or 0 when b is 0 (ratios of counts).
 func fraction(a, b uint64) float64 {
@@ -430,22 +435,23 @@ func col(group, name string, t output.Type, unit, dir, desc string) output.Colum
 
 // colWriter appends values to consecutive columns of a batch: the
 // numbers straight into the batch's open row (output.Batch.OpenRow), one
-// after another.
+// after another, with no column index to keep up for them: a string's or a
+// list's column is the first one's plus the values written before it.
 type colWriter struct {
-	b   *output.Batch
-	col int
-	row []uint64 // the open row's numbers from col's on
-	k   int      // numbers written
+	row  []uint64 // the open row's numbers from the first column's on
+	k    int      // numbers written
+	b    *output.Batch
+	next int // the first column plus the strings and lists written
 }
 
 // newColWriter returns a writer to b's columns from col on.
 func newColWriter(b *output.Batch, col int) colWriter {
-	return colWriter{b: b, col: col, row: b.OpenRow(col)}
+	return colWriter{row: b.OpenRow(col), b: b, next: col}
 }
 
-func (w *colWriter) float(v float64) { w.row[w.k] = math.Float64bits(v); w.k++; w.col++ }
-func (w *colWriter) int(v int64)     { w.row[w.k] = uint64(v); w.k++; w.col++ }
-func (w *colWriter) uint(v uint64)   { w.row[w.k] = v; w.k++; w.col++ }
+func (w *colWriter) float(v float64) { w.row[w.k] = math.Float64bits(v); w.k++ }
+func (w *colWriter) int(v int64)     { w.row[w.k] = uint64(v); w.k++ }
+func (w *colWriter) uint(v uint64)   { w.row[w.k] = v; w.k++ }
 func (w *colWriter) bool(v bool) {
 	var u uint64
 	if v {
@@ -453,11 +459,14 @@ func (w *colWriter) bool(v bool) {
 	}
 	w.row[w.k] = u
 	w.k++
-	w.col++
 }
-func (w *colWriter) string(v string) { w.b.AppendString(w.col, v); w.col++ }
-func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col, v); w.col++ }
+
+// col returns the column of the next value.
+func (w *colWriter) col() int { return w.next + w.k }
+
+func (w *colWriter) string(v string) { w.b.AppendString(w.col(), v); w.next++ }
+func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col(), v); w.next++ }
 func (w *colWriter) floats(v []float64) {
-	w.b.AppendFloatList(w.col, v)
-	w.col++
+	w.b.AppendFloatList(w.col(), v)
+	w.next++
 }
