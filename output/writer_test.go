@@ -819,3 +819,26 @@ func TestWriteRoomBounded(t *testing.T) {
 		t.Errorf("after a 64 KiB row and 1 000 of 2 bytes the CSV buffer holds %d bytes, want at most %d", c, 2*MaxTextRoom)
 	}
 }
+
+// TestNeedsQuote checks needsQuote's eight bytes at a time against a
+// comparison of each byte, on strings of every length up to 40 drawn from
+// bytes next to the four it looks for, their values with the top bit set
+// and zeros (where a subtraction borrows), with one of the four or none.
+func TestNeedsQuote(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []byte{0, 1, '+', '-', '.', '!', '#', 0x0b, 0x0c, 0x0e, 0xac, 0xa2, 0x8a, 0x8d, 0xff, 'a', '0'}
+	var s []byte
+	for range 200000 {
+		s = s[:0]
+		for range r.IntN(41) {
+			s = append(s, alphabet[r.IntN(len(alphabet))])
+		}
+		if len(s) > 0 && r.IntN(2) == 0 {
+			s[r.IntN(len(s))] = ",\"\n\r"[r.IntN(4)]
+		}
+		want := bytes.ContainsAny(s, ",\"\n\r")
+		if got := needsQuote(s); got != want {
+			t.Fatalf("needsQuote(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
