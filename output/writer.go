@@ -219,8 +219,12 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 			switch run.typ {
 			case Int:
 				for _, v := range row[run.at:run.end] {
+					// Most integers have a digit or two (counts,
+					// flags): those go in without a call.
 					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
+					} else if v < 100 {
+						dst = append(dst, byte('0'+v/10), byte('0'+v%10), ',')
 					} else {
 						dst = appendIntComma(dst, int64(v))
 					}
@@ -557,10 +561,10 @@ func AppendFloat(dst []byte, f float64) []byte {
 		return appendWhole(dst, neg, m<<(exp-1075))
 	}
 	sh := 1075 - exp // |f| = m·2^-sh
-	if m&(1<<sh-1) == 0 {
-		// A whole number (below 1 no mantissa has its low sh ≥ 53 bits
-		// zero; a shift of 64 or more makes 1<<sh zero, and the mask
-		// every bit).
+	if uint64(bits.TrailingZeros64(m)) >= sh {
+		// A whole number: m's low sh bits are zero (below 1, sh ≥ 53,
+		// none is, m having bit 52 set). One instruction counts them,
+		// where a mask 1<<sh − 1 took Go's test of shifts of 64 or more.
 		return appendWhole(dst, neg, m>>sh)
 	}
 	// Not a whole number: its shortest text has a fractional part, because
