@@ -140,16 +140,16 @@ func (m *FlowMeta) Passive() {}
 // Emit appends the flow's flow_meta values.
 func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	s := &f.Counts
-	col := base
-	next := func() int { col++; return col - 1 }
-
+	// The numbers straight into the batch's open row (colWriter), and the
+	// strings by their columns.
+	w := newColWriter(b, base)
 	src, dst := addr(f.Src, f.V6), addr(f.Dst, f.V6)
 	if m.o.IncludeFlowID {
-		b.AppendString(next(), FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))
+		w.string(FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))
 	}
 	if m.o.IncludeIPAddresses {
 		for k, a := range [2]netip.Addr{src, dst} {
-			c := next()
+			c := w.stringCol()
 			if m.pan != nil {
 				b.EndString(c, m.pan.Anonymize(a).AppendTo(b.StringBuf(c)))
 			} else if m.o.AnonymizeIPs {
@@ -159,9 +159,6 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 			}
 		}
 	}
-	// The numbers, and the port class's name among them, through a
-	// colWriter: straight into the batch's open row.
-	w := newColWriter(b, col)
 	if m.o.IncludePorts {
 		w.int(int64(f.SrcPort))
 		w.int(int64(f.DstPort))
@@ -199,7 +196,7 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	w.float(end)
 	w.int(int64(f.FlowStat))
 	w.int(int64(f.Hdrs.N))
-	c := w.col()
+	c := w.stringCol()
 	b.EndString(c, f.Hdrs.AppendTo(b.StringBuf(c)))
 }
 

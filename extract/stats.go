@@ -461,12 +461,14 @@ func (w *colWriter) bool(v bool) {
 	w.k++
 }
 
-// col returns the column of the next value.
-func (w *colWriter) col() int { return w.next + w.k }
-
-func (w *colWriter) string(v string) { w.b.AppendString(w.col(), v); w.next++ }
-func (w *colWriter) ints(v []int64)  { w.b.AppendIntList(w.col(), v); w.next++ }
-func (w *colWriter) floats(v []float64) {
-	w.b.AppendFloatList(w.col(), v)
+// stringCol returns the column of the next value, a string or a list that
+// the caller writes there itself, and moves past it.
+func (w *colWriter) stringCol() int {
+	c := w.next + w.k
 	w.next++
+	return c
 }
+
+func (w *colWriter) string(v string)    { w.b.AppendString(w.stringCol(), v) }
+func (w *colWriter) ints(v []int64)     { w.b.AppendIntList(w.stringCol(), v) }
+func (w *colWriter) floats(v []float64) { w.b.AppendFloatList(w.stringCol(), v) }

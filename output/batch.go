@@ -26,7 +26,6 @@ type Batch struct {
 
 	fixed  []uint64 // rows complete rows and the open one, stride values each
 	stride int      // Int, Bool and Float columns of the batch that made fixed
-	open   int      // where the open row starts in fixed: rows·stride
 	plain  bool     // the schema's fixed columns are slots 0, 1, … in order
 }
 
@@ -78,11 +77,18 @@ func (b *Batch) Len() int { return b.rows }
 // value since the previous EndRow.
 func (b *Batch) EndRow() {
 	b.rows++
-	b.open += b.stride
-	if n := b.open + b.stride; n <= cap(b.fixed) {
+	b.reopen()
+}
+
+// open returns where the open row starts in fixed.
+func (b *Batch) open() int { return b.rows * b.stride }
+
+// reopen sizes fixed to the rows and an open row after them.
+func (b *Batch) reopen() {
+	if n := b.open() + b.stride; n <= cap(b.fixed) {
 		b.fixed = b.fixed[:n]
 	} else {
-		b.fixed = mem.Grow(b.fixed, b.stride)[:n]
+		b.fixed = mem.Grow(b.fixed, n-len(b.fixed))[:n]
 	}
 }
 
@@ -92,19 +98,19 @@ func (b *Batch) Reset() {
 		c := &b.cols[i]
 		c.ints, c.floats, c.bytes, c.offs = c.ints[:0], c.floats[:0], c.bytes[:0], c.offs[:0]
 	}
-	b.rows, b.open = 0, 0
+	b.rows = 0
 	b.fixed = b.fixed[:b.stride]
 }
 
 // AppendInt appends an Int value to column col.
-func (b *Batch) AppendInt(col int, v int64) { b.fixed[b.open+b.cols[col].slot] = uint64(v) }
+func (b *Batch) AppendInt(col int, v int64) { b.fixed[b.open()+b.cols[col].slot] = uint64(v) }
 
 // AppendUint appends an Int value to column col.
-func (b *Batch) AppendUint(col int, v uint64) { b.fixed[b.open+b.cols[col].slot] = v }
+func (b *Batch) AppendUint(col int, v uint64) { b.fixed[b.open()+b.cols[col].slot] = v }
 
 // AppendFloat appends a Float value to column col.
 func (b *Batch) AppendFloat(col int, v float64) {
-	b.fixed[b.open+b.cols[col].slot] = math.Float64bits(v)
+	b.fixed[b.open()+b.cols[col].slot] = math.Float64bits(v)
 }
 
 // AppendBool appends a Bool value to column col.
@@ -113,7 +119,7 @@ func (b *Batch) AppendBool(col int, v bool) {
 	if v {
 		i = 1
 	}
-	b.fixed[b.open+b.cols[col].slot] = i
+	b.fixed[b.open()+b.cols[col].slot] = i
 }
 
 // OpenRow returns the open row's Int, Bool and Float values from column
@@ -125,7 +131,8 @@ func (b *Batch) AppendBool(col int, v bool) {
 func (b *Batch) OpenRow(col int) []uint64 {
 	for ; col < len(b.cols); col++ {
 		if s := b.cols[col].slot; s >= 0 {
-			return b.fixed[b.open+s : b.open+b.stride]
+			o := b.open()
+			return b.fixed[o+s : o+b.stride]
 		}
 	}
 	return nil
@@ -187,12 +194,6 @@ func (b *Batch) at(col, r int) uint64 {
 		panic("output: row out of range")
 	}
 	return b.fixed[r*b.stride+b.cols[col].slot]
-}
-
-// fixedColumn returns the values of b's fixed columns and where column
-// col's lie in them: row r's at vals[r*stride+slot].
-func (b *Batch) fixedColumn(col int) (vals []uint64, slot, stride int) {
-	return b.fixed, b.cols[col].slot, b.stride
 }
 
 // fixedRows returns the Int, Bool and Float values of b's rows in schema
@@ -277,7 +278,7 @@ func (b *Batch) AppendRow(src *Batch, r int) {
 		c, s := &b.cols[i], &src.cols[i]
 		switch b.Schema[i].Type {
 		case Int, Bool, Float:
-			b.fixed[b.open+c.slot] = src.at(i, r)
+			b.fixed[b.open()+c.slot] = src.at(i, r)
 		case String:
 			c.bytes = append(c.bytes, s.bytes[src.start(s, r):s.offs[r]]...)
 			c.offs = append(c.offs, uint32(len(c.bytes)))
@@ -301,18 +302,18 @@ func (b *Batch) AppendRows(src *Batch, from, to int) {
 		return
 	}
 	if b.plain && src.plain && b.stride == src.stride {
-		b.fixed = append(b.fixed[:b.open], src.fixed[from*src.stride:to*src.stride]...)
-		b.open = len(b.fixed)
-		b.fixed = mem.Grow(b.fixed, b.stride)[:b.open+b.stride]
+		b.fixed = append(b.fixed[:b.open()], src.fixed[from*src.stride:to*src.stride]...)
+		b.rows += to - from
+		b.reopen()
 	} else {
 		for r := from; r < to; r++ {
 			for i := range b.Schema {
 				if fixedType(b.Schema[i].Type) {
-					b.fixed[b.open+b.cols[i].slot] = src.at(i, r)
+					b.fixed[b.open()+b.cols[i].slot] = src.at(i, r)
 				}
 			}
-			b.open += b.stride
-			b.fixed = mem.Grow(b.fixed, b.stride)[:b.open+b.stride]
+			b.rows++
+			b.reopen()
 		}
 	}
 	for i := range b.Schema {
@@ -332,7 +333,6 @@ func (b *Batch) AppendRows(src *Batch, from, to int) {
 			c.floats = append(c.floats, s.floats[lo:s.offs[to-1]]...)
 		}
 	}
-	b.rows += to - from
 }
 
 // appendShifted appends the end offsets offs, each plus d (modulo 2^32: d
@@ -355,7 +355,7 @@ func (b *Batch) WithString(s string, schema []Column, view *Batch) *Batch {
 	}
 	view.Schema = schema
 	view.cols = append(view.cols[:0], b.cols...)
-	view.fixed, view.stride, view.open, view.plain = b.fixed, b.stride, b.open, b.plain
+	view.fixed, view.stride, view.plain = b.fixed, b.stride, b.plain
 	c := colBuf{slot: -1, bytes: make([]byte, 0, len(s)*b.rows), offs: make([]uint32, 0, b.rows)}
 	for range b.rows {
 		c.bytes = append(c.bytes, s...)
@@ -375,7 +375,7 @@ func (b *Batch) View(idx []int, schema []Column, view *Batch) *Batch {
 	}
 	view.Schema = schema
 	view.cols = view.cols[:0]
-	view.fixed, view.stride, view.open, view.plain = b.fixed, b.stride, b.open, true
+	view.fixed, view.stride, view.plain = b.fixed, b.stride, true
 	next := 0 // the slot the next fixed column has when plain
 	for _, i := range idx {
 		c := b.cols[i]

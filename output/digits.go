@@ -23,11 +23,14 @@ func digits8(v uint32) uint64 {
 	// y·10486 >> 20 is y/100 for y < 43699.
 	hi := (x * 10486 >> 20) & (0x7f<<32 | 0x7f)
 	x = (x-100*hi)<<16 | hi
-	// Each 16-bit lane z < 100 to z/10 (low byte) and z%10 (high byte):
-	// z·103 >> 10 is z/10 for z < 179.
-	hi = (x * 103 >> 10) & 0x000f_000f_000f_000f
-	x = (x-10*hi)<<8 | hi
-	return x + 0x3030_3030_3030_3030
+	return tens(x) + 0x3030_3030_3030_3030
+}
+
+// tens splits each 16-bit lane z < 100 of x into z/10 (low byte) and z%10
+// (high byte): z·103 >> 10 is z/10 for z < 179.
+func tens(x uint64) uint64 {
+	hi := (x * 103 >> 10) & 0x000f_000f_000f_000f
+	return (x-10*hi)<<8 | hi
 }
 
 // growSlack extends dst by n bytes and returns it and its bytes from the

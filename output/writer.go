@@ -653,8 +653,7 @@ func appendOutside(dst []byte, f float64) []byte {
 // the comma in one; above, the digits in two and the comma. It replaced
 // appendInt, its general digit writer and an append for the comma, and
 // took 0.4 % off the instructions of a flow_meta run (bench/RESULTS.md,
-// session 64). (EncodeRows keeps its lines as they were: the PGO profile
-// names a hot call by its line within the function.)
+// session 64).
 func appendIntComma(dst []byte, v int64) []byte {
 	if uint64(v)-10 >= 1e16-10 {
 		return append(appendInt(dst, v), ',')
@@ -673,19 +672,17 @@ func appendIntComma(dst []byte, v int64) []byte {
 	return dst
 }
 
-// appendSmallComma appends 100 ≤ v < 10^4 and a comma, in one 8-byte
-// store: the digits made two pairs at a time as digits8 makes them, small
-// enough to be inlined where the integers are written.
+// appendSmallComma appends 100 ≤ v < 10^4 and a comma in one 8-byte
+// store: digits8's last step on the two pairs of digits, where
+// appendIntComma works out the length and makes eight digits.
 func appendSmallComma(dst []byte, v uint64) []byte {
 	n := 3
 	if v >= 1000 {
 		n = 4
 	}
 	dst, b := growSlack(dst, n+1)
-	x := v/100 | v%100<<16 // two lanes of 16 bits: the first pair, the second
-	hi := (x * 103 >> 10) & 0x000f_000f
-	x = (x-10*hi)<<8 | hi
-	binary.LittleEndian.PutUint64(b, (x+0x3030_3030)>>(8*(4-n))|','<<(8*n))
+	x := tens(v/100|v%100<<16) + 0x3030_3030 // the pairs in two 16-bit lanes
+	binary.LittleEndian.PutUint64(b, x>>(8*(4-n))|','<<(8*n))
 	return dst
 }
 
@@ -728,10 +725,10 @@ type memoEntry struct {
 	off, end int32 // its text, dst[off:end]; end 0: none yet
 }
 
-// append appends the float of bits as AppendFloat does, copying the text of an earlier
-// bit-identical value of the same dst if the memo still holds it (0 and
-// -0 have entries of their own). dst may only
-// grow between calls, as EncodeRows's does.
+// append appends the float of bits as AppendFloat does, copying the text
+// of an earlier bit-identical value of the same dst if the memo still
+// holds it (0 and -0 have entries of their own). dst may only grow
+// between calls, as EncodeRows's does.
 func (m *floatMemo) append(dst []byte, bits uint64) []byte {
 	e := m.entry(bits)
 	if e.bits == bits && e.end != 0 {
