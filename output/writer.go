@@ -628,10 +628,19 @@ func copyText(dst []byte, off, end int) []byte {
 	}
 	// off+24 ≤ l+24 ≤ cap(dst): the three words lie within dst's array.
 	p := unsafe.Pointer(unsafe.SliceData(dst))
-	w0 := *(*[3]uint64)(unsafe.Add(p, off))
-	*(*[3]uint64)(unsafe.Add(p, l)) = w0
+	w := *(*words3)(unsafe.Add(p, off))
+	*(*words3)(unsafe.Add(p, l)) = w
 	return dst[:l+n]
 }
+
+// words3 is copyText's 24 bytes as a struct, which the compiler keeps in
+// three registers. As a [3]uint64 they went through a copy on the stack,
+// written as two 16-byte stores at offsets 0 and 8 and read back the same
+// way, and the first load, spanning both stores, waited for them to reach
+// the cache (no store-to-load forwarding): in pprof of --features all with
+// one worker, 200 ms of 7.5 s of samples on the instruction after it
+// (bench/RESULTS.md, session 66).
+type words3 struct{ a, b, c uint64 }
 
 // appendOutside appends f as AppendFloat does for a zero, a NaN or an
 // infinity, or |f| below 1e-4 or from 1e16 on.
