@@ -718,16 +718,15 @@ func appendWhole(dst []byte, neg bool, u uint64) []byte {
 // formatted again. Rows repeat many floats: time_first and time_last are
 // start_time and end_time, a median is often a mean, a minimum or a
 // maximum, and ratios, zeros and small whole numbers recur from row to
-// row. Replayed call by call (session 39), 128 entries held 55 % of the
-// floats of the first 30 000 flow_meta rows of the real-traffic tile
-// (1 024 rows a call) but only 30 % of those of the first 20 000
-// --features all rows of the synthetic capture (219 a call; an earlier
-// count gave 61 %), and about half of those hits are zeros and whole
-// numbers, cheap to format anyway: on those all rows the memo and
-// AppendFloat alone took about the same time a float (42 ns, 40 since
-// appendNanos). A value's entry is picked by a hash of its bits, and a
-// newer value takes its place.
-type floatMemo [128]memoEntry
+// row. A value's entry is picked by a hash of its bits, and a newer value
+// takes its place. With 128 entries (sessions 39 to 65) a batch of
+// --features all rows, 200 to 1 000 rows of 82 floats, overwrote most
+// entries before their values came again; with 4 096 (64 KiB, zeroed with
+// each call's frame) the 500 000-packet synthetic capture's rows format
+// 24 % fewer values of 15 to 17 digits (1.68 → 1.28 million), 23 % fewer
+// times from nanoseconds and 58 % fewer whole numbers, and its run takes
+// 4.3 % fewer instructions (bench/RESULTS.md, session 66).
+type floatMemo [4096]memoEntry
 
 type memoEntry struct {
 	bits     uint64
@@ -750,7 +749,7 @@ func (m *floatMemo) append(dst []byte, bits uint64) []byte {
 }
 
 // entry returns the entry that a float of these bits has, if any.
-func (m *floatMemo) entry(bits uint64) *memoEntry { return &m[bits*0x9e3779b97f4a7c15>>57] }
+func (m *floatMemo) entry(bits uint64) *memoEntry { return &m[bits*0x9e3779b97f4a7c15>>52] }
 
 // set records that the float of bits was written as dst[off:end].
 func (e *memoEntry) set(bits uint64, off, end int) {
