@@ -601,14 +601,26 @@ func TestFloatMemo(t *testing.T) {
 	for range 40 {
 		pool = append(pool, float64(r.Int64N(1e12))/float64(1+r.Int64N(1e4)))
 	}
+	// Half the values come from many more than the memo has entries, so
+	// that values take one another's entries.
+	rare := make([]float64, 20000)
+	for i := range rare {
+		rare[i] = float64(r.Int64N(1e9)) / float64(1+r.Int64N(1e3))
+	}
+	value := func() float64 {
+		if r.IntN(2) == 0 {
+			return rare[r.IntN(len(rare))]
+		}
+		return pool[r.IntN(len(pool))]
+	}
 	schema := []Column{{Name: "a", Type: Float}, {Name: "s", Type: String}, {Name: "b", Type: Float}, {Name: "i", Type: Int}, {Name: "c", Type: Float}}
 	b := NewBatch(schema)
-	for range 3000 {
-		b.AppendFloat(0, pool[r.IntN(len(pool))])
+	for range 20000 {
+		b.AppendFloat(0, value())
 		b.AppendString(1, "x")
-		b.AppendFloat(2, pool[r.IntN(len(pool))])
+		b.AppendFloat(2, value())
 		b.AppendInt(3, r.Int64N(100))
-		b.AppendFloat(4, pool[r.IntN(len(pool))])
+		b.AppendFloat(4, value())
 		b.EndRow()
 	}
 	for _, format := range []string{"csv", "jsonl"} {
