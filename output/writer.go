@@ -727,8 +727,8 @@ func appendWhole(dst []byte, neg bool, u uint64) []byte {
 // times from nanoseconds and 58 % fewer whole numbers, and its run takes
 // 3.3 % fewer instructions (bench/RESULTS.md, session 66). The zeroing
 // costs a call about 0.6 µs: a batch of one row took 0.11 µs to encode
-// with 128 entries and 0.71 µs with 4 096, a batch of 200 `all` rows
-// about 500 µs either way.
+// with 128 entries and 0.71 µs with 4 096, and a batch of 200 --features
+// all rows takes about 500 µs either way.
 type floatMemo [4096]memoEntry
 
 type memoEntry struct {
