@@ -231,7 +231,8 @@ func openOutputFor(f *extractFlags, format string, schema []output.Column, cfg *
 // took 17-33 ms of a run's start, before anything was read; the output's
 // first bytes come later than that. empty is nil where there is nothing
 // to empty: a new or empty file, or not a regular file (a named pipe, a
-// device), which O_TRUNC leaves alone too.
+// device), which O_TRUNC leaves alone too. Once emptied, the file is
+// released from the kernel's write-back at its close (releaseTruncated).
 func createOutput(path string) (file *os.File, empty func() error, err error) {
 	file, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
@@ -243,7 +244,13 @@ func createOutput(path string) (file *os.File, empty func() error, err error) {
 		return nil, nil, err
 	}
 	if fi.Mode().IsRegular() && fi.Size() > 0 {
-		empty = func() error { return file.Truncate(0) }
+		empty = func() error {
+			if err := file.Truncate(0); err != nil {
+				return err
+			}
+			_ = releaseTruncated(file) // an error costs time at the close, nothing more
+			return nil
+		}
 	}
 	return file, empty, nil
 }
