@@ -58,6 +58,9 @@ type Flow struct {
 	FlowStat uint8
 	// Hdrs is the header stack of the flow's first packet.
 	Hdrs *decode.Stack
+	// HdrDesc is Hdrs's text (decode.Stack.AppendTo), which the flow
+	// table makes once a stack, or "" if the caller left it to Emit.
+	HdrDesc string
 	// StartIndex is the input position of the flow's first packet.
 	StartIndex uint64
 }

@@ -9,6 +9,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"github.com/jjflow/jj/decode"
+	"github.com/jjflow/jj/output"
 )
 
 // sha is the reference: lowercase hex of SHA-256 over a literal string.
@@ -195,3 +198,28 @@ func BenchmarkPerSecond(b *testing.B) {
 }
 
 var sink float64
+
+// TestFlowMetaHdrDesc: hdr_desc is the flow's header stack as text, taken
+// from Flow.HdrDesc when the table made it, written from the stack when
+// the caller left it empty.
+func TestFlowMetaHdrDesc(t *testing.T) {
+	m := NewFlowMeta(Options{})
+	col := -1
+	for i, c := range m.Columns() {
+		if c.Name == "hdr_desc" {
+			col = i
+		}
+	}
+	s := decode.Stack{Proto: 6}
+	for _, l := range []decode.Layer{decode.LayerETH, decode.LayerVLAN, decode.LayerIP, decode.LayerTCP} {
+		s.Push(l)
+	}
+	for _, desc := range []string{"", "ETH-VLAN-IP-TCP"} {
+		b := output.NewBatch(m.Columns())
+		m.Emit(0, &Flow{Proto: 6, Hdrs: &s, HdrDesc: desc}, b, 0)
+		b.EndRow()
+		if got := b.Value(col, 0); got != "ETH-VLAN-IP-TCP" {
+			t.Errorf("HdrDesc %q: hdr_desc %v, want ETH-VLAN-IP-TCP", desc, got)
+		}
+	}
+}

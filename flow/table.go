@@ -199,6 +199,7 @@ type Table struct {
 	sweep [64]uint32           // sweepWheel's run of a bucket's flows
 
 	stacks   []decode.Stack
+	descs    []string // each stack's text, hdr_desc
 	stackIdx map[decode.Stack]uint32
 	recent   [recentStacks]recentStack // intern's cache
 
@@ -883,7 +884,7 @@ func (t *Table) emit(slot uint32, order Order) {
 			f.FlowStat |= 0x40
 		}
 	}
-	f.Hdrs = &t.stacks[e.hdr]
+	f.Hdrs, f.HdrDesc = &t.stacks[e.hdr], t.descs[e.hdr]
 	for i, ex := range t.exs {
 		ex.Emit(slot, f, t.out, t.bases[i])
 	}
@@ -917,11 +918,18 @@ func (t *Table) intern(s *decode.Stack) uint32 {
 	}
 	id, ok := t.stackIdx[*s]
 	if !ok {
-		id = uint32(len(t.stacks))
-		t.stacks = append(t.stacks, *s)
-		t.stackIdx[*s] = id
+		id = t.newStack(s)
 	}
 	*c = recentStack{s: *s, id: id, ok: true}
+	return id
+}
+
+// newStack gives a stack not seen before its id, and makes its text.
+func (t *Table) newStack(s *decode.Stack) uint32 {
+	id := uint32(len(t.stacks))
+	t.stacks = append(t.stacks, *s)
+	t.descs = append(t.descs, s.String())
+	t.stackIdx[*s] = id
 	return id
 }
 

@@ -1004,6 +1004,9 @@ func TestIntern(t *testing.T) {
 			if int(id) >= len(tab.stacks) || tab.stacks[id] != s {
 				t.Fatalf("round %d: intern(%v) = %d, not its id", round, s, id)
 			}
+			if d := string(s.AppendTo(nil)); int(id) >= len(tab.descs) || tab.descs[id] != d {
+				t.Fatalf("round %d: stack %d's text is not %q", round, id, d)
+			}
 			if w, ok := want[s]; ok && id != w {
 				t.Fatalf("round %d: intern(%v) = %d, want %d as before", round, s, id, w)
 			}
