@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jjflow/jj/output"
 )
 
 // TestReleaseTruncated: emptying an existing output file (createOutput)
@@ -65,5 +68,74 @@ func TestReleaseTruncated(t *testing.T) {
 	file.Close()
 	if empty != nil {
 		t.Errorf("a new file: something to empty")
+	}
+}
+
+// TestStdoutRelease: standard output redirected to an empty regular file
+// (`> flows.csv`, emptied by the shell) is released from the write-back
+// at jj's exit, before anything is written to it; a file that already
+// holds something, a pipe and a writer that is not a file are left alone.
+func TestStdoutRelease(t *testing.T) {
+	dir := t.TempDir()
+	empty, err := os.Create(filepath.Join(dir, "flows.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	var seen []unix.Stat_t
+	old := testHookReleasing
+	defer func() { testHookReleasing = old }()
+	testHookReleasing = func(fd int) {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Errorf("fstat of the second descriptor: %v", err)
+		}
+		seen = append(seen, st)
+	}
+	release := stdoutRelease(empty)
+	if release == nil {
+		t.Fatal("an empty regular file: nothing to release")
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	var own unix.Stat_t
+	if err := unix.Fstat(int(empty.Fd()), &own); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Dev != own.Dev || seen[0].Ino != own.Ino {
+		t.Errorf("%d second descriptors, want 1 of the output's inode", len(seen))
+	}
+	// Wired in: the output's writer releases it before its first write.
+	seen = nil
+	sink, err := openOutputFor(&extractFlags{compression: output.Compressions[0]}, "csv", []output.Column{{Name: "n", Type: output.Int}}, nil, empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Ino != own.Ino || seen[0].Size != 0 {
+		t.Errorf("jj's standard output: %d second descriptors, want 1 of the output's inode, empty", len(seen))
+	}
+
+	full, err := os.Create(filepath.Join(dir, "full.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if _, err := full.WriteString("rows\n"); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for name, out := range map[string]io.Writer{"a file that holds rows": full, "a pipe": w, "a buffer": &bytes.Buffer{}} {
+		if stdoutRelease(out) != nil {
+			t.Errorf("%s: released", name)
+		}
 	}
 }
