@@ -363,6 +363,17 @@ head -c 24 "$refsmall" > "$empty"
 evict "$refsmall"
 cat "$refsmall" > /dev/null
 corelat_now
+# timed FILE WORKERS runs jj on FILE (flow_meta, to $OUT) and sets out,
+# what it printed, wall, its wall time in microseconds, and own, jj's
+# own time in seconds.
+timed() {
+	now_us
+	local t0=$now
+	out=$("$BENCH_DIR/jj" extract "$1" -w "$2" --features flow_meta -o "$OUT" 2>&1)
+	now_us
+	wall=$(( now - t0 ))
+	own=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+}
 declare -A swall sjj
 ref_counts=(1)
 [ "$NCPU" -gt 1 ] && ref_counts+=("$NCPU")
@@ -371,12 +382,7 @@ for _ in $(seq "$REPEAT"); do
 		f=$refsmall
 		[ "$workers" = 0 ] && f=$empty
 		[ "$OUT" = /dev/null ] || rm -f "$OUT"
-		now_us
-		t0=$now
-		out=$("$BENCH_DIR/jj" extract "$f" -w "$(( workers > 0 ? workers : 1 ))" --features flow_meta -o "$OUT" 2>&1)
-		now_us
-		wall=$(( now - t0 ))
-		own=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+		timed "$f" "$(( workers > 0 ? workers : 1 ))"
 		if [ -z "${swall[$workers]:-}" ] || [ "$wall" -lt "${swall[$workers]}" ]; then
 			swall[$workers]=$wall
 		fi
@@ -403,12 +409,7 @@ if [ "$OUT" != /dev/null ]; then
 	"$BENCH_DIR/jj" extract "$main" -w "$NCPU" --features flow_meta -o "$OUT" > /dev/null 2>&1 # the output to rerun over
 	rwall= rjj=
 	for _ in $(seq "$REPEAT"); do
-		now_us
-		t0=$now
-		out=$("$BENCH_DIR/jj" extract "$main" -w "$NCPU" --features flow_meta -o "$OUT" 2>&1)
-		now_us
-		wall=$(( now - t0 ))
-		own=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+		timed "$main" "$NCPU"
 		if [ -z "$rwall" ] || [ "$wall" -lt "$rwall" ]; then
 			rwall=$wall rjj=$own
 		fi
