@@ -250,7 +250,7 @@ func createOutput(path string) (file *os.File, empty func() error, err error) {
 			if err := file.Truncate(0); err != nil {
 				return err
 			}
-			_ = releaseTruncated(file) // an error costs time at the close, nothing more
+			releaseTruncated(file)
 			return nil
 		}
 	}
@@ -278,7 +278,7 @@ func stdoutRelease(w io.Writer) func() error {
 		return nil
 	}
 	return func() error {
-		_ = releaseTruncated(f) // an error costs time at the exit, nothing more
+		releaseTruncated(f)
 		return nil
 	}
 }
