@@ -13,68 +13,156 @@ import (
 // nearest to v, and of two as near the even one, as strconv and Python's
 // repr do. ok is false only in a case its argument rules out.
 //
-// It works in exact integer arithmetic, with no table beyond powers of
-// ten. v = m·2^-s with m < 2^53, and the reals that round to v form the
-// interval [L, U]·2^-(s+2) around V·2^-(s+2), V = 4m. A decimal d·10^-t
-// lies in it when L·10^t ≤ d·2^(s+2) ≤ U·10^t, integers below 2^125 here.
-// shortest takes t for 17 or 18 significant digits, where the interval
-// always holds such a decimal, computes the range [lo, hi] of those d,
-// and then keeps the largest power of ten j with a multiple of 10^j in
-// that range: the decimals of fewer digits are among those of more. At
-// 15 digits or fewer the interval holds only one (two decimals of at most
-// 15 significant digits never round to one float64, DBL_DIG); at 16 or
-// 17 it may hold two, and the nearest to V·10^t / 2^(s+2) is taken.
+// It works in exact integer arithmetic. v = m·2^-s with m < 2^53, and the
+// reals that round to v form the interval [V−2, V+2]·2^-S around V·2^-S,
+// V = 4m, S = s+2 (from V−1 below a power of two, whose float below is
+// nearer). A decimal d·10^-t lies in it when (V−2)·10^t ≤ d·2^S ≤
+// (V+2)·10^t, integers below 2^126 here. shortest takes the t of v's
+// binary exponent (shortestScales) that makes the interval 2 to 20 units
+// of 10^-t wide, so that it holds 2 to 20 such d, [lo, hi], computed from
+// one product P = V·10^t; the decimals of fewer digits are the multiples
+// of 10 or 100 among them. As the interval is narrower than 20 units, a
+// multiple of 100 is rare (a value of 15 significant digits or fewer);
+// otherwise the decimal has t or t−1 fractional digits, and shortest works
+// out the answer for both and picks one, with no branch on which: where
+// each number of digits is a branch, it is a guess the branch predictor
+// misses on one value in two or three, and with a loop that took the
+// digits off one at a time and a second product to round, a value of 16
+// or 17 digits took 165 instructions (callgrind, BenchmarkAppendFloatLong)
+// and a tenth of the time of --features all with one worker
+// (bench/RESULTS.md, session 68). With several decimals of as few digits,
+// the nearest to V·10^t / 2^S is taken: at t digits the quotient of P
+// rounded, at t−1 that of P / 10.
 //
-// A bound of the interval has s+1 or s+2 fractional digits, more than t
-// (s+1 = 53 − floor(log2 v) and t ≤ 18 − floor(log10 v), and log2 v −
-// log10 v < 34 below 1e14), so it is never such a decimal, and whether
-// the interval is open or closed (round half to even) does not matter;
-// exact quotients are left to strconv all the same.
+// A bound of the interval has S−1 or S fractional binary digits, more
+// than t (10^t < 5·2^S), so it is never such a decimal, and whether the
+// interval is open or closed (round half to even) does not matter; exact
+// quotients are left to strconv all the same.
 func shortest(v float64) (d uint64, t int, ok bool) {
 	b := math.Float64bits(v)
 	exp := int(b >> 52 & 0x7ff)
 	m := b&(1<<52-1) | 1<<52
-	S := uint(1075 - exp + 2) // v = 4m·2^-S
+	k := uint(exp - shortestMinExp)
+	if k >= uint(len(shortestScales)) {
+		return 0, 0, false
+	}
+	sc := &shortestScales[k]
+	t = int(sc.t)
+	s := uint(sc.shift) // 1077 − exp − t: 2^S = 2^t·2^s
 	V := 4 * m
-	U := V + 2
-	L := V - 2
+	// P = V·5^t, the interval P − W·5^t to P + 2·5^t (W 2, or 1 below a
+	// power of two), all over 2^s: V·10^t / 2^S.
+	phi, plo := bits.Mul64(V, sc.pow5)
+	e := 2 * sc.pow5
+	w := e
 	if m == 1<<52 && exp > 1 {
-		L = V - 1 // the float below v is nearer: a power of two
+		w = sc.pow5
 	}
-	// k0 ≤ floor(log10 v) ≤ k0+1, from v's binary exponent.
-	k0 := (exp - 1023) * 78913 >> 18
-	t = 16 - k0
-	lo, exactL := mulShift(L, t, S)
-	hi, exactU := mulShift(U, t, S)
-	if exactL || exactU {
+	ulo, c := bits.Add64(plo, e, 0)
+	uhi := phi + c
+	llo, c := bits.Sub64(plo, w, 0)
+	lhi := phi - c
+	if divides(llo, s) || divides(ulo, s) {
 		return 0, 0, false
 	}
-	lo++ // ceil
+	lo := shr128(lhi, llo, s) + 1 // ceil
+	hi := shr128(uhi, ulo, s)
 	if lo > hi {
-		return 0, 0, false
+		return 0, 0, false // ruled out: the interval is at least 1.5 wide
 	}
-	// Fewer digits while the range still holds a multiple of ten.
-	j := 0
+	// q2 is floor(2·P / 2^s): twice the quotient, plus its remainder's
+	// half; nb is 1 when anything is left under that half. The rounding
+	// is in arithmetic on them, as a branch each way is a guess missed.
+	q2 := shr128(phi, plo, s-1)
+	nb := plo & (1<<((s-1)&63) - 1)
+	nb = (nb | -nb) >> 63
+	q := q2 >> 1
+	lo1, hi1 := (lo+9)/10, hi/10
+	if (lo1+9)/10 <= hi1/10 {
+		// A multiple of 100 in range: fewer digits still.
+		return shortestSlow(V, lo1, hi1, t-1, uint(1077-exp))
+	}
+	// t digits: P / 2^S rounded, half to even.
+	d0 := min(max(q+q2&1&(nb|q&1), lo), hi)
+	// t−1 digits: P / (10·2^S) rounded; r is twice the remainder, and
+	// up when above 10, or 10 with something under or an odd quotient.
+	q1 := q / 10
+	r := q2 - 20*q1 + (nb | q1&1)
+	d1 := min(max(q1+(10-r)>>63, lo1), hi1)
+	var fewer uint64 // 1 when t−1 digits will do
+	if lo1 <= hi1 {
+		fewer = 1
+	}
+	d = d0 ^ (d0^d1)&-fewer
+	t -= int(fewer)
+	if t < 1 {
+		return 0, 0, false // a whole number: ruled out
+	}
+	return d, t, true
+}
+
+// shortestSlow finishes shortest when [lo, hi], decimals of t fractional
+// digits, holds a multiple of 10: it takes digits off while the range
+// still holds a multiple of ten, and then the nearest to V·10^t / 2^S.
+func shortestSlow(V, lo, hi uint64, t int, S uint) (uint64, int, bool) {
 	for lo1, hi1 := (lo+9)/10, hi/10; lo1 <= hi1; lo1, hi1 = (lo1+9)/10, hi1/10 {
-		lo, hi, j = lo1, hi1, j+1
+		lo, hi, t = lo1, hi1, t-1
 	}
-	t -= j
 	if t < 1 {
 		return 0, 0, false // a whole number: ruled out
 	}
 	if lo == hi {
-		d = lo
-	} else {
-		// Two or more: the one nearest to v, and of two as near the
-		// even one.
-		q, cmp := mulShiftRound(V, t, S)
-		if cmp == 0 && q&1 == 1 {
-			q++
-		}
-		d = min(max(q, lo), hi)
+		return lo, t, true
 	}
-	return d, t, true
+	q, cmp := mulShiftRound(V, t, S)
+	if cmp == 0 && q&1 == 1 {
+		q++
+	}
+	return min(max(q, lo), hi), t, true
 }
+
+// shr128 returns floor((hi, lo) / 2^s) for 0 < s < 64 and a quotient
+// below 2^64. The masks tell the compiler that s < 64, which saves it
+// the instructions that make a shift by 64 or more give 0.
+func shr128(hi, lo uint64, s uint) uint64 {
+	return hi<<((64-s)&63) | lo>>(s&63)
+}
+
+// divides reports whether 2^s divides a 128-bit integer whose low word is
+// lo, for s < 64.
+func divides(lo uint64, s uint) bool {
+	return lo&(1<<(s&63)-1) == 0
+}
+
+// shortestMinExp is the binary exponent (biased) of 1e-4, the least value
+// shortest takes; 2^52, past its greatest, has 1075.
+const shortestMinExp = 1009
+
+// shortestScales holds, for each biased binary exponent e from
+// shortestMinExp to 1074, with S = 1077 − e: shortest's t, the least with
+// 2·10^t ≥ 2^S, which makes the interval of values that round to a float
+// of that exponent, 4·10^t / 2^S units of 10^-t wide, at least 2 (1.5
+// below a power of two) and less than 20; 5^t; and S − t. As 10^t / 2^S =
+// 5^t / 2^(S−t), shortest multiplies by 5^t < 2^49 (t ≤ 21), one word,
+// and shifts by S − t, 2 to 47, within one word too.
+var shortestScales = func() (s [1075 - shortestMinExp]struct {
+	pow5     uint64
+	t, shift uint32
+}) {
+	for i := range s {
+		S := 1077 - shortestMinExp - i
+		t := 0
+		for 2*math.Pow(10, float64(t)) < math.Ldexp(1, S) { // exact: both are float64s
+			t++
+		}
+		p := uint64(1)
+		for range t {
+			p *= 5
+		}
+		s[i].pow5, s[i].t, s[i].shift = p, uint32(t), uint32(S-t)
+	}
+	return s
+}()
 
 // nearest returns n, and true, when v = m·2^-s (2^52 ≤ m < 2^53) is the
 // float64 nearest to n/scale, for scale 10^9 with 33 ≤ s ≤ 66 (v from
@@ -125,16 +213,6 @@ func mulPow10(x uint64, t int) (hi, lo uint64) {
 	p := pow10x128[t]
 	hi, lo = bits.Mul64(x, p[1])
 	return hi + x*p[0], lo
-}
-
-// mulShift returns floor(x·10^t / 2^S) and whether the division is exact,
-// for x < 2^55, t < 23, 0 < S < 128 and a quotient below 2^64.
-func mulShift(x uint64, t int, S uint) (uint64, bool) {
-	hi, lo := mulPow10(x, t)
-	if S >= 64 {
-		return hi >> (S - 64), lo == 0 && hi&(1<<(S-64)-1) == 0
-	}
-	return hi<<(64-S) | lo>>S, lo&(1<<S-1) == 0
 }
 
 // mulShiftRound returns x·10^t / 2^S rounded to the nearest integer, and
