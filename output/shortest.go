@@ -24,15 +24,20 @@ import (
 // of 10 or 100 among them. As the interval is narrower than 20 units, a
 // multiple of 100 is rare (a value of 15 significant digits or fewer);
 // otherwise the decimal has t or t−1 fractional digits, and shortest works
-// out the answer for both and picks one, with no branch on which: where
-// each number of digits is a branch, it is a guess the branch predictor
-// misses on one value in two or three, and with a loop that took the
-// digits off one at a time and a second product to round, a value of 16
-// or 17 digits took 165 instructions (callgrind, BenchmarkAppendFloatLong)
-// and a tenth of the time of --features all with one worker
-// (bench/RESULTS.md, session 68). With several decimals of as few digits,
-// the nearest to V·10^t / 2^S is taken: at t digits the quotient of P
-// rounded, at t−1 that of P / 10.
+// out the answer for both and picks one, with no branch on which. With
+// several decimals of as few digits, the nearest to V·10^t / 2^S is
+// taken: at t digits the quotient of P rounded, at t−1 that of P / 10.
+//
+// Before, shortest took t for 17 or 18 significant digits, where the
+// interval is up to 220 units wide, made three products (its bounds, and
+// its middle again to round), and took digits off one at a time in a loop,
+// whose count the branch predictor guessed wrong on most values: 165
+// instructions a value of 16 or 17 digits (callgrind,
+// BenchmarkAppendFloatLong) and 0.73 missed branches (callgrind's branch
+// simulator); now 150 and 0.10, and BenchmarkAppendFloatLong takes 35-36
+// ns a value against 41-45 (bench/RESULTS.md, session 68). Such values
+// are a third of a --features all row's floats, and the time formatting
+// them a tenth of such a run's with one worker.
 //
 // A bound of the interval has S−1 or S fractional binary digits, more
 // than t (10^t < 5·2^S), so it is never such a decimal, and whether the
@@ -258,12 +263,18 @@ func mulShiftRound(x uint64, t int, S uint) (q uint64, cmp int) {
 // room for the point, as the general decimal writer before it did. With
 // them, a value of 15 to 17 significant digits took 488 instructions
 // (callgrind, BenchmarkAppendFloatLong), against 461 (bench/RESULTS.md,
-// session 64).
+// session 64). The words go through array pointers at masked offsets,
+// whose bounds the compiler then needs no check of: appendShortest's own
+// part of those instructions went from 208 to 170 (session 68). (With no
+// branch on the lengths of the parts, the digits taken out of d's 24 by
+// shifts, it missed no branch but took 218, and --features all took 4-7 %
+// more time: in a run's rows, where each column's floats are of one
+// kind, the branches are well guessed.)
 func appendShortest(dst []byte, neg bool, d uint64, t int, i uint64) []byte {
 	f := d - i*pow10x128[t][1] // 10^t's low word: above 10^19, i is 0
 	l := len(dst)
-	dst = slices.Grow(dst, 48)
-	b := dst[l : l+48] // '-', 14 + 1 + 22 characters, and 8 bytes of slack
+	dst = slices.Grow(dst, 64)
+	b := (*[64]byte)(dst[l : l+64]) // '-', 14 + 1 + 22 characters, and slack for whole words
 	k := 0
 	if neg {
 		b[0] = '-'
@@ -276,24 +287,30 @@ func appendShortest(dst []byte, neg bool, d uint64, t int, i uint64) []byte {
 	case i < 1e8:
 		n := decimalLen(i)
 		binary.LittleEndian.PutUint64(b[k:], digits8(uint32(i))>>(8*(8-n)&63))
-		b[k+n] = '.'
+		b[(k+n)&15] = '.'
 		k += n + 1
 	default:
 		n := decimalLen(i)
 		putDigits(b[k:], i, n)
-		b[k+n] = '.'
+		b[(k+n)&15] = '.'
 		k += n + 1
 	}
-	fr := b[k:]
+	// k ≤ 16, t ≤ 22: the words below stay within b; the masks tell the
+	// compiler so, which then checks no index.
+	fr := (*[32]byte)(b[k&31:])
 	switch {
 	case t <= 8:
-		binary.LittleEndian.PutUint64(fr, digits8(uint32(f))>>(8*(8-t)&63))
+		binary.LittleEndian.PutUint64(fr[:], digits8(uint32(f))>>(8*(8-t)&63))
 	case t <= 16:
 		q := f / 1e8
-		binary.LittleEndian.PutUint64(fr, digits8(uint32(q))>>(8*(16-t)&63))
-		binary.LittleEndian.PutUint64(fr[t-8:], digits8(uint32(f-q*1e8)))
-	default:
-		putDigits(fr, f, t)
+		binary.LittleEndian.PutUint64(fr[:], digits8(uint32(q))>>(8*(16-t)&63))
+		binary.LittleEndian.PutUint64(fr[(t-8)&15:], digits8(uint32(f-q*1e8)))
+	default: // f < d < 10^17: its first 8 digits hold at most one
+		q := f / 1e8
+		q2 := q / 1e8
+		binary.LittleEndian.PutUint64(fr[:], digits8(uint32(q2))>>(8*(24-t)&63))
+		binary.LittleEndian.PutUint64(fr[(t-16)&15:], digits8(uint32(q-q2*1e8)))
+		binary.LittleEndian.PutUint64(fr[(t-8)&15:], digits8(uint32(f-q*1e8)))
 	}
 	return dst[:l+k+t]
 }
