@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
 // Decimal digits eight at a time. The text formats spend most of their
@@ -33,13 +34,21 @@ func tens(x uint64) uint64 {
 	return (x-10*hi)<<8 | hi
 }
 
-// growSlack extends dst by n bytes and returns it and its bytes from the
-// n new ones to its capacity, which is at least n+8: the digit writers
-// store whole words that may run up to 8 bytes past the n.
-func growSlack(dst []byte, n int) ([]byte, []byte) {
+// growSlack extends dst by n ≤ 24 bytes and returns it and the 32 bytes
+// of its array from the n new ones on: the digit writers store whole
+// words that may run up to 8 bytes past the n. The 32 bytes are an array
+// so that stores at constant or masked offsets need no bounds check; the
+// pointer is made with unsafe, as a slice expression would check its
+// bounds again, after slices.Grow has made them hold: growSlack and those
+// checks took about 12 instructions a number, half the cost of a one- or
+// two-digit integer (bench/RESULTS.md, session 68).
+func growSlack(dst []byte, n int) ([]byte, *[32]byte) {
 	l := len(dst)
-	dst = slices.Grow(dst, n+8)[:l+n]
-	return dst, dst[l:cap(dst)]
+	if cap(dst)-l < 32 {
+		dst = slices.Grow(dst, 32)
+	}
+	b := (*[32]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(dst)), l))
+	return dst[:l+n], b
 }
 
 // putDigits writes d < 10^m (1 ≤ m ≤ 24) as m decimal digits, leading
@@ -47,17 +56,18 @@ func growSlack(dst []byte, n int) ([]byte, []byte) {
 // b must hold m+8 bytes.
 func putDigits(b []byte, d uint64, m int) {
 	_ = b[m+7]
+	// The shifts are of 0 to 56 bits: the masks tell the compiler so.
 	if m <= 8 {
-		binary.LittleEndian.PutUint64(b, digits8(uint32(d))>>(8*(8-m)))
+		binary.LittleEndian.PutUint64(b, digits8(uint32(d))>>(8*(8-m)&63))
 		return
 	}
 	q := d / 1e8
 	low := digits8(uint32(d - q*1e8))
 	if m <= 16 {
-		binary.LittleEndian.PutUint64(b, digits8(uint32(q))>>(8*(16-m)))
+		binary.LittleEndian.PutUint64(b, digits8(uint32(q))>>(8*(16-m)&63))
 	} else {
 		q2 := q / 1e8
-		binary.LittleEndian.PutUint64(b, digits8(uint32(q2))>>(8*(24-m)))
+		binary.LittleEndian.PutUint64(b, digits8(uint32(q2))>>(8*(24-m)&63))
 		binary.LittleEndian.PutUint64(b[m-16:], digits8(uint32(q-q2*1e8)))
 	}
 	binary.LittleEndian.PutUint64(b[m-8:], low)

@@ -670,14 +670,17 @@ func appendIntComma(dst []byte, v int64) []byte {
 	u := uint64(v)
 	n := decimalLen(u)
 	dst, b := growSlack(dst, n+1)
+	// 2 ≤ n ≤ 16: the masks keep the shifts and offsets where they are,
+	// and tell the compiler so. (For n = 8 the first word, eight '0's
+	// unshifted, is written over by the second.)
 	if n < 8 {
-		binary.LittleEndian.PutUint64(b, digits8(uint32(u))>>(8*(8-n))|','<<(8*n))
+		binary.LittleEndian.PutUint64(b[:], digits8(uint32(u))>>(8*(8-n)&63)|','<<(8*n&63))
 		return dst
 	}
 	q := u / 1e8 // the first n−8 digits; none for n = 8
-	binary.LittleEndian.PutUint64(b, digits8(uint32(q))>>(8*(16-n)))
-	binary.LittleEndian.PutUint64(b[n-8:], digits8(uint32(u-q*1e8)))
-	b[n] = ','
+	binary.LittleEndian.PutUint64(b[:], digits8(uint32(q))>>(8*(16-n)&63))
+	binary.LittleEndian.PutUint64(b[(n-8)&15:], digits8(uint32(u-q*1e8)))
+	b[n&31] = ','
 	return dst
 }
 
@@ -691,7 +694,7 @@ func appendSmallComma(dst []byte, v uint64) []byte {
 	}
 	dst, b := growSlack(dst, n+1)
 	x := tens(v/100|v%100<<16) + 0x3030_3030 // the pairs in two 16-bit lanes
-	binary.LittleEndian.PutUint64(b, x>>(8*(4-n))|','<<(8*n))
+	binary.LittleEndian.PutUint64(b[:], x>>(8*(4-n)&63)|','<<(8*n&63))
 	return dst
 }
 
@@ -709,7 +712,7 @@ func appendWhole(dst []byte, neg bool, u uint64) []byte {
 		n = decimalLen(u)
 	}
 	dst, b := growSlack(dst, n+2)
-	binary.LittleEndian.PutUint64(b, digits8(uint32(u))>>(8*(8-n))|0x302e<<(8*n))
+	binary.LittleEndian.PutUint64(b[:], digits8(uint32(u))>>(8*(8-n)&63)|0x302e<<(8*n&63)) // 1 ≤ n ≤ 6
 	return dst
 }
 
@@ -784,7 +787,7 @@ func appendUint(dst []byte, u uint64) []byte {
 	}
 	n := decimalLen(u)
 	dst, b := growSlack(dst, n)
-	putDigits(b, u, n)
+	putDigits(b[:], u, n)
 	return dst
 }
 
