@@ -143,13 +143,14 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	// The numbers straight into the batch's open row (colWriter), and the
 	// strings by their columns.
 	w := newColWriter(b, base)
+	strs := newStrCols(b, base)
 	src, dst := addr(f.Src, f.V6), addr(f.Dst, f.V6)
 	if m.o.IncludeFlowID {
-		w.string(FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))
+		strs.string(w.k, FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))
 	}
 	if m.o.IncludeIPAddresses {
 		for k, a := range [2]netip.Addr{src, dst} {
-			c := w.stringCol()
+			c := strs.col(w.k)
 			if m.pan != nil {
 				b.EndString(c, m.pan.Anonymize(a).AppendTo(b.StringBuf(c)))
 			} else if m.o.AnonymizeIPs {
@@ -160,45 +161,45 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		}
 	}
 	if m.o.IncludePorts {
-		w.int(int64(f.SrcPort))
-		w.int(int64(f.DstPort))
+		w = w.int(int64(f.SrcPort))
+		w = w.int(int64(f.DstPort))
 		class := PortClass(f.DstPort)
-		w.string(portClassNames[class])
-		w.int(int64(class))
+		strs.string(w.k, portClassNames[class])
+		w = w.int(int64(class))
 	}
-	w.int(int64(f.Proto))
+	w = w.int(int64(f.Proto))
 	start, end := Seconds(f.First), Seconds(f.Last)
 	dur := f.Last - f.First
-	w.float(start)
-	w.float(end)
-	w.float(Seconds(dur))
+	w = w.float(start)
+	w = w.float(end)
+	w = w.float(Seconds(dur))
 	pk := s.Packets[Fwd] + s.Packets[Bwd]
 	by := s.Bytes[Fwd] + s.Bytes[Bwd]
-	w.uint(pk)
-	w.uint(s.Packets[Fwd])
-	w.uint(s.Packets[Bwd])
-	w.uint(by)
-	w.uint(s.Bytes[Fwd])
-	w.uint(s.Bytes[Bwd])
-	w.uint(s.Payload[Fwd])
-	w.uint(s.Payload[Bwd])
-	w.uint(s.Payload[Fwd] + s.Payload[Bwd])
-	w.float(FwdRatio(s.Packets[Fwd], s.Packets[Bwd]))
-	w.float(FwdRatio(s.Bytes[Fwd], s.Bytes[Bwd]))
-	w.float(PerSecond(pk, dur))
-	w.float(PerSecond(by, dur))
+	w = w.uint(pk)
+	w = w.uint(s.Packets[Fwd])
+	w = w.uint(s.Packets[Bwd])
+	w = w.uint(by)
+	w = w.uint(s.Bytes[Fwd])
+	w = w.uint(s.Bytes[Bwd])
+	w = w.uint(s.Payload[Fwd])
+	w = w.uint(s.Payload[Bwd])
+	w = w.uint(s.Payload[Fwd] + s.Payload[Bwd])
+	w = w.float(FwdRatio(s.Packets[Fwd], s.Packets[Bwd]))
+	w = w.float(FwdRatio(s.Bytes[Fwd], s.Bytes[Bwd]))
+	w = w.float(PerSecond(pk, dur))
+	w = w.float(PerSecond(by, dur))
 	if pk == 0 {
-		w.float(0)
+		w = w.float(0)
 	} else {
-		w.float(Ratio(by, pk))
+		w = w.float(Ratio(by, pk))
 	}
-	w.float(start)
-	w.float(end)
-	w.int(int64(f.FlowStat))
-	w.int(int64(f.Hdrs.N))
+	w = w.float(start)
+	w = w.float(end)
+	w = w.int(int64(f.FlowStat))
+	w = w.int(int64(f.Hdrs.N))
 	// The stack's text as the table made it, once a stack: written layer
 	// by layer, it took a sixth of Emit's instructions.
-	if c := w.stringCol(); f.HdrDesc != "" {
+	if c := strs.col(w.k); f.HdrDesc != "" {
 		b.AppendString(c, f.HdrDesc)
 	} else {
 		b.EndString(c, f.Hdrs.AppendTo(b.StringBuf(c)))

@@ -120,6 +120,7 @@ func (z *Size) Columns() []output.Column { return z.cols }
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := z.log.packets(slot)
 	w := newColWriter(b, base)
+	strs := newStrCols(b, base)
 	n := ps.n
 
 	// One pass over the packets: the sums, and the lengths of each
@@ -168,62 +169,62 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	merge(all, fwd, bwd)
 	da, df, db := describe(all, 1), describe(fwd, 1), describe(bwd, 1)
 
-	w.float(da.min)
-	w.float(da.max)
-	w.float(da.mean)
-	w.float(da.std)
-	w.float(quantile(all, pMedian, 1))
-	w.float(quantile(all, p25, 1))
-	w.float(quantile(all, p75, 1))
-	w.float(quantile(all, p90, 1))
-	w.float(quantile(all, p95, 1))
-	w.float(da.variance)
-	w.float(da.skew)
-	w.float(da.kurtosis)
-	w.float(da.cv)
+	w = w.float(da.min)
+	w = w.float(da.max)
+	w = w.float(da.mean)
+	w = w.float(da.std)
+	w = w.float(quantile(all, pMedian, 1))
+	w = w.float(quantile(all, p25, 1))
+	w = w.float(quantile(all, p75, 1))
+	w = w.float(quantile(all, p90, 1))
+	w = w.float(quantile(all, p95, 1))
+	w = w.float(da.variance)
+	w = w.float(da.skew)
+	w = w.float(da.kurtosis)
+	w = w.float(da.cv)
 	for _, d := range [2]struct {
 		d      *dist
 		sorted []int64
 	}{{&df, fwd}, {&db, bwd}} {
-		w.float(d.d.min)
-		w.float(d.d.max)
-		w.float(d.d.mean)
-		w.float(d.d.std)
-		w.float(quantile(d.sorted, pMedian, 1))
+		w = w.float(d.d.min)
+		w = w.float(d.d.max)
+		w = w.float(d.d.mean)
+		w = w.float(d.d.std)
+		w = w.float(quantile(d.sorted, pMedian, 1))
 	}
 
 	np := s.packets[Fwd] + s.packets[Bwd]
 	payAll, pay2All := s.pay[Fwd].plus(s.pay[Bwd]), s.pay2[Fwd].plus(s.pay2[Bwd])
-	w.float(float64(s.payMin))
-	w.float(float64(s.payMax))
-	w.float(payloadMean(np, payAll))
-	w.float(math.Sqrt(sumsVariance(np, payAll, pay2All)))
+	w = w.float(float64(s.payMin))
+	w = w.float(float64(s.payMax))
+	w = w.float(payloadMean(np, payAll))
+	w = w.float(math.Sqrt(sumsVariance(np, payAll, pay2All)))
 	for _, d := range [2]Dir{Fwd, Bwd} {
-		w.float(payloadMean(s.packets[d], s.pay[d]))
-		w.float(math.Sqrt(sumsVariance(s.packets[d], s.pay[d], s.pay2[d])))
+		w = w.float(payloadMean(s.packets[d], s.pay[d]))
+		w = w.float(math.Sqrt(sumsVariance(s.packets[d], s.pay[d], s.pay2[d])))
 	}
 
 	wp := s.withPay[Fwd] + s.withPay[Bwd]
-	w.uint(wp)
-	w.uint(s.withPay[Fwd])
-	w.uint(s.withPay[Bwd])
-	w.float(fraction(np-wp, np))
+	w = w.uint(wp)
+	w = w.uint(s.withPay[Fwd])
+	w = w.uint(s.withPay[Bwd])
+	w = w.float(fraction(np-wp, np))
 
 	dom, domN := dominant(&ps, all)
-	w.int(dom)
-	w.float(fraction(domN, np))
+	w = w.int(dom)
+	w = w.float(fraction(domN, np))
 
 	// Payload sums fit 64 bits: 2^32 packets of 2^32 bytes would be needed
 	// to overflow them.
-	w.uint(s.pay[Fwd].lo)
-	w.uint(s.pay[Bwd].lo)
-	w.uint(payAll.lo)
+	w = w.uint(s.pay[Fwd].lo)
+	w = w.uint(s.pay[Bwd].lo)
+	w = w.uint(payAll.lo)
 	for _, d := range [2]Dir{Fwd, Bwd} {
-		w.uint(uint64(s.l7Min[d]))
-		w.uint(uint64(s.l7Max[d]))
+		w = w.uint(uint64(s.l7Min[d]))
+		w = w.uint(uint64(s.l7Max[d]))
 	}
-	w.float(asymmetry(s.packets[Fwd], s.packets[Bwd]))
-	w.float(asymmetry(s.bytes[Fwd], s.bytes[Bwd]))
+	w = w.float(asymmetry(s.packets[Fwd], s.packets[Bwd]))
+	w = w.float(asymmetry(s.bytes[Fwd], s.bytes[Bwd]))
 
 	if z.raw {
 		seq := z.ibuf
@@ -234,7 +235,7 @@ func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 				seq[i] = -seq[i]
 			}
 		}
-		w.ints(seq)
+		strs.ints(w.k, seq)
 	}
 
 	z.releaseLog(slot)

@@ -433,42 +433,58 @@ func col(group, name string, t output.Type, unit, dir, desc string) output.Colum
 	return output.Column{Group: group, Name: name, Type: t, Unit: unit, Direction: dir, Privacy: output.Safe, Description: desc}
 }
 
-// colWriter appends values to consecutive columns of a batch: the
-// numbers straight into the batch's open row (output.Batch.OpenRow), one
-// after another, with no column index to keep up for them: a string's or a
-// list's column is the first one's plus the values written before it.
+// colWriter appends numbers to consecutive columns of a batch: straight
+// into the batch's open row (output.Batch.OpenRow), one after another,
+// with no column index to keep up. Its methods take and return it by
+// value (w = w.float(v)): a slice and a count, it then stays in
+// registers. With pointer methods it was on the stack, where each value's
+// store into the row made the compiler load the count and the row back
+// (the store might have changed them), and store the count again: 8
+// instructions a value, each waiting on the one before through memory;
+// now 3 (bench/RESULTS.md, session 68). Strings and lists go through
+// strCols, which needs the count of numbers written before them.
 type colWriter struct {
-	row  []uint64 // the open row's numbers from the first column's on
-	k    int      // numbers written
-	b    *output.Batch
-	next int // the first column plus the strings and lists written
+	row []uint64 // the open row's numbers from the first column's on
+	k   int      // numbers written
 }
 
 // newColWriter returns a writer to b's columns from col on.
 func newColWriter(b *output.Batch, col int) colWriter {
-	return colWriter{row: b.OpenRow(col), b: b, next: col}
+	return colWriter{row: b.OpenRow(col)}
 }
 
-func (w *colWriter) float(v float64) { w.row[w.k] = math.Float64bits(v); w.k++ }
-func (w *colWriter) int(v int64)     { w.row[w.k] = uint64(v); w.k++ }
-func (w *colWriter) uint(v uint64)   { w.row[w.k] = v; w.k++ }
-func (w *colWriter) bool(v bool) {
+func (w colWriter) float(v float64) colWriter { w.row[w.k] = math.Float64bits(v); w.k++; return w }
+func (w colWriter) int(v int64) colWriter     { w.row[w.k] = uint64(v); w.k++; return w }
+func (w colWriter) uint(v uint64) colWriter   { w.row[w.k] = v; w.k++; return w }
+func (w colWriter) bool(v bool) colWriter {
 	var u uint64
 	if v {
 		u = 1
 	}
 	w.row[w.k] = u
 	w.k++
+	return w
 }
 
-// stringCol returns the column of the next value, a string or a list that
-// the caller writes there itself, and moves past it.
-func (w *colWriter) stringCol() int {
-	c := w.next + w.k
-	w.next++
+// strCols gives the columns of the strings and lists among a colWriter's
+// numbers: a string's or a list's column is the first column's plus the
+// values written before it.
+type strCols struct {
+	b    *output.Batch
+	next int // the first column plus the strings and lists written
+}
+
+// newStrCols returns the string columns of b from col on.
+func newStrCols(b *output.Batch, col int) strCols { return strCols{b: b, next: col} }
+
+// col returns the column of the next value, a string or a list that the
+// caller writes there itself, after k numbers, and moves past it.
+func (s *strCols) col(k int) int {
+	c := s.next + k
+	s.next++
 	return c
 }
 
-func (w *colWriter) string(v string)    { w.b.AppendString(w.stringCol(), v) }
-func (w *colWriter) ints(v []int64)     { w.b.AppendIntList(w.stringCol(), v) }
-func (w *colWriter) floats(v []float64) { w.b.AppendFloatList(w.stringCol(), v) }
+func (s *strCols) string(k int, v string)    { s.b.AppendString(s.col(k), v) }
+func (s *strCols) ints(k int, v []int64)     { s.b.AppendIntList(s.col(k), v) }
+func (s *strCols) floats(k int, v []float64) { s.b.AppendFloatList(s.col(k), v) }

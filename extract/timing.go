@@ -156,6 +156,7 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := t.log.packets(slot)
 	w := newColWriter(b, base)
+	strs := newStrCols(b, base)
 	n := ps.n
 
 	// One pass: the flow start, the first backward packet, the IATs in
@@ -258,56 +259,56 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	sortSeries(all, sc[len(all):])
 	da := describe(all, 1e9)
 
-	w.float(da.min)
-	w.float(da.max)
-	w.float(da.mean)
-	w.float(da.std)
-	w.float(quantile(all, pMedian, 1e9))
-	w.float(quo(da.sum, u128{lo: 1e9}))
-	w.float(quantile(all, p25, 1e9))
-	w.float(quantile(all, p75, 1e9))
-	w.float(quantile(all, p90, 1e9))
-	w.float(quantile(all, p95, 1e9))
-	w.float(quantile(all, p99, 1e9))
-	w.float(da.skew)
-	w.float(da.kurtosis)
-	w.float(da.cv)
-	writeDirIATs(&w, &df, medF)
-	writeDirIATs(&w, &db, medB)
-	w.float(da.cv)
-	w.float(df.cv)
-	w.float(db.cv)
+	w = w.float(da.min)
+	w = w.float(da.max)
+	w = w.float(da.mean)
+	w = w.float(da.std)
+	w = w.float(quantile(all, pMedian, 1e9))
+	w = w.float(quo(da.sum, u128{lo: 1e9}))
+	w = w.float(quantile(all, p25, 1e9))
+	w = w.float(quantile(all, p75, 1e9))
+	w = w.float(quantile(all, p90, 1e9))
+	w = w.float(quantile(all, p95, 1e9))
+	w = w.float(quantile(all, p99, 1e9))
+	w = w.float(da.skew)
+	w = w.float(da.kurtosis)
+	w = w.float(da.cv)
+	w = writeDirIATs(w, &df, medF)
+	w = writeDirIATs(w, &db, medB)
+	w = w.float(da.cv)
+	w = w.float(df.cv)
+	w = w.float(db.cv)
 
-	w.uint(bu.count)
+	w = w.uint(bu.count)
 	if bu.count > 0 {
-		w.float(quo64(uint64(n), bu.count))
-		w.float(quo(bu.dur, mul128(bu.count, 1e9)))
+		w = w.float(quo64(uint64(n), bu.count))
+		w = w.float(quo(bu.dur, mul128(bu.count, 1e9)))
 	} else {
-		w.float(0)
-		w.float(0)
+		w = w.float(0)
+		w = w.float(0)
 	}
-	w.uint(bu.maxPackets)
-	w.uint(bu.idle)
+	w = w.uint(bu.maxPackets)
+	w = w.uint(bu.idle)
 	if bu.idle > 0 {
-		w.float(quo(bu.idleSum, mul128(bu.idle, 1e9)))
+		w = w.float(quo(bu.idleSum, mul128(bu.idle, 1e9)))
 	} else {
-		w.float(0)
+		w = w.float(0)
 	}
-	w.float(quo64(uint64(bu.idleMax), 1e9))
+	w = w.float(quo64(uint64(bu.idleMax), 1e9))
 	if firstBwd >= 0 {
-		w.float(Seconds(ps.at(firstBwd).ts - start))
+		w = w.float(Seconds(ps.at(firstBwd).ts - start))
 	} else {
-		w.float(0)
+		w = w.float(0)
 	}
 
 	if t.raw {
-		w.floats(seqIAT)
+		strs.floats(w.k, seqIAT)
 		seq := t.fbuf
 		clear(seq)
 		for i := 0; i < n && i < t.seqL; i++ {
 			seq[i] = Seconds(ps.at(i).ts - start)
 		}
-		w.floats(seq)
+		strs.floats(w.k, seq)
 	}
 	if t.splt {
 		lens := t.ibuf
@@ -315,13 +316,13 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		for i := 0; i < n && i < t.seqL; i++ {
 			lens[i] = int64(ps.at(i).len)
 		}
-		w.ints(lens)
+		strs.ints(w.k, lens)
 		times := t.fbuf
 		clear(times)
 		for i := 1; i < n && i < t.seqL; i++ {
 			times[i] = quo64(uint64(max(ps.at(i).ts-ps.at(i-1).ts, 0)), 1e9)
 		}
-		w.floats(times)
+		strs.floats(w.k, times)
 		dirs := t.ibuf
 		clear(dirs)
 		for i := 0; i < n && i < t.seqL; i++ {
@@ -330,7 +331,7 @@ func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 				dirs[i] = -1
 			}
 		}
-		w.ints(dirs)
+		strs.ints(w.k, dirs)
 	}
 
 	t.releaseLog(slot)
@@ -354,10 +355,10 @@ func (b *bursts) close(span int, dur int64) {
 }
 
 // writeDirIATs writes min, max, mean, std and median of one direction.
-func writeDirIATs(w *colWriter, d *dist, median float64) {
-	w.float(d.min)
-	w.float(d.max)
-	w.float(d.mean)
-	w.float(d.std)
-	w.float(median)
+func writeDirIATs(w colWriter, d *dist, median float64) colWriter {
+	w = w.float(d.min)
+	w = w.float(d.max)
+	w = w.float(d.mean)
+	w = w.float(d.std)
+	return w.float(median)
 }
