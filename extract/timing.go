@@ -155,8 +155,7 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := t.log.packets(slot)
-	w := newColWriter(b, base)
-	strs := newStrCols(b, base)
+	w, strs := newColWriter(b, base), newStrCols(b, base) // one line: default.pgo names hot calls by line
 	n := ps.n
 
 	// One pass: the flow start, the first backward packet, the IATs in
