@@ -219,15 +219,27 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 			switch run.typ {
 			case Int:
 				for _, v := range row[run.at:run.end] {
-					// Most integers have a digit or two (counts,
-					// flags): those go in without a call, and those
-					// of three or four with a short one.
+					// Most integers have four digits or fewer
+					// (counts, flags, sizes): those go in without a
+					// call, a byte a digit, by divisions by constants
+					// in 32 bits. (Those of three or four took a call
+					// to a writer of one 8-byte store, 57 instructions
+					// with the call, before the registers the loop
+					// then had to load again: bench/RESULTS.md,
+					// session 68.)
 					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
 					} else if v < 100 {
 						dst = append(dst, byte('0'+v/10), byte('0'+v%10), ',')
+					} else if v < 1000 {
+						u := uint32(v)
+						h := u / 100
+						t := (u - 100*h) / 10
+						dst = append(dst, byte('0'+h), byte('0'+t), byte('0'+u%10), ',')
 					} else if v < 10000 {
-						dst = appendSmallComma(dst, v)
+						u := uint32(v)
+						h, l := u/100, u%100
+						dst = append(dst, byte('0'+h/10), byte('0'+h%10), byte('0'+l/10), byte('0'+l%10), ',')
 					} else {
 						dst = appendIntComma(dst, int64(v))
 					}
@@ -681,20 +693,6 @@ func appendIntComma(dst []byte, v int64) []byte {
 	binary.LittleEndian.PutUint64(b[:], digits8(uint32(q))>>(8*(16-n)&63))
 	binary.LittleEndian.PutUint64(b[(n-8)&15:], digits8(uint32(u-q*1e8)))
 	b[n&31] = ','
-	return dst
-}
-
-// appendSmallComma appends 100 ≤ v < 10^4 and a comma in one 8-byte
-// store: digits8's last step on the two pairs of digits, where
-// appendIntComma works out the length and makes eight digits.
-func appendSmallComma(dst []byte, v uint64) []byte {
-	n := 3
-	if v >= 1000 {
-		n = 4
-	}
-	dst, b := growSlack(dst, n+1)
-	x := tens(v/100|v%100<<16) + 0x3030_3030 // the pairs in two 16-bit lanes
-	binary.LittleEndian.PutUint64(b[:], x>>(8*(4-n)&63)|','<<(8*n&63))
 	return dst
 }
 
