@@ -59,15 +59,22 @@ func meta(name string, t output.Type, unit, dir string, p output.Privacy, desc s
 	return output.Column{Group: "flow_meta", Name: name, Type: t, Unit: unit, Direction: dir, Privacy: p, Description: desc}
 }
 
+// plain marks c as text with nothing for CSV to quote (output.Column.Plain):
+// addresses, hex digests, and names from a fixed set.
+func plain(c output.Column) output.Column {
+	c.Plain = true
+	return c
+}
+
 // flowMetaColumns is every flow_meta column in contract order; options drop
 // some of them.
 var flowMetaColumns = []output.Column{
-	meta("flow_id", output.String, "", "", output.Identifier, "first 32 hex chars of SHA-256 over salt + \"ipA:portA:ipB:portB:proto\", endpoints in (IP text, port) order; same for both directions"),
-	meta("src_ip", output.String, "", "fwd", output.Identifier, "initiator address (sender of the flow's first packet); RFC 5952 text, or when anonymized 16 hex chars of SHA-256(salt + ip) (anonymize mode hash) or a prefix-preserving Crypto-PAn address keyed by SHA-256(salt) (mode prefix)"),
-	meta("dst_ip", output.String, "", "bwd", output.Identifier, "responder address"),
+	plain(meta("flow_id", output.String, "", "", output.Identifier, "first 32 hex chars of SHA-256 over salt + \"ipA:portA:ipB:portB:proto\", endpoints in (IP text, port) order; same for both directions")),
+	plain(meta("src_ip", output.String, "", "fwd", output.Identifier, "initiator address (sender of the flow's first packet); RFC 5952 text, or when anonymized 16 hex chars of SHA-256(salt + ip) (anonymize mode hash) or a prefix-preserving Crypto-PAn address keyed by SHA-256(salt) (mode prefix)")),
+	plain(meta("dst_ip", output.String, "", "bwd", output.Identifier, "responder address")),
 	meta("src_port", output.Int, "", "fwd", output.Identifier, "initiator port; 0 for protocols without ports, later fragments and cut transport headers"),
 	meta("dst_port", output.Int, "", "bwd", output.Identifier, "responder port"),
-	meta("dst_port_class", output.String, "", "", output.Sensitive, "well_known (0-1023), registered (1024-49151) or dynamic (49152-65535), by dst_port"),
+	plain(meta("dst_port_class", output.String, "", "", output.Sensitive, "well_known (0-1023), registered (1024-49151) or dynamic (49152-65535), by dst_port")),
 	meta("dst_port_class_num", output.Int, "", "", output.Sensitive, "0 well_known, 1 registered, 2 dynamic"),
 	meta("protocol", output.Int, "", "", output.Safe, "IP protocol number of the transport, after IPv6 extension headers"),
 	meta("start_time", output.Float, "s", "", output.Sensitive, "Unix time of the flow's earliest packet"),
@@ -91,7 +98,7 @@ var flowMetaColumns = []output.Column{
 	meta("time_last", output.Float, "s", "", output.Sensitive, "same as end_time (Tranalyzer name)"),
 	meta("flow_stat", output.Int, "", "", output.Safe, "TCP state bits: 0x01 SYN, 0x02 SYN-ACK, 0x04 FIN fwd, 0x08 FIN bwd, 0x10 RST, 0x40 handshake and FIN-FIN or RST; 0 for non-TCP"),
 	meta("num_hdrs", output.Int, "", "", output.Safe, "number of names in hdr_desc"),
-	meta("hdr_desc", output.String, "", "", output.Safe, "header stack of the flow's first packet, outermost first, names joined by -: the link (ETH, SLL, SLL2, NULL, PPP, CHDLC for Cisco HDLC, nothing for raw IP), then VLAN per tag, MPLS per label, PPPOE (then PPP), CMD (Cisco MetaData), then IP or IP6 (extension headers not listed), then the transport: TCP, UDP, ICMP, ICMP6, SCTP, GRE, ESP, AH, IGMP, or PROTO and the number (PROTO103); left out for a later fragment or a cut IPv6 extension chain. With decapsulation (the default) a tunnel goes on to its content: GRE then ERSPAN, PPP or CMD; UDP then VXLAN, GENEVE, GTP, TEREDO or MPLS; inner ETH, VLAN, MPLS; then the inner IP and its transport, e.g. ETH-IP-UDP-VXLAN-ETH-IP-TCP; IP-in-IP is ETH-IP-IP6-TCP. A tunnel whose content is not an IP packet ends the stack at its transport (ETH-IP-GRE). At most 16 names: a deeper stack keeps its first 15 and its last"),
+	plain(meta("hdr_desc", output.String, "", "", output.Safe, "header stack of the flow's first packet, outermost first, names joined by -: the link (ETH, SLL, SLL2, NULL, PPP, CHDLC for Cisco HDLC, nothing for raw IP), then VLAN per tag, MPLS per label, PPPOE (then PPP), CMD (Cisco MetaData), then IP or IP6 (extension headers not listed), then the transport: TCP, UDP, ICMP, ICMP6, SCTP, GRE, ESP, AH, IGMP, or PROTO and the number (PROTO103); left out for a later fragment or a cut IPv6 extension chain. With decapsulation (the default) a tunnel goes on to its content: GRE then ERSPAN, PPP or CMD; UDP then VXLAN, GENEVE, GTP, TEREDO or MPLS; inner ETH, VLAN, MPLS; then the inner IP and its transport, e.g. ETH-IP-UDP-VXLAN-ETH-IP-TCP; IP-in-IP is ETH-IP-IP6-TCP. A tunnel whose content is not an IP packet ends the stack at its transport (ETH-IP-GRE). At most 16 names: a deeper stack keeps its first 15 and its last")),
 }
 
 // FlowMetaColumns returns every flow_meta column, whatever the options.

@@ -64,4 +64,9 @@ type Column struct {
 	Direction   string // "both", "fwd", "bwd" or "" when it does not apply
 	Privacy     Privacy
 	Description string
+	// Plain marks a String column whose text never holds a comma, a
+	// double quote or a line break (addresses, hex digests, names from a
+	// fixed set): the CSV writer copies it as it is, without looking for
+	// characters to quote.
+	Plain bool
 }

@@ -178,6 +178,33 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// TestCSVPlain checks that the CSV writer copies a Plain column's text as
+// it is and quotes the same text in a column that is not: the flag is the
+// extractor's promise that nothing needs quoting (jj's TestPlainColumns
+// checks flow_meta keeps it), so the writer does not look.
+func TestCSVPlain(t *testing.T) {
+	schema := []Column{{Name: "p", Type: String, Plain: true}, {Name: "q", Type: String}, {Name: "r", Type: String, Plain: true}}
+	b := NewBatch(schema)
+	b.AppendString(0, "10.0.0.1")
+	b.AppendString(1, "a,b")
+	b.AppendString(2, "x,y")
+	b.EndRow()
+	var buf bytes.Buffer
+	w, err := NewWriter("csv", &buf, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "p,q,r\n10.0.0.1,\"a,b\",x,y\n"; got != want {
+		t.Errorf("CSV = %q, want %q", got, want)
+	}
+}
+
 // TestCSVIntegers checks the integers of CSV rows against strconv: values
 // at and around every power of ten, both signs, the extremes and random
 // values of every length, through appendIntComma alone (with the values
