@@ -222,10 +222,10 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 					// Most integers have five digits or fewer
 					// (counts, flags, sizes, ports): those go in
 					// without a call, a byte a digit, by divisions by
-					// constants in 32 bits. (Those of three or four took a call
-					// to a writer of one 8-byte store, 57 instructions
-					// with the call, before the registers the loop
-					// then had to load again: bench/RESULTS.md,
+					// constants in 32 bits. (Those of three or four
+					// took a call to a writer of one 8-byte store, 57
+					// instructions with the call, and the loop then
+					// loaded its registers again: bench/RESULTS.md,
 					// session 68.)
 					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
@@ -279,9 +279,9 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 						if s := b.Bytes(i, r); c.schema[i].Plain {
 							// Nothing to quote: flow_meta's addresses,
 							// flow_id and hdr_desc went through
-							// needsQuote's scan, a third of the
-							// cost of a string (bench/RESULTS.md,
-							// session 68).
+							// needsQuote's scan, about half of the
+							// 89 instructions a string took
+							// (bench/RESULTS.md, session 68).
 							dst = append(dst, s...)
 						} else {
 							dst = appendCSVField(dst, s)
