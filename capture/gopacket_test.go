@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -76,6 +77,15 @@ var gopacketDiffers = map[string]string{
 	// pcapgo stops at a packet block for an interface its section does
 	// not describe (two, at offset 580400); we leave them out and go on.
 	"wireshark__BT_USB_LinCooked_Eth_80211_RT.ntar": "prefix",
+}
+
+func init() {
+	if strconv.IntSize == 32 {
+		// pcapgo keeps orig_len in an int, where 4093509168 wraps to a
+		// negative length on 32-bit platforms: it rejects the record
+		// (incl_len above orig_len), which we read.
+		gopacketDiffers["nfstream__fuzz-2021-06-07-c6c72a0a56.pcap"] = "prefix"
+	}
 }
 
 // TestGopacketCorpus is the differential test: every record of every corpus

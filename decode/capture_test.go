@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -61,6 +62,9 @@ func TestDecodeCaptures(t *testing.T) {
 	}
 	for file, w := range want {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			if strconv.IntSize == 32 && orig32[filepath.Base(file)] {
+				t.Skip("gopacket's pcapgo, which reads the records here, keeps orig_len in an int: it wraps on 32-bit platforms, and pcapgo rejects the record")
+			}
 			recs, err := readRecords(file)
 			if err != nil {
 				t.Fatal(err)
@@ -84,3 +88,6 @@ func TestDecodeCaptures(t *testing.T) {
 		})
 	}
 }
+
+// orig32 names the captures whose original lengths are 2^31 or more.
+var orig32 = map[string]bool{"nfstream__fuzz-2021-06-07-c6c72a0a56.pcap": true}

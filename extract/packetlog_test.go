@@ -295,7 +295,8 @@ func TestLogElephant(t *testing.T) {
 // logInitPackets packets, then doubles; its directions take no room of
 // their own until its 65th packet.
 func TestLogMemory(t *testing.T) {
-	if n := unsafe.Sizeof(logState{}); n != 64 {
+	// Exactly a line with 64-bit words; less with 32-bit ones.
+	if n := unsafe.Sizeof(logState{}); n != 64 && (unsafe.Sizeof(uintptr(0)) == 8 || n > 64) {
 		t.Errorf("logState is %d bytes, want 64", n)
 	}
 	l := newPacketLog()

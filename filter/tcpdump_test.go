@@ -98,7 +98,7 @@ func readFrames(t testing.TB, path string) []frame {
 			}
 			return out
 		}
-		out = append(out, frame{data: bytes.Clone(rec.Data), lt: rec.LinkType, cut: int(rec.WireLen) > len(rec.Data)})
+		out = append(out, frame{data: bytes.Clone(rec.Data), lt: rec.LinkType, cut: int64(rec.WireLen) > int64(len(rec.Data))})
 	}
 }
 

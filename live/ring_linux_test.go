@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -236,6 +237,11 @@ func TestRingFrames(t *testing.T) {
 	}
 
 	// gopacket's reader, on the same frames.
+	if strconv.IntSize == 32 {
+		// Its TPacket counts packets with a 64-bit atomic at an offset
+		// that 32-bit platforms leave unaligned, which panics there.
+		t.Skip("gopacket's afpacket reader panics on 32-bit platforms (unaligned 64-bit atomic): our ring's frames are checked above")
+	}
 	for got = 0; got < len(sent); {
 		data, ci, err := ref.ZeroCopyReadPacketData()
 		if err != nil {
