@@ -254,11 +254,11 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 				for _, v := range row[run.at:run.end] {
 					// floatMemo.append, written out (too big to be
 					// inlined, a call a hit took more instructions
-					// than the hit's copy), the comma in the text
-					// (a row's last became its line break).
+					// than the hit's copy), the comma in the text:
+					// the memo forgets a row's last value (dropLast),
+					// whose comma became the line break.
 					if e := memo.entry(v); e.bits == v && e.end != 0 {
-						dst = copyText(dst, int(e.off), int(e.end))
-						dst[len(dst)-1] = ','
+						dst = copyText(dst, int(e.off), int(e.end)) // comma included
 					} else {
 						off := len(dst)
 						dst = append(AppendFloat(dst, math.Float64frombits(v)), ',')
@@ -297,6 +297,9 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 			}
 		}
 		dst = closeRow(dst, len(c.runs) > 0, '\n')
+		if n := len(c.runs); n > 0 && c.runs[n-1].typ == Float {
+			memo.dropLast(row[c.runs[n-1].end-1], len(dst))
+		}
 		ends = append(ends, len(dst))
 	}
 	return dst, ends
@@ -773,6 +776,15 @@ func (m *floatMemo) append(dst []byte, bits uint64) []byte {
 // entry returns the entry that a float of these bits has, if any.
 func (m *floatMemo) entry(bits uint64) *memoEntry {
 	return &m[bits*0x9e3779b97f4a7c15>>(64-memoBits)]
+}
+
+// dropLast forgets the float of bits if its text is the one that ends
+// at end, a row's last, whose comma closeRow made the line break: the
+// CSV writer's hits copy the text with its comma, and write none.
+func (m *floatMemo) dropLast(bits uint64, end int) {
+	if e := m.entry(bits); e.bits == bits && int(e.end) == end {
+		e.end = 0
+	}
 }
 
 // set records that the float of bits was written as dst[off:end].
