@@ -177,7 +177,7 @@ func (g *connGraph) betweenness(budget float64) (bc []float64, k int) {
 			var d float64
 			for _, w := range g.succ(v) {
 				if dist[w] == dv {
-					d += sigma[v] / sigma[w] * (1 + delta[w])
+					d += float64(sigma[v] / sigma[w] * (1 + delta[w])) // rounded, not fused (centralMoments)
 				}
 			}
 			delta[v] = d

@@ -59,7 +59,7 @@ func divRound(hi, lo, b uint64) float64 {
 	if hi == 0 && lo < exactLimit && b < exactLimit {
 		return float64(lo) / float64(b)
 	}
-	c := (float64(hi)*0x1p64 + float64(lo)) / float64(b)
+	c := (float64(float64(hi)*0x1p64) + float64(lo)) / float64(b) // not fused (centralMoments), though exact either way
 	if c >= 0x1p100 {
 		// Out of the 192-bit range below; no jj value comes near.
 		return bigQuotient(hi, lo, b)

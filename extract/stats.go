@@ -181,6 +181,12 @@ func cv(std, mean float64) float64 {
 // (non-negative), whose exact sum is sum. The mean is q + r/n with integer
 // q; x − q is exact, so each deviation is rounded once and a constant
 // series gives exactly 0.
+//
+// Every product is rounded before it is added (the float64 conversions):
+// Go may otherwise fuse a multiply and an add into one instruction, which
+// rounds once, and does on arm64 (and amd64 built with GOAMD64=v3), so
+// that the skew, kurtosis and deviations there differed from amd64's in
+// their last digits (TestNoFusedMultiplyAdd).
 func centralMoments(xs []int64, sum u128) (m2, m3, m4 float64) {
 	n := uint64(len(xs))
 	// sum ≤ n·max < n·2^63, so sum.hi < n and Div64 cannot overflow.
@@ -189,10 +195,10 @@ func centralMoments(xs []int64, sum u128) (m2, m3, m4 float64) {
 	var s2, s3, s4 float64
 	for _, x := range xs {
 		d := float64(x-int64(q)) - f
-		d2 := d * d
+		d2 := float64(d * d)
 		s2 += d2
-		s3 += d2 * d
-		s4 += d2 * d2
+		s3 += float64(d2 * d)
+		s4 += float64(d2 * d2)
 	}
 	fn := float64(n)
 	return s2 / fn, s3 / fn, s4 / fn
