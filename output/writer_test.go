@@ -881,3 +881,29 @@ func TestNeedsQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeRowsOtherSchema checks that an encoder given a batch of fewer
+// numbers a row than its schema panics (fixedRuns) rather than read past
+// the batch's rows: typeRun.of checks no bounds.
+func TestEncodeRowsOtherSchema(t *testing.T) {
+	wide := []Column{{Name: "a", Type: Int}, {Name: "b", Type: Float}, {Name: "c", Type: Int}}
+	b := NewBatch([]Column{{Name: "a", Type: Int}})
+	for i := range 3 {
+		b.AppendInt(0, int64(i))
+		b.EndRow()
+	}
+	for _, format := range []string{"csv", "jsonl"} {
+		w, err := NewWriter(format, io.Discard, wide)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "a batch of 1 numbers a row for a writer of 3") {
+					t.Errorf("%s: EncodeRows of a narrower batch: recovered %v, want fixedRuns's panic", format, r)
+				}
+			}()
+			w.(RowEncoder).EncodeRows(nil, nil, b)
+		}()
+	}
+}
