@@ -134,7 +134,7 @@ warm() {
 
 # Results by key (label, workers, features and mode): the fastest time of
 # the key's runs and its CPU time, the largest peak RSS, and the counts.
-declare -A best bestcpu maxrss npkts nflows lbl nworkers feats
+declare -A best bestcpu maxrss npkts nflows lbl nworkers feats every
 
 # once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet | written]:
 # one timed run, kept if it is the key's fastest. With pin, jj runs on CPU
@@ -173,6 +173,7 @@ once() {
 	secs=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
 	rss=$(echo "$out" | sed -n 's/^RSS \([0-9]*\) .*/\1/p')
 	cpu=$(echo "$out" | sed -n 's/^RSS [0-9]* CPU \([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{ print $1 + $2 }')
+	every[$key]+="$secs "
 	if [ -z "${best[$key]:-}" ] || awk -v a="$secs" -v b="${best[$key]}" 'BEGIN { exit !(a < b) }'; then
 		best[$key]=$secs bestcpu[$key]=$cpu
 	fi
@@ -237,9 +238,17 @@ matrix() {
 		set -- $c
 		fastest[${3:-$1} $2]=${best[$label|$c]}
 	done
+	# The ratio of the fastest runs, and the median of the rounds' own
+	# ratios: each round runs both one after the other, in one state of
+	# the host, where the fastest of each may come from different states.
 	for workers in 1 "$NCPU"; do
-		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" 'BEGIN {
-			printf "%s: all / flow_meta time, workers=%d: %.2f\n", l, w, a/f }'
+		awk -v l="$label" -v w="$workers" -v a="${fastest[$workers all]}" -v f="${fastest[$workers flow_meta]}" \
+			-v as="${every[$label|$workers all]}" -v fs="${every[$label|$workers flow_meta]}" 'BEGIN {
+			n = split(as, x, " "); split(fs, y, " ")
+			for (i = 1; i <= n; i++) r[i] = x[i] / y[i]
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j-1] > r[j]; j--) { t = r[j]; r[j] = r[j-1]; r[j-1] = t }
+			m = n % 2 ? r[(n+1)/2] : (r[n/2] + r[n/2+1]) / 2
+			printf "%s: all / flow_meta time, workers=%d: %.2f (fastest runs); median ratio of the %d rounds %.2f (%.2f-%.2f)\n", l, w, a/f, n, m, r[1], r[n] }'
 	done
 	for features in flow_meta all; do
 		awk -v l="$label" -v n="$NCPU" -v f="$features" -v one="${fastest[1 $features]}" -v many="${fastest[$NCPU $features]}" 'BEGIN {
