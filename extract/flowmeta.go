@@ -15,6 +15,7 @@ import (
 type FlowMeta struct {
 	o    Options
 	cols []output.Column
+	nums int               // the numbers among cols (colWriter)
 	buf  []byte            // scratch for hashing and IP text
 	pan  *PrefixAnonymizer // with anonymize mode prefix: keyed once
 }
@@ -115,6 +116,7 @@ func NewFlowMeta(o Options) *FlowMeta {
 			m.cols = append(m.cols, c)
 		}
 	}
+	m.nums = numbers(m.cols)
 	return m
 }
 
@@ -149,7 +151,7 @@ func (m *FlowMeta) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	s := &f.Counts
 	// The numbers straight into the batch's open row (colWriter), and the
 	// strings by their columns.
-	w, strs := newColWriter(b, base), newStrCols(b, base) // one line: default.pgo names hot calls by line
+	w, strs := newColWriter(b, base, m.nums), newStrCols(b, base) // one line: default.pgo names hot calls by line
 	src, dst := addr(f.Src, f.V6), addr(f.Dst, f.V6)
 	if m.o.IncludeFlowID {
 		strs.string(w.k, FlowID(m.o.AnonymizationSalt, src, f.SrcPort, dst, f.DstPort, f.Proto))

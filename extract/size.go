@@ -46,6 +46,10 @@ func scol(name string, t output.Type, unit, dir, desc string) output.Column {
 	return col("size", name, t, unit, dir, desc)
 }
 
+// sizeNumbers is how many of sizeColumns hold numbers (TestColumnNumbers):
+// a constant, for newColWriter.
+const sizeNumbers = 46
+
 var sizeColumns = []output.Column{
 	scol("pkt_len_min", output.Float, "bytes", "both", "smallest IP length (IPv4 total length, IPv6 payload length + 40) of the flow's packets; 0 for no packet"),
 	scol("pkt_len_max", output.Float, "bytes", "both", "largest IP length"),
@@ -119,7 +123,7 @@ func (z *Size) Columns() []output.Column { return z.cols }
 // Emit appends the flow's size values and releases its buffers.
 func (z *Size) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := z.log.packets(slot)
-	w, strs := newColWriter(b, base), newStrCols(b, base) // one line: default.pgo names hot calls by line
+	w, strs := newColWriter(b, base, sizeNumbers), newStrCols(b, base) // one line: default.pgo names hot calls by line
 	n := ps.n
 
 	// One pass over the packets: the sums, and the lengths of each

@@ -454,9 +454,26 @@ type colWriter struct {
 	k   int      // numbers written
 }
 
-// newColWriter returns a writer to b's columns from col on.
-func newColWriter(b *output.Batch, col int) colWriter {
-	return colWriter{row: b.OpenRow(col)}
+// newColWriter returns a writer to b's columns from col on, for n
+// numbers: the row is cut to them, so that a write past them fails rather
+// than land in the next extractor's columns, and, n being a constant for
+// timing, size and tcp, the compiler then knows the row's length and
+// checks no store at a constant count (each took a comparison and a
+// branch: bench/RESULTS.md, session 69).
+func newColWriter(b *output.Batch, col, n int) colWriter {
+	return colWriter{row: b.OpenRow(col)[:n:n]}
+}
+
+// numbers returns how many of cols hold numbers (Int, Bool and Float
+// columns), the values a colWriter writes.
+func numbers(cols []output.Column) int {
+	n := 0
+	for _, c := range cols {
+		if c.Type == output.Int || c.Type == output.Bool || c.Type == output.Float {
+			n++
+		}
+	}
+	return n
 }
 
 func (w colWriter) float(v float64) colWriter { w.row[w.k] = math.Float64bits(v); w.k++; return w }

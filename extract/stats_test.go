@@ -749,3 +749,29 @@ func TestExtremes(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnNumbers checks the constant counts of numbers that timing,
+// size and tcp cut their colWriter's row to: a count too small fails
+// their Emit, but one too large would let them write into the next
+// extractor's columns.
+func TestColumnNumbers(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cols []output.Column
+		n    int
+	}{
+		{"timing", timingColumns, timingNumbers},
+		{"size", sizeColumns, sizeNumbers},
+		{"tcp", tcpColumns, tcpNumbers},
+	} {
+		if got := numbers(c.cols); got != c.n {
+			t.Errorf("%s: %d of its columns hold numbers, its constant says %d", c.name, got, c.n)
+		}
+	}
+	// Their optional columns are lists, which hold no numbers.
+	for _, cols := range [][]output.Column{timingRawColumns, timingSPLTColumns, sizeRawColumns} {
+		if n := numbers(cols); n != 0 {
+			t.Errorf("optional columns %s...: %d numbers, want none", cols[0].Name, n)
+		}
+	}
+}

@@ -281,6 +281,10 @@ func ccol(name string, t output.Type, unit, dir, desc string) output.Column {
 	return col("tcp", name, t, unit, dir, desc)
 }
 
+// tcpNumbers is how many of tcpColumns hold numbers (TestColumnNumbers):
+// a constant, for newColWriter.
+const tcpNumbers = 39
+
 var tcpColumns = []output.Column{
 	ccol("tcp_is_tcp", output.Bool, "", "", "the flow's IP protocol is 6 (TCP); every other tcp column is 0 or false when it is not"),
 	ccol("tcp_syn_count", output.Int, "packets", "both", "packets with SYN and without ACK"),
@@ -602,7 +606,7 @@ func (t *TCP) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 		s = t.state.get(slot)
 		packets = f.Counts.Packets[Fwd] + f.Counts.Packets[Bwd]
 	}
-	w := newColWriter(b, base)
+	w := newColWriter(b, base, tcpNumbers)
 	fw, bw := &s.dir[Fwd], &s.dir[Bwd]
 
 	c := func(p *uint32) uint64 { return t.count(slot, s, p) }

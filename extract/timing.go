@@ -51,6 +51,10 @@ func tcol(name string, t output.Type, unit, dir, desc string) output.Column {
 }
 
 // timingColumns are the columns always present, in contract order.
+// timingNumbers is how many of timingColumns hold numbers
+// (TestColumnNumbers): a constant, for newColWriter.
+const timingNumbers = 35
+
 var timingColumns = []output.Column{
 	tcol("iat_min", output.Float, "s", "both", "smallest inter-arrival time (IAT) between consecutive packets in capture order; negative gaps count as 0; 0 with fewer than 2 packets"),
 	tcol("iat_max", output.Float, "s", "both", "largest IAT"),
@@ -155,7 +159,7 @@ func (t *Timing) Columns() []output.Column { return t.cols }
 // Emit appends the flow's timing values and releases its buffers.
 func (t *Timing) Emit(slot uint32, f *Flow, b *output.Batch, base int) {
 	ps := t.log.packets(slot)
-	w, strs := newColWriter(b, base), newStrCols(b, base) // one line: default.pgo names hot calls by line
+	w, strs := newColWriter(b, base, timingNumbers), newStrCols(b, base) // one line: default.pgo names hot calls by line
 	n := ps.n
 
 	// One pass: the flow start, the first backward packet, the IATs in
