@@ -81,8 +81,8 @@ func divRound(hi, lo, b uint64) float64 {
 	var es [5]int
 	minE := 0
 	for i, d := range cands {
-		fr, exp := math.Frexp(d) // d = fr·2^exp, fr in [0.5, 1)
-		ms[i], es[i] = uint64(fr*0x1p53), exp-53
+		fr, exp := math.Frexp(d)                          // d = fr·2^exp, fr in [0.5, 1)
+		ms[i], es[i] = uint64(float64(fr*0x1p53)), exp-53 // the product rounded alone: exact, and not fused into the conversion's subtraction (ppc64le, riscv64)
 		minE = min(minE, es[i])
 	}
 	S := -minE
