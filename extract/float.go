@@ -80,9 +80,11 @@ func divRound(hi, lo, b uint64) float64 {
 	var ms [5]uint64
 	var es [5]int
 	minE := 0
+	// fr·2^53 is exact; rounded alone all the same, as ppc64le and riscv64
+	// fused it into the subtraction of the conversion to uint64.
 	for i, d := range cands {
-		fr, exp := math.Frexp(d)                          // d = fr·2^exp, fr in [0.5, 1)
-		ms[i], es[i] = uint64(float64(fr*0x1p53)), exp-53 // the product rounded alone: exact, and not fused into the conversion's subtraction (ppc64le, riscv64)
+		fr, exp := math.Frexp(d) // d = fr·2^exp, fr in [0.5, 1)
+		ms[i], es[i] = uint64(float64(fr*0x1p53)), exp-53
 		minE = min(minE, es[i])
 	}
 	S := -minE
