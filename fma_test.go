@@ -27,21 +27,40 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 	}
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	fused := regexp.MustCompile(`\s(FN?M(ADD|SUB)[A-Z]*|XSN?M(ADD|SUB)[A-Z]*)\s`)
+	// A program whose one product and sum Go fuses: the pattern must find
+	// that multiply-add, or a change in the disassembler's names would
+	// leave the test nothing it could fail on.
+	control := t.TempDir()
+	if err := os.WriteFile(filepath.Join(control, "go.mod"), []byte("module control\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog := "package main\n\n//go:noinline\nfunc fma(x, y, z float64) float64 { return x*y + z }\n\nfunc main() { println(fma(1, 2, 3)) }\n"
+	if err := os.WriteFile(filepath.Join(control, "main.go"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	disassemble := func(t *testing.T, arch, dir, pkg, syms string) string {
+		bin := filepath.Join(t.TempDir(), "bin-"+arch)
+		build := exec.Command(goTool, "build", "-o", bin, pkg)
+		build.Dir = dir
+		build.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+		dis, err := exec.Command(goTool, "tool", "objdump", "-s", syms, bin).Output()
+		if err != nil {
+			t.Fatalf("go tool objdump: %v", err)
+		}
+		return string(dis)
+	}
 	for _, arch := range []string{"arm64", "ppc64le", "riscv64"} {
 		t.Run(arch, func(t *testing.T) {
-			bin := filepath.Join(t.TempDir(), "jj-"+arch)
-			build := exec.Command(goTool, "build", "-o", bin, "./cmd/jj")
-			build.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("go build: %v\n%s", err, out)
+			if !fused.MatchString(disassemble(t, arch, control, ".", `^main\.fma$`)) {
+				t.Fatalf("no multiply-add found in x*y + z: the pattern %v misses this platform's", fused)
 			}
-			dis, err := exec.Command(goTool, "tool", "objdump", "-s", `^github\.com/jjflow/jj[/.]`, bin).Output()
-			if err != nil {
-				t.Fatalf("go tool objdump: %v", err)
-			}
+			dis := disassemble(t, arch, ".", "./cmd/jj", `^github\.com/jjflow/jj[/.]`)
 			var sym string
 			funcs := 0
-			for _, line := range strings.Split(string(dis), "\n") {
+			for _, line := range strings.Split(dis, "\n") {
 				if strings.HasPrefix(line, "TEXT ") {
 					sym = strings.Fields(line)[1]
 					funcs++
@@ -49,7 +68,7 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 					t.Errorf("fused multiply-add in %s at %s: convert the product (float64(x*y)) so that it is rounded on its own", sym, strings.Fields(line)[0])
 				}
 			}
-			if !strings.Contains(string(dis), "extract.centralMoments") {
+			if !strings.Contains(dis, "extract.centralMoments") {
 				t.Fatalf("the disassembly of %d functions has no extract.centralMoments: the symbol pattern missed jj's functions", funcs)
 			}
 			t.Logf("%d of jj's functions disassembled", funcs)
