@@ -464,12 +464,12 @@ func newColWriter(b *output.Batch, col, n int) colWriter {
 	return colWriter{row: b.OpenRow(col)[:n:n]}
 }
 
-// numbers returns how many of cols hold numbers (Int, Bool and Float
-// columns), the values a colWriter writes.
+// numbers returns how many of cols hold numbers (output.Type.Fixed), the
+// values a colWriter writes.
 func numbers(cols []output.Column) int {
 	n := 0
 	for _, c := range cols {
-		if c.Type == output.Int || c.Type == output.Bool || c.Type == output.Float {
+		if c.Type.Fixed() {
 			n++
 		}
 	}

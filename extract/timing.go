@@ -50,11 +50,11 @@ func tcol(name string, t output.Type, unit, dir, desc string) output.Column {
 	return col("timing", name, t, unit, dir, desc)
 }
 
-// timingColumns are the columns always present, in contract order.
 // timingNumbers is how many of timingColumns hold numbers
 // (TestColumnNumbers): a constant, for newColWriter.
 const timingNumbers = 35
 
+// timingColumns are the columns always present, in contract order.
 var timingColumns = []output.Column{
 	tcol("iat_min", output.Float, "s", "both", "smallest inter-arrival time (IAT) between consecutive packets in capture order; negative gaps count as 0; 0 with fewer than 2 packets"),
 	tcol("iat_max", output.Float, "s", "both", "largest IAT"),

@@ -37,15 +37,12 @@ type colBuf struct {
 	offs   []uint32  // String: end offset in bytes; lists: end offset in ints/floats
 }
 
-// fixedType reports whether values of type t go in fixed.
-func fixedType(t Type) bool { return t == Int || t == Bool || t == Float }
-
 // NewBatch returns an empty batch for the schema.
 func NewBatch(schema []Column) *Batch {
 	b := &Batch{Schema: schema, cols: make([]colBuf, len(schema)), plain: true}
 	for i, c := range schema {
 		b.cols[i].slot = -1
-		if fixedType(c.Type) {
+		if c.Type.Fixed() {
 			b.cols[i].slot = b.stride
 			b.stride++
 		}
@@ -206,7 +203,7 @@ func (b *Batch) fixedRows(scratch *[]uint64) (vals []uint64, stride int) {
 	}
 	var slots []int
 	for i, c := range b.Schema {
-		if fixedType(c.Type) {
+		if c.Type.Fixed() {
 			slots = append(slots, b.cols[i].slot)
 		}
 	}
@@ -308,7 +305,7 @@ func (b *Batch) AppendRows(src *Batch, from, to int) {
 	} else {
 		for r := from; r < to; r++ {
 			for i := range b.Schema {
-				if fixedType(b.Schema[i].Type) {
+				if b.Schema[i].Type.Fixed() {
 					b.fixed[b.open()+b.cols[i].slot] = src.at(i, r)
 				}
 			}

@@ -34,6 +34,10 @@ func (t Type) String() string {
 	return "unknown"
 }
 
+// Fixed reports whether t is a number (Int, Bool or Float), held in a
+// batch's rows of fixed values rather than as text or a list.
+func (t Type) Fixed() bool { return t == Int || t == Bool || t == Float }
+
 // Privacy says how much a column can reveal about the hosts in a capture.
 type Privacy uint8
 
