@@ -218,15 +218,15 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 		for _, run := range c.runs {
 			switch run.typ {
 			case Int:
-				for _, v := range run.of(row) {
-					// Most integers have five digits or fewer
-					// (counts, flags, sizes, ports): those go in
-					// without a call, a byte a digit, by divisions by
-					// constants in 32 bits. (Those of three or four
-					// took a call to a writer of one 8-byte store, 57
-					// instructions with the call, and the loop then
-					// loaded its registers again: bench/RESULTS.md,
-					// session 68.)
+				for k := run.at; k < run.end; k++ {
+					v := word(row, k)
+					// Most integers have five digits or fewer (counts,
+					// flags, sizes, ports): those go in without a call,
+					// a byte a digit, by divisions by constants in 32
+					// bits. (Those of three or four took a call to a
+					// writer of one 8-byte store, 57 instructions with
+					// the call, and the loop then loaded its registers
+					// again: bench/RESULTS.md, session 68.)
 					if v < 10 {
 						dst = append(dst, byte('0'+v), ',')
 					} else if v < 100 {
@@ -251,12 +251,12 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 					}
 				}
 			case Float:
-				for _, v := range run.of(row) {
-					// floatMemo.append, written out (too big to be
-					// inlined, a call a hit took more instructions
-					// than the hit's copy), the comma in the text:
-					// the memo forgets a row's last value (dropLast),
-					// whose comma became the line break.
+				for k := run.at; k < run.end; k++ {
+					v := word(row, k)
+					// floatMemo.append written out (a call took more than
+					// a hit's copy), the comma in the text: the memo
+					// forgets a row's last value, whose comma became the
+					// line break (dropLast).
 					if e := memo.entry(v); e.bits == v && e.end != 0 {
 						dst = copyText(dst, int(e.off), int(e.end)) // comma included
 					} else {
@@ -266,8 +266,8 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 					}
 				}
 			case Bool:
-				for _, v := range run.of(row) {
-					if v != 0 {
+				for k := run.at; k < run.end; k++ {
+					if word(row, k) != 0 {
 						dst = append(dst, "true,"...)
 					} else {
 						dst = append(dst, "false,"...)
@@ -298,8 +298,8 @@ func (c *csvWriter) EncodeRows(dst []byte, ends []int, b *Batch) ([]byte, []int)
 		}
 		dst = closeRow(dst, len(c.runs) > 0, '\n')
 		if n := len(c.runs); n > 0 && c.runs[n-1].typ == Float {
-			last := c.runs[n-1].of(row)
-			memo.dropLast(last[len(last)-1], len(dst))
+			last := c.runs[n-1]
+			memo.dropLast(word(row, last.end-1), len(dst))
 		}
 		ends = append(ends, len(dst))
 	}
@@ -325,14 +325,14 @@ type typeRun struct {
 	at, end  int
 }
 
-// of returns the run's numbers in row, a row of fixedRuns's values.
-func (t *typeRun) of(row unsafe.Pointer) []uint64 {
-	return unsafe.Slice((*uint64)(unsafe.Add(row, t.at*8)), t.end-t.at)
-}
+// word returns number k of row, a row of fixedRuns's values, unchecked.
+// The encoders walk a run's numbers with it, k from at to end: as a slice
+// (unsafe.Slice), each run paid unsafe.Slice's checks of its length.
+func word(row unsafe.Pointer, k int) uint64 { return *(*uint64)(unsafe.Add(row, k*8)) }
 
 // fixedRuns returns b's rows of numbers (Batch.fixedRows), after checking
 // that they hold the numbers of runs, made by typeRuns from b's schema: a
-// row's runs then lie within it, and typeRun.of, which the encoders call
+// row's runs then lie within it, and word, which the encoders call
 // for every run of every row, needs no bounds check of its own (those
 // checks and the copy of each run took 56 M of the CSV encoder's 1 048 M
 // instructions on the 500 000-packet synthetic capture with --features

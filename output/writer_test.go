@@ -884,7 +884,7 @@ func TestNeedsQuote(t *testing.T) {
 
 // TestEncodeRowsOtherSchema checks that an encoder given a batch of fewer
 // numbers a row than its schema panics (fixedRuns) rather than read past
-// the batch's rows: typeRun.of checks no bounds.
+// the batch's rows: word checks no bounds.
 func TestEncodeRowsOtherSchema(t *testing.T) {
 	wide := []Column{{Name: "a", Type: Int}, {Name: "b", Type: Float}, {Name: "c", Type: Int}}
 	b := NewBatch([]Column{{Name: "a", Type: Int}})
