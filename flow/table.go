@@ -61,11 +61,15 @@ const (
 	// cache from the extractors' Emit to their encoding and are recycled
 	// before many new ones are made, each of whose pages would cost a
 	// fault. OutputBytes bounds a batch's values (8 bytes each) before
-	// the input ends in the same way: wide rows (--features all, 149
-	// columns) come 219 at a time, flow_meta's 29 columns OutputRows.
+	// the input ends: wide rows (--features all, 149 columns) come 439 at
+	// a time, flow_meta's 29 columns OutputRows. (With 256 KiB, 219 rows
+	// of all, --features all with one worker took 0.6-3 % more time on
+	// the synthetic capture in three sets of interleaved runs, and the
+	// tile 1.6 %: more rows share each float memo and hand-off; session
+	// 70, bench/RESULTS.md.)
 	OutputRows  = 1024
 	CloseRows   = 128
-	OutputBytes = 256 << 10
+	OutputBytes = 512 << 10
 )
 
 // Key is a canonical flow key: endpoint A is the smaller of the two by

@@ -674,7 +674,7 @@ func TestSeedDoesNotChangeRows(t *testing.T) {
 // for wide rows, never more than OutputRows nor fewer than CloseRows.
 func TestBatchRows(t *testing.T) {
 	for _, c := range []struct{ columns, rows int }{
-		{0, OutputRows}, {29, OutputRows}, {32, OutputRows}, {33, 992}, {149, 219}, {256, 128}, {5000, CloseRows},
+		{0, OutputRows}, {29, OutputRows}, {64, OutputRows}, {65, 1008}, {149, 439}, {512, 128}, {5000, CloseRows},
 	} {
 		if got := BatchRows(c.columns); got != c.rows {
 			t.Errorf("BatchRows(%d) = %d, want %d", c.columns, got, c.rows)
