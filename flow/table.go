@@ -65,8 +65,8 @@ const (
 	// a time, flow_meta's 29 columns OutputRows. (With 256 KiB, 219 rows
 	// of all, --features all with one worker took 0.6-3 % more time on
 	// the synthetic capture in three sets of interleaved runs, and the
-	// tile 1.6 %: more rows share each float memo and hand-off; session
-	// 70, bench/RESULTS.md.)
+	// tile 1.6 %, presumably as more rows share each float memo and
+	// hand-off; session 70, bench/RESULTS.md.)
 	OutputRows  = 1024
 	CloseRows   = 128
 	OutputBytes = 512 << 10
