@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# What each feature group costs on a capture: runs jj with flow_meta alone,
+# flow_meta with each of tcp, timing and size, with timing and size
+# together, and with all, in interleaved rounds, and prints for each the
+# median and fastest time by jj's own clock, its median against
+# flow_meta's, and what it adds to flow_meta's median. Timing and size
+# keep one packet log between them, so together they cost less than the
+# two apart; the last line is that difference, what the log costs each
+# of them alone.
+#
+#   bench/groups.sh                       # a generated capture (PACKETS, FLOWS)
+#   bench/groups.sh my.pcap               # your own capture
+#   WORKERS=2 REPEAT=7 bench/groups.sh my.pcap
+#
+# WORKERS (default 1) is jj's -w; REPEAT (default 5) the rounds, each of
+# which runs every feature set once, in an order that rotates from round
+# to round, so that a slow spell of a shared machine falls on all of
+# them. The capture is read once with cat before the rounds, and the CSV
+# goes to $OUT (default $BENCH_DIR/groups.csv), removed before each run
+# and at the end. Without a capture, one of PACKETS packets (default
+# 5 000 000) and FLOWS concurrent flows (default 100 000) is generated
+# into $BENCH_DIR (default /tmp/jj-bench), as bench/run.sh makes its
+# main capture, and reused by later runs.
+set -euo pipefail
+WORKERS=${WORKERS:-1}
+REPEAT=${REPEAT:-5}
+PACKETS=${PACKETS:-5000000}
+FLOWS=${FLOWS:-100000}
+BENCH_DIR=$(realpath -m "${BENCH_DIR:-/tmp/jj-bench}")
+OUT=${OUT:-$BENCH_DIR/groups.csv}
+if [ $# -gt 1 ]; then
+	echo "usage: bench/groups.sh [CAPTURE]" >&2
+	exit 2
+fi
+capture=
+if [ $# -eq 1 ]; then
+	if ! [ -f "$1" ] || ! [ -r "$1" ]; then
+		echo "groups.sh: $1: not a readable file" >&2
+		exit 2
+	fi
+	capture=$(realpath "$1") # before the cd below
+fi
+cd "$(dirname "$0")/.."
+for v in WORKERS REPEAT; do
+	if ! [ "${!v}" -ge 1 ] 2> /dev/null; then
+		echo "groups.sh: $v must be a whole number, at least 1" >&2
+		exit 2
+	fi
+done
+mkdir -p "$BENCH_DIR"
+CGO_ENABLED=0 go build -o "$BENCH_DIR/jj" ./cmd/jj
+if [ -z "$capture" ]; then
+	go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
+	capture="$BENCH_DIR/main-$PACKETS-$FLOWS.pcap"
+	if [ ! -s "$capture" ]; then
+		"$BENCH_DIR/jjgen" -o "$capture" -packets "$PACKETS" -flows "$FLOWS" -ipv6 0.2 -frame 650 -seed 1 2> /dev/null
+	fi
+fi
+
+sets=("flow_meta" "flow_meta,tcp" "flow_meta,timing" "flow_meta,size" "flow_meta,timing,size" "all")
+# times[i]: set i's times, one a round.
+times=()
+cat "$capture" > /dev/null
+for r in $(seq 0 $((REPEAT - 1))); do
+	for k in "${!sets[@]}"; do
+		i=$(((k + r) % ${#sets[@]}))
+		rm -f "$OUT"
+		if ! log=$("$BENCH_DIR/jj" extract "$capture" -w "$WORKERS" --features "${sets[i]}" -o "$OUT" 2>&1); then
+			echo "groups.sh: jj failed with --features ${sets[i]}:" >&2
+			echo "$log" >&2
+			exit 1
+		fi
+		secs=$(echo "$log" | sed -n 's/.*, \([0-9.]*\) s, .*/\1/p')
+		if [ -z "$secs" ]; then
+			echo "groups.sh: no time in jj's summary:" >&2
+			echo "$log" >&2
+			exit 1
+		fi
+		times[i]+="$secs "
+	done
+done
+rm -f "$OUT"
+packets=$(echo "$log" | sed -n 's/.* \([0-9]*\) packets read.*/\1/p')
+
+w="$WORKERS workers"
+[ "$WORKERS" -eq 1 ] && w="1 worker"
+echo "feature groups: $(basename "$capture") ($packets packets), $w, $REPEAT rounds, by jj's own clock"
+printf '  %-24s %9s %9s %12s %9s\n' "--features" median fastest "/ flow_meta" adds
+# median of one set's times: "median fastest".
+stats() {
+	# shellcheck disable=SC2086 # one time a word
+	printf '%s\n' $1 | sort -n | awk '{ a[++k] = $1 } END { printf "%.3f %.3f\n", k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2, a[1] }'
+}
+declare -A med
+for i in "${!sets[@]}"; do
+	read -r m f <<< "$(stats "${times[i]}")"
+	med[${sets[i]}]=$m
+	awk -v n="${sets[i]}" -v m="$m" -v f="$f" -v b="${med[flow_meta]}" 'BEGIN {
+		adds = n == "flow_meta" ? "-" : sprintf("%.3f s", m - b)
+		printf "  %-24s %7.3f s %7.3f s %12.2f %9s\n", n, m, f, m / b, adds }'
+done
+awk -v t="${med[flow_meta,timing]}" -v s="${med[flow_meta,size]}" -v ts="${med[flow_meta,timing,size]}" -v b="${med[flow_meta]}" 'BEGIN {
+	printf "  timing and size apart less together (their shared packet log): %.3f s\n", t + s - ts - b }'
