@@ -50,7 +50,10 @@ if [ ${#captures[@]} -eq 0 ]; then
 	# packets, mean frame 633 bytes.
 	ref="$BENCH_DIR/ref-214000.pcap"
 	if [ ! -s "$ref" ]; then
-		"$BENCH_DIR/jjgen" -o "$ref" -packets 214000 -flows 2000 -ipv6 0.2 -frame 633 -seed 1 2> /dev/null
+		# Written aside and renamed once whole, so that an interrupted
+		# run leaves no short capture for the next to take.
+		"$BENCH_DIR/jjgen" -o "$ref.part" -packets 214000 -flows 2000 -ipv6 0.2 -frame 633 -seed 1 2> /dev/null
+		mv "$ref.part" "$ref"
 	fi
 	captures=("$ref")
 fi

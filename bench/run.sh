@@ -102,7 +102,14 @@ evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
 gen() { # name packets flows
 	local f="$BENCH_DIR/$1.pcap"
 	if [ ! -s "$f" ]; then
-		"$BENCH_DIR/jjgen" -o "$f" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2>/dev/null
+		# Written aside and renamed once whole: an interrupted run left
+		# a short capture that the next took as it was.
+		if ! "$BENCH_DIR/jjgen" -o "$f.part" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2>/dev/null; then
+			echo "run.sh: jjgen failed making $f" >&2
+			rm -f "$f.part"
+			exit 1
+		fi
+		mv "$f.part" "$f"
 	fi
 	evict "$f"
 	cat "$f" > /dev/null
@@ -284,7 +291,8 @@ base=$("$BENCH_DIR/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-
 copies=$(( (PACKETS + base - 1) / base ))
 real="$BENCH_DIR/real-$PACKETS.pcap"
 if [ ! -s "$real" ]; then
-	"$BENCH_DIR/jjgen" -o "$real" -format pcap-ns -copies "$copies" -step 50ms "${inputs[@]}" 2>/dev/null
+	"$BENCH_DIR/jjgen" -o "$real.part" -format pcap-ns -copies "$copies" -step 50ms "${inputs[@]}" 2>/dev/null
+	mv "$real.part" "$real" # whole, as gen's
 fi
 evict "$real"
 cat "$real" > /dev/null
@@ -297,7 +305,8 @@ host_now
 # flow_meta with 1 and N workers.
 realng="$BENCH_DIR/real-$PACKETS.pcapng"
 if [ ! -s "$realng" ]; then
-	"$BENCH_DIR/jjgen" -o "$realng" -format pcapng "$real" 2>/dev/null
+	"$BENCH_DIR/jjgen" -o "$realng.part" -format pcapng "$real" 2>/dev/null
+	mv "$realng.part" "$realng"
 fi
 # Cached as a capture read from disk is (gen): just written, it is cached
 # in 4 KiB pages, and its runs took half again as long as the pcap's
@@ -325,7 +334,8 @@ rm -f "$written"
 if command -v gzip > /dev/null; then
 	realgz="$real.gz"
 	if [ ! -s "$realgz" ]; then
-		gzip -6 -c "$real" > "$realgz"
+		gzip -6 -c "$real" > "$realgz.part"
+		mv "$realgz.part" "$realgz"
 	fi
 	evict "$realgz"
 	cat "$realgz" > /dev/null
@@ -340,7 +350,8 @@ fi
 if command -v zstd > /dev/null; then
 	realzst="$real.zst"
 	if [ ! -s "$realzst" ]; then
-		zstd -q -3 -c "$real" > "$realzst"
+		zstd -q -3 -c "$real" > "$realzst.part"
+		mv "$realzst.part" "$realzst"
 	fi
 	evict "$realzst"
 	cat "$realzst" > /dev/null
@@ -365,7 +376,8 @@ fi
 # measured 197-252 ns; bench/RESULTS.md).
 refsmall="$BENCH_DIR/real-214000.pcap"
 if [ ! -s "$refsmall" ]; then
-	"$BENCH_DIR/jjgen" -o "$refsmall" -format pcap-ns -copies $(( (214000 + base - 1) / base )) -step 50ms "${inputs[@]}" 2>/dev/null
+	"$BENCH_DIR/jjgen" -o "$refsmall.part" -format pcap-ns -copies $(( (214000 + base - 1) / base )) -step 50ms "${inputs[@]}" 2>/dev/null
+	mv "$refsmall.part" "$refsmall"
 fi
 empty="$BENCH_DIR/empty.pcap"
 head -c 24 "$refsmall" > "$empty"
