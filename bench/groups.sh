@@ -11,7 +11,11 @@
 #   bench/groups.sh                       # a generated capture (PACKETS, FLOWS)
 #   bench/groups.sh my.pcap               # your own capture
 #   WORKERS=2 REPEAT=7 bench/groups.sh my.pcap
+#   SETS="flow_meta flow_meta,connection" bench/groups.sh my.pcap
 #
+# SETS, feature lists (--features) separated by spaces, replaces the six;
+# the ratios and what each adds are then against its first. The last
+# line comes only with the four sets it needs.
 # WORKERS (default 1) is jj's -w; REPEAT (default 5) the rounds, each of
 # which runs every feature set once, in an order that rotates from round
 # to round, so that a slow spell of a shared machine falls on all of
@@ -71,7 +75,12 @@ if [ -z "$capture" ]; then
 fi
 trap 'rm -f "$OUT"' EXIT
 
-sets=("flow_meta" "flow_meta,tcp" "flow_meta,timing" "flow_meta,size" "flow_meta,timing,size" "all")
+read -r -a sets <<< "${SETS:-flow_meta flow_meta,tcp flow_meta,timing flow_meta,size flow_meta,timing,size all}"
+if [ ${#sets[@]} -eq 0 ]; then
+	echo "groups.sh: SETS names no feature set" >&2
+	exit 2
+fi
+base=${sets[0]}
 # times[i]: set i's times, one a round.
 times=()
 cat "$capture" > /dev/null
@@ -99,8 +108,8 @@ packets=$(sed -nE 's/^jj: [0-9]+ input\(s\), ([0-9]+) packets read, .*/\1/p' <<<
 
 w="$WORKERS workers"
 [ "$WORKERS" -eq 1 ] && w="1 worker"
-echo "feature groups: $(basename "$capture") ($packets packets), $w, $REPEAT rounds, by jj's own clock"
-printf '  %-24s %9s %9s %12s %9s\n' "--features" median fastest "/ flow_meta" adds
+echo "feature groups: $(basename "$capture") ($packets packets), $w, $REPEAT rounds, by jj's own clock; ratio and adds against $base"
+printf '  %-24s %9s %9s %8s %9s\n' "--features" median fastest ratio adds
 # median of one set's times: "median fastest".
 stats() {
 	# shellcheck disable=SC2086 # one time a word
@@ -110,13 +119,15 @@ declare -A med
 for i in "${!sets[@]}"; do
 	read -r m f <<< "$(stats "${times[i]}")"
 	med[${sets[i]}]=$m
-	awk -v n="${sets[i]}" -v m="$m" -v f="$f" -v b="${med[flow_meta]}" 'BEGIN {
-		adds = n == "flow_meta" ? "-" : sprintf("%.3f s", m - b)
+	awk -v m="$m" -v f="$f" -v b="${med[$base]}" -v first="$((i == 0))" -v n="${sets[i]}" 'BEGIN {
+		adds = first ? "-" : sprintf("%.3f s", m - b)
 		ratio = b > 0 ? sprintf("%.2f", m / b) : "-"
-		printf "  %-24s %7.3f s %7.3f s %12s %9s\n", n, m, f, ratio, adds }'
+		printf "  %-24s %7.3f s %7.3f s %8s %9s\n", n, m, f, ratio, adds }'
 done
-awk -v t="${med[flow_meta,timing]}" -v s="${med[flow_meta,size]}" -v ts="${med[flow_meta,timing,size]}" -v b="${med[flow_meta]}" 'BEGIN {
-	printf "  timing and size apart less together (their shared packet log): %.3f s\n", t + s - ts - b }'
-if awk -v b="${med[flow_meta]}" 'BEGIN { exit !(b < 0.05) }'; then
-	echo "  (flow_meta took under 50 ms, and jj times to the millisecond: use a larger capture for ratios that mean something)"
+if [ -n "${med[flow_meta]:-}" ] && [ -n "${med[flow_meta,timing]:-}" ] && [ -n "${med[flow_meta,size]:-}" ] && [ -n "${med[flow_meta,timing,size]:-}" ]; then
+	awk -v t="${med[flow_meta,timing]}" -v s="${med[flow_meta,size]}" -v ts="${med[flow_meta,timing,size]}" -v b="${med[flow_meta]}" 'BEGIN {
+		printf "  timing and size apart less together (their shared packet log): %.3f s\n", t + s - ts - b }'
+fi
+if awk -v b="${med[$base]}" 'BEGIN { exit !(b < 0.05) }'; then
+	echo "  ($base took under 50 ms, and jj times to the millisecond: use a larger capture for ratios that mean something)"
 fi
