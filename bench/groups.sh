@@ -49,6 +49,7 @@ if [ $# -eq 1 ]; then
 	capture=$(realpath "$1") # before the cd below
 fi
 cd "$(dirname "$0")/.."
+. bench/lib.sh # gen
 for v in WORKERS REPEAT; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]{0,5}$ ]]; then
 		echo "groups.sh: $v must be a whole number from 1 to 999999, with no leading zero" >&2
@@ -59,19 +60,7 @@ mkdir -p "$BENCH_DIR"
 CGO_ENABLED=0 go build -o "$BENCH_DIR/jj" ./cmd/jj
 if [ -z "$capture" ]; then
 	go build -o "$BENCH_DIR/jjgen" ./cmd/jjgen
-	capture="$BENCH_DIR/main-$PACKETS-$FLOWS.pcap"
-	if [ ! -s "$capture" ]; then
-		# Written aside and renamed once whole, so that an interrupted
-		# run leaves no short capture for the next to take.
-		if ! "$BENCH_DIR/jjgen" -o "$capture.part" -packets "$PACKETS" -flows "$FLOWS" -ipv6 0.2 -frame 650 -seed 1 2> "$BENCH_DIR/jjgen.log"; then
-			echo "groups.sh: jjgen failed (PACKETS=$PACKETS FLOWS=$FLOWS): $(head -n 1 "$BENCH_DIR/jjgen.log")" >&2
-			rm -f "$capture.part"
-			exit 1
-		fi
-		mv "$capture.part" "$capture"
-	fi
-	sync "$capture"
-	dd if="$capture" iflag=nocache count=0 status=none
+	capture=$(gen "main-$PACKETS-$FLOWS" "$PACKETS" "$FLOWS")
 fi
 trap 'rm -f "$OUT"' EXIT
 

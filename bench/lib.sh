@@ -26,3 +26,33 @@ now_us() {
 		now=$(( $(date +%s%N) / 1000 ))
 	fi
 }
+
+# evict FILE drops it from the page cache (GNU dd: posix_fadvise DONTNEED
+# on the whole file), so the next read comes from disk.
+evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
+
+# gen NAME PACKETS FLOWS prints the path of $BENCH_DIR/NAME.pcap, a
+# synthetic capture that $BENCH_DIR/jjgen writes once (reused by later
+# runs), after putting it in the page cache the way a capture read from
+# disk gets there: evicted, then read with cat. How a file got into the
+# cache matters: Linux caches a file read sequentially from disk in
+# folios of up to 2 MiB, which map with one page-table entry each, but a
+# file just written in small writes (as jjgen and tcpdump write) in 4 KiB
+# pages; mapping those costs jj about 0.1-0.2 CPU-seconds more per 3 GB
+# (bench/RESULTS.md). The capture is written aside and renamed once
+# whole: an interrupted run left a short capture that the next took as
+# it was.
+gen() { # name packets flows
+	local f="$BENCH_DIR/$1.pcap"
+	if [ ! -s "$f" ]; then
+		if ! "$BENCH_DIR/jjgen" -o "$f.part" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2> "$BENCH_DIR/jjgen.log"; then
+			echo "jjgen failed making $f: $(head -n 1 "$BENCH_DIR/jjgen.log")" >&2
+			rm -f "$f.part"
+			exit 1
+		fi
+		mv "$f.part" "$f"
+	fi
+	evict "$f"
+	cat "$f" > /dev/null
+	echo "$f"
+}

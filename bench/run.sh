@@ -40,6 +40,7 @@
 # run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh # real_inputs, now_us, evict, gen
 PACKETS=${PACKETS:-10000000}
 FLOWS=${FLOWS:-100000}
 REPEAT=${REPEAT:-3}
@@ -86,34 +87,6 @@ host_now() {
 corelat_now() {
 	[ "$NCPU" -gt 1 ] || return 0
 	"$BENCH_DIR/corelat" -samples 3 -n 300000 || true
-}
-
-# evict FILE drops it from the page cache (GNU dd: posix_fadvise DONTNEED
-# on the whole file), so the next read comes from disk.
-evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
-
-# gen NAME PACKETS FLOWS writes a capture once, then puts it in the page
-# cache the way a capture read from disk gets there: evicted, then read
-# with cat. How a file got into the cache matters: Linux caches a file
-# read sequentially from disk in folios of up to 2 MiB, which map with
-# one page-table entry each, but a file just written in small writes (as
-# jjgen and tcpdump write) in 4 KiB pages; mapping those costs jj about
-# 0.1-0.2 CPU-seconds more per 3 GB (bench/RESULTS.md).
-gen() { # name packets flows
-	local f="$BENCH_DIR/$1.pcap"
-	if [ ! -s "$f" ]; then
-		# Written aside and renamed once whole: an interrupted run left
-		# a short capture that the next took as it was.
-		if ! "$BENCH_DIR/jjgen" -o "$f.part" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2>/dev/null; then
-			echo "run.sh: jjgen failed making $f" >&2
-			rm -f "$f.part"
-			exit 1
-		fi
-		mv "$f.part" "$f"
-	fi
-	evict "$f"
-	cat "$f" > /dev/null
-	echo "$f"
 }
 
 # warm FILE puts a capture back in the page cache as gen left it, just
@@ -285,7 +258,6 @@ run "realistic" "$main" "$NCPU" all parquet
 # (gen.Tile). Its flows are longer than the synthetic ones (about 20
 # packets, up to 2 400) and its frames smaller on average (341 bytes
 # against 650).
-. bench/lib.sh
 mapfile -t inputs < <(real_inputs)
 base=$("$BENCH_DIR/jjgen" -o /dev/null "${inputs[@]}" 2>&1 | sed -n 's/.*: \([0-9]*\) packets.*/\1/p')
 copies=$(( (PACKETS + base - 1) / base ))
