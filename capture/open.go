@@ -793,6 +793,29 @@ func StartsAsInput(path string) bool {
 	return true
 }
 
+// FileStartsAsInput is StartsAsInput for an open file, read from where
+// its offset stands, which it leaves there (pread): standard input
+// redirected from a file (jj extract - < notes.txt), which OpenFile reads
+// from that offset. A file that is not regular (a pipe, a terminal, a
+// device) may start as an input: what it holds is known only by reading
+// it, which would take the bytes from the run.
+func FileStartsAsInput(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return true
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return true
+	}
+	_, in, err := newReader(io.NewSectionReader(f, off, max(fi.Size()-off, 0)), "-", -1, false)
+	if err != nil {
+		return false
+	}
+	in.close()
+	return true
+}
+
 // NamedAsCapture reports whether name ends as a capture's does (.pcap,
 // .pcapng, .cap, .ntar, before an optional compression's extension): a
 // directory's entry so named is always read as an input.

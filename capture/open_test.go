@@ -809,6 +809,64 @@ func TestStartsAsInput(t *testing.T) {
 	}
 }
 
+// TestFileStartsAsInput: an open regular file starts as an input when
+// what lies from its offset on does, and the check leaves the offset
+// where it was; a pipe may, and the check reads none of it.
+func TestFileStartsAsInput(t *testing.T) {
+	dir := t.TempDir()
+	junk := []byte("hello")
+	for name, tt := range map[string]struct {
+		data []byte
+		off  int64
+		want bool
+	}{
+		"eth.pcap":             {pcapHeader(false, 1), 0, true},
+		"notes.pcap":           {[]byte("hello, world\n"), 0, false},
+		"empty.pcap":           {nil, 0, false},
+		"type160.pcap":         {pcapHeader(false, 160), 0, false},
+		"eth.pcap.gz":          {gzipBytes(t, pcapHeader(false, 1)), 0, true},
+		"type160.pcap.gz":      {gzipBytes(t, pcapHeader(false, 160)), 0, false},
+		"junk-eth.pcap":        {append(junk, pcapHeader(false, 1)...), 0, false},
+		"junk-eth.pcap, past":  {append(junk, pcapHeader(false, 1)...), int64(len(junk)), true},
+		"eth.pcap, past":       {pcapHeader(false, 1), 1, false},
+		"eth.pcap, at its end": {pcapHeader(false, 1), 24, false},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, ", ", "-"))
+		if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Seek(tt.off, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if got := FileStartsAsInput(f); got != tt.want {
+			t.Errorf("%s: FileStartsAsInput = %v, want %v", name, got, tt.want)
+		}
+		if off, _ := f.Seek(0, io.SeekCurrent); off != tt.off {
+			t.Errorf("%s: the offset moved from %d to %d", name, tt.off, off)
+		}
+		f.Close()
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := w.Write(junk); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if !FileStartsAsInput(r) {
+		t.Error("a pipe does not start as an input")
+	}
+	if got, _ := io.ReadAll(r); !bytes.Equal(got, junk) {
+		t.Errorf("the pipe then held %q, want %q", got, junk)
+	}
+}
+
 // pcapHeader returns a pcap file header (microseconds, version 2.4, snap
 // length 65535) of the link type field, in big- or little-endian order.
 func pcapHeader(big bool, field uint32) []byte {

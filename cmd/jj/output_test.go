@@ -894,6 +894,65 @@ func gunzip(b []byte) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
+// TestOutputKeptWhenStdinFileDoesNotRead checks that "-" with standard
+// input redirected from a file that is no capture (empty, text, a
+// capture of a link type jj does not decode) leaves an earlier output as
+// it was, as that file named as a path does; that a capture so
+// redirected is read whole; and that standard input from a pipe, whose
+// bytes jj knows only by reading them, gets the output written.
+func TestOutputKeptWhenStdinFileDoesNotRead(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "keep.csv")
+	const earlier = "an earlier run's table\n"
+	stdinFrom := func(data []byte) *os.File {
+		path := filepath.Join(dir, "stdin")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	extract := func(stdin io.Reader) (int, string, string) {
+		if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var errb bytes.Buffer
+		code := run([]string{"extract", "-q", "-", "-o", out}, stdin, io.Discard, &errb)
+		text, _ := os.ReadFile(out)
+		return code, string(text), errb.String()
+	}
+	type160 := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 160, 0, 0, 0}
+	for name, data := range map[string][]byte{"empty": nil, "text": []byte("not a capture\n"), "link type 160": type160} {
+		code, text, errs := extract(stdinFrom(data))
+		if code != exitInput || text != earlier || !strings.Contains(errs, "read -: ") {
+			t.Errorf("%s: exit %d, output %q, stderr %q; want exit 1, the output as it was, and the error", name, code, text, errs)
+		}
+	}
+	capture, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, text, errs := extract(stdinFrom(capture)); code != 0 || strings.Count(text, "\n") != 4 {
+		t.Errorf("a capture: exit %d, output %q, stderr %q; want a header and 3 rows", code, text, errs)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write([]byte("not a capture\n"))
+		w.Close()
+	}()
+	if code, text, errs := extract(r); code != exitInput || !strings.HasPrefix(text, "src_ip,dst_ip,") {
+		t.Errorf("text through a pipe: exit %d, output %q, stderr %q; want exit 1 and a header", code, text, errs)
+	}
+}
+
 // TestOutputKeptOnTwoPassRefusal checks that a run refused because its
 // connection scope capture needs to read standard input twice exits 2
 // with the output file, or a dataset directory, left as it was: the

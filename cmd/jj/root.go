@@ -94,7 +94,8 @@ Exit codes:
   0  success
   1  some input could not be read (every flow that could be computed was
      still written; when none can, an output file is left as it was and
-     nothing goes to standard output), or
+     nothing goes to standard output, unless one is a pipe, whose bytes
+     are known only once read), or
      the output could not be written
   2  usage or option error (checked before any input is read; jj with no
      command is one)
@@ -413,7 +414,7 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 		return err // before the output is created: it is left as it was
 	}
 	var out *outputSink
-	if !someInputOpens(files) {
+	if !someInputOpens(files, stdin) {
 		// Each input's problem is still reported by the run, but the
 		// output is left as it was: a mistyped input name must not
 		// empty an earlier run's table. Nor is an empty table written
@@ -458,13 +459,18 @@ func runExtract(cmd *cobra.Command, f *extractFlags, inputs []string, stdin io.R
 }
 
 // someInputOpens reports whether one of files opens as a capture of a
-// link type jj decodes, compressed or not (capture.StartsAsInput), or may
-// (standard input, a pipe, a device: what they hold is known only by
-// reading it).
-func someInputOpens(files []string) bool {
+// link type jj decodes, compressed or not (capture.StartsAsInput; "-",
+// standard input redirected from a file, from where it is read:
+// capture.FileStartsAsInput), or may (a pipe, a device, standard input
+// that is one or no file at all: what they hold is known only by reading
+// it).
+func someInputOpens(files []string, stdin io.Reader) bool {
 	for _, path := range files {
 		if path == "-" {
-			return true
+			if f, ok := stdin.(*os.File); !ok || capture.FileStartsAsInput(f) {
+				return true
+			}
+			continue
 		}
 		fi, err := os.Stat(path)
 		if err != nil || fi.IsDir() {
