@@ -905,11 +905,7 @@ func TestOutputKeptWhenStdinFileDoesNotRead(t *testing.T) {
 	out := filepath.Join(dir, "keep.csv")
 	const earlier = "an earlier run's table\n"
 	stdinFrom := func(data []byte) *os.File {
-		path := filepath.Join(dir, "stdin")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(path)
+		f, err := os.Open(writeFile(t, "stdin", data))
 		if err != nil {
 			t.Fatal(err)
 		}
