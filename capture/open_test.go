@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -815,6 +816,7 @@ func TestStartsAsInput(t *testing.T) {
 func TestFileStartsAsInput(t *testing.T) {
 	dir := t.TempDir()
 	junk := []byte("hello")
+	junkEth := slices.Concat(junk, pcapHeader(false, 1))
 	for name, tt := range map[string]struct {
 		data []byte
 		off  int64
@@ -826,8 +828,8 @@ func TestFileStartsAsInput(t *testing.T) {
 		"type160.pcap":         {pcapHeader(false, 160), 0, false},
 		"eth.pcap.gz":          {gzipBytes(t, pcapHeader(false, 1)), 0, true},
 		"type160.pcap.gz":      {gzipBytes(t, pcapHeader(false, 160)), 0, false},
-		"junk-eth.pcap":        {append(junk, pcapHeader(false, 1)...), 0, false},
-		"junk-eth.pcap, past":  {append(junk, pcapHeader(false, 1)...), int64(len(junk)), true},
+		"junk-eth.pcap":        {junkEth, 0, false},
+		"junk-eth.pcap, past":  {junkEth, int64(len(junk)), true},
 		"eth.pcap, past":       {pcapHeader(false, 1), 1, false},
 		"eth.pcap, at its end": {pcapHeader(false, 1), 24, false},
 	} {
