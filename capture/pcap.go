@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -84,7 +85,7 @@ func (r *pcapReader) Next(rec *Record) error {
 	incl := u32(h[8:], r.big)
 	orig := u32(h[12:], r.big)
 	if incl > MaxRecordLen {
-		r.err = r.fail(off, fmt.Errorf("%w: record length %d over the %d-byte limit", ErrCorrupt, incl, MaxRecordLen))
+		r.err = r.overLimit(off, incl)
 		return r.err
 	}
 	n := pcapRecordHeaderLen + int(incl)
@@ -111,6 +112,30 @@ func (r *pcapReader) Next(rec *Record) error {
 	rec.Interface = 0
 	r.s.discard(n)
 	return nil
+}
+
+// overLimit is the error of the record header at off, whose length incl
+// is over MaxRecordLen. Where a pcap file header came just before it, its
+// first 16 bytes read as a record of no bytes (its time zone field, 0, in
+// the length's place), as where two captures were joined with cat: the
+// error says so, at that header's offset.
+//
+//go:noinline
+func (r *pcapReader) overLimit(off int64, incl uint32) error {
+	if prev := r.s.back(pcapRecordHeaderLen); prev != nil && pcapMagic(prev) {
+		return r.fail(off-pcapRecordHeaderLen, fmt.Errorf("%w: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap)", ErrCorrupt))
+	}
+	return r.fail(off, fmt.Errorf("%w: record length %d over the %d-byte limit", ErrCorrupt, incl, MaxRecordLen))
+}
+
+// pcapMagic reports whether b starts with one of the pcap magics.
+func pcapMagic(b []byte) bool {
+	for _, m := range [][]byte{magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE} {
+		if bytes.HasPrefix(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // u16 and u32 read an unsigned integer in the file's byte order. A bool

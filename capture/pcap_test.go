@@ -201,6 +201,25 @@ var pcapCases = []readerCase{
 		message: "read test.pcap: corrupt capture: record length 4294967295 over the 16777216-byte limit at offset 24",
 	},
 	{
+		// Two captures joined with cat: the second's file header reads as
+		// a record of no bytes (time zone 0 in the length's place), then
+		// its snap length, link type and first record's time as a record
+		// header whose length is that time.
+		name: "two captures joined",
+		in: pcapLEMicro + pcapLERecord + pcapLEMicro + `
+			80 00 92 65  # the second file's first record: ts_sec 1704067200
+			00 00 00 00  # ts_frac 0
+			3c 00 00 00  # incl_len 60
+			3c 00 00 00  # orig_len 60
+		`,
+		// The magic and the version make a time, of the record the
+		// header's first 16 bytes are read as.
+		want:    []rec{recMicro, {ts: 0xa1b2c3d4*1_000_000_000 + 0x00040002*1000, link: LinkEthernet}},
+		err:     ErrCorrupt,
+		errOff:  44,
+		message: "read test.pcap: corrupt capture: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap) at offset 44",
+	},
+	{
 		name: "second record length 4 GB",
 		in: pcapLEMicro + pcapLERecord + `
 			01 00 00 00  # ts_sec

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,6 +264,52 @@ func TestOpenReadsWhereMappingCostly(t *testing.T) {
 		t.Error("MapAlways: not mapped")
 	}
 	c.Close()
+}
+
+// TestJoinedCapturesSaySo reads two captures joined with cat, the first
+// larger than a pager's window, every way a file is read: mapped, with
+// read(2) into a ring's buffers, through NewReader's buffer, and gzipped.
+// Each gives the first capture's records and the record that the second
+// file header's first 16 bytes make, then an error naming the second
+// header, at its offset.
+func TestJoinedCapturesSaySo(t *testing.T) {
+	const n = 30000
+	first := pcapFile(n, 600)
+	joined := append(slices.Clip(first), pcapFile(10, 600)...)
+	path := writeFile(t, t.TempDir(), "joined.pcap", joined)
+	gz := writeFile(t, t.TempDir(), "joined.pcap.gz", gzipBytes(t, joined))
+	saved, savedAlways := mapCostly, MapAlways
+	t.Cleanup(func() { mapCostly, MapAlways = saved, savedAlways })
+	MapAlways = false
+	want := fmt.Sprintf("corrupt capture: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap) at offset %d", len(first))
+	check := func(how string, rd Reader, wantMapped, mapped bool) {
+		t.Helper()
+		recs, err := readAll(t, rd)
+		if len(recs) != n+1 || err == nil || !strings.HasSuffix(strings.TrimSuffix(err.Error(), " of the decompressed data"), want) {
+			t.Errorf("%s: %d records, then %v; want %d and %q", how, len(recs), err, n+1, want)
+		}
+		if mapped != wantMapped {
+			t.Errorf("%s: mapped %v", how, mapped)
+		}
+	}
+	for _, costly := range []bool{false, true} {
+		mapCostly = func([]byte) bool { return costly }
+		for name, p := range map[string]string{"pcap": path, "gzip": gz} {
+			rd, c, err := Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The gzip file, a few hundred KB, is smaller than a pager's
+			// window: mapped whatever the probe would say.
+			check(fmt.Sprintf("%s, costly %v", name, costly), rd, !costly || name == "gzip", c.(closer).mapping != nil)
+			c.Close()
+		}
+	}
+	rd, err := NewReader(bytes.NewReader(joined), "joined.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("NewReader", rd, false, false)
 }
 
 // TestOpenGzipDecodedAhead opens a gzip file larger than a pager's

@@ -175,3 +175,43 @@ func TestRingReadFor(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamBack walks a stream 16 bytes at a time, read through fill's
+// buffer and through a ring's: back gives the 16 bytes consumed last
+// while they are still buffered, and nil where a refill did not keep
+// them; never the stale bytes of a ring buffer's room before those moved
+// into it.
+func TestStreamBack(t *testing.T) {
+	data := make([]byte, 3*bufMax+100)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	// Records of 20 bytes (a 16-byte header and 4 of data), so that a
+	// refill's unread tail is rarely a multiple of 16.
+	for name, s := range map[string]*stream{
+		"fill": newStream(bytes.NewReader(data)),
+		"ring": {ring: newRing(bytes.NewReader(data), nil, 4096, 64<<10, 4)},
+	} {
+		found, gone := 0, 0
+		for {
+			if b, _ := s.peek(20); len(b) < 20 {
+				break
+			}
+			switch p := s.back(16); {
+			case p == nil:
+				gone++
+			case !bytes.Equal(p, data[s.off-16:s.off]):
+				t.Fatalf("%s: back(16) at offset %d = %x, want %x", name, s.off, p, data[s.off-16:s.off])
+			default:
+				found++
+			}
+			s.discard(20)
+		}
+		if s.ring != nil {
+			s.ring.close()
+		}
+		if found < len(data)/20-100 || gone == 0 {
+			t.Errorf("%s: back found the bytes %d times and not %d, of %d records", name, found, gone, len(data)/20)
+		}
+	}
+}
