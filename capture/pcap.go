@@ -23,6 +23,7 @@ type pcapReader struct {
 	scale int64    // nanoseconds per unit of ts_frac: 1000 or 1
 	link  LinkType // from the file header
 	err   error    // sticky: returned again by every later Next
+	tail  [8]byte  // the file header's snap length and link type (overLimit)
 }
 
 var _ Reader = (*pcapReader)(nil)
@@ -53,6 +54,7 @@ func newPcapReader(in *input) (*pcapReader, error) {
 	// reserved flags (draft-ietf-opsawg-pcap §4). jj decodes by IP lengths,
 	// so an FCS at the end of a frame does no harm: it stays in Data.
 	field := u32(h[20:], r.big)
+	copy(r.tail[:], h[16:pcapHeaderLen])
 	r.link = LinkType(field)
 	if field>>16 != 0 {
 		r.warnf("link type field %#08x has FCS or reserved bits set, read as link type %d", field, r.link)
@@ -85,7 +87,7 @@ func (r *pcapReader) Next(rec *Record) error {
 	incl := u32(h[8:], r.big)
 	orig := u32(h[12:], r.big)
 	if incl > MaxRecordLen {
-		r.err = r.overLimit(off, incl)
+		r.err = r.overLimit(off, h, incl)
 		return r.err
 	}
 	n := pcapRecordHeaderLen + int(incl)
@@ -114,28 +116,28 @@ func (r *pcapReader) Next(rec *Record) error {
 	return nil
 }
 
-// overLimit is the error of the record header at off, whose length incl
-// is over MaxRecordLen. Where a pcap file header came just before it, its
-// first 16 bytes read as a record of no bytes (its time zone field, 0, in
-// the length's place), as where two captures were joined with cat: the
-// error says so, at that header's offset.
+// overLimit is the error of the record header h at off, whose length
+// incl is over MaxRecordLen. Where two pcap files were joined end to end
+// (cat a.pcap b.pcap), the second one's file header reads as a record of
+// no bytes (its time zone field, 0, in the length's place), then its snap
+// length and link type as the time of a record whose length is its first
+// packet's time, over the limit: a record whose time is this file's own
+// snap length and link type, in either byte order, says that a second
+// file header starts 16 bytes before it. (Its magic is in bytes already
+// consumed, which a stream may no longer hold: the error would then
+// depend on how the file is read.)
 //
 //go:noinline
-func (r *pcapReader) overLimit(off int64, incl uint32) error {
-	if prev := r.s.back(pcapRecordHeaderLen); prev != nil && pcapMagic(prev) {
+func (r *pcapReader) overLimit(off int64, h []byte, incl uint32) error {
+	if off >= pcapHeaderLen+pcapRecordHeaderLen && (bytes.Equal(h[:8], r.tail[:]) || swapped(h[:4], r.tail[:4]) && swapped(h[4:8], r.tail[4:])) {
 		return r.fail(off-pcapRecordHeaderLen, fmt.Errorf("%w: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap)", ErrCorrupt))
 	}
 	return r.fail(off, fmt.Errorf("%w: record length %d over the %d-byte limit", ErrCorrupt, incl, MaxRecordLen))
 }
 
-// pcapMagic reports whether b starts with one of the pcap magics.
-func pcapMagic(b []byte) bool {
-	for _, m := range [][]byte{magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE} {
-		if bytes.HasPrefix(b, m) {
-			return true
-		}
-	}
-	return false
+// swapped reports whether the 4 bytes of a are those of b in reverse.
+func swapped(a, b []byte) bool {
+	return a[0] == b[3] && a[1] == b[2] && a[2] == b[1] && a[3] == b[0]
 }
 
 // u16 and u32 read an unsigned integer in the file's byte order. A bool

@@ -220,6 +220,22 @@ var pcapCases = []readerCase{
 		message: "read test.pcap: corrupt capture: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap) at offset 44",
 	},
 	{
+		// The same with the second file big-endian: its snap length and
+		// link type read as this file's, byte for byte reversed.
+		name: "two captures joined, the second big-endian",
+		in: pcapLEMicro + pcapLERecord + pcapBEMicro + `
+			65 92 00 80  # the second file's first record: ts_sec 1704067200
+			00 00 00 00  # ts_frac 0
+			00 00 00 3c  # incl_len 60
+			00 00 00 3c  # orig_len 60
+		`,
+		want:    []rec{recMicro, {ts: 0xd4c3b2a1*1_000_000_000 + 0x04000200*1000, link: LinkEthernet}},
+		err:     ErrCorrupt,
+		errOff:  44,
+		warn:    "fraction of a second",
+		message: "read test.pcap: corrupt capture: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap) at offset 44",
+	},
+	{
 		name: "second record length 4 GB",
 		in: pcapLEMicro + pcapLERecord + `
 			01 00 00 00  # ts_sec

@@ -51,8 +51,6 @@ type stream struct {
 	ring   *ring       // reads the file ahead (newRingStream), or nil
 	inRing bool        // buf is one of ring's buffers, to give back when done
 	at     io.ReaderAt // with ring, the file, read from its start (fileStream): gzip's tasks read it too (gzipSource)
-
-	lo int // buf[lo:start] are the input's bytes just before start (back); last, away from the hot fields
 }
 
 // The record walk is a chain of dependent loads: each record's length says
@@ -182,7 +180,7 @@ func (s *stream) fill(n int) ([]byte, error) {
 			copy(s.buf, s.buf[s.start:s.end])
 		}
 		s.end -= s.start
-		s.start, s.lo = 0, 0
+		s.start = 0
 	}
 	for empty := 0; s.end-s.start < n && s.err == nil; {
 		m, err := s.r.Read(s.buf[s.end:])
@@ -231,7 +229,7 @@ func (s *stream) fillRing(n int) ([]byte, error) {
 			copy(c.b[g.room-tail:], s.buf[s.start:s.end])
 			s.giveBack()
 			s.buf, s.inRing = c.b, true
-			s.start, s.end, s.lo = g.room-tail, len(c.b), g.room-tail
+			s.start, s.end = g.room-tail, len(c.b)
 		} else {
 			need := tail + len(data)
 			buf := s.buf
@@ -244,7 +242,7 @@ func (s *stream) fillRing(n int) ([]byte, error) {
 			s.giveBack()
 			g.free <- c.b[:cap(c.b)] // never blocks: the ring's buffers fit
 			s.buf = buf
-			s.start, s.end, s.lo = 0, need, 0
+			s.start, s.end = 0, need
 		}
 		s.ahead = s.start // discard's prefetching starts again in the new buffer
 		s.total += int64(len(data))
@@ -272,17 +270,6 @@ func (s *stream) buffered(n int) []byte {
 		return s.buf[s.start : s.start+n]
 	}
 	return nil
-}
-
-// back returns the n bytes consumed just before the next one, or nil
-// when they are no longer buffered: the start of the input, or bytes
-// that a refill did not keep. For error messages: a mapping's pages
-// given back are read again from the page cache.
-func (s *stream) back(n int) []byte {
-	if s.start-n < s.lo {
-		return nil
-	}
-	return s.buf[s.start-n : s.start]
 }
 
 // discard consumes n bytes, which the caller has peeked.
