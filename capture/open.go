@@ -782,10 +782,14 @@ func StartsAsInput(path string) bool {
 		return false
 	}
 	defer f.Close()
-	// Read, not mapped, and decompressed on this goroutine: a few
-	// buffers' worth at most, where mapping a large file costs
-	// milliseconds.
-	_, in, err := newReader(f, path, -1, false)
+	return opensAsInput(f, path)
+}
+
+// opensAsInput reports whether r, named name, opens as an input: read,
+// not mapped, and decompressed on this goroutine, a few buffers' worth at
+// most, where mapping a large file costs milliseconds.
+func opensAsInput(r io.Reader, name string) bool {
+	_, in, err := newReader(r, name, -1, false)
 	if err != nil {
 		return false
 	}
@@ -808,12 +812,7 @@ func FileStartsAsInput(f *os.File) bool {
 	if err != nil {
 		return true
 	}
-	_, in, err := newReader(io.NewSectionReader(f, off, max(fi.Size()-off, 0)), "-", -1, false)
-	if err != nil {
-		return false
-	}
-	in.close()
-	return true
+	return opensAsInput(io.NewSectionReader(f, off, max(fi.Size()-off, 0)), f.Name())
 }
 
 // NamedAsCapture reports whether name ends as a capture's does (.pcap,

@@ -1,10 +1,10 @@
 package capture
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // Classic pcap layout (draft-ietf-opsawg-pcap). The file header is magic(4)
@@ -23,7 +23,8 @@ type pcapReader struct {
 	scale int64    // nanoseconds per unit of ts_frac: 1000 or 1
 	link  LinkType // from the file header
 	err   error    // sticky: returned again by every later Next
-	tail  [8]byte  // the file header's snap length and link type (overLimit)
+	snap  uint32   // the file header's snap length and link type field (overLimit)
+	field uint32
 }
 
 var _ Reader = (*pcapReader)(nil)
@@ -54,7 +55,7 @@ func newPcapReader(in *input) (*pcapReader, error) {
 	// reserved flags (draft-ietf-opsawg-pcap §4). jj decodes by IP lengths,
 	// so an FCS at the end of a frame does no harm: it stays in Data.
 	field := u32(h[20:], r.big)
-	copy(r.tail[:], h[16:pcapHeaderLen])
+	r.snap, r.field = u32(h[16:], r.big), field
 	r.link = LinkType(field)
 	if field>>16 != 0 {
 		r.warnf("link type field %#08x has FCS or reserved bits set, read as link type %d", field, r.link)
@@ -129,15 +130,13 @@ func (r *pcapReader) Next(rec *Record) error {
 //
 //go:noinline
 func (r *pcapReader) overLimit(off int64, h []byte, incl uint32) error {
-	if off >= pcapHeaderLen+pcapRecordHeaderLen && (bytes.Equal(h[:8], r.tail[:]) || swapped(h[:4], r.tail[:4]) && swapped(h[4:8], r.tail[4:])) {
+	sec, frac := u32(h[0:], r.big), u32(h[4:], r.big)
+	same := sec == r.snap && frac == r.field
+	reversed := bits.ReverseBytes32(sec) == r.snap && bits.ReverseBytes32(frac) == r.field
+	if off >= pcapHeaderLen+pcapRecordHeaderLen && (same || reversed) {
 		return r.fail(off-pcapRecordHeaderLen, fmt.Errorf("%w: a second pcap file header, as where two captures are joined with cat (give each as an input, or merge them with mergecap)", ErrCorrupt))
 	}
 	return r.fail(off, fmt.Errorf("%w: record length %d over the %d-byte limit", ErrCorrupt, incl, MaxRecordLen))
-}
-
-// swapped reports whether the 4 bytes of a are those of b in reverse.
-func swapped(a, b []byte) bool {
-	return a[0] == b[3] && a[1] == b[2] && a[2] == b[1] && a[3] == b[0]
 }
 
 // u16 and u32 read an unsigned integer in the file's byte order. A bool
