@@ -29,10 +29,10 @@
 # at 46 MB, 5 M at 53, 20 M and 40 M at 55 (one worker). The default 8 M
 # packets are 80 s of traffic. The timing and size groups (in all) keep
 # every packet of a flow until the flow is written, as their exact
-# medians need: jjgen's longest flows run for most of the capture, so
-# all's peak grows with the length unless --active-timeout writes long
-# flows in parts (README, "Memory"). The two runs take 5 to 10 minutes
-# here. jjgen,
+# medians need: jjgen's flows that last longer than a minute keep
+# theirs until they end, so all's peak grows with the length unless
+# --active-timeout writes long flows in parts (README, "Memory"). The
+# default runs take about 15 minutes here. jjgen,
 # on one core, is slower than jj (about 1.5 M packets/s of 650 bytes on
 # this project's machine): the packets/s are the pipe's, not jj's. The
 # CSV goes to $OUT (default $BENCH_DIR/flat.csv), removed after each
