@@ -46,7 +46,7 @@ read -r -a args <<< "${ARGS:-}"
 BENCH_DIR=$(realpath -m "${BENCH_DIR:-/tmp/jj-bench}")
 OUT=$(realpath -m "${OUT:-$BENCH_DIR/flat.csv}") # before the cd below
 if [ $# -gt 0 ]; then
-	echo "usage: bench/flat.sh (no arguments; PACKETS, FLOWS, TIMES, FEATURES, WORKERS from the environment)" >&2
+	echo "usage: bench/flat.sh (no arguments; PACKETS, FLOWS, TIMES, FEATURES, WORKERS, ARGS from the environment)" >&2
 	exit 2
 fi
 cd "$(dirname "$0")/.."
