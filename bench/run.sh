@@ -21,7 +21,10 @@
 # (evicted first), beside the time cat takes to read it from disk; and
 # flow_meta on the real traffic tiled to the issue's reference size (about
 # 214 000 packets), by jj's clock and the wall clock, beside jj's start
-# on an empty capture. jj is built with CGO_ENABLED=0, as the README
+# on an empty capture. Every kind of run's output is compared with the
+# others of its capture, features and format: the last line says whether
+# they were the same bytes whatever the workers, decoders and CPUs (the
+# script then ends with status 1 if not). jj is built with CGO_ENABLED=0, as the README
 # installs it.
 # Each line is the fastest of $REPEAT runs (default 3), and a capture's
 # runs go in rounds of one run of each kind, so that a slow spell of the
@@ -116,6 +119,29 @@ warm() {
 # the key's runs and its CPU time, the largest peak RSS, and the counts.
 declare -A best bestcpu maxrss npkts nflows lbl nworkers feats every
 
+# The issue's byte-identical output, checked on every kind of run: once
+# calls same with each key's first output, and the outputs of one
+# capture, feature set and format must be the same bytes whatever the
+# workers, the decoders, the CPUs or the page cache (outhash, by
+# capture|features|format: the first output's SHA-256, and outfirst,
+# the run it came from). A difference is printed at once, and the
+# script ends with status 1 after its last line, which says how many
+# sets it compared.
+declare -A hashed outhash outfirst
+differ=0
+same() { # key label file workers features dest
+	[ -n "${hashed[$1]:-}" ] && return
+	hashed[$1]=1
+	local set="$3|$5|${6##*.}" h
+	h=$(sha256sum < "$6" | cut -d' ' -f1)
+	if [ -z "${outhash[$set]:-}" ]; then
+		outhash[$set]=$h outfirst[$set]="$2, workers=$4"
+	elif [ "${outhash[$set]}" != "$h" ]; then
+		echo "OUTPUT DIFFERS: $2, workers=$4, $5: not the bytes of $(basename "$3") with ${outfirst[$set]}"
+		differ=1
+	fi
+}
+
 # once KEY LABEL FILE WORKERS FEATURES [pin | decoders=N | parquet | written]:
 # one timed run, kept if it is the key's fastest. With pin, jj runs on CPU
 # 0 alone (taskset; Go then sizes its scheduler to that one CPU); with
@@ -159,6 +185,7 @@ once() {
 	fi
 	[ "$rss" -gt "${maxrss[$key]:-0}" ] && maxrss[$key]=$rss
 	lbl[$key]=$label nworkers[$key]=$workers feats[$key]=$features
+	[ "$dest" = /dev/null ] || same "$key" "$label" "$file" "$workers" "$features" "$dest"
 }
 
 # report KEY: prints the key's result line, and keeps its peak RSS and
@@ -215,6 +242,7 @@ matrix() {
 	done
 	for c in "${runs[@]}"; do
 		report "$label|$c"
+		# shellcheck disable=SC2086 # c is "workers features [mode]"
 		set -- $c
 		fastest[${3:-$1} $2]=${best[$label|$c]}
 	done
@@ -400,7 +428,7 @@ done
 if [ "$OUT" != /dev/null ]; then
 	warm "$main"
 	"$BENCH_DIR/jj" extract "$main" -w "$NCPU" --features flow_meta -o "$OUT" > /dev/null 2>&1 # the output to rerun over
-	rwall= rjj=
+	rwall='' rjj=''
 	for _ in $(seq "$REPEAT"); do
 		timed "$main" "$NCPU"
 		if [ -z "$rwall" ] || [ "$wall" -lt "$rwall" ]; then
@@ -436,3 +464,11 @@ for features in flow_meta all; do
 done
 [ "$OUT" = /dev/null ] || rm -f "$OUT"
 rm -f "$BENCH_DIR/out.parquet"
+if [ "$OUT" = /dev/null ]; then
+	echo "outputs: not compared (OUT=/dev/null)"
+elif [ "$differ" = 0 ]; then
+	echo "outputs: identical within each of ${#outhash[@]} sets of runs (a capture, its features and format), whatever the workers, decoders and CPUs"
+else
+	echo "outputs: some differ, see OUTPUT DIFFERS above (${#outhash[@]} sets of runs compared)"
+	exit 1
+fi
