@@ -14,7 +14,8 @@
 #
 # PACKETS (default 8 000 000) times each of TIMES (default "1 10") is the
 # packets of a capture, FLOWS (default 100 000) the flows open at once,
-# with bench/run.sh's mix (20 % IPv6, mean frame 650 bytes, seed 1); for
+# with bench/run.sh's mix (bench/lib.sh: 20 % IPv6, mean frame 650
+# bytes, seed 1); for
 # each of FEATURES (default "flow_meta all") and WORKERS (jj's -w,
 # default "1 N", N the CPUs) each length is run once, with ARGS (more
 # options of jj extract, split at spaces) if given, and the script
@@ -50,6 +51,7 @@ if [ $# -gt 0 ]; then
 	exit 2
 fi
 cd "$(dirname "$0")/.."
+. bench/lib.sh # mix, now_us
 NCPU=$(nproc)
 WORKERS=${WORKERS:-1 $NCPU}
 if [ "$WORKERS" = "1 1" ]; then
@@ -84,14 +86,15 @@ for features in $FEATURES; do
 		for t in $TIMES; do
 			n=$((PACKETS * t))
 			rm -f "$OUT"
-			start=$(date +%s%N)
-			if ! "$BENCH_DIR/jjgen" -o - -packets "$n" -flows "$FLOWS" -ipv6 0.2 -frame 650 -seed 1 2> "$BENCH_DIR/flat.gen" |
+			now_us
+			start=$now
+			if ! "$BENCH_DIR/jjgen" -o - -packets "$n" -flows "$FLOWS" "${mix[@]}" 2> "$BENCH_DIR/flat.gen" |
 				/usr/bin/time -f "RSS %M" "$BENCH_DIR/jj" extract - -w "$workers" --features "$features" "${args[@]}" -o "$OUT" 2> "$BENCH_DIR/flat.jj"; then
 				echo "flat.sh: $n packets, $features, -w $workers failed:" >&2
 				cat "$BENCH_DIR/flat.gen" "$BENCH_DIR/flat.jj" >&2
 				exit 1
 			fi
-			end=$(date +%s%N)
+			now_us
 			# jjgen: "wrote standard output (pcap): N packets, B frame bytes (...)";
 			# the capture is its 24-byte header, a 16-byte header a record and the frames.
 			frames=$(sed -n 's/.*packets, \([0-9]*\) frame bytes.*/\1/p' "$BENCH_DIR/flat.gen")
@@ -104,9 +107,9 @@ for features in $FEATURES; do
 				exit 1
 			fi
 			first=${first:-$rss}
-			awk -v f="$features" -v w="$workers" -v n="$n" -v b="$((24 + 16 * n + frames))" -v rss="$rss" -v first="$first" -v ns="$((end - start))" -v open="$open" -v flows="$flows" 'BEGIN {
+			awk -v f="$features" -v w="$workers" -v n="$n" -v b="$((24 + 16 * n + frames))" -v rss="$rss" -v first="$first" -v us="$((now - start))" -v open="$open" -v flows="$flows" 'BEGIN {
 				printf "%-10s workers=%-3s %11d packets %8.2f GB  peak RSS %6.1f MB  %5.2f x the first  %5.2f M packets/s  %9d flows, %7d open at most\n",
-					f, w, n, b / 1e9, rss / 1024, rss / first, n / (ns / 1e9) / 1e6, flows, open
+					f, w, n, b / 1e9, rss / 1024, rss / first, n / us, flows, open
 			}'
 		done
 	done

@@ -31,6 +31,11 @@ now_us() {
 # on the whole file), so the next read comes from disk.
 evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
 
+# mix is the synthetic captures' traffic, as jjgen options beside
+# -packets and -flows: 20 % IPv6, a mean frame of 650 bytes (the peers'
+# reference capture averages 633), seed 1. gen and bench/flat.sh use it.
+mix=(-ipv6 0.2 -frame 650 -seed 1)
+
 # gen NAME PACKETS FLOWS prints the path of $BENCH_DIR/NAME.pcap, a
 # synthetic capture that $BENCH_DIR/jjgen writes once (reused by later
 # runs), after putting it in the page cache the way a capture read from
@@ -45,7 +50,7 @@ evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
 gen() { # name packets flows
 	local f="$BENCH_DIR/$1.pcap"
 	if [ ! -s "$f" ]; then
-		if ! "$BENCH_DIR/jjgen" -o "$f.part" -packets "$2" -flows "$3" -ipv6 0.2 -frame 650 -seed 1 2> "$BENCH_DIR/jjgen.log"; then
+		if ! "$BENCH_DIR/jjgen" -o "$f.part" -packets "$2" -flows "$3" "${mix[@]}" 2> "$BENCH_DIR/jjgen.log"; then
 			echo "jjgen failed making $f: $(head -n 1 "$BENCH_DIR/jjgen.log")" >&2
 			rm -f "$f.part"
 			exit 1
