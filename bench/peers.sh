@@ -24,6 +24,18 @@
 # Packets/s is the capture's packet count over the wall time of the whole
 # process, start-up and the end of the input included. A tool that fails
 # in any round is reported as failed, with the path of its output.
+#
+# After each capture's lines come what the issue checks in one run:
+#   - jj's output, the same bytes with 1 and N workers in every round
+#     (SHA-256 of each run's output; a difference says JJ OUTPUT DIFFERS,
+#     and the script ends with status 1 after its last line);
+#   - jj with N workers against one, and jj's fastest against the fastest
+#     peer's, from the fastest rounds and from the medians;
+#   - each tool's peak RSS, from one more run of each under GNU time
+#     (/usr/bin/time; Debian's time package), not timed: its own fork and
+#     exec, 1-2 ms, would weigh on a small capture's times. jj's counts
+#     the pages of the capture it maps while it reads them (page cache,
+#     which it gives back as it goes: bench/flat.sh).
 set -euo pipefail
 REPEAT=${REPEAT:-5}
 BENCH_DIR=$(realpath -m "${BENCH_DIR:-/tmp/jj-bench}")
@@ -38,6 +50,7 @@ if ! [ "$REPEAT" -ge 1 ] 2> /dev/null; then
 	exit 2
 fi
 NCPU=$(nproc)
+differ=0
 mkdir -p "$BENCH_DIR"
 logs="$BENCH_DIR/peers-logs"
 rm -rf "$logs"
@@ -64,25 +77,33 @@ command -v nfpcapd > /dev/null && tools+=(nfpcapd)
 command -v tranalyzer > /dev/null && tools+=(tranalyzer)
 [ -n "${JOYFULJAY:-}" ] && tools+=(JoyfulJay)
 
-# run TOOL CAPTURE OUT: runs one tool on one capture; OUT is a scratch
-# folder for what it writes.
-run() {
+# command_of TOOL CAPTURE OUT: sets argv to the command that runs one tool
+# on one capture; OUT is a scratch folder for what it writes.
+command_of() {
 	local f=$2 out=$3
 	case $1 in
-	"jj (1 worker)") "$BENCH_DIR/jj" extract "$f" -w 1 -o "$out/flows.csv" ;;
-	"jj ($NCPU workers)") "$BENCH_DIR/jj" extract "$f" -w "$NCPU" -o "$out/flows.csv" ;;
-	softflowd) softflowd -r "$f" -d -6 -m 2000000 -n 127.0.0.1:9 -c none -p "$out/softflowd.pid" ;;
-	nfpcapd) nfpcapd -r "$f" -w "$out" ;;
-	tranalyzer) tranalyzer -r "$f" -w "$out/" ;;
+	"jj (1 worker)") argv=("$BENCH_DIR/jj" extract "$f" -w 1 -o "$out/flows.csv") ;;
+	"jj ($NCPU workers)") argv=("$BENCH_DIR/jj" extract "$f" -w "$NCPU" -o "$out/flows.csv") ;;
+	softflowd) argv=(softflowd -r "$f" -d -6 -m 2000000 -n 127.0.0.1:9 -c none -p "$out/softflowd.pid") ;;
+	nfpcapd) argv=(nfpcapd -r "$f" -w "$out") ;;
+	tranalyzer) argv=(tranalyzer -r "$f" -w "$out/") ;;
 	JoyfulJay)
-		# shellcheck disable=SC2086 # the command is words on purpose
-		$JOYFULJAY "$f" -o "$out/flows.csv"
+		# shellcheck disable=SC2206 # the command is words on purpose
+		argv=($JOYFULJAY "$f" -o "$out/flows.csv")
 		;;
 	esac
 }
 
+# run TOOL CAPTURE OUT: runs one tool on one capture.
+run() {
+	local -a argv
+	command_of "$@"
+	"${argv[@]}"
+}
+
 # wall TOOL CAPTURE LOG: runs the tool and prints its wall time in
-# seconds, or FAIL; the output of a failed run is kept in LOG.
+# seconds, or FAIL; the output of a failed run is kept in LOG. jj's
+# output's SHA-256 is added to LOG.sha, one line a run.
 wall() {
 	local out start
 	out=$(mktemp -d)
@@ -95,8 +116,26 @@ wall() {
 		return
 	fi
 	now_us
+	case $1 in
+	jj*) sha256sum < "$out/flows.csv" | cut -d' ' -f1 >> "$3.sha" ;;
+	esac
 	rm -rf "$out" "$out.log"
 	awk -v s="$start" -v e="$now" 'BEGIN { printf "%.4f\n", (e - s) / 1e6 }'
+}
+
+# peak TOOL CAPTURE: runs the tool once more under GNU time and prints its
+# peak RSS in kB, or - if the run failed or there is no GNU time.
+peak() {
+	local out kb=-
+	local -a argv
+	[ -x /usr/bin/time ] || { echo -; return; }
+	out=$(mktemp -d)
+	command_of "$1" "$2" "$out"
+	if /usr/bin/time -f %M -o "$out.rss" "${argv[@]}" > /dev/null 2>&1; then
+		kb=$(tail -n 1 "$out.rss")
+	fi
+	rm -rf "$out" "$out.rss"
+	echo "$kb"
 }
 
 echo "jj against its peers: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
@@ -115,15 +154,50 @@ for c in "${!captures[@]}"; do
 			times[t]+="$(wall "${tools[t]}" "$f" "$logs/$c-$t.log") "
 		done
 	done
+	fast=() med=()
 	for t in "${!tools[@]}"; do
 		# shellcheck disable=SC2086 # one time a word
-		printf '%s\n' ${times[t]} | sort -n | awk -v n="${tools[t]}" -v p="$packets" -v lg="$logs/$c-$t.log" '
+		read -r "fast[t]" "med[t]" < <(printf '%s\n' ${times[t]} | sort -n | awk '
 			/FAIL/ { failed = 1; next }
 			{ a[++k] = $1 }
 			END {
-				if (failed || k == 0) { printf "  %-18s failed: see %s\n", n, lg; exit }
-				med = k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-				printf "  %-18s %8.3f s fastest %8.3f s median  %12.0f packets/s (fastest)  %12.0f (median)\n",
-					n, a[1], med, p / a[1], p / med }'
+				if (failed || k == 0) { print "FAIL FAIL"; exit }
+				print a[1], k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }')
+		if [ "${fast[t]}" = FAIL ]; then
+			printf '  %-18s failed: see %s\n' "${tools[t]}" "$logs/$c-$t.log"
+			continue
+		fi
+		awk -v n="${tools[t]}" -v p="$packets" -v f="${fast[t]}" -v m="${med[t]}" -v kb="$(peak "${tools[t]}" "$f")" 'BEGIN {
+			printf "  %-18s %8.3f s fastest %8.3f s median  %12.0f packets/s (fastest)  %12.0f (median)  peak RSS %s\n",
+				n, f, m, p / f, p / m, kb == "-" ? "-" : sprintf("%.1f MB", kb / 1024) }'
 	done
+	# The issue's checks: jj's output whatever the workers, N workers
+	# against one, and jj against the fastest peer.
+	if [ "${fast[0]}" != FAIL ] && [ "${fast[1]}" != FAIL ]; then
+		runs=$(cat "$logs/$c-0.log.sha" "$logs/$c-1.log.sha" | wc -l)
+		outs=$(sort -u "$logs/$c-0.log.sha" "$logs/$c-1.log.sha" | wc -l)
+		if [ "$outs" -eq 1 ]; then
+			echo "  jj's output: the same bytes in all $runs runs, 1 and $NCPU workers (SHA-256 $(head -c 16 "$logs/$c-0.log.sha")...)"
+		else
+			echo "  JJ OUTPUT DIFFERS: $outs different outputs in $runs runs with 1 and $NCPU workers"
+			differ=1
+		fi
+		awk -v n="$NCPU" -v f1="${fast[0]}" -v m1="${med[0]}" -v fn="${fast[1]}" -v mn="${med[1]}" 'BEGIN {
+			printf "  jj, %d workers against 1: %.2f times as fast (fastest), %.2f (median)\n", n, f1 / fn, m1 / mn }'
+	fi
+	best=-1 peer=-1
+	for t in "${!tools[@]}"; do
+		[ "${fast[t]}" = FAIL ] && continue
+		if [ "$t" -lt 2 ]; then
+			{ [ "$best" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[best]}" 'BEGIN { exit !(a < b) }'; } && best=$t
+		else
+			{ [ "$peer" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[peer]}" 'BEGIN { exit !(a < b) }'; } && peer=$t
+		fi
+	done
+	if [ "$best" -ge 0 ] && [ "$peer" -ge 0 ]; then
+		awk -v j="${tools[best]}" -v p="${tools[peer]}" -v fj="${fast[best]}" -v mj="${med[best]}" -v fp="${fast[peer]}" -v mp="${med[peer]}" 'BEGIN {
+			printf "  %s against the fastest peer, %s: %.2f times as fast (fastest), %.2f (median)\n", j, p, fp / fj, mp / mj }'
+	fi
 done
+[ -x /usr/bin/time ] || echo "peak RSS: not measured, GNU time (/usr/bin/time) not found"
+exit "$differ"
