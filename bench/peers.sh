@@ -25,17 +25,25 @@
 # process, start-up and the end of the input included. A tool that fails
 # in any round is reported as failed, with the path of its output.
 #
+# Each tool's line ends with its peak RSS (MB of 2^20 bytes), from one
+# more run of it under GNU time (/usr/bin/time; Debian's time package),
+# not timed: time's own fork and exec, 1-2 ms, would weigh on a small
+# capture's times. It is that of the tool's largest process, "-" without
+# GNU time, "failed" if that run failed. jj's counts the pages of the
+# capture it maps while it reads them (page cache, handed back as it
+# goes: bench/flat.sh).
+#
 # After each capture's lines come what the issue checks in one run:
-#   - jj's output, the same bytes with 1 and N workers in every round
-#     (SHA-256 of each run's output; a difference says JJ OUTPUT DIFFERS,
-#     and the script ends with status 1 after its last line);
-#   - jj with N workers against one, and jj's fastest against the fastest
-#     peer's, from the fastest rounds and from the medians;
-#   - each tool's peak RSS, from one more run of each under GNU time
-#     (/usr/bin/time; Debian's time package), not timed: its own fork and
-#     exec, 1-2 ms, would weigh on a small capture's times. jj's counts
-#     the pages of the capture it maps while it reads them (page cache,
-#     which it gives back as it goes: bench/flat.sh).
+#   - jj's output, the same bytes in every round with 1 and N workers
+#     (the SHA-256 of each run's output, kept in peers-logs); a
+#     difference says JJ OUTPUT DIFFERS, and the script ends with status
+#     1 after its last line, as it does when a run of jj fails or writes
+#     no output, which leaves the check undone;
+#   - jj with N workers against one, from their fastest rounds and from
+#     their medians (with one CPU there is no N-worker run to compare);
+#   - jj's faster mode against the peer whose fastest round was fastest,
+#     among those that ran every round: fastest against fastest, median
+#     against median.
 set -euo pipefail
 REPEAT=${REPEAT:-5}
 BENCH_DIR=$(realpath -m "${BENCH_DIR:-/tmp/jj-bench}")
@@ -50,7 +58,7 @@ if ! [ "$REPEAT" -ge 1 ] 2> /dev/null; then
 	exit 2
 fi
 NCPU=$(nproc)
-differ=0
+status=0
 mkdir -p "$BENCH_DIR"
 logs="$BENCH_DIR/peers-logs"
 rm -rf "$logs"
@@ -71,7 +79,9 @@ if [ ${#captures[@]} -eq 0 ]; then
 	captures=("$ref")
 fi
 
-tools=("jj (1 worker)" "jj ($NCPU workers)")
+tools=("jj (1 worker)")
+[ "$NCPU" -gt 1 ] && tools+=("jj ($NCPU workers)")
+njj=${#tools[@]} # jj's tools come first
 command -v softflowd > /dev/null && tools+=(softflowd)
 command -v nfpcapd > /dev/null && tools+=(nfpcapd)
 command -v tranalyzer > /dev/null && tools+=(tranalyzer)
@@ -117,18 +127,26 @@ wall() {
 	fi
 	now_us
 	case $1 in
-	jj*) sha256sum < "$out/flows.csv" | cut -d' ' -f1 >> "$3.sha" ;;
+	jj*)
+		if [ -f "$out/flows.csv" ]; then
+			sha256sum < "$out/flows.csv" | cut -d' ' -f1
+		else
+			echo "no output"
+		fi >> "$3.sha"
+		;;
 	esac
 	rm -rf "$out" "$out.log"
 	awk -v s="$start" -v e="$now" 'BEGIN { printf "%.4f\n", (e - s) / 1e6 }'
 }
 
 # peak TOOL CAPTURE: runs the tool once more under GNU time and prints its
-# peak RSS in kB, or - if the run failed or there is no GNU time.
+# peak RSS in kB, failed if the run failed, or - without GNU time.
+gnutime=0
+/usr/bin/time --version 2>&1 | grep -q GNU && gnutime=1
 peak() {
-	local out kb=-
+	local out kb=failed
 	local -a argv
-	[ -x /usr/bin/time ] || { echo -; return; }
+	[ "$gnutime" = 1 ] || { echo -; return; }
 	out=$(mktemp -d)
 	command_of "$1" "$2" "$out"
 	if /usr/bin/time -f %M -o "$out.rss" "${argv[@]}" > /dev/null 2>&1; then
@@ -169,35 +187,60 @@ for c in "${!captures[@]}"; do
 		fi
 		awk -v n="${tools[t]}" -v p="$packets" -v f="${fast[t]}" -v m="${med[t]}" -v kb="$(peak "${tools[t]}" "$f")" 'BEGIN {
 			printf "  %-18s %8.3f s fastest %8.3f s median  %12.0f packets/s (fastest)  %12.0f (median)  peak RSS %s\n",
-				n, f, m, p / f, p / m, kb == "-" ? "-" : sprintf("%.1f MB", kb / 1024) }'
+				n, f, m, p / f, p / m, kb ~ /^[0-9]+$/ ? sprintf("%.1f MB", kb / 1024) : kb }'
 	done
 	# The issue's checks: jj's output whatever the workers, N workers
 	# against one, and jj against the fastest peer.
-	if [ "${fast[0]}" != FAIL ] && [ "${fast[1]}" != FAIL ]; then
-		runs=$(cat "$logs/$c-0.log.sha" "$logs/$c-1.log.sha" | wc -l)
-		outs=$(sort -u "$logs/$c-0.log.sha" "$logs/$c-1.log.sha" | wc -l)
-		if [ "$outs" -eq 1 ]; then
-			echo "  jj's output: the same bytes in all $runs runs, 1 and $NCPU workers (SHA-256 $(head -c 16 "$logs/$c-0.log.sha")...)"
-		else
-			echo "  JJ OUTPUT DIFFERS: $outs different outputs in $runs runs with 1 and $NCPU workers"
-			differ=1
+	jjok=1
+	for ((t = 0; t < njj; t++)); do
+		if [ "${fast[t]}" = FAIL ]; then
+			echo "  jj's output: not checked, ${tools[t]} failed in a round (see $logs/$c-$t.log)"
+			jjok=0 status=1
 		fi
+	done
+	shas=()
+	for ((t = 0; t < njj; t++)); do
+		shas+=("$logs/$c-$t.log.sha")
+	done
+	if [ "$jjok" = 1 ] && grep -q "no output" "${shas[@]}"; then
+		echo "  jj's output: not checked, jj wrote no output in a run"
+		jjok=0 status=1
+	fi
+	if [ "$jjok" = 1 ]; then
+		runs=$(cat "${shas[@]}" | wc -l)
+		outs=$(sort -u "${shas[@]}" | wc -l)
+		modes="1 and $NCPU workers"
+		[ "$njj" -gt 1 ] || modes="1 worker (one CPU: no run with more to compare)"
+		if [ "$outs" -eq 1 ]; then
+			echo "  jj's output: the same bytes in all $runs runs, $modes (SHA-256 $(head -c 16 "${shas[0]}")...)"
+		else
+			echo "  JJ OUTPUT DIFFERS: $outs different outputs in $runs runs, $modes"
+			status=1
+		fi
+	fi
+	if [ "$njj" -gt 1 ] && [ "${fast[0]}" != FAIL ] && [ "${fast[1]}" != FAIL ]; then
 		awk -v n="$NCPU" -v f1="${fast[0]}" -v m1="${med[0]}" -v fn="${fast[1]}" -v mn="${med[1]}" 'BEGIN {
 			printf "  jj, %d workers against 1: %.2f times as fast (fastest), %.2f (median)\n", n, f1 / fn, m1 / mn }'
 	fi
 	best=-1 peer=-1
 	for t in "${!tools[@]}"; do
 		[ "${fast[t]}" = FAIL ] && continue
-		if [ "$t" -lt 2 ]; then
-			{ [ "$best" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[best]}" 'BEGIN { exit !(a < b) }'; } && best=$t
-		else
-			{ [ "$peer" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[peer]}" 'BEGIN { exit !(a < b) }'; } && peer=$t
+		if [ "$t" -lt "$njj" ]; then
+			if [ "$best" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[best]}" 'BEGIN { exit !(a < b) }'; then
+				best=$t
+			fi
+		elif [ "$peer" -lt 0 ] || awk -v a="${fast[t]}" -v b="${fast[peer]}" 'BEGIN { exit !(a < b) }'; then
+			peer=$t
 		fi
 	done
-	if [ "$best" -ge 0 ] && [ "$peer" -ge 0 ]; then
+	if [ "${#tools[@]}" -eq "$njj" ]; then
+		echo "  no peer installed to compare with"
+	elif [ "$peer" -lt 0 ]; then
+		echo "  no peer ran every round to compare with"
+	elif [ "$best" -ge 0 ]; then
 		awk -v j="${tools[best]}" -v p="${tools[peer]}" -v fj="${fast[best]}" -v mj="${med[best]}" -v fp="${fast[peer]}" -v mp="${med[peer]}" 'BEGIN {
 			printf "  %s against the fastest peer, %s: %.2f times as fast (fastest), %.2f (median)\n", j, p, fp / fj, mp / mj }'
 	fi
 done
-[ -x /usr/bin/time ] || echo "peak RSS: not measured, GNU time (/usr/bin/time) not found"
-exit "$differ"
+[ "$gnutime" = 1 ] || echo "peak RSS: not measured, GNU time (/usr/bin/time) not found"
+exit "$status"
