@@ -15,9 +15,10 @@ const firstGCPercent = 400
 // short run otherwise collects two or three times, each cycle's mark
 // worker holding one of the cores for 1.8-2.4 ms, while jj's live heap
 // stays at a few MiB (its tables and buffers are mostly mapped outside
-// it). On the 218 k-packet capture with two workers it took 9 % off the
-// median time, on a directory of 680 small captures 8-9 %, and on the
-// 5 M-packet captures it was level (bench/RESULTS.md, session 74). After
+// it). On the 218 k-packet capture it took 10 % off the median time with
+// two workers and 6 % with one, 2 % on a directory of 680 small
+// captures, and on the 5 M-packet captures it was level
+// (bench/RESULTS.md, session 74). After
 // the first cycle the heap grows as it would, so the most it adds is 12
 // MiB once. A user's GOGC or GOMEMLIMIT is left to rule alone.
 func collectLater() {
