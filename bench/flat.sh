@@ -51,7 +51,7 @@ if [ $# -gt 0 ]; then
 	exit 2
 fi
 cd "$(dirname "$0")/.."
-. bench/lib.sh # mix, now_us
+. bench/lib.sh # mix, now_us, gnu_time
 NCPU=$(nproc)
 WORKERS=${WORKERS:-1 $NCPU}
 if [ "$WORKERS" = "1 1" ]; then
@@ -69,8 +69,8 @@ for v in TIMES WORKERS; do
 		exit 2
 	fi
 done
-if ! command -v /usr/bin/time > /dev/null; then
-	echo "flat.sh: /usr/bin/time (Debian: apt-get install time) measures the peak RSS; not found" >&2
+if ! gnu_time; then
+	echo "flat.sh: GNU time at /usr/bin/time (Debian: apt-get install time) measures the peak RSS; not found" >&2
 	exit 1
 fi
 mkdir -p "$BENCH_DIR"

@@ -31,6 +31,14 @@ now_us() {
 # on the whole file), so the next read comes from disk.
 evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none; sleep 1; }
 
+# gnu_time reports whether /usr/bin/time is GNU time, whose -f %M the
+# scripts read peak RSS with (a BSD or busybox time has no such format).
+gnu_time() { /usr/bin/time --version 2>&1 | grep -q GNU; }
+
+# sha FILE prints the SHA-256 of FILE's bytes, with which the scripts
+# compare jj's outputs.
+sha() { sha256sum < "$1" | cut -d' ' -f1; }
+
 # mix is the synthetic captures' traffic, as jjgen options beside
 # -packets and -flows: 20 % IPv6, a mean frame of 650 bytes (the peers'
 # reference capture averages 633), seed 1. gen and bench/flat.sh use it.

@@ -129,7 +129,7 @@ wall() {
 	case $1 in
 	jj*)
 		if [ -f "$out/flows.csv" ]; then
-			sha256sum < "$out/flows.csv" | cut -d' ' -f1
+			sha "$out/flows.csv"
 		else
 			echo "no output"
 		fi >> "$3.sha"
@@ -142,7 +142,7 @@ wall() {
 # peak TOOL CAPTURE: runs the tool once more under GNU time and prints its
 # peak RSS in kB, failed if the run failed, or - without GNU time.
 gnutime=0
-/usr/bin/time --version 2>&1 | grep -q GNU && gnutime=1
+gnu_time && gnutime=1
 peak() {
 	local out kb=failed
 	local -a argv

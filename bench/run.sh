@@ -43,7 +43,7 @@
 # run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/lib.sh # real_inputs, now_us, evict, gen
+. bench/lib.sh # real_inputs, now_us, evict, gen, sha
 PACKETS=${PACKETS:-10000000}
 FLOWS=${FLOWS:-100000}
 REPEAT=${REPEAT:-3}
@@ -133,7 +133,7 @@ same() { # key label file workers features dest
 	[ -n "${hashed[$1]:-}" ] && return
 	hashed[$1]=1
 	local set="$3|$5|${6##*.}" h
-	h=$(sha256sum < "$6" | cut -d' ' -f1)
+	h=$(sha "$6")
 	if [ -z "${outhash[$set]:-}" ]; then
 		outhash[$set]=$h outfirst[$set]="$2, workers=$4"
 	elif [ "${outhash[$set]}" != "$h" ]; then
