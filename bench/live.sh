@@ -53,7 +53,7 @@ if [ ! -s "$capture" ]; then
 fi
 # JJ: the jj binary to measure (default: built from this tree).
 JJ=${JJ:-$BENCH_DIR/jj}
-[ "$JJ" != "$BENCH_DIR/jj" ] || go build -o "$JJ" ./cmd/jj
+[ "$JJ" != "$BENCH_DIR/jj" ] || CGO_ENABLED=0 go build -o "$JJ" ./cmd/jj # as the README installs it
 go build -o "$BENCH_DIR/jjreplay" ./cmd/jjreplay
 
 netns=jjbench$$
