@@ -156,7 +156,9 @@ var shortestScales = func() (s [1075 - shortestMinExp]struct {
 }) {
 	for i := range s {
 		S := 1077 - shortestMinExp - i
-		t, p10 := 0, 1.0 // p10 = 10^t, exact while t ≤ 22 (math.Pow took 0.03 ms of every start)
+		// p10 = 10^t, exact while t ≤ 22 (math.Pow took 0.03 ms of every
+		// start).
+		t, p10 := 0, 1.0
 		for 2*p10 < math.Ldexp(1, S) { // exact: both are float64s
 			t++
 			p10 *= 10
