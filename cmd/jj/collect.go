@@ -18,9 +18,9 @@ const firstGCPercent = 400
 // it). On the 218 k-packet capture it took 10 % off the median time with
 // two workers and 6 % with one, 2 % on a directory of 680 small
 // captures, and on the 5 M-packet captures it was level
-// (bench/RESULTS.md, session 74). After
-// the first cycle the heap grows as it would, so the most it adds is 12
-// MiB once. A user's GOGC or GOMEMLIMIT is left to rule alone.
+// (bench/RESULTS.md, session 74). After the first cycle the heap grows
+// as it would, so the most it adds is 12 MiB once. A user's GOGC or
+// GOMEMLIMIT is left to rule alone.
 func collectLater() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
