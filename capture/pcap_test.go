@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -366,6 +367,36 @@ func runReaderCases(t *testing.T, name string, tests []readerCase) {
 				t.Errorf("Warnings() = %q, want none", rd.Warnings())
 			}
 		})
+	}
+}
+
+// TestPcapRecordOverLimitPresent checks that a record longer than
+// MaxRecordLen is refused even when all its bytes are there, as in a
+// mapped file, which holds them all at once (Next's fast path), and
+// through a stream.
+func TestPcapRecordOverLimitPresent(t *testing.T) {
+	b := hx(t, pcapLEMicro+pcapLERecord)
+	h := make([]byte, 16)
+	binary.LittleEndian.PutUint32(h[0:], 2)               // ts_sec
+	binary.LittleEndian.PutUint32(h[8:], MaxRecordLen+1)  // incl_len
+	binary.LittleEndian.PutUint32(h[12:], MaxRecordLen+1) // orig_len
+	b = append(append(b, h...), make([]byte, MaxRecordLen+1)...)
+	_, streamed, serr := readBytes(t, b, "x")
+	_, opened, mapped, merr := openBytes(t, b)
+	if !opened {
+		t.Fatalf("Open: %v", merr)
+	}
+	for how, got := range map[string]struct {
+		recs []rec
+		err  error
+	}{"streamed": {streamed, serr}, "mapped": {mapped, merr}} {
+		if len(got.recs) != 1 || got.recs[0] != recMicro {
+			t.Errorf("%s: records %+v, want only %+v", how, got.recs, recMicro)
+		}
+		var fe *FileError
+		if !errors.Is(got.err, ErrCorrupt) || !errors.As(got.err, &fe) || fe.Offset != 44 {
+			t.Errorf("%s: error %v, want one wrapping %q at offset 44", how, got.err, ErrCorrupt)
+		}
 	}
 }
 
