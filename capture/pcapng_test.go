@@ -605,8 +605,8 @@ func TestPcapngFastPath(t *testing.T) {
 	// first: a captured length one over the block's room, one over the
 	// original length, a trailing length that differs, a length not a
 	// multiple of 4 (with a trailing length to match), a timestamp past
-	// 2262, and a binary resolution (2^-8 s) with timestamps small enough
-	// not to overflow.
+	// 2262, a binary resolution (2^-8 s) with timestamps small enough
+	// not to overflow, and another block type.
 	const epb2 = 56 + 1532
 	le := binary.LittleEndian
 	for name, changes := range map[string][][2]uint32{
@@ -619,6 +619,9 @@ func TestPcapngFastPath(t *testing.T) {
 		// Microseconds: the first packet's ticks small, the second's
 		// past 2^64 ns (2^64/1000 < 0x418938·2^32).
 		"microseconds past 2^64 ns": {{48, 6}, {56 + 12, 0}, {epb2 + 12, 0x418938}},
+		// A block of another kind, its fields those of a packet block:
+		// not a packet.
+		"statistics block": {{epb2, blockISB}},
 	} {
 		b := bytes.Clone(big)
 		for _, c := range changes {
