@@ -162,18 +162,21 @@ func transport(seg []byte, ipPayload uint32, p *Packet) {
 			p.Payload = sub(ipPayload, 20)
 			return
 		}
+		// As an array, the header's fields are read with no test of
+		// their bounds each (avail ≤ len(seg)).
+		h := (*[20]byte)(seg)
 		p.Flags |= FlagTCP | FlagPorts
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:])
-		p.Seq = binary.BigEndian.Uint32(seg[4:])
-		p.Ack = binary.BigEndian.Uint32(seg[8:])
-		doff := seg[12] >> 4
+		p.SrcPort = binary.BigEndian.Uint16(h[0:])
+		p.DstPort = binary.BigEndian.Uint16(h[2:])
+		p.Seq = binary.BigEndian.Uint32(h[4:])
+		p.Ack = binary.BigEndian.Uint32(h[8:])
+		doff := h[12] >> 4
 		if doff < 5 {
 			doff = 5
 		}
 		p.TCPHdrLen = doff * 4
-		p.TCPFlags = TCPFlags(seg[13])
-		p.Window = binary.BigEndian.Uint16(seg[14:])
+		p.TCPFlags = TCPFlags(h[13])
+		p.Window = binary.BigEndian.Uint16(h[14:])
 		p.Payload = sub(ipPayload, uint32(p.TCPHdrLen))
 	case 17:
 		p.Hdrs.Push(LayerUDP)
@@ -182,10 +185,11 @@ func transport(seg []byte, ipPayload uint32, p *Packet) {
 			p.Payload = sub(ipPayload, 8)
 			return
 		}
+		h := (*[8]byte)(seg)
 		p.Flags |= FlagPorts
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:])
-		ulen := uint32(binary.BigEndian.Uint16(seg[4:]))
+		p.SrcPort = binary.BigEndian.Uint16(h[0:])
+		p.DstPort = binary.BigEndian.Uint16(h[2:])
+		ulen := uint32(binary.BigEndian.Uint16(h[4:]))
 		if ulen < 8 || ulen > ipPayload {
 			// A first fragment, or a lying length.
 			ulen = ipPayload
