@@ -69,15 +69,18 @@ func hashKey(k *Key) uint32 {
 	return uint32(h)
 }
 
-// find returns the slot of k, or ok false. keyOf reads a slot's key.
-func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, bool) {
+// find returns the slot of k and its entry in keys, or a nil entry: the
+// caller then has the entry without looking its slot up again.
+func (x *index) find(k *Key, h uint32, keys *slab[entry]) (uint32, *entry) {
 	for i := uint64(h) & x.mask; ; i = (i + 1) & x.mask {
 		c := x.cells[i]
 		if c.hash == 0 {
-			return 0, false
+			return 0, nil
 		}
-		if c.hash == h && keys.at(c.slot).key.equal(k) {
-			return c.slot, true
+		if c.hash == h {
+			if e := keys.at(c.slot); e.key.equal(k) {
+				return c.slot, e
+			}
 		}
 	}
 }
@@ -193,7 +196,7 @@ func (x *index) each(fn func(slot uint32)) {
 // table's time with a million concurrent flows (about 4 ms a chunk, 0.5
 // GB/s), on the goroutine every packet waits for.
 type slab[T any] struct {
-	chunks [][]T
+	chunks []*[1 << chunkBits]T // arrays, so that at tests one bound, not two
 	n      int
 	arena  *arena   // where chunks come from; nil: the heap
 	ahead  chan []T // the next chunk, allocated on another goroutine; nil: not asked for
@@ -240,7 +243,7 @@ func (s *slab[T]) grow() {
 	if c == nil {
 		c = allocSlice[T](s.arena, 1<<chunkBits)
 	}
-	s.chunks = append(s.chunks, c)
+	s.chunks = append(s.chunks, (*[1 << chunkBits]T)(c))
 }
 
 // zeroUsed clears the records add handed out, the only ones written, so

@@ -31,7 +31,11 @@ func TestIndexAgainstMap(t *testing.T) {
 		if step%3 == 0 {
 			h = h%7 + 1 // force collisions
 		}
-		slot, ok := x.find(&k, h, &slots)
+		slot, e := x.find(&k, h, &slots)
+		ok := e != nil
+		if ok && e != slots.at(slot) {
+			t.Fatalf("step %d: find's entry is not slot %d's", step, slot)
+		}
 		want, wantOK := ref[k]
 		if ok != wantOK || (ok && slot != want) {
 			// The forced hash differs from a previous insert of the same key:
@@ -163,8 +167,8 @@ func TestIndexInArena(t *testing.T) {
 	}
 	for i := range 300000 {
 		k := Key{PA: uint16(i), PB: uint16(i >> 16), Proto: 17}
-		if s, ok := x.find(&k, hashKey(&k), &slots); !ok || s != uint32(i) {
-			t.Fatalf("key %d: slot %d %v", i, s, ok)
+		if s, e := x.find(&k, hashKey(&k), &slots); e == nil || s != uint32(i) || e != slots.at(s) {
+			t.Fatalf("key %d: slot %d, entry %p", i, s, e)
 		}
 	}
 	slots.wait() // a chunk on its way would be recorded under the lock

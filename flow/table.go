@@ -578,16 +578,16 @@ func (t *Table) add(p *decode.Packet, idx uint64, seen int64, k *Key, h uint32, 
 	if p.Timestamp > t.maxTS {
 		t.maxTS = p.Timestamp
 	}
-	slot, ok := t.index.find(k, h, &t.slots)
-	if ok && t.ends(t.slots.at(slot), p) {
+	slot, e := t.index.find(k, h, &t.slots)
+	if e != nil && t.ends(e, p) {
 		t.end(slot)
-		ok = false
+		e = nil
 	}
-	isNew := !ok
+	isNew := e == nil
 	if isNew {
 		slot = t.open(*k, h, p, srcIsA, idx, seen)
+		e = t.slots.at(slot)
 	}
-	e := t.slots.at(slot)
 	dir := extract.Bwd
 	if srcIsA == e.initA {
 		dir = extract.Fwd
