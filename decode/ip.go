@@ -19,8 +19,9 @@ func (d *Decoder) ipv4(b []byte, wire uint32, p *Packet) (Reason, uint32) {
 		hl = 20
 	}
 	p.Hdrs.Push(LayerIP)
-	copy(p.Src[:4], b[12:16])
-	copy(p.Dst[:4], b[16:20])
+	// Array assignments: a copy's memmove tests whether the two overlap.
+	*(*[4]byte)(p.Src[:4]) = [4]byte(b[12:16])
+	*(*[4]byte)(p.Dst[:4]) = [4]byte(b[16:20])
 	p.Proto = b[9]
 	total := uint32(binary.BigEndian.Uint16(b[2:]))
 	if total == 0 || total < hl {
@@ -69,8 +70,8 @@ func (d *Decoder) ipv6(b []byte, wire uint32, p *Packet) (Reason, uint32) {
 	}
 	p.V6 = true
 	p.Hdrs.Push(LayerIP6)
-	copy(p.Src[:], b[8:24])
-	copy(p.Dst[:], b[24:40])
+	p.Src = [16]byte(b[8:24])
+	p.Dst = [16]byte(b[24:40])
 	total := uint32(binary.BigEndian.Uint16(b[4:])) + 40
 	if total == 40 {
 		// Payload length 0: segmentation offload or a jumbogram.
