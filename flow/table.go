@@ -197,7 +197,6 @@ type Table struct {
 	pf      []extract.Prefetcher
 
 	// AddBatch's and the sweeps' scratch.
-	sel   []uint16             // indexes of every packet of the batch (shard < 0)
 	keys  *[BatchPackets]Keyed // the keys AddBatch computes (shard < 0)
 	done  []pending            // ended flows, in end order, emitted at the next flush
 	sweep [64]uint32           // sweepWheel's run of a bucket's flows
@@ -484,6 +483,15 @@ func (b *Batch) setKey(i, shards int) {
 	b.Shard[i] = uint16(Shard(k.Hash, shards))
 }
 
+// everyPacket is the indexes of a batch's packets in order, for AddBatch
+// to walk every packet of a batch as it walks a shard's.
+var everyPacket = func() (sel [BatchPackets]uint16) {
+	for i := range sel {
+		sel[i] = uint16(i)
+	}
+	return sel
+}()
+
 // AddBatch puts the packets of b that belong to shard into their flows:
 // with shard negative every packet, whose key AddBatch computes (b's keys
 // are not read); otherwise those of shard, with their keys as Put or
@@ -521,16 +529,14 @@ func (t *Table) AddBatch(b *Batch, shard int) error {
 			t.keys = takeKeys()
 		}
 		keys = t.keys
-		sel = t.sel[:0]
+		sel = everyPacket[:b.N]
 		for i := range b.N {
 			if j := i + coldAhead; b.Staged && j < b.N {
 				p := &b.Pkts[j]
 				prefetch.Lines3(unsafe.Pointer(p), unsafe.Pointer(&p.Hdrs), unsafe.Pointer(&p.Hdrs))
 			}
-			sel = append(sel, uint16(i))
 			keys[i].Set(&b.Pkts[i])
 		}
-		t.sel = sel
 	}
 	for n, i := range sel {
 		if m := n + 2*prefetch.Ahead; m < len(sel) {
