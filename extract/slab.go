@@ -10,9 +10,9 @@ import (
 // holds an old and a new array at once as append's doubling does, so the
 // memory of a table of flows stays close to what the flows use.
 type slab[T any] struct {
-	chunks [][]T
-	used   uint32 // one past the highest slot reserve or get made room for
-	spares spares // zeroed chunks of released slabs of T (release), or nil
+	chunks []*[1 << slabBits]T // arrays, so that at tests one bound, not two
+	used   uint32              // one past the highest slot reserve or get made room for
+	spares spares              // zeroed chunks of released slabs of T (release), or nil
 }
 
 // spares keeps chunks for later slabs: a *sync.Pool (tests use their own).
@@ -66,15 +66,13 @@ func (s *slab[T]) reserve(refs []Ref) {
 //go:noinline
 func (s *slab[T]) grow(c int) {
 	for c >= len(s.chunks) {
-		var chunk []T
+		var chunk *[1 << slabBits]T
 		if s.spares != nil {
-			if p, ok := s.spares.Get().(*[]T); ok {
-				chunk = *p
-			}
+			chunk, _ = s.spares.Get().(*[1 << slabBits]T)
 		}
 		if chunk == nil {
-			chunk = make([]T, 1<<slabBits)
-			mem.Prefault(chunk) // a slot's first access is often a read
+			chunk = new([1 << slabBits]T)
+			mem.Prefault(chunk[:]) // a slot's first access is often a read
 		}
 		s.chunks = append(s.chunks, chunk)
 	}
@@ -90,7 +88,7 @@ func (s *slab[T]) release() {
 		for k, c := range s.chunks {
 			n := int(s.used) - k<<slabBits
 			clear(c[:min(max(n, 0), len(c))])
-			s.spares.Put(&c)
+			s.spares.Put(c)
 		}
 	}
 	s.chunks, s.used = nil, 0
