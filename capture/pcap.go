@@ -75,8 +75,9 @@ func newPcapReader(in *input) (*pcapReader, error) {
 // of a ring buffer's), within the length limit and with nothing to warn
 // of, is read here with one test of the bytes held and one of the byte
 // order; every other record, and the error that ended the input, goes to
-// next. (With two tests of the bytes held, one a field's byte order
-// each, about 90 more instructions a record: bench/RESULTS.md, session
+// next. (next's way, with a test of the bytes held for the header and
+// another for the record, and a test of the byte order for each field,
+// took about 90 instructions a record more: bench/RESULTS.md, session
 // 76.) An error leaves its record unread, so a later call finds it again
 // and goes to next too.
 func (r *pcapReader) Next(rec *Record) error {

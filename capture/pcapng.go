@@ -237,9 +237,9 @@ const epbHeaderLen = 28
 // takes one multiplication. Reading a mapped capture of 600-byte packets
 // (BenchmarkPcapngRead/mapped) took 73-75 ns a packet the general way
 // and 52-55 ns this way, against 45-49 ns for the same packets in pcap
-// (bench/RESULTS.md); a test of the byte order for each field and a
-// slice of the buffer for each test of the bytes held cost about 40
-// instructions a block more (session 76).
+// (bench/RESULTS.md); with a test of the byte order for each field and
+// a slice of the buffer for each test of the bytes held, it took about
+// 80 instructions a block more (session 76).
 func (r *ngReader) nextEPB(rec *Record) bool {
 	s := r.s
 	b := s.buf[s.start:s.end]
