@@ -327,6 +327,9 @@ func appendMicros(dst []byte, neg bool, n uint64) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
+	if n >= 1e15 {
+		return appendMicros16(dst, n)
+	}
 	whole := n / 1e6
 	frac := uint32(n - whole*1e6)
 	dst = appendUint(dst, whole)
@@ -336,6 +339,26 @@ func appendMicros(dst []byte, neg bool, n uint64) []byte {
 	dst, b := growSlack(dst, 1+k)
 	b[0] = '.'
 	binary.LittleEndian.PutUint64(b[1:], w)
+	return dst
+}
+
+// appendMicros16 is appendMicros for 10^15 ≤ n < 10^16, a whole part of
+// ten digits: the Unix times from September 2001 on. The sixteen digits
+// come from two digits8, the first eight whole digits and then the last
+// two with the six fractional ones, and the point goes between those two
+// in a shift of the second word. That took about 60 instructions a time,
+// where appendUint's general writer took 145 for the whole part alone.
+func appendMicros16(dst []byte, n uint64) []byte {
+	q := n / 1e8
+	hi := digits8(uint32(q))
+	lo := digits8(uint32(n - q*1e8)) // whole digits 9 and 10, then the six fractional ones
+	// The fractional digits up to the last that is not '0'; one if all
+	// are (as appendMicros counts them, two '0's above them).
+	k := max(8-bits.LeadingZeros64((lo>>16|0x3030<<48)^0x3030_3030_3030_3030)>>3, 1)
+	dst, b := growSlack(dst, 11+k)
+	binary.LittleEndian.PutUint64(b[:], hi)
+	binary.LittleEndian.PutUint64(b[8:], lo&0xffff|'.'<<16|lo>>16<<24)
+	b[16] = byte(lo >> 56)
 	return dst
 }
 
