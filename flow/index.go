@@ -49,13 +49,20 @@ func newSeed() [3]uint64 {
 // multiply-and-fold in the manner of wyhash, which the Go runtime uses for
 // its maps where AES instructions are missing.
 func hashKey(k *Key) uint32 {
-	s0, s1, s2 := seed[0], seed[1], seed[2]
 	a0 := binary.LittleEndian.Uint64(k.A[:8])
 	a1 := binary.LittleEndian.Uint64(k.A[8:])
 	b0 := binary.LittleEndian.Uint64(k.B[:8])
 	b1 := binary.LittleEndian.Uint64(k.B[8:])
-	rest := uint64(k.PA)<<24 | uint64(k.PB)<<8 | uint64(k.Proto)
-	if k.V6 {
+	return hashWords(a0, a1, b0, b1, k.PA, k.PB, k.Proto, k.V6)
+}
+
+// hashWords is hashKey of the key whose addresses A and B are the
+// little-endian words a0, a1 and b0, b1: Keyed.Set hashes the words it
+// has in registers, rather than load them back from the key it stored.
+func hashWords(a0, a1, b0, b1 uint64, pa, pb uint16, proto uint8, v6 bool) uint32 {
+	s0, s1, s2 := seed[0], seed[1], seed[2]
+	rest := uint64(pa)<<24 | uint64(pb)<<8 | uint64(proto)
+	if v6 {
 		rest |= 1 << 40
 	}
 	h1, l1 := bits.Mul64(a0^s0, b0^s1)

@@ -286,13 +286,18 @@ func TestHashFlooding(t *testing.T) {
 }
 
 // TestKeyedSet checks the branch-free Set against the ordering written
-// plainly: A is the endpoint with the lesser address bytes, then port; on
-// a tie the sender. Addresses differ in their first byte, in their last,
-// in the top bit of either half, or not at all, so that every word of the
-// comparison and its borrow decides some cases.
+// plainly: A is the endpoint with the lesser address, its bytes compared
+// from the eighth down to the first, then from the sixteenth down to the
+// ninth (two little-endian words), then port; on a tie the sender.
+// Addresses differ in their first byte, in their last, in the top bit of
+// either half, or not at all, so that every word of the comparison and its
+// borrow decides some cases.
 func TestKeyedSet(t *testing.T) {
+	order := func(a [16]byte) []byte {
+		return []byte{a[7], a[6], a[5], a[4], a[3], a[2], a[1], a[0], a[15], a[14], a[13], a[12], a[11], a[10], a[9], a[8]}
+	}
 	srcFirst := func(p *decode.Packet) bool {
-		if c := bytes.Compare(p.Src[:], p.Dst[:]); c != 0 {
+		if c := bytes.Compare(order(p.Src), order(p.Dst)); c != 0 {
 			return c < 0
 		}
 		return p.SrcPort <= p.DstPort
