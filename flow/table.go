@@ -990,7 +990,8 @@ type Keyed struct {
 // placed without branches (BenchmarkPut: 16.5-18.9 → 11.6-17.3 ns a packet
 // with them). The hash is made from the words in registers (hashWords).
 // (With the addresses in byte order, big-endian words, the swaps and the
-// hash's loads took about 15 instructions a packet more.)
+// hash's loads of the stored key made Set 116 instructions a packet,
+// against 90; bench/RESULTS.md, session 77.)
 func (k *Keyed) Set(p *decode.Packet) {
 	c := &k.Key
 	c.Proto, c.V6 = p.Proto, p.V6

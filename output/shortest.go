@@ -346,8 +346,10 @@ func appendMicros(dst []byte, neg bool, n uint64) []byte {
 // ten digits: the Unix times from September 2001 on. The sixteen digits
 // come from two digits8, the first eight whole digits and then the last
 // two with the six fractional ones, and the point goes between those two
-// in a shift of the second word. That took about 60 instructions a time,
-// where appendUint's general writer took 145 for the whole part alone.
+// in a shift of the second word. That takes about 100 instructions a
+// time, where appendMicros took about 170, 145 of them in appendUint's
+// general writer for the whole part (callgrind, bench/RESULTS.md, session
+// 77).
 func appendMicros16(dst []byte, n uint64) []byte {
 	q := n / 1e8
 	hi := digits8(uint32(q))
