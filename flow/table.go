@@ -458,7 +458,10 @@ const WriteAhead = 8
 // mostly in another core's cache, and a store to one waits for the line
 // to move; asked for WriteAhead packets ahead, the moves overlap the
 // decoding in between (the reading goroutine 12-22 % faster on the
-// real-traffic tile, bench/RESULTS.md, session 11).
+// real-traffic tile, bench/RESULTS.md, session 11). One table on the
+// reading goroutine itself gives each batch back before the next is
+// filled, so that one batch, in the core's cache, takes every packet:
+// its filler does not call this (session 77).
 func (b *Batch) PrefetchSlot(i, shards int) {
 	i &= BatchPackets - 1 // past the end, the first slots: written already
 	p := &b.Pkts[i]
