@@ -327,40 +327,31 @@ func appendMicros(dst []byte, neg bool, n uint64) []byte {
 	if neg {
 		dst = append(dst, '-')
 	}
+	var w uint64 // the six fractional digits, then two '0's
 	if n >= 1e15 {
-		return appendMicros16(dst, n)
+		// A whole part of ten digits, the Unix times from September 2001
+		// on: the sixteen digits from two digits8, the whole part's
+		// first eight, then its last two and the six fractional ones.
+		// appendUint's general writer took 145 instructions for the
+		// whole part, a time about 170 in all, against about 100 so
+		// (callgrind, bench/RESULTS.md, session 77).
+		q := n / 1e8
+		lo := digits8(uint32(n - q*1e8))
+		var b *[32]byte
+		dst, b = growSlack(dst, 10)
+		binary.LittleEndian.PutUint64(b[:], digits8(uint32(q)))
+		binary.LittleEndian.PutUint16(b[8:], uint16(lo))
+		w = lo>>16 | 0x3030<<48
+	} else {
+		whole := n / 1e6
+		dst = appendUint(dst, whole)
+		w = digits8(uint32(n-whole*1e6) * 100)
 	}
-	whole := n / 1e6
-	frac := uint32(n - whole*1e6)
-	dst = appendUint(dst, whole)
-	w := digits8(frac * 100) // the six digits, then two '0's
 	// The digits up to the last that is not '0'; one if all are.
 	k := max(8-bits.LeadingZeros64(w^0x3030_3030_3030_3030)>>3, 1)
 	dst, b := growSlack(dst, 1+k)
 	b[0] = '.'
 	binary.LittleEndian.PutUint64(b[1:], w)
-	return dst
-}
-
-// appendMicros16 is appendMicros for 10^15 ≤ n < 10^16, a whole part of
-// ten digits: the Unix times from September 2001 on. The sixteen digits
-// come from two digits8, the first eight whole digits and then the last
-// two with the six fractional ones, and the point goes between those two
-// in a shift of the second word. That takes about 100 instructions a
-// time, where appendMicros took about 170, 145 of them in appendUint's
-// general writer for the whole part (callgrind, bench/RESULTS.md, session
-// 77).
-func appendMicros16(dst []byte, n uint64) []byte {
-	q := n / 1e8
-	hi := digits8(uint32(q))
-	lo := digits8(uint32(n - q*1e8)) // whole digits 9 and 10, then the six fractional ones
-	// The fractional digits up to the last that is not '0'; one if all
-	// are (as appendMicros counts them, two '0's above them).
-	k := max(8-bits.LeadingZeros64((lo>>16|0x3030<<48)^0x3030_3030_3030_3030)>>3, 1)
-	dst, b := growSlack(dst, 11+k)
-	binary.LittleEndian.PutUint64(b[:], hi)
-	binary.LittleEndian.PutUint64(b[8:], lo&0xffff|'.'<<16|lo>>16<<24)
-	b[16] = byte(lo >> 56)
 	return dst
 }
 
